@@ -1,0 +1,140 @@
+"""The command line: parse arguments, call the library, print. Results to stdout, logs to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import StoryboardError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .compile import compile_project
+    from .spec import load_project
+
+    project = load_project(args.project)
+    plan = compile_project(project)
+    print(f"{project.display()}: OK ({len(plan.tasks)} scenes, {plan.total_seconds:g} s, "
+          f"${plan.total_cost:.2f} to generate everything)")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .compile import compile_project
+    from .report import plan_table
+    from .spec import load_project
+
+    project = load_project(args.project)
+    plan = compile_project(project)
+    stale = _stale_scenes(plan, args)
+    if args.json:
+        print(json.dumps(plan.to_json(only=stale), indent=2))
+    else:
+        print(plan_table(plan, stale))
+    return 0
+
+
+def _stale_scenes(plan, args: argparse.Namespace) -> set[str] | None:  # type: ignore[no-untyped-def]
+    """Scenes a render would generate (None = all), when the executor's state is available."""
+    try:
+        from .execute import stale_scenes
+    except ImportError:
+        return None
+    return stale_scenes(plan, retake=getattr(args, "retake", None) or [],
+                        keep_downstream=getattr(args, "keep_downstream", False))
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .spec import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import init_project
+
+    path = init_project(Path(args.name), title=args.title)
+    print(path)
+    _err(f"created {path}; next: storyboard plan {path.parent}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import PROFILES
+
+    for p in PROFILES.values():
+        price = sorted(set(p.price_per_second.values()))
+        print(f"{p.air:16} {p.name:28} sizes {p.sizes_text()}; durations {p.durations_text()} s; "
+              f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
+              f"{', '.join(sorted(p.continuity))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyboard",
+        description="Turn a storyboard file into a film with generative video (Runware).",
+    )
+    parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("validate", help="check a storyboard; print every problem or OK")
+    p.add_argument("project", help="project folder or storyboard.yaml")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plan", help="what a render would generate, and what it would cost")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true", help="print the exact tasks as JSON")
+    p.add_argument("--retake", action="append", metavar="SCENE", help="plan a new take of SCENE")
+    p.add_argument("--keep-downstream", action="store_true",
+                   help="with --retake: keep the takes of scenes continuing from it")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of storyboard.yaml")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("init", help="create a new project folder with a starter storyboard")
+    p.add_argument("name", help="folder to create, e.g. projects/my-film")
+    p.add_argument("--title", default=None)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("models", help="list the models and their rules")
+    p.set_defaults(func=cmd_models)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+# later modules register their commands here (render, status, takes, ...)
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StoryboardError as e:
+        _err(str(e))
+        return 1
+    except KeyboardInterrupt:
+        _err("interrupted: finished clips are kept; run the same command again to resume")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""One small exception tree. The CLI catches only :class:`StoryboardError`.
+
+    StoryboardError            root: anything a user can cause or fix
+    ├── SpecError              the storyboard file is broken (collects many Problems)
+    ├── TemplateError          a prompt template failed to load or render
+    ├── PlanError              the compiled plan breaks a model rule or the continuity graph
+    ├── GenerationError        the generation service refused or failed a task
+    │   ├── AuthError          401/403: missing, invalid or unauthorised API key
+    │   ├── CreditsError       402: not enough credits
+    │   ├── InvalidRequest     400: the server refused a parameter
+    │   ├── SafetyError        content refused by the provider's safety checks / NSFW
+    │   ├── ProviderError      the provider failed or timed out on a task
+    │   ├── TaskNotFound       the service does not know the task (expired or never accepted)
+    │   └── TransientError     429/5xx/network trouble that survived every retry
+    ├── BudgetError            a render would cost more than ``--budget``
+    └── ComposeError           the final cut could not be made
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StoryboardError(Exception):
+    """Root of every error a user can see. ``str(err)`` is the whole message."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a file: ``file:line: where: message``."""
+
+    file: str
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        loc = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
+
+
+class ProblemsError(StoryboardError):
+    """An error that carries every problem found, printed one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class SpecError(ProblemsError):
+    """The storyboard file is invalid (YAML, schema, references)."""
+
+
+class TemplateError(ProblemsError):
+    """A prompt template failed to load or render."""
+
+
+class PlanError(ProblemsError):
+    """The plan breaks a model rule or the continuity graph."""
+
+
+class GenerationError(StoryboardError):
+    """The generation service refused or failed a task.
+
+    Carries the server's ``code``, ``message``, ``parameter``, the HTTP ``status`` and, once known,
+    the ``scene``. Never carries the API key.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        parameter: str | None = None,
+        status: int | None = None,
+        task_uuid: str | None = None,
+        scene: str | None = None,
+    ):
+        self.message = message
+        self.code = code
+        self.parameter = parameter
+        self.status = status
+        self.task_uuid = task_uuid
+        self.scene = scene
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        bits = []
+        if self.scene:
+            bits.append(f"scene {self.scene!r}")
+        if self.status:
+            bits.append(f"HTTP {self.status}")
+        if self.code:
+            bits.append(self.code)
+        head = ", ".join(bits)
+        tail = self.message
+        if self.parameter:
+            tail += f" (parameter: {self.parameter})"
+        return f"{head}: {tail}" if head else tail
+
+
+class AuthError(GenerationError):
+    """401/403: the API key is missing, invalid or lacks permission."""
+
+
+class CreditsError(GenerationError):
+    """402: the account has not enough credits."""
+
+
+class InvalidRequest(GenerationError):
+    """400: the server refused a parameter of the task."""
+
+
+class SafetyError(GenerationError):
+    """The provider refused the content (safety filter, NSFW)."""
+
+
+class ProviderError(GenerationError):
+    """The provider failed or timed out while generating."""
+
+
+class TaskNotFound(GenerationError):
+    """The service does not know the task (never accepted, expired or cancelled)."""
+
+
+class TransientError(GenerationError):
+    """Rate limits, 5xx and network failures that outlasted every retry."""
+
+    retryable = True
+
+
+class BudgetError(StoryboardError):
+    """A render would cost more than the ``--budget`` allows."""
+
+
+class ComposeError(StoryboardError):
+    """The final cut could not be made."""
