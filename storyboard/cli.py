@@ -82,6 +82,36 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_emulator(args: argparse.Namespace) -> int:
+    import time
+
+    from .emulator import Emulator, EmulatorConfig, Fault
+
+    try:
+        faults = [Fault.parse(f) for f in args.fault or []]
+    except (ValueError, TypeError) as e:
+        raise StoryboardError(f"--fault: {e}") from None
+    config = EmulatorConfig(latency=args.latency, api_key=args.api_key, draft=args.draft,
+                            extend_returns=args.extend_returns, credits=args.credits,
+                            faults=faults)
+    emu = Emulator(config, port=args.port)
+    try:
+        emu.start()
+    except OSError as e:
+        raise StoryboardError(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror}") from None
+    print(f"Runware emulator listening on {emu.base_url}", flush=True)
+    _err(f"use it: RUNWARE_API_KEY=anything RUNWARE_BASE_URL={emu.base_url} storyboard render ...")
+    _err(f"ledger: {emu.url}/_emulator/ledger   (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="storyboard",
@@ -113,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list the models and their rules")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("emulator", help="run the local Runware API emulator")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--latency", type=float, default=2.0, help="seconds a task stays processing")
+    p.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    p.add_argument("--draft", action="store_true", help="fast small clips (for tests)")
+    p.add_argument("--extend-returns", choices=["new", "whole"], default="new",
+                   help="an extension returns only the new footage, or the whole video")
+    p.add_argument("--credits", type=float, default=None, help="account balance in USD")
+    p.add_argument("--fault", action="append", metavar="SPEC",
+                   help="inject a fault, e.g. 429:times=3,retry_after=1  drop:task_type="
+                        "videoInference  error:prompt_contains=storm  truncate  slow:rate=50000")
+    p.set_defaults(func=cmd_emulator)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

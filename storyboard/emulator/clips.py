@@ -1,0 +1,143 @@
+"""Placeholder clips: the scene's prompt legible over moving imagery, with a sound track.
+
+A first-frame image really is the first frame (overlays fade in from zero opacity); an
+extension starts from its source clip's last frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ..frames import conform_image, run_ffmpeg
+
+EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    prompt: str
+    width: int
+    height: int
+    duration: float
+    fps: int = 30
+    fmt: str = "MP4"
+    quality: int = 95
+    seed: int = 0
+    first_frame: bytes | None = None  # image bytes (any size; conformed here)
+    draft: bool = False  # fast encoder preset for tests
+
+
+def _palette(seed: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    h = hashlib.sha256(str(seed).encode()).digest()
+    a = (40 + h[0] % 120, 40 + h[1] % 120, 60 + h[2] % 140)
+    b = (h[3] % 90, h[4] % 90, 30 + h[5] % 100)
+    return a, b
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow built without FreeType
+        return ImageFont.load_default()
+
+
+def text_overlay(prompt: str, width: int, height: int, label: str) -> bytes:
+    """An RGBA PNG: the prompt wrapped in a dark box over the lower part of the frame."""
+    im = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(im)
+    size = max(10, height // 26)
+    font = _font(size)
+    head = _font(int(size * 1.3))
+    chars = max(20, int(width / (size * 0.55)))
+    lines = textwrap.wrap(prompt, chars)[: max(2, (height // 2) // (size + 4))]
+    box_h = (len(lines) + 1) * (size + 4) + int(size * 1.3) + 16
+    top = height - box_h - height // 20
+    draw.rectangle([width // 30, top, width - width // 30, top + box_h], fill=(0, 0, 0, 160))
+    x = width // 30 + size
+    draw.text((x, top + 8), label, font=head, fill=(255, 220, 120, 255))
+    y = top + 16 + int(size * 1.3)
+    for line in lines:
+        draw.text((x, y), line, font=font, fill=(255, 255, 255, 255))
+        y += size + 4
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def sprite(size: int, color: tuple[int, int, int]) -> bytes:
+    im = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    ImageDraw.Draw(im).ellipse([0, 0, size - 1, size - 1], fill=(*color, 230))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _codec_args(fmt: str, quality: int, draft: bool) -> list[str]:
+    crf = round(51 - quality * 0.36)  # 95 -> 17, 20 -> 44
+    if fmt == "WEBM":
+        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
+                "-crf", str(min(63, crf + 10)), "-b:v", "0", "-pix_fmt", "yuv420p",
+                "-c:a", "libopus", "-b:a", "96k"]
+    preset = "ultrafast" if draft else "veryfast"
+    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k"]
+    if fmt == "MP4":
+        args += ["-movflags", "+faststart"]
+    return args
+
+
+def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
+    """Render ``spec`` to ``dest`` (extension decides nothing: ``spec.fmt`` does)."""
+    w, h, fps, dur = spec.width, spec.height, spec.fps, spec.duration
+    c0, c1 = _palette(spec.seed)
+    with tempfile.TemporaryDirectory(prefix="sb-emu-") as d:
+        tmp = Path(d)
+        (tmp / "text.png").write_bytes(text_overlay(spec.prompt, w, h, label or "storyboard"))
+        (tmp / "dot.png").write_bytes(sprite(max(8, h // 10), (255, 200, 80)))
+        inputs: list[str] = []
+        if spec.first_frame is not None:
+            png, _ = conform_image(spec.first_frame, w, h)
+            (tmp / "bg.png").write_bytes(png)
+            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur}", "-i", str(tmp / "bg.png")]
+        else:
+            inputs += ["-f", "lavfi", "-i",
+                       f"gradients=s={w}x{h}:r={fps}:d={dur}:speed=0.03:seed={spec.seed % 100000}"
+                       f":c0=0x{c0[0]:02x}{c0[1]:02x}{c0[2]:02x}"
+                       f":c1=0x{c1[0]:02x}{c1[1]:02x}{c1[2]:02x}"]
+        inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur}", "-i", str(tmp / "text.png"),
+                   "-loop", "1", "-framerate", str(fps), "-t", f"{dur}", "-i", str(tmp / "dot.png")]
+        tone = 110 + spec.seed % 330
+        inputs += ["-f", "lavfi", "-i",
+                   f"aevalsrc='0.25*sin(2*PI*{tone}*t)*(0.55+0.45*sin(2*PI*1.5*t))"
+                   f"+0.08*sin(2*PI*{tone * 1.5:.1f}*t)':s=48000:d={dur}"]
+        period = max(2.0, dur / 2)
+        graph = (
+            f"[0:v]format=yuv420p,setsar=1[bg];"
+            f"[1:v]format=rgba,fade=in:st=0:d=0.5:alpha=1[txt];"
+            f"[2:v]format=rgba,fade=in:st=0:d=0.3:alpha=1[dot];"
+            f"[bg][dot]overlay=x='(W-w)*(0.5+0.45*sin(2*PI*t/{period:.3f}))'"
+            f":y='H*0.15+H*0.1*abs(sin(2*PI*t))':eval=frame[m];"
+            f"[m][txt]overlay=0:0:format=auto,format=yuv420p[v]"
+        )
+        args = [*inputs, "-filter_complex", graph, "-map", "[v]", "-map", "3:a",
+                "-r", str(fps), "-t", f"{dur}", *_codec_args(spec.fmt, spec.quality, spec.draft),
+                "-f", {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[spec.fmt], str(dest)]
+        run_ffmpeg(args, what="emulator clip")
+    return dest
+
+
+def concat_clips(first: Path, second: Path, dest: Path, fmt: str, quality: int, draft: bool) -> Path:
+    """``first`` then ``second`` as one file (an extension that returns the whole video)."""
+    graph = "[0:v][0:a][1:v][1:a]concat=n=2:v=1:a=1[v][a]"
+    run_ffmpeg(["-i", str(first), "-i", str(second), "-filter_complex", graph, "-map", "[v]",
+                "-map", "[a]", *_codec_args(fmt, quality, draft),
+                "-f", {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt], str(dest)],
+               what="emulator extension")
+    return dest

@@ -1,0 +1,1 @@
+"""Runware REST client (``client``) and the wire-format helpers it uses (``protocol``)."""
