@@ -37,16 +37,19 @@ async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator
     """Yield a client for the real API, or for an in-process emulator on a free loopback port."""
     timeout = httpx.Timeout(60.0, connect=15.0)
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    fast = PollPolicy(initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),
+                      interval=0.25, factor=1.3, max_interval=1.0)
     if opts.api_key:
+        base_url = opts.base_url or DEFAULT_BASE_URL
+        local = _is_loopback_url(base_url)  # a standalone emulator: poll it briskly
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-            yield RunwareClient(http, api_key=opts.api_key, base_url=opts.base_url or DEFAULT_BASE_URL,
-                                retry=opts.retry, poll=opts.poll,
-                                allow_loopback_http=bool(opts.base_url))
+            yield RunwareClient(http, api_key=opts.api_key, base_url=base_url,
+                                retry=opts.retry or (RetryPolicy(base=0.1) if local else None),
+                                poll=opts.poll or (fast if local else None),
+                                allow_loopback_http=local)
         return
     from .emulator import Emulator, EmulatorConfig
 
-    fast = PollPolicy(initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),
-                      interval=0.25, factor=1.3, max_interval=1.0)
     if opts.emulator_url:
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             yield RunwareClient(http, api_key="local", base_url=opts.emulator_url + "/v1",
@@ -65,3 +68,11 @@ async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator
                                 allow_loopback_http=True)
     finally:
         emu.stop()
+
+
+def _is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from .runware.client import _is_loopback
+
+    return _is_loopback(urlsplit(url).hostname)

@@ -162,8 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# later modules register their commands here (render, status, takes, ...)
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+def _render_commands(sub: argparse._SubParsersAction) -> None:
+    from .commands import register
+
+    register(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_render_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -90,7 +90,7 @@ class GenerationError(StoryboardError):
         bits = []
         if self.scene:
             bits.append(f"scene {self.scene!r}")
-        if self.status:
+        if self.status and self.status >= 400:
             bits.append(f"HTTP {self.status}")
         if self.code:
             bits.append(self.code)

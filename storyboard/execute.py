@@ -1,0 +1,446 @@
+"""Execute a plan: decide what is stale (and why), then run the continuity DAG.
+
+A scene's key hashes its compiled task (without ``taskUUID``), its local first-frame image and
+its source's key. A scene is up to date when the lock's take has that key, continues from the
+source's chosen take, and its file is on disk; or when any earlier take made from exactly the
+same content exists (reverting a change costs nothing). Generation never pays twice: each task is
+journaled before it is submitted, and an interrupted render resumes the journaled tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .compile import LAST_FRAME, LOCAL_FILE, VIDEO_ID, Plan, Task
+from .errors import (
+    BudgetError,
+    GenerationError,
+    PlanError,
+    Problem,
+    SafetyError,
+    StoryboardError,
+    TaskNotFound,
+)
+from .frames import conform_image, last_frame_png, probe
+from .progress import Reporter
+from .runware.client import RunwareClient
+from .runware.protocol import VideoResult
+from .spec import parse_size, resolve_inside
+from .state import BuildState, Take
+
+FIELD_REASONS = {"positivePrompt": "prompt changed", "duration": "duration changed",
+                 "width": "size changed", "height": "size changed",
+                 "numberResults": "number of takes changed", "model": "model changed",
+                 "inputs": "continuity or first frame changed"}
+
+
+@dataclass
+class Assessment:
+    """What a render would do with one scene, and why."""
+
+    scene: str
+    key: str
+    stale: bool
+    reasons: list[str] = field(default_factory=list)
+    use: Take | None = None  # the take that makes the cut when not stale
+    redownload: Take | None = None  # the lock's take, whose file is missing: fetch it again
+    cost: float = 0.0
+    locked: Take | None = None  # what storyboard.lock has now
+
+    @property
+    def action(self) -> str:
+        if self.stale:
+            return "generate"
+        if self.redownload is not None:
+            return "re-download"
+        if self.use is not None and (self.locked is None or
+                                     self.locked.video_uuid != self.use.video_uuid):
+            return f"reuse take {self.use.n}"
+        return "up to date"
+
+
+def first_frame_hash(plan: Plan, task: Task) -> str | None:
+    if task.first_frame is None or task.first_frame.startswith("https://"):
+        return None
+    p = resolve_inside(plan.project.root, task.first_frame)
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
+
+
+def scene_keys(plan: Plan) -> dict[str, str]:
+    """Content key of every scene (sources first: they always come earlier in the film)."""
+    keys: dict[str, str] = {}
+    for t in plan.tasks:
+        req = {k: v for k, v in t.request.items() if k != "taskUUID"}
+        payload = {"request": req, "first_frame": first_frame_hash(plan, t),
+                   "source": keys.get(t.source) if t.depends_on and t.source else None}
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
+    return keys
+
+
+def assess(plan: Plan, state: BuildState, retake: list[str] | None = None,
+           keep_downstream: bool = False) -> dict[str, Assessment]:
+    """Decide, for each scene, whether a render generates it and why."""
+    retake = list(retake or [])
+    ids = [t.scene for t in plan.tasks]
+    bad = [r for r in retake if r not in ids]
+    if bad:
+        probs = []
+        for r in bad:
+            guess = difflib.get_close_matches(r, ids, n=1)
+            hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {', '.join(ids)})"
+            probs.append(Problem(plan.project.display(), None, "--retake", f"no scene {r!r}{hint}"))
+        raise PlanError(probs)
+    keys = scene_keys(plan)
+    out: dict[str, Assessment] = {}
+    for t in plan.tasks:
+        key = keys[t.scene]
+        a = Assessment(t.scene, key, False, cost=t.cost)
+        src = t.source if t.depends_on else None
+        src_a = out.get(src) if src else None
+        expected_src = src_a.use.video_uuid if src_a and src_a.use else None
+        lock = state.lock.get(t.scene)
+        a.locked = lock
+        if t.scene in retake:
+            a.reasons.append("retake requested")
+        if src_a is not None and src_a.stale and not (keep_downstream and lock is not None
+                                                      and lock.key == key):
+            a.reasons.append(f"source '{src}' will be re-generated")
+        if not a.reasons:
+            if lock is not None and lock.key == key and (
+                    src is None or lock.source_take == expected_src or keep_downstream):
+                if state.file_ok(lock):
+                    a.use = lock
+                else:
+                    a.use = lock
+                    a.redownload = lock if lock.url else None
+                    if a.redownload is None:
+                        a.reasons.append("file missing")
+            else:
+                cached = state.cached_take(t.scene, key, expected_src)
+                if cached is not None:
+                    a.use = cached
+                elif lock is None:
+                    a.reasons.append("no take yet")
+                elif lock.key != key:
+                    a.reasons.extend(_diff_reasons(state, lock, t, plan))
+                else:
+                    a.reasons.append("source take changed")
+        a.stale = bool(a.reasons)
+        if a.stale:
+            a.use = None
+        out[t.scene] = a
+    return out
+
+
+def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list[str]:
+    old = state.task(lock.task_uuid)
+    if old is None:
+        return ["storyboard changed"]
+    reasons: list[str] = []
+    for k, v in task.request.items():
+        if k in ("taskUUID", "inputs"):
+            continue
+        if old.request.get(k) != v:
+            reasons.append(FIELD_REASONS.get(k, f"{k} changed"))
+    old_inputs = {k: v for k, v in (old.request.get("inputs") or {}).items()}
+    new_inputs = task.request.get("inputs") or {}
+    if set(old_inputs) != set(new_inputs) or (
+            "frameImages" in new_inputs and new_inputs["frameImages"][0]["image"].startswith("https")
+            and old_inputs.get("frameImages") != new_inputs["frameImages"]):
+        reasons.append("continuity or first frame changed")
+    if not reasons and task.first_frame and not task.first_frame.startswith("https"):
+        reasons.append("first frame image changed")
+    if not reasons:
+        reasons.append("source scene changed" if task.depends_on else "storyboard changed")
+    return list(dict.fromkeys(reasons))
+
+
+def stale_scenes(plan: Plan, retake: list[str] | None = None,
+                 keep_downstream: bool = False) -> set[str]:
+    """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
+    build = plan.project.root / "build" / "journal.sqlite"
+    if not build.exists() and not (plan.project.root / "storyboard.lock").exists():
+        return {t.scene for t in plan.tasks}
+    state = BuildState(plan.project.root)
+    try:
+        return {s for s, a in assess(plan, state, retake, keep_downstream).items() if a.stale}
+    finally:
+        state.close()
+
+
+@dataclass
+class RenderOptions:
+    jobs: int = 4
+    retake: list[str] = field(default_factory=list)
+    keep_downstream: bool = False
+    budget: float | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class SceneOutcome:
+    scene: str
+    status: str  # cached | generated | re-downloaded | failed | skipped
+    takes: list[Take] = field(default_factory=list)
+    error: str | None = None
+    cost: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class RenderResult:
+    outcomes: dict[str, SceneOutcome]
+    assessments: dict[str, Assessment]
+    spent: float
+
+    @property
+    def failed(self) -> list[SceneOutcome]:
+        return [o for o in self.outcomes.values() if o.status in ("failed", "skipped")]
+
+
+def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
+    planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
+    if budget is not None and planned > budget + 1e-9:
+        stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)
+        raise BudgetError(f"this render would cost ${planned:.2f}, over the --budget of "
+                          f"${budget:.2f} ({stale}); nothing was spent")
+    return planned
+
+
+class Executor:
+    """Runs one render of a plan against one client."""
+
+    def __init__(self, plan: Plan, state: BuildState, client: RunwareClient, reporter: Reporter,
+                 opts: RenderOptions):
+        self.plan, self.state, self.client, self.rep, self.opts = plan, state, client, reporter, opts
+        self.root = plan.project.root
+        self.chosen: dict[str, Take] = {}
+        self.outcomes: dict[str, SceneOutcome] = {}
+        self.events = {t.scene: asyncio.Event() for t in plan.tasks}
+        self.sem = asyncio.Semaphore(max(1, opts.jobs))
+        self.spent = 0.0
+        self._uploads: dict[str, str] = {}
+
+    async def run(self, assessments: dict[str, Assessment]) -> RenderResult:
+        self.assessments = assessments
+        await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
+        order = [t.scene for t in self.plan.tasks]
+        for scene, take in self.chosen.items():
+            self.state.lock[scene] = take
+        if self.opts.keep_downstream:
+            for t in self.plan.tasks:
+                lk = self.state.lock.get(t.scene)
+                if lk and t.depends_on and t.source in self.chosen and t.scene not in (
+                        o.scene for o in self.outcomes.values() if o.status == "generated"):
+                    lk.source_take = self.chosen[t.source].video_uuid
+        self.state.write_lock(order)
+        return RenderResult(self.outcomes, assessments, self.spent)
+
+    async def _scene(self, task: Task) -> None:
+        scene = task.scene
+        a = self.assessments[scene]
+        start = time.monotonic()
+        try:
+            if task.depends_on:
+                src = task.depends_on[0]
+                if not self.events[src].is_set():
+                    self.rep.update(scene, "waiting", f"on {src}")
+                await self.events[src].wait()
+                if src not in self.chosen:
+                    self.outcomes[scene] = SceneOutcome(scene, "skipped",
+                                                        error=f"source '{src}' failed")
+                    self.rep.update(scene, "skipped", f"source '{src}' failed")
+                    return
+            if not a.stale and a.use is not None:
+                if a.redownload is not None and not self.state.file_ok(a.redownload):
+                    ok = await self._redownload(a.redownload)
+                    if ok:
+                        self.chosen[scene] = a.redownload
+                        self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [a.redownload])
+                        self.rep.update(scene, "done", "re-downloaded (not paid again)")
+                        return
+                    a.reasons.append("file missing")
+                else:
+                    self.chosen[scene] = a.use
+                    self.outcomes[scene] = SceneOutcome(scene, "cached", [a.use])
+                    self.rep.update(scene, "cached", f"take {a.use.n}")
+                    return
+            async with self.sem:
+                takes, cost = await self._generate(task, a)
+            self.outcomes[scene] = SceneOutcome(scene, "generated", takes, cost=cost,
+                                                seconds=time.monotonic() - start)
+            flagged = [t for t in takes if t.nsfw]
+            usable = [t for t in takes if not t.nsfw]
+            if usable:
+                self.chosen[scene] = usable[0]
+                self.rep.update(scene, "done", f"take {usable[0].n}" +
+                                (f" (+{len(usable) - 1} more)" if len(usable) > 1 else ""))
+            if flagged and not usable:
+                raise SafetyError(f"the provider flagged the result as NSFW; it is kept as take "
+                                  f"{flagged[0].n}: `storyboard pick {scene} {flagged[0].n}` to use "
+                                  "it anyway, or change the prompt", scene=scene,
+                                  code="NSFWContent")
+        except (GenerationError, StoryboardError) as e:
+            if isinstance(e, GenerationError) and e.scene is None:
+                e.scene = scene
+            msg = str(e)
+            prev = self.outcomes.get(scene)
+            self.outcomes[scene] = SceneOutcome(scene, "failed", prev.takes if prev else [],
+                                                error=msg, cost=prev.cost if prev else 0.0)
+            self.rep.update(scene, "failed", msg)
+        finally:
+            self.events[scene].set()
+
+    async def _redownload(self, take: Take) -> bool:
+        self.rep.update(take.scene, "downloading", "file missing: fetching it again")
+        try:
+            assert take.url
+            d = await self.client.download(take.url, self.root / take.file, scene=take.scene)
+        except (GenerationError, StoryboardError):
+            return False
+        return d.sha256 == take.sha256
+
+    async def _generate(self, task: Task, a: Assessment) -> tuple[list[Take], float]:
+        scene = task.scene
+        src_take = self.chosen.get(task.source) if task.depends_on and task.source else None
+        source_id = src_take.video_uuid if src_take else None
+        resumed = self.state.open_tasks(scene, a.key, source_id)
+        results: list[VideoResult] | None = None
+        request: dict[str, Any]
+        if resumed:
+            jt = resumed[-1]
+            request = jt.request
+            uid = jt.task_uuid
+            self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
+            if jt.state == "done" and jt.results:
+                results = [VideoResult.from_item(r) for r in jt.results]
+            elif jt.state == "pending":
+                await self.client.submit(request, scene=scene)
+                self.state.mark(uid, "submitted")
+        else:
+            request = await self._resolve(task, src_take)
+            uid = request["taskUUID"]
+            self.state.record_task(uid, scene, a.key, source_id, request)
+            self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
+            early = await self.client.submit(request, scene=scene)
+            self.state.mark(uid, "submitted")
+            if len(early) >= task.number_results:
+                results = early
+        if results is None:
+            self.rep.update(scene, "processing")
+            try:
+                results = await self.client.wait(uid, number_results=task.number_results,
+                                                 scene=scene,
+                                                 on_status=lambda s: self.rep.update(scene, s))
+            except TaskNotFound:
+                if not resumed:
+                    raise
+                # the service no longer knows the journaled task: it was never charged
+                self.state.mark(uid, "failed", error="unknown to the service")
+                request = await self._resolve(task, src_take)
+                uid = request["taskUUID"]
+                self.state.record_task(uid, scene, a.key, source_id, request)
+                await self.client.submit(request, scene=scene)
+                self.state.mark(uid, "submitted")
+                results = await self.client.wait(uid, number_results=task.number_results,
+                                                 scene=scene)
+            except GenerationError as e:
+                self.state.mark(uid, "failed", error=str(e))
+                raise
+            cost = sum(r.cost or 0.0 for r in results)
+            self.state.mark(uid, "done", results=[r.to_json() for r in results], cost=cost)
+        cost = sum(r.cost or 0.0 for r in results)
+        self.spent += cost
+        self.rep.add_cost(cost)
+        return await self._download_all(task, a, uid, results, src_take), cost
+
+    async def _download_all(self, task: Task, a: Assessment, uid: str,
+                            results: list[VideoResult], src_take: Take | None) -> list[Take]:
+        scene = task.scene
+        takes: list[Take] = []
+        ext = str(task.request.get("outputFormat", "MP4")).lower()
+        for r in results:
+            existing = self.state.take_by_video(r.video_uuid)
+            if existing is not None and self.state.file_ok(existing):
+                takes.append(existing)
+                continue
+            n = existing.n if existing else self.state.next_take_number(scene)
+            rel = f"build/takes/{scene}/take-{n}.{ext}"
+            self.rep.update(scene, "downloading", f"take {n}")
+            d = await self.client.download(r.video_url, self.root / rel, scene=scene)
+            info = await asyncio.to_thread(probe, d.path)
+            offset = 0.0
+            if task.mode == "extend" and src_take is not None:
+                offset = self._extend_offset(info.duration, task.duration, src_take)
+            take = Take(scene=scene, n=n, key=a.key,
+                        source_take=src_take.video_uuid if src_take else None, task_uuid=uid,
+                        video_uuid=r.video_uuid, video_id=r.video_id, url=r.video_url, file=rel,
+                        size=d.size, sha256=d.sha256, cost=r.cost, duration=info.duration,
+                        offset=offset, nsfw=r.nsfw, created_at=time.time())
+            self.state.add_take(take)
+            takes.append(take)
+        return takes
+
+    def _extend_offset(self, got: float, requested: float, src: Take) -> float:
+        """0 when the service returned only the new footage; the source's length when whole."""
+        src_len = src.duration or 0.0
+        if abs(got - (src_len + requested)) < abs(got - requested):
+            self.rep.note(f"{src.scene} -> extension returned the whole video ({got:.1f} s); "
+                          f"the scene uses its last {got - src_len:.1f} s")
+            return src_len
+        return 0.0
+
+    async def _resolve(self, task: Task, src_take: Take | None) -> dict[str, Any]:
+        """Fill the placeholders: the source's videoId, its last frame, local images."""
+        req = json.loads(json.dumps(task.request))
+        req["taskUUID"] = str(uuid.uuid4())
+        inputs = req.get("inputs") or {}
+        if "videoId" in inputs:
+            assert src_take is not None
+            if not src_take.video_id:
+                raise GenerationError(f"source take {src_take.scene}#{src_take.n} has no "
+                                      "outputs.videoId to extend", scene=task.scene)
+            assert inputs["videoId"] == VIDEO_ID % task.source
+            inputs["videoId"] = src_take.video_id
+        for frame in inputs.get("frameImages", []):
+            image = frame["image"]
+            if image == LAST_FRAME % task.source and src_take is not None:
+                self.rep.update(task.scene, "preparing", f"last frame of {src_take.scene}")
+                data = await asyncio.to_thread(last_frame_png, self.root / src_take.file)
+                frame["image"] = await self._upload(data, task, f"last frame of {src_take.scene}")
+            elif image.startswith("${file:"):
+                rel = image[len("${file:"):-1]
+                assert LOCAL_FILE % rel == image
+                path = resolve_inside(self.root, rel)
+                if path is None or not path.is_file():
+                    raise StoryboardError(f"scene {task.scene!r}: first_frame {rel} is missing")
+                frame["image"] = await self._upload(path.read_bytes(), task, rel)
+        return req
+
+    async def _upload(self, data: bytes, task: Task, what: str) -> str:
+        w, h = parse_size(f"{task.request.get('width', 0)}x{task.request.get('height', 0)}") \
+            if "width" in task.request else parse_size(self.plan.project.board.size)
+        png, original = await asyncio.to_thread(conform_image, data, w, h)
+        if original != (w, h):
+            self.rep.note(f"{task.scene}: {what} is {original[0]}x{original[1]}; cover-cropped to "
+                          f"{w}x{h}")
+        digest = hashlib.sha256(png).hexdigest()
+        if digest not in self._uploads:
+            self._uploads[digest] = await self.client.upload_image(png)
+        return self._uploads[digest]
+
+
+async def render(plan: Plan, state: BuildState, client: RunwareClient, reporter: Reporter,
+                 opts: RenderOptions, assessments: dict[str, Assessment]) -> RenderResult:
+    """Generate what is stale; returns per-scene outcomes. Never raises for one scene's failure."""
+    ex = Executor(plan, state, client, reporter, opts)
+    return await ex.run(assessments)
+
