@@ -99,6 +99,18 @@ def _compose_after_render(project, state, args) -> int:  # type: ignore[no-untyp
     return 0
 
 
+def cmd_compose(args: argparse.Namespace) -> int:
+    from .compose import compose_project
+
+    project, plan, state = _load(args.project)
+    try:
+        out = compose_project(project, state, log=_err)
+        print(out)
+        return 0
+    finally:
+        state.close()
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from .execute import assess
 
@@ -191,6 +203,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--draft", action="store_true",
                    help="emulator only: small, fast placeholder clips")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_compose)
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
     p.add_argument("project")

@@ -183,6 +183,15 @@ class Output(Strict):
     format: Literal["MP4", "WEBM", "MOV"] = Field("MP4", description="MP4, WEBM or MOV.")
     quality: int = Field(95, ge=20, le=99, description="20-99; also sent as outputQuality.")
     fps: int = Field(30, ge=1, le=60, description="Constant frame rate of the film.")
+    size: str | None = Field(None, description="WIDTHxHEIGHT of the film (default: the "
+                             "storyboard's size); smaller makes a quick draft cut.")
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, v: str | None) -> str | None:
+        if v is not None and not SIZE.match(v):
+            raise ValueError(f"expected WIDTHxHEIGHT such as 640x360, got {v!r}")
+        return v
 
     @field_validator("format", mode="before")
     @classmethod

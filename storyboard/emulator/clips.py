@@ -59,7 +59,7 @@ def text_overlay(prompt: str, width: int, height: int, label: str) -> bytes:
     lines = textwrap.wrap(prompt, chars)[: max(2, (height // 2) // (size + 4))]
     box_h = (len(lines) + 1) * (size + 4) + int(size * 1.3) + 16
     top = height - box_h - height // 20
-    draw.rectangle([width // 30, top, width - width // 30, top + box_h], fill=(0, 0, 0, 160))
+    draw.rectangle([width // 30, top, width - width // 30, top + box_h], fill=(0, 0, 0, 225))
     x = width // 30 + size
     draw.text((x, top + 8), label, font=head, fill=(255, 220, 120, 255))
     y = top + 16 + int(size * 1.3)
