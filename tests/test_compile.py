@@ -101,15 +101,25 @@ def test_other_model_rules_come_from_its_profile(tmp_path: Path) -> None:
     assert plan.tasks[0].cost == pytest.approx(2.0)
 
 
-def test_plan_on_example_project_prints_cost(capsys) -> None:
-    assert main(["plan", str(REPO / "projects" / "lighthouse")]) == 0
+def _example(tmp_path: Path) -> Path:
+    """A fresh copy of the example (its build/ folder, if any, left behind)."""
+    import shutil
+
+    dest = tmp_path / "lighthouse"
+    shutil.copytree(REPO / "projects" / "lighthouse", dest,
+                    ignore=shutil.ignore_patterns("build", "storyboard.lock"))
+    return dest
+
+
+def test_plan_on_example_project_prints_cost(tmp_path: Path, capsys) -> None:
+    assert main(["plan", str(_example(tmp_path))]) == 0
     out = capsys.readouterr().out
     assert "36 s to generate, $3.60" in out
     assert "extend <- lamp-room" in out and "last_frame <- stairs" in out
 
 
-def test_plan_json_shape(capsys) -> None:
-    assert main(["plan", str(REPO / "projects" / "lighthouse"), "--json"]) == 0
+def test_plan_json_shape(tmp_path: Path, capsys) -> None:
+    assert main(["plan", str(_example(tmp_path)), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["total_cost"] == pytest.approx(3.6)
     scenes = [t["scene"] for t in data["tasks"]]
