@@ -150,9 +150,12 @@ def audio_codec_args(fmt: str) -> list[str]:
     return ["-c:a", "aac", "-b:a", "192k", "-ar", str(RATE)]
 
 
-def master(native: Path, video: Path, dest: Path, edit: Edit, tl: Timeline, root: Path,
-           fmt: str, log: object = None) -> None:
-    """Mix the music bed under the native track, normalise loudness, mux with ``video`` (copied)."""
+def prepare(native: Path, edit: Edit, tl: Timeline, root: Path,
+            log: object = None) -> tuple[Path, list[str]]:
+    """Mix the music bed under the native track and measure loudness (first pass).
+
+    Returns the mixed track and the audio filter arguments of the final (second) pass.
+    """
     mixed = native
     if edit.music is not None:
         mixed = native.with_name("mixed.wav")
@@ -171,8 +174,13 @@ def master(native: Path, video: Path, dest: Path, edit: Edit, tl: Timeline, root
         if callable(log):
             log(f"loudness: {measured['input_i']:.1f} LUFS measured -> {target:g} LUFS "
                 f"(true peak <= {edit.true_peak:g} dBTP)")
+    return mixed, af
+
+
+def mux(video: Path, audio: Path, af: list[str], dest: Path, tl: Timeline, fmt: str) -> None:
+    """The film: the picture copied, the sound encoded (second loudness pass applied)."""
     fmt_name = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt]
     extra = ["-movflags", "+faststart"] if fmt == "MP4" else []
-    run_ffmpeg(["-i", str(video), "-i", str(mixed), "-map", "0:v:0", "-map", "1:a:0",
+    run_ffmpeg(["-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
                 "-c:v", "copy", *af, *audio_codec_args(fmt), "-t", f"{tl.duration:.6f}",
                 *extra, "-f", fmt_name, str(dest)], what="final mux")

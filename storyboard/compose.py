@@ -14,22 +14,32 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .audio import master, native_track
-from .errors import ComposeError, StoryboardError
-from .frames import ClipInfo, probe_many, run_ffmpeg
+from .audio import mux, native_track, prepare
+from .contact import contact_sheet
+from .errors import ComposeError
+from .frames import ClipInfo, probe_cached, run_ffmpeg
 from .spec import Project
-from .state import BuildState, atomic_write
+from .state import BuildState, Take, atomic_write
 from .timeline import Timeline, build_timeline, srt
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Log = Callable[[str], None]
 VIDEO_CODECS = {"MP4": "h264", "MOV": "h264", "WEBM": "vp9"}
 AUDIO_CODECS = {"MP4": "aac", "MOV": "aac", "WEBM": "opus"}
+
+
+def media_key(take: Take) -> str:
+    """Cache key of a take's file: its content hash and size (from the lock)."""
+    return f"{take.sha256[:32]}-{take.size}"
 
 
 def output_path(project: Project) -> Path:
@@ -43,7 +53,7 @@ def output_path(project: Project) -> Path:
 def compose_project(project: Project, state: BuildState, log: Log = print) -> Path:
     """Build the film from the lock alone; returns its path."""
     lock = state.lock
-    files: list[str] = []
+    items: dict[str, str] = {}
     for scene in project.board.scenes:
         take = lock.get(scene.id)
         if take is None:
@@ -51,9 +61,10 @@ def compose_project(project: Project, state: BuildState, log: Log = print) -> Pa
         if not (project.root / take.file).is_file():
             raise ComposeError(f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
                                f"run `storyboard render {project.root}` to fetch it again")
-        files.append(take.file)
-    probed = probe_many([project.root / f for f in files]) if files else {}
-    infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in files}
+        items[take.file] = media_key(take)
+    probed = probe_cached([(project.root / f, k) for f, k in items.items()],
+                          project.build / "media") if items else {}
+    infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
     tl = build_timeline(project, lock, {k: v.duration for k, v in infos.items()})
     dest = output_path(project)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +72,11 @@ def compose_project(project: Project, state: BuildState, log: Log = print) -> Pa
     fmt = project.board.output.format
     path, why = choose_path(tl, infos, project)
     log(f"compose: {path} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
+    # on the light paths the contact sheet is drawn while the film is joined; the full path
+    # already keeps both cores busy (and memory is the constraint there), so it waits
+    sheet_pool = ThreadPoolExecutor(1)
+    sheet_args = (tl, project.root, project.board.title, project.build / "contact-sheet.png")
+    sheet = sheet_pool.submit(contact_sheet, *sheet_args) if path != "full" else None
     try:
         with tempfile.TemporaryDirectory(prefix=".compose-", dir=dest.parent) as d:
             tmp = Path(d)
@@ -68,20 +84,37 @@ def compose_project(project: Project, state: BuildState, log: Log = print) -> Pa
             if path == "copy":
                 concat_copy(tl, project.root, part)
             else:
-                if path == "audio-only":
-                    video = tmp / f"video.{fmt.lower()}"
-                    concat_copy(tl, project.root, video, audio=False)
-                else:
-                    video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
-                    render_video(tl, project, video)
-                native = native_track(tl, project.root, infos, tmp / "native.wav")
-                master(native, video, part, edit, tl, project.root, fmt, log)
+                # the sound is prepared while the picture renders; they meet in the final mux.
+                # At most two heavy jobs (picture chunks, sound) run at once: two cores, and
+                # memory stays bounded
+                heavy = threading.Semaphore(2)
+
+                def sound() -> tuple[Path, list[str]]:
+                    with heavy:
+                        native = native_track(tl, project.root, infos, tmp / "native.wav")
+                        return prepare(native, edit, tl, project.root, log)
+
+                with ThreadPoolExecutor(1) as pool:
+                    audio_job = pool.submit(sound)
+                    if path == "audio-only":
+                        video = tmp / f"video.{fmt.lower()}"
+                        concat_copy(tl, project.root, video, audio=False)
+                    else:
+                        video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
+                        render_video(tl, project, video, heavy)
+                    mixed, af = audio_job.result()
+                mux(video, mixed, af, part, tl, fmt)
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
         raise ComposeError(f"cannot write {dest}: {e.strerror or e}") from None
+    finally:
+        sheet_pool.shutdown(wait=True)
+    if sheet is None:
+        contact_sheet(*sheet_args)
+    else:
+        sheet.result()
     if tl.captions and edit.captions != "off":
         atomic_write(dest.with_suffix(".srt"), srt(tl.captions).encode())
-    contact_sheet(tl, project, project.build / "contact-sheet.png")
     return dest
 
 
@@ -170,6 +203,7 @@ class _Frames:
 
 def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     """Fit inside width x height keeping the aspect; black bars (letterbox or pillarbox)."""
+    import numpy as np
     from PIL import Image
 
     h, w = frame.shape[:2]
@@ -182,34 +216,131 @@ def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
-def render_video(tl: Timeline, project: Project, dest: Path) -> Path:
-    """moviepy renders the frames: one frame function that blends only during transitions."""
-    from moviepy import VideoClip
+COLOR_TAGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+              "-color_range", "tv"]
 
+
+def _video_codec_args(fmt: str, quality: int) -> list[str]:
+    """Identical settings for every chunk, so the chunks join by stream copy.
+
+    One encoder thread each: two chunks are encoded at once (x264's memory grows with threads).
+    """
+    crf = round(51 - quality * 0.36)
+    if fmt == "WEBM":
+        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
+                "-crf", str(min(63, crf + 10)), "-b:v", "0", "-pix_fmt", "yuv420p",
+                "-threads", "1", *COLOR_TAGS]
+    return ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-threads", "1", *COLOR_TAGS]
+
+
+def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
+    """Split the film's frames into runs: ``("copy", f0, f1, segment)`` where a single segment
+    plays untouched (ffmpeg re-encodes it directly) and ``("composite", f0, f1, -1)`` where
+    frames need work (transitions, fades, burnt-in captions: moviepy renders them)."""
+    fps = tl.fps
+    total = tl.frames()
+    segs = tl.segments
+    chunks: list[tuple[str, int, int, int]] = []
+    j = 0
+    for f in range(total):
+        t = f / fps
+        while j + 1 < len(segs) and t >= segs[j].end - 1e-9:
+            j += 1
+        in_next = j + 1 < len(segs) and t >= segs[j + 1].start - 1e-9
+        special = (in_next or (tl.fade_in and t < tl.fade_in)
+                   or (tl.fade_out and t >= total / fps - tl.fade_out)
+                   or (burn and any(c.start <= t < c.end for c in tl.captions)))
+        key = ("composite", -1) if special else ("copy", j)
+        if chunks and (chunks[-1][0], chunks[-1][3]) == key and chunks[-1][2] == f:
+            kind, f0, _, seg = chunks[-1]
+            chunks[-1] = (kind, f0, f + 1, seg)
+        else:
+            chunks.append((key[0], f, f + 1, key[1]))
+    return chunks
+
+
+def render_video(tl: Timeline, project: Project, dest: Path,
+                 heavy: threading.Semaphore | None = None) -> Path:
+    """The picture: untouched stretches straight through ffmpeg, the rest through moviepy.
+
+    Every chunk is a whole number of frames encoded with the same settings; the chunks are then
+    joined by stream copy.
+    """
     from .captions import CaptionLayer
 
-    fps = tl.fps
-    segs = tl.segments
-    sources = [_Frames(project.root / s.file, tl.width, tl.height) for s in segs]
-    captions = CaptionLayer(tl) if project.board.edit.captions == "burn" else None
-    total = tl.frames() / fps
-    state = {"first_open": 0}
+    fmt = project.board.output.format
+    codec = _video_codec_args(fmt, project.board.output.quality)
+    burn = project.board.edit.captions == "burn" and bool(tl.captions)
+    captions = CaptionLayer(tl) if burn else None
+    ext = "webm" if fmt == "WEBM" else "mp4"
 
-    def frame_at(t: float) -> np.ndarray:
-        # the segments showing at t (two during a transition)
-        active = [i for i in range(state["first_open"], len(segs))
-                  if segs[i].start - 1e-9 <= t < segs[i].end - 1e-9]
-        if not active:
-            active = [len(segs) - 1]
-        for i in range(state["first_open"], active[0]):  # past segments: release their readers
-            sources[i].close()
-        state["first_open"] = active[0]
-        cur = active[-1]
-        seg = segs[cur]
-        frame = sources[cur].get(seg.src_start + t - seg.start)
+    slots = heavy or threading.Semaphore(2)
+
+    def chunk(k: int, kind: str, f0: int, f1: int, seg_i: int) -> Path:
+        with slots:
+            return _chunk(k, kind, f0, f1, seg_i)
+
+    def _chunk(k: int, kind: str, f0: int, f1: int, seg_i: int) -> Path:
+        part = dest.with_name(f"chunk{k:04d}.{ext}")
+        if kind == "copy":
+            seg = tl.segments[seg_i]
+            src = seg.src_start + f0 / tl.fps - seg.start
+            conform = (f"fps={tl.fps},scale={tl.width}:{tl.height}:force_original_aspect_"
+                       f"ratio=decrease,pad={tl.width}:{tl.height}:(ow-iw)/2:(oh-ih)/2,"
+                       f"setsar=1,format=yuv420p")
+            # seek half a frame early: the first frame kept is the one nearest to src
+            run_ffmpeg(["-threads", "1", "-ss", f"{max(0.0, src - 0.5 / tl.fps):.6f}", "-i",
+                        str(project.root / seg.file), "-map", "0:v:0", "-vf", conform,
+                        "-frames:v", str(f1 - f0), "-an", *codec, str(part)],
+                       what=f"scene {seg.scene}")
+        else:
+            with one_composite:  # one moviepy pipeline at a time (two readers and a writer)
+                frames = _FrameFunction(tl, project, captions)
+                try:
+                    frames.write(f0, f1, part, codec)
+                finally:
+                    frames.close()
+        return part
+
+    one_composite = threading.Lock()
+
+    # two chunks at a time: start-up and decoding of one overlap the other's encoding
+    with ThreadPoolExecutor(2) as pool:
+        jobs = [pool.submit(chunk, k, *c) for k, c in enumerate(plan_chunks(tl, burn))]
+        parts = [j.result() for j in jobs]
+    listing = dest.with_name("chunks.txt")
+    listing.write_text("".join(f"file '{p.name}'\n" for p in parts))
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(dest)],
+               what="joining the picture")
+    for p in parts:
+        p.unlink(missing_ok=True)
+    return dest
+
+
+class _FrameFunction:
+    """moviepy frames for composited stretches: one function that blends only when needed."""
+
+    def __init__(self, tl: Timeline, project: Project, captions: object):
+        self.tl = tl
+        self.segs = tl.segments
+        self.sources = [_Frames(project.root / s.file, tl.width, tl.height) for s in self.segs]
+        self.captions = captions
+        self.total = tl.frames() / tl.fps
+        self.first_open = 0
+
+    def frame(self, t: float) -> np.ndarray:
+        segs, tl = self.segs, self.tl
+        active = [i for i in range(self.first_open, len(segs))
+                  if segs[i].start - 1e-9 <= t < segs[i].end - 1e-9] or [len(segs) - 1]
+        for i in range(self.first_open, active[0]):  # past segments: release their readers
+            self.sources[i].close()
+        self.first_open = active[0]
+        seg = segs[active[-1]]
+        frame = self.sources[active[-1]].get(seg.src_start + t - seg.start)
         if len(active) > 1 and seg.overlap > 0:
             prev = segs[active[0]]
-            pframe = sources[active[0]].get(prev.src_start + t - prev.start)
+            pframe = self.sources[active[0]].get(prev.src_start + t - prev.start)
             a = (t - seg.start) / seg.overlap
             if seg.transition == "crossfade":
                 frame = _mix(pframe, frame, a)
@@ -217,85 +348,49 @@ def render_video(tl: Timeline, project: Project, dest: Path) -> Path:
                 frame = _scale(pframe, 1 - 2 * a) if a < 0.5 else _scale(frame, 2 * a - 1)
         if tl.fade_in and t < tl.fade_in:
             frame = _scale(frame, t / tl.fade_in)
-        if tl.fade_out and t > total - tl.fade_out:
-            frame = _scale(frame, max(0.0, (total - t) / tl.fade_out))
-        if captions is not None:
-            frame = captions.apply(frame, t)
+        if tl.fade_out and t > self.total - tl.fade_out:
+            frame = _scale(frame, max(0.0, (self.total - t) / tl.fade_out))
+        if self.captions is not None:
+            frame = self.captions.apply(frame, t)  # type: ignore[attr-defined]
         return frame
 
-    clip = VideoClip(frame_function=frame_at, duration=total)
-    fmt = project.board.output.format
-    quality = project.board.output.quality
-    crf = round(51 - quality * 0.36)
-    try:
-        if fmt == "WEBM":
-            clip.write_videofile(str(dest), fps=fps, codec="libvpx-vp9", audio=False,
-                                 threads=2, logger=None,
-                                 ffmpeg_params=["-deadline", "realtime", "-cpu-used", "8",
-                                                "-row-mt", "1", "-crf", str(min(63, crf + 10)),
-                                                "-b:v", "0", "-pix_fmt", "yuv420p"])
-        else:
-            clip.write_videofile(str(dest), fps=fps, codec="libx264", audio=False,
-                                 preset="veryfast", threads=2, logger=None,
-                                 ffmpeg_params=["-crf", str(crf), "-pix_fmt", "yuv420p"])
-    except (OSError, ValueError) as e:
-        raise ComposeError(f"rendering the film failed: {e}") from None
-    finally:
-        clip.close()
-        for s in sources:
+    def write(self, f0: int, f1: int, dest: Path, codec: list[str]) -> None:
+        from moviepy import VideoClip
+
+        fps = self.tl.fps
+        clip = VideoClip(frame_function=lambda t: self.frame(f0 / fps + t),
+                         duration=(f1 - f0) / fps)
+        opts = dict(zip(codec[::2], codec[1::2], strict=True))
+        name = opts.pop("-c:v")
+        preset = opts.pop("-preset", "medium")  # moviepy passes its own -preset
+        threads = int(opts.pop("-threads", "1"))
+        pix = opts.pop("-pix_fmt", "yuv420p")  # moviepy passes its own -pix_fmt too
+        params = [x for kv in opts.items() for x in kv]
+        try:
+            clip.write_videofile(str(dest), fps=fps, codec=name, audio=False, logger=None,
+                                 preset=preset, threads=threads, ffmpeg_params=params,
+                                 pixel_format=pix)
+        except (OSError, ValueError) as e:
+            raise ComposeError(f"rendering the film failed: {e}") from None
+        finally:
+            clip.close()
+
+    def close(self) -> None:
+        for s in self.sources:
             s.close()
-    return dest
 
 
 def _mix(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
-    alpha = min(1.0, max(0.0, alpha))
-    return (a.astype(np.float32) * (1 - alpha) + b.astype(np.float32) * alpha).astype(np.uint8)
+    import numpy as np
+
+    w = int(round(min(1.0, max(0.0, alpha)) * 256))
+    out = a.astype(np.uint16) * (256 - w)
+    out += b.astype(np.uint16) * w
+    return (out >> 8).astype(np.uint8)
 
 
 def _scale(a: np.ndarray, k: float) -> np.ndarray:
-    k = min(1.0, max(0.0, k))
-    return (a.astype(np.float32) * k).astype(np.uint8)
+    import numpy as np
 
-
-def contact_sheet(tl: Timeline, project: Project, dest: Path) -> Path:
-    """Per scene its first and last frame with id, duration and take."""
-    import io
-
-    from PIL import Image, ImageDraw, ImageFont
-
-    from .frames import frame_at
-
-    thumb_w = 320
-    thumb_h = round(thumb_w * tl.height / tl.width)
-    pad, label_w = 12, 230
-    rows = len(tl.segments)
-    sheet = Image.new("RGB", (label_w + 2 * thumb_w + 4 * pad, rows * (thumb_h + pad) + pad + 36),
-                      (24, 24, 28))
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=16)
-    small = ImageFont.load_default(size=13)
-    draw.text((pad, 10), f"{project.board.title}: {tl.duration:.1f} s", font=font,
-              fill=(255, 220, 120))
-    for r, seg in enumerate(tl.segments):
-        y = 36 + pad + r * (thumb_h + pad)
-        path = project.root / seg.file
-        try:
-            first = frame_at(path, seg.src_start)
-            last = frame_at(path, seg.src_start + seg.duration - 1.0 / tl.fps)
-        except StoryboardError:
-            continue
-        for c, data in enumerate((first, last)):
-            with Image.open(io.BytesIO(data)) as im:
-                im = im.convert("RGB")
-                im.thumbnail((thumb_w, thumb_h))
-                sheet.paste(im, (label_w + 2 * pad + c * (thumb_w + pad), y))
-        draw.text((pad, y + 4), seg.scene, font=font, fill=(255, 255, 255))
-        draw.text((pad, y + 28), f"{seg.duration:.2f} s  take {seg.take.n}", font=small,
-                  fill=(200, 200, 200))
-        mode = seg.transition if r else "start"
-        draw.text((pad, y + 48), f"in: {mode}", font=small, fill=(160, 160, 160))
-    buf = io.BytesIO()
-    sheet.save(buf, format="PNG")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(dest, buf.getvalue())
-    return dest
+    w = int(round(min(1.0, max(0.0, k)) * 256))
+    return ((a.astype(np.uint16) * w) >> 8).astype(np.uint8)

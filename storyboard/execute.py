@@ -28,6 +28,7 @@ from .errors import (
     StoryboardError,
     TaskNotFound,
 )
+from .contact import prefill
 from .frames import conform_image, last_frame_png, probe
 from .progress import Reporter
 from .runware.client import RunwareClient
@@ -228,10 +229,12 @@ class Executor:
         self.sem = asyncio.Semaphore(max(1, opts.jobs))
         self.spent = 0.0
         self._uploads: dict[str, str] = {}
+        self._background: list[asyncio.Task[None]] = []
 
     async def run(self, assessments: dict[str, Assessment]) -> RenderResult:
         self.assessments = assessments
         await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
+        await asyncio.gather(*self._background, return_exceptions=True)
         order = [t.scene for t in self.plan.tasks]
         for scene, take in self.chosen.items():
             self.state.lock[scene] = take
@@ -387,6 +390,9 @@ class Executor:
                         offset=offset, nsfw=r.nsfw, created_at=time.time())
             self.state.add_take(take)
             takes.append(take)
+            # contact-sheet thumbnails, made in the background while other scenes generate
+            self._background.append(asyncio.create_task(asyncio.to_thread(prefill, self.root,
+                                                                          take)))
         return takes
 
     def _extend_offset(self, got: float, requested: float, src: Take) -> float:

@@ -144,6 +144,35 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
     return {uniq[i]: infos[i] for i in range(len(uniq))}
 
 
+def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, ClipInfo]:
+    """``probe_many`` with a cache keyed by content (``key``: the file's hash and size)."""
+    import json
+    from dataclasses import asdict
+
+    out: dict[Path, ClipInfo] = {}
+    missing: list[tuple[Path, str]] = []
+    for path, key in items:
+        f = cache_dir / f"{key}.json"
+        if key and f.is_file():
+            try:
+                out[path] = ClipInfo(**json.loads(f.read_text()))
+                continue
+            except (ValueError, TypeError, OSError):
+                pass
+        missing.append((path, key))
+    if missing:
+        probed = probe_many([p for p, _ in missing])
+        for path, key in missing:
+            out[path] = probed[path]
+            if key:
+                try:
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    (cache_dir / f"{key}.json").write_text(json.dumps(asdict(probed[path])))
+                except OSError:
+                    pass  # a cache, not a record
+    return out
+
+
 def probe(path: Path) -> ClipInfo:
     """Duration, size, frame rate, codecs and audio presence, from ffmpeg's stream report."""
     if not Path(path).is_file():

@@ -1,0 +1,105 @@
+"""The contact sheet (``build/contact-sheet.png``) and its content-addressed thumbnail cache.
+
+Thumbnails are keyed by the take's file hash and the time they show, so they are made once:
+the executor makes each take's first and last thumbnail right after downloading it.
+"""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .errors import StoryboardError
+from .frames import frame_at, last_frame_png
+from .state import Take, atomic_write
+from .timeline import Timeline
+
+THUMB_W = 320
+
+
+def thumb_path(build: Path, take: Take, which: str) -> Path:
+    return build / "thumbs" / f"{take.sha256[:20]}-{which}.png"
+
+
+def thumbnail(root: Path, take: Take, which: str, t: float | None = None) -> Image.Image:
+    """``which`` is 'last' (the true last frame) or a time in ms; cached under build/thumbs/."""
+    cache = thumb_path(root / "build", take, which)
+    if cache.is_file():
+        with Image.open(cache) as im:
+            return im.convert("RGB")
+    path = root / take.file
+    data = last_frame_png(path) if which == "last" else frame_at(path, (t or 0.0))
+    with Image.open(io.BytesIO(data)) as im:
+        small = im.convert("RGB")
+        small.thumbnail((THUMB_W, THUMB_W * 4))
+    buf = io.BytesIO()
+    small.save(buf, format="PNG")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(cache, buf.getvalue())
+    return small
+
+
+def prefill(root: Path, take: Take) -> None:
+    """Make a fresh take's media info and first and last thumbnails (right after its download)."""
+    from .compose import media_key
+    from .frames import probe_cached
+
+    try:
+        probe_cached([(root / take.file, media_key(take))], root / "build" / "media")
+        thumbnail(root, take, f"{round(take.offset * 1000)}", take.offset)
+        thumbnail(root, take, "last")
+    except StoryboardError:
+        pass  # a thumbnail is a convenience: compose will try again
+
+
+def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] | None:
+    seg = tl.segments[i]
+    take = seg.take
+    end = seg.src_start + seg.duration
+    try:
+        first = thumbnail(root, take, f"{round(seg.src_start * 1000)}", seg.src_start)
+        if take.duration is not None and abs(end - take.duration) < 1.5 / tl.fps:
+            last = thumbnail(root, take, "last")
+        else:
+            t = end - 1.0 / tl.fps
+            last = thumbnail(root, take, f"{round(t * 1000)}", t)
+    except StoryboardError:
+        return None
+    return first, last
+
+
+def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
+    """Per scene its first and last frame with id, duration and take: continuity at a glance."""
+    with ThreadPoolExecutor(2) as pool:
+        pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
+    thumb_h = round(THUMB_W * tl.height / tl.width)
+    pad, label_w = 12, 230
+    sheet = Image.new("RGB", (label_w + 2 * THUMB_W + 4 * pad,
+                              len(tl.segments) * (thumb_h + pad) + pad + 36), (24, 24, 28))
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=16)
+    small = ImageFont.load_default(size=13)
+    draw.text((pad, 10), f"{title}: {tl.duration:.1f} s", font=font, fill=(255, 220, 120))
+    for r, (seg, pair) in enumerate(zip(tl.segments, pairs, strict=True)):
+        y = 36 + pad + r * (thumb_h + pad)
+        for c, im in enumerate(pair or ()):
+            fitted = im.copy()
+            fitted.thumbnail((THUMB_W, thumb_h))
+            x = label_w + 2 * pad + c * (THUMB_W + pad) + (THUMB_W - fitted.width) // 2
+            sheet.paste(fitted, (x, y + (thumb_h - fitted.height) // 2))
+        draw.text((pad, y + 4), seg.scene, font=font, fill=(255, 255, 255))
+        draw.text((pad, y + 28), f"{seg.duration:.2f} s  take {seg.take.n}", font=small,
+                  fill=(200, 200, 200))
+        draw.text((pad, y + 48), f"in: {seg.transition if r else 'start'}", font=small,
+                  fill=(160, 160, 160))
+        if pair is None:
+            draw.text((label_w + 2 * pad, y + 4), "(frames unavailable)", font=small,
+                      fill=(255, 120, 120))
+    buf = io.BytesIO()
+    sheet.save(buf, format="PNG", compress_level=1)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(dest, buf.getvalue())
+    return dest
