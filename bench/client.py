@@ -31,16 +31,25 @@ from storyboard.runware.protocol import get_response_task
 
 
 def _task() -> dict[str, Any]:
-    return {"taskType": "videoInference", "taskUUID": str(uuid.uuid4()), "model": "openai:3@1",
-            "positivePrompt": "A red kite over a grey sea, bench run.", "width": 1280,
-            "height": 720, "duration": 4, "numberResults": 1, "includeCost": True,
-            "deliveryMethod": "async"}
+    return {
+        "taskType": "videoInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": "openai:3@1",
+        "positivePrompt": "A red kite over a grey sea, bench run.",
+        "width": 1280,
+        "height": 720,
+        "duration": 4,
+        "numberResults": 1,
+        "includeCost": True,
+        "deliveryMethod": "async",
+    }
 
 
 async def ours(emu: Emulator, n: int, poll: PollPolicy) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=30) as http:
-        c = RunwareClient(http, api_key="bench", base_url=emu.base_url, poll=poll,
-                          allow_loopback_http=True)
+        c = RunwareClient(
+            http, api_key="bench", base_url=emu.base_url, poll=poll, allow_loopback_http=True
+        )
         before = emu.requests
         await asyncio.gather(*(c.run(_task()) for _ in range(n)))
         return {"requests_per_task": (emu.requests - before) / n}
@@ -56,8 +65,9 @@ async def naive(emu: Emulator, n: int) -> dict[str, float]:
             await http.post(emu.base_url, json=[t], headers=headers)
             while True:
                 await asyncio.sleep(1.0)
-                r = await http.post(emu.base_url, json=[get_response_task(t["taskUUID"])],
-                                    headers=headers)
+                r = await http.post(
+                    emu.base_url, json=[get_response_task(t["taskUUID"])], headers=headers
+                )
                 if any(d.get("status") == "success" for d in r.json().get("data", [])):
                     return
 
@@ -66,8 +76,11 @@ async def naive(emu: Emulator, n: int) -> dict[str, float]:
 
 
 def notice_delay(emu: Emulator, uuids_before: set[str]) -> float:
-    delays = [t["noticed_at"] - t["finished_at"] for t in emu.timings()
-              if t["taskUUID"] not in uuids_before and t["noticed_at"] is not None]
+    delays = [
+        t["noticed_at"] - t["finished_at"]
+        for t in emu.timings()
+        if t["taskUUID"] not in uuids_before and t["noticed_at"] is not None
+    ]
     return statistics.mean(delays)
 
 
@@ -77,22 +90,44 @@ def measure(label: str, emu: Emulator, coro: Any) -> dict[str, float]:
     out = asyncio.run(coro)
     out["wall_s"] = time.perf_counter() - t0
     out["notice_delay_s"] = notice_delay(emu, seen)
-    print(f"  {label:34} requests/task {out['requests_per_task']:5.2f}   "
-          f"notice delay {out['notice_delay_s'] * 1000:7.1f} ms   wall {out['wall_s']:5.2f} s")
+    print(
+        f"  {label:34} requests/task {out['requests_per_task']:5.2f}   "
+        f"notice delay {out['notice_delay_s'] * 1000:7.1f} ms   wall {out['wall_s']:5.2f} s"
+    )
     return out
 
 
 def render_speed(seconds: float = 8.0) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as d:
-        spec = ClipSpec("A lighthouse on a cliff at dusk, the lamp turning. " * 4, 1280, 720,
-                        seconds, 30, "MP4", 95, 7)
+        spec = ClipSpec(
+            "A lighthouse on a cliff at dusk, the lamp turning. " * 4,
+            1280,
+            720,
+            seconds,
+            30,
+            "MP4",
+            95,
+            7,
+        )
         t0 = time.perf_counter()
         render_clip(spec, Path(d) / "a.mp4", "bench")
         ours_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=s=1280x720:r=30:d={seconds}", "-f", "lavfi",
-                    "-i", f"sine=f=220:r=48000:d={seconds}", *_codec_args("MP4", 95, False),
-                    str(Path(d) / "b.mp4")], what="baseline encode")
+        run_ffmpeg(
+            [
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=s=1280x720:r=30:d={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=f=220:r=48000:d={seconds}",
+                *_codec_args("MP4", 95, False),
+                str(Path(d) / "b.mp4"),
+            ],
+            what="baseline encode",
+        )
         base_s = time.perf_counter() - t0
     return seconds / ours_s, seconds / base_s
 
@@ -103,20 +138,29 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=2.0)
     args = ap.parse_args()
     print(f"{args.tasks} tasks, {args.latency:g} s emulated latency (draft clips)")
-    emulator_poll = PollPolicy(initial_delay=min(1.0, args.latency * 0.5), interval=0.25,
-                               factor=1.3, max_interval=1.0, batch_window=0.05)
+    emulator_poll = PollPolicy(
+        initial_delay=min(1.0, args.latency * 0.5),
+        interval=0.25,
+        factor=1.3,
+        max_interval=1.0,
+        batch_window=0.05,
+    )
     api_poll = PollPolicy()  # the defaults used against the real API
     with Emulator(EmulatorConfig(latency=args.latency, draft=True, render_workers=2)) as emu:
         base = measure("baseline (1 s fixed, unbatched)", emu, naive(emu, args.tasks))
         api = measure("ours, real-API poll policy", emu, ours(emu, args.tasks, api_poll))
         fast = measure("ours, emulator poll policy", emu, ours(emu, args.tasks, emulator_poll))
     for label, r in (("real-API policy", api), ("emulator policy", fast)):
-        print(f"  ratio vs baseline, {label}: requests/task "
-              f"{r['requests_per_task'] / base['requests_per_task']:.2f}x, notice delay "
-              f"{r['notice_delay_s'] / base['notice_delay_s']:.2f}x")
+        print(
+            f"  ratio vs baseline, {label}: requests/task "
+            f"{r['requests_per_task'] / base['requests_per_task']:.2f}x, notice delay "
+            f"{r['notice_delay_s'] / base['notice_delay_s']:.2f}x"
+        )
     ours_speed, base_speed = render_speed()
-    print(f"clip rendering at 1280x720: {ours_speed:.2f} s of video per s "
-          f"(bare ffmpeg test-pattern encode: {base_speed:.2f}; ratio {ours_speed / base_speed:.2f})")
+    print(
+        f"clip rendering at 1280x720: {ours_speed:.2f} s of video per s "
+        f"(bare ffmpeg test-pattern encode: {base_speed:.2f}; ratio {ours_speed / base_speed:.2f})"
+    )
 
 
 if __name__ == "__main__":

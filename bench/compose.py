@@ -34,11 +34,33 @@ def make_clips(folder: Path, n: int, seconds: float) -> list[Path]:
     out = []
     for i in range(n):
         p = folder / f"clip{i:02d}.mp4"
-        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                        f"testsrc2=s=1280x720:r=30:d={seconds}", "-f", "lavfi", "-i",
-                        f"sine=f={220 + 30 * i}:r=48000:d={seconds}", "-c:v", "libx264",
-                        "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                        "-shortest", str(p)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=s=1280x720:r=30:d={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=f={220 + 30 * i}:r=48000:d={seconds}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+                str(p),
+            ],
+            check=True,
+        )
         out.append(p)
     return out
 
@@ -46,21 +68,48 @@ def make_clips(folder: Path, n: int, seconds: float) -> list[Path]:
 def project(folder: Path, clips: list[Path], edit: str) -> Path:
     root = folder
     root.mkdir()
-    scenes = "".join(f"  - {{id: s{i:02d}, prompt: 'Shot {i}.', duration: 8}}\n"
-                     for i in range(len(clips)))
+    scenes = "".join(
+        f"  - {{id: s{i:02d}, prompt: 'Shot {i}.', duration: 8}}\n" for i in range(len(clips))
+    )
     (root / "storyboard.yaml").write_text(f"title: Bench\nscenes:\n{scenes}edit: {edit}\n")
     if "music" in edit:
-        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                        "sine=f=330:r=48000:d=20", "-c:a", "libmp3lame", str(root / "bed.mp3")],
-                       check=True)
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=f=330:r=48000:d=20",
+                "-c:a",
+                "libmp3lame",
+                str(root / "bed.mp3"),
+            ],
+            check=True,
+        )
     state = BuildState(root)
     for i, c in enumerate(clips):
         rel = f"takes/{c.name}"
         (root / "takes").mkdir(exist_ok=True)
         os.link(c, root / rel)
         sha = hashlib.sha256(c.read_bytes()).hexdigest()
-        state.lock[f"s{i:02d}"] = Take(f"s{i:02d}", 1, "k", None, f"t{i}", f"v{i}", None, None,
-                                       rel, c.stat().st_size, sha, 0.8, probe(c).duration)
+        state.lock[f"s{i:02d}"] = Take(
+            f"s{i:02d}",
+            1,
+            "k",
+            None,
+            f"t{i}",
+            f"v{i}",
+            None,
+            None,
+            rel,
+            c.stat().st_size,
+            sha,
+            0.8,
+            probe(c).duration,
+        )
     state.write_lock([f"s{i:02d}" for i in range(len(clips))])
     state.close()
     return root
@@ -95,9 +144,12 @@ def run(label: str, code: str) -> tuple[float, float, float]:
     """Run python code in a fresh process: (seconds, peak MB of the process tree, the seconds
     the code itself reports on stdout as ``WORK <s>``, i.e. without interpreter start-up)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     peak = 0
     stop = threading.Event()
 
@@ -130,8 +182,12 @@ def main() -> None:
         listing = tmp / "list.txt"
         listing.write_text("".join(f"file '{c}'\n" for c in clips))
         fast = project(tmp / "fast", clips, "{loudness: 'off', captions: 'off'}")
-        full = project(tmp / "full", clips, "{transition: {type: crossfade, duration: 0.5}, "
-                                           "music: {file: bed.mp3, volume: 0.3}, loudness: -16}")
+        full = project(
+            tmp / "full",
+            clips,
+            "{transition: {type: crossfade, duration: 0.5}, "
+            "music: {file: bed.mp3, volume: 0.3}, loudness: -16}",
+        )
         compose = """
             import time
             t0 = time.perf_counter()
@@ -147,14 +203,14 @@ def main() -> None:
             from storyboard.frames import ffmpeg_exe
             t0 = time.perf_counter()
             subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0",
-                            "-i", {str(listing)!r}, "-c", "copy", {str(tmp / 'bare.mp4')!r}],
+                            "-i", {str(listing)!r}, "-c", "copy", {str(tmp / "bare.mp4")!r}],
                            check=True)
             print("WORK", time.perf_counter() - t0)
         """
         bare_moviepy = f"""
             from moviepy import VideoFileClip, concatenate_videoclips
             clips = [VideoFileClip(str(p)) for p in {[str(c) for c in clips]!r}]
-            concatenate_videoclips(clips).write_videofile({str(tmp / 'bare-mp.mp4')!r},
+            concatenate_videoclips(clips).write_videofile({str(tmp / "bare-mp.mp4")!r},
                                                           logger=None)
             for c in clips: c.close()
         """
@@ -168,7 +224,9 @@ def main() -> None:
             f.unlink()
         f_copy, mf_copy, _ = run("fast path", compose.format(root=str(fast)))
         # the join itself: both sides timed in one process after imports, alternating, median
-        _, _, ratio_join = run("fast path join", f"""
+        _, _, ratio_join = run(
+            "fast path join",
+            f"""
             import statistics, subprocess, time
             from storyboard.compose import compose_project
             from storyboard.frames import ffmpeg_exe
@@ -182,28 +240,41 @@ def main() -> None:
                 t0 = time.perf_counter(); compose_project(p, s, log=lambda m: None)
                 t1 = time.perf_counter()
                 subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0",
-                                "-i", {str(listing)!r}, "-c", "copy", {str(tmp / 'bare.mp4')!r}],
+                                "-i", {str(listing)!r}, "-c", "copy", {str(tmp / "bare.mp4")!r}],
                                check=True)
                 t2 = time.perf_counter(); ours.append(t1 - t0); bare.append(t2 - t1)
             print("OURS", statistics.median(ours)); print("BARE", statistics.median(bare))
             print("WORK", statistics.median(ours) / statistics.median(bare))
-        """)
+        """,
+        )
         b_mp, m_mp, _ = run("bare moviepy", bare_moviepy)
         f_full, mf_full, _ = run("full path", compose.format(root=str(full)))
     total = args.clips * args.seconds
-    print(f"{args.clips} clips x {args.seconds:g} s at 1280x720 ({total:g} s of film); "
-          "times include process start")
-    print(f"fast path join: ratio {ratio_join:4.2f} against a bare ffmpeg concat -c copy "
-          "(median of 7, same process, after imports; join + captions + contact sheet)")
-    print(f"  whole process: {f_copy:5.2f} s   bare: {b_copy:5.2f} s   ratio {f_copy / b_copy:4.2f}"
-          f"   peak {mf_copy:4.0f} MB (bare {m_copy:3.0f} MB)")
-    print(f"  cold caches (clips not rendered here: thumbnails to decode): {cold_w:.2f} s, "
-          f"ratio {cold_w / bw_copy:.2f}")
-    print(f"full path:  {f_full:6.2f} s   bare moviepy concatenate+write: {b_mp:6.2f} s   "
-          f"ratio {f_full / b_mp:4.2f}   peak {mf_full:5.0f} MB (bare {m_mp:4.0f} MB)")
-    print("(both run as a fresh python process, like the bare sides; fast path: join, captions, "
-          "contact sheet; full path: 0.5 s crossfades, music bed, two-pass loudness to -16 LUFS, "
-          "contact sheet)")
+    print(
+        f"{args.clips} clips x {args.seconds:g} s at 1280x720 ({total:g} s of film); "
+        "times include process start"
+    )
+    print(
+        f"fast path join: ratio {ratio_join:4.2f} against a bare ffmpeg concat -c copy "
+        "(median of 7, same process, after imports; join + captions + contact sheet)"
+    )
+    print(
+        f"  whole process: {f_copy:5.2f} s   bare: {b_copy:5.2f} s   ratio {f_copy / b_copy:4.2f}"
+        f"   peak {mf_copy:4.0f} MB (bare {m_copy:3.0f} MB)"
+    )
+    print(
+        f"  cold caches (clips not rendered here: thumbnails to decode): {cold_w:.2f} s, "
+        f"ratio {cold_w / bw_copy:.2f}"
+    )
+    print(
+        f"full path:  {f_full:6.2f} s   bare moviepy concatenate+write: {b_mp:6.2f} s   "
+        f"ratio {f_full / b_mp:4.2f}   peak {mf_full:5.0f} MB (bare {m_mp:4.0f} MB)"
+    )
+    print(
+        "(both run as a fresh python process, like the bare sides; fast path: join, captions, "
+        "contact sheet; full path: 0.5 s crossfades, music bed, two-pass loudness to -16 LUFS, "
+        "contact sheet)"
+    )
 
 
 if __name__ == "__main__":

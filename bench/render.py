@@ -33,9 +33,13 @@ def project(root: Path, name: str, scenes: str) -> Path:
 def render(p: Path, emu: Emulator, *extra: str) -> float:
     env = {**os.environ, "RUNWARE_API_KEY": "bench", "RUNWARE_BASE_URL": emu.base_url}
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "storyboard", "render", str(p), "--no-compose",
-                    "--quiet", *extra], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "storyboard", "render", str(p), "--no-compose", "--quiet", *extra],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 
@@ -45,19 +49,29 @@ def main() -> None:
     ap.add_argument("--full-size", action="store_true", help="1280x720 clips instead of drafts")
     args = ap.parse_args()
     lat = args.latency
-    with tempfile.TemporaryDirectory() as d, Emulator(EmulatorConfig(
-            latency=lat, draft=not args.full_size, render_workers=2)) as emu:
+    with (
+        tempfile.TemporaryDirectory() as d,
+        Emulator(EmulatorConfig(latency=lat, draft=not args.full_size, render_workers=2)) as emu,
+    ):
         root = Path(d)
-        one = project(root, "one", """
+        one = project(
+            root,
+            "one",
+            """
             title: one
             scenes:
               - {id: only, prompt: "A single eight-second shot.", duration: 8}
-        """)
+        """,
+        )
         eight_src = "title: eight\nscenes:\n" + "".join(
             f"  - {{id: s{i}, prompt: 'Independent shot number {i}.', duration: 8}}\n"
-            for i in range(8))
+            for i in range(8)
+        )
         eight = project(root, "eight", eight_src)
-        six = project(root, "six", """
+        six = project(
+            root,
+            "six",
+            """
             title: six
             defaults: {duration: 8}
             scenes:
@@ -67,7 +81,8 @@ def main() -> None:
               - {id: s4, prompt: "Shot four.", continuity: extend}
               - {id: s5, prompt: "Shot five.", continuity: last_frame}
               - {id: s6, prompt: "Shot six."}
-        """)
+        """,
+        )
         single = render(one, emu)
         par = render(eight, emu, "--jobs", "8")
         chain = render(six, emu, "--jobs", "8")
@@ -76,12 +91,18 @@ def main() -> None:
         charged = len(emu.ledger) - n
     print(f"emulated latency {lat:g} s, {'1280x720' if args.full_size else 'draft'} clips")
     print(f"one scene alone:                {single:6.2f} s")
-    print(f"8 independent scenes, --jobs 8: {par:6.2f} s  = {par / single:4.2f}x one scene "
-          f"(8.00x would be serial); critical path {lat:g} s -> ratio {par / lat:4.2f}")
-    print(f"6 scenes, chain 3->4->5:        {chain:6.2f} s  = {chain / single:4.2f}x one scene; "
-          f"critical path {3 * lat:g} s -> ratio {chain / (3 * lat):4.2f}")
-    print(f"no-op re-render (8 scenes):     {noop:6.2f} s (process start included), "
-          f"{charged} tasks charged")
+    print(
+        f"8 independent scenes, --jobs 8: {par:6.2f} s  = {par / single:4.2f}x one scene "
+        f"(8.00x would be serial); critical path {lat:g} s -> ratio {par / lat:4.2f}"
+    )
+    print(
+        f"6 scenes, chain 3->4->5:        {chain:6.2f} s  = {chain / single:4.2f}x one scene; "
+        f"critical path {3 * lat:g} s -> ratio {chain / (3 * lat):4.2f}"
+    )
+    print(
+        f"no-op re-render (8 scenes):     {noop:6.2f} s (process start included), "
+        f"{charged} tasks charged"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,10 @@ class BackendOptions:
 
     @classmethod
     def from_env(cls) -> BackendOptions:
-        return cls(api_key=os.environ.get("RUNWARE_API_KEY") or None,
-                   base_url=os.environ.get("RUNWARE_BASE_URL") or None)
+        return cls(
+            api_key=os.environ.get("RUNWARE_API_KEY") or None,
+            base_url=os.environ.get("RUNWARE_BASE_URL") or None,
+        )
 
 
 @asynccontextmanager
@@ -37,35 +39,55 @@ async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator
     """Yield a client for the real API, or for an in-process emulator on a free loopback port."""
     timeout = httpx.Timeout(60.0, connect=15.0)
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-    fast = PollPolicy(initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),
-                      interval=0.25, factor=1.3, max_interval=1.0)
+    fast = PollPolicy(
+        initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),
+        interval=0.25,
+        factor=1.3,
+        max_interval=1.0,
+    )
     if opts.api_key:
         base_url = opts.base_url or DEFAULT_BASE_URL
         local = _is_loopback_url(base_url)  # a standalone emulator: poll it briskly
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-            yield RunwareClient(http, api_key=opts.api_key, base_url=base_url,
-                                retry=opts.retry or (RetryPolicy(base=0.1) if local else None),
-                                poll=opts.poll or (fast if local else None),
-                                allow_loopback_http=local)
+            yield RunwareClient(
+                http,
+                api_key=opts.api_key,
+                base_url=base_url,
+                retry=opts.retry or (RetryPolicy(base=0.1) if local else None),
+                poll=opts.poll or (fast if local else None),
+                allow_loopback_http=local,
+            )
         return
     from .emulator import Emulator, EmulatorConfig
 
     if opts.emulator_url:
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-            yield RunwareClient(http, api_key="local", base_url=opts.emulator_url + "/v1",
-                                poll=opts.poll or fast, retry=opts.retry or RetryPolicy(base=0.1),
-                                allow_loopback_http=True)
+            yield RunwareClient(
+                http,
+                api_key="local",
+                base_url=opts.emulator_url + "/v1",
+                poll=opts.poll or fast,
+                retry=opts.retry or RetryPolicy(base=0.1),
+                allow_loopback_http=True,
+            )
         return
     emu = Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft))
     emu.start()
     if callable(log):
-        log(f"no RUNWARE_API_KEY: using the local Runware emulator at {emu.base_url} "
-            "(placeholder clips, no cost)")
+        log(
+            f"no RUNWARE_API_KEY: using the local Runware emulator at {emu.base_url} "
+            "(placeholder clips, no cost)"
+        )
     try:
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-            yield RunwareClient(http, api_key=secrets.token_hex(8), base_url=emu.base_url,
-                                poll=opts.poll or fast, retry=opts.retry or RetryPolicy(base=0.1),
-                                allow_loopback_http=True)
+            yield RunwareClient(
+                http,
+                api_key=secrets.token_hex(8),
+                base_url=emu.base_url,
+                poll=opts.poll or fast,
+                retry=opts.retry or RetryPolicy(base=0.1),
+                allow_loopback_http=True,
+            )
     finally:
         emu.stop()
 

@@ -43,7 +43,9 @@ class CaptionLayer:
                     self._cache[i] = self._render(i, cap)
                 rgb, alpha, top = self._cache[i]
                 out = frame.copy()
-                region = out[top:top + rgb.shape[0]].astype(np.float32)
-                out[top:top + rgb.shape[0]] = (region * (1 - alpha) + rgb * alpha).astype(np.uint8)
+                region = out[top : top + rgb.shape[0]].astype(np.float32)
+                out[top : top + rgb.shape[0]] = (region * (1 - alpha) + rgb * alpha).astype(
+                    np.uint8
+                )
                 return out
         return frame

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,8 +24,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     project = load_project(args.project)
     plan = compile_project(project)
-    print(f"{project.display()}: OK ({len(plan.tasks)} scenes, {plan.total_seconds:g} s, "
-          f"${plan.total_cost:.2f} to generate everything)")
+    print(
+        f"{project.display()}: OK ({len(plan.tasks)} scenes, {plan.total_seconds:g} s, "
+        f"${plan.total_cost:.2f} to generate everything)"
+    )
     return 0
 
 
@@ -51,8 +52,11 @@ def _stale_scenes(plan, args: argparse.Namespace) -> set[str] | None:  # type: i
         from .execute import stale_scenes
     except ImportError:
         return None
-    return stale_scenes(plan, retake=getattr(args, "retake", None) or [],
-                        keep_downstream=getattr(args, "keep_downstream", False))
+    return stale_scenes(
+        plan,
+        retake=getattr(args, "retake", None) or [],
+        keep_downstream=getattr(args, "keep_downstream", False),
+    )
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -76,9 +80,11 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     for p in PROFILES.values():
         price = sorted(set(p.price_per_second.values()))
-        print(f"{p.air:16} {p.name:28} sizes {p.sizes_text()}; durations {p.durations_text()} s; "
-              f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
-              f"{', '.join(sorted(p.continuity))}")
+        print(
+            f"{p.air:16} {p.name:28} sizes {p.sizes_text()}; durations {p.durations_text()} s; "
+            f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
+            f"{', '.join(sorted(p.continuity))}"
+        )
     return 0
 
 
@@ -91,9 +97,14 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         faults = [Fault.parse(f) for f in args.fault or []]
     except (ValueError, TypeError) as e:
         raise StoryboardError(f"--fault: {e}") from None
-    config = EmulatorConfig(latency=args.latency, api_key=args.api_key, draft=args.draft,
-                            extend_returns=args.extend_returns, credits=args.credits,
-                            faults=faults)
+    config = EmulatorConfig(
+        latency=args.latency,
+        api_key=args.api_key,
+        draft=args.draft,
+        extend_returns=args.extend_returns,
+        credits=args.credits,
+        faults=faults,
+    )
     emu = Emulator(config, port=args.port)
     try:
         emu.start()
@@ -129,8 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.add_argument("--json", action="store_true", help="print the exact tasks as JSON")
     p.add_argument("--retake", action="append", metavar="SCENE", help="plan a new take of SCENE")
-    p.add_argument("--keep-downstream", action="store_true",
-                   help="with --retake: keep the takes of scenes continuing from it")
+    p.add_argument(
+        "--keep-downstream",
+        action="store_true",
+        help="with --retake: keep the takes of scenes continuing from it",
+    )
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("schema", help="print the JSON Schema of storyboard.yaml")
@@ -149,12 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=float, default=2.0, help="seconds a task stays processing")
     p.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     p.add_argument("--draft", action="store_true", help="fast small clips (for tests)")
-    p.add_argument("--extend-returns", choices=["new", "whole"], default="new",
-                   help="an extension returns only the new footage, or the whole video")
+    p.add_argument(
+        "--extend-returns",
+        choices=["new", "whole"],
+        default="new",
+        help="an extension returns only the new footage, or the whole video",
+    )
     p.add_argument("--credits", type=float, default=None, help="account balance in USD")
-    p.add_argument("--fault", action="append", metavar="SPEC",
-                   help="inject a fault, e.g. 429:times=3,retry_after=1  drop:task_type="
-                        "videoInference  error:prompt_contains=storm  truncate  slow:rate=50000")
+    p.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="inject a fault, e.g. 429:times=3,retry_after=1  drop:task_type="
+        "videoInference  error:prompt_contains=storm  truncate  slow:rate=50000",
+    )
     p.set_defaults(func=cmd_emulator)
 
     for extra in _EXTRA_COMMANDS:

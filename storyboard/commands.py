@@ -40,14 +40,20 @@ def cmd_render(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(plan_table(plan, stale))
             return 0
-        opts = RenderOptions(jobs=args.jobs, retake=args.retake or [],
-                             keep_downstream=args.keep_downstream, budget=args.budget)
+        opts = RenderOptions(
+            jobs=args.jobs,
+            retake=args.retake or [],
+            keep_downstream=args.keep_downstream,
+            budget=args.budget,
+        )
         backend = BackendOptions.from_env()
         backend.emulator_latency = args.emulator_latency
         backend.emulator_draft = args.draft
         if stale:
-            _err(f"rendering {len(stale)} of {len(plan.tasks)} scenes "
-                 f"(${planned:.2f} planned), {args.jobs} at a time")
+            _err(
+                f"rendering {len(stale)} of {len(plan.tasks)} scenes "
+                f"(${planned:.2f} planned), {args.jobs} at a time"
+            )
         reporter = Reporter([t.scene for t in plan.tasks], quiet=args.quiet)
 
         async def go():  # type: ignore[no-untyped-def]
@@ -57,8 +63,13 @@ def cmd_render(args: argparse.Namespace) -> int:
                 class _NoClient:  # nothing to generate: do not start a backend at all
                     pass
 
-                return await Executor(plan, state, _NoClient(), reporter,  # type: ignore[arg-type]
-                                      opts).run(assessments)
+                return await Executor(
+                    plan,
+                    state,
+                    _NoClient(),
+                    reporter,  # type: ignore[arg-type]
+                    opts,
+                ).run(assessments)
             async with open_client(backend, log=_err) as client:
                 return await render(plan, state, client, reporter, opts, assessments)
 
@@ -71,11 +82,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             if o is None:
                 continue
             take = o.takes[0].n if o.takes else ""
-            rows.append([t.scene, o.status, str(take), f"${o.cost:.2f}",
-                         (o.error or "")[:90]])
+            rows.append([t.scene, o.status, str(take), f"${o.cost:.2f}", (o.error or "")[:90]])
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
-        print(f"\nspent ${result.spent:.2f} in {time.monotonic() - t0:.1f} s; lock: "
-              f"{state.lock_path.relative_to(project.root.parent) if state.lock_path.is_relative_to(project.root.parent) else state.lock_path}")
+        elapsed = time.monotonic() - t0
+        print(f"\nspent ${result.spent:.2f} in {elapsed:.1f} s; lock: {state.lock_path}")
         if result.failed:
             _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
             for o in result.failed:
@@ -121,16 +131,25 @@ def cmd_status(args: argparse.Namespace) -> int:
         for t in plan.tasks:
             a = assessments[t.scene]
             take = state.lock.get(t.scene)
-            rows.append([t.scene, continuity_text(t.mode, t.source),
-                         "stale" if a.stale else a.action, ", ".join(a.reasons),
-                         str(take.n) if take else "-",
-                         f"${a.cost:.2f}" if a.stale else "-"])
-        print(table(["scene", "continuity", "status", "reason", "take", "next cost"], rows,
-                    right={5}))
+            rows.append(
+                [
+                    t.scene,
+                    continuity_text(t.mode, t.source),
+                    "stale" if a.stale else a.action,
+                    ", ".join(a.reasons),
+                    str(take.n) if take else "-",
+                    f"${a.cost:.2f}" if a.stale else "-",
+                ]
+            )
+        print(
+            table(["scene", "continuity", "status", "reason", "take", "next cost"], rows, right={5})
+        )
         cost = sum(a.cost for a in assessments.values() if a.stale)
         n = sum(a.stale for a in assessments.values())
-        print(f"\n{n} of {len(plan.tasks)} scenes stale; next render: ${cost:.2f}; "
-              f"spent so far on this project: ${state.spent():.2f}")
+        print(
+            f"\n{n} of {len(plan.tasks)} scenes stale; next render: ${cost:.2f}; "
+            f"spent so far on this project: ${state.spent():.2f}"
+        )
         return 0
     finally:
         state.close()
@@ -152,11 +171,19 @@ def cmd_takes(args: argparse.Namespace) -> int:
         rows = []
         for t in state.takes(args.scene):
             mark = "*" if chosen and chosen.video_uuid == t.video_uuid else ""
-            flags = ", ".join(f for f, on in (("missing", not state.file_ok(t)), ("NSFW", t.nsfw))
-                              if on)
-            rows.append([f"{t.n}{mark}", f"{t.duration or 0:.1f} s", f"${t.cost or 0:.2f}",
-                         time.strftime("%Y-%m-%d %H:%M", time.localtime(t.created_at)), t.file,
-                         flags])
+            flags = ", ".join(
+                f for f, on in (("missing", not state.file_ok(t)), ("NSFW", t.nsfw)) if on
+            )
+            rows.append(
+                [
+                    f"{t.n}{mark}",
+                    f"{t.duration or 0:.1f} s",
+                    f"${t.cost or 0:.2f}",
+                    time.strftime("%Y-%m-%d %H:%M", time.localtime(t.created_at)),
+                    t.file,
+                    flags,
+                ]
+            )
         if not rows:
             print(f"{args.scene}: no takes yet (storyboard render {args.project})")
             return 0
@@ -180,8 +207,10 @@ def cmd_pick(args: argparse.Namespace) -> int:
         print(f"{args.scene}: take {args.take} is in the cut")
         down = plan.downstream(args.scene)
         if down:
-            _err(f"scenes continuing from it are now stale: {', '.join(down)} "
-                 "(see `storyboard status`)")
+            _err(
+                f"scenes continuing from it are now stale: {', '.join(down)} "
+                "(see `storyboard status`)"
+            )
         return 0
     finally:
         state.close()
@@ -191,17 +220,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="generate what is stale, then compose the film")
     p.add_argument("project")
     p.add_argument("--jobs", "-j", type=int, default=4, help="scenes generated at once (4)")
-    p.add_argument("--retake", action="append", metavar="SCENE", default=[],
-                   help="ask for a new take of SCENE (repeatable)")
-    p.add_argument("--keep-downstream", action="store_true",
-                   help="with --retake: keep the takes of the scenes that continue from it")
+    p.add_argument(
+        "--retake",
+        action="append",
+        metavar="SCENE",
+        default=[],
+        help="ask for a new take of SCENE (repeatable)",
+    )
+    p.add_argument(
+        "--keep-downstream",
+        action="store_true",
+        help="with --retake: keep the takes of the scenes that continue from it",
+    )
     p.add_argument("--budget", type=float, metavar="USD", help="refuse a render costing more")
-    p.add_argument("--dry-run", action="store_true", help="print what would be generated; spend nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would be generated; spend nothing"
+    )
     p.add_argument("--no-compose", action="store_true", help="generate the takes only")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.add_argument("--emulator-latency", type=float, default=1.0, help=argparse.SUPPRESS)
-    p.add_argument("--draft", action="store_true",
-                   help="emulator only: small, fast placeholder clips")
+    p.add_argument(
+        "--draft", action="store_true", help="emulator only: small, fast placeholder clips"
+    )
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import PlanError, Problem, StoryboardError
-from .models import ModelProfile, get_profile, PROFILES
+from .models import PROFILES, ModelProfile, get_profile
 from .prompts import make_env, render_prompt
 from .spec import Project, Scene, parse_size
 
@@ -83,8 +83,15 @@ class Plan:
     def to_json(self, only: set[str] | None = None) -> dict[str, Any]:
         tasks = [t for t in self.tasks if only is None or t.scene in only]
         return {
-            "tasks": [{"scene": t.scene, "depends_on": t.depends_on, "cost": round(t.cost, 4),
-                       "request": t.request} for t in tasks],
+            "tasks": [
+                {
+                    "scene": t.scene,
+                    "depends_on": t.depends_on,
+                    "cost": round(t.cost, 4),
+                    "request": t.request,
+                }
+                for t in tasks
+            ],
             "total_cost": round(sum(t.cost for t in tasks), 4),
         }
 
@@ -98,8 +105,9 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
         known = ", ".join(PROFILES)
         guess = difflib.get_close_matches(board.model, list(PROFILES), n=1)
         hint = f"; did you mean '{guess[0]}'?" if guess else ""
-        raise PlanError([project.problem(("model",), f"unknown model {board.model!r} "
-                                         f"(known: {known}){hint}")])
+        raise PlanError(
+            [project.problem(("model",), f"unknown model {board.model!r} (known: {known}){hint}")]
+        )
     new_uuid = task_uuid or (lambda: str(uuid.uuid4()))
     problems.extend(_check_graph(project, profile))
     env = make_env(project.root)
@@ -152,19 +160,32 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
         line = project.scene_line(i, "continuity")
         path = ("scenes", i, "continuity")
         if cont.mode not in profile.continuity:
-            problems.append(project.problem(path, f"{profile.name} ({profile.air}) does not "
-                            f"support continuity '{cont.mode}' (supported: "
-                            f"{', '.join(sorted(profile.continuity))})", line))
+            problems.append(
+                project.problem(
+                    path,
+                    f"{profile.name} ({profile.air}) does not "
+                    f"support continuity '{cont.mode}' (supported: "
+                    f"{', '.join(sorted(profile.continuity))})",
+                    line,
+                )
+            )
         src = source_of(project, i)
         if src is None:
-            problems.append(project.problem(path, f"scene {s.id!r} is the first scene: "
-                            f"'{cont.mode}' needs a source (add from: SCENE_ID or use cut)", line))
+            problems.append(
+                project.problem(
+                    path,
+                    f"scene {s.id!r} is the first scene: "
+                    f"'{cont.mode}' needs a source (add from: SCENE_ID or use cut)",
+                    line,
+                )
+            )
             continue
         if src not in order:
             guess = difflib.get_close_matches(src, list(order), n=1)
             hint = f"; did you mean '{guess[0]}'?" if guess else ""
-            problems.append(project.problem(path, f"continues from unknown scene {src!r}{hint}",
-                                            line))
+            problems.append(
+                project.problem(path, f"continues from unknown scene {src!r}{hint}", line)
+            )
             continue
         edges[s.id] = src
     # cycles first (they print their path), then plain forward references
@@ -175,14 +196,18 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
         while node in edges:
             node = edges[node]
             if node in walk:
-                cycle = walk[walk.index(node):] + [node]
+                cycle = walk[walk.index(node) :] + [node]
                 key = min(cycle)
                 if key not in reported:
                     reported.add(key)
                     i = order[cycle[0]]
-                    problems.append(project.problem(("scenes", i, "continuity"),
-                                    "continuity cycle: " + " -> ".join(cycle),
-                                    project.scene_line(i, "continuity")))
+                    problems.append(
+                        project.problem(
+                            ("scenes", i, "continuity"),
+                            "continuity cycle: " + " -> ".join(cycle),
+                            project.scene_line(i, "continuity"),
+                        )
+                    )
                 break
             walk.append(node)
     in_cycle = {n for n in edges if _reaches(edges, n, n)}
@@ -191,10 +216,14 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
             continue
         i = order[sid]
         if order[src] >= i:
-            problems.append(project.problem(("scenes", i, "continuity"),
-                            f"scene {sid!r} continues from {src!r}, which comes later in the "
-                            f"film; a scene can only continue from an earlier one",
-                            project.scene_line(i, "continuity")))
+            problems.append(
+                project.problem(
+                    ("scenes", i, "continuity"),
+                    f"scene {sid!r} continues from {src!r}, which comes later in the "
+                    f"film; a scene can only continue from an earlier one",
+                    project.scene_line(i, "continuity"),
+                )
+            )
     return problems
 
 
@@ -209,15 +238,18 @@ def _reaches(edges: dict[str, str], start: str, target: str) -> bool:
     return False
 
 
-def _compile_scene(project: Project, profile: ModelProfile, i: int, scene: Scene, prompt: str,
-                   task_uuid: str) -> tuple[Task | None, list[Problem]]:
+def _compile_scene(
+    project: Project, profile: ModelProfile, i: int, scene: Scene, prompt: str, task_uuid: str
+) -> tuple[Task | None, list[Problem]]:
     board = project.board
     problems: list[Problem] = []
 
     def bad(field: str, message: str) -> None:
-        problems.append(project.problem(("scenes", i, field),
-                                        f"scene {scene.id!r}: {message}",
-                                        project.scene_line(i, field)))
+        problems.append(
+            project.problem(
+                ("scenes", i, field), f"scene {scene.id!r}: {message}", project.scene_line(i, field)
+            )
+        )
 
     size = scene.size or board.size
     width, height = parse_size(size)
@@ -225,20 +257,32 @@ def _compile_scene(project: Project, profile: ModelProfile, i: int, scene: Scene
         if scene.size is not None:
             bad("size", f"{profile.name} accepts sizes {profile.sizes_text()}, got {size}")
         else:
-            problems.append(project.problem(("size",), f"{profile.name} accepts sizes "
-                                            f"{profile.sizes_text()}, got {size}"))
+            problems.append(
+                project.problem(
+                    ("size",), f"{profile.name} accepts sizes {profile.sizes_text()}, got {size}"
+                )
+            )
     duration = scene.duration
     if duration is None:
-        bad("duration", f"no duration: set one of {profile.durations_text()} seconds "
-            "(on the scene or in defaults)")
+        bad(
+            "duration",
+            f"no duration: set one of {profile.durations_text()} seconds "
+            "(on the scene or in defaults)",
+        )
     elif duration not in profile.durations:
-        bad("duration", f"{profile.name} accepts durations {profile.durations_text()} "
-            f"seconds, got {duration:g}")
+        bad(
+            "duration",
+            f"{profile.name} accepts durations {profile.durations_text()} "
+            f"seconds, got {duration:g}",
+        )
     lo, hi = profile.prompt_chars
     if not lo <= len(prompt) <= hi:
         field = "template" if scene.template is not None else "prompt"
-        bad(field, f"the rendered prompt has {len(prompt)} character"
-            f"{'' if len(prompt) == 1 else 's'}; {profile.name} needs {lo} to {hi}")
+        bad(
+            field,
+            f"the rendered prompt has {len(prompt)} character"
+            f"{'' if len(prompt) == 1 else 's'}; {profile.name} needs {lo} to {hi}",
+        )
     n = scene.number_results if scene.number_results is not None else 1
     rlo, rhi = profile.number_results
     if not rlo <= n <= rhi:
@@ -246,20 +290,27 @@ def _compile_scene(project: Project, profile: ModelProfile, i: int, scene: Scene
     quality = board.output.quality
     qlo, qhi = profile.quality
     if not qlo <= quality <= qhi:
-        problems.append(project.problem(("output", "quality"),
-                                        f"{profile.name} needs quality {qlo} to {qhi}"))
+        problems.append(
+            project.problem(("output", "quality"), f"{profile.name} needs quality {qlo} to {qhi}")
+        )
     cont = scene.continuity
     mode = cont.mode if cont is not None else "cut"
     source = source_of(project, i) if mode != "cut" else None
     if mode == "extend":
         if scene.first_frame is not None:
-            bad("first_frame", "an 'extend' scene continues the source's video: it cannot "
-                "also have a first_frame (remove first_frame or use continuity: last_frame)")
+            bad(
+                "first_frame",
+                "an 'extend' scene continues the source's video: it cannot "
+                "also have a first_frame (remove first_frame or use continuity: last_frame)",
+            )
         if scene.size is not None:
             bad("size", "an 'extend' scene keeps its source's size: remove size")
     if mode == "last_frame" and scene.first_frame is not None:
-        bad("first_frame", "a 'last_frame' scene already starts from its source's last frame: "
-            "remove first_frame or use continuity: cut")
+        bad(
+            "first_frame",
+            "a 'last_frame' scene already starts from its source's last frame: "
+            "remove first_frame or use continuity: cut",
+        )
     if scene.first_frame is not None and not profile.first_frame:
         bad("first_frame", f"{profile.name} does not accept first-frame images")
 
@@ -285,14 +336,16 @@ def _compile_scene(project: Project, profile: ModelProfile, i: int, scene: Scene
         inputs["frameImages"] = [{"image": image, "frame": "first"}]
     if inputs:
         request["inputs"] = inputs
-    request.update({
-        "outputType": "URL",
-        "outputFormat": "MP4",
-        "outputQuality": quality,
-        "numberResults": n,
-        "includeCost": True,
-        "deliveryMethod": "async",
-    })
+    request.update(
+        {
+            "outputType": "URL",
+            "outputFormat": "MP4",
+            "outputQuality": quality,
+            "numberResults": n,
+            "includeCost": True,
+            "deliveryMethod": "async",
+        }
+    )
     _check_request(request, profile, bad)
     if problems:
         return None, problems

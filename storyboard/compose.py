@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-from concurrent.futures import ThreadPoolExecutor
 import tempfile
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .audio import mux, native_track, prepare
 from .contact import contact_sheet
@@ -59,11 +59,16 @@ def compose_project(project: Project, state: BuildState, log: Log = print) -> Pa
         if take is None:
             continue
         if not (project.root / take.file).is_file():
-            raise ComposeError(f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
-                               f"run `storyboard render {project.root}` to fetch it again")
+            raise ComposeError(
+                f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
+                f"run `storyboard render {project.root}` to fetch it again"
+            )
         items[take.file] = media_key(take)
-    probed = probe_cached([(project.root / f, k) for f, k in items.items()],
-                          project.build / "media") if items else {}
+    probed = (
+        probe_cached([(project.root / f, k) for f, k in items.items()], project.build / "media")
+        if items
+        else {}
+    )
     infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
     tl = build_timeline(project, lock, {k: v.duration for k, v in infos.items()})
     dest = output_path(project)
@@ -125,8 +130,10 @@ def choose_path(tl: Timeline, infos: dict[str, ClipInfo], project: Project) -> t
     reasons = []
     if any(s.transition != "cut" for s in tl.segments):
         reasons.append("transitions")
-    if any(s.src_start > 1e-6 or abs(s.duration - infos[s.file].duration) > 1.5 / tl.fps
-           for s in tl.segments):
+    if any(
+        s.src_start > 1e-6 or abs(s.duration - infos[s.file].duration) > 1.5 / tl.fps
+        for s in tl.segments
+    ):
         reasons.append("trims")
     if tl.fade_in or tl.fade_out:
         reasons.append("fades")
@@ -155,7 +162,8 @@ def choose_path(tl: Timeline, infos: dict[str, ClipInfo], project: Project) -> t
         audio_changes.append(f"sync (copied audio would drift {drift * 1000:+.0f} ms)")
     if audio_changes:
         return "audio-only", "plain cuts: video copied, audio re-made for " + ", ".join(
-            audio_changes)
+            audio_changes
+        )
     return "copy", "plain cuts of compatible clips: streams copied, nothing re-encoded"
 
 
@@ -170,8 +178,10 @@ def concat_copy(tl: Timeline, root: Path, dest: Path, audio: bool = True) -> Pat
     listing.write_text("\n".join(lines) + "\n")
     maps = ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio else [])
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
-    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), *maps, "-c", "copy", *extra,
-                str(dest)], what="stream-copy join")
+    run_ffmpeg(
+        ["-f", "concat", "-safe", "0", "-i", str(listing), *maps, "-c", "copy", *extra, str(dest)],
+        what="stream-copy join",
+    )
     listing.unlink(missing_ok=True)
     return dest
 
@@ -181,7 +191,7 @@ class _Frames:
 
     def __init__(self, path: Path, width: int, height: int):
         self.path, self.width, self.height = path, width, height
-        self.clip = None
+        self.clip: Any = None  # a moviepy VideoFileClip once opened
 
     def get(self, t: float) -> np.ndarray:
         from moviepy import VideoFileClip
@@ -212,12 +222,20 @@ def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     small = np.asarray(Image.fromarray(frame).resize((nw, nh), Image.Resampling.BILINEAR))
     out = np.zeros((height, width, 3), dtype=np.uint8)
     y, x = (height - nh) // 2, (width - nw) // 2
-    out[y:y + nh, x:x + nw] = small
+    out[y : y + nh, x : x + nw] = small
     return out
 
 
-COLOR_TAGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-              "-color_range", "tv"]
+COLOR_TAGS = [
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+]
 
 
 def _video_codec_args(fmt: str, quality: int) -> list[str]:
@@ -227,11 +245,38 @@ def _video_codec_args(fmt: str, quality: int) -> list[str]:
     """
     crf = round(51 - quality * 0.36)
     if fmt == "WEBM":
-        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
-                "-crf", str(min(63, crf + 10)), "-b:v", "0", "-pix_fmt", "yuv420p",
-                "-threads", "1", *COLOR_TAGS]
-    return ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
-            "-threads", "1", *COLOR_TAGS]
+        return [
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-row-mt",
+            "1",
+            "-crf",
+            str(min(63, crf + 10)),
+            "-b:v",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-threads",
+            "1",
+            *COLOR_TAGS,
+        ]
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        str(crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-threads",
+        "1",
+        *COLOR_TAGS,
+    ]
 
 
 def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
@@ -248,9 +293,12 @@ def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
         while j + 1 < len(segs) and t >= segs[j].end - 1e-9:
             j += 1
         in_next = j + 1 < len(segs) and t >= segs[j + 1].start - 1e-9
-        special = (in_next or (tl.fade_in and t < tl.fade_in)
-                   or (tl.fade_out and t >= total / fps - tl.fade_out)
-                   or (burn and any(c.start <= t < c.end for c in tl.captions)))
+        special = (
+            in_next
+            or (tl.fade_in and t < tl.fade_in)
+            or (tl.fade_out and t >= total / fps - tl.fade_out)
+            or (burn and any(c.start <= t < c.end for c in tl.captions))
+        )
         key = ("composite", -1) if special else ("copy", j)
         if chunks and (chunks[-1][0], chunks[-1][3]) == key and chunks[-1][2] == f:
             kind, f0, _, seg = chunks[-1]
@@ -260,8 +308,9 @@ def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
     return chunks
 
 
-def render_video(tl: Timeline, project: Project, dest: Path,
-                 heavy: threading.Semaphore | None = None) -> Path:
+def render_video(
+    tl: Timeline, project: Project, dest: Path, heavy: threading.Semaphore | None = None
+) -> Path:
     """The picture: untouched stretches straight through ffmpeg, the rest through moviepy.
 
     Every chunk is a whole number of frames encoded with the same settings; the chunks are then
@@ -286,14 +335,32 @@ def render_video(tl: Timeline, project: Project, dest: Path,
         if kind == "copy":
             seg = tl.segments[seg_i]
             src = seg.src_start + f0 / tl.fps - seg.start
-            conform = (f"fps={tl.fps},scale={tl.width}:{tl.height}:force_original_aspect_"
-                       f"ratio=decrease,pad={tl.width}:{tl.height}:(ow-iw)/2:(oh-ih)/2,"
-                       f"setsar=1,format=yuv420p")
+            conform = (
+                f"fps={tl.fps},scale={tl.width}:{tl.height}:force_original_aspect_"
+                f"ratio=decrease,pad={tl.width}:{tl.height}:(ow-iw)/2:(oh-ih)/2,"
+                f"setsar=1,format=yuv420p"
+            )
             # seek half a frame early: the first frame kept is the one nearest to src
-            run_ffmpeg(["-threads", "1", "-ss", f"{max(0.0, src - 0.5 / tl.fps):.6f}", "-i",
-                        str(project.root / seg.file), "-map", "0:v:0", "-vf", conform,
-                        "-frames:v", str(f1 - f0), "-an", *codec, str(part)],
-                       what=f"scene {seg.scene}")
+            run_ffmpeg(
+                [
+                    "-threads",
+                    "1",
+                    "-ss",
+                    f"{max(0.0, src - 0.5 / tl.fps):.6f}",
+                    "-i",
+                    str(project.root / seg.file),
+                    "-map",
+                    "0:v:0",
+                    "-vf",
+                    conform,
+                    "-frames:v",
+                    str(f1 - f0),
+                    "-an",
+                    *codec,
+                    str(part),
+                ],
+                what=f"scene {seg.scene}",
+            )
         else:
             with one_composite:  # one moviepy pipeline at a time (two readers and a writer)
                 frames = _FrameFunction(tl, project, captions)
@@ -311,8 +378,10 @@ def render_video(tl: Timeline, project: Project, dest: Path,
         parts = [j.result() for j in jobs]
     listing = dest.with_name("chunks.txt")
     listing.write_text("".join(f"file '{p.name}'\n" for p in parts))
-    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(dest)],
-               what="joining the picture")
+    run_ffmpeg(
+        ["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(dest)],
+        what="joining the picture",
+    )
     for p in parts:
         p.unlink(missing_ok=True)
     return dest
@@ -331,8 +400,11 @@ class _FrameFunction:
 
     def frame(self, t: float) -> np.ndarray:
         segs, tl = self.segs, self.tl
-        active = [i for i in range(self.first_open, len(segs))
-                  if segs[i].start - 1e-9 <= t < segs[i].end - 1e-9] or [len(segs) - 1]
+        active = [
+            i
+            for i in range(self.first_open, len(segs))
+            if segs[i].start - 1e-9 <= t < segs[i].end - 1e-9
+        ] or [len(segs) - 1]
         for i in range(self.first_open, active[0]):  # past segments: release their readers
             self.sources[i].close()
         self.first_open = active[0]
@@ -358,8 +430,9 @@ class _FrameFunction:
         from moviepy import VideoClip
 
         fps = self.tl.fps
-        clip = VideoClip(frame_function=lambda t: self.frame(f0 / fps + t),
-                         duration=(f1 - f0) / fps)
+        clip = VideoClip(
+            frame_function=lambda t: self.frame(f0 / fps + t), duration=(f1 - f0) / fps
+        )
         opts = dict(zip(codec[::2], codec[1::2], strict=True))
         name = opts.pop("-c:v")
         preset = opts.pop("-preset", "medium")  # moviepy passes its own -preset
@@ -367,9 +440,17 @@ class _FrameFunction:
         pix = opts.pop("-pix_fmt", "yuv420p")  # moviepy passes its own -pix_fmt too
         params = [x for kv in opts.items() for x in kv]
         try:
-            clip.write_videofile(str(dest), fps=fps, codec=name, audio=False, logger=None,
-                                 preset=preset, threads=threads, ffmpeg_params=params,
-                                 pixel_format=pix)
+            clip.write_videofile(
+                str(dest),
+                fps=fps,
+                codec=name,
+                audio=False,
+                logger=None,
+                preset=preset,
+                threads=threads,
+                ffmpeg_params=params,
+                pixel_format=pix,
+            )
         except (OSError, ValueError) as e:
             raise ComposeError(f"rendering the film failed: {e}") from None
         finally:

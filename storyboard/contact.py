@@ -77,8 +77,11 @@ def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
         pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
     thumb_h = round(THUMB_W * tl.height / tl.width)
     pad, label_w = 12, 230
-    sheet = Image.new("RGB", (label_w + 2 * THUMB_W + 4 * pad,
-                              len(tl.segments) * (thumb_h + pad) + pad + 36), (24, 24, 28))
+    sheet = Image.new(
+        "RGB",
+        (label_w + 2 * THUMB_W + 4 * pad, len(tl.segments) * (thumb_h + pad) + pad + 36),
+        (24, 24, 28),
+    )
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=16)
     small = ImageFont.load_default(size=13)
@@ -91,13 +94,22 @@ def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
             x = label_w + 2 * pad + c * (THUMB_W + pad) + (THUMB_W - fitted.width) // 2
             sheet.paste(fitted, (x, y + (thumb_h - fitted.height) // 2))
         draw.text((pad, y + 4), seg.scene, font=font, fill=(255, 255, 255))
-        draw.text((pad, y + 28), f"{seg.duration:.2f} s  take {seg.take.n}", font=small,
-                  fill=(200, 200, 200))
-        draw.text((pad, y + 48), f"in: {seg.transition if r else 'start'}", font=small,
-                  fill=(160, 160, 160))
+        draw.text(
+            (pad, y + 28),
+            f"{seg.duration:.2f} s  take {seg.take.n}",
+            font=small,
+            fill=(200, 200, 200),
+        )
+        draw.text(
+            (pad, y + 48),
+            f"in: {seg.transition if r else 'start'}",
+            font=small,
+            fill=(160, 160, 160),
+        )
         if pair is None:
-            draw.text((label_w + 2 * pad, y + 4), "(frames unavailable)", font=small,
-                      fill=(255, 120, 120))
+            draw.text(
+                (label_w + 2 * pad, y + 4), "(frames unavailable)", font=small, fill=(255, 120, 120)
+            )
     buf = io.BytesIO()
     sheet.save(buf, format="PNG", compress_level=1)
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -1,19 +1,19 @@
 """One small exception tree. The CLI catches only :class:`StoryboardError`.
 
-    StoryboardError            root: anything a user can cause or fix
-    ├── SpecError              the storyboard file is broken (collects many Problems)
-    ├── TemplateError          a prompt template failed to load or render
-    ├── PlanError              the compiled plan breaks a model rule or the continuity graph
-    ├── GenerationError        the generation service refused or failed a task
-    │   ├── AuthError          401/403: missing, invalid or unauthorised API key
-    │   ├── CreditsError       402: not enough credits
-    │   ├── InvalidRequest     400: the server refused a parameter
-    │   ├── SafetyError        content refused by the provider's safety checks / NSFW
-    │   ├── ProviderError      the provider failed or timed out on a task
-    │   ├── TaskNotFound       the service does not know the task (expired or never accepted)
-    │   └── TransientError     429/5xx/network trouble that survived every retry
-    ├── BudgetError            a render would cost more than ``--budget``
-    └── ComposeError           the final cut could not be made
+StoryboardError            root: anything a user can cause or fix
+├── SpecError              the storyboard file is broken (collects many Problems)
+├── TemplateError          a prompt template failed to load or render
+├── PlanError              the compiled plan breaks a model rule or the continuity graph
+├── GenerationError        the generation service refused or failed a task
+│   ├── AuthError          401/403: missing, invalid or unauthorised API key
+│   ├── CreditsError       402: not enough credits
+│   ├── InvalidRequest     400: the server refused a parameter
+│   ├── SafetyError        content refused by the provider's safety checks / NSFW
+│   ├── ProviderError      the provider failed or timed out on a task
+│   ├── TaskNotFound       the service does not know the task (expired or never accepted)
+│   └── TransientError     429/5xx/network trouble that survived every retry
+├── BudgetError            a render would cost more than ``--budget``
+└── ComposeError           the final cut could not be made
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compile import LAST_FRAME, LOCAL_FILE, VIDEO_ID, Plan, Task
+from .contact import prefill
 from .errors import (
     BudgetError,
     GenerationError,
@@ -28,7 +29,6 @@ from .errors import (
     StoryboardError,
     TaskNotFound,
 )
-from .contact import prefill
 from .frames import conform_image, last_frame_png, probe
 from .progress import Reporter
 from .runware.client import RunwareClient
@@ -36,10 +36,15 @@ from .runware.protocol import VideoResult
 from .spec import parse_size, resolve_inside
 from .state import BuildState, Take
 
-FIELD_REASONS = {"positivePrompt": "prompt changed", "duration": "duration changed",
-                 "width": "size changed", "height": "size changed",
-                 "numberResults": "number of takes changed", "model": "model changed",
-                 "inputs": "continuity or first frame changed"}
+FIELD_REASONS = {
+    "positivePrompt": "prompt changed",
+    "duration": "duration changed",
+    "width": "size changed",
+    "height": "size changed",
+    "numberResults": "number of takes changed",
+    "model": "model changed",
+    "inputs": "continuity or first frame changed",
+}
 
 
 @dataclass
@@ -61,8 +66,9 @@ class Assessment:
             return "generate"
         if self.redownload is not None:
             return "re-download"
-        if self.use is not None and (self.locked is None or
-                                     self.locked.video_uuid != self.use.video_uuid):
+        if self.use is not None and (
+            self.locked is None or self.locked.video_uuid != self.use.video_uuid
+        ):
             return f"reuse take {self.use.n}"
         return "up to date"
 
@@ -79,15 +85,19 @@ def scene_keys(plan: Plan) -> dict[str, str]:
     keys: dict[str, str] = {}
     for t in plan.tasks:
         req = {k: v for k, v in t.request.items() if k != "taskUUID"}
-        payload = {"request": req, "first_frame": first_frame_hash(plan, t),
-                   "source": keys.get(t.source) if t.depends_on and t.source else None}
+        payload = {
+            "request": req,
+            "first_frame": first_frame_hash(plan, t),
+            "source": keys.get(t.source) if t.depends_on and t.source else None,
+        }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
     return keys
 
 
-def assess(plan: Plan, state: BuildState, retake: list[str] | None = None,
-           keep_downstream: bool = False) -> dict[str, Assessment]:
+def assess(
+    plan: Plan, state: BuildState, retake: list[str] | None = None, keep_downstream: bool = False
+) -> dict[str, Assessment]:
     """Decide, for each scene, whether a render generates it and why."""
     retake = list(retake or [])
     ids = [t.scene for t in plan.tasks]
@@ -111,12 +121,18 @@ def assess(plan: Plan, state: BuildState, retake: list[str] | None = None,
         a.locked = lock
         if t.scene in retake:
             a.reasons.append("retake requested")
-        if src_a is not None and src_a.stale and not (keep_downstream and lock is not None
-                                                      and lock.key == key):
+        if (
+            src_a is not None
+            and src_a.stale
+            and not (keep_downstream and lock is not None and lock.key == key)
+        ):
             a.reasons.append(f"source '{src}' will be re-generated")
         if not a.reasons:
-            if lock is not None and lock.key == key and (
-                    src is None or lock.source_take == expected_src or keep_downstream):
+            if (
+                lock is not None
+                and lock.key == key
+                and (src is None or lock.source_take == expected_src or keep_downstream)
+            ):
                 if state.file_ok(lock):
                     a.use = lock
                 else:
@@ -154,8 +170,10 @@ def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list
     old_inputs = {k: v for k, v in (old.request.get("inputs") or {}).items()}
     new_inputs = task.request.get("inputs") or {}
     if set(old_inputs) != set(new_inputs) or (
-            "frameImages" in new_inputs and new_inputs["frameImages"][0]["image"].startswith("https")
-            and old_inputs.get("frameImages") != new_inputs["frameImages"]):
+        "frameImages" in new_inputs
+        and new_inputs["frameImages"][0]["image"].startswith("https")
+        and old_inputs.get("frameImages") != new_inputs["frameImages"]
+    ):
         reasons.append("continuity or first frame changed")
     if not reasons and task.first_frame and not task.first_frame.startswith("https"):
         reasons.append("first frame image changed")
@@ -164,8 +182,9 @@ def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list
     return list(dict.fromkeys(reasons))
 
 
-def stale_scenes(plan: Plan, retake: list[str] | None = None,
-                 keep_downstream: bool = False) -> set[str]:
+def stale_scenes(
+    plan: Plan, retake: list[str] | None = None, keep_downstream: bool = False
+) -> set[str]:
     """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
     build = plan.project.root / "build" / "journal.sqlite"
     if not build.exists() and not (plan.project.root / "storyboard.lock").exists():
@@ -211,17 +230,31 @@ def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float |
     planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)
-        raise BudgetError(f"this render would cost ${planned:.2f}, over the --budget of "
-                          f"${budget:.2f} ({stale}); nothing was spent")
+        raise BudgetError(
+            f"this render would cost ${planned:.2f}, over the --budget of "
+            f"${budget:.2f} ({stale}); nothing was spent"
+        )
     return planned
 
 
 class Executor:
     """Runs one render of a plan against one client."""
 
-    def __init__(self, plan: Plan, state: BuildState, client: RunwareClient, reporter: Reporter,
-                 opts: RenderOptions):
-        self.plan, self.state, self.client, self.rep, self.opts = plan, state, client, reporter, opts
+    def __init__(
+        self,
+        plan: Plan,
+        state: BuildState,
+        client: RunwareClient,
+        reporter: Reporter,
+        opts: RenderOptions,
+    ):
+        self.plan, self.state, self.client, self.rep, self.opts = (
+            plan,
+            state,
+            client,
+            reporter,
+            opts,
+        )
         self.root = plan.project.root
         self.chosen: dict[str, Take] = {}
         self.outcomes: dict[str, SceneOutcome] = {}
@@ -241,8 +274,13 @@ class Executor:
         if self.opts.keep_downstream:
             for t in self.plan.tasks:
                 lk = self.state.lock.get(t.scene)
-                if lk and t.depends_on and t.source in self.chosen and t.scene not in (
-                        o.scene for o in self.outcomes.values() if o.status == "generated"):
+                if (
+                    lk
+                    and t.depends_on
+                    and t.source in self.chosen
+                    and t.scene
+                    not in (o.scene for o in self.outcomes.values() if o.status == "generated")
+                ):
                     lk.source_take = self.chosen[t.source].video_uuid
         self.state.write_lock(order)
         return RenderResult(self.outcomes, assessments, self.spent)
@@ -258,8 +296,9 @@ class Executor:
                     self.rep.update(scene, "waiting", f"on {src}")
                 await self.events[src].wait()
                 if src not in self.chosen:
-                    self.outcomes[scene] = SceneOutcome(scene, "skipped",
-                                                        error=f"source '{src}' failed")
+                    self.outcomes[scene] = SceneOutcome(
+                        scene, "skipped", error=f"source '{src}' failed"
+                    )
                     self.rep.update(scene, "skipped", f"source '{src}' failed")
                     return
             if not a.stale and a.use is not None:
@@ -278,26 +317,39 @@ class Executor:
                     return
             async with self.sem:
                 takes, cost = await self._generate(task, a)
-            self.outcomes[scene] = SceneOutcome(scene, "generated", takes, cost=cost,
-                                                seconds=time.monotonic() - start)
+            self.outcomes[scene] = SceneOutcome(
+                scene, "generated", takes, cost=cost, seconds=time.monotonic() - start
+            )
             flagged = [t for t in takes if t.nsfw]
             usable = [t for t in takes if not t.nsfw]
             if usable:
                 self.chosen[scene] = usable[0]
-                self.rep.update(scene, "done", f"take {usable[0].n}" +
-                                (f" (+{len(usable) - 1} more)" if len(usable) > 1 else ""))
+                self.rep.update(
+                    scene,
+                    "done",
+                    f"take {usable[0].n}"
+                    + (f" (+{len(usable) - 1} more)" if len(usable) > 1 else ""),
+                )
             if flagged and not usable:
-                raise SafetyError(f"the provider flagged the result as NSFW; it is kept as take "
-                                  f"{flagged[0].n}: `storyboard pick {scene} {flagged[0].n}` to use "
-                                  "it anyway, or change the prompt", scene=scene,
-                                  code="NSFWContent")
+                raise SafetyError(
+                    f"the provider flagged the result as NSFW; it is kept as take "
+                    f"{flagged[0].n}: `storyboard pick {scene} {flagged[0].n}` to use "
+                    "it anyway, or change the prompt",
+                    scene=scene,
+                    code="NSFWContent",
+                )
         except (GenerationError, StoryboardError) as e:
             if isinstance(e, GenerationError) and e.scene is None:
                 e.scene = scene
             msg = str(e)
             prev = self.outcomes.get(scene)
-            self.outcomes[scene] = SceneOutcome(scene, "failed", prev.takes if prev else [],
-                                                error=msg, cost=prev.cost if prev else 0.0)
+            self.outcomes[scene] = SceneOutcome(
+                scene,
+                "failed",
+                prev.takes if prev else [],
+                error=msg,
+                cost=prev.cost if prev else 0.0,
+            )
             self.rep.update(scene, "failed", msg)
         finally:
             self.events[scene].set()
@@ -340,9 +392,12 @@ class Executor:
         if results is None:
             self.rep.update(scene, "processing")
             try:
-                results = await self.client.wait(uid, number_results=task.number_results,
-                                                 scene=scene,
-                                                 on_status=lambda s: self.rep.update(scene, s))
+                results = await self.client.wait(
+                    uid,
+                    number_results=task.number_results,
+                    scene=scene,
+                    on_status=lambda s: self.rep.update(scene, s),
+                )
             except TaskNotFound:
                 if not resumed:
                     raise
@@ -353,8 +408,9 @@ class Executor:
                 self.state.record_task(uid, scene, a.key, source_id, request)
                 await self.client.submit(request, scene=scene)
                 self.state.mark(uid, "submitted")
-                results = await self.client.wait(uid, number_results=task.number_results,
-                                                 scene=scene)
+                results = await self.client.wait(
+                    uid, number_results=task.number_results, scene=scene
+                )
             except GenerationError as e:
                 self.state.mark(uid, "failed", error=str(e))
                 raise
@@ -365,8 +421,9 @@ class Executor:
         self.rep.add_cost(cost)
         return await self._download_all(task, a, uid, results, src_take), cost
 
-    async def _download_all(self, task: Task, a: Assessment, uid: str,
-                            results: list[VideoResult], src_take: Take | None) -> list[Take]:
+    async def _download_all(
+        self, task: Task, a: Assessment, uid: str, results: list[VideoResult], src_take: Take | None
+    ) -> list[Take]:
         scene = task.scene
         takes: list[Take] = []
         ext = str(task.request.get("outputFormat", "MP4")).lower()
@@ -383,24 +440,40 @@ class Executor:
             offset = 0.0
             if task.mode == "extend" and src_take is not None:
                 offset = self._extend_offset(info.duration, task.duration, src_take)
-            take = Take(scene=scene, n=n, key=a.key,
-                        source_take=src_take.video_uuid if src_take else None, task_uuid=uid,
-                        video_uuid=r.video_uuid, video_id=r.video_id, url=r.video_url, file=rel,
-                        size=d.size, sha256=d.sha256, cost=r.cost, duration=info.duration,
-                        offset=offset, nsfw=r.nsfw, created_at=time.time())
+            take = Take(
+                scene=scene,
+                n=n,
+                key=a.key,
+                source_take=src_take.video_uuid if src_take else None,
+                task_uuid=uid,
+                video_uuid=r.video_uuid,
+                video_id=r.video_id,
+                url=r.video_url,
+                file=rel,
+                size=d.size,
+                sha256=d.sha256,
+                cost=r.cost,
+                duration=info.duration,
+                offset=offset,
+                nsfw=r.nsfw,
+                created_at=time.time(),
+            )
             self.state.add_take(take)
             takes.append(take)
             # contact-sheet thumbnails, made in the background while other scenes generate
-            self._background.append(asyncio.create_task(asyncio.to_thread(prefill, self.root,
-                                                                          take)))
+            self._background.append(
+                asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
+            )
         return takes
 
     def _extend_offset(self, got: float, requested: float, src: Take) -> float:
         """0 when the service returned only the new footage; the source's length when whole."""
         src_len = src.duration or 0.0
         if abs(got - (src_len + requested)) < abs(got - requested):
-            self.rep.note(f"{src.scene} -> extension returned the whole video ({got:.1f} s); "
-                          f"the scene uses its last {got - src_len:.1f} s")
+            self.rep.note(
+                f"{src.scene} -> extension returned the whole video ({got:.1f} s); "
+                f"the scene uses its last {got - src_len:.1f} s"
+            )
             return src_len
         return 0.0
 
@@ -412,8 +485,10 @@ class Executor:
         if "videoId" in inputs:
             assert src_take is not None
             if not src_take.video_id:
-                raise GenerationError(f"source take {src_take.scene}#{src_take.n} has no "
-                                      "outputs.videoId to extend", scene=task.scene)
+                raise GenerationError(
+                    f"source take {src_take.scene}#{src_take.n} has no outputs.videoId to extend",
+                    scene=task.scene,
+                )
             assert inputs["videoId"] == VIDEO_ID % task.source
             inputs["videoId"] = src_take.video_id
         for frame in inputs.get("frameImages", []):
@@ -423,7 +498,7 @@ class Executor:
                 data = await asyncio.to_thread(last_frame_png, self.root / src_take.file)
                 frame["image"] = await self._upload(data, task, f"last frame of {src_take.scene}")
             elif image.startswith("${file:"):
-                rel = image[len("${file:"):-1]
+                rel = image[len("${file:") : -1]
                 assert LOCAL_FILE % rel == image
                 path = resolve_inside(self.root, rel)
                 if path is None or not path.is_file():
@@ -432,21 +507,30 @@ class Executor:
         return req
 
     async def _upload(self, data: bytes, task: Task, what: str) -> str:
-        w, h = parse_size(f"{task.request.get('width', 0)}x{task.request.get('height', 0)}") \
-            if "width" in task.request else parse_size(self.plan.project.board.size)
+        w, h = (
+            parse_size(f"{task.request.get('width', 0)}x{task.request.get('height', 0)}")
+            if "width" in task.request
+            else parse_size(self.plan.project.board.size)
+        )
         png, original = await asyncio.to_thread(conform_image, data, w, h)
         if original != (w, h):
-            self.rep.note(f"{task.scene}: {what} is {original[0]}x{original[1]}; cover-cropped to "
-                          f"{w}x{h}")
+            self.rep.note(
+                f"{task.scene}: {what} is {original[0]}x{original[1]}; cover-cropped to {w}x{h}"
+            )
         digest = hashlib.sha256(png).hexdigest()
         if digest not in self._uploads:
             self._uploads[digest] = await self.client.upload_image(png)
         return self._uploads[digest]
 
 
-async def render(plan: Plan, state: BuildState, client: RunwareClient, reporter: Reporter,
-                 opts: RenderOptions, assessments: dict[str, Assessment]) -> RenderResult:
+async def render(
+    plan: Plan,
+    state: BuildState,
+    client: RunwareClient,
+    reporter: Reporter,
+    opts: RenderOptions,
+    assessments: dict[str, Assessment],
+) -> RenderResult:
     """Generate what is stale; returns per-scene outcomes. Never raises for one scene's failure."""
     ex = Executor(plan, state, client, reporter, opts)
     return await ex.run(assessments)
-

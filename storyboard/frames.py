@@ -25,7 +25,9 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def run_ffmpeg(args: list[str], *, what: str, timeout: float = 600) -> subprocess.CompletedProcess[bytes]:
+def run_ffmpeg(
+    args: list[str], *, what: str, timeout: float = 600
+) -> subprocess.CompletedProcess[bytes]:
     """Run ffmpeg quietly; a failure becomes one readable :class:`StoryboardError`."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
     try:
@@ -139,8 +141,10 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
             value = round(count.get(outp, 0) / info.fps, 6) if info.fps else 0.0
         else:
             value = round(count.get(outp, 0) * longest.get(outp, 0) * tbs.get(outp, 0.0), 6)
-        infos[inp] = replace(info, **({"video_seconds": value} if kind == "v"
-                                      else {"audio_seconds": value}))
+        if kind == "v":
+            infos[inp] = replace(info, video_seconds=value)
+        else:
+            infos[inp] = replace(info, audio_seconds=value)
     return {uniq[i]: infos[i] for i in range(len(uniq))}
 
 
@@ -192,14 +196,39 @@ def last_frame_png(path: Path) -> bytes:
         # seek near the end, decode every remaining frame, keep overwriting: the file left
         # behind is the last frame the decoder produced (BMP: cheap to write many times)
         for window in ("-0.5", "-3"):
-            run_ffmpeg(["-sseof", window, "-i", str(path), "-map", "0:v:0",
-                        "-fps_mode", "passthrough", "-update", "1", str(out)],
-                       what=f"last frame of {path.name}")
+            run_ffmpeg(
+                [
+                    "-sseof",
+                    window,
+                    "-i",
+                    str(path),
+                    "-map",
+                    "0:v:0",
+                    "-fps_mode",
+                    "passthrough",
+                    "-update",
+                    "1",
+                    str(out),
+                ],
+                what=f"last frame of {path.name}",
+            )
             if out.exists():
                 break
         if not out.exists():
-            run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-fps_mode", "passthrough",
-                        "-update", "1", str(out)], what=f"last frame of {path.name}")
+            run_ffmpeg(
+                [
+                    "-i",
+                    str(path),
+                    "-map",
+                    "0:v:0",
+                    "-fps_mode",
+                    "passthrough",
+                    "-update",
+                    "1",
+                    str(out),
+                ],
+                what=f"last frame of {path.name}",
+            )
         with Image.open(out) as im:
             buf = io.BytesIO()
             im.convert("RGB").save(buf, format="PNG", compress_level=3)
@@ -210,8 +239,20 @@ def frame_at(path: Path, t: float) -> bytes:
     """The frame shown at ``t`` seconds (accurate seek), as PNG bytes."""
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
         out = Path(d) / "f.png"
-        run_ffmpeg(["-ss", f"{max(0.0, t):.3f}", "-i", str(path), "-map", "0:v:0",
-                    "-frames:v", "1", str(out)], what=f"frame of {path.name}")
+        run_ffmpeg(
+            [
+                "-ss",
+                f"{max(0.0, t):.3f}",
+                "-i",
+                str(path),
+                "-map",
+                "0:v:0",
+                "-frames:v",
+                "1",
+                str(out),
+            ],
+            what=f"frame of {path.name}",
+        )
         if not out.exists():
             return last_frame_png(path)
         return out.read_bytes()
@@ -220,13 +261,17 @@ def frame_at(path: Path, t: float) -> bytes:
 def first_frame_png(path: Path) -> bytes:
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
         out = Path(d) / "first.png"
-        run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-frames:v", "1", str(out)],
-                   what=f"first frame of {path.name}")
+        run_ffmpeg(
+            ["-i", str(path), "-map", "0:v:0", "-frames:v", "1", str(out)],
+            what=f"first frame of {path.name}",
+        )
         return out.read_bytes()
 
 
 def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[int, int]]:
-    """Cover-crop an image to exactly ``width``x``height``; returns PNG bytes and the original size."""
+    """Cover-crop an image to exactly ``width``x``height``.
+
+    Returns the PNG bytes and the image's original size."""
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()

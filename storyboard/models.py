@@ -38,8 +38,13 @@ class ModelProfile:
         return ", ".join(f"{d:g}" for d in self.durations)
 
 
-_SORA_DEFAULTS = {"outputFormat": "MP4", "outputQuality": 95, "numberResults": 1,
-                  "deliveryMethod": "async", "outputType": "URL"}
+_SORA_DEFAULTS = {
+    "outputFormat": "MP4",
+    "outputQuality": 95,
+    "numberResults": 1,
+    "deliveryMethod": "async",
+    "outputType": "URL",
+}
 
 SORA_2 = ModelProfile(
     air="openai:3@1",
@@ -57,8 +62,7 @@ SORA_2_PRO = ModelProfile(
     name="OpenAI Sora 2 Pro",
     sizes=((1280, 720), (720, 1280), (1792, 1024), (1024, 1792)),
     durations=(4, 8, 12, 16, 20),
-    price_per_second={(1280, 720): 0.30, (720, 1280): 0.30, (1792, 1024): 0.50,
-                      (1024, 1792): 0.50},
+    price_per_second={(1280, 720): 0.30, (720, 1280): 0.30, (1792, 1024): 0.50, (1024, 1792): 0.50},
     defaults=_SORA_DEFAULTS,
     notes="Same request schema as Sora 2, larger sizes; deprecated with Sora 2.",
     source="runware.ai/docs/models/openai-sora-2-pro (not in the stored reference: re-check)",
@@ -69,14 +73,17 @@ VEO_3 = ModelProfile(
     name="Google Veo 3",
     sizes=((1280, 720), (720, 1280), (1920, 1080), (1080, 1920)),
     durations=(4, 6, 8),
-    price_per_second={(1280, 720): 0.40, (720, 1280): 0.40, (1920, 1080): 0.40,
-                      (1080, 1920): 0.40},
+    price_per_second={(1280, 720): 0.40, (720, 1280): 0.40, (1920, 1080): 0.40, (1080, 1920): 0.40},
     continuity=frozenset({"cut", "last_frame"}),
     number_results=(1, 4),
     formats=("MP4", "WEBM", "MOV"),
     fps=24,
-    defaults={"outputFormat": "MP4", "outputQuality": 95, "numberResults": 1,
-              "deliveryMethod": "async"},
+    defaults={
+        "outputFormat": "MP4",
+        "outputQuality": 95,
+        "numberResults": 1,
+        "deliveryMethod": "async",
+    },
     notes="No videoId extension through videoInference; native audio.",
     source="runware.ai/docs/models/google-veo-3 (not in the stored reference: re-check)",
 )
@@ -84,18 +91,40 @@ VEO_3 = ModelProfile(
 SEEDANCE_1_PRO = ModelProfile(
     air="bytedance:2@1",
     name="ByteDance Seedance 1.0 Pro",
-    sizes=((1920, 1088), (1088, 1920), (1440, 1440), (1248, 704), (704, 1248), (864, 480),
-           (480, 864)),
+    sizes=(
+        (1920, 1088),
+        (1088, 1920),
+        (1440, 1440),
+        (1248, 704),
+        (704, 1248),
+        (864, 480),
+        (480, 864),
+    ),
     durations=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
-    price_per_second={s: 0.05 for s in ((1920, 1088), (1088, 1920), (1440, 1440), (1248, 704),
-                                        (704, 1248), (864, 480), (480, 864))},
+    price_per_second={
+        s: 0.05
+        for s in (
+            (1920, 1088),
+            (1088, 1920),
+            (1440, 1440),
+            (1248, 704),
+            (704, 1248),
+            (864, 480),
+            (480, 864),
+        )
+    },
     continuity=frozenset({"cut", "last_frame"}),
     prompt_chars=(2, 2000),
     fps=24,
-    defaults={"outputFormat": "MP4", "outputQuality": 95, "numberResults": 1,
-              "deliveryMethod": "async"},
+    defaults={
+        "outputFormat": "MP4",
+        "outputQuality": 95,
+        "numberResults": 1,
+        "deliveryMethod": "async",
+    },
     notes="Silent video (no native audio); first and last frame images.",
-    source="runware.ai/docs/models/bytedance-seedance-1-0-pro (not in the stored reference: re-check)",
+    source="runware.ai/docs/models/bytedance-seedance-1-0-pro "
+    "(not in the stored reference: re-check)",
 )
 
 PROFILES: dict[str, ModelProfile] = {p.air: p for p in (SORA_2, SORA_2_PRO, VEO_3, SEEDANCE_1_PRO)}

@@ -15,8 +15,13 @@ DONE_STATES = ("cached", "done", "failed", "skipped")
 class Reporter:
     """Collects per-scene states; prints them live or line by line (to stderr)."""
 
-    def __init__(self, scenes: list[str], stream: IO[str] | None = None, live: bool | None = None,
-                 quiet: bool = False):
+    def __init__(
+        self,
+        scenes: list[str],
+        stream: IO[str] | None = None,
+        live: bool | None = None,
+        quiet: bool = False,
+    ):
         self.stream = stream or sys.stderr
         self.scenes = scenes
         self.state: dict[str, str] = {s: "queued" for s in scenes}
@@ -35,8 +40,12 @@ class Reporter:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(self._table(), console=Console(file=self.stream),
-                              refresh_per_second=8, transient=False)
+            self._live = Live(
+                self._table(),
+                console=Console(file=self.stream),
+                refresh_per_second=8,
+                transient=False,
+            )
             self._live.__enter__()
         return self
 

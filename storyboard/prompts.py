@@ -78,28 +78,38 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
         name = e.name or scene.template
         field = "template" if scene.template is not None else "prompt"
         searched = ", ".join(_rel(p) for p in _search_path(env)) or "(no template folders)"
-        raise TemplateError([Problem(project.display(), project.scene_line(index, field),
-                                     f"{where}.{field}",
-                                     f"scene {scene.id!r}: template {name!r} not found "
-                                     f"(searched {searched})")]) from None
+        raise TemplateError(
+            [
+                Problem(
+                    project.display(),
+                    project.scene_line(index, field),
+                    f"{where}.{field}",
+                    f"scene {scene.id!r}: template {name!r} not found (searched {searched})",
+                )
+            ]
+        ) from None
     except jinja2.TemplateSyntaxError as e:
-        raise TemplateError([_problem(project, index, e.filename, e.lineno,
-                                      f"template syntax error: {e.message}")]) from None
+        raise TemplateError(
+            [_problem(project, index, e.filename, e.lineno, f"template syntax error: {e.message}")]
+        ) from None
     except jinja2.exceptions.SecurityError as e:
         fname, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError([_problem(project, index, fname, line,
-                                      f"blocked by the template sandbox: {e}")]) from None
+        raise TemplateError(
+            [_problem(project, index, fname, line, f"blocked by the template sandbox: {e}")]
+        ) from None
     except jinja2.UndefinedError as e:
         fname, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError([_problem(project, index, fname, line,
-                                      f"undefined variable: {e.message}")]) from None
+        raise TemplateError(
+            [_problem(project, index, fname, line, f"undefined variable: {e.message}")]
+        ) from None
     except TemplateFail as e:
         fname, line = _template_frame(sys.exc_info()[2])
         raise TemplateError([_problem(project, index, fname, line, str(e))]) from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as e:
         fname, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError([_problem(project, index, fname, line,
-                                      f"template error: {type(e).__name__}: {e}")]) from None
+        raise TemplateError(
+            [_problem(project, index, fname, line, f"template error: {type(e).__name__}: {e}")]
+        ) from None
     return " ".join(text.split())
 
 
@@ -120,8 +130,9 @@ def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
     return found
 
 
-def _problem(project: Project, index: int, filename: str | None, lineno: int | None,
-             message: str) -> Problem:
+def _problem(
+    project: Project, index: int, filename: str | None, lineno: int | None, message: str
+) -> Problem:
     scene = project.board.scenes[index]
     msg = f"scene {scene.id!r}: {message}"
     if filename and filename != "<template>" and filename != INLINE:

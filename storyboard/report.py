@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from .compile import Plan
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int] | None = None) -> str:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int] | None = None
+) -> str:
     """A fixed-width text table."""
     right = right or set()
     widths = [len(h) for h in headers]
@@ -15,8 +17,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
 
     def fmt(r: Sequence[str]) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
-                 enumerate(zip(r, widths, strict=True))]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
         return "  ".join(cells).rstrip()
 
     lines = [fmt(headers), "  ".join("-" * w for w in widths)]
@@ -39,10 +43,19 @@ def plan_table(plan: Plan, stale: set[str] | None = None) -> str:
             seconds += t.duration * t.number_results
             dollars += t.cost
         takes = f" x{t.number_results}" if t.number_results > 1 else ""
-        rows.append([t.scene, continuity_text(t.mode, t.source), f"{t.duration:g} s{takes}",
-                     f"${t.cost:.2f}" if gen else "cached", "generate" if gen else "up to date"])
+        rows.append(
+            [
+                t.scene,
+                continuity_text(t.mode, t.source),
+                f"{t.duration:g} s{takes}",
+                f"${t.cost:.2f}" if gen else "cached",
+                "generate" if gen else "up to date",
+            ]
+        )
     out = table(["scene", "continuity", "duration", "cost", "action"], rows, right={2, 3})
     p = plan.profile
-    out += (f"\n\n{p.name} ({p.air}) at {plan.project.board.size}: "
-            f"{seconds:g} s to generate, ${dollars:.2f}")
+    out += (
+        f"\n\n{p.name} ({p.air}) at {plan.project.board.size}: "
+        f"{seconds:g} s to generate, ${dollars:.2f}"
+    )
     return out

@@ -85,19 +85,47 @@ class Take:
         d.pop("scene")
         d["take"] = d.pop("n")
         d["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.pop("created_at")))
-        order = ["take", "key", "task_uuid", "video_uuid", "video_id", "url", "cost", "file",
-                 "size", "sha256", "duration", "offset", "source_take", "nsfw", "created"]
+        order = [
+            "take",
+            "key",
+            "task_uuid",
+            "video_uuid",
+            "video_id",
+            "url",
+            "cost",
+            "file",
+            "size",
+            "sha256",
+            "duration",
+            "offset",
+            "source_take",
+            "nsfw",
+            "created",
+        ]
         return {k: d[k] for k in order}
 
     @classmethod
     def from_lock(cls, scene: str, d: dict[str, Any]) -> Take:
         created = d.get("created")
         ts = time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) if created else 0.0
-        return cls(scene=scene, n=int(d["take"]), key=d["key"], source_take=d.get("source_take"),
-                   task_uuid=d["task_uuid"], video_uuid=d["video_uuid"], video_id=d.get("video_id"),
-                   url=d.get("url"), file=d["file"], size=int(d["size"]), sha256=d["sha256"],
-                   cost=d.get("cost"), duration=d.get("duration"), offset=float(d.get("offset", 0)),
-                   nsfw=bool(d.get("nsfw", False)), created_at=ts)
+        return cls(
+            scene=scene,
+            n=int(d["take"]),
+            key=d["key"],
+            source_take=d.get("source_take"),
+            task_uuid=d["task_uuid"],
+            video_uuid=d["video_uuid"],
+            video_id=d.get("video_id"),
+            url=d.get("url"),
+            file=d["file"],
+            size=int(d["size"]),
+            sha256=d["sha256"],
+            cost=d.get("cost"),
+            duration=d.get("duration"),
+            offset=float(d.get("offset", 0)),
+            nsfw=bool(d.get("nsfw", False)),
+            created_at=ts,
+        )
 
 
 @dataclass
@@ -135,25 +163,45 @@ class BuildState:
 
     # -- journal -------------------------------------------------------------------------------
 
-    def record_task(self, task_uuid: str, scene: str, key: str, source_take: str | None,
-                    request: dict[str, Any]) -> None:
+    def record_task(
+        self, task_uuid: str, scene: str, key: str, source_take: str | None, request: dict[str, Any]
+    ) -> None:
         """Durably note a task *before* it is submitted."""
         now = time.time()
-        self._exec("INSERT OR IGNORE INTO tasks VALUES (?,?,?,?,?,'pending',NULL,NULL,NULL,?,?)",
-                   (task_uuid, scene, key, source_take, json.dumps(request), now, now))
+        self._exec(
+            "INSERT OR IGNORE INTO tasks VALUES (?,?,?,?,?,'pending',NULL,NULL,NULL,?,?)",
+            (task_uuid, scene, key, source_take, json.dumps(request), now, now),
+        )
 
-    def mark(self, task_uuid: str, state: str, *, results: list[dict[str, Any]] | None = None,
-             cost: float | None = None, error: str | None = None) -> None:
-        self._exec("UPDATE tasks SET state=?, results=COALESCE(?, results), cost=COALESCE(?, cost),"
-                   " error=?, updated_at=? WHERE task_uuid=?",
-                   (state, json.dumps(results) if results is not None else None, cost, error,
-                    time.time(), task_uuid))
+    def mark(
+        self,
+        task_uuid: str,
+        state: str,
+        *,
+        results: list[dict[str, Any]] | None = None,
+        cost: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._exec(
+            "UPDATE tasks SET state=?, results=COALESCE(?, results), cost=COALESCE(?, cost),"
+            " error=?, updated_at=? WHERE task_uuid=?",
+            (
+                state,
+                json.dumps(results) if results is not None else None,
+                cost,
+                error,
+                time.time(),
+                task_uuid,
+            ),
+        )
 
     def open_tasks(self, scene: str, key: str, source_take: str | None) -> list[JournalTask]:
         """Tasks for this scene+key that were submitted (or about to be) but have no take yet."""
         rows = self.db.execute(
             "SELECT * FROM tasks WHERE scene=? AND key=? AND source_take IS ? AND state IN "
-            "('pending','submitted','done') ORDER BY created_at", (scene, key, source_take)).fetchall()
+            "('pending','submitted','done') ORDER BY created_at",
+            (scene, key, source_take),
+        ).fetchall()
         out = []
         for r in rows:
             t = self._task(r)
@@ -172,33 +220,66 @@ class BuildState:
 
     def _all_downloaded(self, t: JournalTask) -> bool:
         uuids = [r.get("videoUUID") for r in t.results or []]
-        have = {row[0] for row in self.db.execute(
-            "SELECT video_uuid FROM takes WHERE task_uuid=?", (t.task_uuid,))}
+        have = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT video_uuid FROM takes WHERE task_uuid=?", (t.task_uuid,)
+            )
+        }
         return bool(uuids) and all(u in have for u in uuids)
 
     def _task(self, r: tuple) -> JournalTask:
-        return JournalTask(task_uuid=r[0], scene=r[1], key=r[2], source_take=r[3],
-                           request=json.loads(r[4]), state=r[5],
-                           results=json.loads(r[6]) if r[6] else None, cost=r[7], error=r[8])
+        return JournalTask(
+            task_uuid=r[0],
+            scene=r[1],
+            key=r[2],
+            source_take=r[3],
+            request=json.loads(r[4]),
+            state=r[5],
+            results=json.loads(r[6]) if r[6] else None,
+            cost=r[7],
+            error=r[8],
+        )
 
     def _exec(self, sql: str, params: tuple) -> None:
         try:
             self.db.execute(sql, params)
         except sqlite3.Error as e:
-            raise StoryboardError(f"{self.build / 'journal.sqlite'}: cannot write the journal: {e}"
-                                  " (is the disk full?)") from None
+            raise StoryboardError(
+                f"{self.build / 'journal.sqlite'}: cannot write the journal: {e}"
+                " (is the disk full?)"
+            ) from None
 
     # -- takes ---------------------------------------------------------------------------------
 
     def next_take_number(self, scene: str) -> int:
-        r = self.db.execute("SELECT COALESCE(MAX(n), 0) FROM takes WHERE scene=?", (scene,)).fetchone()
+        r = self.db.execute(
+            "SELECT COALESCE(MAX(n), 0) FROM takes WHERE scene=?", (scene,)
+        ).fetchone()
         return int(r[0]) + 1
 
     def add_take(self, take: Take) -> None:
-        self._exec("INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   (take.scene, take.n, take.key, take.source_take, take.task_uuid, take.video_uuid,
-                    take.video_id, take.url, take.file, take.size, take.sha256, take.cost,
-                    take.duration, take.offset, int(take.nsfw), take.created_at))
+        self._exec(
+            "INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                take.scene,
+                take.n,
+                take.key,
+                take.source_take,
+                take.task_uuid,
+                take.video_uuid,
+                take.video_id,
+                take.url,
+                take.file,
+                take.size,
+                take.sha256,
+                take.cost,
+                take.duration,
+                take.offset,
+                int(take.nsfw),
+                take.created_at,
+            ),
+        )
 
     def takes(self, scene: str) -> list[Take]:
         rows = self.db.execute("SELECT * FROM takes WHERE scene=? ORDER BY n", (scene,)).fetchall()
@@ -223,9 +304,24 @@ class BuildState:
             return False
 
     def _take(self, r: tuple) -> Take:
-        return Take(scene=r[0], n=r[1], key=r[2], source_take=r[3], task_uuid=r[4], video_uuid=r[5],
-                    video_id=r[6], url=r[7], file=r[8], size=r[9], sha256=r[10], cost=r[11],
-                    duration=r[12], offset=r[13], nsfw=bool(r[14]), created_at=r[15])
+        return Take(
+            scene=r[0],
+            n=r[1],
+            key=r[2],
+            source_take=r[3],
+            task_uuid=r[4],
+            video_uuid=r[5],
+            video_id=r[6],
+            url=r[7],
+            file=r[8],
+            size=r[9],
+            sha256=r[10],
+            cost=r[11],
+            duration=r[12],
+            offset=r[13],
+            nsfw=bool(r[14]),
+            created_at=r[15],
+        )
 
     # -- lock ----------------------------------------------------------------------------------
 
@@ -234,19 +330,26 @@ class BuildState:
             return {}
         try:
             data = yaml.safe_load(self.lock_path.read_text(encoding="utf-8")) or {}
-            return {scene: Take.from_lock(scene, d) for scene, d in (data.get("scenes") or {}).items()}
+            return {
+                scene: Take.from_lock(scene, d) for scene, d in (data.get("scenes") or {}).items()
+            }
         except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
-            raise StoryboardError(f"{self.lock_path}: unreadable lock file ({e}); fix or delete it "
-                                  "(takes are kept in build/ and will be found again)") from None
+            raise StoryboardError(
+                f"{self.lock_path}: unreadable lock file ({e}); fix or delete it "
+                "(takes are kept in build/ and will be found again)"
+            ) from None
 
     def write_lock(self, order: list[str]) -> None:
         """Write ``storyboard.lock`` atomically, scenes in film order."""
         scenes = {s: self.lock[s].to_lock() for s in order if s in self.lock}
-        header = ("# storyboard.lock: the take of each scene that makes the cut.\n"
-                  "# Written by `storyboard render` and `storyboard pick`; commit it to rebuild "
-                  "the film exactly.\n")
-        text = header + yaml.safe_dump({"version": 1, "scenes": scenes}, sort_keys=False,
-                                       allow_unicode=True, width=1000)
+        header = (
+            "# storyboard.lock: the take of each scene that makes the cut.\n"
+            "# Written by `storyboard render` and `storyboard pick`; commit it to rebuild "
+            "the film exactly.\n"
+        )
+        text = header + yaml.safe_dump(
+            {"version": 1, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
+        )
         atomic_write(self.lock_path, text.encode())
 
 

@@ -68,8 +68,9 @@ def build_timeline(project: Project, lock: dict[str, Take], lengths: dict[str, f
     width, height = parse_size(board.output.size or board.size)
     missing = [s.id for s in board.scenes if s.id not in lock]
     if missing:
-        raise ComposeError(f"no take yet for {', '.join(missing)}: run `storyboard render "
-                           f"{project.root}` first")
+        raise ComposeError(
+            f"no take yet for {', '.join(missing)}: run `storyboard render {project.root}` first"
+        )
     segments: list[Segment] = []
     t = 0.0
     for i, scene in enumerate(board.scenes):
@@ -81,8 +82,10 @@ def build_timeline(project: Project, lock: dict[str, Take], lengths: dict[str, f
         trim_out = scene.trim.out if scene.trim and scene.trim.out is not None else part_len
         trim_out = min(trim_out, part_len)
         if trim_in >= trim_out:
-            raise ComposeError(f"scene {scene.id!r}: trim {trim_in:g}-{trim_out:g} s leaves nothing"
-                               f" of a {part_len:.2f} s clip")
+            raise ComposeError(
+                f"scene {scene.id!r}: trim {trim_in:g}-{trim_out:g} s leaves nothing"
+                f" of a {part_len:.2f} s clip"
+            )
         frames = max(1, round((trim_out - trim_in) * fps))
         duration = frames / fps
         tr = scene.transition or board.edit.transition
@@ -95,8 +98,19 @@ def build_timeline(project: Project, lock: dict[str, Take], lengths: dict[str, f
             if overlap_frames == 0:
                 kind = "cut"
         start = t - overlap
-        segments.append(Segment(scene.id, take, take.file, part_start + trim_in, duration, start,
-                                kind, overlap, tuple((d.who, d.line) for d in scene.dialogue)))
+        segments.append(
+            Segment(
+                scene.id,
+                take,
+                take.file,
+                part_start + trim_in,
+                duration,
+                start,
+                kind,
+                overlap,
+                tuple((d.who, d.line) for d in scene.dialogue),
+            )
+        )
         t = start + duration
     tl = Timeline(segments, fps, width, height, board.edit.fade_in, board.edit.fade_out)
     tl.captions = caption_times(tl)
@@ -127,6 +141,7 @@ def caption_times(tl: Timeline) -> list[Caption]:
 
 def srt(captions: list[Caption]) -> str:
     """SubRip text."""
+
     def ts(x: float) -> str:
         ms = int(round(x * 1000))
         h, ms = divmod(ms, 3_600_000)
@@ -141,7 +156,9 @@ def srt(captions: list[Caption]) -> str:
 def parse_srt(text: str) -> list[Caption]:
     """Read SubRip text back (used by tests and by ``compose`` to check its own output)."""
     out = []
-    pat = re.compile(r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)\n(.*?)(?:\n\n|\n?$)", re.S)
+    pat = re.compile(
+        r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)\n(.*?)(?:\n\n|\n?$)", re.S
+    )
     for m in pat.finditer(text):
         g = [int(x) for x in m.groups()[:8]]
         a = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000

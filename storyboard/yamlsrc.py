@@ -63,8 +63,10 @@ def _walk(node: yaml.Node, path: Path_, out: Located) -> None:
             if key in seen:
                 out.duplicates.append((child, key_node.start_mark.line + 1))
             seen.add(key)
-            out.lines[child] = value_node.start_mark.line + 1 if _is_block(value_node) else (
-                key_node.start_mark.line + 1
+            out.lines[child] = (
+                value_node.start_mark.line + 1
+                if _is_block(value_node)
+                else (key_node.start_mark.line + 1)
             )
             out.block[child] = _is_block(value_node)
             _walk(value_node, child, out)

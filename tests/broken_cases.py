@@ -11,107 +11,189 @@ scenes:
 """
 
 CASES: list[tuple[str, str, dict[str, str | bytes], str]] = [
-    ("bad-yaml-indent", """
+    (
+        "bad-yaml-indent",
+        """
 title: T
 scenes:
   - id: a
    prompt: x
-""", {}, ""),
+""",
+        {},
+        "",
+    ),
     ("bad-yaml-tab", "title: T\nscenes:\n\t- id: a\n", {}, ""),
     ("not-a-mapping", "- just\n- a list\n", {}, ""),
     ("empty-file", "", {}, ""),
-    ("duplicate-yaml-key", """
+    (
+        "duplicate-yaml-key",
+        """
 title: T
 title: U
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("missing-title", """
+""",
+        {},
+        "",
+    ),
+    (
+        "missing-title",
+        """
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
+""",
+        {},
+        "",
+    ),
     ("missing-scenes", "title: T\n", {}, ""),
     ("empty-scenes", "title: T\nscenes: []\n", {}, ""),
-    ("unknown-top-key", """
+    (
+        "unknown-top-key",
+        """
 title: T
 scenez: []
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("unknown-scene-key", """
+""",
+        {},
+        "",
+    ),
+    (
+        "unknown-scene-key",
+        """
 title: T
 scenes:
   - id: a
     promt: A red kite over a grey sea.
     duration: 8
-""", {}, ""),
-    ("wrong-type-duration", """
+""",
+        {},
+        "",
+    ),
+    (
+        "wrong-type-duration",
+        """
 title: T
 scenes:
   - id: a
     prompt: A red kite over a grey sea.
     duration: eight
-""", {}, ""),
-    ("bad-duration", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-duration",
+        """
 title: T
 scenes:
   - id: a
     prompt: A red kite over a grey sea.
     duration: 10
-""", {}, ""),
-    ("no-duration", """
+""",
+        {},
+        "",
+    ),
+    (
+        "no-duration",
+        """
 title: T
 scenes:
   - id: a
     prompt: A red kite over a grey sea.
-""", {}, ""),
-    ("bad-size", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-size",
+        """
 title: T
 size: 1920x1080
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("malformed-size", """
+""",
+        {},
+        "",
+    ),
+    (
+        "malformed-size",
+        """
 title: T
 size: big
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("bad-slug", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-slug",
+        """
 title: T
 scenes:
   - {id: Scene One, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("duplicate-ids", """
+""",
+        {},
+        "",
+    ),
+    (
+        "duplicate-ids",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
   - {id: a, prompt: A blue kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("prompt-and-template", """
+""",
+        {},
+        "",
+    ),
+    (
+        "prompt-and-template",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite., template: shot.j2, subject: kite, duration: 8}
-""", {}, ""),
-    ("no-prompt", """
+""",
+        {},
+        "",
+    ),
+    (
+        "no-prompt",
+        """
 title: T
 scenes:
   - {id: a, duration: 8}
-""", {}, ""),
-    ("prompt-too-short", """
+""",
+        {},
+        "",
+    ),
+    (
+        "prompt-too-short",
+        """
 title: T
 scenes:
   - {id: a, prompt: "{{ 'x' }}", duration: 8}
-""", {}, ""),
-    ("prompt-too-long", """
+""",
+        {},
+        "",
+    ),
+    (
+        "prompt-too-long",
+        """
 title: T
 vars: {word: "kite "}
 scenes:
   - id: a
     prompt: "{{ word * 1300 }}"
     duration: 8
-""", {}, ""),
-    ("undefined-variable", """
+""",
+        {},
+        "",
+    ),
+    (
+        "undefined-variable",
+        """
 title: T
 scenes:
   - id: a
@@ -119,166 +201,311 @@ scenes:
       A kite over the sea.
       It belongs to {{ hero }}.
     duration: 8
-""", {}, ""),
-    ("template-syntax-error", """
+""",
+        {},
+        "",
+    ),
+    (
+        "template-syntax-error",
+        """
 title: T
 scenes:
   - id: a
     prompt: "A kite {% if %} over the sea"
     duration: 8
-""", {}, ""),
-    ("sandbox-escape", """
+""",
+        {},
+        "",
+    ),
+    (
+        "sandbox-escape",
+        """
 title: T
 scenes:
   - id: a
     prompt: "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     duration: 8
-""", {}, ""),
-    ("template-not-found", """
+""",
+        {},
+        "",
+    ),
+    (
+        "template-not-found",
+        """
 title: T
 scenes:
   - {id: a, template: nope.j2, duration: 8}
-""", {}, ""),
-    ("template-file-undefined", """
+""",
+        {},
+        "",
+    ),
+    (
+        "template-file-undefined",
+        """
 title: T
 scenes:
   - {id: a, template: mine.j2, duration: 8}
-""", {"templates/mine.j2": "A kite.\nFlown by {{ pilot }}.\n"}, ""),
-    ("template-file-syntax", """
+""",
+        {"templates/mine.j2": "A kite.\nFlown by {{ pilot }}.\n"},
+        "",
+    ),
+    (
+        "template-file-syntax",
+        """
 title: T
 scenes:
   - {id: a, template: mine.j2, duration: 8}
-""", {"templates/mine.j2": "A kite.\n{% for x in %}\n"}, ""),
-    ("include-escape", """
+""",
+        {"templates/mine.j2": "A kite.\n{% for x in %}\n"},
+        "",
+    ),
+    (
+        "include-escape",
+        """
 title: T
 scenes:
   - {id: a, prompt: "{% include '../../etc/passwd' %}", duration: 8}
-""", {}, ""),
-    ("cycle", """
+""",
+        {},
+        "",
+    ),
+    (
+        "cycle",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, continuity: {mode: extend, from: b}}
   - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: {mode: extend, from: a}}
-""", {}, ""),
-    ("self-reference", """
+""",
+        {},
+        "",
+    ),
+    (
+        "self-reference",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, continuity: {mode: last_frame, from: a}}
-""", {}, ""),
-    ("from-later-scene", """
+""",
+        {},
+        "",
+    ),
+    (
+        "from-later-scene",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, continuity: {mode: last_frame, from: b}}
   - {id: b, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("from-unknown-scene", """
+""",
+        {},
+        "",
+    ),
+    (
+        "from-unknown-scene",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
   - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: {mode: extend, from: aa}}
-""", {}, ""),
-    ("first-scene-extends", """
+""",
+        {},
+        "",
+    ),
+    (
+        "first-scene-extends",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, continuity: extend}
-""", {}, ""),
-    ("bad-continuity-mode", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-continuity-mode",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
   - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: remix}
-""", {}, ""),
-    ("extend-with-first-frame", """
+""",
+        {},
+        "",
+    ),
+    (
+        "extend-with-first-frame",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
   - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: extend, first_frame: assets/f.png}
-""", {"assets/f.png": b"PNG"}, ""),
-    ("missing-first-frame", """
+""",
+        {"assets/f.png": b"PNG"},
+        "",
+    ),
+    (
+        "missing-first-frame",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, first_frame: assets/nope.png}
-""", {}, ""),
-    ("first-frame-escapes", """
+""",
+        {},
+        "",
+    ),
+    (
+        "first-frame-escapes",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, first_frame: ../secret.png}
-""", {}, ""),
-    ("first-frame-http", """
+""",
+        {},
+        "",
+    ),
+    (
+        "first-frame-http",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, first_frame: "http://example.com/a.png"}
-""", {}, ""),
-    ("first-frame-not-image", """
+""",
+        {},
+        "",
+    ),
+    (
+        "first-frame-not-image",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, first_frame: notes.txt}
-""", {"notes.txt": "hello"}, ""),
-    ("too-many-results", """
+""",
+        {"notes.txt": "hello"},
+        "",
+    ),
+    (
+        "too-many-results",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, number_results: 5}
-""", {}, ""),
-    ("bad-quality", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-quality",
+        """
 title: T
 output: {quality: 10}
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("bad-output-format", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-output-format",
+        """
 title: T
 output: {format: AVI}
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("unknown-model", """
+""",
+        {},
+        "",
+    ),
+    (
+        "unknown-model",
+        """
 title: T
 model: openai:3@9
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("bad-defaults-duration", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-defaults-duration",
+        """
 title: T
 defaults: {duration: 7}
 scenes:
   - {id: a, prompt: A red kite over a grey sea.}
-""", {}, ""),
-    ("defaults-with-id", """
+""",
+        {},
+        "",
+    ),
+    (
+        "defaults-with-id",
+        """
 title: T
 defaults: {id: x}
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("bad-transition", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-transition",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, transition: wipe}
-""", {}, ""),
-    ("bad-trim", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-trim",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8, trim: {in: 5, out: 2}}
-""", {}, ""),
-    ("missing-music", """
+""",
+        {},
+        "",
+    ),
+    (
+        "missing-music",
+        """
 title: T
 edit: {music: {file: music/bed.mp3}}
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("bad-loudness", """
+""",
+        {},
+        "",
+    ),
+    (
+        "bad-loudness",
+        """
 title: T
 edit: {loudness: 3}
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
-""", {}, ""),
-    ("extend-unsupported-model", """
+""",
+        {},
+        "",
+    ),
+    (
+        "extend-unsupported-model",
+        """
 title: T
 model: google:3@0
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
   - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: extend}
-""", {}, ""),
-    ("dialogue-missing-line", """
+""",
+        {},
+        "",
+    ),
+    (
+        "dialogue-missing-line",
+        """
 title: T
 scenes:
   - id: a
@@ -286,17 +513,30 @@ scenes:
     duration: 8
     dialogue:
       - {who: Ada}
-""", {}, ""),
-    ("unknown-cast", """
+""",
+        {},
+        "",
+    ),
+    (
+        "unknown-cast",
+        """
 title: T
 scenes:
   - {id: a, template: shot.j2, subject: a kite, vars: {cast: [bob]}, duration: 8}
-""", {}, ""),
-    ("several-problems", """
+""",
+        {},
+        "",
+    ),
+    (
+        "several-problems",
+        """
 title: T
 scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 9}
   - {id: b, prompt: "{{ nope }}", duration: 8}
   - {id: c, prompt: A red kite over a grey sea., duration: 8, number_results: 0}
-""", {}, ""),
+""",
+        {},
+        "",
+    ),
 ]

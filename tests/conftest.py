@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parent.parent
 def write_project(root: Path, storyboard: str, files: dict[str, str | bytes] | None = None) -> Path:
     """A project folder under ``root`` with the given storyboard text and extra files."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "storyboard.yaml").write_text(textwrap.dedent(storyboard).lstrip("\n"), encoding="utf-8")
+    (root / "storyboard.yaml").write_text(
+        textwrap.dedent(storyboard).lstrip("\n"), encoding="utf-8"
+    )
     for name, content in (files or {}).items():
         p = root / name
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -29,7 +31,9 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def png_bytes(width: int = 64, height: int = 36, color: tuple[int, int, int] = (200, 50, 50)) -> bytes:
+def png_bytes(
+    width: int = 64, height: int = 36, color: tuple[int, int, int] = (200, 50, 50)
+) -> bytes:
     import io
 
     from PIL import Image

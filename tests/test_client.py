@@ -26,13 +26,28 @@ from storyboard.runware.protocol import VideoResult, parse_envelope
 
 KEY = "sk-secret-key-1234"
 UUID = "29ac7910-ce46-402c-b27b-4557b3297cdb"
-TASK = {"taskType": "videoInference", "taskUUID": UUID, "model": "openai:3@1",
-        "positivePrompt": "a kite", "width": 1280, "height": 720, "duration": 8,
-        "numberResults": 1, "includeCost": True, "deliveryMethod": "async"}
-SUCCESS = {"taskType": "videoInference", "taskUUID": UUID, "status": "success",
-           "videoUUID": "df343c44-b6a2-4218-ac27-ec0e497f2b15",
-           "videoURL": "https://vm.runware.ai/video/x.mp4", "seed": 7, "cost": 0.8,
-           "outputs": {"videoId": "video_69c5"}}
+TASK = {
+    "taskType": "videoInference",
+    "taskUUID": UUID,
+    "model": "openai:3@1",
+    "positivePrompt": "a kite",
+    "width": 1280,
+    "height": 720,
+    "duration": 8,
+    "numberResults": 1,
+    "includeCost": True,
+    "deliveryMethod": "async",
+}
+SUCCESS = {
+    "taskType": "videoInference",
+    "taskUUID": UUID,
+    "status": "success",
+    "videoUUID": "df343c44-b6a2-4218-ac27-ec0e497f2b15",
+    "videoURL": "https://vm.runware.ai/video/x.mp4",
+    "seed": 7,
+    "cost": 0.8,
+    "outputs": {"videoId": "video_69c5"},
+}
 
 Reply = tuple[int, Any] | Callable[[httpx.Request], httpx.Response] | Exception
 
@@ -78,12 +93,27 @@ def make(replies: list[Reply], **kw: Any) -> tuple[RunwareClient, FakeRunware, F
     fake = FakeRunware(replies)
     clock = FakeClock()
     http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
-    client = RunwareClient(http, api_key=KEY, base_url="https://api.runware.ai/v1",
-                           sleep=clock.sleep, clock=clock, rng=lambda: 0.5,
-                           poll=kw.pop("poll", PollPolicy(initial_delay=2, interval=2, factor=1.5,
-                                                          max_interval=10, timeout=600,
-                                                          batch_window=0)),
-                           retry=kw.pop("retry", RetryPolicy(max_retries=4, base=1, cap=30)), **kw)
+    client = RunwareClient(
+        http,
+        api_key=KEY,
+        base_url="https://api.runware.ai/v1",
+        sleep=clock.sleep,
+        clock=clock,
+        rng=lambda: 0.5,
+        poll=kw.pop(
+            "poll",
+            PollPolicy(
+                initial_delay=2,
+                interval=2,
+                factor=1.5,
+                max_interval=10,
+                timeout=600,
+                batch_window=0,
+            ),
+        ),
+        retry=kw.pop("retry", RetryPolicy(max_retries=4, base=1, cap=30)),
+        **kw,
+    )
     return client, fake, clock
 
 
@@ -102,8 +132,9 @@ def processing() -> tuple[int, Any]:
 def test_submit_then_poll_until_success() -> None:
     client, fake, clock = make([ack(), processing(), processing(), (200, {"data": [SUCCESS]})])
     (result,) = run(client.run(TASK))
-    assert result == VideoResult(UUID, SUCCESS["videoUUID"], SUCCESS["videoURL"], "video_69c5",
-                                 0.8, 7, False)
+    assert result == VideoResult(
+        UUID, SUCCESS["videoUUID"], SUCCESS["videoURL"], "video_69c5", 0.8, 7, False
+    )
     assert fake.bodies[0] == [TASK]
     assert fake.bodies[1] == [{"taskType": "getResponse", "taskUUID": UUID}]
     assert fake.headers[0]["authorization"] == f"Bearer {KEY}"
@@ -129,8 +160,13 @@ def test_results_are_matched_by_task_uuid_not_position() -> None:
 def test_several_results_accumulate_across_polls() -> None:
     second = {**SUCCESS, "videoUUID": "second", "videoURL": "https://vm.runware.ai/2.mp4"}
     task = {**TASK, "numberResults": 2}
-    client, _, _ = make([ack(), (200, {"data": [SUCCESS, {**processing()[1]["data"][0]}]}),
-                         (200, {"data": [SUCCESS, second]})])
+    client, _, _ = make(
+        [
+            ack(),
+            (200, {"data": [SUCCESS, {**processing()[1]["data"][0]}]}),
+            (200, {"data": [SUCCESS, second]}),
+        ]
+    )
     results = run(client.run(task))
     assert {r.video_uuid for r in results} == {SUCCESS["videoUUID"], "second"}
 
@@ -142,11 +178,15 @@ def test_response_with_data_and_errors() -> None:
     assert env.errors_for("other")[0]["code"] == "x"
 
 
-@pytest.mark.parametrize("body", [
-    {"error": {"code": "invalidApiKey", "message": "bad"}},
-    {"errors": {"code": "invalidApiKey", "message": "bad"}},
-    {"error": "bad"},
-], ids=["singular-error", "errors-object", "error-string"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": "invalidApiKey", "message": "bad"}},
+        {"errors": {"code": "invalidApiKey", "message": "bad"}},
+        {"error": "bad"},
+    ],
+    ids=["singular-error", "errors-object", "error-string"],
+)
 def test_defensive_envelope_shapes(body: dict) -> None:
     assert parse_envelope(400, body).errors
 
@@ -157,27 +197,40 @@ def test_bare_list_and_data_object_shapes() -> None:
 
 
 def test_error_item_inside_data() -> None:
-    item = {"taskType": "videoInference", "taskUUID": UUID, "status": "error",
-            "error": {"code": "timeoutProvider", "message": "provider timed out"}}
+    item = {
+        "taskType": "videoInference",
+        "taskUUID": UUID,
+        "status": "error",
+        "error": {"code": "timeoutProvider", "message": "provider timed out"},
+    }
     client, _, _ = make([ack(), (200, {"data": [item]})])
     with pytest.raises(ProviderError) as e:
         run(client.run(TASK, scene="dusk"))
     assert e.value.code == "timeoutProvider" and e.value.scene == "dusk"
 
 
-@pytest.mark.parametrize("status,code,exc", [
-    (401, "invalidApiKey", AuthError),
-    (403, "forbidden", AuthError),
-    (402, "insufficientCredits", CreditsError),
-    (400, "invalidDuration", InvalidRequest),
-    (400, "contentPolicyViolation", SafetyError),
-    (400, "nsfwContentDetected", SafetyError),
-    (404, "taskNotFound", TaskNotFound),
-    (400, "taskFailedOrNotFound", TaskNotFound),
-], ids=lambda x: str(x) if not isinstance(x, type) else x.__name__)
+@pytest.mark.parametrize(
+    "status,code,exc",
+    [
+        (401, "invalidApiKey", AuthError),
+        (403, "forbidden", AuthError),
+        (402, "insufficientCredits", CreditsError),
+        (400, "invalidDuration", InvalidRequest),
+        (400, "contentPolicyViolation", SafetyError),
+        (400, "nsfwContentDetected", SafetyError),
+        (404, "taskNotFound", TaskNotFound),
+        (400, "taskFailedOrNotFound", TaskNotFound),
+    ],
+    ids=lambda x: str(x) if not isinstance(x, type) else x.__name__,
+)
 def test_errors_map_to_the_exception_tree(status: int, code: str, exc: type) -> None:
-    err = {"code": code, "message": f"{code} happened", "parameter": "duration",
-           "taskType": "videoInference", "taskUUID": UUID}
+    err = {
+        "code": code,
+        "message": f"{code} happened",
+        "parameter": "duration",
+        "taskType": "videoInference",
+        "taskUUID": UUID,
+    }
     client, fake, _ = make([(status, {"errors": [err]})])
     with pytest.raises(exc) as e:
         run(client.submit(TASK, scene="dusk"))
@@ -188,8 +241,12 @@ def test_errors_map_to_the_exception_tree(status: int, code: str, exc: type) -> 
 
 
 def test_provider_timeout_in_poll_is_a_provider_error() -> None:
-    err = {"code": "timeoutProvider", "message": "The provider timed out", "taskUUID": UUID,
-           "taskType": "videoInference"}
+    err = {
+        "code": "timeoutProvider",
+        "message": "The provider timed out",
+        "taskUUID": UUID,
+        "taskType": "videoInference",
+    }
     client, _, _ = make([ack(), (200, {"errors": [err]})])
     with pytest.raises(ProviderError, match="provider timed out"):
         run(client.run(TASK))
@@ -197,8 +254,9 @@ def test_provider_timeout_in_poll_is_a_provider_error() -> None:
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_transient_statuses_are_retried_with_backoff(status: int) -> None:
-    client, fake, clock = make([(status, {"errors": [{"code": "busy", "message": "busy"}]}),
-                                (status, None), ack()])
+    client, fake, clock = make(
+        [(status, {"errors": [{"code": "busy", "message": "busy"}]}), (status, None), ack()]
+    )
     assert run(client.submit(TASK)) == []
     assert len(fake.bodies) == 3
     assert all(b == [TASK] for b in fake.bodies)  # same taskUUID every time
@@ -206,15 +264,22 @@ def test_transient_statuses_are_retried_with_backoff(status: int) -> None:
 
 
 def test_retry_after_is_honoured() -> None:
-    client, _, clock = make([(429, ({"errors": [{"code": "rateLimitExceeded"}]},
-                                    {"Retry-After": "7"})), ack()])
+    client, _, clock = make(
+        [(429, ({"errors": [{"code": "rateLimitExceeded"}]}, {"Retry-After": "7"})), ack()]
+    )
     run(client.submit(TASK))
     assert clock.sleeps == [7.0]
 
 
-@pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"),
-                                 httpx.RemoteProtocolError("dropped")],
-                         ids=["connect", "read-timeout", "dropped"])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("dropped"),
+    ],
+    ids=["connect", "read-timeout", "dropped"],
+)
 def test_network_errors_are_retried(exc: Exception) -> None:
     client, fake, _ = make([exc, ack()])
     run(client.submit(TASK))
@@ -229,10 +294,23 @@ def test_retries_give_up_with_a_transient_error() -> None:
 
 
 def test_lost_submit_response_is_resubmitted_with_same_uuid_then_conflict_means_poll() -> None:
-    conflict = {"errors": [{"code": "conflictTaskUUID", "message": "exists", "taskUUID": UUID,
-                            "taskType": "videoInference"}]}
-    client, fake, _ = make([httpx.RemoteProtocolError("server disconnected"), (400, conflict),
-                            (200, {"data": [SUCCESS]})])
+    conflict = {
+        "errors": [
+            {
+                "code": "conflictTaskUUID",
+                "message": "exists",
+                "taskUUID": UUID,
+                "taskType": "videoInference",
+            }
+        ]
+    }
+    client, fake, _ = make(
+        [
+            httpx.RemoteProtocolError("server disconnected"),
+            (400, conflict),
+            (200, {"data": [SUCCESS]}),
+        ]
+    )
     (result,) = run(client.run(TASK))
     assert result.video_id == "video_69c5"
     assert fake.bodies[0] == fake.bodies[1] == [TASK]
@@ -240,8 +318,9 @@ def test_lost_submit_response_is_resubmitted_with_same_uuid_then_conflict_means_
 
 
 def test_poll_timeout_is_configurable() -> None:
-    poll = PollPolicy(initial_delay=1, interval=1, factor=1, max_interval=1, timeout=3,
-                      batch_window=0)
+    poll = PollPolicy(
+        initial_delay=1, interval=1, factor=1, max_interval=1, timeout=3, batch_window=0
+    )
     client, _, _ = make([ack()] + [processing()] * 10, poll=poll)
     with pytest.raises(ProviderError, match="no result after 3 s"):
         run(client.run(TASK))
@@ -282,19 +361,29 @@ def test_missing_key_is_refused() -> None:
 def test_image_upload_returns_image_uuid() -> None:
     def reply(request: httpx.Request) -> httpx.Response:
         (task,) = json.loads(request.content)
-        assert task["taskType"] == "imageUpload" and task["image"].startswith("data:image/png;base64,")
-        return httpx.Response(200, json={"data": [{"taskType": "imageUpload",
-                                                   "taskUUID": task["taskUUID"],
-                                                   "imageUUID": "img-1"}]})
+        assert task["taskType"] == "imageUpload" and task["image"].startswith(
+            "data:image/png;base64,"
+        )
+        return httpx.Response(
+            200,
+            json={
+                "data": [
+                    {"taskType": "imageUpload", "taskUUID": task["taskUUID"], "imageUUID": "img-1"}
+                ]
+            },
+        )
 
     client, _, _ = make([reply])
     assert run(client.upload_image(b"\x89PNG...")) == "img-1"
 
 
-def _video_reply(body: bytes, length: int | None = None) -> Callable[[httpx.Request], httpx.Response]:
+def _video_reply(
+    body: bytes, length: int | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
     def reply(request: httpx.Request) -> httpx.Response:
         headers = {"content-length": str(length if length is not None else len(body))}
         return httpx.Response(200, stream=httpx.ByteStream(body), headers=headers)
+
     return reply
 
 
@@ -303,6 +392,7 @@ def test_download_is_atomic_and_hashed(tmp_path: Path) -> None:
     d = run(client.download("https://vm.runware.ai/v.mp4", tmp_path / "v.mp4"))
     assert d.size == 1000 and (tmp_path / "v.mp4").read_bytes() == b"x" * 1000
     import hashlib
+
     assert d.sha256 == hashlib.sha256(b"x" * 1000).hexdigest()
     assert not list(tmp_path.glob(".*part"))
 

@@ -5,26 +5,40 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, write_project
+
 from storyboard.cli import main
 from storyboard.compile import compile_project
 from storyboard.models import PROFILES, SORA_2
 from storyboard.spec import load_project
 
-EXAMPLES = json.loads((Path(__file__).parent / "golden" / "sora2-model-page-examples.json").read_text())
+EXAMPLES = json.loads(
+    (Path(__file__).parent / "golden" / "sora2-model-page-examples.json").read_text()
+)
 ALLOWED_EXTRA = {"includeCost", "deliveryMethod"}
 
 
 def _storyboard_for(example: dict) -> str:
     """Restate one model-page request as a storyboard a filmmaker would write."""
-    scene: dict = {"id": "shot", "prompt": example["positivePrompt"], "duration": example["duration"]}
+    scene: dict = {
+        "id": "shot",
+        "prompt": example["positivePrompt"],
+        "duration": example["duration"],
+    }
     frames = example.get("inputs", {}).get("frameImages")
     if frames:
         scene["first_frame"] = frames[0]["image"]
-    return yaml.safe_dump({"title": "example", "model": example["model"],
-                           "size": f"{example['width']}x{example['height']}", "scenes": [scene]},
-                          sort_keys=False, allow_unicode=True, width=10**6)
+    return yaml.safe_dump(
+        {
+            "title": "example",
+            "model": example["model"],
+            "size": f"{example['width']}x{example['height']}",
+            "scenes": [scene],
+        },
+        sort_keys=False,
+        allow_unicode=True,
+        width=10**6,
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e["taskUUID"][:8] for e in EXAMPLES])
@@ -45,12 +59,15 @@ def test_model_page_examples_round_trip(example: dict, tmp_path: Path) -> None:
 
 
 def test_task_uuids_are_fresh_per_task(tmp_path: Path) -> None:
-    write_project(tmp_path / "p", """
+    write_project(
+        tmp_path / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: x y, duration: 4}
           - {id: b, prompt: x y, duration: 4}
-    """)
+    """,
+    )
     project = load_project(tmp_path / "p")
     a = [t.request["taskUUID"] for t in compile_project(project).tasks]
     b = [t.request["taskUUID"] for t in compile_project(project).tasks]
@@ -58,7 +75,9 @@ def test_task_uuids_are_fresh_per_task(tmp_path: Path) -> None:
 
 
 def test_continuity_placeholders_and_dag(tmp_path: Path) -> None:
-    write_project(tmp_path / "p", """
+    write_project(
+        tmp_path / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: x y, duration: 4}
@@ -66,12 +85,16 @@ def test_continuity_placeholders_and_dag(tmp_path: Path) -> None:
           - {id: c, prompt: x y, duration: 4, continuity: last_frame}
           - {id: d, prompt: x y, duration: 4, first_frame: "https://h/x.png"}
           - {id: e, prompt: x y, duration: 4, first_frame: f.png, continuity: {mode: cut}}
-    """, {"f.png": b"x"})
+    """,
+        {"f.png": b"x"},
+    )
     plan = compile_project(load_project(tmp_path / "p"))
     t = {x.scene: x for x in plan.tasks}
     assert t["b"].request["inputs"] == {"videoId": "${videoId:a}"}
     assert "width" not in t["b"].request and "height" not in t["b"].request
-    assert t["c"].request["inputs"]["frameImages"] == [{"image": "${lastFrame:b}", "frame": "first"}]
+    assert t["c"].request["inputs"]["frameImages"] == [
+        {"image": "${lastFrame:b}", "frame": "first"}
+    ]
     assert t["c"].request["width"] == 1280
     assert t["d"].request["inputs"]["frameImages"][0]["image"] == "https://h/x.png"
     assert t["e"].request["inputs"]["frameImages"][0]["image"] == "${file:f.png}"
@@ -90,13 +113,16 @@ def test_every_profile_is_consistent() -> None:
 
 
 def test_other_model_rules_come_from_its_profile(tmp_path: Path) -> None:
-    write_project(tmp_path / "p", """
+    write_project(
+        tmp_path / "p",
+        """
         title: T
         model: openai:3@2
         size: 1792x1024
         scenes:
           - {id: a, prompt: x y, duration: 4}
-    """)
+    """,
+    )
     plan = compile_project(load_project(tmp_path / "p"))
     assert plan.tasks[0].cost == pytest.approx(2.0)
 
@@ -106,8 +132,11 @@ def _example(tmp_path: Path) -> Path:
     import shutil
 
     dest = tmp_path / "lighthouse"
-    shutil.copytree(REPO / "projects" / "lighthouse", dest,
-                    ignore=shutil.ignore_patterns("build", "storyboard.lock"))
+    shutil.copytree(
+        REPO / "projects" / "lighthouse",
+        dest,
+        ignore=shutil.ignore_patterns("build", "storyboard.lock"),
+    )
     return dest
 
 

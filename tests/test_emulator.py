@@ -10,21 +10,31 @@ from typing import Any
 
 import httpx
 import pytest
-
 from conftest import png_bytes
+
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 from storyboard.errors import AuthError, CreditsError, InvalidRequest, ProviderError, TaskNotFound
 from storyboard.frames import first_frame_png, last_frame_png, probe
 from storyboard.runware.client import PollPolicy, RetryPolicy, RunwareClient
 
-FAST = PollPolicy(initial_delay=0.05, interval=0.05, factor=1.5, max_interval=0.3, timeout=60,
-                  batch_window=0.01)
+FAST = PollPolicy(
+    initial_delay=0.05, interval=0.05, factor=1.5, max_interval=0.3, timeout=60, batch_window=0.01
+)
 
 
 def task(**over: Any) -> dict[str, Any]:
-    t = {"taskType": "videoInference", "taskUUID": str(uuid.uuid4()), "model": "openai:3@1",
-         "positivePrompt": "A red kite over a grey sea.", "width": 1280, "height": 720,
-         "duration": 4, "numberResults": 1, "includeCost": True, "deliveryMethod": "async"}
+    t = {
+        "taskType": "videoInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": "openai:3@1",
+        "positivePrompt": "A red kite over a grey sea.",
+        "width": 1280,
+        "height": 720,
+        "duration": 4,
+        "numberResults": 1,
+        "includeCost": True,
+        "deliveryMethod": "async",
+    }
     t.update(over)
     return t
 
@@ -37,9 +47,14 @@ def emu() -> Any:
 
 async def _with_client(emu: Emulator, fn: Any, key: str = "any-key") -> Any:
     async with httpx.AsyncClient(timeout=10) as http:
-        client = RunwareClient(http, api_key=key, base_url=emu.base_url, poll=FAST,
-                               retry=RetryPolicy(max_retries=5, base=0.02, cap=0.2),
-                               allow_loopback_http=True)
+        client = RunwareClient(
+            http,
+            api_key=key,
+            base_url=emu.base_url,
+            poll=FAST,
+            retry=RetryPolicy(max_retries=5, base=0.02, cap=0.2),
+            allow_loopback_http=True,
+        )
         return await fn(client)
 
 
@@ -87,8 +102,10 @@ def test_first_frame_image_is_the_first_frame(emu: Emulator, tmp_path: Path) -> 
         return await c.download(r.video_url, tmp_path / "a.mp4")
 
     d = go(emu, fn)
-    from PIL import Image
     import io
+
+    from PIL import Image
+
     px = Image.open(io.BytesIO(first_frame_png(d.path))).convert("RGB").getpixel((160, 90))
     assert abs(px[0] - 10) < 12 and abs(px[1] - 200) < 12 and abs(px[2] - 30) < 12
 
@@ -96,11 +113,17 @@ def test_first_frame_image_is_the_first_frame(emu: Emulator, tmp_path: Path) -> 
 @pytest.mark.parametrize("mode", ["new", "whole"])
 def test_extend_continues_from_the_source_last_frame(mode: str, tmp_path: Path) -> None:
     with Emulator(EmulatorConfig(latency=0.05, draft=True, extend_returns=mode)) as emu:
+
         async def fn(c: RunwareClient) -> Any:
             (a,) = await c.run(task())
             da = await c.download(a.video_url, tmp_path / "a.mp4")
-            (b,) = await c.run({k: v for k, v in task(inputs={"videoId": a.video_id}).items()
-                                if k not in ("width", "height")})
+            (b,) = await c.run(
+                {
+                    k: v
+                    for k, v in task(inputs={"videoId": a.video_id}).items()
+                    if k not in ("width", "height")
+                }
+            )
             db = await c.download(b.video_url, tmp_path / "b.mp4")
             return da, db
 
@@ -112,23 +135,39 @@ def test_extend_continues_from_the_source_last_frame(mode: str, tmp_path: Path) 
 
         import numpy as np
         from PIL import Image
+
         last = np.asarray(Image.open(io.BytesIO(last_frame_png(da.path))).convert("RGB"), int)
         first = np.asarray(Image.open(io.BytesIO(first_frame_png(db.path))).convert("RGB"), int)
         assert np.abs(last - first).mean() < 6
 
 
-@pytest.mark.parametrize("over,parameter", [
-    ({"width": 1920, "height": 1080}, "width"),
-    ({"duration": 10}, "duration"),
-    ({"positivePrompt": "x"}, "positivePrompt"),
-    ({"numberResults": 5}, "numberResults"),
-    ({"outputQuality": 10}, "outputQuality"),
-    ({"outputFormat": "AVI"}, "outputFormat"),
-    ({"ttl": 30}, "ttl"),
-    ({"seed": 3}, "seed"),
-    ({"inputs": {"videoId": "video_x"}}, "inputs.videoId"),
-    ({"inputs": {"frameImages": ["a", "b"]}}, "inputs.frameImages"),
-], ids=["size", "duration", "prompt", "results", "quality", "format", "ttl", "unknown", "videoId+size", "two-frames"])
+@pytest.mark.parametrize(
+    "over,parameter",
+    [
+        ({"width": 1920, "height": 1080}, "width"),
+        ({"duration": 10}, "duration"),
+        ({"positivePrompt": "x"}, "positivePrompt"),
+        ({"numberResults": 5}, "numberResults"),
+        ({"outputQuality": 10}, "outputQuality"),
+        ({"outputFormat": "AVI"}, "outputFormat"),
+        ({"ttl": 30}, "ttl"),
+        ({"seed": 3}, "seed"),
+        ({"inputs": {"videoId": "video_x"}}, "inputs.videoId"),
+        ({"inputs": {"frameImages": ["a", "b"]}}, "inputs.frameImages"),
+    ],
+    ids=[
+        "size",
+        "duration",
+        "prompt",
+        "results",
+        "quality",
+        "format",
+        "ttl",
+        "unknown",
+        "videoId+size",
+        "two-frames",
+    ],
+)
 def test_model_page_rules_are_enforced_with_400(emu: Emulator, over: dict, parameter: str) -> None:
     async def fn(c: RunwareClient) -> Any:
         await c.submit(task(**over))
@@ -148,9 +187,15 @@ def test_width_without_height_is_refused(emu: Emulator) -> None:
 
 def test_authentication_task_form_is_accepted() -> None:
     with Emulator(EmulatorConfig(latency=0, draft=True, api_key="right")) as emu:
-        body = [{"taskType": "authentication", "apiKey": "right"},
-                {"taskType": "imageUpload", "taskUUID": str(uuid.uuid4()),
-                 "image": "data:image/png;base64," + __import__("base64").b64encode(png_bytes()).decode()}]
+        body = [
+            {"taskType": "authentication", "apiKey": "right"},
+            {
+                "taskType": "imageUpload",
+                "taskUUID": str(uuid.uuid4()),
+                "image": "data:image/png;base64,"
+                + __import__("base64").b64encode(png_bytes()).decode(),
+            },
+        ]
         r = httpx.post(emu.base_url, json=body)
         assert r.status_code == 200
         assert [d["taskType"] for d in r.json()["data"]] == ["authentication", "imageUpload"]
@@ -191,21 +236,26 @@ def test_reused_task_uuid_is_a_conflict_not_a_second_charge(emu: Emulator) -> No
     assert r.json()["errors"][0]["code"] == "conflictTaskUUID"
 
 
-@pytest.mark.parametrize("fault", [
-    Fault("status", status=429, retry_after=0.05, times=2),
-    Fault("status", status=500, times=2),
-    Fault("status", status=502, times=1),
-    Fault("status", status=503, times=2, task_type="getResponse"),
-    Fault("status", status=504, times=1),
-    Fault("latency", delay=0.3, times=2),
-    Fault("drop", task_type="videoInference", times=1),
-    Fault("drop", task_type="getResponse", times=2),
-    Fault("truncate", task_type="download", times=2),
-    Fault("slow", task_type="download", rate=400_000, times=1),
-    Fault("status", status=503, task_type="download", times=1),
-], ids=lambda f: f"{f.kind}-{f.status if f.kind == 'status' else ''}-{f.task_type or 'any'}")
-def test_faults_are_survived_and_nothing_is_charged_twice(fault: Fault, emu: Emulator,
-                                                          tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", status=429, retry_after=0.05, times=2),
+        Fault("status", status=500, times=2),
+        Fault("status", status=502, times=1),
+        Fault("status", status=503, times=2, task_type="getResponse"),
+        Fault("status", status=504, times=1),
+        Fault("latency", delay=0.3, times=2),
+        Fault("drop", task_type="videoInference", times=1),
+        Fault("drop", task_type="getResponse", times=2),
+        Fault("truncate", task_type="download", times=2),
+        Fault("slow", task_type="download", rate=400_000, times=1),
+        Fault("status", status=503, task_type="download", times=1),
+    ],
+    ids=lambda f: f"{f.kind}-{f.status if f.kind == 'status' else ''}-{f.task_type or 'any'}",
+)
+def test_faults_are_survived_and_nothing_is_charged_twice(
+    fault: Fault, emu: Emulator, tmp_path: Path
+) -> None:
     emu.add_fault(fault)
     tasks = [task(), task()]
 
@@ -213,6 +263,7 @@ def test_faults_are_survived_and_nothing_is_charged_twice(fault: Fault, emu: Emu
         async def one(t: dict) -> Any:
             (r,) = await c.run(t)
             return await c.download(r.video_url, tmp_path / f"{t['taskUUID']}.mp4")
+
         return await asyncio.gather(*(one(t) for t in tasks))
 
     downloads = go(emu, fn)
@@ -223,8 +274,15 @@ def test_faults_are_survived_and_nothing_is_charged_twice(fault: Fault, emu: Emu
 
 
 def test_error_result_fault(emu: Emulator) -> None:
-    emu.add_fault(Fault("error", prompt_contains="storm", code="timeoutProvider",
-                        message="The provider timed out", times=None))
+    emu.add_fault(
+        Fault(
+            "error",
+            prompt_contains="storm",
+            code="timeoutProvider",
+            message="The provider timed out",
+            times=None,
+        )
+    )
     with pytest.raises(ProviderError, match="provider timed out"):
         go(emu, lambda c: c.run(task(positivePrompt="A storm at sea.")))
     (charge,) = emu.ledger
@@ -256,6 +314,7 @@ def test_fault_spec_parsing() -> None:
 
 def test_emulator_command_line_help(capsys) -> None:
     from storyboard.cli import main
+
     with pytest.raises(SystemExit):
         main(["emulator", "--help"])
     assert "--fault" in capsys.readouterr().out

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import REPO, png_bytes, write_project
+
 from storyboard.cli import main
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 
@@ -45,8 +45,12 @@ def prompts_charged(emu: Emulator, since: int = 0) -> list[str]:
 
 def table_rows(out: str) -> list[list[str]]:
     import re
-    return [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[2:] if line.strip()
-            and not line.startswith(("-", " "))]
+
+    return [
+        re.split(r"\s{2,}", line.strip())
+        for line in out.splitlines()[2:]
+        if line.strip() and not line.startswith(("-", " "))
+    ]
 
 
 def render(project: Path, *extra: str) -> int:
@@ -57,8 +61,9 @@ def lock(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / "storyboard.lock").read_text())["scenes"]
 
 
-def test_first_render_then_noop_rerender_charges_nothing(emu: Emulator, tmp_path: Path,
-                                                         capsys) -> None:
+def test_first_render_then_noop_rerender_charges_nothing(
+    emu: Emulator, tmp_path: Path, capsys
+) -> None:
     p = write_project(tmp_path / "six", SIX)
     assert render(p) == 0
     assert len(emu.ledger) == 6
@@ -76,8 +81,9 @@ def test_first_render_then_noop_rerender_charges_nothing(emu: Emulator, tmp_path
     assert "0 of 6 scenes stale; next render: $0.00" in capsys.readouterr().out
 
 
-def test_editing_a_scene_regenerates_it_and_what_continues_from_it(emu: Emulator,
-                                                                   tmp_path: Path, capsys) -> None:
+def test_editing_a_scene_regenerates_it_and_what_continues_from_it(
+    emu: Emulator, tmp_path: Path, capsys
+) -> None:
     p = write_project(tmp_path / "six", SIX)
     assert render(p) == 0
     n = len(emu.ledger)
@@ -95,8 +101,11 @@ def test_editing_a_scene_regenerates_it_and_what_continues_from_it(emu: Emulator
     assert render(p) == 0
     assert sorted(prompts_charged(emu, n)) == ["Scene five", "Scene four", "Scene three"]
     n = len(emu.ledger)
-    (p / "storyboard.yaml").write_text((p / "storyboard.yaml").read_text().replace(
-        "the empty harbour", "the empty harbour at night"))
+    (p / "storyboard.yaml").write_text(
+        (p / "storyboard.yaml")
+        .read_text()
+        .replace("the empty harbour", "the empty harbour at night")
+    )
     assert render(p) == 0
     assert prompts_charged(emu, n) == ["Scene six"]
     # reverting a change finds the earlier take: free
@@ -120,8 +129,15 @@ def test_extend_and_last_frame_use_the_source_outputs(emu: Emulator, tmp_path: P
 
 def test_a_failing_scene_leaves_the_others_intact(emu: Emulator, tmp_path: Path, capsys) -> None:
     p = write_project(tmp_path / "six", SIX)
-    emu.add_fault(Fault("error", prompt_contains="Scene three", code="timeoutProvider",
-                        message="The provider timed out", times=1))
+    emu.add_fault(
+        Fault(
+            "error",
+            prompt_contains="Scene three",
+            code="timeoutProvider",
+            message="The provider timed out",
+            times=1,
+        )
+    )
     assert render(p) == 1
     err = capsys.readouterr().err
     assert "s3: scene 's3', timeoutProvider: The provider timed out" in err
@@ -165,13 +181,17 @@ def test_retake_and_keep_downstream_and_pick(emu: Emulator, tmp_path: Path, caps
     assert "did you mean 's3'" in capsys.readouterr().err
 
 
-def test_number_results_gives_several_takes_from_one_task(emu: Emulator, tmp_path: Path,
-                                                          capsys) -> None:
-    p = write_project(tmp_path / "p", """
+def test_number_results_gives_several_takes_from_one_task(
+    emu: Emulator, tmp_path: Path, capsys
+) -> None:
+    p = write_project(
+        tmp_path / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: A kite in the wind., duration: 4, number_results: 2}
-    """)
+    """,
+    )
     assert render(p) == 0
     assert len(emu.ledger) == 1
     capsys.readouterr()
@@ -203,39 +223,52 @@ def test_extension_returning_the_whole_video_is_detected(tmp_path: Path, monkeyp
     with Emulator(EmulatorConfig(latency=0.05, draft=True, extend_returns="whole")) as emu:
         monkeypatch.setenv("RUNWARE_API_KEY", "k")
         monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
-        p = write_project(tmp_path / "p", """
+        p = write_project(
+            tmp_path / "p",
+            """
             title: T
             scenes:
               - {id: a, prompt: A kite in the wind., duration: 4}
               - {id: b, prompt: The kite climbs., duration: 4, continuity: extend}
-        """)
+        """,
+        )
         assert render(p) == 0
     b = lock(p)["b"]
     assert b["duration"] == pytest.approx(8, abs=0.2) and b["offset"] == pytest.approx(4, abs=0.1)
 
 
-def test_first_frame_of_another_size_is_cover_cropped(emu: Emulator, tmp_path: Path,
-                                                      capsys) -> None:
-    p = write_project(tmp_path / "p", """
+def test_first_frame_of_another_size_is_cover_cropped(
+    emu: Emulator, tmp_path: Path, capsys
+) -> None:
+    p = write_project(
+        tmp_path / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: A kite in the wind., duration: 4, first_frame: assets/square.png}
-    """, {"assets/square.png": png_bytes(100, 100)})
+    """,
+        {"assets/square.png": png_bytes(100, 100)},
+    )
     assert main(["render", str(p), "--no-compose"]) == 0
     assert "assets/square.png is 100x100; cover-cropped to 1280x720" in capsys.readouterr().err
     (data,) = emu.images.values()
-    from PIL import Image
     import io
+
+    from PIL import Image
+
     assert Image.open(io.BytesIO(data)).size == (1280, 720)
 
 
 def test_resume_after_crash_before_the_answer(emu: Emulator, tmp_path: Path) -> None:
     """A task journaled as pending (crash between journal and submit) is sent with its UUID."""
-    p = write_project(tmp_path / "p", """
+    p = write_project(
+        tmp_path / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: A kite in the wind., duration: 4}
-    """)
+    """,
+    )
     from storyboard.compile import compile_project
     from storyboard.execute import scene_keys
     from storyboard.spec import load_project
@@ -253,8 +286,12 @@ def test_resume_after_crash_before_the_answer(emu: Emulator, tmp_path: Path) -> 
 def test_sigkill_during_processing_then_render_again_pays_once(tmp_path: Path) -> None:
     with Emulator(EmulatorConfig(latency=3.0, draft=True)) as emu:
         p = write_project(tmp_path / "six", SIX)
-        env = {**os.environ, "RUNWARE_API_KEY": "k", "RUNWARE_BASE_URL": emu.base_url,
-               "PYTHONPATH": str(REPO)}
+        env = {
+            **os.environ,
+            "RUNWARE_API_KEY": "k",
+            "RUNWARE_BASE_URL": emu.base_url,
+            "PYTHONPATH": str(REPO),
+        }
         cmd = [sys.executable, "-m", "storyboard", "render", str(p), "--no-compose", "--quiet"]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         journal = p / "build" / "journal.sqlite"
@@ -266,7 +303,8 @@ def test_sigkill_during_processing_then_render_again_pays_once(tmp_path: Path) -
                 try:
                     with sqlite3.connect(journal) as db:
                         submitted = db.execute(
-                            "SELECT COUNT(*) FROM tasks WHERE state='submitted'").fetchone()[0]
+                            "SELECT COUNT(*) FROM tasks WHERE state='submitted'"
+                        ).fetchone()[0]
                 except sqlite3.Error:
                     pass
         assert submitted >= 4, "tasks were never submitted"

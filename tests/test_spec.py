@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from broken_cases import CASES
 from conftest import REPO, write_project
+
 from storyboard.cli import main
 from storyboard.errors import SpecError
 from storyboard.spec import json_schema, load_project
@@ -35,37 +35,47 @@ def test_broken_storyboard_gets_its_pinned_message(case, in_tmp: Path, capsys) -
 
 
 def test_ok_storyboard_validates(in_tmp: Path, capsys) -> None:
-    write_project(in_tmp / "p", """
+    write_project(
+        in_tmp / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: A red kite over a grey sea., duration: 8}
-    """)
+    """,
+    )
     assert main(["validate", "p"]) == 0
     assert capsys.readouterr().out.strip() == (
-        "p/storyboard.yaml: OK (1 scenes, 8 s, $0.80 to generate everything)")
+        "p/storyboard.yaml: OK (1 scenes, 8 s, $0.80 to generate everything)"
+    )
 
 
 def test_defaults_apply_and_scene_wins(in_tmp: Path) -> None:
-    write_project(in_tmp / "p", """
+    write_project(
+        in_tmp / "p",
+        """
         title: T
         defaults: {duration: 4, style: noir}
         scenes:
           - {id: a, prompt: x y}
           - {id: b, prompt: x y, duration: 12}
-    """)
+    """,
+    )
     board = load_project("p").board
     assert [s.duration for s in board.scenes] == [4, 12]
     assert board.scenes[0].style == "noir"
 
 
 def test_continuity_shorthands(in_tmp: Path) -> None:
-    write_project(in_tmp / "p", """
+    write_project(
+        in_tmp / "p",
+        """
         title: T
         scenes:
           - {id: a, prompt: x y, duration: 4}
           - {id: b, prompt: x y, duration: 4, continuity: extend, transition: crossfade}
           - {id: c, prompt: x y, duration: 4, continuity: {mode: last_frame, from: a}, trim: [1, 3]}
-    """)
+    """,
+    )
     s = load_project("p").board.scenes
     assert s[1].continuity is not None and s[1].continuity.mode == "extend"
     assert s[1].transition is not None and s[1].transition.type == "crossfade"

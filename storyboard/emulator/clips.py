@@ -82,12 +82,41 @@ def sprite(size: int, color: tuple[int, int, int]) -> bytes:
 def _codec_args(fmt: str, quality: int, draft: bool) -> list[str]:
     crf = round(51 - quality * 0.36)  # 95 -> 17, 20 -> 44
     if fmt == "WEBM":
-        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
-                "-crf", str(min(63, crf + 10)), "-b:v", "0", "-pix_fmt", "yuv420p",
-                "-c:a", "libopus", "-b:a", "96k"]
+        return [
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-row-mt",
+            "1",
+            "-crf",
+            str(min(63, crf + 10)),
+            "-b:v",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "96k",
+        ]
     preset = "ultrafast" if draft else "veryfast"
-    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "128k"]
+    args = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        str(crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+    ]
     if fmt == "MP4":
         args += ["-movflags", "+faststart"]
     return args
@@ -105,18 +134,51 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
         if spec.first_frame is not None:
             png, _ = conform_image(spec.first_frame, w, h)
             (tmp / "bg.png").write_bytes(png)
-            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur}", "-i", str(tmp / "bg.png")]
+            inputs += [
+                "-loop",
+                "1",
+                "-framerate",
+                str(fps),
+                "-t",
+                f"{dur}",
+                "-i",
+                str(tmp / "bg.png"),
+            ]
         else:
-            inputs += ["-f", "lavfi", "-i",
-                       f"gradients=s={w}x{h}:r={fps}:d={dur}:speed=0.03:seed={spec.seed % 100000}"
-                       f":c0=0x{c0[0]:02x}{c0[1]:02x}{c0[2]:02x}"
-                       f":c1=0x{c1[0]:02x}{c1[1]:02x}{c1[2]:02x}"]
-        inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur}", "-i", str(tmp / "text.png"),
-                   "-loop", "1", "-framerate", str(fps), "-t", f"{dur}", "-i", str(tmp / "dot.png")]
+            inputs += [
+                "-f",
+                "lavfi",
+                "-i",
+                f"gradients=s={w}x{h}:r={fps}:d={dur}:speed=0.03:seed={spec.seed % 100000}"
+                f":c0=0x{c0[0]:02x}{c0[1]:02x}{c0[2]:02x}"
+                f":c1=0x{c1[0]:02x}{c1[1]:02x}{c1[2]:02x}",
+            ]
+        inputs += [
+            "-loop",
+            "1",
+            "-framerate",
+            str(fps),
+            "-t",
+            f"{dur}",
+            "-i",
+            str(tmp / "text.png"),
+            "-loop",
+            "1",
+            "-framerate",
+            str(fps),
+            "-t",
+            f"{dur}",
+            "-i",
+            str(tmp / "dot.png"),
+        ]
         tone = 110 + spec.seed % 330
-        inputs += ["-f", "lavfi", "-i",
-                   f"aevalsrc='0.25*sin(2*PI*{tone}*t)*(0.55+0.45*sin(2*PI*1.5*t))"
-                   f"+0.08*sin(2*PI*{tone * 1.5:.1f}*t)':s=48000:d={dur}"]
+        inputs += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"aevalsrc='0.25*sin(2*PI*{tone}*t)*(0.55+0.45*sin(2*PI*1.5*t))"
+            f"+0.08*sin(2*PI*{tone * 1.5:.1f}*t)':s=48000:d={dur}",
+        ]
         period = max(2.0, dur / 2)
         graph = (
             f"[0:v]format=yuv420p,setsar=1[bg];"
@@ -126,18 +188,49 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
             f":y='H*0.15+H*0.1*abs(sin(2*PI*t))':eval=frame[m];"
             f"[m][txt]overlay=0:0:format=auto,format=yuv420p[v]"
         )
-        args = [*inputs, "-filter_complex", graph, "-map", "[v]", "-map", "3:a",
-                "-r", str(fps), "-t", f"{dur}", *_codec_args(spec.fmt, spec.quality, spec.draft),
-                "-f", {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[spec.fmt], str(dest)]
+        args = [
+            *inputs,
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            "3:a",
+            "-r",
+            str(fps),
+            "-t",
+            f"{dur}",
+            *_codec_args(spec.fmt, spec.quality, spec.draft),
+            "-f",
+            {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[spec.fmt],
+            str(dest),
+        ]
         run_ffmpeg(args, what="emulator clip")
     return dest
 
 
-def concat_clips(first: Path, second: Path, dest: Path, fmt: str, quality: int, draft: bool) -> Path:
+def concat_clips(
+    first: Path, second: Path, dest: Path, fmt: str, quality: int, draft: bool
+) -> Path:
     """``first`` then ``second`` as one file (an extension that returns the whole video)."""
     graph = "[0:v][0:a][1:v][1:a]concat=n=2:v=1:a=1[v][a]"
-    run_ffmpeg(["-i", str(first), "-i", str(second), "-filter_complex", graph, "-map", "[v]",
-                "-map", "[a]", *_codec_args(fmt, quality, draft),
-                "-f", {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt], str(dest)],
-               what="emulator extension")
+    run_ffmpeg(
+        [
+            "-i",
+            str(first),
+            "-i",
+            str(second),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            "[a]",
+            *_codec_args(fmt, quality, draft),
+            "-f",
+            {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt],
+            str(dest),
+        ],
+        what="emulator extension",
+    )
     return dest

@@ -1,4 +1,7 @@
-"""Fault injection for the emulator: per run (config) or per request (``POST /_emulator/faults``)."""
+"""Fault injection for the emulator: per run (config) or per request.
+
+Per request: ``POST /_emulator/faults`` with a JSON fault or list of faults.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """``429:times=3,retry_after=1`` or ``drop:task_type=videoInference`` or ``latency:delay=2``."""
+        """Parse ``429:times=3,retry_after=1``, ``drop:task_type=videoInference``, ..."""
         head, _, rest = text.partition(":")
         kw: dict[str, Any] = {}
         if head.isdigit():
@@ -80,16 +83,18 @@ class FaultBook:
         with self._lock:
             self._faults.clear()
 
-    def take(self, kinds: tuple[str, ...], task_type: str | None,
-             prompt: str | None = None) -> Fault | None:
+    def take(
+        self, kinds: tuple[str, ...], task_type: str | None, prompt: str | None = None
+    ) -> Fault | None:
         with self._lock:
             for f in self._faults:
                 if f.kind not in kinds:
                     continue
                 if f.task_type is not None and f.task_type != task_type:
                     continue
-                if f.prompt_contains is not None and (prompt is None or
-                                                      f.prompt_contains not in prompt):
+                if f.prompt_contains is not None and (
+                    prompt is None or f.prompt_contains not in prompt
+                ):
                     continue
                 if f.times is not None and f.fired >= f.times:
                     continue

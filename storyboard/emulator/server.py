@@ -1,6 +1,7 @@
 """The emulator: a real HTTP server on loopback speaking Runware's REST protocol.
 
-``POST /v1``                 the task array (authentication, videoInference, getResponse, imageUpload)
+``POST /v1``                 the task array: authentication, videoInference, getResponse,
+                             imageUpload
 ``GET  /videos/NAME``        generated clips
 ``GET  /_emulator/ledger``   every charge it made; ``/_emulator/tasks`` task timings
 ``POST /_emulator/faults``   add faults (JSON object or list); ``DELETE`` clears them
@@ -32,11 +33,28 @@ from ..models import PROFILES
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
 
-SORA_PARAMS = frozenset({
-    "taskType", "taskUUID", "model", "positivePrompt", "width", "height", "duration", "inputs",
-    "webhookURL", "includeCost", "numberResults", "uploadEndpoint", "ttl", "outputType",
-    "outputFormat", "outputQuality", "deliveryMethod", "safety",
-})
+SORA_PARAMS = frozenset(
+    {
+        "taskType",
+        "taskUUID",
+        "model",
+        "positivePrompt",
+        "width",
+        "height",
+        "duration",
+        "inputs",
+        "webhookURL",
+        "includeCost",
+        "numberResults",
+        "uploadEndpoint",
+        "ttl",
+        "outputType",
+        "outputFormat",
+        "outputQuality",
+        "deliveryMethod",
+        "safety",
+    }
+)
 INPUT_PARAMS = frozenset({"frameImages", "videoId"})
 
 
@@ -79,7 +97,9 @@ class EmTask:
 class Emulator:
     """Start with ``with Emulator(config) as emu:`` or ``start()``/``stop()``."""
 
-    def __init__(self, config: EmulatorConfig | None = None, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(
+        self, config: EmulatorConfig | None = None, port: int = 0, host: str = "127.0.0.1"
+    ):
         self.config = config or EmulatorConfig()
         self.faults = FaultBook(self.config.faults)
         self._host, self._port = host, port
@@ -104,8 +124,12 @@ class Emulator:
         handler = type("Handler", (_Handler,), {"emu": self})
         self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sb-emulator",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            name="sb-emulator",
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -153,26 +177,30 @@ class Emulator:
 
     def handle_tasks(self, tasks: Any, bearer: str | None) -> tuple[int, dict[str, Any]]:
         if not isinstance(tasks, list) or not tasks or not all(isinstance(t, dict) for t in tasks):
-            raise ApiError(400, "invalidRequestBody", "the body must be a JSON array of task objects")
+            raise ApiError(
+                400, "invalidRequestBody", "the body must be a JSON array of task objects"
+            )
         key = bearer
         data: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         if tasks[0].get("taskType") == "authentication":
             key = tasks[0].get("apiKey")
-            data.append({"taskType": "authentication",
-                         "connectionSessionUUID": str(uuid.uuid4())})
+            data.append({"taskType": "authentication", "connectionSessionUUID": str(uuid.uuid4())})
             tasks = tasks[1:]
         if not key or (self.config.api_key is not None and key != self.config.api_key):
-            raise ApiError(401, "invalidApiKey", "Invalid API key. Get one at runware.ai",
-                           "apiKey")
+            raise ApiError(401, "invalidApiKey", "Invalid API key. Get one at runware.ai", "apiKey")
         worst = 0
         for task in tasks:
             try:
                 data.extend(self._one(task))
             except ApiError as e:
                 worst = max(worst, e.status)
-                err = {"code": e.code, "message": e.message, "taskType": task.get("taskType"),
-                       "taskUUID": task.get("taskUUID")}
+                err = {
+                    "code": e.code,
+                    "message": e.message,
+                    "taskType": task.get("taskType"),
+                    "taskUUID": task.get("taskUUID"),
+                }
                 if e.parameter:
                     err["parameter"] = e.parameter
                 errors.append(err)
@@ -199,18 +227,29 @@ class Emulator:
         _require_uuid(uid)
         with self._lock:
             if uid in self.tasks:
-                raise ApiError(400, "conflictTaskUUID",
-                               f"a task with taskUUID {uid} already exists", "taskUUID")
+                raise ApiError(
+                    400,
+                    "conflictTaskUUID",
+                    f"a task with taskUUID {uid} already exists",
+                    "taskUUID",
+                )
         cost = self._validate_video(task)
         prompt = str(task.get("positivePrompt"))
         with self._lock:
             if uid in self.tasks:  # re-check under the lock
-                raise ApiError(400, "conflictTaskUUID",
-                               f"a task with taskUUID {uid} already exists", "taskUUID")
+                raise ApiError(
+                    400,
+                    "conflictTaskUUID",
+                    f"a task with taskUUID {uid} already exists",
+                    "taskUUID",
+                )
             if self.balance is not None and self.balance < cost:
-                raise ApiError(402, "insufficientCredits",
-                               f"insufficient credits: this task costs ${cost:.2f}, the "
-                               f"balance is ${self.balance:.2f}")
+                raise ApiError(
+                    402,
+                    "insufficientCredits",
+                    f"insufficient credits: this task costs ${cost:.2f}, the "
+                    f"balance is ${self.balance:.2f}",
+                )
             if self.balance is not None:
                 self.balance = round(self.balance - cost, 6)
             now = time.monotonic()
@@ -220,10 +259,17 @@ class Emulator:
                 em.error = {"code": fault.code, "message": fault.message}
             em.nsfw = self.faults.take(("nsfw",), "videoInference", prompt) is not None
             self.tasks[uid] = em
-            self.ledger.append({"taskUUID": uid, "model": task.get("model"), "cost": cost,
-                                "duration": task.get("duration"),
-                                "numberResults": task.get("numberResults", 1),
-                                "prompt": prompt[:80], "at": time.time()})
+            self.ledger.append(
+                {
+                    "taskUUID": uid,
+                    "model": task.get("model"),
+                    "cost": cost,
+                    "duration": task.get("duration"),
+                    "numberResults": task.get("numberResults", 1),
+                    "prompt": prompt[:80],
+                    "at": time.time(),
+                }
+            )
         if em.error is None:
             em.render = self._pool.submit(self._render, em)
         return {"taskType": "videoInference", "taskUUID": uid}
@@ -239,66 +285,117 @@ class Emulator:
         prompt = t.get("positivePrompt")
         lo, hi = profile.prompt_chars
         if not isinstance(prompt, str) or not lo <= len(prompt) <= hi:
-            raise ApiError(400, "invalidPositivePrompt",
-                           f"positivePrompt must be a string of {lo} to {hi} characters",
-                           "positivePrompt")
+            raise ApiError(
+                400,
+                "invalidPositivePrompt",
+                f"positivePrompt must be a string of {lo} to {hi} characters",
+                "positivePrompt",
+            )
         inputs = t.get("inputs") or {}
         if not isinstance(inputs, dict):
             raise ApiError(400, "invalidInputs", "inputs must be an object", "inputs")
         for k in inputs:
             if k not in INPUT_PARAMS:
-                raise ApiError(400, "unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}")
+                raise ApiError(
+                    400, "unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}"
+                )
         has_w, has_h = "width" in t, "height" in t
         frames = inputs.get("frameImages")
         video_id = inputs.get("videoId")
         if has_w != has_h:
-            raise ApiError(400, "invalidDimensions", "width and height must be used together",
-                           "width" if has_w else "height")
+            raise ApiError(
+                400,
+                "invalidDimensions",
+                "width and height must be used together",
+                "width" if has_w else "height",
+            )
         if video_id is not None:
             if has_w or frames:
-                raise ApiError(400, "incompatibleParameters", "when inputs.videoId is provided, "
-                               "width/height and inputs.frameImages cannot be used", "inputs.videoId")
+                raise ApiError(
+                    400,
+                    "incompatibleParameters",
+                    "when inputs.videoId is provided, "
+                    "width/height and inputs.frameImages cannot be used",
+                    "inputs.videoId",
+                )
             if "extend" not in profile.continuity:
-                raise ApiError(400, "unsupportedParameter",
-                               f"{profile.name} does not accept inputs.videoId", "inputs.videoId")
+                raise ApiError(
+                    400,
+                    "unsupportedParameter",
+                    f"{profile.name} does not accept inputs.videoId",
+                    "inputs.videoId",
+                )
             if video_id not in self.video_ids:
-                raise ApiError(400, "invalidVideoId", f"unknown videoId {video_id!r}",
-                               "inputs.videoId")
+                raise ApiError(
+                    400, "invalidVideoId", f"unknown videoId {video_id!r}", "inputs.videoId"
+                )
         elif not has_w and not frames:
-            raise ApiError(400, "missingDimensions",
-                           "either provide inputs.frameImages, or specify width/height", "width")
+            raise ApiError(
+                400,
+                "missingDimensions",
+                "either provide inputs.frameImages, or specify width/height",
+                "width",
+            )
         if has_w and (t["width"], t["height"]) not in profile.sizes:
-            raise ApiError(400, "invalidDimensions", f"unsupported dimensions {t['width']}x"
-                           f"{t['height']}; supported: {profile.sizes_text()}", "width")
+            raise ApiError(
+                400,
+                "invalidDimensions",
+                f"unsupported dimensions {t['width']}x"
+                f"{t['height']}; supported: {profile.sizes_text()}",
+                "width",
+            )
         if frames is not None:
             if not isinstance(frames, list) or len(frames) != 1:
-                raise ApiError(400, "invalidFrameImages", "this model only supports the first "
-                               "frame: give exactly one frame image", "inputs.frameImages")
+                raise ApiError(
+                    400,
+                    "invalidFrameImages",
+                    "this model only supports the first frame: give exactly one frame image",
+                    "inputs.frameImages",
+                )
             f = frames[0]
             if isinstance(f, dict) and f.get("frame", "first") not in ("first", 0):
-                raise ApiError(400, "invalidFrameImages", "this model only supports the first "
-                               "frame", "inputs.frameImages.frame")
+                raise ApiError(
+                    400,
+                    "invalidFrameImages",
+                    "this model only supports the first frame",
+                    "inputs.frameImages.frame",
+                )
         duration = t.get("duration", profile.durations[0])
         if duration not in profile.durations:
-            raise ApiError(400, "invalidDuration", f"duration must be one of "
-                           f"{profile.durations_text()}", "duration")
+            raise ApiError(
+                400,
+                "invalidDuration",
+                f"duration must be one of {profile.durations_text()}",
+                "duration",
+            )
         n = t.get("numberResults", 1)
-        if not isinstance(n, int) or not profile.number_results[0] <= n <= profile.number_results[1]:
-            raise ApiError(400, "invalidNumberResults", "numberResults must be 1 to 4", "numberResults")
+        if (
+            not isinstance(n, int)
+            or not profile.number_results[0] <= n <= profile.number_results[1]
+        ):
+            raise ApiError(
+                400, "invalidNumberResults", "numberResults must be 1 to 4", "numberResults"
+            )
         q = t.get("outputQuality", 95)
         if not isinstance(q, int) or not profile.quality[0] <= q <= profile.quality[1]:
-            raise ApiError(400, "invalidOutputQuality", "outputQuality must be 20 to 99",
-                           "outputQuality")
+            raise ApiError(
+                400, "invalidOutputQuality", "outputQuality must be 20 to 99", "outputQuality"
+            )
         if t.get("outputFormat", "MP4") not in profile.formats:
-            raise ApiError(400, "invalidOutputFormat", "outputFormat must be MP4, WEBM or MOV",
-                           "outputFormat")
+            raise ApiError(
+                400, "invalidOutputFormat", "outputFormat must be MP4, WEBM or MOV", "outputFormat"
+            )
         if t.get("outputType", "URL") != "URL":
             raise ApiError(400, "invalidOutputType", "outputType must be URL", "outputType")
         if "ttl" in t and (not isinstance(t["ttl"], int) or t["ttl"] < profile.ttl_min):
             raise ApiError(400, "invalidTtl", f"ttl must be at least {profile.ttl_min}", "ttl")
         if t.get("deliveryMethod", "async") != "async":
-            raise ApiError(400, "invalidDeliveryMethod", "video tasks need deliveryMethod async",
-                           "deliveryMethod")
+            raise ApiError(
+                400,
+                "invalidDeliveryMethod",
+                "video tasks need deliveryMethod async",
+                "deliveryMethod",
+            )
         if has_w:
             price = profile.price(t["width"], t["height"])
         else:
@@ -321,8 +418,9 @@ class Emulator:
             w, h = int(t.get("width", 0)), int(t.get("height", 0))
             frames = inputs.get("frameImages") or []
             if frames:
-                first = self._image_bytes(frames[0]["image"] if isinstance(frames[0], dict)
-                                          else frames[0])
+                first = self._image_bytes(
+                    frames[0]["image"] if isinstance(frames[0], dict) else frames[0]
+                )
                 if not w and first is not None:
                     with Image.open(io.BytesIO(first)) as im:
                         w, h = im.size
@@ -334,8 +432,18 @@ class Emulator:
             seed = int(hashlib.sha256(f"{em.uuid}:{k}".encode()).hexdigest()[:8], 16)
             video_uuid = str(uuid.uuid4())
             dest = self.workdir / "videos" / f"{video_uuid}.{ext}"
-            spec = ClipSpec(str(t["positivePrompt"]), w, h, float(t.get("duration", 4)), fps,
-                            fmt, int(t.get("outputQuality", 95)), seed, first, self.config.draft)
+            spec = ClipSpec(
+                str(t["positivePrompt"]),
+                w,
+                h,
+                float(t.get("duration", 4)),
+                fps,
+                fmt,
+                int(t.get("outputQuality", 95)),
+                seed,
+                first,
+                self.config.draft,
+            )
             if source is not None and self.config.extend_returns == "whole":
                 part = dest.with_name(f"{video_uuid}.part.{ext}")
                 render_clip(spec, part, label=f"take {k + 1} (extension)")
@@ -348,9 +456,14 @@ class Emulator:
                 self.videos[video_uuid] = dest
                 self.video_ids[video_id] = dest
             item: dict[str, Any] = {
-                "taskType": "videoInference", "taskUUID": em.uuid, "status": "success",
-                "videoUUID": video_uuid, "videoURL": f"{self.url}/videos/{dest.name}",
-                "seed": seed, "NSFWContent": em.nsfw, "outputs": {"videoId": video_id},
+                "taskType": "videoInference",
+                "taskUUID": em.uuid,
+                "status": "success",
+                "videoUUID": video_uuid,
+                "videoURL": f"{self.url}/videos/{dest.name}",
+                "seed": seed,
+                "NSFWContent": em.nsfw,
+                "outputs": {"videoId": video_id},
             }
             if t.get("includeCost"):
                 item["cost"] = round(em.cost / int(t.get("numberResults", 1)), 6)
@@ -365,15 +478,17 @@ class Emulator:
             try:
                 return base64.b64decode(ref.split(",", 1)[1], validate=False)
             except (binascii.Error, IndexError):
-                raise ApiError(400, "invalidFrameImages", "cannot decode the data URI",
-                               "inputs.frameImages") from None
+                raise ApiError(
+                    400, "invalidFrameImages", "cannot decode the data URI", "inputs.frameImages"
+                ) from None
         if ref.startswith(("http://", "https://")):
             return None  # offline: URLs are accepted but not fetched
         try:
             return base64.b64decode(ref, validate=True)
         except binascii.Error:
-            raise ApiError(400, "invalidFrameImages", f"unknown image {ref[:40]!r}",
-                           "inputs.frameImages") from None
+            raise ApiError(
+                400, "invalidFrameImages", f"unknown image {ref[:40]!r}", "inputs.frameImages"
+            ) from None
 
     def _get_response(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         uid = str(task.get("taskUUID") or "")
@@ -385,9 +500,17 @@ class Emulator:
         now = time.monotonic()
         done = now >= em.ready_at and (em.render is None or em.render.done())
         if not done:
-            progress = min(99, int(100 * (now - em.accepted_at) / max(1e-6, em.ready_at - em.accepted_at)))
-            return [{"taskType": "videoInference", "taskUUID": uid, "status": "processing",
-                     "progress": progress}]
+            progress = min(
+                99, int(100 * (now - em.accepted_at) / max(1e-6, em.ready_at - em.accepted_at))
+            )
+            return [
+                {
+                    "taskType": "videoInference",
+                    "taskUUID": uid,
+                    "status": "processing",
+                    "progress": progress,
+                }
+            ]
         if em.finished_at is None:
             finished = em.ready_at
             if em.rendered_at is not None:
@@ -421,17 +544,31 @@ class Emulator:
                 with Image.open(io.BytesIO(data)) as im:
                     im.verify()
             except Exception:  # noqa: BLE001 - any decoder failure means a bad image
-                raise ApiError(400, "invalidImage", "the image could not be decoded", "image") from None
+                raise ApiError(
+                    400, "invalidImage", "the image could not be decoded", "image"
+                ) from None
         image_uuid = str(uuid.uuid4())
         with self._lock:
             self.images[image_uuid] = data
-        return {"taskType": "imageUpload", "taskUUID": uid, "imageUUID": image_uuid,
-                "imageURL": f"{self.url}/images/{image_uuid}.png"}
+        return {
+            "taskType": "imageUpload",
+            "taskUUID": uid,
+            "imageUUID": image_uuid,
+            "imageURL": f"{self.url}/images/{image_uuid}.png",
+        }
 
     def timings(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"taskUUID": e.uuid, "finished_at": e.finished_at, "noticed_at": e.noticed_at,
-                     "polls": e.polls, "accepted_at": e.accepted_at} for e in self.tasks.values()]
+            return [
+                {
+                    "taskUUID": e.uuid,
+                    "finished_at": e.finished_at,
+                    "noticed_at": e.noticed_at,
+                    "polls": e.polls,
+                    "accepted_at": e.accepted_at,
+                }
+                for e in self.tasks.values()
+            ]
 
 
 def _require_uuid(uid: str) -> None:
@@ -486,10 +623,24 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send_json(400, {"errors": [{"code": "invalidJSON", "message": "invalid JSON"}]})
             return
-        types = {t.get("taskType") for t in tasks if isinstance(t, dict)} if isinstance(tasks, list) else set()
+        types = (
+            {t.get("taskType") for t in tasks if isinstance(t, dict)}
+            if isinstance(tasks, list)
+            else set()
+        )
         ttype = "videoInference" if "videoInference" in types else next(iter(types), None)
-        prompt = next((t.get("positivePrompt") for t in tasks if isinstance(t, dict)
-                       and t.get("positivePrompt")), None) if isinstance(tasks, list) else None
+        prompt = (
+            next(
+                (
+                    t.get("positivePrompt")
+                    for t in tasks
+                    if isinstance(t, dict) and t.get("positivePrompt")
+                ),
+                None,
+            )
+            if isinstance(tasks, list)
+            else None
+        )
         fault = emu.faults.take(("latency",), ttype, prompt)
         if fault is not None:
             time.sleep(fault.delay)
@@ -499,8 +650,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
             code = "rateLimitExceeded" if fault.status == 429 else "serverError"
-            self._send_json(fault.status, {"errors": [{"code": code, "message": fault.message}]},
-                            headers)
+            self._send_json(
+                fault.status, {"errors": [{"code": code, "message": fault.message}]}, headers
+            )
             return
         drop = emu.faults.take(("drop",), ttype, prompt)
         auth = self.headers.get("Authorization", "")
@@ -508,8 +660,18 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             status, body = emu.handle_tasks(tasks, bearer)
         except ApiError as e:
-            status, body = e.status, {"errors": [{"code": e.code, "message": e.message,
-                                                  **({"parameter": e.parameter} if e.parameter else {})}]}
+            status, body = (
+                e.status,
+                {
+                    "errors": [
+                        {
+                            "code": e.code,
+                            "message": e.message,
+                            **({"parameter": e.parameter} if e.parameter else {}),
+                        }
+                    ]
+                },
+            )
         if drop is not None:  # the server did the work; the answer is lost
             self._drop()
             return
@@ -546,12 +708,14 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.emu
         fault = emu.faults.take(("status",), "download")
         if fault is not None:
-            self._send_json(fault.status, {"errors": [{"code": "serverError",
-                                                       "message": fault.message}]})
+            self._send_json(
+                fault.status, {"errors": [{"code": "serverError", "message": fault.message}]}
+            )
             return
         data = file.read_bytes()
         ctype = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime"}.get(
-            file.suffix.lstrip("."), "application/octet-stream")
+            file.suffix.lstrip("."), "application/octet-stream"
+        )
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -565,7 +729,7 @@ class _Handler(BaseHTTPRequestHandler):
         if slow is not None:
             step = max(1024, slow.rate // 20)
             for i in range(0, len(data), step):
-                self.wfile.write(data[i:i + step])
+                self.wfile.write(data[i : i + step])
                 self.wfile.flush()
                 time.sleep(step / slow.rate)
             return

@@ -20,7 +20,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,7 +55,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), 120.0)
-        return rng() * min(self.cap, self.base * (2 ** attempt))
+        return rng() * min(self.cap, self.base * (2**attempt))
 
 
 @dataclass
@@ -145,22 +145,33 @@ class RunwareClient:
             try:
                 resp = await self._http.post(self.base_url, content=body, headers=headers)
             except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
-                failure = TransientError(f"network error talking to {self._host()}: "
-                                         f"{type(e).__name__}", scene=scene, code="connection")
+                failure = TransientError(
+                    f"network error talking to {self._host()}: {type(e).__name__}",
+                    scene=scene,
+                    code="connection",
+                )
             else:
                 env = self._parse(resp)
-                if resp.status_code < 400 or (env.data and resp.status_code not in
-                                              TRANSIENT_STATUSES):
+                if resp.status_code < 400 or (
+                    env.data and resp.status_code not in TRANSIENT_STATUSES
+                ):
                     return env
-                err = env.errors[0] if env.errors else {"code": f"http{resp.status_code}",
-                                                        "message": resp.reason_phrase}
+                err = (
+                    env.errors[0]
+                    if env.errors
+                    else {"code": f"http{resp.status_code}", "message": resp.reason_phrase}
+                )
                 if any(e.get("code") == CONFLICT for e in env.errors) and not env.data:
                     return env  # the caller decides what a conflict means
                 failure = error_from(err, resp.status_code, scene=scene, secret=self._key)
                 if resp.status_code in TRANSIENT_STATUSES:
-                    failure = TransientError(failure.message, code=failure.code,
-                                             status=resp.status_code, scene=scene,
-                                             parameter=failure.parameter)
+                    failure = TransientError(
+                        failure.message,
+                        code=failure.code,
+                        status=resp.status_code,
+                        scene=scene,
+                        parameter=failure.parameter,
+                    )
                     retry_after = _retry_after(resp)
             if not failure.retryable or attempt >= self.retry.max_retries:
                 raise failure
@@ -195,9 +206,15 @@ class RunwareClient:
             raise error_from(err, env.status, scene=scene, secret=self._key)
         return [VideoResult.from_item(i) for i in env.items_for(uid) if is_finished(i)]
 
-    async def wait(self, task_uuid: str, *, number_results: int = 1, scene: str | None = None,
-                   submitted_at: float | None = None,
-                   on_status: Callable[[str], None] | None = None) -> list[VideoResult]:
+    async def wait(
+        self,
+        task_uuid: str,
+        *,
+        number_results: int = 1,
+        scene: str | None = None,
+        submitted_at: float | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ) -> list[VideoResult]:
         """Poll ``getResponse`` until ``number_results`` generations succeeded or one failed."""
         pol = self.poll_policy
         start = submitted_at if submitted_at is not None else self._clock()
@@ -218,9 +235,13 @@ class RunwareClient:
             if len(results) >= number_results:
                 return list(results.values())
             if self._clock() - start > pol.timeout:
-                raise ProviderError(f"no result after {pol.timeout:g} s (the task is kept in the "
-                                    "journal; render again to keep waiting)", code="timeout",
-                                    task_uuid=task_uuid, scene=scene)
+                raise ProviderError(
+                    f"no result after {pol.timeout:g} s (the task is kept in the "
+                    "journal; render again to keep waiting)",
+                    code="timeout",
+                    task_uuid=task_uuid,
+                    scene=scene,
+                )
             delay = interval
             interval = min(pol.max_interval, interval * pol.factor)
 
@@ -248,8 +269,9 @@ class RunwareClient:
         uuids = list(dict.fromkeys(w.task_uuid for w in batch))
         self.stats.poll_requests += 1
         try:
-            env = await self.post([get_response_task(u) for u in uuids],
-                                  scene=scene if len(uuids) == 1 else None)
+            env = await self.post(
+                [get_response_task(u) for u in uuids], scene=scene if len(uuids) == 1 else None
+            )
         except BaseException as e:  # noqa: BLE001 - handed to every waiter
             for w in batch:
                 if not w.future.done():
@@ -281,11 +303,11 @@ class RunwareClient:
             return
         if parts.scheme == "http" and self._allow_loopback_http and _is_loopback(parts.hostname):
             return
-        raise ProviderError(f"refusing to download from a non-https URL: {url}",
-                            code="insecureURL")
+        raise ProviderError(f"refusing to download from a non-https URL: {url}", code="insecureURL")
 
-    async def download(self, url: str, dest: Path, *, scene: str | None = None,
-                       max_attempts: int = 5) -> Download:
+    async def download(
+        self, url: str, dest: Path, *, scene: str | None = None, max_attempts: int = 5
+    ) -> Download:
         """Stream ``url`` into ``dest`` atomically (temp file, fsync, rename); retry truncation."""
         self.check_url(url)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -299,12 +321,19 @@ class RunwareClient:
                 tmp.unlink(missing_ok=True)
                 status = e.status if isinstance(e, _BadStatus) else None
                 if isinstance(e, _BadStatus) and status not in TRANSIENT_STATUSES:
-                    raise ProviderError(f"download failed: HTTP {status} for {url}",
-                                        status=status, scene=scene, code="downloadFailed") from None
+                    raise ProviderError(
+                        f"download failed: HTTP {status} for {url}",
+                        status=status,
+                        scene=scene,
+                        code="downloadFailed",
+                    ) from None
                 attempt += 1
                 if attempt >= max_attempts:
-                    raise TransientError(f"download of {url} failed {attempt} times: {e}",
-                                         scene=scene, code="downloadFailed") from None
+                    raise TransientError(
+                        f"download of {url} failed {attempt} times: {e}",
+                        scene=scene,
+                        code="downloadFailed",
+                    ) from None
                 self.stats.download_retries += 1
                 await self._sleep(self.retry.delay(attempt - 1, None, self._rng))
             except OSError as e:
@@ -366,4 +395,3 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
-

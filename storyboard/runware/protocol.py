@@ -81,13 +81,16 @@ def parse_envelope(status: int, body: Any) -> Envelope:
     # per-item failures reported inside `data`
     for item in env.data:
         if item.get("status") == "error":
-            nested = item.get("error") if isinstance(item.get("error"), dict) else {}
-            env.errors.append({
-                "code": nested.get("code") or item.get("code") or "taskFailed",
-                "message": nested.get("message") or item.get("message") or "the task failed",
-                "taskUUID": item.get("taskUUID"),
-                "taskType": item.get("taskType"),
-            })
+            raw_error = item.get("error")
+            nested: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+            env.errors.append(
+                {
+                    "code": nested.get("code") or item.get("code") or "taskFailed",
+                    "message": nested.get("message") or item.get("message") or "the task failed",
+                    "taskUUID": item.get("taskUUID"),
+                    "taskType": item.get("taskType"),
+                }
+            )
     return env
 
 
@@ -118,9 +121,15 @@ class VideoResult:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"taskUUID": self.task_uuid, "videoUUID": self.video_uuid,
-                "videoURL": self.video_url, "videoId": self.video_id, "cost": self.cost,
-                "seed": self.seed, "NSFWContent": self.nsfw}
+        return {
+            "taskUUID": self.task_uuid,
+            "videoUUID": self.video_uuid,
+            "videoURL": self.video_url,
+            "videoId": self.video_id,
+            "cost": self.cost,
+            "seed": self.seed,
+            "NSFWContent": self.nsfw,
+        }
 
 
 def is_finished(item: dict[str, Any]) -> bool:
@@ -131,18 +140,31 @@ _SAFETY = ("contentpolicy", "nsfw", "promptblocked", "safety", "moderation", "bl
 _CREDITS = ("credit", "balance", "quota", "paymentrequired", "insufficientfunds")
 _AUTH = ("apikey", "unauthorized", "forbidden", "permission")
 _NOT_FOUND = ("notfound", "expired", "taskcancelled", "unknowntask")
-_PROVIDER = ("timeoutprovider", "inferenceerror", "taskfailed", "modelunavailable",
-             "noavailableserver", "provider", "timeout")
+_PROVIDER = (
+    "timeoutprovider",
+    "inferenceerror",
+    "taskfailed",
+    "modelunavailable",
+    "noavailableserver",
+    "provider",
+    "timeout",
+)
 _RATE = ("ratelimit", "toomanyrequests", "serverbusy", "capacity")
 
 
-def error_from(err: dict[str, Any], status: int | None, *, scene: str | None = None,
-               secret: str | None = None) -> GenerationError:
+def error_from(
+    err: dict[str, Any], status: int | None, *, scene: str | None = None, secret: str | None = None
+) -> GenerationError:
     """Map one server error object (and the HTTP status) onto our exception tree."""
     code = str(err.get("code") or "")
     message = redact(str(err.get("message") or code or "the server refused the request"), secret)
-    kw: dict[str, Any] = dict(code=code or None, parameter=err.get("parameter"), status=status,
-                              task_uuid=err.get("taskUUID"), scene=scene)
+    kw: dict[str, Any] = dict(
+        code=code or None,
+        parameter=err.get("parameter"),
+        status=status,
+        task_uuid=err.get("taskUUID"),
+        scene=scene,
+    )
     low = code.lower()
     cls: type[GenerationError]
     if status in (401, 403) or any(k in low for k in _AUTH):
@@ -158,8 +180,9 @@ def error_from(err: dict[str, Any], status: int | None, *, scene: str | None = N
         cls = TaskNotFound
     elif any(k in low for k in _PROVIDER):
         cls = ProviderError
-    elif status == 400 or low.startswith(("invalid", "missing", "unsupported", "unknown",
-                                          "incompatible")):
+    elif status == 400 or low.startswith(
+        ("invalid", "missing", "unsupported", "unknown", "incompatible")
+    ):
         cls = InvalidRequest
     else:
         cls = ProviderError
