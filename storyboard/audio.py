@@ -8,7 +8,8 @@ import json
 import re
 from pathlib import Path
 
-from .frames import ClipInfo, run_ffmpeg
+from .errors import ComposeError
+from .frames import ClipInfo, audio_codec_args, ffmpeg_report, run_ffmpeg
 from .spec import Edit, Music
 from .timeline import Timeline
 
@@ -115,7 +116,7 @@ def music_graph(music: Music, tl: Timeline, native: str, bed: str, out: str) -> 
 
 def measure_loudness(path: Path, target: float, true_peak: float) -> dict[str, float]:
     """First loudnorm pass: the input's integrated loudness, range, true peak and threshold."""
-    proc = run_ffmpeg(
+    text = ffmpeg_report(
         [
             "-i",
             str(path),
@@ -128,41 +129,8 @@ def measure_loudness(path: Path, target: float, true_peak: float) -> dict[str, f
         ],
         what="loudness measurement",
     )
-    text = proc.stderr.decode(errors="replace")
     m = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", text, re.S)
     if not m:
-        # -loglevel error hides the report: ask again at info level
-        return _measure_verbose(path, target, true_peak)
-    return {k: float(v) for k, v in json.loads(m.group(0)).items() if _num(v)}
-
-
-def _measure_verbose(path: Path, target: float, true_peak: float) -> dict[str, float]:
-    import subprocess
-
-    from .frames import ffmpeg_exe
-
-    proc = subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-i",
-            str(path),
-            "-vn",
-            "-af",
-            f"loudnorm=I={target}:TP={true_peak}:LRA=11:print_format=json",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        check=False,
-    )
-    text = proc.stderr.decode(errors="replace")
-    m = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", text, re.S)
-    if not m:
-        from .errors import ComposeError
-
         raise ComposeError(f"could not measure the loudness of {path.name}")
     return {k: float(v) for k, v in json.loads(m.group(0)).items() if _num(v)}
 
@@ -187,38 +155,14 @@ def loudnorm_filter(measured: dict[str, float], target: float, true_peak: float)
 
 def integrated_loudness(path: Path) -> float:
     """EBU R128 integrated loudness (LUFS) of a file's audio, via the ebur128 filter."""
-    import subprocess
-
-    from .frames import ffmpeg_exe
-
-    proc = subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-i",
-            str(path),
-            "-vn",
-            "-af",
-            "ebur128=framelog=quiet",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        check=False,
+    text = ffmpeg_report(
+        ["-i", str(path), "-vn", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+        what="loudness",
     )
-    text = proc.stderr.decode(errors="replace")
     m = re.findall(r"I:\s+(-?[\d.]+) LUFS", text)
     if not m:
-        raise ValueError(f"no loudness summary for {path}")
+        raise ComposeError(f"no loudness summary for {path.name}")
     return float(m[-1])
-
-
-def audio_codec_args(fmt: str) -> list[str]:
-    if fmt == "WEBM":
-        return ["-c:a", "libopus", "-b:a", "128k", "-ar", str(RATE)]
-    return ["-c:a", "aac", "-b:a", "192k", "-ar", str(RATE)]
 
 
 def prepare(

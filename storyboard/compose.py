@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .audio import mux, native_track, prepare
 from .contact import contact_sheet
 from .errors import ComposeError
-from .frames import ClipInfo, probe_cached, run_ffmpeg
+from .frames import ClipInfo, probe_cached, run_ffmpeg, video_codec_args
 from .spec import Project
 from .state import BuildState, Take, atomic_write
 from .timeline import Timeline, build_timeline, srt
@@ -243,40 +243,7 @@ def _video_codec_args(fmt: str, quality: int) -> list[str]:
 
     One encoder thread each: two chunks are encoded at once (x264's memory grows with threads).
     """
-    crf = round(51 - quality * 0.36)
-    if fmt == "WEBM":
-        return [
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-row-mt",
-            "1",
-            "-crf",
-            str(min(63, crf + 10)),
-            "-b:v",
-            "0",
-            "-pix_fmt",
-            "yuv420p",
-            "-threads",
-            "1",
-            *COLOR_TAGS,
-        ]
-    return [
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        str(crf),
-        "-pix_fmt",
-        "yuv420p",
-        "-threads",
-        "1",
-        *COLOR_TAGS,
-    ]
+    return [*video_codec_args(fmt, quality, threads=1), *COLOR_TAGS]
 
 
 def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:

@@ -181,12 +181,7 @@ def probe(path: Path) -> ClipInfo:
     """Duration, size, frame rate, codecs and audio presence, from ffmpeg's stream report."""
     if not Path(path).is_file():
         raise StoryboardError(f"{path}: no such file")
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise StoryboardError(f"{path}: ffmpeg could not run: {e}") from None
-    return _parse_info(proc.stderr.decode(errors="replace"), path)
+    return _parse_info(ffmpeg_report(["-i", str(path)], what=str(path)), path)
 
 
 def last_frame_png(path: Path) -> bytes:
@@ -194,41 +189,13 @@ def last_frame_png(path: Path) -> bytes:
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
         out = Path(d) / "last.bmp"
         # seek near the end, decode every remaining frame, keep overwriting: the file left
-        # behind is the last frame the decoder produced (BMP: cheap to write many times)
-        for window in ("-0.5", "-3"):
-            run_ffmpeg(
-                [
-                    "-sseof",
-                    window,
-                    "-i",
-                    str(path),
-                    "-map",
-                    "0:v:0",
-                    "-fps_mode",
-                    "passthrough",
-                    "-update",
-                    "1",
-                    str(out),
-                ],
-                what=f"last frame of {path.name}",
-            )
+        # behind is the last frame the decoder produced (BMP: cheap to write many times).
+        # A clip shorter than the window is read from its start.
+        for seek in (["-sseof", "-0.5"], ["-sseof", "-3"], []):
+            args = [*seek, "-i", str(path), "-map", "0:v:0", "-fps_mode", "passthrough"]
+            run_ffmpeg([*args, "-update", "1", str(out)], what=f"last frame of {path.name}")
             if out.exists():
                 break
-        if not out.exists():
-            run_ffmpeg(
-                [
-                    "-i",
-                    str(path),
-                    "-map",
-                    "0:v:0",
-                    "-fps_mode",
-                    "passthrough",
-                    "-update",
-                    "1",
-                    str(out),
-                ],
-                what=f"last frame of {path.name}",
-            )
         with Image.open(out) as im:
             buf = io.BytesIO()
             im.convert("RGB").save(buf, format="PNG", compress_level=3)
@@ -239,33 +206,68 @@ def frame_at(path: Path, t: float) -> bytes:
     """The frame shown at ``t`` seconds (accurate seek), as PNG bytes."""
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
         out = Path(d) / "f.png"
-        run_ffmpeg(
-            [
-                "-ss",
-                f"{max(0.0, t):.3f}",
-                "-i",
-                str(path),
-                "-map",
-                "0:v:0",
-                "-frames:v",
-                "1",
-                str(out),
-            ],
-            what=f"frame of {path.name}",
-        )
-        if not out.exists():
+        args = ["-ss", f"{max(0.0, t):.3f}", "-i", str(path), "-map", "0:v:0", "-frames:v", "1"]
+        run_ffmpeg([*args, str(out)], what=f"frame of {path.name}")
+        if not out.exists():  # past the last frame
             return last_frame_png(path)
         return out.read_bytes()
 
 
 def first_frame_png(path: Path) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
-        out = Path(d) / "first.png"
-        run_ffmpeg(
-            ["-i", str(path), "-map", "0:v:0", "-frames:v", "1", str(out)],
-            what=f"first frame of {path.name}",
-        )
-        return out.read_bytes()
+    return frame_at(path, 0.0)
+
+
+def ffmpeg_report(args: list[str], *, what: str) -> str:
+    """Run ffmpeg at info level and return what it reported (for analysis filters)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise StoryboardError(f"{what}: ffmpeg could not run: {e}") from None
+    return proc.stderr.decode(errors="replace")
+
+
+def video_codec_args(
+    fmt: str, quality: int, *, preset: str = "veryfast", threads: int | None = None
+) -> list[str]:
+    """Encoder settings for a container format and a 20-99 quality (95 -> crf 17)."""
+    crf = round(51 - quality * 0.36)
+    thread_args = ["-threads", str(threads)] if threads else []
+    if fmt == "WEBM":
+        return [
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-row-mt",
+            "1",
+            "-crf",
+            str(min(63, crf + 10)),
+            "-b:v",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            *thread_args,
+        ]
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        str(crf),
+        "-pix_fmt",
+        "yuv420p",
+        *thread_args,
+    ]
+
+
+def audio_codec_args(fmt: str, bitrate: str = "192k") -> list[str]:
+    if fmt == "WEBM":
+        return ["-c:a", "libopus", "-b:a", bitrate, "-ar", "48000"]
+    return ["-c:a", "aac", "-b:a", bitrate, "-ar", "48000"]
 
 
 def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[int, int]]:

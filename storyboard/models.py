@@ -38,13 +38,13 @@ class ModelProfile:
         return ", ".join(f"{d:g}" for d in self.durations)
 
 
-_SORA_DEFAULTS = {
+_VIDEO_DEFAULTS: dict[str, object] = {
     "outputFormat": "MP4",
     "outputQuality": 95,
     "numberResults": 1,
     "deliveryMethod": "async",
-    "outputType": "URL",
 }
+_SORA_DEFAULTS: dict[str, object] = {**_VIDEO_DEFAULTS, "outputType": "URL"}
 
 SORA_2 = ModelProfile(
     air="openai:3@1",
@@ -78,12 +78,7 @@ VEO_3 = ModelProfile(
     number_results=(1, 4),
     formats=("MP4", "WEBM", "MOV"),
     fps=24,
-    defaults={
-        "outputFormat": "MP4",
-        "outputQuality": 95,
-        "numberResults": 1,
-        "deliveryMethod": "async",
-    },
+    defaults=_VIDEO_DEFAULTS,
     notes="No videoId extension through videoInference; native audio.",
     source="runware.ai/docs/models/google-veo-3 (not in the stored reference: re-check)",
 )
@@ -116,12 +111,7 @@ SEEDANCE_1_PRO = ModelProfile(
     continuity=frozenset({"cut", "last_frame"}),
     prompt_chars=(2, 2000),
     fps=24,
-    defaults={
-        "outputFormat": "MP4",
-        "outputQuality": 95,
-        "numberResults": 1,
-        "deliveryMethod": "async",
-    },
+    defaults=_VIDEO_DEFAULTS,
     notes="Silent video (no native audio); first and last frame images.",
     source="runware.ai/docs/models/bytedance-seedance-1-0-pro "
     "(not in the stored reference: re-check)",

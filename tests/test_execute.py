@@ -72,9 +72,7 @@ def test_first_render_then_noop_rerender_charges_nothing(
         assert (p / entry["file"]).stat().st_size == entry["size"]
     n = len(emu.ledger)
     requests = emu.requests
-    t0 = time.monotonic()
-    assert render(p) == 0
-    assert time.monotonic() - t0 < 5  # the real target (< 1 s) is measured by bench/render.py
+    assert render(p) == 0  # its speed (< 1 s) is measured by bench/render.py
     assert len(emu.ledger) == n and emu.requests == requests  # not even a poll
     capsys.readouterr()
     assert main(["status", str(p)]) == 0
@@ -322,11 +320,16 @@ def test_sigkill_during_processing_then_render_again_pays_once(tmp_path: Path) -
             assert (p / e["file"]).stat().st_size == e["size"]
 
 
-def test_independent_scenes_run_concurrently(emu: Emulator, tmp_path: Path) -> None:
-    scenes = "\n".join(f"  - {{id: c{i}, prompt: 'Shot {i} of eight.'}}" for i in range(8))
-    p = write_project(tmp_path / "p", f"title: T\ndefaults: {{duration: 8}}\nscenes:\n{scenes}\n")
-    assert render(p, "--jobs", "8") == 0
-    accepted = sorted(t.accepted_at for t in emu.tasks.values())
-    assert len(accepted) == 8
-    # all eight were submitted before the first could have finished
-    assert accepted[-1] - accepted[0] < emu.config.latency
+def test_independent_scenes_run_concurrently(tmp_path: Path, monkeypatch) -> None:
+    """All eight are in flight together: each was accepted before any was seen finished."""
+    with Emulator(EmulatorConfig(latency=1.0, draft=True)) as emu:
+        monkeypatch.setenv("RUNWARE_API_KEY", "k")
+        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+        scenes = "\n".join(f"  - {{id: c{i}, prompt: 'Shot {i} of eight.'}}" for i in range(8))
+        p = write_project(
+            tmp_path / "p", f"title: T\ndefaults: {{duration: 8}}\nscenes:\n{scenes}\n"
+        )
+        assert render(p, "--jobs", "8") == 0
+        tasks = list(emu.tasks.values())
+    assert len(tasks) == 8
+    assert max(x.accepted_at for x in tasks) < min(x.noticed_at or 0 for x in tasks)

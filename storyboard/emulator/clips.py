@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..frames import conform_image, run_ffmpeg
+from ..frames import audio_codec_args, conform_image, run_ffmpeg, video_codec_args
 
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 
@@ -80,46 +80,16 @@ def sprite(size: int, color: tuple[int, int, int]) -> bytes:
 
 
 def _codec_args(fmt: str, quality: int, draft: bool) -> list[str]:
-    crf = round(51 - quality * 0.36)  # 95 -> 17, 20 -> 44
-    if fmt == "WEBM":
-        return [
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-row-mt",
-            "1",
-            "-crf",
-            str(min(63, crf + 10)),
-            "-b:v",
-            "0",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "libopus",
-            "-b:a",
-            "96k",
-        ]
-    preset = "ultrafast" if draft else "veryfast"
     args = [
-        "-c:v",
-        "libx264",
-        "-preset",
-        preset,
-        "-crf",
-        str(crf),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
+        *video_codec_args(fmt, quality, preset="ultrafast" if draft else "veryfast"),
+        *audio_codec_args(fmt, "96k" if fmt == "WEBM" else "128k"),
     ]
-    if fmt == "MP4":
-        args += ["-movflags", "+faststart"]
-    return args
+    return args + (["-movflags", "+faststart"] if fmt == "MP4" else [])
+
+
+def _still(path: Path, fps: int, seconds: float) -> list[str]:
+    """An image as a looping video input."""
+    return ["-loop", "1", "-framerate", str(fps), "-t", f"{seconds}", "-i", str(path)]
 
 
 def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
@@ -134,16 +104,7 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
         if spec.first_frame is not None:
             png, _ = conform_image(spec.first_frame, w, h)
             (tmp / "bg.png").write_bytes(png)
-            inputs += [
-                "-loop",
-                "1",
-                "-framerate",
-                str(fps),
-                "-t",
-                f"{dur}",
-                "-i",
-                str(tmp / "bg.png"),
-            ]
+            inputs += _still(tmp / "bg.png", fps, dur)
         else:
             inputs += [
                 "-f",
@@ -153,24 +114,7 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
                 f":c0=0x{c0[0]:02x}{c0[1]:02x}{c0[2]:02x}"
                 f":c1=0x{c1[0]:02x}{c1[1]:02x}{c1[2]:02x}",
             ]
-        inputs += [
-            "-loop",
-            "1",
-            "-framerate",
-            str(fps),
-            "-t",
-            f"{dur}",
-            "-i",
-            str(tmp / "text.png"),
-            "-loop",
-            "1",
-            "-framerate",
-            str(fps),
-            "-t",
-            f"{dur}",
-            "-i",
-            str(tmp / "dot.png"),
-        ]
+        inputs += _still(tmp / "text.png", fps, dur) + _still(tmp / "dot.png", fps, dur)
         tone = 110 + spec.seed % 330
         inputs += [
             "-f",
