@@ -72,7 +72,10 @@ def compose_project(project: Project, state: BuildState, log: Log = print) -> Pa
     infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
     tl = build_timeline(project, lock, {k: v.duration for k, v in infos.items()})
     dest = output_path(project)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ComposeError(f"cannot write {dest}: {e.strerror or e}") from None
     edit = project.board.edit
     fmt = project.board.output.format
     path, why = choose_path(tl, infos, project)

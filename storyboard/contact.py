@@ -37,7 +37,6 @@ def thumbnail(root: Path, take: Take, which: str, t: float | None = None) -> Ima
         small.thumbnail((THUMB_W, THUMB_W * 4))
     buf = io.BytesIO()
     small.save(buf, format="PNG")
-    cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cache, buf.getvalue())
     return small
 
@@ -112,6 +111,5 @@ def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
             )
     buf = io.BytesIO()
     sheet.save(buf, format="PNG", compress_level=1)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(dest, buf.getvalue())
     return dest

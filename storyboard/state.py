@@ -342,6 +342,8 @@ class BuildState:
     def write_lock(self, order: list[str]) -> None:
         """Write ``storyboard.lock`` atomically, scenes in film order."""
         scenes = {s: self.lock[s].to_lock() for s in order if s in self.lock}
+        if not scenes and not self.lock_path.exists():
+            return  # nothing made yet: no empty lock file
         header = (
             "# storyboard.lock: the take of each scene that makes the cut.\n"
             "# Written by `storyboard render` and `storyboard pick`; commit it to rebuild "
@@ -356,6 +358,7 @@ class BuildState:
 def atomic_write(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename: never half-written."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -409,3 +409,13 @@ def test_only_https_downloads_from_the_real_api(tmp_path: Path) -> None:
         run(client.download("http://127.0.0.1:9/v.mp4", tmp_path / "v.mp4"))
     with pytest.raises(ProviderError, match="non-https"):
         run(client.download("file:///etc/passwd", tmp_path / "v.mp4"))
+
+
+def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
+    """A full disk or an unwritable folder: a message naming the file, never a traceback."""
+    from storyboard.errors import StoryboardError
+
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    client, _, _ = make([_video_reply(b"x" * 100)])
+    with pytest.raises(StoryboardError, match="cannot write .*take-1.mp4"):
+        run(client.download("https://vm.runware.ai/v.mp4", tmp_path / "blocker" / "take-1.mp4"))

@@ -156,3 +156,31 @@ def test_plan_json_shape(tmp_path: Path, capsys) -> None:
     lt = data["tasks"][3]
     assert lt["depends_on"] == ["lamp-room"] and lt["cost"] == pytest.approx(0.8)
     assert lt["request"]["taskType"] == "videoInference"
+
+
+def test_templates_support_inheritance_includes_and_macros(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "p",
+        """
+        title: T
+        vars: {hero: "Ada, a harbour pilot"}
+        scenes:
+          - {id: a, template: child.j2, duration: 4, subject: a kite over the harbour}
+        """,
+        {
+            "templates/base.j2": (
+                "{% block shot %}{% endblock %} {% block look %}plain{% endblock %}"
+            ),
+            "templates/child.j2": (
+                '{% extends "base.j2" %}{% import "styles.j2" as styles %}'
+                "{% block shot %}{% include 'part.j2' %} {{ subject | sentence }}{% endblock %}"
+                '{% block look %}{{ styles.block("noir") }} {{ styles.camera("slow push") }}'
+                "{% endblock %}"
+            ),
+            "templates/part.j2": "{{ hero }} watches.",
+        },
+    )
+    (task,) = compile_project(load_project(tmp_path / "p")).tasks
+    prompt = task.request["positivePrompt"]
+    assert prompt.startswith("Ada, a harbour pilot watches. A kite over the harbour.")
+    assert "Black-and-white film noir" in prompt and "slow push, on a 35mm lens" in prompt

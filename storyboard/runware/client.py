@@ -310,7 +310,10 @@ class RunwareClient:
     ) -> Download:
         """Stream ``url`` into ``dest`` atomically (temp file, fsync, rename); retry truncation."""
         self.check_url(url)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
         tmp = dest.with_name(f".{dest.name}.part")
         attempt = 0
         while True:
