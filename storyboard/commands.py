@@ -58,18 +58,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         async def go():  # type: ignore[no-untyped-def]
             if not stale and not any(a.redownload for a in assessments.values()):
-                from .execute import Executor
-
-                class _NoClient:  # nothing to generate: do not start a backend at all
-                    pass
-
-                return await Executor(
-                    plan,
-                    state,
-                    _NoClient(),
-                    reporter,  # type: ignore[arg-type]
-                    opts,
-                ).run(assessments)
+                # nothing to generate or fetch: no service is started at all
+                return await render(plan, state, None, reporter, opts, assessments)
             async with open_client(backend, log=_err) as client:
                 return await render(plan, state, client, reporter, opts, assessments)
 

@@ -244,7 +244,7 @@ class Executor:
         self,
         plan: Plan,
         state: BuildState,
-        client: RunwareClient,
+        client: RunwareClient | None,
         reporter: Reporter,
         opts: RenderOptions,
     ):
@@ -264,6 +264,14 @@ class Executor:
         self._uploads: dict[str, str] = {}
         self._background: list[asyncio.Task[None]] = []
 
+    @property
+    def api(self) -> RunwareClient:
+        if self.client is None:
+            raise StoryboardError(
+                "internal: a scene needs the generation service, but none was started"
+            )
+        return self.client
+
     async def run(self, assessments: dict[str, Assessment]) -> RenderResult:
         self.assessments = assessments
         await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
@@ -272,16 +280,12 @@ class Executor:
         for scene, take in self.chosen.items():
             self.state.lock[scene] = take
         if self.opts.keep_downstream:
+            # kept takes now count as continuing from their source's new take
+            made = {s for s, o in self.outcomes.items() if o.status == "generated"}
             for t in self.plan.tasks:
-                lk = self.state.lock.get(t.scene)
-                if (
-                    lk
-                    and t.depends_on
-                    and t.source in self.chosen
-                    and t.scene
-                    not in (o.scene for o in self.outcomes.values() if o.status == "generated")
-                ):
-                    lk.source_take = self.chosen[t.source].video_uuid
+                kept = self.state.lock.get(t.scene)
+                if kept and t.source in made and t.source in self.chosen and t.scene not in made:
+                    kept.source_take = self.chosen[t.source].video_uuid
         self.state.write_lock(order)
         return RenderResult(self.outcomes, assessments, self.spent)
 
@@ -338,10 +342,13 @@ class Executor:
                     scene=scene,
                     code="NSFWContent",
                 )
-        except (GenerationError, StoryboardError) as e:
+        except Exception as e:  # noqa: BLE001 - one scene's failure never stops the others
             if isinstance(e, GenerationError) and e.scene is None:
                 e.scene = scene
-            msg = str(e)
+            if isinstance(e, StoryboardError):
+                msg = str(e)
+            else:  # not a failure we know: say what it was, keep going (the journal has the task)
+                msg = f"unexpected {type(e).__name__}: {e}"
             prev = self.outcomes.get(scene)
             self.outcomes[scene] = SceneOutcome(
                 scene,
@@ -358,7 +365,7 @@ class Executor:
         self.rep.update(take.scene, "downloading", "file missing: fetching it again")
         try:
             assert take.url
-            d = await self.client.download(take.url, self.root / take.file, scene=take.scene)
+            d = await self.api.download(take.url, self.root / take.file, scene=take.scene)
         except (GenerationError, StoryboardError):
             return False
         return d.sha256 == take.sha256
@@ -378,21 +385,21 @@ class Executor:
             if jt.state == "done" and jt.results:
                 results = [VideoResult.from_item(r) for r in jt.results]
             elif jt.state == "pending":
-                await self.client.submit(request, scene=scene)
+                await self.api.submit(request, scene=scene)
                 self.state.mark(uid, "submitted")
         else:
             request = await self._resolve(task, src_take)
             uid = request["taskUUID"]
             self.state.record_task(uid, scene, a.key, source_id, request)
             self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
-            early = await self.client.submit(request, scene=scene)
+            early = await self.api.submit(request, scene=scene)
             self.state.mark(uid, "submitted")
             if len(early) >= task.number_results:
                 results = early
         if results is None:
             self.rep.update(scene, "processing")
             try:
-                results = await self.client.wait(
+                results = await self.api.wait(
                     uid,
                     number_results=task.number_results,
                     scene=scene,
@@ -406,11 +413,9 @@ class Executor:
                 request = await self._resolve(task, src_take)
                 uid = request["taskUUID"]
                 self.state.record_task(uid, scene, a.key, source_id, request)
-                await self.client.submit(request, scene=scene)
+                await self.api.submit(request, scene=scene)
                 self.state.mark(uid, "submitted")
-                results = await self.client.wait(
-                    uid, number_results=task.number_results, scene=scene
-                )
+                results = await self.api.wait(uid, number_results=task.number_results, scene=scene)
             except GenerationError as e:
                 self.state.mark(uid, "failed", error=str(e))
                 raise
@@ -435,7 +440,7 @@ class Executor:
             n = existing.n if existing else self.state.next_take_number(scene)
             rel = f"build/takes/{scene}/take-{n}.{ext}"
             self.rep.update(scene, "downloading", f"take {n}")
-            d = await self.client.download(r.video_url, self.root / rel, scene=scene)
+            d = await self.api.download(r.video_url, self.root / rel, scene=scene)
             info = await asyncio.to_thread(probe, d.path)
             offset = 0.0
             if task.mode == "extend" and src_take is not None:
@@ -519,18 +524,21 @@ class Executor:
             )
         digest = hashlib.sha256(png).hexdigest()
         if digest not in self._uploads:
-            self._uploads[digest] = await self.client.upload_image(png)
+            self._uploads[digest] = await self.api.upload_image(png)
         return self._uploads[digest]
 
 
 async def render(
     plan: Plan,
     state: BuildState,
-    client: RunwareClient,
+    client: RunwareClient | None,
     reporter: Reporter,
     opts: RenderOptions,
     assessments: dict[str, Assessment],
 ) -> RenderResult:
-    """Generate what is stale; returns per-scene outcomes. Never raises for one scene's failure."""
+    """Generate what is stale; returns per-scene outcomes. Never raises for one scene's failure.
+
+    ``client`` may be None when nothing is stale (no service is started for a no-op render).
+    """
     ex = Executor(plan, state, client, reporter, opts)
     return await ex.run(assessments)

@@ -419,3 +419,40 @@ def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
     client, _, _ = make([_video_reply(b"x" * 100)])
     with pytest.raises(StoryboardError, match="cannot write .*take-1.mp4"):
         run(client.download("https://vm.runware.ai/v.mp4", tmp_path / "blocker" / "take-1.mp4"))
+
+
+def test_a_poll_due_while_another_batch_is_in_flight_is_still_sent() -> None:
+    """A waiter that joins while a getResponse request is in flight gets its own request."""
+    u2 = "33333333-3333-4333-8333-333333333333"
+    s2 = {**SUCCESS, "taskUUID": u2, "videoUUID": "v2"}
+
+    async def go() -> Any:
+        arrived, release = asyncio.Event(), asyncio.Event()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            ids = [t["taskUUID"] for t in json.loads(request.content)]
+            if not arrived.is_set():
+                arrived.set()
+                await release.wait()  # hold the first batch in flight
+            items = [i for i in (SUCCESS, s2) if i["taskUUID"] in ids]
+            return httpx.Response(200, json={"data": items})
+
+        clock = FakeClock()
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        client = RunwareClient(
+            http,
+            api_key=KEY,
+            sleep=clock.sleep,
+            clock=clock,
+            poll=PollPolicy(initial_delay=0, batch_window=0),
+        )
+        a = asyncio.create_task(client.wait(UUID))
+        await arrived.wait()
+        b = asyncio.create_task(client.wait(u2))
+        for _ in range(5):  # let b enqueue its poll behind the in-flight batch
+            await asyncio.sleep(0)
+        release.set()
+        return await asyncio.wait_for(asyncio.gather(a, b), timeout=5)
+
+    a, b = run(go())
+    assert a[0].video_uuid == SUCCESS["videoUUID"] and b[0].video_uuid == "v2"

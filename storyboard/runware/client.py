@@ -94,6 +94,7 @@ class Download:
 class _Waiter:
     task_uuid: str
     future: asyncio.Future[Envelope]
+    scene: str | None = None
 
 
 class RunwareClient:
@@ -256,30 +257,41 @@ class RunwareClient:
     async def _poll_batched(self, task_uuid: str, scene: str | None) -> Envelope:
         """Join the next getResponse request; polls due within ``batch_window`` share it."""
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(task_uuid, loop.create_future())
+        waiter = _Waiter(task_uuid, loop.create_future(), scene)
         self._pending.append(waiter)
         self.stats.polls += 1
         if self._flush is None or self._flush.done():
-            self._flush = asyncio.create_task(self._flush_polls(scene))
+            self._flush = asyncio.create_task(self._flush_polls())
         return await waiter.future
 
-    async def _flush_polls(self, scene: str | None) -> None:
-        await asyncio.sleep(self.poll_policy.batch_window)
-        batch, self._pending = self._pending, []
-        uuids = list(dict.fromkeys(w.task_uuid for w in batch))
-        self.stats.poll_requests += 1
-        try:
-            env = await self.post(
-                [get_response_task(u) for u in uuids], scene=scene if len(uuids) == 1 else None
-            )
-        except BaseException as e:  # noqa: BLE001 - handed to every waiter
+    async def _flush_polls(self) -> None:
+        """Send the pending polls, a batch at a time, until none is left.
+
+        Polls that fall due while a batch is in flight go out in the next batch.
+        """
+        while self._pending:
+            await asyncio.sleep(self.poll_policy.batch_window)
+            batch, self._pending = self._pending, []
+            uuids = list(dict.fromkeys(w.task_uuid for w in batch))
+            scenes = {w.scene for w in batch}
+            self.stats.poll_requests += 1
+            try:
+                env = await self.post(
+                    [get_response_task(u) for u in uuids],
+                    scene=scenes.pop() if len(scenes) == 1 else None,
+                )
+            except asyncio.CancelledError:
+                for w in batch + self._pending:
+                    w.future.cancel()
+                raise
+            except Exception as e:  # noqa: BLE001 - handed to this batch's waiters
+                for w in batch:
+                    if not w.future.done():
+                        w.future.set_exception(_rescope(e, w.task_uuid))
+                continue
             for w in batch:
                 if not w.future.done():
-                    w.future.set_exception(_rescope(e, w.task_uuid))
-            return
-        for w in batch:
-            if not w.future.done():
-                w.future.set_result(env)
+                    w.future.set_result(env)
 
     # -- images and files ----------------------------------------------------------------------
 
