@@ -53,7 +53,9 @@ SORA_2 = ModelProfile(
     durations=(4, 8, 12, 16, 20),
     price_per_second={(1280, 720): 0.10, (720, 1280): 0.10},
     defaults=_SORA_DEFAULTS,
-    notes="OpenAI retired Sora 2's own API in September 2026 (Runware marks it deprecated).",
+    notes="OpenAI retired Sora 2's own API in September 2026 and Runware's examples page "
+    "gives 24 Sept 2026 for its deactivation: if the service refuses the model, set "
+    "`model:` to another one (`storyboard models`).",
     source="runware.ai/docs/models/openai-sora-2 (shared/reference/runware-sora-2-model-page.md)",
 )
 

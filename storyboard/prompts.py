@@ -13,7 +13,16 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import Problem, TemplateError
 from .spec import Project, Scene
 
-SHARED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def _shared_templates() -> Path:
+    """The repo's templates/ (editable installs), else the copy installed under share/."""
+    repo = Path(__file__).resolve().parent.parent / "templates"
+    if repo.is_dir():
+        return repo
+    return Path(sys.prefix) / "share" / "storyboard" / "templates"
+
+
+SHARED_TEMPLATES = _shared_templates()
 INLINE = "<inline prompt>"
 
 
