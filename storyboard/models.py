@@ -85,31 +85,22 @@ VEO_3 = ModelProfile(
     source="runware.ai/docs/models/google-veo-3 (not in the stored reference: re-check)",
 )
 
+_SEEDANCE_SIZES = (
+    (1920, 1088),
+    (1088, 1920),
+    (1440, 1440),
+    (1248, 704),
+    (704, 1248),
+    (864, 480),
+    (480, 864),
+)
+
 SEEDANCE_1_PRO = ModelProfile(
     air="bytedance:2@1",
     name="ByteDance Seedance 1.0 Pro",
-    sizes=(
-        (1920, 1088),
-        (1088, 1920),
-        (1440, 1440),
-        (1248, 704),
-        (704, 1248),
-        (864, 480),
-        (480, 864),
-    ),
+    sizes=_SEEDANCE_SIZES,
     durations=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
-    price_per_second={
-        s: 0.05
-        for s in (
-            (1920, 1088),
-            (1088, 1920),
-            (1440, 1440),
-            (1248, 704),
-            (704, 1248),
-            (864, 480),
-            (480, 864),
-        )
-    },
+    price_per_second=dict.fromkeys(_SEEDANCE_SIZES, 0.05),
     continuity=frozenset({"cut", "last_frame"}),
     prompt_chars=(2, 2000),
     fps=24,

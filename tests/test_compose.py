@@ -94,15 +94,9 @@ def setup(
     return load_project(p), state
 
 
-def decoded_seconds(path: Path) -> tuple[float, float]:
-    """(video, audio) lengths by decoding: frames / fps and samples / rate."""
-    video = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "framemd5", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    frames = sum(1 for line in video.decode().splitlines() if line and not line.startswith("#"))
-    audio = subprocess.run(
+def mono_pcm(path: Path) -> np.ndarray:
+    """A file's audio decoded to 48 kHz mono 16-bit samples."""
+    raw = subprocess.run(
         [
             ffmpeg_exe(),
             "-v",
@@ -122,7 +116,18 @@ def decoded_seconds(path: Path) -> tuple[float, float]:
         capture_output=True,
         check=True,
     ).stdout
-    return frames / probe(path).fps, len(audio) / 2 / 48000
+    return np.frombuffer(raw, dtype=np.int16)
+
+
+def decoded_seconds(path: Path) -> tuple[float, float]:
+    """(video, audio) lengths by decoding: frames / fps and samples / rate."""
+    video = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "framemd5", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    frames = sum(1 for line in video.decode().splitlines() if line and not line.startswith("#"))
+    return frames / probe(path).fps, len(mono_pcm(path)) / 48000
 
 
 def decodes_to_the_end(path: Path) -> bool:
@@ -385,27 +390,7 @@ def test_music_bed_is_mixed_and_ducked_under_dialogue(tmp_path: Path) -> None:
     lines: list[str] = []
     out = compose_project(project, state, log=lines.append)
     assert "music" in lines[0]
-    pcm = subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-i",
-            str(out),
-            "-map",
-            "0:a",
-            "-f",
-            "s16le",
-            "-ac",
-            "1",
-            "-ar",
-            "48000",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    x = np.frombuffer(pcm, dtype=np.int16).astype(float)
+    x = mono_pcm(out).astype(float)
     rms = lambda a, b: float(np.sqrt(np.mean(x[int(a * 48000) : int(b * 48000)] ** 2)))  # noqa: E731
     plain, under_dialogue, looped = rms(0.5, 1.5), rms(3.5, 5.5), rms(2.2, 2.8)
     bed_rms = 825 * 0.5 / 2**0.5  # the bed's own level x volume, stereo folded to mono
