@@ -465,7 +465,7 @@ def _check_references(project: Project) -> list[Problem]:
         if scene.first_frame is not None:
             problems.extend(_check_first_frame(project, i, scene.first_frame))
     if board.edit.music is not None:
-        p = _inside(project.root, board.edit.music.file)
+        p = resolve_inside(project.root, board.edit.music.file)
         if p is None:
             problems.append(
                 project.problem(
@@ -479,7 +479,7 @@ def _check_references(project: Project) -> list[Problem]:
                     ("edit", "music", "file"), f"music file not found: {board.edit.music.file}"
                 )
             )
-    if board.output.file is not None and _inside(project.root, board.output.file) is None:
+    if board.output.file is not None and resolve_inside(project.root, board.output.file) is None:
         problems.append(
             project.problem(
                 ("output", "file"), f"{board.output.file!r} is outside the project folder"
@@ -495,7 +495,7 @@ def _check_first_frame(project: Project, i: int, value: str) -> list[Problem]:
         if value.startswith("http://"):
             return [project.problem(path, "first_frame URLs must use https", line)]
         return []
-    p = _inside(project.root, value)
+    p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder", line)]
     if not p.is_file():
@@ -513,7 +513,7 @@ def _check_first_frame(project: Project, i: int, value: str) -> list[Problem]:
     return []
 
 
-def _inside(root: Path, rel: str) -> Path | None:
+def resolve_inside(root: Path, rel: str) -> Path | None:
     """``root/rel`` resolved, or None when it escapes ``root``."""
     p = (root / rel).resolve()
     try:
@@ -521,11 +521,6 @@ def _inside(root: Path, rel: str) -> Path | None:
     except ValueError:
         return None
     return p
-
-
-def resolve_inside(root: Path, rel: str) -> Path | None:
-    """Public form of the project-folder containment check."""
-    return _inside(root, rel)
 
 
 def json_schema() -> dict[str, Any]:

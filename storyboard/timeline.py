@@ -154,7 +154,7 @@ def srt(captions: list[Caption]) -> str:
 
 
 def parse_srt(text: str) -> list[Caption]:
-    """Read SubRip text back (used by tests and by ``compose`` to check its own output)."""
+    """Read SubRip text back (the inverse of :func:`srt`)."""
     out = []
     pat = re.compile(
         r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)\n(.*?)(?:\n\n|\n?$)", re.S
