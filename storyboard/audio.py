@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import ComposeError
 from .frames import ClipInfo, audio_codec_args, ffmpeg_report, run_ffmpeg
-from .spec import Edit, Music
+from .schema import Edit, Music
 from .timeline import Timeline
 
 RATE = 48000

@@ -35,10 +35,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .compile import compile_project
     from .report import plan_table
     from .spec import load_project
+    from .staleness import stale_scenes
 
     project = load_project(args.project)
     plan = compile_project(project)
-    stale = _stale_scenes(plan, args)
+    stale = stale_scenes(plan, retake=args.retake or [], keep_downstream=args.keep_downstream)
     if args.json:
         print(json.dumps(plan.to_json(only=stale), indent=2))
     else:
@@ -46,21 +47,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stale_scenes(plan, args: argparse.Namespace) -> set[str] | None:  # type: ignore[no-untyped-def]
-    """Scenes a render would generate (None = all), when the executor's state is available."""
-    try:
-        from .execute import stale_scenes
-    except ImportError:
-        return None
-    return stale_scenes(
-        plan,
-        retake=getattr(args, "retake", None) or [],
-        keep_downstream=getattr(args, "keep_downstream", False),
-    )
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .spec import json_schema
+    from .schema import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return 0

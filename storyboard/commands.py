@@ -28,9 +28,10 @@ def _load(path: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .execute import RenderOptions, assess, check_budget, render
+    from .execute import RenderOptions, render
     from .progress import Reporter
     from .report import plan_table
+    from .staleness import assess, check_budget
 
     project, plan, state = _load(args.project)
     try:
@@ -112,7 +113,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .execute import assess
+    from .staleness import assess
 
     project, plan, state = _load(args.project)
     try:

@@ -18,7 +18,8 @@ from typing import Any
 from .errors import PlanError, Problem, StoryboardError
 from .models import PROFILES, ModelProfile, get_profile
 from .prompts import make_env, render_prompt
-from .spec import Project, Scene, parse_size
+from .schema import Scene, parse_size
+from .spec import Project
 
 VIDEO_ID = "${videoId:%s}"
 LAST_FRAME = "${lastFrame:%s}"

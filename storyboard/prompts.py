@@ -11,7 +11,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Problem, TemplateError
-from .spec import Project, Scene
+from .schema import Scene
+from .spec import Project
 
 
 def _shared_templates() -> Path:

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import ComposeError
-from .spec import Project, parse_size
+from .schema import parse_size
+from .spec import Project
 from .state import Take
 
 

@@ -268,8 +268,8 @@ def test_resume_after_crash_before_the_answer(emu: Emulator, tmp_path: Path) -> 
     """,
     )
     from storyboard.compile import compile_project
-    from storyboard.execute import scene_keys
     from storyboard.spec import load_project
+    from storyboard.staleness import scene_keys
     from storyboard.state import BuildState
 
     plan = compile_project(load_project(p))

@@ -13,16 +13,14 @@ import base64
 import binascii
 import hashlib
 import io
-import json
 import shutil
-import socket
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,30 +30,8 @@ from ..frames import last_frame_png, probe
 from ..models import PROFILES
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
-
-SORA_PARAMS = frozenset(
-    {
-        "taskType",
-        "taskUUID",
-        "model",
-        "positivePrompt",
-        "width",
-        "height",
-        "duration",
-        "inputs",
-        "webhookURL",
-        "includeCost",
-        "numberResults",
-        "uploadEndpoint",
-        "ttl",
-        "outputType",
-        "outputFormat",
-        "outputQuality",
-        "deliveryMethod",
-        "safety",
-    }
-)
-INPUT_PARAMS = frozenset({"frameImages", "videoId"})
+from .handler import Handler
+from .rules import ApiError, require_uuid, validate_video
 
 
 @dataclass
@@ -70,12 +46,6 @@ class EmulatorConfig:
     faults: list[Fault] = field(default_factory=list)
     workdir: Path | None = None
     render_workers: int = 2
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.parameter = status, code, message, parameter
 
 
 @dataclass
@@ -121,7 +91,7 @@ class Emulator:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        handler = type("Handler", (_Handler,), {"emu": self})
+        handler = type("Handler", (Handler,), {"emu": self})
         self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -224,7 +194,7 @@ class Emulator:
 
     def _video(self, task: dict[str, Any]) -> dict[str, Any]:
         uid = str(task.get("taskUUID") or "")
-        _require_uuid(uid)
+        require_uuid(uid)
         with self._lock:
             if uid in self.tasks:
                 raise ApiError(
@@ -233,7 +203,7 @@ class Emulator:
                     f"a task with taskUUID {uid} already exists",
                     "taskUUID",
                 )
-        cost = self._validate_video(task)
+        cost = validate_video(task, self.video_ids)
         prompt = str(task.get("positivePrompt"))
         with self._lock:
             if uid in self.tasks:  # re-check under the lock
@@ -273,134 +243,6 @@ class Emulator:
         if em.error is None:
             em.render = self._pool.submit(self._render, em)
         return {"taskType": "videoInference", "taskUUID": uid}
-
-    def _validate_video(self, t: dict[str, Any]) -> float:
-        model = t.get("model")
-        profile = PROFILES.get(str(model))
-        if profile is None:
-            raise ApiError(400, "invalidModel", f"unknown model {model!r}", "model")
-        for k in t:
-            if k not in SORA_PARAMS:
-                raise ApiError(400, "unknownParameter", f"unknown parameter {k!r}", k)
-        prompt = t.get("positivePrompt")
-        lo, hi = profile.prompt_chars
-        if not isinstance(prompt, str) or not lo <= len(prompt) <= hi:
-            raise ApiError(
-                400,
-                "invalidPositivePrompt",
-                f"positivePrompt must be a string of {lo} to {hi} characters",
-                "positivePrompt",
-            )
-        inputs = t.get("inputs") or {}
-        if not isinstance(inputs, dict):
-            raise ApiError(400, "invalidInputs", "inputs must be an object", "inputs")
-        for k in inputs:
-            if k not in INPUT_PARAMS:
-                raise ApiError(
-                    400, "unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}"
-                )
-        has_w, has_h = "width" in t, "height" in t
-        frames = inputs.get("frameImages")
-        video_id = inputs.get("videoId")
-        if has_w != has_h:
-            raise ApiError(
-                400,
-                "invalidDimensions",
-                "width and height must be used together",
-                "width" if has_w else "height",
-            )
-        if video_id is not None:
-            if has_w or frames:
-                raise ApiError(
-                    400,
-                    "incompatibleParameters",
-                    "when inputs.videoId is provided, "
-                    "width/height and inputs.frameImages cannot be used",
-                    "inputs.videoId",
-                )
-            if "extend" not in profile.continuity:
-                raise ApiError(
-                    400,
-                    "unsupportedParameter",
-                    f"{profile.name} does not accept inputs.videoId",
-                    "inputs.videoId",
-                )
-            if video_id not in self.video_ids:
-                raise ApiError(
-                    400, "invalidVideoId", f"unknown videoId {video_id!r}", "inputs.videoId"
-                )
-        elif not has_w and not frames:
-            raise ApiError(
-                400,
-                "missingDimensions",
-                "either provide inputs.frameImages, or specify width/height",
-                "width",
-            )
-        if has_w and (t["width"], t["height"]) not in profile.sizes:
-            raise ApiError(
-                400,
-                "invalidDimensions",
-                f"unsupported dimensions {t['width']}x"
-                f"{t['height']}; supported: {profile.sizes_text()}",
-                "width",
-            )
-        if frames is not None:
-            if not isinstance(frames, list) or len(frames) != 1:
-                raise ApiError(
-                    400,
-                    "invalidFrameImages",
-                    "this model only supports the first frame: give exactly one frame image",
-                    "inputs.frameImages",
-                )
-            f = frames[0]
-            if isinstance(f, dict) and f.get("frame", "first") not in ("first", 0):
-                raise ApiError(
-                    400,
-                    "invalidFrameImages",
-                    "this model only supports the first frame",
-                    "inputs.frameImages.frame",
-                )
-        duration = t.get("duration", profile.durations[0])
-        if duration not in profile.durations:
-            raise ApiError(
-                400,
-                "invalidDuration",
-                f"duration must be one of {profile.durations_text()}",
-                "duration",
-            )
-        n = t.get("numberResults", 1)
-        if (
-            not isinstance(n, int)
-            or not profile.number_results[0] <= n <= profile.number_results[1]
-        ):
-            raise ApiError(
-                400, "invalidNumberResults", "numberResults must be 1 to 4", "numberResults"
-            )
-        q = t.get("outputQuality", 95)
-        if not isinstance(q, int) or not profile.quality[0] <= q <= profile.quality[1]:
-            raise ApiError(
-                400, "invalidOutputQuality", "outputQuality must be 20 to 99", "outputQuality"
-            )
-        if t.get("outputFormat", "MP4") not in profile.formats:
-            raise ApiError(
-                400, "invalidOutputFormat", "outputFormat must be MP4, WEBM or MOV", "outputFormat"
-            )
-        if t.get("outputType", "URL") != "URL":
-            raise ApiError(400, "invalidOutputType", "outputType must be URL", "outputType")
-        if "ttl" in t and (not isinstance(t["ttl"], int) or t["ttl"] < profile.ttl_min):
-            raise ApiError(400, "invalidTtl", f"ttl must be at least {profile.ttl_min}", "ttl")
-        if t.get("deliveryMethod", "async") != "async":
-            raise ApiError(
-                400,
-                "invalidDeliveryMethod",
-                "video tasks need deliveryMethod async",
-                "deliveryMethod",
-            )
-        if has_w:
-            price = profile.price(t["width"], t["height"])
-        else:
-            price = max(profile.price_per_second.values())
-        return round(float(duration) * price * n, 6)
 
     def _render(self, em: EmTask) -> list[dict[str, Any]]:
         t = em.request
@@ -532,7 +374,7 @@ class Emulator:
 
     def _upload(self, task: dict[str, Any]) -> dict[str, Any]:
         uid = str(task.get("taskUUID") or "")
-        _require_uuid(uid)
+        require_uuid(uid)
         image = task.get("image")
         if not isinstance(image, str) or not image:
             raise ApiError(400, "missingImage", "image is required", "image")
@@ -569,168 +411,3 @@ class Emulator:
                 }
                 for e in self.tasks.values()
             ]
-
-
-def _require_uuid(uid: str) -> None:
-    try:
-        uuid.UUID(uid)
-    except ValueError:
-        raise ApiError(400, "invalidTaskUUID", "taskUUID must be a UUID v4", "taskUUID") from None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    emu: Emulator
-    protocol_version = "HTTP/1.1"
-    server_version = "storyboard-emulator"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-        pass
-
-    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        path = self.path.split("?")[0].rstrip("/")
-        if path == "/_emulator/faults":
-            spec = json.loads(raw or b"[]")
-            for f in spec if isinstance(spec, list) else [spec]:
-                self.emu.add_fault(Fault(**f))
-            self._send_json(200, {"faults": self.emu.faults.to_json()})
-            return
-        if path not in ("/v1", ""):
-            self._send_json(404, {"errors": [{"code": "notFound", "message": "POST /v1"}]})
-            return
-        emu = self.emu
-        emu.requests += 1
-        try:
-            tasks = json.loads(raw)
-        except json.JSONDecodeError:
-            self._send_json(400, {"errors": [{"code": "invalidJSON", "message": "invalid JSON"}]})
-            return
-        types = (
-            {t.get("taskType") for t in tasks if isinstance(t, dict)}
-            if isinstance(tasks, list)
-            else set()
-        )
-        ttype = "videoInference" if "videoInference" in types else next(iter(types), None)
-        prompt = (
-            next(
-                (
-                    t.get("positivePrompt")
-                    for t in tasks
-                    if isinstance(t, dict) and t.get("positivePrompt")
-                ),
-                None,
-            )
-            if isinstance(tasks, list)
-            else None
-        )
-        fault = emu.faults.take(("latency",), ttype, prompt)
-        if fault is not None:
-            time.sleep(fault.delay)
-        fault = emu.faults.take(("status",), ttype, prompt)
-        if fault is not None:
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
-            code = "rateLimitExceeded" if fault.status == 429 else "serverError"
-            self._send_json(
-                fault.status, {"errors": [{"code": code, "message": fault.message}]}, headers
-            )
-            return
-        drop = emu.faults.take(("drop",), ttype, prompt)
-        auth = self.headers.get("Authorization", "")
-        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        try:
-            status, body = emu.handle_tasks(tasks, bearer)
-        except ApiError as e:
-            status, body = (
-                e.status,
-                {
-                    "errors": [
-                        {
-                            "code": e.code,
-                            "message": e.message,
-                            **({"parameter": e.parameter} if e.parameter else {}),
-                        }
-                    ]
-                },
-            )
-        if drop is not None:  # the server did the work; the answer is lost
-            self._drop()
-            return
-        self._send_json(status, body)
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        if self.path.rstrip("/") == "/_emulator/faults":
-            self.emu.faults.clear()
-            self._send_json(200, {"faults": []})
-        else:
-            self._send_json(404, {})
-
-    def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?")[0]
-        emu = self.emu
-        if path == "/_emulator/ledger":
-            with emu._lock:
-                self._send_json(200, {"charges": list(emu.ledger), "balance": emu.balance})
-            return
-        if path == "/_emulator/tasks":
-            self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})
-            return
-        if path.startswith("/videos/"):
-            name = path.rsplit("/", 1)[-1]
-            file = emu.workdir / "videos" / name
-            if "/" in name or not file.is_file() or ".part." in name:
-                self._send_json(404, {"errors": [{"code": "notFound", "message": name}]})
-                return
-            self._send_file(file)
-            return
-        self._send_json(404, {"errors": [{"code": "notFound", "message": path}]})
-
-    def _send_file(self, file: Path) -> None:
-        emu = self.emu
-        fault = emu.faults.take(("status",), "download")
-        if fault is not None:
-            self._send_json(
-                fault.status, {"errors": [{"code": "serverError", "message": fault.message}]}
-            )
-            return
-        data = file.read_bytes()
-        ctype = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime"}.get(
-            file.suffix.lstrip("."), "application/octet-stream"
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if emu.faults.take(("truncate",), "download") is not None:
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            self._drop()
-            return
-        slow = emu.faults.take(("slow",), "download")
-        if slow is not None:
-            step = max(1024, slow.rate // 20)
-            for i in range(0, len(data), step):
-                self.wfile.write(data[i : i + step])
-                self.wfile.flush()
-                time.sleep(step / slow.rate)
-            return
-        self.wfile.write(data)

@@ -1,0 +1,174 @@
+"""The emulator's HTTP side: routes, auth header, fault injection on the wire."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .faults import Fault
+from .rules import ApiError
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+
+class Handler(BaseHTTPRequestHandler):
+    emu: Emulator
+    protocol_version = "HTTP/1.1"
+    server_version = "storyboard-emulator"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        pass
+
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        path = self.path.split("?")[0].rstrip("/")
+        if path == "/_emulator/faults":
+            spec = json.loads(raw or b"[]")
+            for f in spec if isinstance(spec, list) else [spec]:
+                self.emu.add_fault(Fault(**f))
+            self._send_json(200, {"faults": self.emu.faults.to_json()})
+            return
+        if path not in ("/v1", ""):
+            self._send_json(404, {"errors": [{"code": "notFound", "message": "POST /v1"}]})
+            return
+        emu = self.emu
+        emu.requests += 1
+        try:
+            tasks = json.loads(raw)
+        except json.JSONDecodeError:
+            self._send_json(400, {"errors": [{"code": "invalidJSON", "message": "invalid JSON"}]})
+            return
+        types = (
+            {t.get("taskType") for t in tasks if isinstance(t, dict)}
+            if isinstance(tasks, list)
+            else set()
+        )
+        ttype = "videoInference" if "videoInference" in types else next(iter(types), None)
+        prompt = (
+            next(
+                (
+                    t.get("positivePrompt")
+                    for t in tasks
+                    if isinstance(t, dict) and t.get("positivePrompt")
+                ),
+                None,
+            )
+            if isinstance(tasks, list)
+            else None
+        )
+        fault = emu.faults.take(("latency",), ttype, prompt)
+        if fault is not None:
+            time.sleep(fault.delay)
+        fault = emu.faults.take(("status",), ttype, prompt)
+        if fault is not None:
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = f"{fault.retry_after:g}"
+            code = "rateLimitExceeded" if fault.status == 429 else "serverError"
+            self._send_json(
+                fault.status, {"errors": [{"code": code, "message": fault.message}]}, headers
+            )
+            return
+        drop = emu.faults.take(("drop",), ttype, prompt)
+        auth = self.headers.get("Authorization", "")
+        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        try:
+            status, body = emu.handle_tasks(tasks, bearer)
+        except ApiError as e:
+            status, body = (
+                e.status,
+                {
+                    "errors": [
+                        {
+                            "code": e.code,
+                            "message": e.message,
+                            **({"parameter": e.parameter} if e.parameter else {}),
+                        }
+                    ]
+                },
+            )
+        if drop is not None:  # the server did the work; the answer is lost
+            self._drop()
+            return
+        self._send_json(status, body)
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        if self.path.rstrip("/") == "/_emulator/faults":
+            self.emu.faults.clear()
+            self._send_json(200, {"faults": []})
+        else:
+            self._send_json(404, {})
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?")[0]
+        emu = self.emu
+        if path == "/_emulator/ledger":
+            with emu._lock:
+                self._send_json(200, {"charges": list(emu.ledger), "balance": emu.balance})
+            return
+        if path == "/_emulator/tasks":
+            self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})
+            return
+        if path.startswith("/videos/"):
+            name = path.rsplit("/", 1)[-1]
+            file = emu.workdir / "videos" / name
+            if "/" in name or not file.is_file() or ".part." in name:
+                self._send_json(404, {"errors": [{"code": "notFound", "message": name}]})
+                return
+            self._send_file(file)
+            return
+        self._send_json(404, {"errors": [{"code": "notFound", "message": path}]})
+
+    def _send_file(self, file: Path) -> None:
+        emu = self.emu
+        fault = emu.faults.take(("status",), "download")
+        if fault is not None:
+            self._send_json(
+                fault.status, {"errors": [{"code": "serverError", "message": fault.message}]}
+            )
+            return
+        data = file.read_bytes()
+        ctype = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime"}.get(
+            file.suffix.lstrip("."), "application/octet-stream"
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if emu.faults.take(("truncate",), "download") is not None:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self._drop()
+            return
+        slow = emu.faults.take(("slow",), "download")
+        if slow is not None:
+            step = max(1024, slow.rate // 20)
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i : i + step])
+                self.wfile.flush()
+                time.sleep(step / slow.rate)
+            return
+        self.wfile.write(data)
