@@ -22,7 +22,6 @@ class BackendOptions:
     base_url: str | None = None
     emulator_latency: float = 2.0
     emulator_draft: bool = False
-    emulator_url: str | None = None  # an emulator that is already running (tests)
     poll: PollPolicy | None = None
     retry: RetryPolicy | None = None
 
@@ -60,17 +59,6 @@ async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator
         return
     from .emulator import Emulator, EmulatorConfig
 
-    if opts.emulator_url:
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-            yield RunwareClient(
-                http,
-                api_key="local",
-                base_url=opts.emulator_url + "/v1",
-                poll=opts.poll or fast,
-                retry=opts.retry or RetryPolicy(base=0.1),
-                allow_loopback_http=True,
-            )
-        return
     emu = Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft))
     emu.start()
     if callable(log):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import sys
 import time
 
 from .backend import BackendOptions, open_client
-from .errors import PlanError, Problem, StoryboardError
+from .errors import StoryboardError
 from .report import continuity_text, table
 
 
@@ -146,18 +145,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         state.close()
 
 
-def _scene_arg(plan, scene: str) -> None:  # type: ignore[no-untyped-def]
-    ids = [t.scene for t in plan.tasks]
-    if scene not in ids:
-        guess = difflib.get_close_matches(scene, ids, n=1)
-        hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {', '.join(ids)})"
-        raise PlanError([Problem(plan.project.display(), None, "", f"no scene {scene!r}{hint}")])
-
-
 def cmd_takes(args: argparse.Namespace) -> int:
     project, plan, state = _load(args.project)
     try:
-        _scene_arg(plan, args.scene)
+        plan.require_scenes([args.scene])
         chosen = state.lock.get(args.scene)
         rows = []
         for t in state.takes(args.scene):
@@ -188,7 +179,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
 def cmd_pick(args: argparse.Namespace) -> int:
     project, plan, state = _load(args.project)
     try:
-        _scene_arg(plan, args.scene)
+        plan.require_scenes([args.scene])
         takes = {t.n: t for t in state.takes(args.scene)}
         if args.take not in takes:
             have = ", ".join(str(n) for n in takes) or "none"

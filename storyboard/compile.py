@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import PlanError, Problem, StoryboardError
+from .errors import PlanError, Problem, StoryboardError, unique
 from .models import PROFILES, ModelProfile, get_profile
 from .prompts import make_env, render_prompt
 from .schema import Scene, parse_size
@@ -71,6 +71,21 @@ class Plan:
     def total_seconds(self) -> float:
         return sum(t.duration * t.number_results for t in self.tasks)
 
+    def require_scenes(self, names: list[str], where: str = "") -> None:
+        """Raise :class:`PlanError` naming each unknown scene, with a did-you-mean."""
+        ids = [t.scene for t in self.tasks]
+        problems = []
+        for name in names:
+            if name in ids:
+                continue
+            guess = difflib.get_close_matches(name, ids, n=1)
+            hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {', '.join(ids)})"
+            problems.append(
+                Problem(self.project.display(), None, where, f"no scene {name!r}{hint}")
+            )
+        if problems:
+            raise PlanError(problems)
+
     def downstream(self, scene_id: str) -> list[str]:
         """Scenes that continue (directly or not) from ``scene_id``, in film order."""
         out: set[str] = set()
@@ -124,18 +139,8 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
         if task is not None:
             tasks.append(task)
     if problems:
-        raise PlanError(_dedupe(problems))
+        raise PlanError(unique(problems))
     return Plan(project, profile, tasks)
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set[str] = set()
-    out = []
-    for p in problems:
-        if str(p) not in seen:
-            seen.add(str(p))
-            out.append(p)
-    return out
 
 
 def source_of(project: Project, index: int) -> str | None:

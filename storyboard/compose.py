@@ -26,7 +26,7 @@ from .contact import contact_sheet
 from .errors import ComposeError
 from .frames import ClipInfo, probe_cached, run_ffmpeg, video_codec_args
 from .spec import Project
-from .state import BuildState, Take, atomic_write
+from .state import BuildState, atomic_write
 from .timeline import Timeline, build_timeline, srt
 
 if TYPE_CHECKING:
@@ -35,11 +35,6 @@ if TYPE_CHECKING:
 Log = Callable[[str], None]
 VIDEO_CODECS = {"MP4": "h264", "MOV": "h264", "WEBM": "vp9"}
 AUDIO_CODECS = {"MP4": "aac", "MOV": "aac", "WEBM": "opus"}
-
-
-def media_key(take: Take) -> str:
-    """Cache key of a take's file: its content hash and size (from the lock)."""
-    return f"{take.sha256[:32]}-{take.size}"
 
 
 def output_path(project: Project) -> Path:
@@ -63,7 +58,7 @@ def compose_project(project: Project, state: BuildState, log: Log = print) -> Pa
                 f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
                 f"run `storyboard render {project.root}` to fetch it again"
             )
-        items[take.file] = media_key(take)
+        items[take.file] = take.media_key
     probed = (
         probe_cached([(project.root / f, k) for f, k in items.items()], project.build / "media")
         if items

@@ -42,12 +42,8 @@ def thumbnail(root: Path, take: Take, which: str, t: float | None = None) -> Ima
 
 
 def prefill(root: Path, take: Take) -> None:
-    """Make a fresh take's media info and first and last thumbnails (right after its download)."""
-    from .compose import media_key
-    from .frames import probe_cached
-
+    """Make a fresh take's first and last thumbnails (right after its download)."""
     try:
-        probe_cached([(root / take.file, media_key(take))], root / "build" / "media")
         thumbnail(root, take, f"{round(take.offset * 1000)}", take.offset)
         thumbnail(root, take, "last")
     except StoryboardError:

@@ -39,6 +39,11 @@ class Problem:
         return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
 
 
+def unique(problems: list[Problem]) -> list[Problem]:
+    """The problems without repeats, in their order."""
+    return list({str(p): p for p in problems}.values())
+
+
 class ProblemsError(StoryboardError):
     """An error that carries every problem found, printed one per line."""
 

@@ -22,14 +22,14 @@ from .errors import (
     StoryboardError,
     TaskNotFound,
 )
-from .frames import conform_image, last_frame_png, probe
+from .frames import conform_image, last_frame_png, probe_cached
 from .progress import Reporter
 from .runware.client import RunwareClient
 from .runware.protocol import VideoResult
 from .schema import parse_size
 from .spec import resolve_inside
 from .staleness import Assessment
-from .state import BuildState, Take
+from .state import BuildState, Take, media_key
 
 
 @dataclass
@@ -266,7 +266,11 @@ class Executor:
             rel = f"build/takes/{scene}/take-{n}.{ext}"
             self.rep.update(scene, "downloading", f"take {n}")
             d = await self.api.download(r.video_url, self.root / rel, scene=scene)
-            info = await asyncio.to_thread(probe, d.path)
+            key = media_key(d.sha256, d.size)  # probed once, cached for compose
+            infos = await asyncio.to_thread(
+                probe_cached, [(d.path, key)], self.root / "build" / "media"
+            )
+            info = infos[d.path]
             offset = 0.0
             if task.mode == "extend" and src_take is not None:
                 offset = self._extend_offset(info.duration, task.duration, src_take)

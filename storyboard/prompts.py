@@ -12,7 +12,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Problem, TemplateError
 from .schema import Scene
-from .spec import Project
+from .spec import Project, display_path
 
 
 def _shared_templates() -> Path:
@@ -87,7 +87,7 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
     except jinja2.TemplateNotFound as e:
         name = e.name or scene.template
         field = "template" if scene.template is not None else "prompt"
-        searched = ", ".join(_rel(p) for p in _search_path(env)) or "(no template folders)"
+        searched = ", ".join(display_path(p) for p in _search_path(env)) or "(no template folders)"
         raise TemplateError(
             [
                 Problem(
@@ -146,7 +146,7 @@ def _problem(
     scene = project.board.scenes[index]
     msg = f"scene {scene.id!r}: {message}"
     if filename and filename != "<template>" and filename != INLINE:
-        shown = _rel(filename)
+        shown = display_path(filename)
         return Problem(shown, lineno, f"scenes[{index}].template", msg)
     # an inline prompt: map the template line onto the storyboard file
     path = ("scenes", index, "prompt")
@@ -156,11 +156,3 @@ def _problem(
         base = src.value_line(("defaults", "prompt"))
     line = base + (lineno or 1) - 1 if base is not None else project.scene_line(index)
     return Problem(project.display(), line, f"scenes[{index}].prompt", msg)
-
-
-def _rel(filename: str) -> str:
-    p = Path(filename)
-    try:
-        return str(p.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, SpecError
+from .errors import Problem, SpecError, unique
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
 from .yamlsrc import Located, Path_, format_path, load_located
@@ -38,10 +38,7 @@ class Project:
 
     def display(self) -> str:
         """The storyboard path as shown in messages (relative when possible)."""
-        try:
-            return str(self.file.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.file)
+        return display_path(self.file)
 
     def line(self, path: Path_) -> int | None:
         return self.src.line_of(path)
@@ -84,7 +81,7 @@ def find_storyboard(path: str | Path) -> Path:
 def load_project(path: str | Path) -> Project:
     """Load and validate a storyboard. Raises :class:`SpecError` listing every problem."""
     file = find_storyboard(path)
-    shown = _display(file)
+    shown = display_path(file)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -118,26 +115,18 @@ def load_project(path: str | Path) -> Project:
         project = Project(file.parent, file, board, src, raw)
         problems.extend(_check_references(project))
     if problems:
-        raise SpecError(_sorted(problems))
+        raise SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
     assert board is not None
     return Project(file.parent, file, board, src, raw)
 
 
-def _display(file: Path) -> str:
+def display_path(path: str | Path) -> str:
+    """A path as shown in messages: relative to the working directory when it is inside it."""
+    p = Path(path).resolve()
     try:
-        return str(file.relative_to(Path.cwd()))
+        return str(p.relative_to(Path.cwd()))
     except ValueError:
-        return str(file)
-
-
-def _sorted(problems: list[Problem]) -> list[Problem]:
-    seen: set[str] = set()
-    out = []
-    for p in sorted(problems, key=lambda p: p.line or 0):
-        if str(p) not in seen:
-            seen.add(str(p))
-            out.append(p)
-    return out
+        return str(p)
 
 
 def _apply_defaults(raw: dict) -> dict:
@@ -283,7 +272,7 @@ def _check_first_frame(project: Project, i: int, value: str) -> list[Problem]:
         return [
             project.problem(
                 path,
-                f"image not found: {value} (paths are relative to {_display(project.root)}/)",
+                f"image not found: {value} (paths are relative to {display_path(project.root)}/)",
                 line,
             )
         ]

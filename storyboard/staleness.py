@@ -8,13 +8,12 @@ same content exists (reverting a change costs nothing).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
 
 from .compile import Plan, Task
-from .errors import BudgetError, PlanError, Problem
+from .errors import BudgetError
 from .spec import resolve_inside
 from .state import BuildState, Take
 
@@ -82,15 +81,7 @@ def assess(
 ) -> dict[str, Assessment]:
     """Decide, for each scene, whether a render generates it and why."""
     retake = list(retake or [])
-    ids = [t.scene for t in plan.tasks]
-    bad = [r for r in retake if r not in ids]
-    if bad:
-        probs = []
-        for r in bad:
-            guess = difflib.get_close_matches(r, ids, n=1)
-            hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {', '.join(ids)})"
-            probs.append(Problem(plan.project.display(), None, "--retake", f"no scene {r!r}{hint}"))
-        raise PlanError(probs)
+    plan.require_scenes(retake, "--retake")
     keys = scene_keys(plan)
     out: dict[str, Assessment] = {}
     for t in plan.tasks:

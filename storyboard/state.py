@@ -80,6 +80,11 @@ class Take:
     nsfw: bool = False
     created_at: float = 0.0
 
+    @property
+    def media_key(self) -> str:
+        """Cache key of the take's file (build/media, build/thumbs): its content hash and size."""
+        return media_key(self.sha256, self.size)
+
     def to_lock(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("scene")
@@ -353,6 +358,10 @@ class BuildState:
             {"version": 1, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
         )
         atomic_write(self.lock_path, text.encode())
+
+
+def media_key(sha256: str, size: int) -> str:
+    return f"{sha256[:32]}-{size}"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
