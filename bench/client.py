@@ -25,9 +25,9 @@ import httpx
 
 from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.emulator.clips import ClipSpec, _codec_args, render_clip
-from storyboard.frames import run_ffmpeg
-from storyboard.runware.client import PollPolicy, RunwareClient
-from storyboard.runware.protocol import get_response_task
+from storyboard.generate.client import PollPolicy, RunwareClient
+from storyboard.generate.protocol import get_response_task
+from storyboard.media.ffmpeg import run_ffmpeg
 
 
 def _task() -> dict[str, Any]:

@@ -24,8 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-from storyboard.frames import ffmpeg_exe, probe
-from storyboard.state import BuildState, Take
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -191,16 +192,16 @@ def main() -> None:
         compose = """
             import time
             t0 = time.perf_counter()
-            from storyboard.spec import load_project
-            from storyboard.state import BuildState
-            from storyboard.compose import compose_project
+            from storyboard.board.spec import load_project
+            from storyboard.generate.state import BuildState
+            from storyboard.cut.compose import compose_project
             p = load_project({root!r}); s = BuildState(p.root)
             compose_project(p, s, log=lambda m: None)
             print("WORK", time.perf_counter() - t0)
         """
         bare_copy = f"""
             import subprocess, time
-            from storyboard.frames import ffmpeg_exe
+            from storyboard.media.ffmpeg import ffmpeg_exe
             t0 = time.perf_counter()
             subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0",
                             "-i", {str(listing)!r}, "-c", "copy", {str(tmp / "bare.mp4")!r}],
@@ -215,7 +216,7 @@ def main() -> None:
             for c in clips: c.close()
         """
         # warm the interpreter/imports once so both sides pay the same start-up
-        run("warm-up", "import storyboard.compose, moviepy")
+        run("warm-up", "import storyboard.cut.compose, moviepy")
         b_copy, m_copy, bw_copy = run("bare copy", bare_copy)
         cold, _, cold_w = run("fast path, cold", compose.format(root=str(fast)))
         # the state right after a render: each take's media info and thumbnails already made
@@ -228,10 +229,10 @@ def main() -> None:
             "fast path join",
             f"""
             import statistics, subprocess, time
-            from storyboard.compose import compose_project
-            from storyboard.frames import ffmpeg_exe
-            from storyboard.spec import load_project
-            from storyboard.state import BuildState
+            from storyboard.cut.compose import compose_project
+            from storyboard.media.ffmpeg import ffmpeg_exe
+            from storyboard.board.spec import load_project
+            from storyboard.generate.state import BuildState
             p = load_project({str(fast)!r}); s = BuildState(p.root)
             ours, bare = [], []
             for _ in range(7):

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..frames import audio_codec_args, conform_image, run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg, video_codec_args
+from storyboard.media.frames import conform_image
 
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 

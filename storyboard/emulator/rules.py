@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Container
 from typing import Any
 
-from ..models import PROFILES
+from storyboard.board.models import PROFILES
 
 SORA_PARAMS = frozenset(
     {

@@ -26,8 +26,10 @@ from typing import Any
 
 from PIL import Image
 
-from ..frames import last_frame_png, probe
-from ..models import PROFILES
+from storyboard.board.models import PROFILES
+from storyboard.media.frames import last_frame_png
+from storyboard.media.probe import probe
+
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
 from .handler import Handler

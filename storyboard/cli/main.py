@@ -1,0 +1,199 @@
+"""The command line: parse arguments, call the library, print. Results to stdout, logs to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from storyboard import __version__
+from storyboard.errors import StoryboardError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from storyboard.board.spec import load_project
+    from storyboard.plan.compile import compile_project
+
+    project = load_project(args.project)
+    plan = compile_project(project)
+    print(
+        f"{project.display()}: OK ({len(plan.tasks)} scenes, {plan.total_seconds:g} s, "
+        f"${plan.total_cost:.2f} to generate everything)"
+    )
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from storyboard.board.spec import load_project
+    from storyboard.generate.staleness import stale_scenes
+    from storyboard.plan.compile import compile_project
+
+    from .report import plan_table
+
+    project = load_project(args.project)
+    plan = compile_project(project)
+    stale = stale_scenes(plan, retake=args.retake or [], keep_downstream=args.keep_downstream)
+    if args.json:
+        print(json.dumps(plan.to_json(only=stale), indent=2))
+    else:
+        print(plan_table(plan, stale))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from storyboard.board.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from storyboard.board.scaffold import init_project
+
+    path = init_project(Path(args.name), title=args.title)
+    print(path)
+    _err(f"created {path}; next: storyboard plan {path.parent}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from storyboard.board.models import PROFILES
+
+    for p in PROFILES.values():
+        price = sorted(set(p.price_per_second.values()))
+        print(
+            f"{p.air:16} {p.name:28} sizes {p.sizes_text()}; durations {p.durations_text()} s; "
+            f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
+            f"{', '.join(sorted(p.continuity))}"
+        )
+    return 0
+
+
+def cmd_emulator(args: argparse.Namespace) -> int:
+    import time
+
+    from storyboard.emulator import Emulator, EmulatorConfig, Fault
+
+    try:
+        faults = [Fault.parse(f) for f in args.fault or []]
+    except (ValueError, TypeError) as e:
+        raise StoryboardError(f"--fault: {e}") from None
+    config = EmulatorConfig(
+        latency=args.latency,
+        api_key=args.api_key,
+        draft=args.draft,
+        extend_returns=args.extend_returns,
+        credits=args.credits,
+        faults=faults,
+    )
+    emu = Emulator(config, port=args.port)
+    try:
+        emu.start()
+    except OSError as e:
+        raise StoryboardError(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror}") from None
+    print(f"Runware emulator listening on {emu.base_url}", flush=True)
+    _err(f"use it: RUNWARE_API_KEY=anything RUNWARE_BASE_URL={emu.base_url} storyboard render ...")
+    _err(f"ledger: {emu.url}/_emulator/ledger   (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyboard",
+        description="Turn a storyboard file into a film with generative video (Runware).",
+    )
+    parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("validate", help="check a storyboard; print every problem or OK")
+    p.add_argument("project", help="project folder or storyboard.yaml")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plan", help="what a render would generate, and what it would cost")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true", help="print the exact tasks as JSON")
+    p.add_argument("--retake", action="append", metavar="SCENE", help="plan a new take of SCENE")
+    p.add_argument(
+        "--keep-downstream",
+        action="store_true",
+        help="with --retake: keep the takes of scenes continuing from it",
+    )
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of storyboard.yaml")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("init", help="create a new project folder with a starter storyboard")
+    p.add_argument("name", help="folder to create, e.g. projects/my-film")
+    p.add_argument("--title", default=None)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("models", help="list the models and their rules")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("emulator", help="run the local Runware API emulator")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--latency", type=float, default=2.0, help="seconds a task stays processing")
+    p.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    p.add_argument("--draft", action="store_true", help="fast small clips (for tests)")
+    p.add_argument(
+        "--extend-returns",
+        choices=["new", "whole"],
+        default="new",
+        help="an extension returns only the new footage, or the whole video",
+    )
+    p.add_argument("--credits", type=float, default=None, help="account balance in USD")
+    p.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="inject a fault, e.g. 429:times=3,retry_after=1  drop:task_type="
+        "videoInference  error:prompt_contains=storm  truncate  slow:rate=50000",
+    )
+    p.set_defaults(func=cmd_emulator)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+def _render_commands(sub: argparse._SubParsersAction) -> None:
+    from .commands import register
+
+    register(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_render_commands]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StoryboardError as e:
+        _err(str(e))
+        return 1
+    except KeyboardInterrupt:
+        _err("interrupted: finished clips are kept; run the same command again to resume")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

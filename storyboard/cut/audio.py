@@ -1,0 +1,248 @@
+"""The sound of the cut (ffmpeg): the clips' own audio laid on the timeline sample-exactly, the
+music bed with ducking, and two-pass EBU R128 loudness normalisation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from storyboard.board.schema import Edit, Music
+from storyboard.errors import ComposeError
+from storyboard.media.ffmpeg import audio_codec_args, ffmpeg_report, run_ffmpeg
+from storyboard.media.probe import ClipInfo
+
+from .timeline import Timeline
+
+RATE = 48000
+CLICK = 0.01  # seconds of fade at every hard cut: no clicks at joins
+
+
+def native_track(tl: Timeline, root: Path, infos: dict[str, ClipInfo], dest: Path) -> Path:
+    """Every segment's audio cut or padded to exactly its video length, placed at its start.
+
+    Each segment is handled on its own and positioned absolutely, so nothing drifts however
+    many segments there are. Silent clips contribute silence.
+    """
+    args: list[str] = []
+    parts: list[str] = []
+    for i, seg in enumerate(tl.segments):
+        info = infos[seg.file]
+        if info.has_audio:
+            args += ["-i", str(root / seg.file)]
+            src = f"[{i}:a]atrim=start={seg.src_start:.6f}:duration={seg.duration:.6f},"
+        else:
+            args += [
+                "-f",
+                "lavfi",
+                "-t",
+                f"{seg.duration:.6f}",
+                "-i",
+                f"anullsrc=r={RATE}:cl=stereo",
+            ]
+            src = f"[{i}:a]"
+        nxt = tl.segments[i + 1] if i + 1 < len(tl.segments) else None
+        fin = (
+            seg.overlap
+            if seg.transition == "crossfade"
+            else (seg.overlap / 2 if seg.transition == "fade" else CLICK)
+        )
+        fout = 0.0
+        if nxt is not None:
+            fout = (
+                nxt.overlap
+                if nxt.transition == "crossfade"
+                else (nxt.overlap / 2 if nxt.transition == "fade" else CLICK)
+            )
+        chain = (
+            f"{src}asetpts=PTS-STARTPTS,aresample={RATE},aformat=sample_fmts=fltp:"
+            f"channel_layouts=stereo,apad=whole_dur={seg.duration:.6f},"
+            f"atrim=duration={seg.duration:.6f}"
+        )
+        if i > 0 and fin > 0:
+            chain += f",afade=t=in:st=0:d={fin:.4f}"
+        if fout > 0:
+            chain += f",afade=t=out:st={max(0.0, seg.duration - fout):.4f}:d={fout:.4f}"
+        delay = round(seg.start * RATE)
+        chain += f",adelay={delay}S:all=1[a{i}]"
+        parts.append(chain)
+    n = len(tl.segments)
+    mix = "".join(f"[a{i}]" for i in range(n))
+    graph = (
+        ";".join(parts) + f";{mix}amix=inputs={n}:normalize=0:dropout_transition=0,"
+        f"apad=whole_dur={tl.duration:.6f},atrim=duration={tl.duration:.6f}[out]"
+    )
+    script = dest.with_suffix(".graph.txt")
+    script.write_text(graph)
+    run_ffmpeg(
+        [
+            *args,
+            "-/filter_complex",
+            str(script),
+            "-map",
+            "[out]",
+            "-c:a",
+            "pcm_s16le",
+            "-ar",
+            str(RATE),
+            str(dest),
+        ],
+        what="clip audio",
+    )
+    script.unlink(missing_ok=True)
+    return dest
+
+
+def music_graph(music: Music, tl: Timeline, native: str, bed: str, out: str) -> str:
+    """Filter text: loop/trim/fade the bed, duck it under dialogue and loud sound, mix."""
+    dur = tl.duration
+    duck_spans = [(s.start + s.overlap, s.end) for s in tl.segments if s.dialogue]
+    env = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in duck_spans) or "0"
+    fade_out_start = max(0.0, dur - music.fade_out)
+    fades = ""  # afade with d=0 would mean its default (one second): leave zero fades out
+    if music.fade_in > 0:
+        fades += f",afade=t=in:st=0:d={music.fade_in:.3f}"
+    if music.fade_out > 0:
+        fades += f",afade=t=out:st={fade_out_start:.3f}:d={music.fade_out:.3f}"
+    g = (
+        f"{bed}atrim=duration={dur:.6f},asetpts=PTS-STARTPTS,aresample={RATE},"
+        f"aformat=sample_fmts=fltp:channel_layouts=stereo,volume={music.volume:.4f},"
+        f"volume='if(gt({env},0),{music.duck:.4f},1)':eval=frame{fades}[bed];"
+        f"{native}asplit=2[nat][key];"
+        f"[bed][key]sidechaincompress=threshold=0.1:ratio=4:attack=20:release=400[ducked];"
+        f"[nat][ducked]amix=inputs=2:normalize=0:duration=first{out}"
+    )
+    return g
+
+
+def measure_loudness(path: Path, target: float, true_peak: float) -> dict[str, float]:
+    """First loudnorm pass: the input's integrated loudness, range, true peak and threshold."""
+    text = ffmpeg_report(
+        [
+            "-i",
+            str(path),
+            "-vn",
+            "-af",
+            f"loudnorm=I={target}:TP={true_peak}:LRA=11:print_format=json",
+            "-f",
+            "null",
+            "-",
+        ],
+        what="loudness measurement",
+    )
+    m = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", text, re.S)
+    if not m:
+        raise ComposeError(f"could not measure the loudness of {path.name}")
+    return {k: float(v) for k, v in json.loads(m.group(0)).items() if _num(v)}
+
+
+def _num(v: object) -> bool:
+    try:
+        float(str(v))
+    except ValueError:
+        return False
+    return True
+
+
+def loudnorm_filter(measured: dict[str, float], target: float, true_peak: float) -> str:
+    """Second pass: linear normalisation with the first pass's measurements."""
+    return (
+        f"loudnorm=I={target}:TP={true_peak}:LRA=11:measured_I={measured['input_i']}"
+        f":measured_TP={measured['input_tp']}:measured_LRA={measured['input_lra']}"
+        f":measured_thresh={measured['input_thresh']}:offset={measured['target_offset']}"
+        f":linear=true:print_format=summary"
+    )
+
+
+def integrated_loudness(path: Path) -> float:
+    """EBU R128 integrated loudness (LUFS) of a file's audio, via the ebur128 filter."""
+    text = ffmpeg_report(
+        ["-i", str(path), "-vn", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+        what="loudness",
+    )
+    m = re.findall(r"I:\s+(-?[\d.]+) LUFS", text)
+    if not m:
+        raise ComposeError(f"no loudness summary for {path.name}")
+    return float(m[-1])
+
+
+def prepare(
+    native: Path, edit: Edit, tl: Timeline, root: Path, log: object = None
+) -> tuple[Path, list[str]]:
+    """Mix the music bed under the native track and measure loudness (first pass).
+
+    Returns the mixed track and the audio filter arguments of the final (second) pass.
+    """
+    mixed = native
+    if edit.music is not None:
+        mixed = native.with_name("mixed.wav")
+        m = edit.music
+        music_in = [
+            "-stream_loop",
+            "-1" if m.loop else "0",
+            "-ss",
+            f"{m.start:.3f}",
+            "-i",
+            str(root / m.file),
+        ]
+        graph = music_graph(m, tl, "[0:a]", "[1:a]", "[out]")
+        run_ffmpeg(
+            [
+                "-i",
+                str(native),
+                *music_in,
+                "-filter_complex",
+                graph,
+                "-map",
+                "[out]",
+                "-t",
+                f"{tl.duration:.6f}",
+                "-c:a",
+                "pcm_s16le",
+                "-ar",
+                str(RATE),
+                str(mixed),
+            ],
+            what="music mix",
+        )
+    af: list[str] = []
+    if edit.loudness != "off":
+        target = float(edit.loudness)
+        measured = measure_loudness(mixed, target, edit.true_peak)
+        af = ["-af", loudnorm_filter(measured, target, edit.true_peak) + f",aresample={RATE}"]
+        if callable(log):
+            log(
+                f"loudness: {measured['input_i']:.1f} LUFS measured -> {target:g} LUFS "
+                f"(true peak <= {edit.true_peak:g} dBTP)"
+            )
+    return mixed, af
+
+
+def mux(video: Path, audio: Path, af: list[str], dest: Path, tl: Timeline, fmt: str) -> None:
+    """The film: the picture copied, the sound encoded (second loudness pass applied)."""
+    fmt_name = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt]
+    extra = ["-movflags", "+faststart"] if fmt == "MP4" else []
+    run_ffmpeg(
+        [
+            "-i",
+            str(video),
+            "-i",
+            str(audio),
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-c:v",
+            "copy",
+            *af,
+            *audio_codec_args(fmt),
+            "-t",
+            f"{tl.duration:.6f}",
+            *extra,
+            "-f",
+            fmt_name,
+            str(dest),
+        ],
+        what="final mux",
+    )

@@ -1,0 +1,80 @@
+"""The contact sheet (``build/contact-sheet.png``) and its content-addressed thumbnail cache.
+
+Thumbnails are keyed by the take's file hash and the time they show, so they are made once:
+the executor makes each take's first and last thumbnail right after downloading it.
+"""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from storyboard.errors import StoryboardError
+from storyboard.files import atomic_write
+from storyboard.media.thumbs import THUMB_W, thumbnail
+
+from .timeline import Timeline
+
+
+def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] | None:
+    seg = tl.segments[i]
+    take = seg.take
+    end = seg.src_start + seg.duration
+    try:
+        first = thumbnail(root, take, f"{round(seg.src_start * 1000)}", seg.src_start)
+        if take.duration is not None and abs(end - take.duration) < 1.5 / tl.fps:
+            last = thumbnail(root, take, "last")
+        else:
+            t = end - 1.0 / tl.fps
+            last = thumbnail(root, take, f"{round(t * 1000)}", t)
+    except StoryboardError:
+        return None
+    return first, last
+
+
+def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
+    """Per scene its first and last frame with id, duration and take: continuity at a glance."""
+    with ThreadPoolExecutor(2) as pool:
+        pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
+    thumb_h = round(THUMB_W * tl.height / tl.width)
+    pad, label_w = 12, 230
+    sheet = Image.new(
+        "RGB",
+        (label_w + 2 * THUMB_W + 4 * pad, len(tl.segments) * (thumb_h + pad) + pad + 36),
+        (24, 24, 28),
+    )
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=16)
+    small = ImageFont.load_default(size=13)
+    draw.text((pad, 10), f"{title}: {tl.duration:.1f} s", font=font, fill=(255, 220, 120))
+    for r, (seg, pair) in enumerate(zip(tl.segments, pairs, strict=True)):
+        y = 36 + pad + r * (thumb_h + pad)
+        for c, im in enumerate(pair or ()):
+            fitted = im.copy()
+            fitted.thumbnail((THUMB_W, thumb_h))
+            x = label_w + 2 * pad + c * (THUMB_W + pad) + (THUMB_W - fitted.width) // 2
+            sheet.paste(fitted, (x, y + (thumb_h - fitted.height) // 2))
+        draw.text((pad, y + 4), seg.scene, font=font, fill=(255, 255, 255))
+        draw.text(
+            (pad, y + 28),
+            f"{seg.duration:.2f} s  take {seg.take.n}",
+            font=small,
+            fill=(200, 200, 200),
+        )
+        draw.text(
+            (pad, y + 48),
+            f"in: {seg.transition if r else 'start'}",
+            font=small,
+            fill=(160, 160, 160),
+        )
+        if pair is None:
+            draw.text(
+                (label_w + 2 * pad, y + 4), "(frames unavailable)", font=small, fill=(255, 120, 120)
+            )
+    buf = io.BytesIO()
+    sheet.save(buf, format="PNG", compress_level=1)
+    atomic_write(dest, buf.getvalue())
+    return dest

@@ -1,0 +1,168 @@
+"""The cut as data: which part of which file plays when, the transitions, and the captions.
+
+Pure: computed from the storyboard, the lock and each file's probed length, so the film's
+length and every caption time are known (and tested) before anything is encoded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from storyboard.board.schema import parse_size
+from storyboard.board.spec import Project
+from storyboard.errors import ComposeError
+from storyboard.generate.state import Take
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One scene's footage on the film's timeline."""
+
+    scene: str
+    take: Take
+    file: str  # relative to the project
+    src_start: float  # seconds into the file
+    duration: float  # whole frames at the film's fps
+    start: float  # on the film timeline
+    transition: str  # into this segment: cut | crossfade | fade
+    overlap: float  # seconds shared with the previous segment
+    dialogue: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class Caption:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass
+class Timeline:
+    segments: list[Segment]
+    fps: int
+    width: int
+    height: int
+    fade_in: float = 0.0
+    fade_out: float = 0.0
+    captions: list[Caption] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return self.segments[-1].end if self.segments else 0.0
+
+    def frames(self) -> int:
+        return round(self.duration * self.fps)
+
+
+def build_timeline(project: Project, lock: dict[str, Take], lengths: dict[str, float]) -> Timeline:
+    """Lay the chosen takes end to end with their trims and transitions.
+
+    ``lengths`` maps each take's file to its probed duration.
+    """
+    board = project.board
+    fps = board.output.fps
+    width, height = parse_size(board.output.size or board.size)
+    missing = [s.id for s in board.scenes if s.id not in lock]
+    if missing:
+        raise ComposeError(
+            f"no take yet for {', '.join(missing)}: run `storyboard render {project.root}` first"
+        )
+    segments: list[Segment] = []
+    t = 0.0
+    for i, scene in enumerate(board.scenes):
+        take = lock[scene.id]
+        length = lengths[take.file]
+        part_start = min(take.offset, max(0.0, length - 1.0 / fps))
+        part_len = length - part_start
+        trim_in = scene.trim.in_ if scene.trim else 0.0
+        trim_out = scene.trim.out if scene.trim and scene.trim.out is not None else part_len
+        trim_out = min(trim_out, part_len)
+        if trim_in >= trim_out:
+            raise ComposeError(
+                f"scene {scene.id!r}: trim {trim_in:g}-{trim_out:g} s leaves nothing"
+                f" of a {part_len:.2f} s clip"
+            )
+        frames = max(1, round((trim_out - trim_in) * fps))
+        duration = frames / fps
+        tr = scene.transition or board.edit.transition
+        kind = tr.type if i > 0 else "cut"
+        overlap = 0.0
+        if kind != "cut":
+            prev = segments[-1].duration
+            overlap_frames = round(min(tr.duration, duration / 2, prev / 2) * fps)
+            overlap = overlap_frames / fps
+            if overlap_frames == 0:
+                kind = "cut"
+        start = t - overlap
+        segments.append(
+            Segment(
+                scene.id,
+                take,
+                take.file,
+                part_start + trim_in,
+                duration,
+                start,
+                kind,
+                overlap,
+                tuple((d.who, d.line) for d in scene.dialogue),
+            )
+        )
+        t = start + duration
+    tl = Timeline(segments, fps, width, height, board.edit.fade_in, board.edit.fade_out)
+    tl.captions = caption_times(tl)
+    return tl
+
+
+def caption_times(tl: Timeline) -> list[Caption]:
+    """Dialogue lines timed inside the clear part of their scene (outside transitions)."""
+    out: list[Caption] = []
+    segs = tl.segments
+    for i, seg in enumerate(segs):
+        if not seg.dialogue:
+            continue
+        clear_start = seg.start + seg.overlap
+        next_overlap = segs[i + 1].overlap if i + 1 < len(segs) else 0.0
+        clear_end = seg.end - next_overlap
+        span = max(0.5, clear_end - clear_start)
+        weights = [max(8, len(line)) for _, line in seg.dialogue]
+        total = sum(weights)
+        t = clear_start + min(0.25, span * 0.05)
+        usable = span - 2 * min(0.25, span * 0.05)
+        for (who, line), w in zip(seg.dialogue, weights, strict=True):
+            d = usable * w / total
+            out.append(Caption(round(t, 3), round(t + d - 0.05, 3), f"{who}: {line}"))
+            t += d
+    return out
+
+
+def srt(captions: list[Caption]) -> str:
+    """SubRip text."""
+
+    def ts(x: float) -> str:
+        ms = int(round(x * 1000))
+        h, ms = divmod(ms, 3_600_000)
+        m, ms = divmod(ms, 60_000)
+        s, ms = divmod(ms, 1000)
+        return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+    blocks = [f"{i}\n{ts(c.start)} --> {ts(c.end)}\n{c.text}\n" for i, c in enumerate(captions, 1)]
+    return "\n".join(blocks)
+
+
+def parse_srt(text: str) -> list[Caption]:
+    """Read SubRip text back (the inverse of :func:`srt`)."""
+    out = []
+    pat = re.compile(
+        r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)\n(.*?)(?:\n\n|\n?$)", re.S
+    )
+    for m in pat.finditer(text):
+        g = [int(x) for x in m.groups()[:8]]
+        a = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
+        b = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
+        out.append(Caption(a, b, m.group(9).strip()))
+    return out

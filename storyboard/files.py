@@ -1,0 +1,37 @@
+"""Files the tool writes and reads: atomic writes, and paths confined to a project."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from storyboard.errors import StoryboardError
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: never half-written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def resolve_inside(root: Path, rel: str) -> Path | None:
+    """``root/rel`` resolved, or None when it escapes ``root``."""
+    p = (root / rel).resolve()
+    try:
+        p.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return p

@@ -1,0 +1,88 @@
+"""Choosing the backend: the real Runware API when ``RUNWARE_API_KEY`` is set, else the emulator."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from .client import PollPolicy, RetryPolicy, RunwareClient
+from .protocol import DEFAULT_BASE_URL
+
+
+@dataclass
+class BackendOptions:
+    """What ``render`` needs to reach a generation service."""
+
+    api_key: str | None = None
+    base_url: str | None = None
+    emulator_latency: float = 2.0
+    emulator_draft: bool = False
+    poll: PollPolicy | None = None
+    retry: RetryPolicy | None = None
+
+    @classmethod
+    def from_env(cls) -> BackendOptions:
+        return cls(
+            api_key=os.environ.get("RUNWARE_API_KEY") or None,
+            base_url=os.environ.get("RUNWARE_BASE_URL") or None,
+        )
+
+
+@asynccontextmanager
+async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator[RunwareClient]:
+    """Yield a client for the real API, or for an in-process emulator on a free loopback port."""
+    timeout = httpx.Timeout(60.0, connect=15.0)
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    fast = PollPolicy(
+        initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),
+        interval=0.25,
+        factor=1.3,
+        max_interval=1.0,
+    )
+    if opts.api_key:
+        base_url = opts.base_url or DEFAULT_BASE_URL
+        local = _is_loopback_url(base_url)  # a standalone emulator: poll it briskly
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+            yield RunwareClient(
+                http,
+                api_key=opts.api_key,
+                base_url=base_url,
+                retry=opts.retry or (RetryPolicy(base=0.1) if local else None),
+                poll=opts.poll or (fast if local else None),
+                allow_loopback_http=local,
+            )
+        return
+    from storyboard.emulator import Emulator, EmulatorConfig
+
+    emu = Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft))
+    emu.start()
+    if callable(log):
+        log(
+            f"no RUNWARE_API_KEY: using the local Runware emulator at {emu.base_url} "
+            "(placeholder clips, no cost)"
+        )
+    try:
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+            yield RunwareClient(
+                http,
+                api_key=secrets.token_hex(8),
+                base_url=emu.base_url,
+                poll=opts.poll or fast,
+                retry=opts.retry or RetryPolicy(base=0.1),
+                allow_loopback_http=True,
+            )
+    finally:
+        emu.stop()
+
+
+def _is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from .client import _is_loopback
+
+    return _is_loopback(urlsplit(url).hostname)

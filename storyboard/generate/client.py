@@ -1,0 +1,413 @@
+"""The Runware REST client: submit, poll, upload, download — over an injected ``httpx.AsyncClient``.
+
+* Every request is a ``POST`` of a JSON array of tasks with ``Authorization: Bearer KEY``.
+* Transient failures (429, 5xx, connection errors, read timeouts) are retried with exponential
+  backoff and full jitter, honouring ``Retry-After``.
+* Never pay twice: a retried submit reuses its ``taskUUID``; ``conflictTaskUUID`` means the server
+  already has the task, so we poll it.
+* Polls of many tasks that fall due together are sent as one request.
+* The API key never appears in a message, a log line or a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import ipaddress
+import json
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from storyboard.errors import GenerationError, ProviderError, StoryboardError, TransientError
+
+from .protocol import (
+    CONFLICT,
+    DEFAULT_BASE_URL,
+    TRANSIENT_STATUSES,
+    Envelope,
+    VideoResult,
+    error_from,
+    get_response_task,
+    image_upload_task,
+    is_finished,
+    parse_envelope,
+)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class RetryPolicy:
+    """Backoff for transient failures: ``base * 2**attempt`` capped, with full jitter."""
+
+    max_retries: int = 6
+    base: float = 1.0
+    cap: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), 120.0)
+        return rng() * min(self.cap, self.base * (2**attempt))
+
+
+@dataclass
+class PollPolicy:
+    """When to ask ``getResponse``: an initial delay, then a growing interval with a cap."""
+
+    initial_delay: float = 2.0
+    interval: float = 2.0
+    factor: float = 1.5
+    max_interval: float = 10.0
+    timeout: float = 30 * 60.0  # per task, from its submission
+    batch_window: float = 0.05  # polls falling due within this window share one request
+
+
+@dataclass
+class Stats:
+    """Counters for benches and tests."""
+
+    requests: int = 0
+    submits: int = 0
+    polls: int = 0
+    poll_requests: int = 0
+    retries: int = 0
+    downloads: int = 0
+    download_retries: int = 0
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass
+class _Waiter:
+    task_uuid: str
+    future: asyncio.Future[Envelope]
+    scene: str | None = None
+
+
+class RunwareClient:
+    """Async client for Runware's REST API (or the local emulator, which speaks the same)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+        allow_loopback_http: bool = False,
+    ):
+        if not api_key:
+            raise GenerationError("no API key: set RUNWARE_API_KEY", code="invalidApiKey")
+        self._http = http
+        self._key = api_key
+        self.base_url = base_url
+        self.retry = retry or RetryPolicy()
+        self.poll_policy = poll or PollPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng
+        self._allow_loopback_http = allow_loopback_http
+        self.stats = Stats()
+        self._pending: list[_Waiter] = []
+        self._flush: asyncio.Task[None] | None = None
+
+    # -- transport -----------------------------------------------------------------------------
+
+    async def post(self, tasks: list[dict[str, Any]], *, scene: str | None = None) -> Envelope:
+        """POST one array of tasks, retrying transient failures. Returns the parsed envelope.
+
+        Raises the mapped :class:`GenerationError` for a whole-request failure (401, 402, ...).
+        Per-task errors are left in the envelope for the caller to match by ``taskUUID``.
+        """
+        headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
+        body = json.dumps(tasks).encode()
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            failure: GenerationError
+            self.stats.requests += 1
+            try:
+                resp = await self._http.post(self.base_url, content=body, headers=headers)
+            except httpx.TransportError as e:  # connect errors, timeouts, dropped connections
+                failure = TransientError(
+                    f"network error talking to {self._host()}: {type(e).__name__}",
+                    scene=scene,
+                    code="connection",
+                )
+            else:
+                env = self._parse(resp)
+                if resp.status_code < 400 or (
+                    env.data and resp.status_code not in TRANSIENT_STATUSES
+                ):
+                    return env
+                err = (
+                    env.errors[0]
+                    if env.errors
+                    else {"code": f"http{resp.status_code}", "message": resp.reason_phrase}
+                )
+                if any(e.get("code") == CONFLICT for e in env.errors) and not env.data:
+                    return env  # the caller decides what a conflict means
+                failure = error_from(err, resp.status_code, scene=scene, secret=self._key)
+                if resp.status_code in TRANSIENT_STATUSES:
+                    failure = TransientError(
+                        failure.message,
+                        code=failure.code,
+                        status=resp.status_code,
+                        scene=scene,
+                        parameter=failure.parameter,
+                    )
+                    retry_after = _retry_after(resp)
+            if not failure.retryable or attempt >= self.retry.max_retries:
+                raise failure
+            self.stats.retries += 1
+            await self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+            attempt += 1
+
+    def _parse(self, resp: httpx.Response) -> Envelope:
+        try:
+            body = resp.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        return parse_envelope(resp.status_code, body)
+
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    async def submit(self, task: dict[str, Any], *, scene: str | None = None) -> list[VideoResult]:
+        """Submit one task (idempotent: same ``taskUUID`` on every retry).
+
+        Returns results already present in the acknowledgment (usually none). A
+        ``conflictTaskUUID`` answer means the server already has this task: not an error.
+        """
+        self.stats.submits += 1
+        env = await self.post([task], scene=scene)
+        uid = task["taskUUID"]
+        for err in env.errors_for(uid):
+            if err.get("code") == CONFLICT:
+                continue
+            raise error_from(err, env.status, scene=scene, secret=self._key)
+        return [VideoResult.from_item(i) for i in env.items_for(uid) if is_finished(i)]
+
+    async def wait(
+        self,
+        task_uuid: str,
+        *,
+        number_results: int = 1,
+        scene: str | None = None,
+        submitted_at: float | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ) -> list[VideoResult]:
+        """Poll ``getResponse`` until ``number_results`` generations succeeded or one failed."""
+        pol = self.poll_policy
+        start = submitted_at if submitted_at is not None else self._clock()
+        results: dict[str, VideoResult] = {}
+        delay = pol.initial_delay
+        interval = pol.interval
+        while True:
+            await self._sleep(delay)
+            env = await self._poll_batched(task_uuid, scene)
+            for err in env.errors_for(task_uuid):
+                raise error_from(err, env.status, scene=scene, secret=self._key)
+            for item in env.items_for(task_uuid):
+                if is_finished(item):
+                    r = VideoResult.from_item(item)
+                    results[r.video_uuid] = r
+                elif on_status is not None:
+                    on_status(str(item.get("status") or "processing"))
+            if len(results) >= number_results:
+                return list(results.values())
+            if self._clock() - start > pol.timeout:
+                raise ProviderError(
+                    f"no result after {pol.timeout:g} s (the task is kept in the "
+                    "journal; render again to keep waiting)",
+                    code="timeout",
+                    task_uuid=task_uuid,
+                    scene=scene,
+                )
+            delay = interval
+            interval = min(pol.max_interval, interval * pol.factor)
+
+    async def run(self, task: dict[str, Any], *, scene: str | None = None) -> list[VideoResult]:
+        """Submit then wait: the whole life of one task."""
+        early = await self.submit(task, scene=scene)
+        n = int(task.get("numberResults", 1))
+        if len(early) >= n:
+            return early
+        return await self.wait(task["taskUUID"], number_results=n, scene=scene)
+
+    async def _poll_batched(self, task_uuid: str, scene: str | None) -> Envelope:
+        """Join the next getResponse request; polls due within ``batch_window`` share it."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(task_uuid, loop.create_future(), scene)
+        self._pending.append(waiter)
+        self.stats.polls += 1
+        if self._flush is None or self._flush.done():
+            self._flush = asyncio.create_task(self._flush_polls())
+        return await waiter.future
+
+    async def _flush_polls(self) -> None:
+        """Send the pending polls, a batch at a time, until none is left.
+
+        Polls that fall due while a batch is in flight go out in the next batch.
+        """
+        while self._pending:
+            await asyncio.sleep(self.poll_policy.batch_window)
+            batch, self._pending = self._pending, []
+            uuids = list(dict.fromkeys(w.task_uuid for w in batch))
+            scenes = {w.scene for w in batch}
+            self.stats.poll_requests += 1
+            try:
+                env = await self.post(
+                    [get_response_task(u) for u in uuids],
+                    scene=scenes.pop() if len(scenes) == 1 else None,
+                )
+            except asyncio.CancelledError:
+                for w in batch + self._pending:
+                    w.future.cancel()
+                raise
+            except Exception as e:  # noqa: BLE001 - handed to this batch's waiters
+                for w in batch:
+                    if not w.future.done():
+                        w.future.set_exception(_rescope(e, w.task_uuid))
+                continue
+            for w in batch:
+                if not w.future.done():
+                    w.future.set_result(env)
+
+    # -- images and files ----------------------------------------------------------------------
+
+    async def upload_image(self, data: bytes, mime: str = "image/png") -> str:
+        """Upload an image; returns its ``imageUUID`` (or the data URI if the upload is refused)."""
+        uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+        task = image_upload_task(uri)
+        env = await self.post([task])
+        for item in env.items_for(task["taskUUID"]):
+            if item.get("imageUUID"):
+                return str(item["imageUUID"])
+        errs = env.errors_for(task["taskUUID"])
+        if errs and errs[0].get("code") != CONFLICT:
+            raise error_from(errs[0], env.status, secret=self._key)
+        return uri  # the API also accepts data URIs in frameImages
+
+    def check_url(self, url: str) -> None:
+        """Only https, except plain http to a loopback emulator when allowed."""
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            return
+        if parts.scheme == "http" and self._allow_loopback_http and _is_loopback(parts.hostname):
+            return
+        raise ProviderError(f"refusing to download from a non-https URL: {url}", code="insecureURL")
+
+    async def download(
+        self, url: str, dest: Path, *, scene: str | None = None, max_attempts: int = 5
+    ) -> Download:
+        """Stream ``url`` into ``dest`` atomically (temp file, fsync, rename); retry truncation."""
+        self.check_url(url)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
+        tmp = dest.with_name(f".{dest.name}.part")
+        attempt = 0
+        while True:
+            self.stats.downloads += 1
+            try:
+                return await self._download_once(url, dest, tmp)
+            except (httpx.TransportError, _Truncated, _BadStatus) as e:
+                tmp.unlink(missing_ok=True)
+                status = e.status if isinstance(e, _BadStatus) else None
+                if isinstance(e, _BadStatus) and status not in TRANSIENT_STATUSES:
+                    raise ProviderError(
+                        f"download failed: HTTP {status} for {url}",
+                        status=status,
+                        scene=scene,
+                        code="downloadFailed",
+                    ) from None
+                attempt += 1
+                if attempt >= max_attempts:
+                    raise TransientError(
+                        f"download of {url} failed {attempt} times: {e}",
+                        scene=scene,
+                        code="downloadFailed",
+                    ) from None
+                self.stats.download_retries += 1
+                await self._sleep(self.retry.delay(attempt - 1, None, self._rng))
+            except OSError as e:
+                tmp.unlink(missing_ok=True)
+                raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
+
+    async def _download_once(self, url: str, dest: Path, tmp: Path) -> Download:
+        digest = hashlib.sha256()
+        size = 0
+        async with self._http.stream("GET", url) as resp:
+            if resp.status_code != 200:
+                raise _BadStatus(resp.status_code)
+            expected = resp.headers.get("content-length")
+            with open(tmp, "wb") as fh:
+                async for chunk in resp.aiter_raw(1 << 16):
+                    fh.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if expected is not None and int(expected) != size:
+            raise _Truncated(f"got {size} of {expected} bytes")
+        if size == 0:
+            raise _Truncated("empty body")
+        os.replace(tmp, dest)
+        return Download(dest, size, digest.hexdigest())
+
+
+class _Truncated(Exception):
+    pass
+
+
+class _BadStatus(Exception):
+    def __init__(self, status: int):
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _rescope(e: BaseException, task_uuid: str) -> BaseException:
+    if isinstance(e, GenerationError) and e.task_uuid is None:
+        e.task_uuid = task_uuid
+    return e
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False

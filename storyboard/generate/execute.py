@@ -1,0 +1,375 @@
+"""Execute a plan: run the continuity DAG, generating what ``staleness`` found stale.
+
+Generation never pays twice: each task is journaled before it is submitted, and an interrupted
+render resumes the journaled tasks instead of submitting new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyboard.board.schema import parse_size
+from storyboard.errors import (
+    GenerationError,
+    SafetyError,
+    StoryboardError,
+    TaskNotFound,
+)
+from storyboard.files import resolve_inside
+from storyboard.generate.state import BuildState, Take, media_key
+from storyboard.media.frames import conform_image, last_frame_png
+from storyboard.media.probe import probe_cached
+from storyboard.media.thumbs import prefill
+from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO_ID, Plan, Task
+
+from .client import RunwareClient
+from .events import Progress
+from .protocol import VideoResult
+from .staleness import Assessment
+
+
+@dataclass
+class RenderOptions:
+    jobs: int = 4
+    retake: list[str] = field(default_factory=list)
+    keep_downstream: bool = False
+    budget: float | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class SceneOutcome:
+    scene: str
+    status: str  # cached | generated | re-downloaded | failed | skipped
+    takes: list[Take] = field(default_factory=list)
+    error: str | None = None
+    cost: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class RenderResult:
+    outcomes: dict[str, SceneOutcome]
+    assessments: dict[str, Assessment]
+    spent: float
+
+    @property
+    def failed(self) -> list[SceneOutcome]:
+        return [o for o in self.outcomes.values() if o.status in ("failed", "skipped")]
+
+
+class Executor:
+    """Runs one render of a plan against one client."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        state: BuildState,
+        client: RunwareClient | None,
+        reporter: Progress,
+        opts: RenderOptions,
+    ):
+        self.plan, self.state, self.client, self.rep, self.opts = (
+            plan,
+            state,
+            client,
+            reporter,
+            opts,
+        )
+        self.root = plan.project.root
+        self.chosen: dict[str, Take] = {}
+        self.outcomes: dict[str, SceneOutcome] = {}
+        self.events = {t.scene: asyncio.Event() for t in plan.tasks}
+        self.sem = asyncio.Semaphore(max(1, opts.jobs))
+        self.spent = 0.0
+        self._uploads: dict[str, str] = {}
+        self._background: list[asyncio.Task[None]] = []
+
+    @property
+    def api(self) -> RunwareClient:
+        if self.client is None:
+            raise StoryboardError(
+                "internal: a scene needs the generation service, but none was started"
+            )
+        return self.client
+
+    async def run(self, assessments: dict[str, Assessment]) -> RenderResult:
+        self.assessments = assessments
+        await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
+        await asyncio.gather(*self._background, return_exceptions=True)
+        order = [t.scene for t in self.plan.tasks]
+        for scene, take in self.chosen.items():
+            self.state.lock[scene] = take
+        if self.opts.keep_downstream:
+            # kept takes now count as continuing from their source's new take
+            made = {s for s, o in self.outcomes.items() if o.status == "generated"}
+            for t in self.plan.tasks:
+                kept = self.state.lock.get(t.scene)
+                if kept and t.source in made and t.source in self.chosen and t.scene not in made:
+                    kept.source_take = self.chosen[t.source].video_uuid
+        self.state.write_lock(order)
+        return RenderResult(self.outcomes, assessments, self.spent)
+
+    async def _scene(self, task: Task) -> None:
+        scene = task.scene
+        a = self.assessments[scene]
+        start = time.monotonic()
+        try:
+            if task.depends_on:
+                src = task.depends_on[0]
+                if not self.events[src].is_set():
+                    self.rep.update(scene, "waiting", f"on {src}")
+                await self.events[src].wait()
+                if src not in self.chosen:
+                    self.outcomes[scene] = SceneOutcome(
+                        scene, "skipped", error=f"source '{src}' failed"
+                    )
+                    self.rep.update(scene, "skipped", f"source '{src}' failed")
+                    return
+            if not a.stale and a.use is not None:
+                if a.redownload is not None and not self.state.file_ok(a.redownload):
+                    ok = await self._redownload(a.redownload)
+                    if ok:
+                        self.chosen[scene] = a.redownload
+                        self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [a.redownload])
+                        self.rep.update(scene, "done", "re-downloaded (not paid again)")
+                        return
+                    a.reasons.append("file missing")
+                else:
+                    self.chosen[scene] = a.use
+                    self.outcomes[scene] = SceneOutcome(scene, "cached", [a.use])
+                    self.rep.update(scene, "cached", f"take {a.use.n}")
+                    return
+            async with self.sem:
+                takes, cost = await self._generate(task, a)
+            self.outcomes[scene] = SceneOutcome(
+                scene, "generated", takes, cost=cost, seconds=time.monotonic() - start
+            )
+            flagged = [t for t in takes if t.nsfw]
+            usable = [t for t in takes if not t.nsfw]
+            if usable:
+                self.chosen[scene] = usable[0]
+                self.rep.update(
+                    scene,
+                    "done",
+                    f"take {usable[0].n}"
+                    + (f" (+{len(usable) - 1} more)" if len(usable) > 1 else ""),
+                )
+            if flagged and not usable:
+                raise SafetyError(
+                    f"the provider flagged the result as NSFW; it is kept as take "
+                    f"{flagged[0].n}: `storyboard pick {scene} {flagged[0].n}` to use "
+                    "it anyway, or change the prompt",
+                    scene=scene,
+                    code="NSFWContent",
+                )
+        except Exception as e:  # noqa: BLE001 - one scene's failure never stops the others
+            if isinstance(e, GenerationError) and e.scene is None:
+                e.scene = scene
+            if isinstance(e, StoryboardError):
+                msg = str(e)
+            else:  # not a failure we know: say what it was, keep going (the journal has the task)
+                msg = f"unexpected {type(e).__name__}: {e}"
+            prev = self.outcomes.get(scene)
+            self.outcomes[scene] = SceneOutcome(
+                scene,
+                "failed",
+                prev.takes if prev else [],
+                error=msg,
+                cost=prev.cost if prev else 0.0,
+            )
+            self.rep.update(scene, "failed", msg)
+        finally:
+            self.events[scene].set()
+
+    async def _redownload(self, take: Take) -> bool:
+        self.rep.update(take.scene, "downloading", "file missing: fetching it again")
+        try:
+            assert take.url
+            d = await self.api.download(take.url, self.root / take.file, scene=take.scene)
+        except (GenerationError, StoryboardError):
+            return False
+        return d.sha256 == take.sha256
+
+    async def _generate(self, task: Task, a: Assessment) -> tuple[list[Take], float]:
+        scene = task.scene
+        src_take = self.chosen.get(task.source) if task.depends_on and task.source else None
+        source_id = src_take.video_uuid if src_take else None
+        resumed = self.state.open_tasks(scene, a.key, source_id)
+        results: list[VideoResult] | None = None
+        request: dict[str, Any]
+        if resumed:
+            jt = resumed[-1]
+            request = jt.request
+            uid = jt.task_uuid
+            self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
+            if jt.state == "done" and jt.results:
+                results = [VideoResult.from_item(r) for r in jt.results]
+            elif jt.state == "pending":
+                await self.api.submit(request, scene=scene)
+                self.state.mark(uid, "submitted")
+        else:
+            request = await self._resolve(task, src_take)
+            uid = request["taskUUID"]
+            self.state.record_task(uid, scene, a.key, source_id, request)
+            self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
+            early = await self.api.submit(request, scene=scene)
+            self.state.mark(uid, "submitted")
+            if len(early) >= task.number_results:
+                results = early
+        if results is None:
+            self.rep.update(scene, "processing")
+            try:
+                results = await self.api.wait(
+                    uid,
+                    number_results=task.number_results,
+                    scene=scene,
+                    on_status=lambda s: self.rep.update(scene, s),
+                )
+            except TaskNotFound:
+                if not resumed:
+                    raise
+                # the service no longer knows the journaled task: it was never charged
+                self.state.mark(uid, "failed", error="unknown to the service")
+                request = await self._resolve(task, src_take)
+                uid = request["taskUUID"]
+                self.state.record_task(uid, scene, a.key, source_id, request)
+                await self.api.submit(request, scene=scene)
+                self.state.mark(uid, "submitted")
+                results = await self.api.wait(uid, number_results=task.number_results, scene=scene)
+            except GenerationError as e:
+                self.state.mark(uid, "failed", error=str(e))
+                raise
+            cost = sum(r.cost or 0.0 for r in results)
+            self.state.mark(uid, "done", results=[r.to_json() for r in results], cost=cost)
+        cost = sum(r.cost or 0.0 for r in results)
+        self.spent += cost
+        self.rep.add_cost(cost)
+        return await self._download_all(task, a, uid, results, src_take), cost
+
+    async def _download_all(
+        self, task: Task, a: Assessment, uid: str, results: list[VideoResult], src_take: Take | None
+    ) -> list[Take]:
+        scene = task.scene
+        takes: list[Take] = []
+        ext = str(task.request.get("outputFormat", "MP4")).lower()
+        for r in results:
+            existing = self.state.take_by_video(r.video_uuid)
+            if existing is not None and self.state.file_ok(existing):
+                takes.append(existing)
+                continue
+            n = existing.n if existing else self.state.next_take_number(scene)
+            rel = f"build/takes/{scene}/take-{n}.{ext}"
+            self.rep.update(scene, "downloading", f"take {n}")
+            d = await self.api.download(r.video_url, self.root / rel, scene=scene)
+            key = media_key(d.sha256, d.size)  # probed once, cached for compose
+            infos = await asyncio.to_thread(
+                probe_cached, [(d.path, key)], self.root / "build" / "media"
+            )
+            info = infos[d.path]
+            offset = 0.0
+            if task.mode == "extend" and src_take is not None:
+                offset = self._extend_offset(info.duration, task.duration, src_take)
+            take = Take(
+                scene=scene,
+                n=n,
+                key=a.key,
+                source_take=src_take.video_uuid if src_take else None,
+                task_uuid=uid,
+                video_uuid=r.video_uuid,
+                video_id=r.video_id,
+                url=r.video_url,
+                file=rel,
+                size=d.size,
+                sha256=d.sha256,
+                cost=r.cost,
+                duration=info.duration,
+                offset=offset,
+                nsfw=r.nsfw,
+                created_at=time.time(),
+            )
+            self.state.add_take(take)
+            takes.append(take)
+            # contact-sheet thumbnails, made in the background while other scenes generate
+            self._background.append(
+                asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
+            )
+        return takes
+
+    def _extend_offset(self, got: float, requested: float, src: Take) -> float:
+        """0 when the service returned only the new footage; the source's length when whole."""
+        src_len = src.duration or 0.0
+        if abs(got - (src_len + requested)) < abs(got - requested):
+            self.rep.note(
+                f"{src.scene} -> extension returned the whole video ({got:.1f} s); "
+                f"the scene uses its last {got - src_len:.1f} s"
+            )
+            return src_len
+        return 0.0
+
+    async def _resolve(self, task: Task, src_take: Take | None) -> dict[str, Any]:
+        """Fill the placeholders: the source's videoId, its last frame, local images."""
+        req = json.loads(json.dumps(task.request))
+        req["taskUUID"] = str(uuid.uuid4())
+        inputs = req.get("inputs") or {}
+        if "videoId" in inputs:
+            assert src_take is not None
+            if not src_take.video_id:
+                raise GenerationError(
+                    f"source take {src_take.scene}#{src_take.n} has no outputs.videoId to extend",
+                    scene=task.scene,
+                )
+            assert inputs["videoId"] == VIDEO_ID % task.source
+            inputs["videoId"] = src_take.video_id
+        for frame in inputs.get("frameImages", []):
+            image = frame["image"]
+            if image == LAST_FRAME % task.source and src_take is not None:
+                self.rep.update(task.scene, "preparing", f"last frame of {src_take.scene}")
+                data = await asyncio.to_thread(last_frame_png, self.root / src_take.file)
+                frame["image"] = await self._upload(data, task, f"last frame of {src_take.scene}")
+            elif image.startswith("${file:"):
+                rel = image[len("${file:") : -1]
+                assert LOCAL_FILE % rel == image
+                path = resolve_inside(self.root, rel)
+                if path is None or not path.is_file():
+                    raise StoryboardError(f"scene {task.scene!r}: first_frame {rel} is missing")
+                frame["image"] = await self._upload(path.read_bytes(), task, rel)
+        return req
+
+    async def _upload(self, data: bytes, task: Task, what: str) -> str:
+        w, h = (
+            parse_size(f"{task.request.get('width', 0)}x{task.request.get('height', 0)}")
+            if "width" in task.request
+            else parse_size(self.plan.project.board.size)
+        )
+        png, original = await asyncio.to_thread(conform_image, data, w, h)
+        if original != (w, h):
+            self.rep.note(
+                f"{task.scene}: {what} is {original[0]}x{original[1]}; cover-cropped to {w}x{h}"
+            )
+        digest = hashlib.sha256(png).hexdigest()
+        if digest not in self._uploads:
+            self._uploads[digest] = await self.api.upload_image(png)
+        return self._uploads[digest]
+
+
+async def render(
+    plan: Plan,
+    state: BuildState,
+    client: RunwareClient | None,
+    reporter: Progress,
+    opts: RenderOptions,
+    assessments: dict[str, Assessment],
+) -> RenderResult:
+    """Generate what is stale; returns per-scene outcomes. Never raises for one scene's failure.
+
+    ``client`` may be None when nothing is stale (no service is started for a no-op render).
+    """
+    ex = Executor(plan, state, client, reporter, opts)
+    return await ex.run(assessments)

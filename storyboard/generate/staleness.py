@@ -1,0 +1,180 @@
+"""What a render would generate, and why: content keys, staleness reasons, the budget check.
+
+A scene's key hashes its compiled task (without ``taskUUID``), its local first-frame image and
+its source's key. A scene is up to date when the lock's take has that key, continues from the
+source's chosen take, and its file is on disk; or when any earlier take made from exactly the
+same content exists (reverting a change costs nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from storyboard.errors import BudgetError
+from storyboard.files import resolve_inside
+from storyboard.generate.state import BuildState, Take
+from storyboard.plan.compile import Plan, Task
+
+FIELD_REASONS = {
+    "positivePrompt": "prompt changed",
+    "duration": "duration changed",
+    "width": "size changed",
+    "height": "size changed",
+    "numberResults": "number of takes changed",
+    "model": "model changed",
+    "inputs": "continuity or first frame changed",
+}
+
+
+@dataclass
+class Assessment:
+    """What a render would do with one scene, and why."""
+
+    scene: str
+    key: str
+    stale: bool
+    reasons: list[str] = field(default_factory=list)
+    use: Take | None = None  # the take that makes the cut when not stale
+    redownload: Take | None = None  # the lock's take, whose file is missing: fetch it again
+    cost: float = 0.0
+    locked: Take | None = None  # what storyboard.lock has now
+
+    @property
+    def action(self) -> str:
+        if self.stale:
+            return "generate"
+        if self.redownload is not None:
+            return "re-download"
+        if self.use is not None and (
+            self.locked is None or self.locked.video_uuid != self.use.video_uuid
+        ):
+            return f"reuse take {self.use.n}"
+        return "up to date"
+
+
+def first_frame_hash(plan: Plan, task: Task) -> str | None:
+    if task.first_frame is None or task.first_frame.startswith("https://"):
+        return None
+    p = resolve_inside(plan.project.root, task.first_frame)
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
+
+
+def scene_keys(plan: Plan) -> dict[str, str]:
+    """Content key of every scene (sources first: they always come earlier in the film)."""
+    keys: dict[str, str] = {}
+    for t in plan.tasks:
+        req = {k: v for k, v in t.request.items() if k != "taskUUID"}
+        payload = {
+            "request": req,
+            "first_frame": first_frame_hash(plan, t),
+            "source": keys.get(t.source) if t.depends_on and t.source else None,
+        }
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
+    return keys
+
+
+def assess(
+    plan: Plan, state: BuildState, retake: list[str] | None = None, keep_downstream: bool = False
+) -> dict[str, Assessment]:
+    """Decide, for each scene, whether a render generates it and why."""
+    retake = list(retake or [])
+    plan.require_scenes(retake, "--retake")
+    keys = scene_keys(plan)
+    out: dict[str, Assessment] = {}
+    for t in plan.tasks:
+        key = keys[t.scene]
+        a = Assessment(t.scene, key, False, cost=t.cost)
+        src = t.source if t.depends_on else None
+        src_a = out.get(src) if src else None
+        expected_src = src_a.use.video_uuid if src_a and src_a.use else None
+        lock = state.lock.get(t.scene)
+        a.locked = lock
+        if t.scene in retake:
+            a.reasons.append("retake requested")
+        if (
+            src_a is not None
+            and src_a.stale
+            and not (keep_downstream and lock is not None and lock.key == key)
+        ):
+            a.reasons.append(f"source '{src}' will be re-generated")
+        if not a.reasons:
+            if (
+                lock is not None
+                and lock.key == key
+                and (src is None or lock.source_take == expected_src or keep_downstream)
+            ):
+                if state.file_ok(lock):
+                    a.use = lock
+                else:
+                    a.use = lock
+                    a.redownload = lock if lock.url else None
+                    if a.redownload is None:
+                        a.reasons.append("file missing")
+            else:
+                cached = state.cached_take(t.scene, key, expected_src)
+                if cached is not None:
+                    a.use = cached
+                elif lock is None:
+                    a.reasons.append("no take yet")
+                elif lock.key != key:
+                    a.reasons.extend(_diff_reasons(state, lock, t, plan))
+                else:
+                    a.reasons.append("source take changed")
+        a.stale = bool(a.reasons)
+        if a.stale:
+            a.use = None
+        out[t.scene] = a
+    return out
+
+
+def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list[str]:
+    old = state.task(lock.task_uuid)
+    if old is None:
+        return ["storyboard changed"]
+    reasons: list[str] = []
+    for k, v in task.request.items():
+        if k in ("taskUUID", "inputs"):
+            continue
+        if old.request.get(k) != v:
+            reasons.append(FIELD_REASONS.get(k, f"{k} changed"))
+    old_inputs = {k: v for k, v in (old.request.get("inputs") or {}).items()}
+    new_inputs = task.request.get("inputs") or {}
+    if set(old_inputs) != set(new_inputs) or (
+        "frameImages" in new_inputs
+        and new_inputs["frameImages"][0]["image"].startswith("https")
+        and old_inputs.get("frameImages") != new_inputs["frameImages"]
+    ):
+        reasons.append("continuity or first frame changed")
+    if not reasons and task.first_frame and not task.first_frame.startswith("https"):
+        reasons.append("first frame image changed")
+    if not reasons:
+        reasons.append("source scene changed" if task.depends_on else "storyboard changed")
+    return list(dict.fromkeys(reasons))
+
+
+def stale_scenes(
+    plan: Plan, retake: list[str] | None = None, keep_downstream: bool = False
+) -> set[str]:
+    """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
+    build = plan.project.root / "build" / "journal.sqlite"
+    if not build.exists() and not (plan.project.root / "storyboard.lock").exists():
+        return {t.scene for t in plan.tasks}
+    state = BuildState(plan.project.root)
+    try:
+        return {s for s, a in assess(plan, state, retake, keep_downstream).items() if a.stale}
+    finally:
+        state.close()
+
+
+def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
+    planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
+    if budget is not None and planned > budget + 1e-9:
+        stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)
+        raise BudgetError(
+            f"this render would cost ${planned:.2f}, over the --budget of "
+            f"${budget:.2f} ({stale}); nothing was spent"
+        )
+    return planned

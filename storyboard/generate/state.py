@@ -1,0 +1,363 @@
+"""Build state in ``projects/NAME/build/``: the task journal and takes (sqlite), and the lock file.
+
+* ``build/journal.sqlite``: every task is written *before* it is submitted (scene, key, taskUUID,
+  the exact request), then its acknowledgment, results and cost; every downloaded take.
+* ``build/takes/SCENE/take-N.EXT``: every generated clip is kept.
+* ``storyboard.lock`` (project root, YAML, meant to be committed): the take of each scene that
+  makes the cut, with its key, videoUUID, videoId, URL, cost and file hash.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from storyboard.errors import StoryboardError
+from storyboard.files import atomic_write
+
+LOCK_NAME = "storyboard.lock"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    task_uuid   TEXT PRIMARY KEY,
+    scene       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    source_take TEXT,
+    request     TEXT NOT NULL,
+    state       TEXT NOT NULL,          -- pending | submitted | done | failed
+    results     TEXT,
+    cost        REAL,
+    error       TEXT,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS takes (
+    scene       TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    source_take TEXT,
+    task_uuid   TEXT NOT NULL,
+    video_uuid  TEXT NOT NULL UNIQUE,
+    video_id    TEXT,
+    url         TEXT,
+    file        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    cost        REAL,
+    duration    REAL,
+    offset      REAL NOT NULL DEFAULT 0,
+    nsfw        INTEGER NOT NULL DEFAULT 0,
+    created_at  REAL NOT NULL,
+    PRIMARY KEY (scene, n)
+);
+"""
+
+
+@dataclass
+class Take:
+    """One generated clip of a scene."""
+
+    scene: str
+    n: int
+    key: str
+    source_take: str | None
+    task_uuid: str
+    video_uuid: str
+    video_id: str | None
+    url: str | None
+    file: str  # relative to the project folder
+    size: int
+    sha256: str
+    cost: float | None
+    duration: float | None
+    offset: float = 0.0  # seconds into the file where this scene's own footage starts
+    nsfw: bool = False
+    created_at: float = 0.0
+
+    @property
+    def media_key(self) -> str:
+        """Cache key of the take's file (build/media, build/thumbs): its content hash and size."""
+        return media_key(self.sha256, self.size)
+
+    def to_lock(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("scene")
+        d["take"] = d.pop("n")
+        d["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.pop("created_at")))
+        order = [
+            "take",
+            "key",
+            "task_uuid",
+            "video_uuid",
+            "video_id",
+            "url",
+            "cost",
+            "file",
+            "size",
+            "sha256",
+            "duration",
+            "offset",
+            "source_take",
+            "nsfw",
+            "created",
+        ]
+        return {k: d[k] for k in order}
+
+    @classmethod
+    def from_lock(cls, scene: str, d: dict[str, Any]) -> Take:
+        created = d.get("created")
+        ts = time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) if created else 0.0
+        return cls(
+            scene=scene,
+            n=int(d["take"]),
+            key=d["key"],
+            source_take=d.get("source_take"),
+            task_uuid=d["task_uuid"],
+            video_uuid=d["video_uuid"],
+            video_id=d.get("video_id"),
+            url=d.get("url"),
+            file=d["file"],
+            size=int(d["size"]),
+            sha256=d["sha256"],
+            cost=d.get("cost"),
+            duration=d.get("duration"),
+            offset=float(d.get("offset", 0)),
+            nsfw=bool(d.get("nsfw", False)),
+            created_at=ts,
+        )
+
+
+@dataclass
+class JournalTask:
+    task_uuid: str
+    scene: str
+    key: str
+    source_take: str | None
+    request: dict[str, Any]
+    state: str
+    results: list[dict[str, Any]] | None
+    cost: float | None
+    error: str | None
+
+
+class BuildState:
+    """The journal, takes and lock of one project."""
+
+    def __init__(self, project_root: Path):
+        self.root = project_root
+        self.build = project_root / "build"
+        self.lock_path = project_root / LOCK_NAME
+        try:
+            self.build.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.build / "journal.sqlite", isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise StoryboardError(f"{self.build}: cannot open the build journal: {e}") from None
+        self.lock: dict[str, Take] = self._read_lock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- journal -------------------------------------------------------------------------------
+
+    def record_task(
+        self, task_uuid: str, scene: str, key: str, source_take: str | None, request: dict[str, Any]
+    ) -> None:
+        """Durably note a task *before* it is submitted."""
+        now = time.time()
+        self._exec(
+            "INSERT OR IGNORE INTO tasks VALUES (?,?,?,?,?,'pending',NULL,NULL,NULL,?,?)",
+            (task_uuid, scene, key, source_take, json.dumps(request), now, now),
+        )
+
+    def mark(
+        self,
+        task_uuid: str,
+        state: str,
+        *,
+        results: list[dict[str, Any]] | None = None,
+        cost: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._exec(
+            "UPDATE tasks SET state=?, results=COALESCE(?, results), cost=COALESCE(?, cost),"
+            " error=?, updated_at=? WHERE task_uuid=?",
+            (
+                state,
+                json.dumps(results) if results is not None else None,
+                cost,
+                error,
+                time.time(),
+                task_uuid,
+            ),
+        )
+
+    def open_tasks(self, scene: str, key: str, source_take: str | None) -> list[JournalTask]:
+        """Tasks for this scene+key that were submitted (or about to be) but have no take yet."""
+        rows = self.db.execute(
+            "SELECT * FROM tasks WHERE scene=? AND key=? AND source_take IS ? AND state IN "
+            "('pending','submitted','done') ORDER BY created_at",
+            (scene, key, source_take),
+        ).fetchall()
+        out = []
+        for r in rows:
+            t = self._task(r)
+            if t.state == "done" and self._all_downloaded(t):
+                continue
+            out.append(t)
+        return out
+
+    def task(self, task_uuid: str) -> JournalTask | None:
+        r = self.db.execute("SELECT * FROM tasks WHERE task_uuid=?", (task_uuid,)).fetchone()
+        return self._task(r) if r else None
+
+    def spent(self) -> float:
+        r = self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM tasks").fetchone()
+        return float(r[0])
+
+    def _all_downloaded(self, t: JournalTask) -> bool:
+        uuids = [r.get("videoUUID") for r in t.results or []]
+        have = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT video_uuid FROM takes WHERE task_uuid=?", (t.task_uuid,)
+            )
+        }
+        return bool(uuids) and all(u in have for u in uuids)
+
+    def _task(self, r: tuple) -> JournalTask:
+        return JournalTask(
+            task_uuid=r[0],
+            scene=r[1],
+            key=r[2],
+            source_take=r[3],
+            request=json.loads(r[4]),
+            state=r[5],
+            results=json.loads(r[6]) if r[6] else None,
+            cost=r[7],
+            error=r[8],
+        )
+
+    def _exec(self, sql: str, params: tuple) -> None:
+        try:
+            self.db.execute(sql, params)
+        except sqlite3.Error as e:
+            raise StoryboardError(
+                f"{self.build / 'journal.sqlite'}: cannot write the journal: {e}"
+                " (is the disk full?)"
+            ) from None
+
+    # -- takes ---------------------------------------------------------------------------------
+
+    def next_take_number(self, scene: str) -> int:
+        r = self.db.execute(
+            "SELECT COALESCE(MAX(n), 0) FROM takes WHERE scene=?", (scene,)
+        ).fetchone()
+        return int(r[0]) + 1
+
+    def add_take(self, take: Take) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                take.scene,
+                take.n,
+                take.key,
+                take.source_take,
+                take.task_uuid,
+                take.video_uuid,
+                take.video_id,
+                take.url,
+                take.file,
+                take.size,
+                take.sha256,
+                take.cost,
+                take.duration,
+                take.offset,
+                int(take.nsfw),
+                take.created_at,
+            ),
+        )
+
+    def takes(self, scene: str) -> list[Take]:
+        rows = self.db.execute("SELECT * FROM takes WHERE scene=? ORDER BY n", (scene,)).fetchall()
+        return [self._take(r) for r in rows]
+
+    def take_by_video(self, video_uuid: str) -> Take | None:
+        r = self.db.execute("SELECT * FROM takes WHERE video_uuid=?", (video_uuid,)).fetchone()
+        return self._take(r) if r else None
+
+    def cached_take(self, scene: str, key: str, source_take: str | None) -> Take | None:
+        """The newest usable take made from exactly this content (and this source take)."""
+        for t in reversed(self.takes(scene)):
+            if t.key == key and t.source_take == source_take and not t.nsfw and self.file_ok(t):
+                return t
+        return None
+
+    def file_ok(self, take: Take) -> bool:
+        p = self.root / take.file
+        try:
+            return p.is_file() and p.stat().st_size == take.size
+        except OSError:
+            return False
+
+    def _take(self, r: tuple) -> Take:
+        return Take(
+            scene=r[0],
+            n=r[1],
+            key=r[2],
+            source_take=r[3],
+            task_uuid=r[4],
+            video_uuid=r[5],
+            video_id=r[6],
+            url=r[7],
+            file=r[8],
+            size=r[9],
+            sha256=r[10],
+            cost=r[11],
+            duration=r[12],
+            offset=r[13],
+            nsfw=bool(r[14]),
+            created_at=r[15],
+        )
+
+    # -- lock ----------------------------------------------------------------------------------
+
+    def _read_lock(self) -> dict[str, Take]:
+        if not self.lock_path.is_file():
+            return {}
+        try:
+            data = yaml.safe_load(self.lock_path.read_text(encoding="utf-8")) or {}
+            return {
+                scene: Take.from_lock(scene, d) for scene, d in (data.get("scenes") or {}).items()
+            }
+        except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
+            raise StoryboardError(
+                f"{self.lock_path}: unreadable lock file ({e}); fix or delete it "
+                "(takes are kept in build/ and will be found again)"
+            ) from None
+
+    def write_lock(self, order: list[str]) -> None:
+        """Write ``storyboard.lock`` atomically, scenes in film order."""
+        scenes = {s: self.lock[s].to_lock() for s in order if s in self.lock}
+        if not scenes and not self.lock_path.exists():
+            return  # nothing made yet: no empty lock file
+        header = (
+            "# storyboard.lock: the take of each scene that makes the cut.\n"
+            "# Written by `storyboard render` and `storyboard pick`; commit it to rebuild "
+            "the film exactly.\n"
+        )
+        text = header + yaml.safe_dump(
+            {"version": 1, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
+        )
+        atomic_write(self.lock_path, text.encode())
+
+
+def media_key(sha256: str, size: int) -> str:
+    return f"{sha256[:32]}-{size}"

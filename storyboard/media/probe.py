@@ -1,0 +1,156 @@
+"""Clip metadata (duration, size, frame rate, codecs, audio) from ffmpeg's stream report,
+with a content-keyed cache."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from storyboard.errors import StoryboardError
+from storyboard.media.ffmpeg import ffmpeg_exe, ffmpeg_report
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    duration: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    audio_fps: int | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    video_seconds: float | None = None  # exact, from packet durations (probe_many)
+    audio_seconds: float | None = None  # exact, priming packets excluded (probe_many)
+
+    @property
+    def drift(self) -> float:
+        """How much longer the audio stream is than the video stream (0 if unknown)."""
+        if self.video_seconds is None or self.audio_seconds is None:
+            return 0.0
+        return self.audio_seconds - self.video_seconds
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #\d+:\d+[^:]*: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*")
+_FPS = re.compile(r"([\d.]+) (?:fps|tbr)")
+_AUDIO = re.compile(r"Stream #\d+:\d+[^:]*: Audio: (\w+)[^\n]*?, (\d+) Hz")
+
+
+def _parse_info(text: str, path: Path) -> ClipInfo:
+    d = _DURATION.search(text)
+    v = _VIDEO.search(text)
+    if d is None or v is None:
+        raise StoryboardError(f"{path}: not a readable video")
+    fps = _FPS.search(v.group(0))
+    a = _AUDIO.search(text)
+    return ClipInfo(
+        duration=int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3)),
+        width=int(v.group(2)),
+        height=int(v.group(3)),
+        fps=float(fps.group(1)) if fps else 0.0,
+        has_audio=a is not None,
+        audio_fps=int(a.group(2)) if a else None,
+        video_codec=v.group(1),
+        audio_codec=a.group(1) if a else None,
+    )
+
+
+_INPUT = re.compile(r"^Input #(\d+), ", re.M)
+_MAPPING = re.compile(r"Stream #(\d+):(\d+) -> #0:(\d+)")
+_TB = re.compile(r"^#tb (\d+): (\d+)/(\d+)", re.M)
+
+
+def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
+    """Probe several files with one ffmpeg run, including exact stream lengths from packets."""
+    uniq = list(dict.fromkeys(paths))
+    for p in uniq:
+        if not p.is_file():
+            raise StoryboardError(f"{p}: no such file")
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin"]
+    for p in uniq:
+        args += ["-i", str(p)]
+    for i in range(len(uniq)):
+        args += ["-map", f"{i}:v:0", "-map", f"{i}:a:0?"]
+    args += ["-c", "copy", "-f", "framecrc", "-"]
+    try:
+        proc = subprocess.run(args, capture_output=True, timeout=300, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise StoryboardError(f"ffmpeg could not run: {e}") from None
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        tail = " | ".join(err.strip().splitlines()[-2:])
+        raise StoryboardError(f"cannot read the clips: {tail}")
+    # split the report into one block per input
+    starts = [(int(m.group(1)), m.start()) for m in _INPUT.finditer(err)]
+    infos: dict[int, ClipInfo] = {}
+    for k, (idx, pos) in enumerate(starts):
+        end = starts[k + 1][1] if k + 1 < len(starts) else len(err)
+        infos[idx] = _parse_info(err[pos:end], uniq[idx])
+    kinds: dict[int, tuple[int, str]] = {}  # output stream -> (input, 'v'|'a')
+    for m in _MAPPING.finditer(err):
+        inp, _, outp = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        kinds[outp] = (inp, "v" if (inp, "v") not in kinds.values() else "a")
+    out = proc.stdout.decode(errors="replace")
+    tbs = {int(m.group(1)): int(m.group(2)) / int(m.group(3)) for m in _TB.finditer(out)}
+    # a stream-copy join keeps whole packets: count them at their full length
+    count: dict[int, int] = {}
+    longest: dict[int, int] = {}
+    for line in out.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = [x.strip() for x in line.split(",")]
+        stream, pts, dur = int(parts[0]), int(parts[2]), int(parts[3])
+        if pts < 0:  # encoder priming, dropped by the decoder (and by `inpoint 0`)
+            continue
+        count[stream] = count.get(stream, 0) + 1
+        longest[stream] = max(longest.get(stream, 0), dur)
+    for outp, (inp, kind) in kinds.items():
+        info = infos[inp]
+        if kind == "v":
+            value = round(count.get(outp, 0) / info.fps, 6) if info.fps else 0.0
+        else:
+            value = round(count.get(outp, 0) * longest.get(outp, 0) * tbs.get(outp, 0.0), 6)
+        if kind == "v":
+            infos[inp] = replace(info, video_seconds=value)
+        else:
+            infos[inp] = replace(info, audio_seconds=value)
+    return {uniq[i]: infos[i] for i in range(len(uniq))}
+
+
+def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, ClipInfo]:
+    """``probe_many`` with a cache keyed by content (``key``: the file's hash and size)."""
+    import json
+    from dataclasses import asdict
+
+    out: dict[Path, ClipInfo] = {}
+    missing: list[tuple[Path, str]] = []
+    for path, key in items:
+        f = cache_dir / f"{key}.json"
+        if key and f.is_file():
+            try:
+                out[path] = ClipInfo(**json.loads(f.read_text()))
+                continue
+            except (ValueError, TypeError, OSError):
+                pass
+        missing.append((path, key))
+    if missing:
+        probed = probe_many([p for p, _ in missing])
+        for path, key in missing:
+            out[path] = probed[path]
+            if key:
+                try:
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    (cache_dir / f"{key}.json").write_text(json.dumps(asdict(probed[path])))
+                except OSError:
+                    pass  # a cache, not a record
+    return out
+
+
+def probe(path: Path) -> ClipInfo:
+    """Duration, size, frame rate, codecs and audio presence, from ffmpeg's stream report."""
+    if not Path(path).is_file():
+        raise StoryboardError(f"{path}: no such file")
+    return _parse_info(ffmpeg_report(["-i", str(path)], what=str(path)), path)

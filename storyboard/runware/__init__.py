@@ -1,1 +1,0 @@
-"""Runware REST client (``client``) and the wire-format helpers it uses (``protocol``)."""

@@ -1,0 +1,322 @@
+"""The real client against the emulator over a real loopback socket, faults included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from helpers import png_bytes
+
+from storyboard.emulator import Emulator, EmulatorConfig, Fault
+from storyboard.errors import AuthError, CreditsError, InvalidRequest, ProviderError, TaskNotFound
+from storyboard.generate.client import PollPolicy, RetryPolicy, RunwareClient
+from storyboard.media.frames import first_frame_png, last_frame_png
+from storyboard.media.probe import probe
+
+FAST = PollPolicy(
+    initial_delay=0.05, interval=0.05, factor=1.5, max_interval=0.3, timeout=60, batch_window=0.01
+)
+
+
+def task(**over: Any) -> dict[str, Any]:
+    t = {
+        "taskType": "videoInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": "openai:3@1",
+        "positivePrompt": "A red kite over a grey sea.",
+        "width": 1280,
+        "height": 720,
+        "duration": 4,
+        "numberResults": 1,
+        "includeCost": True,
+        "deliveryMethod": "async",
+    }
+    t.update(over)
+    return t
+
+
+@pytest.fixture
+def emu() -> Any:
+    with Emulator(EmulatorConfig(latency=0.2, draft=True)) as e:
+        yield e
+
+
+async def _with_client(emu: Emulator, fn: Any, key: str = "any-key") -> Any:
+    async with httpx.AsyncClient(timeout=10) as http:
+        client = RunwareClient(
+            http,
+            api_key=key,
+            base_url=emu.base_url,
+            poll=FAST,
+            retry=RetryPolicy(max_retries=5, base=0.02, cap=0.2),
+            allow_loopback_http=True,
+        )
+        return await fn(client)
+
+
+def go(emu: Emulator, fn: Any, key: str = "any-key") -> Any:
+    return asyncio.run(_with_client(emu, fn, key))
+
+
+def test_text_to_video_round_trip(emu: Emulator, tmp_path: Path) -> None:
+    t = task()
+
+    async def fn(c: RunwareClient) -> Any:
+        (r,) = await c.run(t)
+        d = await c.download(r.video_url, tmp_path / "a.mp4")
+        return r, d
+
+    r, d = go(emu, fn)
+    assert r.cost == pytest.approx(0.4) and r.video_id and r.video_id.startswith("video_")
+    info = probe(d.path)
+    assert info.duration == pytest.approx(4, abs=0.15) and info.has_audio
+    assert (info.width, info.height) == (320, 180)  # draft: a quarter of the size
+    assert emu.charges() == {t["taskUUID"]: 1}
+
+
+def test_full_size_clip_matches_the_request(tmp_path: Path) -> None:
+    with Emulator(EmulatorConfig(latency=0.0)) as emu:
+        t = task(width=720, height=1280, outputFormat="WEBM")
+
+        async def fn(c: RunwareClient) -> Any:
+            (r,) = await c.run(t)
+            return await c.download(r.video_url, tmp_path / "a.webm")
+
+        d = go(emu, fn)
+    info = probe(d.path)
+    assert (info.width, info.height, round(info.duration)) == (720, 1280, 4)
+    assert d.path.read_bytes()[:4] == b"\x1aE\xdf\xa3"  # EBML: a real WEBM
+
+
+def test_first_frame_image_is_the_first_frame(emu: Emulator, tmp_path: Path) -> None:
+    image = png_bytes(320, 180, (10, 200, 30))
+
+    async def fn(c: RunwareClient) -> Any:
+        ref = await c.upload_image(image)
+        t = task(inputs={"frameImages": [{"image": ref, "frame": "first"}]})
+        (r,) = await c.run(t)
+        return await c.download(r.video_url, tmp_path / "a.mp4")
+
+    d = go(emu, fn)
+    import io
+
+    from PIL import Image
+
+    px = Image.open(io.BytesIO(first_frame_png(d.path))).convert("RGB").getpixel((160, 90))
+    assert abs(px[0] - 10) < 12 and abs(px[1] - 200) < 12 and abs(px[2] - 30) < 12
+
+
+@pytest.mark.parametrize("mode", ["new", "whole"])
+def test_extend_continues_from_the_source_last_frame(mode: str, tmp_path: Path) -> None:
+    with Emulator(EmulatorConfig(latency=0.05, draft=True, extend_returns=mode)) as emu:
+
+        async def fn(c: RunwareClient) -> Any:
+            (a,) = await c.run(task())
+            da = await c.download(a.video_url, tmp_path / "a.mp4")
+            (b,) = await c.run(
+                {
+                    k: v
+                    for k, v in task(inputs={"videoId": a.video_id}).items()
+                    if k not in ("width", "height")
+                }
+            )
+            db = await c.download(b.video_url, tmp_path / "b.mp4")
+            return da, db
+
+        da, db = go(emu, fn)
+    expected = 4 if mode == "new" else 8
+    assert probe(db.path).duration == pytest.approx(expected, abs=0.2)
+    if mode == "new":
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        last = np.asarray(Image.open(io.BytesIO(last_frame_png(da.path))).convert("RGB"), int)
+        first = np.asarray(Image.open(io.BytesIO(first_frame_png(db.path))).convert("RGB"), int)
+        assert np.abs(last - first).mean() < 6
+
+
+@pytest.mark.parametrize(
+    "over,parameter",
+    [
+        ({"width": 1920, "height": 1080}, "width"),
+        ({"duration": 10}, "duration"),
+        ({"positivePrompt": "x"}, "positivePrompt"),
+        ({"numberResults": 5}, "numberResults"),
+        ({"outputQuality": 10}, "outputQuality"),
+        ({"outputFormat": "AVI"}, "outputFormat"),
+        ({"ttl": 30}, "ttl"),
+        ({"seed": 3}, "seed"),
+        ({"inputs": {"videoId": "video_x"}}, "inputs.videoId"),
+        ({"inputs": {"frameImages": ["a", "b"]}}, "inputs.frameImages"),
+    ],
+    ids=[
+        "size",
+        "duration",
+        "prompt",
+        "results",
+        "quality",
+        "format",
+        "ttl",
+        "unknown",
+        "videoId+size",
+        "two-frames",
+    ],
+)
+def test_model_page_rules_are_enforced_with_400(emu: Emulator, over: dict, parameter: str) -> None:
+    async def fn(c: RunwareClient) -> Any:
+        await c.submit(task(**over))
+
+    with pytest.raises(InvalidRequest) as e:
+        go(emu, fn)
+    assert e.value.status == 400 and e.value.parameter == parameter
+    assert emu.charges() == {}
+
+
+def test_width_without_height_is_refused(emu: Emulator) -> None:
+    t = task()
+    del t["height"]
+    with pytest.raises(InvalidRequest, match="together"):
+        go(emu, lambda c: c.submit(t))
+
+
+def test_authentication_task_form_is_accepted() -> None:
+    with Emulator(EmulatorConfig(latency=0, draft=True, api_key="right")) as emu:
+        body = [
+            {"taskType": "authentication", "apiKey": "right"},
+            {
+                "taskType": "imageUpload",
+                "taskUUID": str(uuid.uuid4()),
+                "image": "data:image/png;base64,"
+                + __import__("base64").b64encode(png_bytes()).decode(),
+            },
+        ]
+        r = httpx.post(emu.base_url, json=body)
+        assert r.status_code == 200
+        assert [d["taskType"] for d in r.json()["data"]] == ["authentication", "imageUpload"]
+        r = httpx.post(emu.base_url, json=body[1:])
+        assert r.status_code == 401 and r.json()["errors"][0]["code"] == "invalidApiKey"
+
+
+def test_wrong_key_is_401_and_never_echoed() -> None:
+    with Emulator(EmulatorConfig(latency=0, draft=True, api_key="right")) as emu:
+        with pytest.raises(AuthError) as e:
+            go(emu, lambda c: c.submit(task()), key="wrong-secret-key")
+    assert "wrong-secret-key" not in str(e.value)
+
+
+def test_insufficient_credits_is_402() -> None:
+    with Emulator(EmulatorConfig(latency=0, draft=True, credits=0.5)) as emu:
+        with pytest.raises(CreditsError) as e:
+            go(emu, lambda c: c.submit(task(duration=8)))
+        assert e.value.status == 402 and emu.charges() == {}
+
+
+def test_unknown_task_is_not_found(emu: Emulator) -> None:
+    with pytest.raises(TaskNotFound):
+        go(emu, lambda c: c.wait(str(uuid.uuid4())))
+
+
+def test_reused_task_uuid_is_a_conflict_not_a_second_charge(emu: Emulator) -> None:
+    t = task()
+
+    async def fn(c: RunwareClient) -> Any:
+        await c.submit(t)
+        await c.submit(t)  # conflictTaskUUID: already there, not an error
+        return await c.wait(t["taskUUID"])
+
+    go(emu, fn)
+    assert emu.charges() == {t["taskUUID"]: 1}
+    r = httpx.post(emu.base_url, json=[t], headers={"Authorization": "Bearer k"})
+    assert r.json()["errors"][0]["code"] == "conflictTaskUUID"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", status=429, retry_after=0.05, times=2),
+        Fault("status", status=500, times=2),
+        Fault("status", status=502, times=1),
+        Fault("status", status=503, times=2, task_type="getResponse"),
+        Fault("status", status=504, times=1),
+        Fault("latency", delay=0.3, times=2),
+        Fault("drop", task_type="videoInference", times=1),
+        Fault("drop", task_type="getResponse", times=2),
+        Fault("truncate", task_type="download", times=2),
+        Fault("slow", task_type="download", rate=400_000, times=1),
+        Fault("status", status=503, task_type="download", times=1),
+    ],
+    ids=lambda f: f"{f.kind}-{f.status if f.kind == 'status' else ''}-{f.task_type or 'any'}",
+)
+def test_faults_are_survived_and_nothing_is_charged_twice(
+    fault: Fault, emu: Emulator, tmp_path: Path
+) -> None:
+    emu.add_fault(fault)
+    tasks = [task(), task()]
+
+    async def fn(c: RunwareClient) -> Any:
+        async def one(t: dict) -> Any:
+            (r,) = await c.run(t)
+            return await c.download(r.video_url, tmp_path / f"{t['taskUUID']}.mp4")
+
+        return await asyncio.gather(*(one(t) for t in tasks))
+
+    downloads = go(emu, fn)
+    assert fault.fired >= 1
+    assert emu.charges() == {t["taskUUID"]: 1 for t in tasks}
+    for d in downloads:
+        assert probe(d.path).duration == pytest.approx(4, abs=0.15)
+
+
+def test_error_result_fault(emu: Emulator) -> None:
+    emu.add_fault(
+        Fault(
+            "error",
+            prompt_contains="storm",
+            code="timeoutProvider",
+            message="The provider timed out",
+            times=None,
+        )
+    )
+    with pytest.raises(ProviderError, match="provider timed out"):
+        go(emu, lambda c: c.run(task(positivePrompt="A storm at sea.")))
+    (charge,) = emu.ledger
+    assert charge.get("refunded") is True
+
+
+def test_nsfw_fault_flags_the_result(emu: Emulator) -> None:
+    emu.add_fault(Fault("nsfw"))
+    (r,) = go(emu, lambda c: c.run(task()))
+    assert r.nsfw is True
+
+
+def test_ledger_and_faults_over_http(emu: Emulator) -> None:
+    r = httpx.post(f"{emu.url}/_emulator/faults", json={"kind": "status", "status": 503})
+    assert r.json()["faults"][0]["status"] == 503
+    httpx.delete(f"{emu.url}/_emulator/faults")
+    go(emu, lambda c: c.run(task()))
+    ledger = httpx.get(f"{emu.url}/_emulator/ledger").json()
+    assert len(ledger["charges"]) == 1 and ledger["charges"][0]["cost"] == pytest.approx(0.4)
+
+
+def test_fault_spec_parsing() -> None:
+    f = Fault.parse("429:times=3,retry_after=1")
+    assert (f.kind, f.status, f.times, f.retry_after) == ("status", 429, 3, 1.0)
+    assert Fault.parse("error:prompt_contains=storm,times=always").times is None
+    with pytest.raises(ValueError):
+        Fault.parse("explode")
+
+
+def test_emulator_command_line_help(capsys) -> None:
+    from storyboard.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["emulator", "--help"])
+    assert "--fault" in capsys.readouterr().out
+    assert json.dumps  # keep import used

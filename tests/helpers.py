@@ -1,0 +1,36 @@
+"""Helpers the tests share: tiny projects and images."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_project(root: Path, storyboard: str, files: dict[str, str | bytes] | None = None) -> Path:
+    """A project folder under ``root`` with the given storyboard text and extra files."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "storyboard.yaml").write_text(
+        textwrap.dedent(storyboard).lstrip("\n"), encoding="utf-8"
+    )
+    for name, content in (files or {}).items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def png_bytes(
+    width: int = 64, height: int = 36, color: tuple[int, int, int] = (200, 50, 50)
+) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, format="PNG")
+    return buf.getvalue()

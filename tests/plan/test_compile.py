@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import REPO, write_project
+
+from storyboard.board.models import PROFILES, SORA_2
+from storyboard.board.spec import load_project
+from storyboard.cli.main import main
+from storyboard.plan.compile import compile_project
+
+EXAMPLES = json.loads(
+    (Path(__file__).parents[1] / "golden" / "sora2-model-page-examples.json").read_text()
+)
+ALLOWED_EXTRA = {"includeCost", "deliveryMethod"}
+
+
+def _storyboard_for(example: dict) -> str:
+    """Restate one model-page request as a storyboard a filmmaker would write."""
+    scene: dict = {
+        "id": "shot",
+        "prompt": example["positivePrompt"],
+        "duration": example["duration"],
+    }
+    frames = example.get("inputs", {}).get("frameImages")
+    if frames:
+        scene["first_frame"] = frames[0]["image"]
+    return yaml.safe_dump(
+        {
+            "title": "example",
+            "model": example["model"],
+            "size": f"{example['width']}x{example['height']}",
+            "scenes": [scene],
+        },
+        sort_keys=False,
+        allow_unicode=True,
+        width=10**6,
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["taskUUID"][:8] for e in EXAMPLES])
+def test_model_page_examples_round_trip(example: dict, tmp_path: Path) -> None:
+    write_project(tmp_path / "p", _storyboard_for(example))
+    plan = compile_project(load_project(tmp_path / "p"))
+    (task,) = plan.tasks
+    got = task.request
+    for key, value in example.items():
+        if key == "taskUUID":
+            continue
+        assert got[key] == value, key
+    defaults = SORA_2.defaults
+    for key in set(got) - set(example) - {"taskUUID"}:
+        assert key in ALLOWED_EXTRA or defaults.get(key) == got[key], key
+    assert got["includeCost"] is True
+    assert task.cost == pytest.approx(0.8)
+
+
+def test_task_uuids_are_fresh_per_task(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "p",
+        """
+        title: T
+        scenes:
+          - {id: a, prompt: x y, duration: 4}
+          - {id: b, prompt: x y, duration: 4}
+    """,
+    )
+    project = load_project(tmp_path / "p")
+    a = [t.request["taskUUID"] for t in compile_project(project).tasks]
+    b = [t.request["taskUUID"] for t in compile_project(project).tasks]
+    assert len(set(a + b)) == 4
+
+
+def test_continuity_placeholders_and_dag(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "p",
+        """
+        title: T
+        scenes:
+          - {id: a, prompt: x y, duration: 4}
+          - {id: b, prompt: x y, duration: 8, continuity: extend}
+          - {id: c, prompt: x y, duration: 4, continuity: last_frame}
+          - {id: d, prompt: x y, duration: 4, first_frame: "https://h/x.png"}
+          - {id: e, prompt: x y, duration: 4, first_frame: f.png, continuity: {mode: cut}}
+    """,
+        {"f.png": b"x"},
+    )
+    plan = compile_project(load_project(tmp_path / "p"))
+    t = {x.scene: x for x in plan.tasks}
+    assert t["b"].request["inputs"] == {"videoId": "${videoId:a}"}
+    assert "width" not in t["b"].request and "height" not in t["b"].request
+    assert t["c"].request["inputs"]["frameImages"] == [
+        {"image": "${lastFrame:b}", "frame": "first"}
+    ]
+    assert t["c"].request["width"] == 1280
+    assert t["d"].request["inputs"]["frameImages"][0]["image"] == "https://h/x.png"
+    assert t["e"].request["inputs"]["frameImages"][0]["image"] == "${file:f.png}"
+    assert [x.depends_on for x in plan.tasks] == [[], ["a"], ["b"], [], []]
+    assert plan.downstream("a") == ["b", "c"]
+    assert plan.total_cost == pytest.approx(2.4)
+
+
+def test_every_profile_is_consistent() -> None:
+    assert set(PROFILES) >= {"openai:3@1", "openai:3@2"}
+    assert len(PROFILES) >= 4
+    for p in PROFILES.values():
+        assert set(p.price_per_second) == set(p.sizes), p.air
+        assert "cut" in p.continuity
+    assert SORA_2.price(1280, 720) == 0.10
+
+
+def test_other_model_rules_come_from_its_profile(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "p",
+        """
+        title: T
+        model: openai:3@2
+        size: 1792x1024
+        scenes:
+          - {id: a, prompt: x y, duration: 4}
+    """,
+    )
+    plan = compile_project(load_project(tmp_path / "p"))
+    assert plan.tasks[0].cost == pytest.approx(2.0)
+
+
+def _example(tmp_path: Path) -> Path:
+    """A fresh copy of the example (its build/ folder, if any, left behind)."""
+    import shutil
+
+    dest = tmp_path / "lighthouse"
+    shutil.copytree(
+        REPO / "projects" / "lighthouse",
+        dest,
+        ignore=shutil.ignore_patterns("build", "storyboard.lock"),
+    )
+    return dest
+
+
+def test_plan_on_example_project_prints_cost(tmp_path: Path, capsys) -> None:
+    assert main(["plan", str(_example(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "36 s to generate, $3.60" in out
+    assert "extend <- lamp-room" in out and "last_frame <- stairs" in out
+
+
+def test_plan_json_shape(tmp_path: Path, capsys) -> None:
+    assert main(["plan", str(_example(tmp_path)), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_cost"] == pytest.approx(3.6)
+    scenes = [t["scene"] for t in data["tasks"]]
+    assert scenes == ["dusk", "stairs", "lamp-room", "last-turn", "dawn"]
+    lt = data["tasks"][3]
+    assert lt["depends_on"] == ["lamp-room"] and lt["cost"] == pytest.approx(0.8)
+    assert lt["request"]["taskType"] == "videoInference"
+
+
+def test_templates_support_inheritance_includes_and_macros(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "p",
+        """
+        title: T
+        vars: {hero: "Ada, a harbour pilot"}
+        scenes:
+          - {id: a, template: child.j2, duration: 4, subject: a kite over the harbour}
+        """,
+        {
+            "templates/base.j2": (
+                "{% block shot %}{% endblock %} {% block look %}plain{% endblock %}"
+            ),
+            "templates/child.j2": (
+                '{% extends "base.j2" %}{% import "styles.j2" as styles %}'
+                "{% block shot %}{% include 'part.j2' %} {{ subject | sentence }}{% endblock %}"
+                '{% block look %}{{ styles.block("noir") }} {{ styles.camera("slow push") }}'
+                "{% endblock %}"
+            ),
+            "templates/part.j2": "{{ hero }} watches.",
+        },
+    )
+    (task,) = compile_project(load_project(tmp_path / "p")).tasks
+    prompt = task.request["positivePrompt"]
+    assert prompt.startswith("Ada, a harbour pilot watches. A kite over the harbour.")
+    assert "Black-and-white film noir" in prompt and "slow push, on a 35mm lens" in prompt
