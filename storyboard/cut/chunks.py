@@ -30,11 +30,14 @@ DEFAULT_LIMIT_MB = 2048
 LIMIT_ENV = "STORYBOARD_CACHE_MB"
 PART_PREFIX = ".part-"
 STALE_PART_SECONDS = 3600  # temporary files older than this belong to no running compose
+CHUNK_VERSION = "1"  # bump when a chunk would be encoded differently from the same description
 
 
 def chunk_key(kind: str, spec: object) -> str:
     """A content key: the hash of a JSON description of what the chunk is made from."""
-    blob = json.dumps({"kind": kind, "spec": spec}, sort_keys=True, separators=(",", ":"))
+    blob = json.dumps(
+        {"v": CHUNK_VERSION, "kind": kind, "spec": spec}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:40]
 
 
