@@ -17,14 +17,14 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def _load(path: str, writer: str | None = None, wait: bool = True):  # type: ignore[no-untyped-def]
     from storyboard.board.spec import load_project
     from storyboard.generate.state import BuildState
     from storyboard.plan.compile import compile_project
 
     project = load_project(path)
     plan = compile_project(project)
-    return project, plan, BuildState(project.root)
+    return project, plan, BuildState(project.root, writer=writer, wait=wait, on_wait=_err)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -34,7 +34,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .progress import Reporter
     from .report import plan_table
 
-    project, plan, state = _load(args.project)
+    project, plan, state = _load(args.project, "render", not args.no_wait)
     try:
         backend = BackendOptions.from_env()
         backend.emulator_latency = args.emulator_latency
@@ -118,7 +118,7 @@ def _compose_after_render(project, state, args) -> int:  # type: ignore[no-untyp
 def cmd_compose(args: argparse.Namespace) -> int:
     from storyboard.cut.compose import compose_project
 
-    project, plan, state = _load(args.project)
+    project, plan, state = _load(args.project, "compose", not args.no_wait)
     try:
         _require_real(project, state)
         out = compose_project(project, state, log=_err)
@@ -194,7 +194,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
 
 
 def cmd_pick(args: argparse.Namespace) -> int:
-    project, plan, state = _load(args.project)
+    project, plan, state = _load(args.project, "pick", not args.no_wait)
     try:
         plan.require_scenes([args.scene])
         takes = {t.n: t for t in state.takes(args.scene)}
@@ -213,6 +213,9 @@ def cmd_pick(args: argparse.Namespace) -> int:
         return 0
     finally:
         state.close()
+
+
+_NO_WAIT = "fail at once if another command is writing this project (default: wait)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -236,6 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dry-run", action="store_true", help="print what would be generated; spend nothing"
     )
     p.add_argument("--no-compose", action="store_true", help="generate the takes only")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.add_argument("--emulator-latency", type=float, default=1.0, help=argparse.SUPPRESS)
     p.add_argument(
@@ -245,6 +249,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")
     p.add_argument("project")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_compose)
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
@@ -260,4 +265,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("scene")
     p.add_argument("take", type=int)
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_pick)

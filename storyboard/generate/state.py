@@ -13,6 +13,8 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import yaml
 
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
+from storyboard.generate.writer import project_writer
 
 LOCK_NAME = "storyboard.lock"
 SCHEMA = """
@@ -178,12 +181,35 @@ class JournalTask:
 
 
 class BuildState:
-    """The journal, takes and lock of one project."""
+    """The journal, takes and lock of one project.
 
-    def __init__(self, project_root: Path):
+    With ``writer`` (e.g. ``"render"``) the project's writer lock is taken *before* anything is
+    read, so the lock file and takes seen are current, and held until :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        project_root: Path,
+        *,
+        writer: str | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+    ):
         self.root = project_root
         self.build = project_root / "build"
         self.lock_path = project_root / LOCK_NAME
+        self._exit = ExitStack()
+        if writer is not None:
+            self._exit.enter_context(
+                project_writer(project_root, writer, wait=wait, on_wait=on_wait)
+            )
+        try:
+            self._open()
+        except BaseException:
+            self._exit.close()
+            raise
+
+    def _open(self) -> None:
         try:
             self.build.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.build / "journal.sqlite", isolation_level=None)
@@ -199,7 +225,11 @@ class BuildState:
         self.lock: dict[str, Take] = self._read_lock()
 
     def close(self) -> None:
-        self.db.close()
+        """Close the journal and release the writer lock (if held)."""
+        try:
+            self.db.close()
+        finally:
+            self._exit.close()
 
     # -- journal -------------------------------------------------------------------------------
 
@@ -374,6 +404,10 @@ class BuildState:
         )
 
     # -- lock ----------------------------------------------------------------------------------
+
+    def reload_lock(self) -> dict[str, Take]:
+        """``storyboard.lock`` as it is on disk now."""
+        return self._read_lock()
 
     def _read_lock(self) -> dict[str, Take]:
         if not self.lock_path.is_file():
