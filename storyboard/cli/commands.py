@@ -17,14 +17,14 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def _load(path: str, writer: str | None = None, wait: bool = True):  # type: ignore[no-untyped-def]
     from storyboard.board.spec import load_project
     from storyboard.generate.state import BuildState
     from storyboard.plan.compile import compile_project
 
     project = load_project(path)
     plan = compile_project(project)
-    return project, plan, BuildState(project.root)
+    return project, plan, BuildState(project.root, writer=writer, wait=wait, on_wait=_err)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -34,9 +34,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .progress import Reporter
     from .report import plan_table
 
-    project, plan, state = _load(args.project)
+    project, plan, state = _load(args.project, "render", not args.no_wait)
     try:
-        assessments = assess(plan, state, args.retake, args.keep_downstream)
+        backend = BackendOptions.from_env()
+        backend.emulator_latency = args.emulator_latency
+        backend.emulator_draft = args.draft
+        assessments = assess(plan, state, args.retake, args.keep_downstream, backend.maker)
         stale = {s for s, a in assessments.items() if a.stale}
         planned = check_budget(plan, assessments, args.budget)
         if args.dry_run:
@@ -47,10 +50,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             retake=args.retake or [],
             keep_downstream=args.keep_downstream,
             budget=args.budget,
+            made_by=backend.made_by,
         )
-        backend = BackendOptions.from_env()
-        backend.emulator_latency = args.emulator_latency
-        backend.emulator_draft = args.draft
         if stale:
             _err(
                 f"rendering {len(stale)} of {len(plan.tasks)} scenes "
@@ -77,7 +78,12 @@ def cmd_render(args: argparse.Namespace) -> int:
             rows.append([t.scene, o.status, str(take), f"${o.cost:.2f}", (o.error or "")[:90]])
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
         elapsed = time.monotonic() - t0
-        print(f"\nspent ${result.spent:.2f} in {elapsed:.1f} s; lock: {state.lock_path}")
+        spent = (
+            f"spent ${result.spent:.2f}"
+            if backend.api_key
+            else f"spent $0 (emulator; would cost ${result.spent:.2f})"
+        )
+        print(f"\n{spent} in {elapsed:.1f} s; lock: {state.lock_path}")
         if result.failed:
             _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
             for o in result.failed:
@@ -91,11 +97,19 @@ def cmd_render(args: argparse.Namespace) -> int:
         state.close()
 
 
+def _require_real(project, state) -> None:  # type: ignore[no-untyped-def]
+    from storyboard.generate.staleness import require_real_takes
+
+    if BackendOptions.from_env().api_key:
+        require_real_takes(state, [s.id for s in project.board.scenes])
+
+
 def _compose_after_render(project, state, args) -> int:  # type: ignore[no-untyped-def]
     try:
         from storyboard.cut.compose import compose_project
     except ImportError:
         return 0
+    _require_real(project, state)
     out = compose_project(project, state, log=_err)
     print(f"film: {out}")
     return 0
@@ -104,8 +118,9 @@ def _compose_after_render(project, state, args) -> int:  # type: ignore[no-untyp
 def cmd_compose(args: argparse.Namespace) -> int:
     from storyboard.cut.compose import compose_project
 
-    project, plan, state = _load(args.project)
+    project, plan, state = _load(args.project, "compose", not args.no_wait)
     try:
+        _require_real(project, state)
         out = compose_project(project, state, log=_err)
         print(out)
         return 0
@@ -179,7 +194,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
 
 
 def cmd_pick(args: argparse.Namespace) -> int:
-    project, plan, state = _load(args.project)
+    project, plan, state = _load(args.project, "pick", not args.no_wait)
     try:
         plan.require_scenes([args.scene])
         takes = {t.n: t for t in state.takes(args.scene)}
@@ -198,6 +213,9 @@ def cmd_pick(args: argparse.Namespace) -> int:
         return 0
     finally:
         state.close()
+
+
+_NO_WAIT = "fail at once if another command is writing this project (default: wait)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -221,6 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dry-run", action="store_true", help="print what would be generated; spend nothing"
     )
     p.add_argument("--no-compose", action="store_true", help="generate the takes only")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.add_argument("--emulator-latency", type=float, default=1.0, help=argparse.SUPPRESS)
     p.add_argument(
@@ -230,6 +249,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")
     p.add_argument("project")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_compose)
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
@@ -245,4 +265,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("scene")
     p.add_argument("take", type=int)
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_pick)
