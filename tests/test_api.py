@@ -124,9 +124,9 @@ def test_validate_and_plan_spend_nothing_and_write_nothing(tmp_path: Path) -> No
 
 def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None:
     p = write_project(tmp_path / "three", THREE)
-    project = storyboard.load(p)
+    project = storyboard.load(p, api_key="k", base_url=emu.base_url)
     events: list[storyboard.Event] = []
-    result = project.render(api_key="k", base_url=emu.base_url, progress=events.append)
+    result = project.render(progress=events.append)
     assert result.ok and [s.status for s in result.scenes] == ["generated"] * 3
     assert round(result.spent, 2) == 1.2 and result.lock == p / "storyboard.lock"
     assert [s.take for s in result.scenes] == [1, 1, 1]
@@ -136,14 +136,14 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
     assert round(sum(e.usd for e in events if isinstance(e, storyboard.Spent)), 2) == 1.2
     assert str(events[0]) == "rendering 3 of 3 scenes ($1.20 planned), 4 at a time"
 
-    again = project.render(api_key="k", base_url=emu.base_url)
+    again = project.render()
     assert [s.status for s in again.scenes] == ["cached"] * 3 and again.spent == 0
 
     status = project.status()
     assert [s.stale for s in status.scenes] == [False] * 3 and status.next_cost == 0
     assert round(status.spent, 2) == 1.2 and [s.take for s in status.scenes] == [1, 1, 1]
 
-    project.render(api_key="k", base_url=emu.base_url, retake=["harbour"], keep_downstream=True)
+    project.render(retake=["harbour"], keep_downstream=True)
     takes = project.takes("harbour")
     assert [(t.n, t.chosen, t.missing) for t in takes] == [(1, False, False), (2, True, False)]
     picked = project.pick("harbour", 1)
@@ -156,7 +156,7 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
         project.pick("harbour", 7)
     assert str(err.value) == "harbour: no take 7 (takes: 1, 2)"
 
-    project.render(api_key="k", base_url=emu.base_url)
+    project.render()
     logs: list[storyboard.Event] = []
     film = project.compose(progress=logs.append)
     assert film.film.is_file() and film.film.parent == p / "build"
@@ -168,8 +168,10 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
 
 def test_one_failed_scene_is_a_result_not_an_exception(tmp_path: Path, emu: Emulator) -> None:
     emu.add_fault(Fault(kind="error", prompt_contains="storm", times=5))
-    project = storyboard.load(write_project(tmp_path / "three", THREE))
-    result = project.render(api_key="k", base_url=emu.base_url)
+    project = storyboard.load(
+        write_project(tmp_path / "three", THREE), api_key="k", base_url=emu.base_url
+    )
+    result = project.render()
     assert [(s.scene, s.status) for s in result.failed] == [("storm", "failed")]
     assert not result.ok and result.scenes[0].status == "generated"
     with pytest.raises(storyboard.GenerationError, match=r"^1 scene\(s\) did not render: storm: "):
@@ -178,10 +180,12 @@ def test_one_failed_scene_is_a_result_not_an_exception(tmp_path: Path, emu: Emul
 
 
 def test_render_async_runs_inside_a_running_event_loop(tmp_path: Path, emu: Emulator) -> None:
-    project = storyboard.load(write_project(tmp_path / "three", THREE))
+    project = storyboard.load(
+        write_project(tmp_path / "three", THREE), api_key="k", base_url=emu.base_url
+    )
 
     async def main() -> storyboard.RenderResult:
-        return await project.render_async(api_key="k", base_url=emu.base_url, jobs=2)
+        return await project.render_async(jobs=2)
 
     assert asyncio.run(main()).ok
 

@@ -14,7 +14,14 @@ from pathlib import Path
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
 from storyboard.errors import StoryboardError
-from storyboard.generate.staleness import Assessment, assess, check_budget, stale_scenes
+from storyboard.generate.backend import BackendOptions
+from storyboard.generate.staleness import (
+    Assessment,
+    assess,
+    check_budget,
+    require_real_takes,
+    stale_scenes,
+)
 from storyboard.generate.state import BuildState, Take
 from storyboard.plan.compile import Plan, compile_project
 
@@ -32,21 +39,41 @@ from .results import (
 )
 
 
-def load(path: str | Path) -> Project:
+def load(path: str | Path, *, api_key: str | None = None, base_url: str | None = None) -> Project:
     """Load and check a storyboard: a project folder or its ``storyboard.yaml``.
 
-    Raises :class:`~storyboard.SpecError` (every problem, as ``file:line: field: message``) or
-    :class:`~storyboard.TemplateError` when the file is broken.
+    Renders use the Runware API with ``api_key`` (default: ``RUNWARE_API_KEY``) at ``base_url``
+    (default: ``RUNWARE_BASE_URL``, else Runware's endpoint); without a key, a local emulator
+    that makes placeholder clips at no cost. Raises :class:`~storyboard.SpecError` (every
+    problem, as ``file:line: field: message``) when the file is broken.
     """
-    return Project(load_project(path))
+    return Project(load_project(path), api_key=api_key, base_url=base_url)
 
 
 class Project:
     """A loaded storyboard: plan it, render it, inspect and pick takes, compose the film."""
 
-    def __init__(self, spec: _Spec) -> None:
+    def __init__(
+        self, spec: _Spec, *, api_key: str | None = None, base_url: str | None = None
+    ) -> None:
         self._spec = spec
         self._plan: Plan | None = None
+        self._api_key = api_key
+        self._base_url = base_url
+
+    def _backend(self, draft: bool = False, latency: float = 1.0) -> BackendOptions:
+        env = BackendOptions.from_env()
+        return BackendOptions(
+            api_key=self._api_key or env.api_key,
+            base_url=self._base_url or env.base_url,
+            emulator_latency=latency,
+            emulator_draft=draft,
+        )
+
+    @property
+    def real(self) -> bool:
+        """True when renders use the real (paid) Runware API; False: the local emulator."""
+        return bool(self._backend().api_key)
 
     def __repr__(self) -> str:
         return f"<storyboard.Project {self.title!r} at {str(self.root)!r}>"
@@ -100,6 +127,7 @@ class Project:
         retake: Sequence[str] = (),
         keep_downstream: bool = False,
         budget: float | None = None,
+        draft: bool = False,
     ) -> PlanResult:
         """What :meth:`render` would generate with these options, and what it would cost.
 
@@ -108,7 +136,8 @@ class Project:
         """
         plan = self._compiled()
         plan.require_scenes(list(retake), "--retake")
-        stale = stale_scenes(plan, list(retake), keep_downstream)
+        maker = self._backend(draft).maker
+        stale = stale_scenes(plan, list(retake), keep_downstream, maker)
         if budget is not None:
             found = {
                 t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.tasks
@@ -119,8 +148,11 @@ class Project:
     # -- build state -------------------------------------------------------------------------
 
     @contextmanager
-    def _state(self) -> Iterator[BuildState]:
-        state = BuildState(self.root)
+    def _state(
+        self, writer: str | None = None, wait: bool = True, progress: CallbackProgress | None = None
+    ) -> Iterator[BuildState]:
+        on_wait = progress.log if progress is not None else None
+        state = BuildState(self.root, writer=writer, wait=wait, on_wait=on_wait)
         try:
             yield state
         finally:
@@ -130,7 +162,7 @@ class Project:
         """Every scene: up to date or stale, why, and what the next render costs."""
         plan = self._compiled()
         with self._state() as state:
-            found = assess(plan, state)
+            found = assess(plan, state, maker=self._backend().maker)
             rows = []
             for t in plan.tasks:
                 a = found[t.scene]
@@ -157,15 +189,23 @@ class Project:
             chosen = state.lock.get(scene)
             return [_take_info(self.root, t, state, chosen) for t in state.takes(scene)]
 
-    def pick(self, scene: str, take: int) -> PickResult:
+    def pick(
+        self,
+        scene: str,
+        take: int,
+        *,
+        wait: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> PickResult:
         """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``).
 
         The scenes continuing from it become stale. Raises :class:`~storyboard.StoryboardError`
-        when there is no such take.
+        when there is no such take, or (with ``wait=False``) when another command is writing
+        the project; otherwise waits for it, saying so through ``progress``.
         """
         plan = self._compiled()
         plan.require_scenes([scene])
-        with self._state() as state:
+        with self._state("pick", wait, CallbackProgress(progress)) as state:
             takes = {t.n: t for t in state.takes(scene)}
             if take not in takes:
                 have = ", ".join(str(n) for n in takes) or "none"
@@ -184,15 +224,16 @@ class Project:
         budget: float | None = None,
         jobs: int = 4,
         progress: ProgressCallback | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
         draft: bool = False,
+        wait: bool = True,
         emulator_latency: float = 1.0,
     ) -> RenderResult:
         """Generate every stale scene (and nothing else); keep the takes; update the lock.
 
-        Uses the Runware API when ``api_key`` (or ``RUNWARE_API_KEY``) is set, else a local
-        emulator (placeholder clips, no cost; ``draft`` makes them small and fast). One scene's
+        Uses the Runware API when the project has a key (see :func:`load`), else a local
+        emulator (placeholder clips, no cost; ``draft`` makes them small and fast). While it
+        runs, no other command may write the project: with ``wait=False`` a busy project raises
+        at once, otherwise the render waits (and says so through ``progress``). One scene's
         failure does not stop the others: see :attr:`RenderResult.failed` and
         :meth:`RenderResult.raise_for_failures`. Raises :class:`~storyboard.BudgetError`
         before spending anything when the render would cost more than ``budget``.
@@ -207,10 +248,8 @@ class Project:
             keep_downstream=keep_downstream,
             budget=budget,
             jobs=jobs,
-            api_key=api_key,
-            base_url=base_url,
-            draft=draft,
-            emulator_latency=emulator_latency,
+            backend=self._backend(draft, emulator_latency),
+            wait=wait,
         )
         return asyncio.run(render_async(self, req, CallbackProgress(progress)))
 
@@ -222,30 +261,39 @@ class Project:
         budget: float | None = None,
         jobs: int = 4,
         progress: ProgressCallback | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
         draft: bool = False,
+        wait: bool = True,
         emulator_latency: float = 1.0,
     ) -> RenderResult:
         """:meth:`render` for code already inside an event loop (same arguments)."""
         from .rendering import RenderRequest, render_async
 
         req = RenderRequest(
-            list(retake), keep_downstream, budget, jobs, api_key, base_url, draft, emulator_latency
+            list(retake),
+            keep_downstream,
+            budget,
+            jobs,
+            self._backend(draft, emulator_latency),
+            wait,
         )
         return await render_async(self, req, CallbackProgress(progress))
 
-    def compose(self, progress: ProgressCallback | None = None) -> ComposeResult:
+    def compose(
+        self, *, wait: bool = True, progress: ProgressCallback | None = None
+    ) -> ComposeResult:
         """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
 
-        Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing or the
-        film cannot be written.
+        Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing, when the
+        project has a real key but the cut holds placeholder takes, or when the film cannot be
+        written. ``wait`` and ``progress``: as for :meth:`render`.
         """
         from storyboard.cut.compose import compose_project
 
-        log = CallbackProgress(progress).log
-        with self._state() as state:
-            film = compose_project(self._spec, state, log=log)
+        events = CallbackProgress(progress)
+        with self._state("compose", wait, events) as state:
+            if self.real:
+                require_real_takes(state, self.scenes)
+            film = compose_project(self._spec, state, log=events.log)
         srt = film.with_suffix(".srt")
         sheet = self._spec.build / "contact-sheet.png"
         return ComposeResult(

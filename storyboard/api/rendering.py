@@ -30,20 +30,8 @@ class RenderRequest:
     keep_downstream: bool = False
     budget: float | None = None
     jobs: int = 4
-    api_key: str | None = None
-    base_url: str | None = None
-    draft: bool = False
-    emulator_latency: float = 1.0
-
-    def backend(self) -> BackendOptions:
-        """Explicit arguments first, then ``RUNWARE_API_KEY`` / ``RUNWARE_BASE_URL``."""
-        env = BackendOptions.from_env()
-        return BackendOptions(
-            api_key=self.api_key or env.api_key,
-            base_url=self.base_url or env.base_url,
-            emulator_latency=self.emulator_latency,
-            emulator_draft=self.draft,
-        )
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    wait: bool = True
 
 
 async def render_async(
@@ -52,9 +40,10 @@ async def render_async(
     """Generate what is stale; never raises for one scene's failure (see the result)."""
     plan = project._compiled()
     t0 = time.monotonic()
-    state = BuildState(project.root)
+    backend = req.backend
+    state = BuildState(project.root, writer="render", wait=req.wait, on_wait=progress.log)
     try:
-        found = assess(plan, state, req.retake, req.keep_downstream)
+        found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
         stale = {s for s, a in found.items() if a.stale}
         planned = check_budget(plan, found, req.budget)
         opts = RenderOptions(
@@ -62,6 +51,7 @@ async def render_async(
             retake=req.retake,
             keep_downstream=req.keep_downstream,
             budget=req.budget,
+            made_by=backend.made_by,
         )
         if stale:
             progress.log(
@@ -72,15 +62,20 @@ async def render_async(
             # nothing to generate or fetch: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
-            async with open_client(req.backend(), log=progress.log) as client:
+            async with open_client(backend, log=progress.log) as client:
                 outcome = await render(plan, state, client, progress, opts, found)
-        return _result(project, state, plan.tasks, outcome, time.monotonic() - t0)
+        return _result(project, state, plan.tasks, outcome, time.monotonic() - t0, backend.maker)
     finally:
         state.close()
 
 
 def _result(
-    project: Project, state: BuildState, tasks: list[Task], outcome: _Outcomes, seconds: float
+    project: Project,
+    state: BuildState,
+    tasks: list[Task],
+    outcome: _Outcomes,
+    seconds: float,
+    maker: str,
 ) -> RenderResult:
     scenes = []
     for t in tasks:
@@ -99,4 +94,4 @@ def _result(
                 error=o.error,
             )
         )
-    return RenderResult(scenes, outcome.spent, seconds, state.lock_path)
+    return RenderResult(scenes, outcome.spent, seconds, state.lock_path, maker)

@@ -139,11 +139,14 @@ class RenderResult:
     scenes: list[SceneResult]
     """Every scene the render considered, in film order."""
     spent: float
-    """US dollars spent by this render."""
+    """US dollars spent by this render (for placeholders: what it would have cost)."""
     seconds: float
     """Wall time of the render."""
     lock: Path
     """``storyboard.lock``: which take of each scene makes the cut."""
+    maker: str
+    """What made the takes: ``runware`` (the real, paid service), ``emulator`` or ``draft``
+    (placeholders; ``spent`` is then what the real service would have charged)."""
 
     @property
     def failed(self) -> list[SceneResult]:

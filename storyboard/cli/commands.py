@@ -20,7 +20,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     project = sb.load(args.project)
     if args.dry_run:
-        print(plan_table(project.plan(args.retake, args.keep_downstream, args.budget)))
+        plan = project.plan(args.retake, args.keep_downstream, args.budget, draft=args.draft)
+        print(plan_table(plan))
         return 0
     reporter = Reporter(project.scenes, quiet=args.quiet)
 
@@ -42,6 +43,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             progress=progress,
             draft=args.draft,
+            wait=not args.no_wait,
             emulator_latency=args.emulator_latency,
         )
     rows = []
@@ -49,7 +51,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         take = s.take if s.take is not None else ""
         rows.append([s.scene, s.status, str(take), f"${s.cost:.2f}", (s.error or "")[:90]])
     print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
-    print(f"\nspent ${result.spent:.2f} in {result.seconds:.1f} s; lock: {result.lock}")
+    spent = (
+        f"spent ${result.spent:.2f}"
+        if result.maker == "runware"
+        else f"spent $0 (emulator; would cost ${result.spent:.2f})"
+    )
+    print(f"\n{spent} in {result.seconds:.1f} s; lock: {result.lock}")
     if result.failed:
         _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
         for s in result.failed:
@@ -58,7 +65,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 1
     if args.no_compose:
         return 0
-    film = project.compose(progress=_log_only)
+    film = project.compose(wait=not args.no_wait, progress=_log_only)
     print(f"film: {film.film}")
     return 0
 
@@ -68,7 +75,7 @@ def _log_only(event: sb.Event) -> None:
 
 
 def cmd_compose(args: argparse.Namespace) -> int:
-    result = sb.load(args.project).compose(progress=_log_only)
+    result = sb.load(args.project).compose(wait=not args.no_wait, progress=_log_only)
     print(result.film)
     return 0
 
@@ -118,7 +125,9 @@ def cmd_takes(args: argparse.Namespace) -> int:
 
 
 def cmd_pick(args: argparse.Namespace) -> int:
-    picked = sb.load(args.project).pick(args.scene, args.take)
+    picked = sb.load(args.project).pick(
+        args.scene, args.take, wait=not args.no_wait, progress=_log_only
+    )
     print(f"{picked.scene}: take {picked.take} is in the cut")
     if picked.downstream:
         _err(
@@ -126,6 +135,9 @@ def cmd_pick(args: argparse.Namespace) -> int:
             "(see `storyboard status`)"
         )
     return 0
+
+
+_NO_WAIT = "fail at once if another command is writing this project (default: wait)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -149,6 +161,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dry-run", action="store_true", help="print what would be generated; spend nothing"
     )
     p.add_argument("--no-compose", action="store_true", help="generate the takes only")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.add_argument("--emulator-latency", type=float, default=1.0, help=argparse.SUPPRESS)
     p.add_argument(
@@ -158,6 +171,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")
     p.add_argument("project")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_compose)
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
@@ -173,4 +187,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("scene")
     p.add_argument("take", type=int)
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_pick)
