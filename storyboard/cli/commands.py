@@ -42,6 +42,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         assessments = assess(plan, state, args.retake, args.keep_downstream, backend.maker)
         stale = {s for s, a in assessments.items() if a.stale}
         planned = check_budget(plan, assessments, args.budget)
+        if stale and backend.real_service:
+            plan.require_available()
         if args.dry_run:
             print(plan_table(plan, stale))
             return 0

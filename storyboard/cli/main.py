@@ -24,6 +24,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     project = load_project(args.project)
     plan = compile_project(project)
+    warning = plan.deprecation()
+    if warning:
+        _err(warning)
     print(
         f"{project.display()}: OK ({len(plan.tasks)} scenes, {plan.total_seconds:g} s, "
         f"${plan.total_cost:.2f} to generate everything)"
@@ -40,6 +43,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     project = load_project(args.project)
     plan = compile_project(project)
+    warning = plan.deprecation()
+    if warning:
+        _err(warning)
     stale = stale_scenes(plan, retake=args.retake or [], keep_downstream=args.keep_downstream)
     if args.json:
         print(json.dumps(plan.to_json(only=stale), indent=2))
@@ -67,13 +73,25 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from storyboard.board.models import PROFILES
 
-    for p in PROFILES.values():
-        price = sorted(set(p.price_per_second.values()))
-        print(
-            f"{p.air:16} {p.name:28} sizes {p.sizes_text()}; durations {p.durations_text()} s; "
-            f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
-            f"{', '.join(sorted(p.continuity))}"
+    from .report import table
+
+    if args.json:
+        print(json.dumps([p.to_json() for p in PROFILES.values()], indent=1))
+        return 0
+    rows = []
+    for p in PROFILES.values():  # live first
+        status = "live" if p.live else "deprecated" + (f" {p.deactivated}" if p.deactivated else "")
+        modes = [m for m in ("extend", "last_frame", "end_frame") if m in p.continuity]
+        rows.append(
+            [p.air, p.name, status, p.price_text(), p.durations_text(), ", ".join(modes) or "-"]
         )
+    print(table(["model", "name", "status", "price", "durations (s)", "continuity"], rows))
+    print(
+        "\ncontinuity: extend = continues a prior clip; last_frame = starts on an image "
+        "(the previous clip's last frame); end_frame = ends on an image.\n"
+        "Pick one with `model:` in storyboard.yaml; `storyboard models --json` has every fact "
+        "with its source."
+    )
     return 0
 
 
@@ -144,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default=None)
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("models", help="list the models and their rules")
+    p = sub.add_parser("models", help="list the models: status, price, continuity")
+    p.add_argument("--json", action="store_true", help="print the whole catalogue as JSON")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("emulator", help="run the local Runware API emulator")

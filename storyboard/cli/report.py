@@ -58,6 +58,6 @@ def plan_table(plan: Plan, stale: set[str] | None = None) -> str:
         f"\n\n{p.name} ({p.air}) at {plan.project.board.size}: "
         f"{seconds:g} s to generate, ${dollars:.2f}"
     )
-    if p.notes:
-        out += f"\nnote: {p.notes}"
+    if not p.exact_price:
+        out += f"\nnote: {p.name}'s price is an estimate: {p.price_rule['basis']}"
     return out
