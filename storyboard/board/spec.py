@@ -17,7 +17,7 @@ from storyboard.files import resolve_inside
 
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
-from .yamlsrc import Located, Path_, format_path, load_located
+from .yamlsrc import Located, Path_, YAMLLimitError, format_path, load_located, read_source
 
 
 class Project:
@@ -85,11 +85,12 @@ def load_project(path: str | Path) -> Project:
     file = find_storyboard(path)
     shown = display_path(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_source(file)
+        src = load_located(text)
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError([Problem(shown, None, "", f"cannot read file: {e}")]) from None
-    try:
-        src = load_located(text)
+    except YAMLLimitError as e:
+        raise SpecError([Problem(shown, e.line, format_path(e.where), e.message)]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -234,8 +235,10 @@ def _check_references(project: Project) -> list[Problem]:
             )
         else:
             seen[scene.id] = i
-        if scene.first_frame is not None:
-            problems.extend(_check_first_frame(project, i, scene.first_frame))
+        for name in ("first_frame", "end_frame"):
+            value = getattr(scene, name)
+            if value is not None:
+                problems.extend(_check_image(project, i, name, value))
     if board.edit.music is not None:
         p = resolve_inside(project.root, board.edit.music.file)
         if p is None:
@@ -260,12 +263,12 @@ def _check_references(project: Project) -> list[Problem]:
     return problems
 
 
-def _check_first_frame(project: Project, i: int, value: str) -> list[Problem]:
-    path = ("scenes", i, "first_frame")
-    line = project.scene_line(i, "first_frame")
+def _check_image(project: Project, i: int, name: str, value: str) -> list[Problem]:
+    path = ("scenes", i, name)
+    line = project.scene_line(i, name)
     if value.startswith(("http://", "https://")):
         if value.startswith("http://"):
-            return [project.problem(path, "first_frame URLs must use https", line)]
+            return [project.problem(path, f"{name} URLs must use https", line)]
         return []
     p = resolve_inside(project.root, value)
     if p is None:
