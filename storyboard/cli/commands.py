@@ -28,7 +28,7 @@ def _load(path: str, writer: str | None = None, wait: bool = True):  # type: ign
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from storyboard.generate.execute import RenderOptions, render
+    from storyboard.generate.execute import RenderOptions, needs_service, render
     from storyboard.generate.staleness import assess, check_budget
 
     from .progress import Reporter
@@ -59,7 +59,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         reporter = Reporter([t.scene for t in plan.tasks], quiet=args.quiet)
 
         async def go():  # type: ignore[no-untyped-def]
-            if not stale and not any(a.redownload for a in assessments.values()):
+            if not needs_service(state, assessments):
                 # nothing to generate or fetch: no service is started at all
                 return await render(plan, state, None, reporter, opts, assessments)
             async with open_client(backend, log=_err) as client:
@@ -142,6 +142,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"\n{n} of {len(plan.tasks)} scenes stale; next render: ${cost:.2f}; "
             f"spent so far on this project: ${state.spent():.2f}"
         )
+        waiting = state.uncollected()
+        if waiting:
+            print("\npaid but not collected yet (render again to collect them, not paid again):")
+            for jt in waiting:
+                print(f"  {jt.scene}  task {jt.task_uuid[:8]}  {jt.state}  ${jt.price:.2f}")
         return 0
     finally:
         state.close()
