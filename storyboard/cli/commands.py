@@ -36,7 +36,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     project, plan, state = _load(args.project, "render", not args.no_wait)
     try:
-        assessments = assess(plan, state, args.retake, args.keep_downstream)
+        backend = BackendOptions.from_env()
+        backend.emulator_latency = args.emulator_latency
+        backend.emulator_draft = args.draft
+        assessments = assess(plan, state, args.retake, args.keep_downstream, backend.maker)
         stale = {s for s, a in assessments.items() if a.stale}
         planned = check_budget(plan, assessments, args.budget)
         if args.dry_run:
@@ -47,10 +50,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             retake=args.retake or [],
             keep_downstream=args.keep_downstream,
             budget=args.budget,
+            made_by=backend.made_by,
         )
-        backend = BackendOptions.from_env()
-        backend.emulator_latency = args.emulator_latency
-        backend.emulator_draft = args.draft
         if stale:
             _err(
                 f"rendering {len(stale)} of {len(plan.tasks)} scenes "
@@ -77,7 +78,12 @@ def cmd_render(args: argparse.Namespace) -> int:
             rows.append([t.scene, o.status, str(take), f"${o.cost:.2f}", (o.error or "")[:90]])
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
         elapsed = time.monotonic() - t0
-        print(f"\nspent ${result.spent:.2f} in {elapsed:.1f} s; lock: {state.lock_path}")
+        spent = (
+            f"spent ${result.spent:.2f}"
+            if backend.api_key
+            else f"spent $0 (emulator; would cost ${result.spent:.2f})"
+        )
+        print(f"\n{spent} in {elapsed:.1f} s; lock: {state.lock_path}")
         if result.failed:
             _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
             for o in result.failed:
@@ -91,11 +97,19 @@ def cmd_render(args: argparse.Namespace) -> int:
         state.close()
 
 
+def _require_real(project, state) -> None:  # type: ignore[no-untyped-def]
+    from storyboard.generate.staleness import require_real_takes
+
+    if BackendOptions.from_env().api_key:
+        require_real_takes(state, [s.id for s in project.board.scenes])
+
+
 def _compose_after_render(project, state, args) -> int:  # type: ignore[no-untyped-def]
     try:
         from storyboard.cut.compose import compose_project
     except ImportError:
         return 0
+    _require_real(project, state)
     out = compose_project(project, state, log=_err)
     print(f"film: {out}")
     return 0
@@ -106,6 +120,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
     project, plan, state = _load(args.project, "compose", not args.no_wait)
     try:
+        _require_real(project, state)
         out = compose_project(project, state, log=_err)
         print(out)
         return 0

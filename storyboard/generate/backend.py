@@ -12,6 +12,7 @@ import httpx
 
 from .client import PollPolicy, RetryPolicy, RunwareClient
 from .protocol import DEFAULT_BASE_URL
+from .state import DRAFT, EMULATOR, RUNWARE
 
 
 @dataclass
@@ -25,6 +26,20 @@ class BackendOptions:
     poll: PollPolicy | None = None
     retry: RetryPolicy | None = None
     http_timeout: float = 60.0  # seconds without an answer before a request is retried
+
+    @property
+    def maker(self) -> str:
+        """The provenance class of what this backend makes: ``runware``, ``emulator``, ``draft``."""
+        if self.api_key:
+            return RUNWARE
+        return DRAFT if self.emulator_draft else EMULATOR
+
+    @property
+    def made_by(self) -> str:
+        """What a take made by this backend records: the maker, and the endpoint when real."""
+        if self.api_key:
+            return f"{RUNWARE} {self.base_url or DEFAULT_BASE_URL}"
+        return self.maker
 
     @classmethod
     def from_env(cls) -> BackendOptions:

@@ -42,6 +42,7 @@ class RenderOptions:
     keep_downstream: bool = False
     budget: float | None = None
     dry_run: bool = False
+    made_by: str | None = None  # recorded on every take: BackendOptions.made_by
 
 
 @dataclass
@@ -374,6 +375,7 @@ class Executor:
                 offset=offset,
                 nsfw=r.nsfw,
                 created_at=time.time(),
+                made_by=self.opts.made_by,
             )
             self.state.add_take(take)
             takes.append(take)
