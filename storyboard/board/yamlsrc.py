@@ -89,7 +89,7 @@ class _LimitedLoader(yaml.SafeLoader):
             children = [n for pair in node.value for n in pair]
         elif node.tag == "tag:yaml.org,2002:int" and len(str(node.value)) > MAX_DIGITS:
             self._fail(key, line, f"a number with more than {MAX_DIGITS} digits", True)
-        elif node.tag == "tag:yaml.org,2002:float":
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
             number = self.construct_yaml_float(node)
             if not math.isfinite(number):
                 self._fail(key, line, f"expected a finite number, got {number!r}", True)
