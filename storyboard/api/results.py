@@ -113,6 +113,14 @@ class TakeInfo:
     video_id: str | None
     url: str | None
     sha256: str
+    model: str = "-"
+    """The model that made it (AIR id)."""
+    size: str = "-"
+    """The size it was asked for (``-`` for an extension, which has the source's size)."""
+    prompt: str = ""
+    """A short digest of the prompt it was made from, and the prompt's start."""
+    current: bool = True
+    """True when it was made from the scene as the storyboard has it now (else: stale)."""
 
 
 @dataclass(frozen=True)
@@ -190,12 +198,24 @@ class SceneStatus:
 
 
 @dataclass(frozen=True)
+class FilmStatus:
+    """Whether the film on disk is the one the storyboard and the takes make now."""
+
+    path: Path
+    up_to_date: bool
+    reasons: list[str]
+    """Why not, e.g. ``take of 'deck' changed``, ``music changed``, ``film missing``."""
+
+
+@dataclass(frozen=True)
 class Status:
     """Every scene's state, and the money: what the next render costs, what was spent."""
 
     scenes: list[SceneStatus]
     spent: float
     """US dollars spent on this project so far (every task in the journal)."""
+    film: FilmStatus | None = None
+    """The film: up to date or stale, and why."""
 
     @property
     def stale(self) -> list[SceneStatus]:
@@ -217,6 +237,10 @@ class PickResult:
     downstream: list[str]
     """Scenes continuing from it: the next render re-generates them (or reuses their takes
     made from this one)."""
+    stale: list[str] = field(default_factory=list)
+    """Of those, the ones the next render generates (what ``status`` says)."""
+    warnings: list[str] = field(default_factory=list)
+    """E.g. the take was made from another version of the scene."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +252,14 @@ class ComposeResult:
     """The ``.srt`` sidecar, when the film has dialogue captions."""
     contact_sheet: Path | None
     """A PNG of every scene's first and last frame."""
+    up_to_date: bool = False
+    """True when the film was already the one the lock makes: nothing was encoded."""
+    encoded: int = 0
+    """Chunks of picture and sound encoded (the rest came from the chunk cache)."""
+    reused: int = 0
+    """Chunks found in the chunk cache."""
+    seconds: float = 0.0
+    """Wall time of the compose."""
 
 
 @dataclass(frozen=True)
