@@ -1,4 +1,4 @@
-"""The review, hand-off and watch commands (review, export), registered on the CLI parser."""
+"""The review and hand-off commands (review, export, render --watch) over the API."""
 
 from __future__ import annotations
 
@@ -12,11 +12,30 @@ def _err(msg: str) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from storyboard.review.library import open_project
+    import storyboard.api as sb
+    from storyboard.api.review import export
 
-    project = open_project(args.project)
-    dest = project.export(args.format, Path(args.output) if args.output else None)
+    dest = export(sb.load(args.project), args.format, Path(args.output) if args.output else None)
     print(dest)
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``render --watch``: one render now, then one per save (Ctrl-C to stop)."""
+    from storyboard.review.watch import Watcher
+
+    if args.retake or args.dry_run:
+        _err("render --watch renders what is stale; use --retake and --dry-run without it")
+        return 2
+    watcher = Watcher(
+        args.project,
+        budget=args.budget,
+        compose=not args.no_compose,
+        draft=args.draft,
+        jobs=args.jobs,
+        log=_err,
+    )
+    watcher.run()
     return 0
 
 
@@ -24,7 +43,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from storyboard.review.library import open_project
     from storyboard.review.server import serve
 
-    project = open_project(args.project, draft=args.draft)
+    project = open_project(args.project)
     serve(project, port=args.port, open_browser=args.open, log=_err)
     return 0
 
@@ -42,9 +61,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
-    p.add_argument(
-        "--draft",
-        action="store_true",
-        help="emulator only: renders from the page make small, fast placeholder clips",
-    )
     p.set_defaults(func=cmd_review)

@@ -113,7 +113,7 @@ function drawFilm(film) {
     film.captions ? el("track", { kind: "captions", src: withToken("/film/captions.vtt?v=" + Date.now()), srclang: "en", label: "Dialogue", default: true }) : null,
     el("track", { kind: "chapters", src: withToken("/film/chapters.vtt?v=" + Date.now()), srclang: "en", label: "Scenes" }));
   box.append(video);
-  if (film.older_than_lock) box.append(el("p", { class: "why", text: "The cut changed since this film was made: render (or storyboard compose) to update it." }));
+  if (film.outdated.length) box.append(el("p", { class: "why", text: "Not the current cut (" + film.outdated.join(", ") + "): render, or storyboard compose, to update it." }));
   for (const ch of film.chapters) {
     list.append(el("li", { "data-start": ch.start }, el("button", { type: "button", onclick: () => { video.currentTime = ch.start; video.play().catch(() => {}); } },
       ch.scene + " — " + ch.start.toFixed(1) + " s")));
@@ -169,7 +169,7 @@ async function startRender(retakeScenes) {
   try {
     const plan = await api("/api/plan?" + retakeScenes.map((s) => "retake=" + encodeURIComponent(s)).join("&"));
     const what = retakeScenes.length ? "A new take of " + retakeScenes.join(", ") : "Rendering the stale scenes";
-    const free = plan.maker !== "runware" ? " (the local emulator makes placeholder clips and charges nothing)" : "";
+    const free = !plan.real ? " (the local emulator makes placeholder clips and charges nothing)" : "";
     if (!plan.generate.length) { say("nothing is stale"); return; }
     if (!confirm(`${what} generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}. Go ahead?`)) return;
     await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget: plan.cost }) });
