@@ -43,7 +43,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from storyboard.review.library import open_project
     from storyboard.review.server import serve
 
-    project = open_project(args.project)
+    project = open_project(args.project, draft=args.draft)
     serve(project, port=args.port, open_browser=args.open, log=_err)
     return 0
 
@@ -61,4 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    p.add_argument(
+        "--draft",
+        action="store_true",
+        help="as render --draft (emulator only): --draft takes count, renders make them",
+    )
     p.set_defaults(func=cmd_review)

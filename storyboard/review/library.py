@@ -28,19 +28,24 @@ class RenderSummary:
     film: Path | None
 
 
-def open_project(path: str | Path) -> ReviewProject:
-    """The project at ``path`` (its folder or its storyboard file), checked once on the way in."""
+def open_project(path: str | Path, draft: bool = False) -> ReviewProject:
+    """The project at ``path`` (its folder or its storyboard file), checked once on the way in.
+
+    ``draft``: as ``render --draft`` (emulator only): renders make small, fast placeholder clips
+    and ``--draft`` takes count as up to date.
+    """
     project = sb.load(path)
     project.validate()
-    return ReviewProject(project.file)
+    return ReviewProject(project.file, draft)
 
 
 class ReviewProject:
     """One project, loaded again on every call."""
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, draft: bool = False) -> None:
         self.file = file
         self.root = file.parent
+        self.draft = draft
 
     def load(self) -> sb.Project:
         """The storyboard as it is on disk now (raises StoryboardError when it is broken)."""
@@ -57,7 +62,7 @@ class ReviewProject:
         """What a render with these retakes would generate and its cost (nothing is spent), and
         whether it would be spent on the real service."""
         project = self.load()
-        return project.plan(list(retake)), project.real
+        return project.plan(list(retake), draft=self.draft), project.real
 
     def render(
         self,
@@ -77,7 +82,9 @@ class ReviewProject:
             if log is not None and isinstance(event, sb.Log | sb.Note):
                 log(str(event))
 
-        result = project.render(retake=list(retake), budget=budget, progress=progress, wait=wait)
+        result = project.render(
+            retake=list(retake), budget=budget, progress=progress, wait=wait, draft=self.draft
+        )
         made = [s.scene for s in result.scenes if s.status == "generated"]
         failed = {s.scene: s.error or s.status for s in result.failed}
         film = None

@@ -61,8 +61,8 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
 
     try:
         api = project.load()
-        plan = api.plan()
-        status = api.status()
+        plan = api.plan(draft=project.draft)
+        status = api.status(draft=project.draft)
     except StoryboardError as e:
         return {"error": str(e), "root": str(project.root)}
     writing = extras.writer(api)
@@ -92,7 +92,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
                 "missing": t.missing,
                 "nsfw": t.nsfw,
             }
-            for t in api.takes(p.scene)
+            for t in api.takes(p.scene, draft=project.draft)
         ]
         scenes.append(
             {
