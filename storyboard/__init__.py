@@ -1,5 +1,79 @@
-"""storyboard: a declarative storyboard file in, a finished film out (Runware / Sora 2)."""
+"""storyboard: a declarative storyboard file in, a finished film out (Runware / Sora 2).
+
+>>> import storyboard
+>>> project = storyboard.load("projects/lighthouse")      # doctest: +SKIP
+>>> project.plan().cost                                    # doctest: +SKIP
+
+Everything public is listed in ``__all__``; errors derive from :class:`StoryboardError`.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from storyboard.api import (
+    ComposeResult,
+    Event,
+    Log,
+    ModelInfo,
+    Note,
+    PickResult,
+    PlannedScene,
+    PlanResult,
+    ProgressCallback,
+    Project,
+    RenderResult,
+    SceneResult,
+    SceneStatus,
+    SceneUpdate,
+    Spent,
+    Status,
+    TakeInfo,
+    Validation,
+    init,
+    load,
+    models,
+    schema,
+)
+from storyboard.errors import (
+    BudgetError,
+    ComposeError,
+    GenerationError,
+    PlanError,
+    SpecError,
+    StoryboardError,
+    TemplateError,
+)
+
+__all__ = [
+    "BudgetError",
+    "ComposeError",
+    "ComposeResult",
+    "Event",
+    "GenerationError",
+    "Log",
+    "ModelInfo",
+    "Note",
+    "PickResult",
+    "PlanError",
+    "PlanResult",
+    "PlannedScene",
+    "ProgressCallback",
+    "Project",
+    "RenderResult",
+    "SceneResult",
+    "SceneStatus",
+    "SceneUpdate",
+    "SpecError",
+    "Spent",
+    "Status",
+    "StoryboardError",
+    "TakeInfo",
+    "TemplateError",
+    "Validation",
+    "__version__",
+    "init",
+    "load",
+    "models",
+    "schema",
+]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from storyboard.board.spec import Project, display_path, where_in_file
 from storyboard.errors import Problem, TemplateError
 
+from .sandbox import ConfinedLoader, LimitedEnvironment, LimitError, UnsafeTemplate
 from .schema import Scene
 from .undefined import TracedUndefined, explain, passed_from
 from .yamlsrc import format_path
@@ -30,11 +32,21 @@ SHARED_TEMPLATES = _shared_templates()
 INLINE = "<inline prompt>"
 
 
-def make_env(project_root: Path) -> SandboxedEnvironment:
-    """Search path: the project's own ``templates/`` first, then the repo's ``templates/``."""
-    paths = [str(p) for p in (project_root / "templates", SHARED_TEMPLATES) if p.is_dir()]
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(paths),
+def make_env(
+    project_root: Path, *, clock: Callable[[], float] = time.monotonic
+) -> LimitedEnvironment:
+    """Search path: the project's own ``templates/`` first, then the repo's ``templates/``.
+
+    A template file (symlinks followed) must stay inside its project, or inside the shared
+    folder; rendering is limited in size, steps, time and depth (see :mod:`.sandbox`)."""
+    folders = [
+        (folder, root)
+        for folder, root in ((project_root / "templates", project_root), (SHARED_TEMPLATES,) * 2)
+        if folder.is_dir()
+    ]
+    env = LimitedEnvironment(
+        clock=clock,
+        loader=ConfinedLoader(folders),
         undefined=TracedUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -76,7 +88,7 @@ def scene_context(project: Project, scene: Scene) -> dict[str, Any]:
     return ctx
 
 
-def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> str:
+def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
     """Render one scene's prompt; whitespace runs collapse to single spaces."""
     scene = project.board.scenes[index]
     ctx = scene_context(project, scene)
@@ -86,7 +98,7 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
         else:
             assert scene.prompt is not None
             tmpl = env.from_string(scene.prompt)
-        text = tmpl.render(ctx)
+        text = env.render(tmpl, ctx)
     except jinja2.TemplateNotFound as e:
         name = e.name or scene.template
         field = "template" if scene.template is not None else "prompt"
@@ -112,6 +124,20 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
     except jinja2.UndefinedError as e:
         fname, line = _template_frame(sys.exc_info()[2])
         raise TemplateError([_undefined_problem(project, index, fname, line, e, ctx)]) from None
+    except (LimitError, UnsafeTemplate, RecursionError, MemoryError) as e:
+        fname, line = _template_frame(sys.exc_info()[2])
+        msg = str(e) if isinstance(e, LimitError | UnsafeTemplate) else _LIMIT_MESSAGES[type(e)]
+        if fname is None and line is None and scene.template is not None:
+            raise TemplateError(
+                [
+                    project.problem(
+                        ("scenes", index, "template"),
+                        f"scene {scene.id!r}: {msg}",
+                        project.scene_line(index, "template"),
+                    )
+                ]
+            ) from None
+        raise TemplateError([_problem(project, index, fname, line, msg)]) from None
     except TemplateFail as e:
         fname, line = _template_frame(sys.exc_info()[2])
         raise TemplateError([_problem(project, index, fname, line, str(e))]) from None
@@ -123,7 +149,13 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
     return " ".join(text.split())
 
 
-def _search_path(env: SandboxedEnvironment) -> list[str]:
+_LIMIT_MESSAGES: dict[type, str] = {
+    RecursionError: "the template recurses too deeply",
+    MemoryError: "the template ran out of memory",
+}
+
+
+def _search_path(env: LimitedEnvironment) -> list[str]:
     loader = env.loader
     return list(getattr(loader, "searchpath", []))
 

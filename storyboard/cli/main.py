@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+import storyboard.api as sb
 from storyboard import __version__
 from storyboard.errors import StoryboardError
 
@@ -19,60 +19,46 @@ def _err(msg: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from storyboard.board.spec import load_project
-    from storyboard.plan.compile import compile_project
-
-    project = load_project(args.project)
-    plan = compile_project(project)
+    project = sb.load(args.project)
+    ok = project.validate()
     print(
-        f"{project.display()}: OK ({len(plan.tasks)} scenes, {plan.total_seconds:g} s, "
-        f"${plan.total_cost:.2f} to generate everything)"
+        f"{project.display()}: OK ({ok.scenes} scenes, {ok.seconds:g} s, "
+        f"${ok.cost:.2f} to generate everything)"
     )
     return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from storyboard.board.spec import load_project
-    from storyboard.generate.staleness import stale_scenes
-    from storyboard.plan.compile import compile_project
-
     from .report import plan_table
 
-    project = load_project(args.project)
-    plan = compile_project(project)
-    stale = stale_scenes(plan, retake=args.retake or [], keep_downstream=args.keep_downstream)
+    plan = sb.load(args.project).plan(args.retake or [], args.keep_downstream)
     if args.json:
-        print(json.dumps(plan.to_json(only=stale), indent=2))
+        print(json.dumps(plan.tasks_json, indent=2))
     else:
-        print(plan_table(plan, stale))
+        print(plan_table(plan))
     return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from storyboard.board.schema import json_schema
-
-    print(json.dumps(json_schema(), indent=2))
+    print(json.dumps(sb.schema(), indent=2))
     return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from storyboard.board.scaffold import init_project
-
-    path = init_project(Path(args.name), title=args.title)
+    path = sb.init(args.name, title=args.title)
     print(path)
     _err(f"created {path}; next: storyboard plan {path.parent}")
     return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from storyboard.board.models import PROFILES
-
-    for p in PROFILES.values():
-        price = sorted(set(p.price_per_second.values()))
+    for m in sb.models():
+        price = sorted(set(m.price_per_second.values()))
         print(
-            f"{p.air:16} {p.name:28} sizes {p.sizes_text()}; durations {p.durations_text()} s; "
+            f"{m.air:16} {m.name:28} sizes {', '.join(m.sizes)}; durations "
+            f"{', '.join(f'{d:g}' for d in m.durations)} s; "
             f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
-            f"{', '.join(sorted(p.continuity))}"
+            f"{', '.join(m.continuity)}"
         )
     return 0
 
@@ -80,25 +66,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_emulator(args: argparse.Namespace) -> int:
     import time
 
-    from storyboard.emulator import Emulator, EmulatorConfig, Fault
-
-    try:
-        faults = [Fault.parse(f) for f in args.fault or []]
-    except (ValueError, TypeError) as e:
-        raise StoryboardError(f"--fault: {e}") from None
-    config = EmulatorConfig(
+    emu = sb.start_emulator(
+        port=args.port,
         latency=args.latency,
         api_key=args.api_key,
         draft=args.draft,
         extend_returns=args.extend_returns,
         credits=args.credits,
-        faults=faults,
+        faults=args.fault or [],
     )
-    emu = Emulator(config, port=args.port)
-    try:
-        emu.start()
-    except OSError as e:
-        raise StoryboardError(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror}") from None
     print(f"Runware emulator listening on {emu.base_url}", flush=True)
     _err(f"use it: RUNWARE_API_KEY=anything RUNWARE_BASE_URL={emu.base_url} storyboard render ...")
     _err(f"ledger: {emu.url}/_emulator/ledger   (Ctrl-C to stop)")

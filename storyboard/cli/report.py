@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storyboard.plan.compile import Plan
+from storyboard.api import PlanResult
 
 
 def table(
@@ -29,35 +29,29 @@ def table(
 
 
 def continuity_text(mode: str, source: str | None) -> str:
+    """``mode <- source`` (or just the mode for an independent scene)."""
     return f"{mode} <- {source}" if source else mode
 
 
-def plan_table(plan: Plan, stale: set[str] | None = None) -> str:
+def plan_table(plan: PlanResult) -> str:
     """Scene, continuity, duration, cost; totals of what would really be generated."""
     rows = []
-    seconds = 0.0
-    dollars = 0.0
-    for t in plan.tasks:
-        gen = stale is None or t.scene in stale
-        if gen:
-            seconds += t.duration * t.number_results
-            dollars += t.cost
-        takes = f" x{t.number_results}" if t.number_results > 1 else ""
+    for s in plan.scenes:
+        takes = f" x{s.takes}" if s.takes > 1 else ""
         rows.append(
             [
-                t.scene,
-                continuity_text(t.mode, t.source),
-                f"{t.duration:g} s{takes}",
-                f"${t.cost:.2f}" if gen else "cached",
-                "generate" if gen else "up to date",
+                s.scene,
+                continuity_text(s.mode, s.source),
+                f"{s.duration:g} s{takes}",
+                f"${s.cost:.2f}" if s.generate else "cached",
+                "generate" if s.generate else "up to date",
             ]
         )
     out = table(["scene", "continuity", "duration", "cost", "action"], rows, right={2, 3})
-    p = plan.profile
     out += (
-        f"\n\n{p.name} ({p.air}) at {plan.project.board.size}: "
-        f"{seconds:g} s to generate, ${dollars:.2f}"
+        f"\n\n{plan.model_name} ({plan.model}) at {plan.size}: "
+        f"{plan.seconds:g} s to generate, ${plan.cost:.2f}"
     )
-    if p.notes:
-        out += f"\nnote: {p.notes}"
+    if plan.note:
+        out += f"\nnote: {plan.note}"
     return out

@@ -19,78 +19,105 @@ RATE = 48000
 CLICK = 0.01  # seconds of fade at every hard cut: no clicks at joins
 
 
-def native_track(tl: Timeline, root: Path, infos: dict[str, ClipInfo], dest: Path) -> Path:
-    """Every segment's audio cut or padded to exactly its video length, placed at its start.
+def fades(tl: Timeline, i: int) -> tuple[float, float]:
+    """Seconds of fade in and out of segment ``i``'s own sound (transitions; clicks at cuts)."""
+    seg = tl.segments[i]
+    fin = (
+        seg.overlap
+        if seg.transition == "crossfade"
+        else (seg.overlap / 2 if seg.transition == "fade" else CLICK)
+    )
+    nxt = tl.segments[i + 1] if i + 1 < len(tl.segments) else None
+    fout = 0.0
+    if nxt is not None:
+        fout = (
+            nxt.overlap
+            if nxt.transition == "crossfade"
+            else (nxt.overlap / 2 if nxt.transition == "fade" else CLICK)
+        )
+    return (fin if i > 0 else 0.0), fout
 
-    Each segment is handled on its own and positioned absolutely, so nothing drifts however
-    many segments there are. Silent clips contribute silence.
+
+def segment_track(tl: Timeline, i: int, root: Path, info: ClipInfo, dest: Path) -> Path:
+    """One segment's audio cut or padded to exactly its video length, with its fades.
+
+    Silent clips contribute silence.
+    """
+    seg = tl.segments[i]
+    if info.has_audio:
+        args = ["-i", str(root / seg.file)]
+        src = f"[0:a]atrim=start={seg.src_start:.6f}:duration={seg.duration:.6f},"
+    else:
+        args = ["-f", "lavfi", "-t", f"{seg.duration:.6f}", "-i", f"anullsrc=r={RATE}:cl=stereo"]
+        src = "[0:a]"
+    fin, fout = fades(tl, i)
+    chain = (
+        f"{src}asetpts=PTS-STARTPTS,aresample={RATE},aformat=sample_fmts=fltp:"
+        f"channel_layouts=stereo,apad=whole_dur={seg.duration:.6f},"
+        f"atrim=duration={seg.duration:.6f}"
+    )
+    if fin > 0:
+        chain += f",afade=t=in:st=0:d={fin:.4f}"
+    if fout > 0:
+        chain += f",afade=t=out:st={max(0.0, seg.duration - fout):.4f}:d={fout:.4f}"
+    run_ffmpeg(
+        [
+            *args,
+            "-filter_complex",
+            chain + "[out]",
+            "-map",
+            "[out]",
+            "-c:a",
+            "pcm_f32le",
+            "-ar",
+            str(RATE),
+            "-f",
+            "wav",
+            str(dest),
+        ],
+        what=f"scene {seg.scene}: its sound",
+    )
+    return dest
+
+
+def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
+    """The native track: every segment's sound placed at its start, sample-exactly.
+
+    Each segment is positioned absolutely, so nothing drifts however many segments there are.
     """
     args: list[str] = []
     parts: list[str] = []
-    for i, seg in enumerate(tl.segments):
-        info = infos[seg.file]
-        if info.has_audio:
-            args += ["-i", str(root / seg.file)]
-            src = f"[{i}:a]atrim=start={seg.src_start:.6f}:duration={seg.duration:.6f},"
-        else:
-            args += [
-                "-f",
-                "lavfi",
-                "-t",
-                f"{seg.duration:.6f}",
-                "-i",
-                f"anullsrc=r={RATE}:cl=stereo",
-            ]
-            src = f"[{i}:a]"
-        nxt = tl.segments[i + 1] if i + 1 < len(tl.segments) else None
-        fin = (
-            seg.overlap
-            if seg.transition == "crossfade"
-            else (seg.overlap / 2 if seg.transition == "fade" else CLICK)
-        )
-        fout = 0.0
-        if nxt is not None:
-            fout = (
-                nxt.overlap
-                if nxt.transition == "crossfade"
-                else (nxt.overlap / 2 if nxt.transition == "fade" else CLICK)
-            )
-        chain = (
-            f"{src}asetpts=PTS-STARTPTS,aresample={RATE},aformat=sample_fmts=fltp:"
-            f"channel_layouts=stereo,apad=whole_dur={seg.duration:.6f},"
-            f"atrim=duration={seg.duration:.6f}"
-        )
-        if i > 0 and fin > 0:
-            chain += f",afade=t=in:st=0:d={fin:.4f}"
-        if fout > 0:
-            chain += f",afade=t=out:st={max(0.0, seg.duration - fout):.4f}:d={fout:.4f}"
-        delay = round(seg.start * RATE)
-        chain += f",adelay={delay}S:all=1[a{i}]"
-        parts.append(chain)
-    n = len(tl.segments)
+    for i, (seg, track) in enumerate(zip(tl.segments, tracks, strict=True)):
+        args += ["-i", str(track)]
+        parts.append(f"[{i}:a]adelay={round(seg.start * RATE)}S:all=1[a{i}]")
+    n = len(tracks)
     mix = "".join(f"[a{i}]" for i in range(n))
     graph = (
         ";".join(parts) + f";{mix}amix=inputs={n}:normalize=0:dropout_transition=0,"
         f"apad=whole_dur={tl.duration:.6f},atrim=duration={tl.duration:.6f}[out]"
     )
-    script = dest.with_suffix(".graph.txt")
+    script = dest.with_name(dest.name + ".graph.txt")
     script.write_text(graph)
-    run_ffmpeg(
-        [
-            *args,
-            "-/filter_complex",
-            str(script),
-            "-map",
-            "[out]",
-            "-c:a",
-            "pcm_s16le",
-            "-ar",
-            str(RATE),
-            str(dest),
-        ],
-        what="clip audio",
-    )
-    script.unlink(missing_ok=True)
+    try:
+        run_ffmpeg(
+            [
+                *args,
+                "-/filter_complex",
+                str(script),
+                "-map",
+                "[out]",
+                "-c:a",
+                "pcm_s16le",
+                "-ar",
+                str(RATE),
+                "-f",
+                "wav",
+                str(dest),
+            ],
+            what="clip audio",
+        )
+    finally:
+        script.unlink(missing_ok=True)
     return dest
 
 
@@ -167,60 +194,70 @@ def integrated_loudness(path: Path) -> float:
     return float(m[-1])
 
 
-def prepare(
-    native: Path, edit: Edit, tl: Timeline, root: Path, log: object = None
-) -> tuple[Path, list[str]]:
-    """Mix the music bed under the native track and measure loudness (first pass).
-
-    Returns the mixed track and the audio filter arguments of the final (second) pass.
-    """
-    mixed = native
-    if edit.music is not None:
-        mixed = native.with_name("mixed.wav")
-        m = edit.music
-        music_in = [
-            "-stream_loop",
-            "-1" if m.loop else "0",
-            "-ss",
-            f"{m.start:.3f}",
+def mix_music(native: Path, edit: Edit, tl: Timeline, root: Path, dest: Path) -> Path:
+    """The music bed mixed under the native track (``edit.music`` must be set)."""
+    m = edit.music
+    assert m is not None
+    music_in = [
+        "-stream_loop",
+        "-1" if m.loop else "0",
+        "-ss",
+        f"{m.start:.3f}",
+        "-i",
+        str(root / m.file),
+    ]
+    graph = music_graph(m, tl, "[0:a]", "[1:a]", "[out]")
+    run_ffmpeg(
+        [
             "-i",
-            str(root / m.file),
-        ]
-        graph = music_graph(m, tl, "[0:a]", "[1:a]", "[out]")
-        run_ffmpeg(
-            [
-                "-i",
-                str(native),
-                *music_in,
-                "-filter_complex",
-                graph,
-                "-map",
-                "[out]",
-                "-t",
-                f"{tl.duration:.6f}",
-                "-c:a",
-                "pcm_s16le",
-                "-ar",
-                str(RATE),
-                str(mixed),
-            ],
-            what="music mix",
-        )
-    af: list[str] = []
-    if edit.loudness != "off":
-        target = float(edit.loudness)
-        measured = measure_loudness(mixed, target, edit.true_peak)
-        af = ["-af", loudnorm_filter(measured, target, edit.true_peak) + f",aresample={RATE}"]
-        if callable(log):
-            log(
-                f"loudness: {measured['input_i']:.1f} LUFS measured -> {target:g} LUFS "
-                f"(true peak <= {edit.true_peak:g} dBTP)"
-            )
-    return mixed, af
+            str(native),
+            *music_in,
+            "-filter_complex",
+            graph,
+            "-map",
+            "[out]",
+            "-t",
+            f"{tl.duration:.6f}",
+            "-c:a",
+            "pcm_s16le",
+            "-ar",
+            str(RATE),
+            "-f",
+            "wav",
+            str(dest),
+        ],
+        what="music mix",
+    )
+    return dest
 
 
-def mux(video: Path, audio: Path, af: list[str], dest: Path, tl: Timeline, fmt: str) -> None:
-    """The film: the picture copied, the sound encoded (second loudness pass applied)."""
+AUDIO_EXT = {"MP4": "m4a", "MOV": "m4a", "WEBM": "ogg"}
+
+
+def encode_audio(mixed: Path, af: list[str], dest: Path, tl: Timeline, fmt: str) -> Path:
+    """The film's sound encoded once (second loudness pass applied), ready to be stream-copied."""
+    container = {"m4a": "ipod", "ogg": "ogg"}[AUDIO_EXT[fmt]]
+    run_ffmpeg(
+        [
+            "-i",
+            str(mixed),
+            "-map",
+            "0:a:0",
+            *af,
+            *audio_codec_args(fmt),
+            "-t",
+            f"{tl.duration:.6f}",
+            "-f",
+            container,
+            str(dest),
+        ],
+        what="encoding the sound",
+    )
+    return dest
+
+
+def mux(video: Path, audio: Path, dest: Path, fmt: str) -> None:
+    """The film: the picture and the encoded sound, both copied."""
     fmt_name = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt]
     extra = ["-movflags", "+faststart"] if fmt == "MP4" else []
     run_ffmpeg(
@@ -233,12 +270,8 @@ def mux(video: Path, audio: Path, af: list[str], dest: Path, tl: Timeline, fmt: 
             "0:v:0",
             "-map",
             "1:a:0",
-            "-c:v",
+            "-c",
             "copy",
-            *af,
-            *audio_codec_args(fmt),
-            "-t",
-            f"{tl.duration:.6f}",
             *extra,
             "-f",
             fmt_name,

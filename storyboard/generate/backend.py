@@ -12,6 +12,7 @@ import httpx
 
 from .client import PollPolicy, RetryPolicy, RunwareClient
 from .protocol import DEFAULT_BASE_URL
+from .state import DRAFT, EMULATOR, RUNWARE
 
 
 @dataclass
@@ -24,6 +25,20 @@ class BackendOptions:
     emulator_draft: bool = False
     poll: PollPolicy | None = None
     retry: RetryPolicy | None = None
+
+    @property
+    def maker(self) -> str:
+        """The provenance class of what this backend makes: ``runware``, ``emulator``, ``draft``."""
+        if self.api_key:
+            return RUNWARE
+        return DRAFT if self.emulator_draft else EMULATOR
+
+    @property
+    def made_by(self) -> str:
+        """What a take made by this backend records: the maker, and the endpoint when real."""
+        if self.api_key:
+            return f"{RUNWARE} {self.base_url or DEFAULT_BASE_URL}"
+        return self.maker
 
     @classmethod
     def from_env(cls) -> BackendOptions:

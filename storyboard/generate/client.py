@@ -18,6 +18,7 @@ import ipaddress
 import json
 import os
 import random
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -319,22 +320,47 @@ class RunwareClient:
         raise ProviderError(f"refusing to download from a non-https URL: {url}", code="insecureURL")
 
     async def download(
-        self, url: str, dest: Path, *, scene: str | None = None, max_attempts: int = 5
+        self,
+        url: str,
+        dest: Path,
+        *,
+        scene: str | None = None,
+        max_attempts: int = 5,
+        sha256: str | None = None,
     ) -> Download:
-        """Stream ``url`` into ``dest`` atomically (temp file, fsync, rename); retry truncation."""
+        """Stream ``url`` into ``dest`` atomically (temp file, fsync, rename); retry truncation.
+
+        Each download writes its own uniquely named temp file, so two downloads of one take
+        never mix their bytes. With ``sha256``, bytes that do not match are never renamed into
+        place (``dest`` keeps what it had).
+        """
         self.check_url(url)
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
-        tmp = dest.with_name(f".{dest.name}.part")
         attempt = 0
         while True:
             self.stats.downloads += 1
+            tmp: Path | None = None
             try:
-                return await self._download_once(url, dest, tmp)
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
+                )
+                tmp = Path(name)
+                d = await self._download_once(url, fd, tmp)
+                if sha256 is not None and d.sha256 != sha256:
+                    raise ProviderError(
+                        f"the bytes downloaded from {url} do not match the expected sha256 "
+                        f"({d.sha256[:12]}... instead of {sha256[:12]}...); {dest.name} was "
+                        "left as it was",
+                        scene=scene,
+                        code="checksumMismatch",
+                    )
+                os.replace(tmp, dest)
+                tmp = None
+                return Download(dest, d.size, d.sha256)
             except (httpx.TransportError, _Truncated, _BadStatus) as e:
-                tmp.unlink(missing_ok=True)
                 status = e.status if isinstance(e, _BadStatus) else None
                 if isinstance(e, _BadStatus) and status not in TRANSIENT_STATUSES:
                     raise ProviderError(
@@ -353,29 +379,30 @@ class RunwareClient:
                 self.stats.download_retries += 1
                 await self._sleep(self.retry.delay(attempt - 1, None, self._rng))
             except OSError as e:
-                tmp.unlink(missing_ok=True)
                 raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
+            finally:
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
 
-    async def _download_once(self, url: str, dest: Path, tmp: Path) -> Download:
+    async def _download_once(self, url: str, fd: int, tmp: Path) -> Download:
         digest = hashlib.sha256()
         size = 0
-        async with self._http.stream("GET", url) as resp:
-            if resp.status_code != 200:
-                raise _BadStatus(resp.status_code)
-            expected = resp.headers.get("content-length")
-            with open(tmp, "wb") as fh:
+        with open(fd, "wb") as fh:
+            async with self._http.stream("GET", url) as resp:
+                if resp.status_code != 200:
+                    raise _BadStatus(resp.status_code)
+                expected = resp.headers.get("content-length")
                 async for chunk in resp.aiter_raw(1 << 16):
                     fh.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
+            fh.flush()
+            os.fsync(fh.fileno())
         if expected is not None and int(expected) != size:
             raise _Truncated(f"got {size} of {expected} bytes")
         if size == 0:
             raise _Truncated("empty body")
-        os.replace(tmp, dest)
-        return Download(dest, size, digest.hexdigest())
+        return Download(tmp, size, digest.hexdigest())
 
 
 class _Truncated(Exception):

@@ -41,6 +41,7 @@ class RenderOptions:
     keep_downstream: bool = False
     budget: float | None = None
     dry_run: bool = False
+    made_by: str | None = None  # recorded on every take: BackendOptions.made_by
 
 
 @dataclass
@@ -104,8 +105,13 @@ class Executor:
         await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
         await asyncio.gather(*self._background, return_exceptions=True)
         order = [t.scene for t in self.plan.tasks]
+        # re-read the lock: a pick made since this render read it must not be reverted
+        before = dict(self.state.lock)
+        self.state.lock = self.state.reload_lock()
         for scene, take in self.chosen.items():
-            self.state.lock[scene] = take
+            old = before.get(scene)
+            if old is None or old.video_uuid != take.video_uuid:
+                self.state.lock[scene] = take
         if self.opts.keep_downstream:
             # kept takes now count as continuing from their source's new take
             made = {s for s, o in self.outcomes.items() if o.status == "generated"}
@@ -293,6 +299,7 @@ class Executor:
                 offset=offset,
                 nsfw=r.nsfw,
                 created_at=time.time(),
+                made_by=self.opts.made_by,
             )
             self.state.add_take(take)
             takes.append(take)

@@ -1,9 +1,14 @@
 """What a render would generate, and why: content keys, staleness reasons, the budget check.
 
-A scene's key hashes its compiled task (without ``taskUUID``), its local first-frame image and
-its source's key. A scene is up to date when the lock's take has that key, continues from the
-source's chosen take, and its file is on disk; or when any earlier take made from exactly the
-same content exists (reverting a change costs nothing).
+A scene's key hashes its compiled task (without ``taskUUID``), its local first-frame image,
+its source's key and what would make it (the *maker*: ``emulator``, ``draft`` or ``runware``).
+A scene is up to date when the lock's take has that key, continues from the source's chosen
+take, and its file is on disk; or when any earlier take made from exactly the same content
+exists (reverting a change costs nothing).
+
+Makers rank ``runware`` > ``emulator`` > ``draft``: a render accepts takes of its own maker or a
+better one, so a placeholder never passes for a real take, a ``--draft`` take never passes for a
+full one, and a real take is never thrown away by a later offline render.
 """
 
 from __future__ import annotations
@@ -12,9 +17,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from storyboard.errors import BudgetError
+from storyboard.errors import BudgetError, ComposeError
 from storyboard.files import resolve_inside
-from storyboard.generate.state import BuildState, Take
+from storyboard.generate.state import (
+    DRAFT,
+    EMULATOR,
+    MAKER_REASONS,
+    RUNWARE,
+    BuildState,
+    Take,
+)
 from storyboard.plan.compile import Plan, Task
 
 FIELD_REASONS = {
@@ -61,28 +73,61 @@ def first_frame_hash(plan: Plan, task: Task) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
 
 
-def scene_keys(plan: Plan) -> dict[str, str]:
-    """Content key of every scene (sources first: they always come earlier in the film)."""
+MAKER_RANK = {DRAFT: 0, EMULATOR: 1, RUNWARE: 2}
+
+
+def accepted_makers(maker: str) -> set[str]:
+    """The makers whose takes a render by ``maker`` may use: its own and better ones."""
+    rank = MAKER_RANK.get(maker, MAKER_RANK[RUNWARE])
+    return {m for m, r in MAKER_RANK.items() if r >= rank}
+
+
+def current_maker(draft: bool = False) -> str:
+    """The maker a render would use now: ``runware`` with a key, else the emulator."""
+    from .backend import BackendOptions
+
+    opts = BackendOptions.from_env()
+    opts.emulator_draft = draft
+    return opts.maker
+
+
+def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
+    """Content key of every scene (sources first: they always come earlier in the film).
+
+    Real takes keep the key they had before makers were recorded (no ``maker`` in the hash).
+    """
     keys: dict[str, str] = {}
     for t in plan.tasks:
         req = {k: v for k, v in t.request.items() if k != "taskUUID"}
-        payload = {
+        payload: dict[str, object] = {
             "request": req,
             "first_frame": first_frame_hash(plan, t),
             "source": keys.get(t.source) if t.depends_on and t.source else None,
         }
+        if maker != RUNWARE:
+            payload["maker"] = maker
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
     return keys
 
 
 def assess(
-    plan: Plan, state: BuildState, retake: list[str] | None = None, keep_downstream: bool = False
+    plan: Plan,
+    state: BuildState,
+    retake: list[str] | None = None,
+    keep_downstream: bool = False,
+    maker: str | None = None,
 ) -> dict[str, Assessment]:
-    """Decide, for each scene, whether a render generates it and why."""
+    """Decide, for each scene, whether a render generates it and why.
+
+    ``maker`` is what the render would generate with (default: :func:`current_maker`).
+    """
     retake = list(retake or [])
     plan.require_scenes(retake, "--retake")
-    keys = scene_keys(plan)
+    maker = maker or current_maker()
+    accepted = accepted_makers(maker)
+    keys_by_maker = {m: scene_keys(plan, m) for m in accepted}
+    keys = keys_by_maker[maker]
     out: dict[str, Assessment] = {}
     for t in plan.tasks:
         key = keys[t.scene]
@@ -92,18 +137,21 @@ def assess(
         expected_src = src_a.use.video_uuid if src_a and src_a.use else None
         lock = state.lock.get(t.scene)
         a.locked = lock
+        lock_key = keys_by_maker[lock.maker][t.scene] if lock and lock.maker in accepted else None
         if t.scene in retake:
             a.reasons.append("retake requested")
+        if lock is not None and lock.maker not in accepted:
+            a.reasons.append(MAKER_REASONS[lock.maker])
         if (
             src_a is not None
             and src_a.stale
-            and not (keep_downstream and lock is not None and lock.key == key)
+            and not (keep_downstream and lock is not None and lock.key == lock_key)
         ):
             a.reasons.append(f"source '{src}' will be re-generated")
         if not a.reasons:
             if (
                 lock is not None
-                and lock.key == key
+                and lock.key == lock_key
                 and (src is None or lock.source_take == expected_src or keep_downstream)
             ):
                 if state.file_ok(lock):
@@ -114,12 +162,12 @@ def assess(
                     if a.redownload is None:
                         a.reasons.append("file missing")
             else:
-                cached = state.cached_take(t.scene, key, expected_src)
+                cached = _cached(state, t.scene, keys_by_maker, expected_src)
                 if cached is not None:
                     a.use = cached
                 elif lock is None:
                     a.reasons.append("no take yet")
-                elif lock.key != key:
+                elif lock.key != lock_key:
                     a.reasons.extend(_diff_reasons(state, lock, t, plan))
                 else:
                     a.reasons.append("source take changed")
@@ -128,6 +176,17 @@ def assess(
             a.use = None
         out[t.scene] = a
     return out
+
+
+def _cached(
+    state: BuildState, scene: str, keys_by_maker: dict[str, dict[str, str]], src: str | None
+) -> Take | None:
+    """The best earlier take of exactly this content: the best maker first, then the newest."""
+    for m in sorted(keys_by_maker, key=MAKER_RANK.__getitem__, reverse=True):
+        take = state.cached_take(scene, keys_by_maker[m][scene], src, maker=m)
+        if take is not None:
+            return take
+    return None
 
 
 def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list[str]:
@@ -156,7 +215,10 @@ def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list
 
 
 def stale_scenes(
-    plan: Plan, retake: list[str] | None = None, keep_downstream: bool = False
+    plan: Plan,
+    retake: list[str] | None = None,
+    keep_downstream: bool = False,
+    maker: str | None = None,
 ) -> set[str]:
     """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
     build = plan.project.root / "build" / "journal.sqlite"
@@ -164,7 +226,8 @@ def stale_scenes(
         return {t.scene for t in plan.tasks}
     state = BuildState(plan.project.root)
     try:
-        return {s for s, a in assess(plan, state, retake, keep_downstream).items() if a.stale}
+        found = assess(plan, state, retake, keep_downstream, maker)
+        return {s for s, a in found.items() if a.stale}
     finally:
         state.close()
 
@@ -178,3 +241,19 @@ def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float |
             f"${budget:.2f} ({stale}); nothing was spent"
         )
     return planned
+
+
+def require_real_takes(state: BuildState, order: list[str]) -> None:
+    """With a real key, refuse to compose a cut holding a placeholder (emulator or draft) take."""
+    bad = [
+        f"{scene} (take {take.n}, {MAKER_REASONS[take.maker]})"
+        for scene in order
+        if (take := state.lock.get(scene)) is not None and take.maker != RUNWARE
+    ]
+    if bad:
+        raise ComposeError(
+            "RUNWARE_API_KEY is set but the cut holds placeholder takes: "
+            + ", ".join(bad)
+            + "; run `storyboard render` to make them for real, or unset RUNWARE_API_KEY "
+            "to compose the placeholder cut"
+        )

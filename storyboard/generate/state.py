@@ -10,8 +10,11 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ import yaml
 
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
+from storyboard.generate.writer import project_writer
 
 LOCK_NAME = "storyboard.lock"
 SCHEMA = """
@@ -56,6 +60,28 @@ CREATE TABLE IF NOT EXISTS takes (
     PRIMARY KEY (scene, n)
 );
 """
+# columns added after the first release (ALTER TABLE appends them, so positions stay stable)
+TAKE_COLUMNS_ADDED = (("made_by", "TEXT"),)
+
+EMULATOR, DRAFT, RUNWARE = "emulator", "draft", "runware"
+MAKER_REASONS = {
+    EMULATOR: "made by the emulator",
+    DRAFT: "made as a --draft",
+    RUNWARE: "made by the real service",
+}
+
+
+def maker_class(made_by: str | None, url: str | None = None) -> str:
+    """``emulator``, ``draft`` or ``runware`` from a take's provenance.
+
+    Takes recorded before provenance existed are judged by their URL: the emulator only ever
+    serves from a loopback address, so a loopback ``http://`` URL marks a placeholder.
+    """
+    if made_by:
+        return made_by.split()[0]
+    if url and re.match(r"^http://(127\.|localhost[:/]|\[::1\])", url):
+        return EMULATOR
+    return RUNWARE
 
 
 @dataclass
@@ -78,6 +104,13 @@ class Take:
     offset: float = 0.0  # seconds into the file where this scene's own footage starts
     nsfw: bool = False
     created_at: float = 0.0
+    # what made it: "emulator", "draft", or "runware <endpoint>" (see maker_class)
+    made_by: str | None = None
+
+    @property
+    def maker(self) -> str:
+        """The take's provenance class: ``emulator``, ``draft`` or ``runware``."""
+        return maker_class(self.made_by, self.url)
 
     @property
     def media_key(self) -> str:
@@ -105,6 +138,7 @@ class Take:
             "source_take",
             "nsfw",
             "created",
+            "made_by",
         ]
         return {k: d[k] for k in order}
 
@@ -129,6 +163,7 @@ class Take:
             offset=float(d.get("offset", 0)),
             nsfw=bool(d.get("nsfw", False)),
             created_at=ts,
+            made_by=d.get("made_by"),
         )
 
 
@@ -146,24 +181,55 @@ class JournalTask:
 
 
 class BuildState:
-    """The journal, takes and lock of one project."""
+    """The journal, takes and lock of one project.
 
-    def __init__(self, project_root: Path):
+    With ``writer`` (e.g. ``"render"``) the project's writer lock is taken *before* anything is
+    read, so the lock file and takes seen are current, and held until :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        project_root: Path,
+        *,
+        writer: str | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+    ):
         self.root = project_root
         self.build = project_root / "build"
         self.lock_path = project_root / LOCK_NAME
+        self._exit = ExitStack()
+        if writer is not None:
+            self._exit.enter_context(
+                project_writer(project_root, writer, wait=wait, on_wait=on_wait)
+            )
+        try:
+            self._open()
+        except BaseException:
+            self._exit.close()
+            raise
+
+    def _open(self) -> None:
         try:
             self.build.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.build / "journal.sqlite", isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(takes)")}
+            for name, kind in TAKE_COLUMNS_ADDED:
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE takes ADD COLUMN {name} {kind}")
         except (OSError, sqlite3.Error) as e:
             raise StoryboardError(f"{self.build}: cannot open the build journal: {e}") from None
         self.lock: dict[str, Take] = self._read_lock()
 
     def close(self) -> None:
-        self.db.close()
+        """Close the journal and release the writer lock (if held)."""
+        try:
+            self.db.close()
+        finally:
+            self._exit.close()
 
     # -- journal -------------------------------------------------------------------------------
 
@@ -264,7 +330,7 @@ class BuildState:
 
     def add_take(self, take: Take) -> None:
         self._exec(
-            "INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 take.scene,
                 take.n,
@@ -282,6 +348,7 @@ class BuildState:
                 take.offset,
                 int(take.nsfw),
                 take.created_at,
+                take.made_by,
             ),
         )
 
@@ -293,10 +360,18 @@ class BuildState:
         r = self.db.execute("SELECT * FROM takes WHERE video_uuid=?", (video_uuid,)).fetchone()
         return self._take(r) if r else None
 
-    def cached_take(self, scene: str, key: str, source_take: str | None) -> Take | None:
-        """The newest usable take made from exactly this content (and this source take)."""
+    def cached_take(
+        self, scene: str, key: str, source_take: str | None, maker: str | None = None
+    ) -> Take | None:
+        """The newest usable take made from exactly this content (and source take, and maker)."""
         for t in reversed(self.takes(scene)):
-            if t.key == key and t.source_take == source_take and not t.nsfw and self.file_ok(t):
+            if (
+                t.key == key
+                and t.source_take == source_take
+                and (maker is None or t.maker == maker)
+                and not t.nsfw
+                and self.file_ok(t)
+            ):
                 return t
         return None
 
@@ -325,9 +400,14 @@ class BuildState:
             offset=r[13],
             nsfw=bool(r[14]),
             created_at=r[15],
+            made_by=r[16],
         )
 
     # -- lock ----------------------------------------------------------------------------------
+
+    def reload_lock(self) -> dict[str, Take]:
+        """``storyboard.lock`` as it is on disk now."""
+        return self._read_lock()
 
     def _read_lock(self) -> dict[str, Take]:
         if not self.lock_path.is_file():

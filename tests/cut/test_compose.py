@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import time
 from pathlib import Path
@@ -88,7 +89,7 @@ def setup(
             None,
             rel,
             (p / rel).stat().st_size,
-            "h",
+            hashlib.sha256((p / rel).read_bytes()).hexdigest(),
             0.4,
             info.duration,
         )

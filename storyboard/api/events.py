@@ -1,0 +1,89 @@
+"""Progress of a render, as typed events passed to one callback.
+
+``project.render(progress=print)`` prints each event as a line; a display (the CLI's live
+table) matches on the event types instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SceneUpdate:
+    """A scene changed state: ``queued``, ``waiting``, ``submitted``, ``processing``,
+    ``downloading``, ``resuming``, ``preparing``, ``cached``, ``done``, ``failed`` or
+    ``skipped``."""
+
+    scene: str
+    state: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.scene}: {self.state}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class Spent:
+    """Money was spent on a task (US dollars)."""
+
+    usd: float
+
+    def __str__(self) -> str:
+        return f"spent ${self.usd:.2f}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark about the result, e.g. an image that was cropped to the frame size."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return f"note: {self.text}"
+
+
+@dataclass(frozen=True)
+class Log:
+    """What the library is doing, e.g. which backend it uses or which compose path it takes."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Event = SceneUpdate | Spent | Note | Log
+"""Everything a progress callback receives."""
+
+ProgressCallback = Callable[[Event], object]
+"""A function called with each :data:`Event` (during ``compose``, possibly from a worker thread)."""
+
+
+class CallbackProgress:
+    """Adapts a :data:`ProgressCallback` to the executor's ``Progress`` protocol."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+
+    def emit(self, event: Event) -> None:
+        """Pass one event on (nothing when there is no callback)."""
+        if self.callback is not None:
+            self.callback(event)
+
+    def update(self, scene: str, state: str, detail: str = "") -> None:
+        """A scene's state changed."""
+        self.emit(SceneUpdate(scene, state, detail))
+
+    def add_cost(self, usd: float) -> None:
+        """Money was spent."""
+        self.emit(Spent(usd))
+
+    def note(self, text: str) -> None:
+        """A remark for the user."""
+        self.emit(Note(text))
+
+    def log(self, text: str) -> None:
+        """A line about what the library is doing."""
+        self.emit(Log(text))

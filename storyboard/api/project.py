@@ -1,0 +1,346 @@
+"""``storyboard.load(path) -> Project``: one storyboard, and everything you can do with it.
+
+A :class:`Project` is a snapshot of the storyboard file as loaded; call :func:`load` again after
+editing the file. Build state (journal, takes, ``storyboard.lock``) is read fresh by each call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storyboard.board.spec import Project as _Spec
+from storyboard.board.spec import load_project
+from storyboard.errors import StoryboardError
+from storyboard.generate.backend import BackendOptions
+from storyboard.generate.staleness import (
+    Assessment,
+    assess,
+    check_budget,
+    require_real_takes,
+    stale_scenes,
+)
+from storyboard.generate.state import BuildState, Take
+from storyboard.plan.compile import Plan, compile_project
+
+from .events import CallbackProgress, ProgressCallback
+from .results import (
+    ComposeResult,
+    PickResult,
+    PlannedScene,
+    PlanResult,
+    RenderResult,
+    SceneStatus,
+    Status,
+    TakeInfo,
+    Validation,
+)
+
+
+def load(path: str | Path, *, api_key: str | None = None, base_url: str | None = None) -> Project:
+    """Load and check a storyboard: a project folder or its ``storyboard.yaml``.
+
+    Renders use the Runware API with ``api_key`` (default: ``RUNWARE_API_KEY``) at ``base_url``
+    (default: ``RUNWARE_BASE_URL``, else Runware's endpoint); without a key, a local emulator
+    that makes placeholder clips at no cost. Raises :class:`~storyboard.SpecError` (every
+    problem, as ``file:line: field: message``) when the file is broken.
+    """
+    return Project(load_project(path), api_key=api_key, base_url=base_url)
+
+
+class Project:
+    """A loaded storyboard: plan it, render it, inspect and pick takes, compose the film."""
+
+    def __init__(
+        self, spec: _Spec, *, api_key: str | None = None, base_url: str | None = None
+    ) -> None:
+        self._spec = spec
+        self._plan: Plan | None = None
+        self._api_key = api_key
+        self._base_url = base_url
+
+    def _backend(self, draft: bool = False, latency: float = 1.0) -> BackendOptions:
+        env = BackendOptions.from_env()
+        return BackendOptions(
+            api_key=self._api_key or env.api_key,
+            base_url=self._base_url or env.base_url,
+            emulator_latency=latency,
+            emulator_draft=draft,
+        )
+
+    @property
+    def real(self) -> bool:
+        """True when renders use the real (paid) Runware API; False: the local emulator."""
+        return bool(self._backend().api_key)
+
+    def __repr__(self) -> str:
+        return f"<storyboard.Project {self.title!r} at {str(self.root)!r}>"
+
+    @property
+    def root(self) -> Path:
+        """The project folder."""
+        return self._spec.root
+
+    @property
+    def file(self) -> Path:
+        """The storyboard file."""
+        return self._spec.file
+
+    @property
+    def title(self) -> str:
+        """The film's title."""
+        return self._spec.board.title
+
+    @property
+    def scenes(self) -> list[str]:
+        """Scene ids, in film order."""
+        return [s.id for s in self._spec.board.scenes]
+
+    @property
+    def lock_file(self) -> Path:
+        """``storyboard.lock``: which take of each scene makes the cut."""
+        return self.root / "storyboard.lock"
+
+    def display(self) -> str:
+        """The storyboard's path as messages show it (relative to the working folder if inside)."""
+        return self._spec.display()
+
+    # -- planning (nothing is spent, nothing is written) ---------------------------------------
+
+    def _compiled(self) -> Plan:
+        if self._plan is None:
+            self._plan = compile_project(self._spec)
+        return self._plan
+
+    def validate(self) -> Validation:
+        """Compile every scene against the model's rules; raise with every problem found.
+
+        Raises :class:`~storyboard.PlanError` or :class:`~storyboard.TemplateError`.
+        """
+        plan = self._compiled()
+        return Validation(self.file, len(plan.tasks), plan.total_seconds, plan.total_cost)
+
+    def plan(
+        self,
+        retake: Sequence[str] = (),
+        keep_downstream: bool = False,
+        budget: float | None = None,
+        draft: bool = False,
+    ) -> PlanResult:
+        """What :meth:`render` would generate with these options, and what it would cost.
+
+        Raises :class:`~storyboard.PlanError` for an unknown scene in ``retake`` and
+        :class:`~storyboard.BudgetError` when the cost is over ``budget`` (US dollars).
+        """
+        plan = self._compiled()
+        plan.require_scenes(list(retake), "--retake")
+        maker = self._backend(draft).maker
+        stale = stale_scenes(plan, list(retake), keep_downstream, maker)
+        if budget is not None:
+            found = {
+                t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.tasks
+            }
+            check_budget(plan, found, budget)
+        return _plan_result(plan, stale)
+
+    # -- build state -------------------------------------------------------------------------
+
+    @contextmanager
+    def _state(
+        self, writer: str | None = None, wait: bool = True, progress: CallbackProgress | None = None
+    ) -> Iterator[BuildState]:
+        on_wait = progress.log if progress is not None else None
+        state = BuildState(self.root, writer=writer, wait=wait, on_wait=on_wait)
+        try:
+            yield state
+        finally:
+            state.close()
+
+    def status(self) -> Status:
+        """Every scene: up to date or stale, why, and what the next render costs."""
+        plan = self._compiled()
+        with self._state() as state:
+            found = assess(plan, state, maker=self._backend().maker)
+            rows = []
+            for t in plan.tasks:
+                a = found[t.scene]
+                take = state.lock.get(t.scene)
+                rows.append(
+                    SceneStatus(
+                        scene=t.scene,
+                        mode=t.mode,
+                        source=t.source,
+                        stale=a.stale,
+                        action=a.action,
+                        reasons=list(a.reasons),
+                        take=take.n if take else None,
+                        next_cost=a.cost if a.stale else 0.0,
+                    )
+                )
+            return Status(rows, state.spent())
+
+    def takes(self, scene: str) -> list[TakeInfo]:
+        """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut."""
+        plan = self._compiled()
+        plan.require_scenes([scene])
+        with self._state() as state:
+            chosen = state.lock.get(scene)
+            return [_take_info(self.root, t, state, chosen) for t in state.takes(scene)]
+
+    def pick(
+        self,
+        scene: str,
+        take: int,
+        *,
+        wait: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> PickResult:
+        """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``).
+
+        The scenes continuing from it become stale. Raises :class:`~storyboard.StoryboardError`
+        when there is no such take, or (with ``wait=False``) when another command is writing
+        the project; otherwise waits for it, saying so through ``progress``.
+        """
+        plan = self._compiled()
+        plan.require_scenes([scene])
+        with self._state("pick", wait, CallbackProgress(progress)) as state:
+            takes = {t.n: t for t in state.takes(scene)}
+            if take not in takes:
+                have = ", ".join(str(n) for n in takes) or "none"
+                raise StoryboardError(f"{scene}: no take {take} (takes: {have})")
+            state.lock[scene] = takes[take]
+            state.write_lock([t.scene for t in plan.tasks])
+        return PickResult(scene, take, plan.downstream(scene))
+
+    # -- spending and making -----------------------------------------------------------------
+
+    def render(
+        self,
+        *,
+        retake: Sequence[str] = (),
+        keep_downstream: bool = False,
+        budget: float | None = None,
+        jobs: int = 4,
+        progress: ProgressCallback | None = None,
+        draft: bool = False,
+        wait: bool = True,
+        emulator_latency: float = 1.0,
+    ) -> RenderResult:
+        """Generate every stale scene (and nothing else); keep the takes; update the lock.
+
+        Uses the Runware API when the project has a key (see :func:`load`), else a local
+        emulator (placeholder clips, no cost; ``draft`` makes them small and fast). While it
+        runs, no other command may write the project: with ``wait=False`` a busy project raises
+        at once, otherwise the render waits (and says so through ``progress``). One scene's
+        failure does not stop the others: see :attr:`RenderResult.failed` and
+        :meth:`RenderResult.raise_for_failures`. Raises :class:`~storyboard.BudgetError`
+        before spending anything when the render would cost more than ``budget``.
+        An interrupted render resumes its paid tasks when run again.
+        """
+        import asyncio
+
+        from .rendering import RenderRequest, render_async
+
+        req = RenderRequest(
+            retake=list(retake),
+            keep_downstream=keep_downstream,
+            budget=budget,
+            jobs=jobs,
+            backend=self._backend(draft, emulator_latency),
+            wait=wait,
+        )
+        return asyncio.run(render_async(self, req, CallbackProgress(progress)))
+
+    async def render_async(
+        self,
+        *,
+        retake: Sequence[str] = (),
+        keep_downstream: bool = False,
+        budget: float | None = None,
+        jobs: int = 4,
+        progress: ProgressCallback | None = None,
+        draft: bool = False,
+        wait: bool = True,
+        emulator_latency: float = 1.0,
+    ) -> RenderResult:
+        """:meth:`render` for code already inside an event loop (same arguments)."""
+        from .rendering import RenderRequest, render_async
+
+        req = RenderRequest(
+            list(retake),
+            keep_downstream,
+            budget,
+            jobs,
+            self._backend(draft, emulator_latency),
+            wait,
+        )
+        return await render_async(self, req, CallbackProgress(progress))
+
+    def compose(
+        self, *, wait: bool = True, progress: ProgressCallback | None = None
+    ) -> ComposeResult:
+        """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
+
+        Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing, when the
+        project has a real key but the cut holds placeholder takes, or when the film cannot be
+        written. ``wait`` and ``progress``: as for :meth:`render`.
+        """
+        from storyboard.cut.compose import compose_project
+
+        events = CallbackProgress(progress)
+        with self._state("compose", wait, events) as state:
+            if self.real:
+                require_real_takes(state, self.scenes)
+            film = compose_project(self._spec, state, log=events.log)
+        srt = film.with_suffix(".srt")
+        sheet = self._spec.build / "contact-sheet.png"
+        return ComposeResult(
+            film, srt if srt.is_file() else None, sheet if sheet.is_file() else None
+        )
+
+
+def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
+    p = plan.profile
+    scenes = [
+        PlannedScene(
+            scene=t.scene,
+            mode=t.mode,
+            source=t.source,
+            duration=t.duration,
+            takes=t.number_results,
+            cost=t.cost,
+            generate=t.scene in stale,
+            prompt=t.prompt,
+            request=t.request,
+        )
+        for t in plan.tasks
+    ]
+    return PlanResult(
+        model=p.air,
+        model_name=p.name,
+        size=plan.project.board.size,
+        scenes=scenes,
+        note=p.notes,
+        tasks_json=plan.to_json(only=stale),
+    )
+
+
+def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> TakeInfo:
+    return TakeInfo(
+        scene=t.scene,
+        n=t.n,
+        file=t.file,
+        path=root / t.file,
+        duration=t.duration,
+        cost=t.cost,
+        created=datetime.fromtimestamp(t.created_at, UTC),
+        chosen=chosen is not None and chosen.video_uuid == t.video_uuid,
+        missing=not state.file_ok(t),
+        nsfw=t.nsfw,
+        video_uuid=t.video_uuid,
+        video_id=t.video_id,
+        url=t.url,
+        sha256=t.sha256,
+    )

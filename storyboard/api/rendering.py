@@ -1,0 +1,97 @@
+"""The render behind :meth:`storyboard.Project.render`: assess, check the budget, run, report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from storyboard.generate.backend import BackendOptions, open_client
+from storyboard.generate.execute import RenderOptions, render
+from storyboard.generate.staleness import assess, check_budget
+from storyboard.generate.state import BuildState
+
+from .events import CallbackProgress
+from .project import _take_info
+from .results import RenderResult, SceneResult
+
+if TYPE_CHECKING:
+    from storyboard.generate.execute import RenderResult as _Outcomes
+    from storyboard.plan.compile import Task
+
+    from .project import Project
+
+
+@dataclass
+class RenderRequest:
+    """The options of one render (see :meth:`storyboard.Project.render`)."""
+
+    retake: list[str] = field(default_factory=list)
+    keep_downstream: bool = False
+    budget: float | None = None
+    jobs: int = 4
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    wait: bool = True
+
+
+async def render_async(
+    project: Project, req: RenderRequest, progress: CallbackProgress
+) -> RenderResult:
+    """Generate what is stale; never raises for one scene's failure (see the result)."""
+    plan = project._compiled()
+    t0 = time.monotonic()
+    backend = req.backend
+    state = BuildState(project.root, writer="render", wait=req.wait, on_wait=progress.log)
+    try:
+        found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
+        stale = {s for s, a in found.items() if a.stale}
+        planned = check_budget(plan, found, req.budget)
+        opts = RenderOptions(
+            jobs=req.jobs,
+            retake=req.retake,
+            keep_downstream=req.keep_downstream,
+            budget=req.budget,
+            made_by=backend.made_by,
+        )
+        if stale:
+            progress.log(
+                f"rendering {len(stale)} of {len(plan.tasks)} scenes "
+                f"(${planned:.2f} planned), {req.jobs} at a time"
+            )
+        if not stale and not any(a.redownload for a in found.values()):
+            # nothing to generate or fetch: no service is started at all
+            outcome = await render(plan, state, None, progress, opts, found)
+        else:
+            async with open_client(backend, log=progress.log) as client:
+                outcome = await render(plan, state, client, progress, opts, found)
+        return _result(project, state, plan.tasks, outcome, time.monotonic() - t0, backend.maker)
+    finally:
+        state.close()
+
+
+def _result(
+    project: Project,
+    state: BuildState,
+    tasks: list[Task],
+    outcome: _Outcomes,
+    seconds: float,
+    maker: str,
+) -> RenderResult:
+    scenes = []
+    for t in tasks:
+        o = outcome.outcomes.get(t.scene)
+        if o is None:
+            continue
+        chosen = state.lock.get(t.scene)
+        infos = [_take_info(project.root, k, state, chosen) for k in o.takes]
+        scenes.append(
+            SceneResult(
+                scene=o.scene,
+                status=o.status,  # type: ignore[arg-type]
+                takes=infos,
+                cost=o.cost,
+                seconds=o.seconds,
+                error=o.error,
+            )
+        )
+    return RenderResult(scenes, outcome.spent, seconds, state.lock_path, maker)

@@ -1,0 +1,240 @@
+"""What the API returns: plain, typed, immutable records (never printed text).
+
+Every result can be turned into JSON-ready data with :func:`dataclasses.asdict`; paths are
+absolute :class:`~pathlib.Path` objects, money is in US dollars, durations in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from storyboard.errors import GenerationError
+
+SceneOutcomeStatus = Literal["cached", "generated", "re-downloaded", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A storyboard that loads and compiles: its size and what generating all of it costs."""
+
+    file: Path
+    """The storyboard file."""
+    scenes: int
+    """Number of scenes."""
+    seconds: float
+    """Seconds of video a full render generates (every take of every scene)."""
+    cost: float
+    """US dollars a full render would cost."""
+
+
+@dataclass(frozen=True)
+class PlannedScene:
+    """One scene of a plan: its task, and whether a render would generate it."""
+
+    scene: str
+    mode: str
+    """Continuity: ``cut``, ``extend`` or ``last_frame``."""
+    source: str | None
+    """The scene it continues from (None for a cut)."""
+    duration: float
+    """Seconds per take."""
+    takes: int
+    """Takes asked for (``numberResults``)."""
+    cost: float
+    """US dollars to generate it."""
+    generate: bool
+    """True when a render would generate it; False when its take is up to date."""
+    prompt: str = field(repr=False)
+    """The prompt after template rendering."""
+    request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    """The exact ``videoInference`` task (placeholders for what is known only at render time)."""
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What a render would generate, and what it would cost, before anything is spent."""
+
+    model: str
+    """The model's AIR id, e.g. ``openai:3@1``."""
+    model_name: str
+    size: str
+    """Frame size, e.g. ``1280x720``."""
+    scenes: list[PlannedScene]
+    note: str
+    """The model's note (e.g. a deactivation date); empty when there is none."""
+    tasks_json: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    """The tasks a render would send, as JSON-ready data (what ``plan --json`` prints)."""
+
+    @property
+    def to_generate(self) -> list[PlannedScene]:
+        """The scenes a render would generate."""
+        return [s for s in self.scenes if s.generate]
+
+    @property
+    def seconds(self) -> float:
+        """Seconds of video a render would generate."""
+        return sum(s.duration * s.takes for s in self.to_generate)
+
+    @property
+    def cost(self) -> float:
+        """US dollars a render would spend."""
+        return sum(s.cost for s in self.to_generate)
+
+
+@dataclass(frozen=True)
+class TakeInfo:
+    """One generated clip of a scene (every take is kept)."""
+
+    scene: str
+    n: int
+    """Take number, from 1."""
+    file: str
+    """The clip, relative to the project folder."""
+    path: Path
+    """The clip's absolute path."""
+    duration: float | None
+    cost: float | None
+    created: datetime
+    """When it was downloaded (UTC)."""
+    chosen: bool
+    """True when this take makes the cut (``storyboard.lock``)."""
+    missing: bool
+    """True when its file is gone or incomplete (``render`` fetches it again)."""
+    nsfw: bool
+    """True when the provider flagged it."""
+    video_uuid: str
+    video_id: str | None
+    url: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SceneResult:
+    """What a render did with one scene."""
+
+    scene: str
+    status: SceneOutcomeStatus
+    takes: list[TakeInfo]
+    """The takes it produced or reused (first: the one in the cut)."""
+    cost: float
+    """US dollars spent on it in this render."""
+    seconds: float
+    """Wall time spent generating it."""
+    error: str | None
+    """Why it failed or was skipped."""
+
+    @property
+    def take(self) -> int | None:
+        """The number of the take in the cut after this render, if any."""
+        return self.takes[0].n if self.takes else None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The outcome of a render: per scene, money spent, where the lock is."""
+
+    scenes: list[SceneResult]
+    """Every scene the render considered, in film order."""
+    spent: float
+    """US dollars spent by this render (for placeholders: what it would have cost)."""
+    seconds: float
+    """Wall time of the render."""
+    lock: Path
+    """``storyboard.lock``: which take of each scene makes the cut."""
+    maker: str
+    """What made the takes: ``runware`` (the real, paid service), ``emulator`` or ``draft``
+    (placeholders; ``spent`` is then what the real service would have charged)."""
+
+    @property
+    def failed(self) -> list[SceneResult]:
+        """Scenes that failed, or were skipped because their source failed."""
+        return [s for s in self.scenes if s.status in ("failed", "skipped")]
+
+    @property
+    def ok(self) -> bool:
+        """True when every scene has a take in the cut."""
+        return not self.failed
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`GenerationError` naming every failed scene (like httpx's
+        ``raise_for_status``); return quietly when all scenes rendered."""
+        if self.failed:
+            lines = "; ".join(f"{s.scene}: {s.error}" for s in self.failed)
+            raise GenerationError(f"{len(self.failed)} scene(s) did not render: {lines}")
+
+
+@dataclass(frozen=True)
+class SceneStatus:
+    """Whether a scene is up to date, and why not."""
+
+    scene: str
+    mode: str
+    source: str | None
+    stale: bool
+    """True when the next render generates it."""
+    action: str
+    """``generate``, ``up to date``, ``re-download`` or ``reuse take N``."""
+    reasons: list[str]
+    """Why it is stale, e.g. ``prompt changed``, ``source 'a' will be re-generated``."""
+    take: int | None
+    """The take in the cut now (``storyboard.lock``), if any."""
+    next_cost: float
+    """US dollars the next render spends on it (0 when not stale)."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """Every scene's state, and the money: what the next render costs, what was spent."""
+
+    scenes: list[SceneStatus]
+    spent: float
+    """US dollars spent on this project so far (every task in the journal)."""
+
+    @property
+    def stale(self) -> list[SceneStatus]:
+        """The scenes the next render generates."""
+        return [s for s in self.scenes if s.stale]
+
+    @property
+    def next_cost(self) -> float:
+        """US dollars the next render spends."""
+        return sum(s.next_cost for s in self.scenes)
+
+
+@dataclass(frozen=True)
+class PickResult:
+    """A take put in the cut."""
+
+    scene: str
+    take: int
+    downstream: list[str]
+    """Scenes continuing from it: the next render re-generates them (or reuses their takes
+    made from this one)."""
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    """The film and what was written beside it."""
+
+    film: Path
+    captions: Path | None
+    """The ``.srt`` sidecar, when the film has dialogue captions."""
+    contact_sheet: Path | None
+    """A PNG of every scene's first and last frame."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A generation model the compiler knows, with its rules."""
+
+    air: str
+    name: str
+    sizes: list[str]
+    durations: list[float]
+    price_per_second: dict[str, float]
+    """US dollars per second of video, by size."""
+    continuity: list[str]
+    note: str

@@ -1,0 +1,87 @@
+"""What works without a project: a new project, the file's JSON Schema, the models, the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from storyboard.errors import StoryboardError
+
+from .results import ModelInfo
+
+if TYPE_CHECKING:
+    from storyboard.emulator import Emulator
+
+
+def init(folder: str | Path, title: str | None = None) -> Path:
+    """Create a project folder with a commented starter storyboard; returns the file.
+
+    Refuses (:class:`~storyboard.SpecError`) to overwrite an existing storyboard.
+    """
+    from storyboard.board.scaffold import init_project
+
+    return init_project(Path(folder), title=title)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ``storyboard.yaml`` (for editors and validators)."""
+    from storyboard.board.schema import json_schema
+
+    return json_schema()
+
+
+def models() -> list[ModelInfo]:
+    """Every model the compiler knows, with its sizes, durations, prices and continuity."""
+    from storyboard.board.models import PROFILES
+
+    return [
+        ModelInfo(
+            air=p.air,
+            name=p.name,
+            sizes=[f"{w}x{h}" for w, h in p.sizes],
+            durations=[float(d) for d in p.durations],
+            price_per_second={f"{w}x{h}": v for (w, h), v in p.price_per_second.items()},
+            continuity=sorted(p.continuity),
+            note=p.notes,
+        )
+        for p in PROFILES.values()
+    ]
+
+
+def start_emulator(
+    *,
+    port: int = 0,
+    latency: float = 2.0,
+    api_key: str | None = None,
+    draft: bool = False,
+    extend_returns: Literal["new", "whole"] = "new",
+    credits: float | None = None,
+    faults: Sequence[str] = (),
+) -> Emulator:
+    """Start the local Runware API emulator on 127.0.0.1 (``port`` 0: any free port).
+
+    ``faults`` are specs such as ``429:times=3,retry_after=1`` or ``truncate``. Returns the
+    running emulator (``.base_url``; ``.stop()`` when done). Raises
+    :class:`~storyboard.StoryboardError` for a bad fault spec or a port already in use.
+    """
+    from storyboard.emulator import Emulator, EmulatorConfig, Fault
+
+    try:
+        parsed = [Fault.parse(f) for f in faults]
+    except (ValueError, TypeError) as e:
+        raise StoryboardError(f"--fault: {e}") from None
+    config = EmulatorConfig(
+        latency=latency,
+        api_key=api_key,
+        draft=draft,
+        extend_returns=extend_returns,
+        credits=credits,
+        faults=parsed,
+    )
+    emu = Emulator(config, port=port)
+    try:
+        emu.start()
+    except OSError as e:
+        raise StoryboardError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
+    return emu

@@ -1,0 +1,187 @@
+"""The film as an output with a key: is the film on disk the one the lock and storyboard make?
+
+The key hashes everything that shapes the film: each chosen take's file hash and offset, each
+scene's trim, transition and dialogue, the edit and output settings, the music file's content
+and the compose code's version. ``build/film.json`` records the key (and its parts, so the
+tool can say *why* the film is stale) of the last film written, with the film file's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.board.spec import Project
+from storyboard.files import atomic_write, resolve_inside
+from storyboard.generate.state import Take
+
+# bump whenever compose would write a different film from the same inputs
+COMPOSE_VERSION = "3"
+STAMP_NAME = "film.json"
+
+
+@dataclass
+class FilmStatus:
+    """Whether the film on disk matches what a compose would make now, and why not."""
+
+    key: str
+    parts: dict[str, Any]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.reasons
+
+
+def _digest(obj: object) -> str:
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def music_hash(project: Project) -> str | None:
+    """Content hash of the music file (None without music or when it cannot be read)."""
+    music = project.board.edit.music
+    if music is None:
+        return None
+    p = resolve_inside(project.root, music.file)
+    try:
+        return file_sha256(p) if p is not None else None
+    except OSError:
+        return None
+
+
+def film_parts(project: Project, takes: dict[str, Take]) -> dict[str, Any]:
+    """The named pieces the film key is made of (compared one by one to give reasons)."""
+    board = project.board
+    edit = board.edit.model_dump(mode="json")
+    music = edit.pop("music")
+    scenes = {}
+    for s in board.scenes:
+        t = takes.get(s.id)
+        scenes[s.id] = {
+            "take": f"{t.sha256}-{t.size}@{t.offset}" if t else None,
+            "cut": _digest(
+                {
+                    "trim": s.trim.model_dump(mode="json") if s.trim else None,
+                    "transition": s.transition.model_dump(mode="json") if s.transition else None,
+                    "dialogue": [d.model_dump(mode="json") for d in s.dialogue],
+                }
+            ),
+        }
+    return {
+        "version": COMPOSE_VERSION,
+        "order": [s.id for s in board.scenes],
+        "scenes": scenes,
+        "music": _digest({"settings": music, "file": music_hash(project)}) if music else None,
+        "edit": _digest(edit),
+        "output": _digest(
+            {
+                "output": board.output.model_dump(mode="json"),
+                "size": board.size,
+                "title": board.title,
+            }
+        ),
+    }
+
+
+def film_status(project: Project, takes: dict[str, Take], dest: Path) -> FilmStatus:
+    """Compare the film a compose would make from ``takes`` with the last film written."""
+    parts = film_parts(project, takes)
+    st = FilmStatus(_digest(parts), parts)
+    stamp = read_stamp(project)
+    if stamp is None:
+        st.reasons.append("film missing" if not dest.exists() else "never composed here")
+        return st
+    if stamp.get("key") != st.key:
+        st.reasons.extend(_reasons(stamp.get("parts") or {}, parts))
+    if not dest.is_file():
+        st.reasons.append("film missing")
+    elif stamp.get("file") != _rel(project, dest) or not _same_file(dest, stamp):
+        st.reasons.append("film file changed on disk")
+    for name in stamp.get("extras") or []:
+        if not (project.root / name).is_file():
+            st.reasons.append(f"{name} missing")
+    return st
+
+
+def _reasons(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    reasons: list[str] = []
+    if old.get("version") != new["version"]:
+        reasons.append("compose code changed")
+    if old.get("order") != new["order"]:
+        reasons.append("scenes added, removed or reordered")
+    old_scenes = old.get("scenes") or {}
+    for sid, part in new["scenes"].items():
+        was = old_scenes.get(sid)
+        if was is None:
+            continue
+        if was.get("take") != part["take"]:
+            reasons.append(f"take of '{sid}' changed")
+        if was.get("cut") != part["cut"]:
+            reasons.append(f"trim, transition or dialogue of '{sid}' changed")
+    if old.get("music") != new["music"]:
+        reasons.append("music changed")
+    if old.get("edit") != new["edit"]:
+        reasons.append("edit settings changed")
+    if old.get("output") != new["output"]:
+        reasons.append("output settings changed")
+    return reasons or ["storyboard changed"]
+
+
+def _rel(project: Project, dest: Path) -> str:
+    try:
+        return str(dest.relative_to(project.root))
+    except ValueError:
+        return str(dest)
+
+
+def _same_file(dest: Path, stamp: dict[str, Any]) -> bool:
+    try:
+        st = dest.stat()
+    except OSError:
+        return False
+    if st.st_size != stamp.get("size"):
+        return False
+    if st.st_mtime_ns == stamp.get("mtime_ns"):
+        return True  # unchanged since we wrote it; otherwise look at the content
+    try:
+        return file_sha256(dest) == stamp.get("sha256")
+    except OSError:
+        return False
+
+
+def read_stamp(project: Project) -> dict[str, Any] | None:
+    p = project.build / STAMP_NAME
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_stamp(project: Project, st: FilmStatus, dest: Path, extras: list[str]) -> None:
+    """Record the film just written, and its companions (captions, contact sheet: paths
+    relative to the project), once all of them are complete."""
+    info = os.stat(dest)
+    data = {
+        "key": st.key,
+        "parts": st.parts,
+        "file": _rel(project, dest),
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
+        "sha256": file_sha256(dest),
+        "extras": extras,
+    }
+    atomic_write(project.build / STAMP_NAME, json.dumps(data, indent=1).encode())

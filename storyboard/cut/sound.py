@@ -1,0 +1,125 @@
+"""The film's sound, every step kept in the chunk cache: each segment's own sound, the native
+track they make together, the music mix, the loudness measurement and the encoded track.
+
+A music change re-makes the mix, the measurement and the encoding, nothing before them; a
+one-scene edit re-makes that segment's sound and what is built on it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from storyboard.board.spec import Project
+from storyboard.files import atomic_write
+from storyboard.media.ffmpeg import audio_codec_args
+from storyboard.media.probe import ClipInfo
+
+from .audio import (
+    AUDIO_EXT,
+    RATE,
+    encode_audio,
+    fades,
+    loudnorm_filter,
+    measure_loudness,
+    mix_music,
+    place_segments,
+    segment_track,
+)
+from .chunks import ChunkCache, chunk_key
+from .filmkey import music_hash
+from .timeline import Timeline
+
+Log = Callable[[str], None]
+
+
+def _r(x: float) -> float:
+    return round(x, 6)
+
+
+def film_sound(
+    tl: Timeline,
+    project: Project,
+    infos: dict[str, ClipInfo],
+    cache: ChunkCache,
+    log: Log | None = None,
+) -> Path:
+    """The encoded sound track of the film (a cached file, ready to be stream-copied)."""
+    root = project.root
+    edit = project.board.edit
+    fmt = project.board.output.format
+    seg_keys = []
+    tracks = []
+    for i, seg in enumerate(tl.segments):
+        info = infos[seg.file]
+        fin, fout = fades(tl, i)
+        key = chunk_key(
+            "sound-segment",
+            {
+                "take": f"{seg.take.media_key}@{seg.take.offset}",
+                "audio": info.has_audio,
+                "src": _r(seg.src_start),
+                "duration": _r(seg.duration),
+                "fades": [_r(fin), _r(fout)],
+                "rate": RATE,
+            },
+        )
+        seg_keys.append(key)
+        tracks.append(cache.make(key, "wav", partial(segment_track, tl, i, root, info)))
+    native_key = chunk_key(
+        "sound-native",
+        {
+            "segments": seg_keys,
+            "starts": [_r(s.start) for s in tl.segments],
+            "duration": _r(tl.duration),
+        },
+    )
+    mixed_key = native_key
+    mixed = cache.make(native_key, "wav", lambda p: place_segments(tl, tracks, p))
+    if edit.music is not None:
+        native = mixed
+        mixed_key = chunk_key(
+            "sound-music",
+            {
+                "native": native_key,
+                "music": edit.music.model_dump(mode="json"),
+                "file": music_hash(project),
+                "duck": [[_r(s.start + s.overlap), _r(s.end)] for s in tl.segments if s.dialogue],
+                "duration": _r(tl.duration),
+            },
+        )
+        mixed = cache.make(mixed_key, "wav", lambda p: mix_music(native, edit, tl, root, p))
+    af: list[str] = []
+    if edit.loudness != "off":
+        target = float(edit.loudness)
+        tp = edit.true_peak
+        src = mixed
+
+        def measure(p: Path) -> None:
+            atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
+
+        m_path = cache.make(
+            chunk_key("sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp}),
+            "json",
+            measure,
+        )
+        measured = {k: float(v) for k, v in json.loads(m_path.read_text()).items()}
+        af = ["-af", loudnorm_filter(measured, target, tp) + f",aresample={RATE}"]
+        if log is not None:
+            log(
+                f"loudness: {measured['input_i']:.1f} LUFS measured -> {target:g} LUFS "
+                f"(true peak <= {tp:g} dBTP)"
+            )
+    enc_key = chunk_key(
+        "sound-encoded",
+        {
+            "mixed": mixed_key,
+            "af": af,
+            "codec": audio_codec_args(fmt),
+            "container": AUDIO_EXT[fmt],
+            "duration": _r(tl.duration),
+        },
+    )
+    return cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))

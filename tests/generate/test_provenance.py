@@ -1,0 +1,125 @@
+"""Provenance: every take records what made it; a placeholder never passes for a real take."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import write_project
+
+from storyboard.cli.main import main
+from storyboard.emulator import Emulator, EmulatorConfig
+from storyboard.generate.state import BuildState, maker_class
+
+TWO = """
+title: Two
+defaults: {duration: 4}
+scenes:
+  - {id: a, prompt: "A harbour at dawn."}
+  - {id: b, prompt: "The boat keeps going.", continuity: extend}
+"""
+
+
+def lock(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / "storyboard.lock").read_text())["scenes"]
+
+
+def status_rows(out: str) -> dict[str, list[str]]:
+    import re
+
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[2:] if line.strip()]
+    return {r[0]: r for r in rows if len(r) >= 5}
+
+
+@pytest.fixture
+def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    monkeypatch.delenv("RUNWARE_BASE_URL", raising=False)
+
+
+def test_draft_takes_are_stale_for_a_full_render_and_the_emulator_reports_no_spend(
+    no_key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = write_project(tmp_path / "two", TWO)
+    args = ["render", str(p), "--no-compose", "--quiet", "--emulator-latency", "0.05"]
+    assert main([*args, "--draft"]) == 0
+    out = capsys.readouterr().out
+    assert "spent $0 (emulator; would cost $0.80)" in out
+    assert {e["made_by"] for e in lock(p).values()} == {"draft"}
+    assert main(["status", str(p)]) == 0
+    rows = status_rows(capsys.readouterr().out)
+    assert rows["a"][2:4] == ["stale", "made as a --draft"]
+    assert rows["b"][3].startswith("made as a --draft")
+    # a second draft render reuses them: nothing is made again
+    assert main([*args, "--draft"]) == 0
+    assert "spent $0 (emulator; would cost $0.00)" in capsys.readouterr().out
+
+
+def test_switching_from_the_emulator_to_a_key_makes_every_placeholder_stale(
+    no_key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    p = write_project(tmp_path / "one", TWO.split("  - {id: b")[0])
+    assert main(["render", str(p), "--no-compose", "-q", "--emulator-latency", "0.05"]) == 0
+    assert lock(p)["a"]["made_by"] == "emulator"
+    capsys.readouterr()
+    assert main(["status", str(p)]) == 0  # still offline: up to date
+    assert "0 of 1 scenes stale" in capsys.readouterr().out
+    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as emu:
+        monkeypatch.setenv("RUNWARE_API_KEY", "real-key")
+        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+        assert main(["status", str(p)]) == 0
+        out = capsys.readouterr().out
+        assert status_rows(out)["a"][2:4] == ["stale", "made by the emulator"]
+        assert "1 of 1 scenes stale; next render: $0.40" in out
+        # the placeholder cut is refused while a key is set
+        assert main(["compose", str(p)]) == 1
+        err = capsys.readouterr().err
+        assert (
+            "RUNWARE_API_KEY is set but the cut holds placeholder takes: "
+            "a (take 1, made by the emulator)"
+        ) in err
+        assert main(["render", str(p), "--no-compose", "-q"]) == 0
+        assert "spent $0.40" in capsys.readouterr().out
+        assert len(emu.ledger) == 1
+        assert lock(p)["a"]["made_by"] == f"runware {emu.base_url}"
+        assert main(["status", str(p)]) == 0
+        assert "0 of 1 scenes stale" in capsys.readouterr().out
+    # back offline: the real take is kept (never replaced by a placeholder)
+    monkeypatch.delenv("RUNWARE_API_KEY")
+    monkeypatch.delenv("RUNWARE_BASE_URL")
+    assert main(["status", str(p)]) == 0
+    assert "0 of 1 scenes stale" in capsys.readouterr().out
+
+
+def test_takes_from_before_provenance_are_judged_by_their_url(tmp_path: Path) -> None:
+    assert maker_class(None, "http://127.0.0.1:5000/videos/x.mp4") == "emulator"
+    assert maker_class(None, "http://localhost:5000/videos/x.mp4") == "emulator"
+    assert maker_class(None, "https://vm.runware.ai/video/x.mp4") == "runware"
+    assert maker_class("draft", "http://127.0.0.1/x") == "draft"
+    assert maker_class("runware https://api.runware.ai/v1", None) == "runware"
+    # an old journal without the made_by column is upgraded in place
+    build = tmp_path / "build"
+    build.mkdir()
+    db = sqlite3.connect(build / "journal.sqlite")
+    db.execute(
+        "CREATE TABLE takes (scene TEXT NOT NULL, n INTEGER NOT NULL, key TEXT NOT NULL,"
+        " source_take TEXT, task_uuid TEXT NOT NULL, video_uuid TEXT NOT NULL UNIQUE,"
+        " video_id TEXT, url TEXT, file TEXT NOT NULL, size INTEGER NOT NULL,"
+        " sha256 TEXT NOT NULL, cost REAL, duration REAL, offset REAL NOT NULL DEFAULT 0,"
+        " nsfw INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, PRIMARY KEY (scene, n))"
+    )
+    db.execute(
+        "INSERT INTO takes VALUES ('a',1,'k',NULL,'t','v',NULL,"
+        "'http://127.0.0.1:1/videos/v.mp4','f',1,'h',0.4,4,0,0,0)"
+    )
+    db.commit()
+    db.close()
+    state = BuildState(tmp_path)
+    try:
+        (old,) = state.takes("a")
+        assert old.made_by is None and old.maker == "emulator"
+    finally:
+        state.close()
