@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 from storyboard.api import (
     ComposeResult,
     Event,
+    FilmStatus,
+    Frames,
     Log,
     ModelInfo,
     Note,
@@ -50,6 +52,8 @@ __all__ = [
     "ComposeError",
     "ComposeResult",
     "Event",
+    "FilmStatus",
+    "Frames",
     "GenerationError",
     "Log",
     "ModelInfo",

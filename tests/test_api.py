@@ -50,6 +50,8 @@ def test_the_package_exports_only_the_api() -> None:
         "ComposeResult",
         "ModelInfo",
         "Event",
+        "FilmStatus",
+        "Frames",
         "SceneUpdate",
         "Spent",
         "Note",

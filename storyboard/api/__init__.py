@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .events import Event, Log, Note, ProgressCallback, SceneUpdate, Spent
+from .events import Event, Frames, Log, Note, ProgressCallback, SceneUpdate, Spent
 from .project import Project, load
 from .results import (
     ComposeResult,
+    FilmStatus,
     ModelInfo,
     PickResult,
     PlannedScene,
@@ -22,6 +23,8 @@ from .tools import init, models, schema, start_emulator
 __all__ = [
     "ComposeResult",
     "Event",
+    "FilmStatus",
+    "Frames",
     "Log",
     "ModelInfo",
     "Note",

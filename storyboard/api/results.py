@@ -28,6 +28,8 @@ class Validation:
     """Seconds of video a full render generates (every take of every scene)."""
     cost: float
     """US dollars a full render would cost."""
+    warning: str | None = None
+    """Set when the model is deprecated: what to switch to."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ class PlanResult:
     """Frame size, e.g. ``1280x720``."""
     scenes: list[PlannedScene]
     note: str
-    """The model's note (e.g. a deactivation date); empty when there is none."""
+    """How the model's price is estimated, when it is not exact; empty otherwise."""
     tasks_json: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     """The tasks a render would send, as JSON-ready data (what ``plan --json`` prints)."""
+    warning: str | None = None
+    """Set when the model is deprecated: what to switch to."""
 
     @property
     def to_generate(self) -> list[PlannedScene]:
@@ -109,6 +113,14 @@ class TakeInfo:
     video_id: str | None
     url: str | None
     sha256: str
+    model: str = "-"
+    """The model that made it (AIR id)."""
+    size: str = "-"
+    """The size it was asked for (``-`` for an extension, which has the source's size)."""
+    prompt: str = ""
+    """A short digest of the prompt it was made from, and the prompt's start."""
+    current: bool = True
+    """True when it was made from the scene as the storyboard has it now (else: stale)."""
 
 
 @dataclass(frozen=True)
@@ -186,12 +198,24 @@ class SceneStatus:
 
 
 @dataclass(frozen=True)
+class FilmStatus:
+    """Whether the film on disk is the one the storyboard and the takes make now."""
+
+    path: Path
+    up_to_date: bool
+    reasons: list[str]
+    """Why not, e.g. ``take of 'deck' changed``, ``music changed``, ``film missing``."""
+
+
+@dataclass(frozen=True)
 class Status:
     """Every scene's state, and the money: what the next render costs, what was spent."""
 
     scenes: list[SceneStatus]
     spent: float
     """US dollars spent on this project so far (every task in the journal)."""
+    film: FilmStatus | None = None
+    """The film: up to date or stale, and why."""
 
     @property
     def stale(self) -> list[SceneStatus]:
@@ -213,6 +237,10 @@ class PickResult:
     downstream: list[str]
     """Scenes continuing from it: the next render re-generates them (or reuses their takes
     made from this one)."""
+    stale: list[str] = field(default_factory=list)
+    """Of those, the ones the next render generates (what ``status`` says)."""
+    warnings: list[str] = field(default_factory=list)
+    """E.g. the take was made from another version of the scene."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +252,14 @@ class ComposeResult:
     """The ``.srt`` sidecar, when the film has dialogue captions."""
     contact_sheet: Path | None
     """A PNG of every scene's first and last frame."""
+    up_to_date: bool = False
+    """True when the film was already the one the lock makes: nothing was encoded."""
+    encoded: int = 0
+    """Chunks of picture and sound encoded (the rest came from the chunk cache)."""
+    reused: int = 0
+    """Chunks found in the chunk cache."""
+    seconds: float = 0.0
+    """Wall time of the compose."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +271,17 @@ class ModelInfo:
     sizes: list[str]
     durations: list[float]
     price_per_second: dict[str, float]
-    """US dollars per second of video, by size."""
+    """US dollars per second of video, by size (an estimate unless ``exact_price``)."""
     continuity: list[str]
+    """``cut`` plus what the model supports: ``extend``, ``last_frame``, ``end_frame``."""
     note: str
+    """Its status note (e.g. a deactivation date)."""
+    status: str = "live"
+    """``live`` or ``deprecated``."""
+    deactivated: str | None = None
+    """The deactivation date (ISO), when one was announced."""
+    exact_price: bool = True
+    price_text: str = ""
+    durations_text: str = ""
+    catalogue: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The model's catalogue entry: every fact with its source (``models --json``)."""

@@ -26,10 +26,11 @@ from storyboard.generate.state import BuildState, Take, media_key
 from storyboard.media.frames import conform_image, last_frame_png
 from storyboard.media.probe import probe_cached
 from storyboard.media.thumbs import prefill
-from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO_ID, Plan, Task
+from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
 from .client import RunwareClient
 from .events import Progress
+from .picks import remember
 from .protocol import VideoResult
 from .staleness import Assessment
 
@@ -112,6 +113,7 @@ class Executor:
             old = before.get(scene)
             if old is None or old.video_uuid != take.video_uuid:
                 self.state.lock[scene] = take
+                remember(self.state, scene, self.assessments[scene].key, take.source_take, take)
         if self.opts.keep_downstream:
             # kept takes now count as continuing from their source's new take
             made = {s for s, o in self.outcomes.items() if o.status == "generated"}
@@ -152,6 +154,9 @@ class Executor:
                     self.outcomes[scene] = SceneOutcome(scene, "cached", [a.use])
                     self.rep.update(scene, "cached", f"take {a.use.n}")
                     return
+            for why in a.reasons:
+                if why.startswith("picked take"):
+                    self.rep.note(f"{scene}: {why}; generating a new take")
             async with self.sem:
                 takes, cost = await self._generate(task, a)
             self.outcomes[scene] = SceneOutcome(
@@ -334,6 +339,9 @@ class Executor:
                 )
             assert inputs["videoId"] == VIDEO_ID % task.source
             inputs["videoId"] = src_take.video_id
+        if "video" in inputs:  # models extending by inputs.video take the source's videoUUID
+            assert src_take is not None and inputs["video"] == VIDEO % task.source
+            inputs["video"] = src_take.video_uuid
         for frame in inputs.get("frameImages", []):
             image = frame["image"]
             if image == LAST_FRAME % task.source and src_take is not None:
