@@ -16,6 +16,7 @@ from .results import (
     SceneStatus,
     Status,
     TakeInfo,
+    Uncollected,
     Validation,
 )
 from .tools import init, models, schema, start_emulator
@@ -39,6 +40,7 @@ __all__ = [
     "SceneUpdate",
     "Spent",
     "Status",
+    "Uncollected",
     "TakeInfo",
     "Validation",
     "init",

@@ -36,6 +36,7 @@ from .results import (
     SceneStatus,
     Status,
     TakeInfo,
+    Uncollected,
     Validation,
 )
 
@@ -182,7 +183,10 @@ class Project:
                         next_cost=a.cost if a.stale else 0.0,
                     )
                 )
-            return Status(rows, state.spent(), self._film(found))
+            waiting = [
+                Uncollected(t.scene, t.task_uuid, t.state, t.price) for t in state.uncollected()
+            ]
+            return Status(rows, state.spent(), uncollected=waiting, film=self._film(found))
 
     def _film(self, found: dict[str, Assessment]) -> FilmStatus:
         from storyboard.cut.compose import film_state, output_path

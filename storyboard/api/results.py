@@ -198,6 +198,19 @@ class SceneStatus:
 
 
 @dataclass(frozen=True)
+class Uncollected:
+    """A task sent in an earlier render whose clips are not downloaded yet: paid, not lost."""
+
+    scene: str
+    task_uuid: str
+    state: str
+    """``submitted`` (accepted by the service) or ``done`` (finished, not downloaded); ``pending``
+    when the submission was never confirmed (the next render asks the service about it)."""
+    cost: float
+    """US dollars: the service's figure once known, else the planned cost."""
+
+
+@dataclass(frozen=True)
 class FilmStatus:
     """Whether the film on disk is the one the storyboard and the takes make now."""
 
@@ -214,6 +227,8 @@ class Status:
     scenes: list[SceneStatus]
     spent: float
     """US dollars spent on this project so far (every task in the journal)."""
+    uncollected: list[Uncollected] = field(default_factory=list)
+    """Paid tasks the next render collects (never submitted again)."""
     film: FilmStatus | None = None
     """The film: up to date or stale, and why."""
 

@@ -118,6 +118,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"\n{len(status.stale)} of {len(status.scenes)} scenes stale; next render: "
         f"${status.next_cost:.2f}; spent so far on this project: ${status.spent:.2f}"
     )
+    if status.uncollected:
+        print("\npaid but not collected yet (render again to collect them, not paid again):")
+        for u in status.uncollected:
+            print(f"  {u.scene}  task {u.task_uuid[:8]}  {u.state}  ${u.cost:.2f}")
     film = status.film
     if film is not None:
         state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"

@@ -25,6 +25,7 @@ class BackendOptions:
     emulator_draft: bool = False
     poll: PollPolicy | None = None
     retry: RetryPolicy | None = None
+    http_timeout: float = 60.0  # seconds without an answer before a request is retried
 
     @property
     def maker(self) -> str:
@@ -56,7 +57,7 @@ class BackendOptions:
 @asynccontextmanager
 async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator[RunwareClient]:
     """Yield a client for the real API, or for an in-process emulator on a free loopback port."""
-    timeout = httpx.Timeout(60.0, connect=15.0)
+    timeout = httpx.Timeout(opts.http_timeout, connect=min(15.0, opts.http_timeout))
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     fast = PollPolicy(
         initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),
