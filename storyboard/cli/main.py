@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import storyboard.api as sb
 from storyboard import __version__
@@ -16,6 +20,27 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def warn_once(root: Path, warning: str) -> None:
+    """A model warning on every `plan` is noise: once per project (remembered in build/), and
+    every time while RUNWARE_API_KEY is set, when a render would really be refused."""
+    seen = root / "build" / ".warnings-shown"
+    digest = hashlib.sha256(warning.encode()).hexdigest()[:16]
+    try:
+        shown = seen.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        shown = []
+    if digest in shown and not os.environ.get("RUNWARE_API_KEY"):
+        return
+    _err(warning)
+    if digest not in shown:
+        try:
+            seen.parent.mkdir(parents=True, exist_ok=True)
+            with seen.open("a", encoding="utf-8") as fh:
+                fh.write(digest + "\n")
+        except OSError:
+            pass  # a read-only project just hears the warning again
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -33,9 +58,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from .report import plan_table
 
-    plan = sb.load(args.project).plan(args.retake or [], args.keep_downstream)
+    project = sb.load(args.project)
+    plan = project.plan(args.retake or [], args.keep_downstream)
     if plan.warning:
-        _err(plan.warning)
+        warn_once(project.root, plan.warning)
     if args.json:
         print(json.dumps(plan.tasks_json, indent=2))
     else:
@@ -101,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="storyboard",
         description="Turn a storyboard file into a film with generative video (Runware).",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -177,8 +204,38 @@ _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
+def no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """``--retak`` must not quietly mean ``--retake``: exact option names only, everywhere."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                no_abbreviations(child)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        # `storyboard schema | head`: the reader has gone, which is not an error of ours
+        _silence_output()
+        return 141  # the shell's code for a command stopped by a closed pipe (128 + SIGPIPE)
+
+
+def _silence_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    no_abbreviations(parser)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
