@@ -126,6 +126,8 @@ def compose_film(
     )
     infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
     tl = build_timeline(project, lock, {k: v.duration for k, v in infos.items()})
+    for warning in tl.warnings:
+        log(f"warning: {warning}")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
