@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from storyboard.board.spec import Project, display_path
 from storyboard.errors import Problem, TemplateError
 
+from .sandbox import ConfinedLoader, LimitedEnvironment, LimitError, UnsafeTemplate
 from .schema import Scene
 
 
@@ -28,11 +30,21 @@ SHARED_TEMPLATES = _shared_templates()
 INLINE = "<inline prompt>"
 
 
-def make_env(project_root: Path) -> SandboxedEnvironment:
-    """Search path: the project's own ``templates/`` first, then the repo's ``templates/``."""
-    paths = [str(p) for p in (project_root / "templates", SHARED_TEMPLATES) if p.is_dir()]
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(paths),
+def make_env(
+    project_root: Path, *, clock: Callable[[], float] = time.monotonic
+) -> LimitedEnvironment:
+    """Search path: the project's own ``templates/`` first, then the repo's ``templates/``.
+
+    A template file (symlinks followed) must stay inside its project, or inside the shared
+    folder; rendering is limited in size, steps, time and depth (see :mod:`.sandbox`)."""
+    folders = [
+        (folder, root)
+        for folder, root in ((project_root / "templates", project_root), (SHARED_TEMPLATES,) * 2)
+        if folder.is_dir()
+    ]
+    env = LimitedEnvironment(
+        clock=clock,
+        loader=ConfinedLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -74,7 +86,7 @@ def scene_context(project: Project, scene: Scene) -> dict[str, Any]:
     return ctx
 
 
-def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> str:
+def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
     """Render one scene's prompt; whitespace runs collapse to single spaces."""
     scene = project.board.scenes[index]
     where = f"scenes[{index}]"
@@ -84,7 +96,7 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
         else:
             assert scene.prompt is not None
             tmpl = env.from_string(scene.prompt)
-        text = tmpl.render(scene_context(project, scene))
+        text = env.render(tmpl, scene_context(project, scene))
     except jinja2.TemplateNotFound as e:
         name = e.name or scene.template
         field = "template" if scene.template is not None else "prompt"
@@ -113,6 +125,21 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
         raise TemplateError(
             [_problem(project, index, fname, line, f"undefined variable: {e.message}")]
         ) from None
+    except (LimitError, UnsafeTemplate, RecursionError, MemoryError) as e:
+        fname, line = _template_frame(sys.exc_info()[2])
+        msg = str(e) if isinstance(e, LimitError | UnsafeTemplate) else _LIMIT_MESSAGES[type(e)]
+        if fname is None and line is None and scene.template is not None:
+            raise TemplateError(
+                [
+                    Problem(
+                        project.display(),
+                        project.scene_line(index, "template"),
+                        f"{where}.template",
+                        f"scene {scene.id!r}: {msg}",
+                    )
+                ]
+            ) from None
+        raise TemplateError([_problem(project, index, fname, line, msg)]) from None
     except TemplateFail as e:
         fname, line = _template_frame(sys.exc_info()[2])
         raise TemplateError([_problem(project, index, fname, line, str(e))]) from None
@@ -124,7 +151,13 @@ def render_prompt(project: Project, env: SandboxedEnvironment, index: int) -> st
     return " ".join(text.split())
 
 
-def _search_path(env: SandboxedEnvironment) -> list[str]:
+_LIMIT_MESSAGES: dict[type, str] = {
+    RecursionError: "the template recurses too deeply",
+    MemoryError: "the template ran out of memory",
+}
+
+
+def _search_path(env: LimitedEnvironment) -> list[str]:
     loader = env.loader
     return list(getattr(loader, "searchpath", []))
 

@@ -17,7 +17,7 @@ from storyboard.files import resolve_inside
 
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
-from .yamlsrc import Located, Path_, format_path, load_located
+from .yamlsrc import Located, Path_, YAMLLimitError, format_path, load_located, read_source
 
 
 class Project:
@@ -85,11 +85,12 @@ def load_project(path: str | Path) -> Project:
     file = find_storyboard(path)
     shown = display_path(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_source(file)
+        src = load_located(text)
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError([Problem(shown, None, "", f"cannot read file: {e}")]) from None
-    try:
-        src = load_located(text)
+    except YAMLLimitError as e:
+        raise SpecError([Problem(shown, e.line, format_path(e.where), e.message)]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

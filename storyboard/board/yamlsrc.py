@@ -1,13 +1,114 @@
-"""YAML loading that remembers where every value came from (for ``file:line`` errors)."""
+"""YAML loading that remembers where every value came from (for ``file:line`` errors).
+
+The loader is also the first line of defence against hostile files: it limits the file's size,
+how many values its aliases expand to (a 300-byte "billion laughs" is refused in milliseconds,
+while it is being composed, before anything is built) and how deep values nest.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 Path_ = tuple[str | int, ...]
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_VALUES = 200_000
+MAX_DEPTH = 50
+MAX_DIGITS = 4300  # Python's own limit for int(str)
+
+
+class YAMLLimitError(yaml.YAMLError):
+    """The file breaks a size, alias-expansion or nesting limit (``line``, ``where``)."""
+
+    def __init__(self, line: int | None, where: Path_, message: str):
+        self.line = line
+        self.where = where
+        self.message = message
+        super().__init__(message)
+
+
+def read_source(file: Path) -> str:
+    """The file's text, refusing files over :data:`MAX_BYTES` without reading them whole."""
+    with open(file, "rb") as fh:
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        size = max(file.stat().st_size, len(data))
+        raise YAMLLimitError(
+            None,
+            (),
+            f"the file is {size / 2**20:.1f} MiB; a storyboard may be at most "
+            f"{MAX_BYTES // 2**20} MiB",
+        )
+    return data.decode("utf-8")
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """A safe loader that counts every value an alias expands to, and the nesting depth."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._size: dict[int, int] = {}  # id(node) -> values in its expanded subtree
+        self._depth: dict[int, int] = {}  # id(node) -> levels in its expanded subtree
+        self._stack: list[tuple[str | int | None, int]] = []  # (key or index, line)
+        self._composed = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        key: str | int | None = None
+        if isinstance(index, yaml.ScalarNode):
+            key = str(index.value)
+        elif isinstance(index, int):
+            key = index
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            assert node is not None
+            if id(node) not in self._size:
+                self._fail(
+                    key, line, "an alias refers to a value that contains it (a recursive alias)"
+                )
+            if len(self._stack) + self._depth[id(node)] > MAX_DEPTH:
+                self._fail(key, line, f"values nest more than {MAX_DEPTH} levels deep")
+            return node
+        self._stack.append((key, line))
+        if len(self._stack) > MAX_DEPTH:
+            self._fail(None, line, f"values nest more than {MAX_DEPTH} levels deep")
+        node = super().compose_node(parent, index)
+        assert node is not None
+        self._stack.pop()
+        self._composed += 1
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif node.tag == "tag:yaml.org,2002:int" and len(str(node.value)) > MAX_DIGITS:
+            self._fail(key, line, f"a number with more than {MAX_DIGITS} digits")
+        size = 1 + sum(self._size[id(c)] for c in children)
+        self._size[id(node)] = size
+        self._depth[id(node)] = 1 + max((self._depth[id(c)] for c in children), default=0)
+        if size > MAX_VALUES:
+            why = (
+                f"the file has more than {MAX_VALUES} values"
+                if self._composed > MAX_VALUES
+                else f"aliases expand to more than {MAX_VALUES} values (an alias bomb?); "
+                "write the values out instead"
+            )
+            self._fail(key, line, why)
+        return node
+
+    def _fail(self, key: str | int | None, line: int, message: str) -> None:
+        """Raise for the value being composed, named by its first few keys (not 50 levels)."""
+        frames = [*self._stack, (key, line)] if key is not None else list(self._stack)
+        frames = [f for f in frames if f[0] is not None][:3]
+        while len(frames) > 1 and isinstance(frames[-1][0], int):
+            frames.pop()
+        where = tuple(k for k, _ in frames if k is not None)
+        raise YAMLLimitError(frames[-1][1] if frames else line, where, message)
 
 
 @dataclass
@@ -37,8 +138,11 @@ class Located:
 
 
 def load_located(text: str) -> Located:
-    """Parse YAML text (safe loader). Raises ``yaml.YAMLError`` with a mark on bad syntax."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML text (safe loader). Raises ``yaml.YAMLError`` with a mark on bad syntax,
+    :class:`YAMLLimitError` on a file that breaks a limit."""
+    if len(text) > MAX_BYTES:
+        raise YAMLLimitError(None, (), f"a storyboard may be at most {MAX_BYTES // 2**20} MiB")
+    loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
