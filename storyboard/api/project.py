@@ -120,7 +120,9 @@ class Project:
         Raises :class:`~storyboard.PlanError` or :class:`~storyboard.TemplateError`.
         """
         plan = self._compiled()
-        return Validation(self.file, len(plan.tasks), plan.total_seconds, plan.total_cost)
+        return Validation(
+            self.file, len(plan.tasks), plan.total_seconds, plan.total_cost, plan.deprecation()
+        )
 
     def plan(
         self,
@@ -322,8 +324,9 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         model_name=p.name,
         size=plan.project.board.size,
         scenes=scenes,
-        note=p.notes,
+        note="" if p.exact_price else f"{p.name}'s price is an estimate: {p.price_rule['basis']}",
         tasks_json=plan.to_json(only=stale),
+        warning=plan.deprecation(),
     )
 
 

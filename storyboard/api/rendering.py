@@ -57,6 +57,8 @@ async def render_async(
         found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
         stale = {s for s, a in found.items() if a.stale}
         planned = check_budget(plan, found, req.budget)
+        if stale and backend.real_service:
+            plan.require_available()  # a deactivated model: refuse before spending anything
         opts = RenderOptions(
             jobs=req.jobs,
             retake=req.retake,

@@ -28,6 +28,8 @@ class Validation:
     """Seconds of video a full render generates (every take of every scene)."""
     cost: float
     """US dollars a full render would cost."""
+    warning: str | None = None
+    """Set when the model is deprecated: what to switch to."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ class PlanResult:
     """Frame size, e.g. ``1280x720``."""
     scenes: list[PlannedScene]
     note: str
-    """The model's note (e.g. a deactivation date); empty when there is none."""
+    """How the model's price is estimated, when it is not exact; empty otherwise."""
     tasks_json: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     """The tasks a render would send, as JSON-ready data (what ``plan --json`` prints)."""
+    warning: str | None = None
+    """Set when the model is deprecated: what to switch to."""
 
     @property
     def to_generate(self) -> list[PlannedScene]:
@@ -235,6 +239,17 @@ class ModelInfo:
     sizes: list[str]
     durations: list[float]
     price_per_second: dict[str, float]
-    """US dollars per second of video, by size."""
+    """US dollars per second of video, by size (an estimate unless ``exact_price``)."""
     continuity: list[str]
+    """``cut`` plus what the model supports: ``extend``, ``last_frame``, ``end_frame``."""
     note: str
+    """Its status note (e.g. a deactivation date)."""
+    status: str = "live"
+    """``live`` or ``deprecated``."""
+    deactivated: str | None = None
+    """The deactivation date (ISO), when one was announced."""
+    exact_price: bool = True
+    price_text: str = ""
+    durations_text: str = ""
+    catalogue: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The model's catalogue entry: every fact with its source (``models --json``)."""

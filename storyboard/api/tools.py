@@ -40,12 +40,18 @@ def models() -> list[ModelInfo]:
             air=p.air,
             name=p.name,
             sizes=[f"{w}x{h}" for w, h in p.sizes],
-            durations=[float(d) for d in p.durations],
-            price_per_second={f"{w}x{h}": v for (w, h), v in p.price_per_second.items()},
+            durations=[float(d) for d in p.duration_set or ()],
+            price_per_second={f"{w}x{h}": p.price(w, h) for w, h in p.sizes},
             continuity=sorted(p.continuity),
-            note=p.notes,
+            note=p.status_note,
+            status=p.status,
+            deactivated=p.deactivated,
+            exact_price=p.exact_price,
+            price_text=p.price_text(),
+            durations_text=p.durations_text(),
+            catalogue=p.to_json(),
         )
-        for p in PROFILES.values()
+        for p in PROFILES.values()  # live first
     ]
 
 

@@ -235,8 +235,10 @@ def _check_references(project: Project) -> list[Problem]:
             )
         else:
             seen[scene.id] = i
-        if scene.first_frame is not None:
-            problems.extend(_check_first_frame(project, i, scene.first_frame))
+        for name in ("first_frame", "end_frame"):
+            value = getattr(scene, name)
+            if value is not None:
+                problems.extend(_check_image(project, i, name, value))
     if board.edit.music is not None:
         p = resolve_inside(project.root, board.edit.music.file)
         if p is None:
@@ -261,12 +263,12 @@ def _check_references(project: Project) -> list[Problem]:
     return problems
 
 
-def _check_first_frame(project: Project, i: int, value: str) -> list[Problem]:
-    path = ("scenes", i, "first_frame")
-    line = project.scene_line(i, "first_frame")
+def _check_image(project: Project, i: int, name: str, value: str) -> list[Problem]:
+    path = ("scenes", i, name)
+    line = project.scene_line(i, name)
     if value.startswith(("http://", "https://")):
         if value.startswith("http://"):
-            return [project.problem(path, "first_frame URLs must use https", line)]
+            return [project.problem(path, f"{name} URLs must use https", line)]
         return []
     p = resolve_inside(project.root, value)
     if p is None:

@@ -21,6 +21,8 @@ def _err(msg: str) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     project = sb.load(args.project)
     ok = project.validate()
+    if ok.warning:
+        _err(ok.warning)
     print(
         f"{project.display()}: OK ({ok.scenes} scenes, {ok.seconds:g} s, "
         f"${ok.cost:.2f} to generate everything)"
@@ -32,6 +34,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .report import plan_table
 
     plan = sb.load(args.project).plan(args.retake or [], args.keep_downstream)
+    if plan.warning:
+        _err(plan.warning)
     if args.json:
         print(json.dumps(plan.tasks_json, indent=2))
     else:
@@ -52,14 +56,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    for m in sb.models():
-        price = sorted(set(m.price_per_second.values()))
-        print(
-            f"{m.air:16} {m.name:28} sizes {', '.join(m.sizes)}; durations "
-            f"{', '.join(f'{d:g}' for d in m.durations)} s; "
-            f"${'/'.join(f'{x:.2f}' for x in price)} per s; continuity "
-            f"{', '.join(m.continuity)}"
-        )
+    from .report import models_table
+
+    found = sb.models()  # live models first
+    if args.json:
+        print(json.dumps([m.catalogue for m in found], indent=1))
+        return 0
+    print(models_table(found))
+    print(
+        "\ncontinuity: extend = continues a prior clip; last_frame = starts on an image "
+        "(e.g. the previous clip's last frame); end_frame = ends on an image.\n"
+        "Pick one with `model:` in storyboard.yaml; `storyboard models --json` has every fact "
+        "with its source."
+    )
     return 0
 
 
@@ -121,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("models", help="list the models and their rules")
+    p.add_argument("--json", action="store_true", help="print the whole catalogue as JSON")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("emulator", help="run the local Runware API emulator")

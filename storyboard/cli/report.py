@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storyboard.api import PlanResult
+from storyboard.api import ModelInfo, PlanResult
 
 
 def table(
@@ -55,3 +55,15 @@ def plan_table(plan: PlanResult) -> str:
     if plan.note:
         out += f"\nnote: {plan.note}"
     return out
+
+
+def models_table(models: Sequence[ModelInfo]) -> str:
+    """``storyboard models``: one row per model with status, price, durations and continuity."""
+    rows = []
+    for m in models:
+        status = m.status + (f" {m.deactivated}" if m.deactivated else "")
+        modes = [c for c in ("extend", "last_frame", "end_frame") if c in m.continuity]
+        rows.append(
+            [m.air, m.name, status, m.price_text, m.durations_text, ", ".join(modes) or "-"]
+        )
+    return table(["model", "name", "status", "price", "durations (s)", "continuity"], rows)

@@ -116,6 +116,7 @@ class Handler(BaseHTTPRequestHandler):
                             "code": e.code,
                             "message": e.message,
                             **({"parameter": e.parameter} if e.parameter else {}),
+                            **({"taskType": e.task_type} if e.task_type else {}),
                         }
                     ]
                 },
@@ -140,6 +141,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/_emulator/tasks":
             self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})
+            return
+        if path.startswith("/images/"):
+            name = path.rsplit("/", 1)[-1]
+            data = emu.images.get(name.split(".")[0]) if "/" not in path[8:] else None
+            if not data:
+                self._send_json(404, {"errors": [{"code": "notFound", "message": name}]})
+                return
+            self.send_response(200)
+            ext = name.rsplit(".", 1)[-1]
+            self.send_header("Content-Type", f"image/{'jpeg' if ext == 'jpg' else ext}")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         if path.startswith("/videos/"):
             name = path.rsplit("/", 1)[-1]

@@ -1,162 +1,217 @@
-"""The emulator's request rules: the model page's validation, as the real service applies it."""
+"""The emulator's request rules: each model's validation, from the same catalogue the compiler uses.
+
+The fields a model accepts, its sizes and resolutions, durations, prompt length, frame images
+and how it extends a clip all come from ``storyboard/board/catalogue/models.json``; the prices
+it charges are the catalogue's, so the emulator's "would cost" equals the plan.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Container
+from collections.abc import Callable
 from typing import Any
 
-from storyboard.board.models import PROFILES
+from storyboard.board.models import PROFILES, ModelProfile, accepted_params
 
-SORA_PARAMS = frozenset(
-    {
-        "taskType",
-        "taskUUID",
-        "model",
-        "positivePrompt",
-        "width",
-        "height",
-        "duration",
-        "inputs",
-        "webhookURL",
-        "includeCost",
-        "numberResults",
-        "uploadEndpoint",
-        "ttl",
-        "outputType",
-        "outputFormat",
-        "outputQuality",
-        "deliveryMethod",
-        "safety",
-    }
-)
-INPUT_PARAMS = frozenset({"frameImages", "videoId"})
+# a video the emulator made: videoUUID or outputs.videoId -> the size it was asked for
+VideoSize = Callable[[str], "tuple[int, int] | None"]
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
+    """An error the emulated API answers with (``errors[0]`` of the body)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        parameter: str | None = None,
+        task_type: str | None = None,
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.parameter = status, code, message, parameter
+        self.task_type = task_type
 
 
-def validate_video(t: dict[str, Any], video_ids: Container[str]) -> float:
-    """Apply the model page's rules to a ``videoInference`` task; returns its cost."""
+def _bad(code: str, message: str, parameter: str) -> ApiError:
+    return ApiError(400, code, message, parameter)
+
+
+def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
+    """Apply the model's rules to a ``videoInference`` task; returns its cost in USD."""
     model = t.get("model")
     profile = PROFILES.get(str(model))
     if profile is None:
-        raise ApiError(400, "invalidModel", f"unknown model {model!r}", "model")
+        raise _bad("invalidModel", f"unknown model {model!r}", "model")
     for k in t:
-        if k not in SORA_PARAMS:
-            raise ApiError(400, "unknownParameter", f"unknown parameter {k!r}", k)
-    prompt = t.get("positivePrompt")
-    lo, hi = profile.prompt_chars
-    if not isinstance(prompt, str) or not lo <= len(prompt) <= hi:
-        raise ApiError(
-            400,
-            "invalidPositivePrompt",
-            f"positivePrompt must be a string of {lo} to {hi} characters",
-            "positivePrompt",
-        )
+        if k not in accepted_params(profile):
+            raise _bad("unknownParameter", f"unknown parameter {k!r} for {model}", k)
+    _check_prompt(t, profile)
     inputs = t.get("inputs") or {}
     if not isinstance(inputs, dict):
-        raise ApiError(400, "invalidInputs", "inputs must be an object", "inputs")
+        raise _bad("invalidInputs", "inputs must be an object", "inputs")
     for k in inputs:
-        if k not in INPUT_PARAMS:
-            raise ApiError(400, "unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}")
+        if k not in profile.inputs:
+            raise _bad("unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}")
     has_w, has_h = "width" in t, "height" in t
-    frames = inputs.get("frameImages")
-    video_id = inputs.get("videoId")
     if has_w != has_h:
-        raise ApiError(
-            400,
+        raise _bad(
             "invalidDimensions",
             "width and height must be used together",
             "width" if has_w else "height",
         )
-    if video_id is not None:
-        if has_w or frames:
-            raise ApiError(
-                400,
-                "incompatibleParameters",
-                "when inputs.videoId is provided, "
-                "width/height and inputs.frameImages cannot be used",
-                "inputs.videoId",
-            )
-        if "extend" not in profile.continuity:
-            raise ApiError(
-                400,
-                "unsupportedParameter",
-                f"{profile.name} does not accept inputs.videoId",
-                "inputs.videoId",
-            )
-        if video_id not in video_ids:
-            raise ApiError(400, "invalidVideoId", f"unknown videoId {video_id!r}", "inputs.videoId")
-    elif not has_w and not frames:
-        raise ApiError(
-            400,
+    if "resolution" in t and has_w:
+        raise _bad(
+            "incompatibleParameters",
+            "resolution and width/height cannot be used together",
+            "resolution",
+        )
+    frames = inputs.get("frameImages")
+    source = _check_video(t, inputs, profile, video_size, has_w or bool(frames))
+    if source is None and not has_w and not frames and "resolution" not in t:
+        raise _bad(
             "missingDimensions",
             "either provide inputs.frameImages, or specify width/height",
             "width",
         )
+    if source is None and profile.frames.required and not frames:
+        raise _bad(
+            "missingFrameImages",
+            f"{profile.name} generates from an image: inputs.frameImages is required",
+            "inputs.frameImages",
+        )
     if has_w and (t["width"], t["height"]) not in profile.sizes:
-        raise ApiError(
-            400,
+        raise _bad(
             "invalidDimensions",
             f"unsupported dimensions {t['width']}x{t['height']}; supported: {profile.sizes_text()}",
             "width",
         )
-    if frames is not None:
-        if not isinstance(frames, list) or len(frames) != 1:
-            raise ApiError(
-                400,
-                "invalidFrameImages",
-                "this model only supports the first frame: give exactly one frame image",
-                "inputs.frameImages",
-            )
-        f = frames[0]
-        if isinstance(f, dict) and f.get("frame", "first") not in ("first", 0):
-            raise ApiError(
-                400,
-                "invalidFrameImages",
-                "this model only supports the first frame",
-                "inputs.frameImages.frame",
-            )
-    duration = t.get("duration", profile.durations[0])
-    if duration not in profile.durations:
-        raise ApiError(
-            400,
-            "invalidDuration",
-            f"duration must be one of {profile.durations_text()}",
-            "duration",
+    if "resolution" in t and t["resolution"] not in profile.tiers:
+        raise _bad(
+            "invalidResolution",
+            f"resolution must be one of {', '.join(profile.tiers)}",
+            "resolution",
         )
+    if frames is not None:
+        _check_frames(frames, profile)
+    duration = t.get("duration")
+    fixed = profile.extend.duration if source is not None and profile.extend else None
+    if duration is None:
+        raise _bad("missingDuration", "duration is required", "duration")
+    if fixed is not None and duration != fixed:
+        raise _bad("invalidDuration", f"with inputs.video, duration must be {fixed}", "duration")
+    if fixed is None and (
+        not isinstance(duration, int | float) or not profile.accepts_duration(duration)
+    ):
+        raise _bad(
+            "invalidDuration", f"duration must be {profile.durations_text()} seconds", "duration"
+        )
+    n = _check_common(t, profile)
+    dearest = max(profile.tiers, key=lambda x: profile.rate(x))
+    if source is not None:
+        tier = profile.tier(*source) if source in profile.sizes else dearest
+    elif has_w:
+        tier = profile.tier(t["width"], t["height"])
+    elif "resolution" in t:
+        tier = str(t["resolution"])
+    else:  # frame images alone: the one resolution the model has, else its dearest
+        tier = dearest
+    price = profile.rate(tier, extend=source is not None)
+    return round(float(duration) * price * n, 6)
+
+
+def _check_prompt(t: dict[str, Any], profile: ModelProfile) -> None:
+    prompt = t.get("positivePrompt")
+    lo, hi = profile.prompt_chars or (1, 10**6)
+    if not isinstance(prompt, str) or not lo <= len(prompt) <= hi:
+        raise _bad(
+            "invalidPositivePrompt",
+            f"positivePrompt must be a string of {lo} to {hi} characters",
+            "positivePrompt",
+        )
+
+
+def _check_video(
+    t: dict[str, Any],
+    inputs: dict[str, Any],
+    profile: ModelProfile,
+    video_size: VideoSize,
+    sized: bool,
+) -> tuple[int, int] | None:
+    """The size of the clip being extended (``inputs.videoId`` / ``inputs.video``), if any."""
+    key = "videoId" if "videoId" in inputs else "video" if "video" in inputs else None
+    if "settings" in t and not isinstance(t["settings"], dict):
+        raise _bad("invalidSettings", "settings must be an object", "settings")
+    operation = (t.get("settings") or {}).get("operation")
+    if operation is not None and "video" not in inputs:
+        raise _bad("missingVideo", "settings.operation requires inputs.video", "settings.operation")
+    if key is None:
+        return None
+    if sized:
+        raise _bad(
+            "incompatibleParameters",
+            f"when inputs.{key} is provided, width/height and inputs.frameImages cannot be used",
+            f"inputs.{key}",
+        )
+    if profile.extend is None or profile.extend.input != key:
+        raise _bad(
+            "unsupportedParameter", f"{profile.name} does not accept inputs.{key}", f"inputs.{key}"
+        )
+    for k, v in profile.extend.settings.items():
+        if (t.get("settings") or {}).get(k) != v:
+            raise _bad("invalidSettings", f"settings.{k} must be {v!r}", f"settings.{k}")
+    size = video_size(str(inputs[key]))
+    if size is None:
+        code = "invalidVideoId" if key == "videoId" else "invalidVideo"
+        raise _bad(code, f"unknown {key} {inputs[key]!r}", f"inputs.{key}")
+    return size
+
+
+def _check_frames(frames: Any, profile: ModelProfile) -> None:
+    if not isinstance(frames, list) or not 1 <= len(frames) <= profile.frames.max:
+        raise _bad(
+            "invalidFrameImages",
+            f"give 1 to {profile.frames.max} frame image(s)"
+            + ("; this model only supports the first frame" if not profile.frames.last else ""),
+            "inputs.frameImages",
+        )
+    where = [f.get("frame", "first") if isinstance(f, dict) else "first" for f in frames]
+    allowed = ("first", 0, "last", -1) if profile.frames.last else ("first", 0)
+    if any(w not in allowed for w in where):
+        raise _bad(
+            "invalidFrameImages",
+            "this model only supports the first frame"
+            if not profile.frames.last
+            else "frame must be first, last, 0 or -1",
+            "inputs.frameImages.frame",
+        )
+    if all(w in ("last", -1) for w in where):
+        raise _bad(
+            "invalidFrameImages",
+            "at least one frame image must not be the last frame",
+            "inputs.frameImages.frame",
+        )
+
+
+def _check_common(t: dict[str, Any], profile: ModelProfile) -> int:
     n = t.get("numberResults", 1)
-    if not isinstance(n, int) or not profile.number_results[0] <= n <= profile.number_results[1]:
-        raise ApiError(400, "invalidNumberResults", "numberResults must be 1 to 4", "numberResults")
+    lo, hi = profile.number_results
+    if not isinstance(n, int) or not lo <= n <= hi:
+        raise _bad("invalidNumberResults", f"numberResults must be {lo} to {hi}", "numberResults")
     q = t.get("outputQuality", 95)
     if not isinstance(q, int) or not profile.quality[0] <= q <= profile.quality[1]:
-        raise ApiError(
-            400, "invalidOutputQuality", "outputQuality must be 20 to 99", "outputQuality"
-        )
+        raise _bad("invalidOutputQuality", "outputQuality must be 20 to 99", "outputQuality")
     if t.get("outputFormat", "MP4") not in profile.formats:
-        raise ApiError(
-            400, "invalidOutputFormat", "outputFormat must be MP4, WEBM or MOV", "outputFormat"
-        )
+        raise _bad("invalidOutputFormat", "outputFormat must be MP4, WEBM or MOV", "outputFormat")
     if t.get("outputType", "URL") != "URL":
-        raise ApiError(400, "invalidOutputType", "outputType must be URL", "outputType")
+        raise _bad("invalidOutputType", "outputType must be URL", "outputType")
     if "ttl" in t and (not isinstance(t["ttl"], int) or t["ttl"] < profile.ttl_min):
-        raise ApiError(400, "invalidTtl", f"ttl must be at least {profile.ttl_min}", "ttl")
+        raise _bad("invalidTtl", f"ttl must be at least {profile.ttl_min}", "ttl")
     if t.get("deliveryMethod", "async") != "async":
-        raise ApiError(
-            400,
-            "invalidDeliveryMethod",
-            "video tasks need deliveryMethod async",
-            "deliveryMethod",
+        raise _bad(
+            "invalidDeliveryMethod", "video tasks need deliveryMethod async", "deliveryMethod"
         )
-    if has_w:
-        price = profile.price(t["width"], t["height"])
-    else:
-        price = max(profile.price_per_second.values())
-    return round(float(duration) * price * n, 6)
+    return n
 
 
 def require_uuid(uid: str) -> None:

@@ -35,6 +35,8 @@ from .faults import Fault, FaultBook
 from .handler import Handler
 from .rules import ApiError, require_uuid, validate_video
 
+CLIP_FPS = 30  # placeholder clips' frame rate (not a model fact: the film is conformed anyway)
+
 
 @dataclass
 class EmulatorConfig:
@@ -82,6 +84,7 @@ class Emulator:
         self.images: dict[str, bytes] = {}
         self.videos: dict[str, Path] = {}  # videoUUID -> file
         self.video_ids: dict[str, Path] = {}  # outputs.videoId -> file
+        self.video_sizes: dict[str, tuple[int, int]] = {}  # videoUUID/videoId -> size asked for
         self.ledger: list[dict[str, Any]] = []
         self.balance = self.config.credits
         self.requests = 0
@@ -165,7 +168,13 @@ class Emulator:
             data.append({"taskType": "authentication", "connectionSessionUUID": str(uuid.uuid4())})
             tasks = tasks[1:]
         if not key or (self.config.api_key is not None and key != self.config.api_key):
-            raise ApiError(401, "invalidApiKey", "Invalid API key. Get one at runware.ai", "apiKey")
+            raise ApiError(
+                401,
+                "invalidApiKey",
+                "Invalid API key. Get one at runware.ai",
+                "apiKey",
+                task_type="authentication",
+            )
         worst = 0
         for task in tasks:
             try:
@@ -210,7 +219,7 @@ class Emulator:
                     f"a task with taskUUID {uid} already exists",
                     "taskUUID",
                 )
-        cost = validate_video(task, self.video_ids)
+        cost = validate_video(task, self.video_sizes.get)
         prompt = str(task.get("positivePrompt"))
         with self._lock:
             if uid in self.tasks:  # re-check under the lock
@@ -257,8 +266,10 @@ class Emulator:
         fmt = str(t.get("outputFormat", "MP4"))
         ext = EXTENSIONS[fmt]
         inputs = t.get("inputs") or {}
-        source: Path | None = self.video_ids.get(inputs.get("videoId", ""))
+        ref = str(inputs.get("videoId") or inputs.get("video") or "")
+        source: Path | None = self.video_ids.get(ref) or self.videos.get(ref)
         first: bytes | None = None
+        asked: tuple[int, int] | None = self.video_sizes.get(ref)
         if source is not None:
             first = last_frame_png(source)
             info = probe(source)
@@ -273,9 +284,14 @@ class Emulator:
                 if not w and first is not None:
                     with Image.open(io.BytesIO(first)) as im:
                         w, h = im.size
+            if not w:  # frame images given by URL (not fetched offline): the model's size
+                res = t.get("resolution")
+                profile = PROFILES[str(t["model"])]
+                w, h = (profile.tiers.get(str(res)) or profile.sizes)[0]
+            asked = (w, h)
         if self.config.draft and source is None:
             w, h = max(16, w // 4 // 2 * 2), max(16, h // 4 // 2 * 2)
-        fps = 10 if self.config.draft else profile.fps
+        fps = 10 if self.config.draft else CLIP_FPS
         items = []
         for k in range(int(t.get("numberResults", 1))):
             seed = int(hashlib.sha256(f"{em.uuid}:{k}".encode()).hexdigest()[:8], 16)
@@ -304,6 +320,7 @@ class Emulator:
             with self._lock:
                 self.videos[video_uuid] = dest
                 self.video_ids[video_id] = dest
+                self.video_sizes[video_uuid] = self.video_sizes[video_id] = asked or (w, h)
             item: dict[str, Any] = {
                 "taskType": "videoInference",
                 "taskUUID": em.uuid,
@@ -399,11 +416,13 @@ class Emulator:
         image_uuid = str(uuid.uuid4())
         with self._lock:
             self.images[image_uuid] = data
+        # a URL is kept as given (the emulator is offline); bytes are served from /images/
+        url = image if not data else f"{self.url}/images/{image_uuid}.{_image_ext(data)}"
         return {
             "taskType": "imageUpload",
             "taskUUID": uid,
             "imageUUID": image_uuid,
-            "imageURL": f"{self.url}/images/{image_uuid}.png",
+            "imageURL": url,
         }
 
     def timings(self) -> list[dict[str, Any]]:
@@ -418,3 +437,11 @@ class Emulator:
                 }
                 for e in self.tasks.values()
             ]
+
+
+def _image_ext(data: bytes) -> str:
+    """The file extension of an uploaded image, from its content."""
+    with Image.open(io.BytesIO(data)) as im:
+        return {"JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}.get(
+            str(im.format), "png"
+        )

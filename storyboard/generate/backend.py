@@ -36,6 +36,11 @@ class BackendOptions:
         return DRAFT if self.emulator_draft else EMULATOR
 
     @property
+    def real_service(self) -> bool:
+        """A key for a remote endpoint (not a local emulator or proxy on loopback)."""
+        return bool(self.api_key) and not _is_loopback_url(self.base_url or DEFAULT_BASE_URL)
+
+    @property
     def made_by(self) -> str:
         """What a take made by this backend records: the maker, and the endpoint when real."""
         if self.api_key:

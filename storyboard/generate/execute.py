@@ -26,7 +26,7 @@ from storyboard.generate.state import BuildState, Take, media_key
 from storyboard.media.frames import conform_image, last_frame_png
 from storyboard.media.probe import probe_cached
 from storyboard.media.thumbs import prefill
-from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO_ID, Plan, Task
+from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
 from .client import RunwareClient
 from .events import Progress
@@ -334,6 +334,9 @@ class Executor:
                 )
             assert inputs["videoId"] == VIDEO_ID % task.source
             inputs["videoId"] = src_take.video_id
+        if "video" in inputs:  # models extending by inputs.video take the source's videoUUID
+            assert src_take is not None and inputs["video"] == VIDEO % task.source
+            inputs["video"] = src_take.video_uuid
         for frame in inputs.get("frameImages", []):
             image = frame["image"]
             if image == LAST_FRAME % task.source and src_take is not None:

@@ -106,6 +106,11 @@ def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
         }
         if maker != RUNWARE:
             payload["maker"] = maker
+        if t.end_frame and not t.end_frame.startswith("https://"):
+            p = resolve_inside(plan.project.root, t.end_frame)
+            payload["end_frame"] = (
+                hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
+            )
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
     return keys

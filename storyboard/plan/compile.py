@@ -3,27 +3,33 @@
 Every rule of the model's profile is enforced here, before anything can be sent. Values the
 executor only learns later are placeholders:
 
-* ``${videoId:SCENE}``   the source scene's ``outputs.videoId`` (``extend``)
+* ``${videoId:SCENE}``   the source scene's ``outputs.videoId`` (``extend`` on Sora)
+* ``${video:SCENE}``     the source take's ``videoUUID`` (``extend`` on ``inputs.video`` models)
 * ``${lastFrame:SCENE}`` the source clip's last frame (``last_frame``)
-* ``${file:PATH}``       a local first-frame image, conformed and uploaded at render time
+* ``${file:PATH}``       a local first- or end-frame image, conformed and uploaded at render time
+
+How each continuity mode is sent depends on the model (``storyboard models``): Sora extends by
+``inputs.videoId``; Seedance 2.5, Veo 3.1 Fast and FLUX 3 Video by ``inputs.video`` (plus the
+model's ``settings``); ``end_frame`` adds a ``frame: "last"`` image where the model takes one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.board.models import PROFILES, ModelProfile, get_profile
+from storyboard.board.models import PROFILES, ModelProfile, alternatives, get_profile
 from storyboard.board.prompts import make_env, render_prompt
-from storyboard.board.schema import Scene, parse_size
+from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
 from storyboard.errors import PlanError, Problem, StoryboardError, unique
 
-VIDEO_ID = "${videoId:%s}"
-LAST_FRAME = "${lastFrame:%s}"
-LOCAL_FILE = "${file:%s}"
+from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
+
+__all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Task:
     cost: float
     prompt: str
     first_frame: str | None = None  # local path (relative to the project) or URL
+    end_frame: str | None = None  # local path or URL of the image the scene ends on
 
     @property
     def depends_on(self) -> list[str]:
@@ -70,6 +77,41 @@ class Plan:
     @property
     def total_seconds(self) -> float:
         return sum(t.duration * t.number_results for t in self.tasks)
+
+    def modes(self) -> set[str]:
+        """The continuity features in use: ``extend``, ``last_frame``, ``end_frame``."""
+        used = {t.mode for t in self.tasks if t.mode != "cut"}
+        if any(t.end_frame for t in self.tasks):
+            used.add("end_frame")
+        return used
+
+    def deprecation(self) -> str | None:
+        """One warning when the storyboard's model is not live, naming live alternatives."""
+        p = self.profile
+        if p.live:
+            return None
+        when = f"deactivated on {p.deactivated}" if p.deactivated else p.status_note
+        modes = self.modes()
+        alts = [f"{a.air} ({a.name})" for a in alternatives(p, modes)]
+        need = f" with {', '.join(sorted(modes))}" if modes else ""
+        return (
+            f"{self.project.display()}: warning: model {p.air} ({p.name}) is deprecated: {when}; "
+            f"a render with RUNWARE_API_KEY set refuses it. Live models{need}: "
+            f"{', '.join(alts) or 'none'} (set `model:`; see `storyboard models`)"
+        )
+
+    def require_available(self, today: dt.date | None = None) -> None:
+        """Refuse, before anything is spent, a model the real service has deactivated."""
+        if self.profile.deactivated_by(today):
+            warning = self.deprecation() or ""
+            raise PlanError(
+                [
+                    self.project.problem(
+                        ("model",),
+                        "refusing to render: " + warning.split("warning: ", 1)[-1],
+                    )
+                ]
+            )
 
     def require_scenes(self, names: list[str], where: str = "") -> None:
         """Raise :class:`PlanError` naming each unknown scene, with a did-you-mean."""
@@ -166,15 +208,7 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
         line = project.scene_line(i, "continuity")
         path = ("scenes", i, "continuity")
         if cont.mode not in profile.continuity:
-            problems.append(
-                project.problem(
-                    path,
-                    f"{profile.name} ({profile.air}) does not "
-                    f"support continuity '{cont.mode}' (supported: "
-                    f"{', '.join(sorted(profile.continuity))})",
-                    line,
-                )
-            )
+            problems.append(project.problem(path, unsupported(profile, cont.mode), line))
         src = source_of(project, i)
         if src is None:
             problems.append(
@@ -233,6 +267,22 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
     return problems
 
 
+MODE_WORDS = {
+    "extend": "continuity 'extend' (continuing a prior clip)",
+    "last_frame": "continuity 'last_frame' (a first-frame image)",
+    "end_frame": "end_frame (a last-frame image)",
+}
+
+
+def unsupported(profile: ModelProfile, mode: str) -> str:
+    """'X does not support Y; models that do: ...' for a scene asking what the model lacks."""
+    can = [f"{p.name} ({p.air})" for p in alternatives(profile, {mode})]
+    return (
+        f"{profile.name} ({profile.air}) does not support {MODE_WORDS.get(mode, mode)}; "
+        f"live models that do: {', '.join(can) or 'none'}"
+    )
+
+
 def _reaches(edges: dict[str, str], start: str, target: str) -> bool:
     seen: set[str] = set()
     node = edges.get(start)
@@ -251,48 +301,15 @@ def _compile_scene(
     problems: list[Problem] = []
 
     def bad(field: str, message: str) -> None:
+        if not field:  # the storyboard's own size
+            problems.append(project.problem(("size",), message))
+            return
         problems.append(
             project.problem(
                 ("scenes", i, field), f"scene {scene.id!r}: {message}", project.scene_line(i, field)
             )
         )
 
-    size = scene.size or board.size
-    width, height = parse_size(size)
-    if (width, height) not in profile.sizes:
-        if scene.size is not None:
-            bad("size", f"{profile.name} accepts sizes {profile.sizes_text()}, got {size}")
-        else:
-            problems.append(
-                project.problem(
-                    ("size",), f"{profile.name} accepts sizes {profile.sizes_text()}, got {size}"
-                )
-            )
-    duration = scene.duration
-    if duration is None:
-        bad(
-            "duration",
-            f"no duration: set one of {profile.durations_text()} seconds "
-            "(on the scene or in defaults)",
-        )
-    elif duration not in profile.durations:
-        bad(
-            "duration",
-            f"{profile.name} accepts durations {profile.durations_text()} "
-            f"seconds, got {duration:g}",
-        )
-    lo, hi = profile.prompt_chars
-    if not lo <= len(prompt) <= hi:
-        field = "template" if scene.template is not None else "prompt"
-        bad(
-            field,
-            f"the rendered prompt has {len(prompt)} character"
-            f"{'' if len(prompt) == 1 else 's'}; {profile.name} needs {lo} to {hi}",
-        )
-    n = scene.number_results if scene.number_results is not None else 1
-    rlo, rhi = profile.number_results
-    if not rlo <= n <= rhi:
-        bad("number_results", f"number_results must be {rlo} to {rhi}, got {n}")
     quality = board.output.quality
     qlo, qhi = profile.quality
     if not qlo <= quality <= qhi:
@@ -302,80 +319,10 @@ def _compile_scene(
     cont = scene.continuity
     mode = cont.mode if cont is not None else "cut"
     source = source_of(project, i) if mode != "cut" else None
-    if mode == "extend":
-        if scene.first_frame is not None:
-            bad(
-                "first_frame",
-                "an 'extend' scene continues the source's video: it cannot "
-                "also have a first_frame (remove first_frame or use continuity: last_frame)",
-            )
-        if scene.size is not None:
-            bad("size", "an 'extend' scene keeps its source's size: remove size")
-    if mode == "last_frame" and scene.first_frame is not None:
-        bad(
-            "first_frame",
-            "a 'last_frame' scene already starts from its source's last frame: "
-            "remove first_frame or use continuity: cut",
-        )
-    if scene.first_frame is not None and not profile.first_frame:
-        bad("first_frame", f"{profile.name} does not accept first-frame images")
-
-    request: dict[str, Any] = {
-        "taskType": "videoInference",
-        "taskUUID": task_uuid,
-        "model": profile.air,
-        "positivePrompt": prompt,
-    }
-    inputs: dict[str, Any] = {}
-    if mode == "extend" and source is not None:
-        inputs["videoId"] = VIDEO_ID % source
-    else:
-        request["width"] = width
-        request["height"] = height
-    if duration is not None:
-        request["duration"] = int(duration) if float(duration).is_integer() else duration
-    if mode == "last_frame" and source is not None:
-        inputs["frameImages"] = [{"image": LAST_FRAME % source, "frame": "first"}]
-    elif scene.first_frame is not None and mode != "extend":
-        ff = scene.first_frame
-        image = ff if ff.startswith("https://") else LOCAL_FILE % ff
-        inputs["frameImages"] = [{"image": image, "frame": "first"}]
-    if inputs:
-        request["inputs"] = inputs
-    request.update(
-        {
-            "outputType": "URL",
-            "outputFormat": "MP4",
-            "outputQuality": quality,
-            "numberResults": n,
-            "includeCost": True,
-            "deliveryMethod": "async",
-        }
-    )
-    _check_request(request, profile, bad)
-    if problems:
+    built = build_request(project, profile, i, scene, prompt, task_uuid, mode, source, bad)
+    if problems or built is None:
         return None, problems
-    price = profile.price(width, height)
-    cost = round(float(request["duration"]) * price * n, 4)
-    return Task(scene.id, i, mode, source, request, cost, prompt, scene.first_frame), []
-
-
-def _check_request(request: dict[str, Any], profile: ModelProfile, bad: Any) -> None:
-    """Last line of defence: the exact wire rules, whatever produced the request."""
-    inputs = request.get("inputs", {})
-    has_w, has_h = "width" in request, "height" in request
-    if has_w != has_h:
-        bad("size", "width and height must be sent together")
-    if "videoId" in inputs and (has_w or "frameImages" in inputs):
-        bad("continuity", "with inputs.videoId neither width/height nor frameImages may be sent")
-    frames = inputs.get("frameImages", [])
-    if len(frames) > 1:
-        bad("first_frame", f"{profile.name} takes only the first frame")
-    for f in frames:
-        if isinstance(f, dict) and f.get("frame") not in ("first", 0, None):
-            bad("first_frame", f"{profile.name} supports only the first frame")
-    if request.get("outputFormat") not in profile.formats:
-        bad("output", f"outputFormat must be one of {', '.join(profile.formats)}")
-    ttl = request.get("ttl")
-    if ttl is not None and ttl < profile.ttl_min:
-        bad("ttl", f"ttl must be at least {profile.ttl_min}")
+    request, cost = built
+    task = Task(scene.id, i, mode, source, request, cost, prompt, scene.first_frame)
+    task.end_frame = scene.end_frame
+    return task, []

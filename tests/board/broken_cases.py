@@ -495,10 +495,10 @@ scenes:
         "extend-unsupported-model",
         """
 title: T
-model: google:3@0
+model: alibaba:wan@2.6
 scenes:
-  - {id: a, prompt: A red kite over a grey sea., duration: 8}
-  - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: extend}
+  - {id: a, prompt: A red kite over a grey sea., duration: 5}
+  - {id: b, prompt: A red kite over a grey sea., duration: 5, continuity: extend}
 """,
         {},
         "",
