@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 from storyboard.api import (
     ComposeResult,
     Event,
+    FilmState,
     Log,
     ModelInfo,
     Note,
@@ -49,6 +50,7 @@ __all__ = [
     "BudgetError",
     "ComposeError",
     "ComposeResult",
+    "FilmState",
     "Event",
     "GenerationError",
     "Log",

@@ -6,6 +6,7 @@ from .events import Event, Log, Note, ProgressCallback, SceneUpdate, Spent
 from .project import Project, load
 from .results import (
     ComposeResult,
+    FilmState,
     ModelInfo,
     PickResult,
     PlannedScene,
@@ -21,6 +22,7 @@ from .tools import init, models, schema, start_emulator
 
 __all__ = [
     "ComposeResult",
+    "FilmState",
     "Event",
     "Log",
     "ModelInfo",

@@ -28,6 +28,7 @@ from storyboard.plan.compile import Plan, compile_project
 from .events import CallbackProgress, ProgressCallback
 from .results import (
     ComposeResult,
+    FilmState,
     PickResult,
     PlannedScene,
     PlanResult,
@@ -181,7 +182,13 @@ class Project:
                         next_cost=a.cost if a.stale else 0.0,
                     )
                 )
-            return Status(rows, state.spent())
+            return Status(rows, state.spent(), self._film(state))
+
+    def _film(self, state: BuildState) -> FilmState:
+        from storyboard.cut.compose import film_state, output_path
+
+        found = film_state(self._spec, state.lock)
+        return FilmState(output_path(self._spec), found.up_to_date, list(found.reasons))
 
     def takes(self, scene: str) -> list[TakeInfo]:
         """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut."""
@@ -289,17 +296,23 @@ class Project:
         project has a real key but the cut holds placeholder takes, or when the film cannot be
         written. ``wait`` and ``progress``: as for :meth:`render`.
         """
-        from storyboard.cut.compose import compose_project
+        from storyboard.cut.compose import compose_film
 
         events = CallbackProgress(progress)
         with self._state("compose", wait, events) as state:
             if self.real:
                 require_real_takes(state, self.scenes)
-            film = compose_project(self._spec, state, log=events.log)
-        srt = film.with_suffix(".srt")
-        sheet = self._spec.build / "contact-sheet.png"
+            done = compose_film(self._spec, state, log=events.log)
         return ComposeResult(
-            film, srt if srt.is_file() else None, sheet if sheet.is_file() else None
+            film=done.path,
+            captions=done.captions,
+            contact_sheet=done.contact_sheet,
+            up_to_date=done.up_to_date,
+            route=done.route,
+            why=done.why,
+            encoded=done.encoded,
+            reused=done.reused,
+            seconds=done.seconds,
         )
 
 

@@ -196,6 +196,8 @@ class Status:
     scenes: list[SceneStatus]
     spent: float
     """US dollars spent on this project so far (every task in the journal)."""
+    film: FilmState
+    """The final cut: up to date with ``storyboard.lock`` and the storyboard, or why not."""
 
     @property
     def stale(self) -> list[SceneStatus]:
@@ -221,13 +223,35 @@ class PickResult:
 
 @dataclass(frozen=True)
 class ComposeResult:
-    """The film and what was written beside it."""
+    """The film, what was written beside it, and how much had to be encoded."""
 
     film: Path
     captions: Path | None
     """The ``.srt`` sidecar, when the film has dialogue captions."""
     contact_sheet: Path | None
     """A PNG of every scene's first and last frame."""
+    up_to_date: bool = False
+    """True when the film on disk already was the one the lock makes: nothing was encoded."""
+    route: str = ""
+    """``copy``, ``audio-only`` or ``full`` (see README: The final cut), or ``up to date``."""
+    why: str = ""
+    """Why that route was taken."""
+    encoded: int = 0
+    """Chunks of picture and sound encoded."""
+    reused: int = 0
+    """Chunks found in the cache (``build/chunks``) instead."""
+    seconds: float = 0.0
+    """Wall time of the compose."""
+
+
+@dataclass(frozen=True)
+class FilmState:
+    """Whether the film on disk is the one a compose would make now, and why not."""
+
+    path: Path
+    up_to_date: bool
+    reasons: list[str]
+    """E.g. ``film missing``, ``take of 'dusk' changed``, ``music changed``."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ class Service(Protocol):
     faults: FaultBook
     requests: int
     workdir: Path
+    images: dict[str, bytes]
 
     def add_fault(self, fault: Fault) -> None: ...
     def handle_tasks(self, tasks: Any, bearer: str | None) -> tuple[int, dict[str, Any]]: ...
