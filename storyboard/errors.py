@@ -68,7 +68,9 @@ class GenerationError(StoryboardError):
     """The generation service refused or failed a task.
 
     Carries the server's ``code``, ``message``, ``parameter``, the HTTP ``status`` and, once known,
-    the ``scene``. Never carries the API key.
+    the ``scene``. Never carries the API key. ``final`` is True only for the service's definitive
+    answer about the task itself (an error result, a refusal, unknown after a grace period):
+    outages and timeouts leave a paid task pending, never failed.
     """
 
     retryable = False
@@ -82,8 +84,10 @@ class GenerationError(StoryboardError):
         status: int | None = None,
         task_uuid: str | None = None,
         scene: str | None = None,
+        final: bool = False,
     ):
         self.message = message
+        self.final = final
         self.code = code
         self.parameter = parameter
         self.status = status

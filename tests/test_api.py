@@ -49,9 +49,11 @@ def test_the_package_exports_only_the_api() -> None:
         "TakeInfo",
         "PickResult",
         "ComposeResult",
-        "FilmState",
+        "FilmStatus",
+        "Uncollected",
         "ModelInfo",
         "Event",
+        "Frames",
         "SceneUpdate",
         "Spent",
         "Note",
@@ -166,7 +168,7 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
     assert film.captions is None  # no dialogue
     assert any(str(e).startswith("compose: ") for e in logs)
     assert not film.up_to_date and film.route in ("copy", "audio-only"), film.why
-    assert project.status().film == storyboard.FilmState(film.film, True, [])
+    assert project.status().film == storyboard.FilmStatus(film.film, True, [])
     assert project.compose().up_to_date  # nothing changed: nothing encoded
     project.pick("storm", 1)  # the same take: the film stays up to date
     assert project.status().film.up_to_date

@@ -24,10 +24,26 @@ ALLOWED: dict[str, set[str]] = {
     "cut": {"cut", "plan", "board", "media"},
     "emulator": {"emulator", "board", "media"},
     "api": {"api", *PIPELINE},
-    "cli": {"cli", "api"},
+    "cli": {"cli", "api", "review"},  # the `review` command starts the page
     "review": {"review", "api"},
     "errors": set(),
     "files": set(),
+}
+
+
+# review/ still reads these internals directly, not through the API (the page's snapshot: the
+# last journal task per scene, the live writer, the film's chapters). The list may only shrink:
+# any other wrong-way import fails, and an entry that no longer happens must be removed.
+PENDING = {
+    ("storyboard/review/library.py", "storyboard.board.spec"),
+    ("storyboard/review/library.py", "storyboard.generate.state"),
+    ("storyboard/review/library.py", "storyboard.generate.writer"),
+    ("storyboard/review/library.py", "storyboard.plan.compile"),
+    ("storyboard/review/library.py", "storyboard.generate.backend"),
+    ("storyboard/review/library.py", "storyboard.cut.compose"),
+    ("storyboard/review/library.py", "storyboard.cut.export"),
+    ("storyboard/review/page.py", "storyboard.generate.staleness"),
+    ("storyboard/review/server.py", "storyboard.generate.writer"),
 }
 
 
@@ -101,6 +117,7 @@ def sources() -> list[Path]:
 
 def test_imports_follow_the_pipeline() -> None:
     wrong = []
+    pending = set()
     for path in sources():
         me = module_name(path)
         mine = layer(me)
@@ -108,8 +125,13 @@ def test_imports_follow_the_pipeline() -> None:
             theirs = layer(target)
             if theirs == mine or theirs in SHARED or theirs in ALLOWED[mine]:
                 continue
-            wrong.append(f"{path.relative_to(REPO)}:{line}: {mine} imports {target}")
+            where = str(path.relative_to(REPO))
+            if (where, target) in PENDING:
+                pending.add((where, target))
+                continue
+            wrong.append(f"{where}:{line}: {mine} imports {target}")
     assert wrong == []
+    assert pending == PENDING, "fixed: remove these from PENDING"
 
 
 def test_no_module_level_import_cycles() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .events import Event, Log, Note, ProgressCallback, SceneUpdate, Spent
+from .events import Event, Frames, Log, Note, ProgressCallback, SceneUpdate, Spent
 from .project import Project, load
 from .results import (
     ComposeResult,
-    FilmState,
+    FilmStatus,
     ModelInfo,
     PickResult,
     PlannedScene,
@@ -16,14 +16,16 @@ from .results import (
     SceneStatus,
     Status,
     TakeInfo,
+    Uncollected,
     Validation,
 )
 from .tools import init, models, schema, start_emulator
 
 __all__ = [
     "ComposeResult",
-    "FilmState",
     "Event",
+    "FilmStatus",
+    "Frames",
     "Log",
     "ModelInfo",
     "Note",
@@ -38,6 +40,7 @@ __all__ = [
     "SceneUpdate",
     "Spent",
     "Status",
+    "Uncollected",
     "TakeInfo",
     "Validation",
     "init",

@@ -54,7 +54,19 @@ class Log:
         return self.text
 
 
-Event = SceneUpdate | Spent | Note | Log
+@dataclass(frozen=True)
+class Frames:
+    """Compose progress: frames of the film's picture done (encoded or found in the chunk
+    cache) out of ``total``."""
+
+    done: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"compose: {self.done}/{self.total} frames"
+
+
+Event = SceneUpdate | Spent | Note | Log | Frames
 """Everything a progress callback receives."""
 
 ProgressCallback = Callable[[Event], object]
@@ -87,3 +99,7 @@ class CallbackProgress:
     def log(self, text: str) -> None:
         """A line about what the library is doing."""
         self.emit(Log(text))
+
+    def frames(self, done: int, total: int) -> None:
+        """Compose progress."""
+        self.emit(Frames(done, total))

@@ -6,6 +6,7 @@ editing the file. Build state (journal, takes, ``storyboard.lock``) is read fres
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,6 @@ from pathlib import Path
 
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
-from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -28,7 +28,7 @@ from storyboard.plan.compile import Plan, compile_project
 from .events import CallbackProgress, ProgressCallback
 from .results import (
     ComposeResult,
-    FilmState,
+    FilmStatus,
     PickResult,
     PlannedScene,
     PlanResult,
@@ -36,6 +36,7 @@ from .results import (
     SceneStatus,
     Status,
     TakeInfo,
+    Uncollected,
     Validation,
 )
 
@@ -182,21 +183,42 @@ class Project:
                         next_cost=a.cost if a.stale else 0.0,
                     )
                 )
-            return Status(rows, state.spent(), self._film(state))
+            waiting = [
+                Uncollected(t.scene, t.task_uuid, t.state, t.price) for t in state.uncollected()
+            ]
+            return Status(rows, state.spent(), uncollected=waiting, film=self._film(found))
 
-    def _film(self, state: BuildState) -> FilmState:
+    def _film(self, found: dict[str, Assessment]) -> FilmStatus:
         from storyboard.cut.compose import film_state, output_path
 
-        found = film_state(self._spec, state.lock)
-        return FilmState(output_path(self._spec), found.up_to_date, list(found.reasons))
+        dest = output_path(self._spec)
+        takes = {s: a.use for s, a in found.items() if a.use is not None}
+        todo = [s for s, a in found.items() if a.stale]
+        if todo:
+            n = len(todo)
+            return FilmStatus(dest, False, [f"{n} scene{'s' if n > 1 else ''} to render first"])
+        st = film_state(self._spec, takes)
+        return FilmStatus(dest, st.up_to_date, st.reasons)
 
     def takes(self, scene: str) -> list[TakeInfo]:
-        """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut."""
+        """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut; each
+        with the model, size and prompt it was made from and whether that is still current."""
+        from storyboard.generate.picks import take_rows
+
         plan = self._compiled()
         plan.require_scenes([scene])
         with self._state() as state:
             chosen = state.lock.get(scene)
-            return [_take_info(self.root, t, state, chosen) for t in state.takes(scene)]
+            return [
+                dataclasses.replace(
+                    _take_info(self.root, r.take, state, chosen),
+                    model=r.model,
+                    size=r.size,
+                    prompt=r.prompt,
+                    current=r.current,
+                )
+                for r in take_rows(plan, state, scene, self._backend().maker)
+            ]
 
     def pick(
         self,
@@ -208,20 +230,20 @@ class Project:
     ) -> PickResult:
         """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``).
 
-        The scenes continuing from it become stale. Raises :class:`~storyboard.StoryboardError`
-        when there is no such take, or (with ``wait=False``) when another command is writing
-        the project; otherwise waits for it, saying so through ``progress``.
+        The pick sticks while the scene keeps its content; when the scene changes, the next
+        render makes a new take (changing it back brings this pick back). ``stale`` lists the
+        scenes continuing from it that the next render generates. Raises
+        :class:`~storyboard.StoryboardError` when there is no such take, or (with
+        ``wait=False``) when another command is writing the project; otherwise waits for
+        it, saying so through ``progress``.
         """
+        from storyboard.generate.picks import pick_take
+
         plan = self._compiled()
         plan.require_scenes([scene])
         with self._state("pick", wait, CallbackProgress(progress)) as state:
-            takes = {t.n: t for t in state.takes(scene)}
-            if take not in takes:
-                have = ", ".join(str(n) for n in takes) or "none"
-                raise StoryboardError(f"{scene}: no take {take} (takes: {have})")
-            state.lock[scene] = takes[take]
-            state.write_lock([t.scene for t in plan.tasks])
-        return PickResult(scene, take, plan.downstream(scene))
+            done = pick_take(plan, state, scene, take, self._backend().maker)
+        return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings)
 
     # -- spending and making -----------------------------------------------------------------
 
@@ -288,9 +310,14 @@ class Project:
         return await render_async(self, req, CallbackProgress(progress))
 
     def compose(
-        self, *, wait: bool = True, progress: ProgressCallback | None = None
+        self, *, wait: bool = True, progress: ProgressCallback | None = None, force: bool = False
     ) -> ComposeResult:
         """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
+
+        When nothing that shapes the film changed it encodes nothing (``up_to_date``; ``force``
+        composes anyway); otherwise only the chunks of picture and sound the chunk cache lacks
+        (``build/chunks``, bounded by ``STORYBOARD_CACHE_MB``). ``progress`` receives
+        :class:`Frames` events while the picture is made.
 
         Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing, when the
         project has a real key but the cut holds placeholder takes, or when the film cannot be
@@ -302,11 +329,13 @@ class Project:
         with self._state("compose", wait, events) as state:
             if self.real:
                 require_real_takes(state, self.scenes)
-            done = compose_film(self._spec, state, log=events.log)
+            done = compose_film(
+                self._spec, state, log=events.log, on_progress=events.frames, force=force
+            )
         return ComposeResult(
-            film=done.path,
-            captions=done.captions,
-            contact_sheet=done.contact_sheet,
+            done.path,
+            done.captions,
+            done.contact_sheet,
             up_to_date=done.up_to_date,
             route=done.route,
             why=done.why,
@@ -314,6 +343,18 @@ class Project:
             reused=done.reused,
             seconds=done.seconds,
         )
+
+    def export(self, format: str = "otio", dest: str | Path | None = None) -> Path:
+        """Write the cut (the takes in ``storyboard.lock``) as an editing timeline for an
+        editor: ``otio``, ``fcpxml`` or ``edl``; returns the file (default: beside the film).
+
+        Raises :class:`~storyboard.StoryboardError` for an unknown format, a scene without a
+        take, or an EDL at a frame rate timecode cannot express.
+        """
+        from storyboard.cut.export import export_cut
+
+        with self._state() as state:
+            return export_cut(self._spec, state.lock, format, Path(dest) if dest else None)
 
 
 def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:

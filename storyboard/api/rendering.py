@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from storyboard.generate.backend import BackendOptions, open_client
-from storyboard.generate.execute import RenderOptions, render
+from storyboard.generate.execute import RenderOptions, needs_service, render
 from storyboard.generate.staleness import assess, check_budget
 from storyboard.generate.state import BuildState
 
@@ -71,8 +71,8 @@ async def render_async(
                 f"rendering {len(stale)} of {len(plan.tasks)} scenes "
                 f"(${planned:.2f} planned), {req.jobs} at a time"
             )
-        if not stale and not any(a.redownload for a in found.values()):
-            # nothing to generate or fetch: no service is started at all
+        if not needs_service(state, found):
+            # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
             async with open_client(backend, log=progress.log, local=local_emulator) as client:

@@ -113,6 +113,14 @@ class TakeInfo:
     video_id: str | None
     url: str | None
     sha256: str
+    model: str = "-"
+    """The model that made it (AIR id)."""
+    size: str = "-"
+    """The size it was asked for (``-`` for an extension, which has the source's size)."""
+    prompt: str = ""
+    """A short digest of the prompt it was made from, and the prompt's start."""
+    current: bool = True
+    """True when it was made from the scene as the storyboard has it now (else: stale)."""
 
 
 @dataclass(frozen=True)
@@ -190,14 +198,39 @@ class SceneStatus:
 
 
 @dataclass(frozen=True)
+class Uncollected:
+    """A task sent in an earlier render whose clips are not downloaded yet: paid, not lost."""
+
+    scene: str
+    task_uuid: str
+    state: str
+    """``submitted`` (accepted by the service) or ``done`` (finished, not downloaded); ``pending``
+    when the submission was never confirmed (the next render asks the service about it)."""
+    cost: float
+    """US dollars: the service's figure once known, else the planned cost."""
+
+
+@dataclass(frozen=True)
+class FilmStatus:
+    """Whether the film on disk is the one the storyboard and the takes make now."""
+
+    path: Path
+    up_to_date: bool
+    reasons: list[str]
+    """Why not, e.g. ``take of 'deck' changed``, ``music changed``, ``film missing``."""
+
+
+@dataclass(frozen=True)
 class Status:
     """Every scene's state, and the money: what the next render costs, what was spent."""
 
     scenes: list[SceneStatus]
     spent: float
     """US dollars spent on this project so far (every task in the journal)."""
-    film: FilmState
-    """The final cut: up to date with ``storyboard.lock`` and the storyboard, or why not."""
+    uncollected: list[Uncollected] = field(default_factory=list)
+    """Paid tasks the next render collects (never submitted again)."""
+    film: FilmStatus | None = None
+    """The film: up to date or stale, and why."""
 
     @property
     def stale(self) -> list[SceneStatus]:
@@ -219,11 +252,15 @@ class PickResult:
     downstream: list[str]
     """Scenes continuing from it: the next render re-generates them (or reuses their takes
     made from this one)."""
+    stale: list[str] = field(default_factory=list)
+    """Of those, the ones the next render generates (what ``status`` says)."""
+    warnings: list[str] = field(default_factory=list)
+    """E.g. the take was made from another version of the scene."""
 
 
 @dataclass(frozen=True)
 class ComposeResult:
-    """The film, what was written beside it, and how much had to be encoded."""
+    """The film and what was written beside it."""
 
     film: Path
     captions: Path | None
@@ -231,27 +268,17 @@ class ComposeResult:
     contact_sheet: Path | None
     """A PNG of every scene's first and last frame."""
     up_to_date: bool = False
-    """True when the film on disk already was the one the lock makes: nothing was encoded."""
+    """True when the film was already the one the lock makes: nothing was encoded."""
     route: str = ""
     """``copy``, ``audio-only`` or ``full`` (see README: The final cut), or ``up to date``."""
     why: str = ""
     """Why that route was taken."""
     encoded: int = 0
-    """Chunks of picture and sound encoded."""
+    """Chunks of picture and sound encoded (the rest came from the chunk cache)."""
     reused: int = 0
-    """Chunks found in the cache (``build/chunks``) instead."""
+    """Chunks found in the chunk cache."""
     seconds: float = 0.0
     """Wall time of the compose."""
-
-
-@dataclass(frozen=True)
-class FilmState:
-    """Whether the film on disk is the one a compose would make now, and why not."""
-
-    path: Path
-    up_to_date: bool
-    reasons: list[str]
-    """E.g. ``film missing``, ``take of 'dusk' changed``, ``music changed``."""
 
 
 @dataclass(frozen=True)

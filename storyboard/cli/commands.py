@@ -6,7 +6,7 @@ import argparse
 import sys
 
 import storyboard.api as sb
-from storyboard.api import Log, Note, SceneUpdate, Spent
+from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 
 from .report import continuity_text, plan_table, table
 
@@ -50,7 +50,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     for s in result.scenes:
         take = s.take if s.take is not None else ""
         rows.append([s.scene, s.status, str(take), f"${s.cost:.2f}", (s.error or "")[:90]])
-    print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
+    if not reporter.live_mode:  # a live table already stands as the final one
+        print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
     spent = (
         f"spent ${result.spent:.2f}"
         if result.maker == "runware"
@@ -65,19 +66,38 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 1
     if args.no_compose:
         return 0
-    film = project.compose(wait=not args.no_wait, progress=_log_only)
-    print(f"film: {film.film}")
+    return _compose(project, args)
+
+
+def _compose(project: sb.Project, args: argparse.Namespace) -> int:
+    from .progress import ComposeBar
+
+    with ComposeBar(quiet=getattr(args, "quiet", False)) as bar:
+
+        def progress(event: sb.Event) -> None:
+            if isinstance(event, Frames):
+                bar.frames(event.done, event.total)
+            else:
+                _err(str(event))
+
+        film = project.compose(
+            wait=not args.no_wait, progress=progress, force=getattr(args, "force", False)
+        )
+    if not film.up_to_date:
+        _err(
+            f"composed in {film.seconds:.1f} s: {film.encoded} chunks encoded, "
+            f"{film.reused} from the cache"
+        )
+    print(f"film: {film.film}" + (" (up to date)" if film.up_to_date else ""))
+    if film.captions is not None:
+        print(f"captions: {film.captions}")
+    if film.contact_sheet is not None:
+        print(f"contact sheet: {film.contact_sheet}")
     return 0
-
-
-def _log_only(event: sb.Event) -> None:
-    _err(str(event))
 
 
 def cmd_compose(args: argparse.Namespace) -> int:
-    result = sb.load(args.project).compose(wait=not args.no_wait, progress=_log_only)
-    print(result.film)
-    return 0
+    return _compose(sb.load(args.project), args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -98,6 +118,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"\n{len(status.stale)} of {len(status.scenes)} scenes stale; next render: "
         f"${status.next_cost:.2f}; spent so far on this project: ${status.spent:.2f}"
     )
+    if status.uncollected:
+        print("\npaid but not collected yet (render again to collect them, not paid again):")
+        for u in status.uncollected:
+            print(f"  {u.scene}  task {u.task_uuid[:8]}  {u.state}  ${u.cost:.2f}")
+    film = status.film
+    if film is not None:
+        state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"
+        print(f"film: {state}: {film.path}")
     return 0
 
 
@@ -112,28 +140,52 @@ def cmd_takes(args: argparse.Namespace) -> int:
         rows.append(
             [
                 f"{t.n}{'*' if t.chosen else ''}",
+                "current" if t.current else "stale",
+                t.model,
+                t.size,
                 f"{t.duration or 0:.1f} s",
                 f"${t.cost or 0:.2f}",
                 t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
+                t.prompt,
                 t.file,
                 flags,
             ]
         )
-    print(table(["take", "duration", "cost", "made", "file", "flags"], rows, right={1, 2}))
-    print("\n* = in the cut (storyboard.lock)")
+    heads = [
+        "take",
+        "version",
+        "model",
+        "size",
+        "duration",
+        "cost",
+        "made",
+        "prompt",
+        "file",
+        "flags",
+    ]
+    print(table(heads, rows, right={4, 5}))
+    print(
+        "\n* = in the cut (storyboard.lock); current = made from the scene as it is now, "
+        "stale = from an earlier version of it"
+    )
     return 0
 
 
 def cmd_pick(args: argparse.Namespace) -> int:
     picked = sb.load(args.project).pick(
-        args.scene, args.take, wait=not args.no_wait, progress=_log_only
+        args.scene, args.take, wait=not args.no_wait, progress=lambda e: _err(str(e))
     )
+    for w in picked.warnings:
+        _err(f"warning: {w}")
     print(f"{picked.scene}: take {picked.take} is in the cut")
-    if picked.downstream:
+    if picked.stale:
         _err(
-            f"scenes continuing from it are now stale: {', '.join(picked.downstream)} "
+            f"scenes continuing from it are now stale: {', '.join(picked.stale)} "
             "(see `storyboard status`)"
         )
+    fits = [d for d in picked.downstream if d not in picked.stale]
+    if fits:
+        _err(f"scenes continuing from it keep takes made from this one: {', '.join(fits)}")
     return 0
 
 
@@ -171,6 +223,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")
     p.add_argument("project")
+    p.add_argument("--force", action="store_true", help="compose even when the film is up to date")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_compose)
 

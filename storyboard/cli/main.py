@@ -165,7 +165,16 @@ def _render_commands(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_render_commands]
+def _handoff_commands(sub: argparse._SubParsersAction) -> None:
+    from .handoff import register
+
+    register(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _render_commands,
+    _handoff_commands,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,6 +27,7 @@ class BackendOptions:
     emulator_draft: bool = False
     poll: PollPolicy | None = None
     retry: RetryPolicy | None = None
+    http_timeout: float = 60.0  # seconds without an answer before a request is retried
 
     @property
     def maker(self) -> str:
@@ -65,7 +66,7 @@ async def open_client(
     opts: BackendOptions, log: object = None, local: LocalService | None = None
 ) -> AsyncIterator[RunwareClient]:
     """Yield a client for the real API, or (without a key) for the service ``local`` starts."""
-    timeout = httpx.Timeout(60.0, connect=15.0)
+    timeout = httpx.Timeout(opts.http_timeout, connect=min(15.0, opts.http_timeout))
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     fast = PollPolicy(
         initial_delay=min(1.0, max(0.05, opts.emulator_latency * 0.5)),

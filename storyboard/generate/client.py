@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import hashlib
 import ipaddress
 import json
@@ -28,7 +29,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from storyboard.errors import GenerationError, ProviderError, StoryboardError, TransientError
+from storyboard.errors import (
+    GenerationError,
+    ProviderError,
+    StoryboardError,
+    TaskNotFound,
+    TransientError,
+)
 
 from .protocol import (
     CONFLICT,
@@ -70,6 +77,7 @@ class PollPolicy:
     max_interval: float = 10.0
     timeout: float = 30 * 60.0  # per task, from its submission
     batch_window: float = 0.05  # polls falling due within this window share one request
+    not_found_grace: float = 30.0  # "task not found" counts only after this long (seconds)
 
 
 @dataclass
@@ -166,6 +174,13 @@ class RunwareClient:
                 )
                 if any(e.get("code") == CONFLICT for e in env.errors) and not env.data:
                     return env  # the caller decides what a conflict means
+                if (
+                    env.errors
+                    and all(e.get("taskUUID") for e in env.errors)
+                    and resp.status_code not in TRANSIENT_STATUSES
+                    and resp.status_code not in (401, 402, 403)
+                ):
+                    return env  # errors about single tasks: the caller matches them by taskUUID
                 failure = error_from(err, resp.status_code, scene=scene, secret=self._key)
                 if resp.status_code in TRANSIENT_STATUSES:
                     failure = TransientError(
@@ -206,7 +221,10 @@ class RunwareClient:
         for err in env.errors_for(uid):
             if err.get("code") == CONFLICT:
                 continue
-            raise error_from(err, env.status, scene=scene, secret=self._key)
+            exc = error_from(err, env.status, scene=scene, secret=self._key)
+            # the service refused this very task: it was not accepted, so nothing was charged
+            exc.final = err.get("taskUUID") == uid and not exc.retryable
+            raise exc
         return [VideoResult.from_item(i) for i in env.items_for(uid) if is_finished(i)]
 
     async def wait(
@@ -218,17 +236,32 @@ class RunwareClient:
         submitted_at: float | None = None,
         on_status: Callable[[str], None] | None = None,
     ) -> list[VideoResult]:
-        """Poll ``getResponse`` until ``number_results`` generations succeeded or one failed."""
+        """Poll ``getResponse`` until ``number_results`` generations succeeded or one failed.
+
+        Only the service's answer about this task is ``final`` (an error result, or "not found"
+        for longer than ``not_found_grace``); a failed poll or a timeout is not.
+        """
         pol = self.poll_policy
         start = submitted_at if submitted_at is not None else self._clock()
         results: dict[str, VideoResult] = {}
         delay = pol.initial_delay
         interval = pol.interval
+        unknown_since: float | None = None
         while True:
             await self._sleep(delay)
             env = await self._poll_batched(task_uuid, scene)
             for err in env.errors_for(task_uuid):
-                raise error_from(err, env.status, scene=scene, secret=self._key)
+                exc = error_from(err, env.status, scene=scene, secret=self._key)
+                exc.task_uuid = task_uuid
+                if isinstance(exc, TaskNotFound):
+                    now = self._clock()
+                    unknown_since = now if unknown_since is None else unknown_since
+                    if now - unknown_since < pol.not_found_grace:
+                        break  # not yet visible, or a glitch: ask again
+                exc.final = err.get("taskUUID") == task_uuid and not exc.retryable
+                raise exc
+            else:
+                unknown_since = None
             for item in env.items_for(task_uuid):
                 if is_finished(item):
                     r = VideoResult.from_item(item)
@@ -289,7 +322,7 @@ class RunwareClient:
             except Exception as e:  # noqa: BLE001 - handed to this batch's waiters
                 for w in batch:
                     if not w.future.done():
-                        w.future.set_exception(_rescope(e, w.task_uuid))
+                        w.future.set_exception(_rescope(e, w.task_uuid, w.scene))
                 continue
             for w in batch:
                 if not w.future.done():
@@ -415,10 +448,13 @@ class _BadStatus(Exception):
         self.status = status
 
 
-def _rescope(e: BaseException, task_uuid: str) -> BaseException:
-    if isinstance(e, GenerationError) and e.task_uuid is None:
-        e.task_uuid = task_uuid
-    return e
+def _rescope(e: BaseException, task_uuid: str, scene: str | None) -> BaseException:
+    """A copy of a failed batch's error for one of its waiters: its own task and scene."""
+    if not isinstance(e, GenerationError):
+        return e
+    own = copy.copy(e)
+    own.task_uuid, own.scene, own.final = task_uuid, scene, False
+    return own
 
 
 def _retry_after(resp: httpx.Response) -> float | None:

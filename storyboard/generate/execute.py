@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from storyboard.board.schema import parse_size
@@ -22,7 +23,7 @@ from storyboard.errors import (
     TaskNotFound,
 )
 from storyboard.files import resolve_inside
-from storyboard.generate.state import BuildState, Take, media_key
+from storyboard.generate.state import BuildState, JournalTask, Take, media_key
 from storyboard.media.frames import conform_image, last_frame_png
 from storyboard.media.probe import probe_cached
 from storyboard.media.thumbs import prefill
@@ -30,6 +31,7 @@ from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Pla
 
 from .client import RunwareClient
 from .events import Progress
+from .picks import remember
 from .protocol import VideoResult
 from .staleness import Assessment
 
@@ -90,6 +92,7 @@ class Executor:
         self.sem = asyncio.Semaphore(max(1, opts.jobs))
         self.spent = 0.0
         self._uploads: dict[str, str] = {}
+        self._tried: set[str] = set()  # tasks this render resumed or sent
         self._background: list[asyncio.Task[None]] = []
 
     @property
@@ -103,6 +106,8 @@ class Executor:
     async def run(self, assessments: dict[str, Assessment]) -> RenderResult:
         self.assessments = assessments
         await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
+        if self.client is not None:
+            await self._collect_strays()
         await asyncio.gather(*self._background, return_exceptions=True)
         order = [t.scene for t in self.plan.tasks]
         # re-read the lock: a pick made since this render read it must not be reverted
@@ -112,6 +117,7 @@ class Executor:
             old = before.get(scene)
             if old is None or old.video_uuid != take.video_uuid:
                 self.state.lock[scene] = take
+                remember(self.state, scene, self.assessments[scene].key, take.source_take, take)
         if self.opts.keep_downstream:
             # kept takes now count as continuing from their source's new take
             made = {s for s, o in self.outcomes.items() if o.status == "generated"}
@@ -152,6 +158,9 @@ class Executor:
                     self.outcomes[scene] = SceneOutcome(scene, "cached", [a.use])
                     self.rep.update(scene, "cached", f"take {a.use.n}")
                     return
+            for why in a.reasons:
+                if why.startswith("picked take"):
+                    self.rep.note(f"{scene}: {why}; generating a new take")
             async with self.sem:
                 takes, cost = await self._generate(task, a)
             self.outcomes[scene] = SceneOutcome(
@@ -208,63 +217,131 @@ class Executor:
         src_take = self.chosen.get(task.source) if task.depends_on and task.source else None
         source_id = src_take.video_uuid if src_take else None
         resumed = self.state.open_tasks(scene, a.key, source_id)
-        results: list[VideoResult] | None = None
-        request: dict[str, Any]
-        if resumed:
-            jt = resumed[-1]
-            request = jt.request
-            uid = jt.task_uuid
-            self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
-            if jt.state == "done" and jt.results:
-                results = [VideoResult.from_item(r) for r in jt.results]
-            elif jt.state == "pending":
-                await self.api.submit(request, scene=scene)
-                self.state.mark(uid, "submitted")
-        else:
-            request = await self._resolve(task, src_take)
-            uid = request["taskUUID"]
-            self.state.record_task(uid, scene, a.key, source_id, request)
-            self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
-            early = await self.api.submit(request, scene=scene)
-            self.state.mark(uid, "submitted")
-            if len(early) >= task.number_results:
-                results = early
-        if results is None:
-            self.rep.update(scene, "processing")
-            try:
-                results = await self.api.wait(
-                    uid,
-                    number_results=task.number_results,
-                    scene=scene,
-                    on_status=lambda s: self.rep.update(scene, s),
-                )
-            except TaskNotFound:
-                if not resumed:
-                    raise
-                # the service no longer knows the journaled task: it was never charged
-                self.state.mark(uid, "failed", error="unknown to the service")
+        jt = resumed[-1] if resumed else None
+        while True:
+            results: list[VideoResult] | None = None
+            if jt is None:
                 request = await self._resolve(task, src_take)
                 uid = request["taskUUID"]
-                self.state.record_task(uid, scene, a.key, source_id, request)
-                await self.api.submit(request, scene=scene)
-                self.state.mark(uid, "submitted")
-                results = await self.api.wait(uid, number_results=task.number_results, scene=scene)
-            except GenerationError as e:
-                self.state.mark(uid, "failed", error=str(e))
-                raise
-            cost = sum(r.cost or 0.0 for r in results)
-            self.state.mark(uid, "done", results=[r.to_json() for r in results], cost=cost)
+                self.state.record_task(uid, scene, a.key, source_id, request, estimate=task.cost)
+                self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
+                results = await self._submit(uid, request, task.number_results, scene)
+            else:
+                uid = jt.task_uuid
+                self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
+                if jt.state == "done" and jt.results:
+                    results = [VideoResult.from_item(r) for r in jt.results]
+                elif jt.state == "pending":  # maybe never sent: the same taskUUID cannot pay twice
+                    results = await self._submit(uid, jt.request, task.number_results, scene)
+            self._tried.add(uid)
+            if results is None:
+                try:
+                    results = await self._await(uid, task.number_results, scene)
+                except TaskNotFound as e:
+                    if jt is None or not e.final:
+                        raise
+                    jt = None  # the service has no such task (never charged): ask anew
+                    continue
+            break
         cost = sum(r.cost or 0.0 for r in results)
         self.spent += cost
         self.rep.add_cost(cost)
-        return await self._download_all(task, a, uid, results, src_take), cost
+        ext = str(task.request.get("outputFormat", "MP4")).lower()
+        extend = task.duration if task.mode == "extend" else None
+        takes = await self._download_all(scene, a.key, uid, results, src_take, ext, extend)
+        return takes, cost
+
+    async def _submit(
+        self, uid: str, request: dict[str, Any], number_results: int, scene: str
+    ) -> list[VideoResult] | None:
+        """Send a journaled task; the results if the acknowledgment already has them all."""
+        try:
+            early = await self.api.submit(request, scene=scene)
+        except GenerationError as e:
+            if e.final:  # refused: never accepted, never charged
+                self.state.mark(uid, "failed", error=str(e))
+            else:
+                e.message += (
+                    "; the task stays in the journal: render again to send it again "
+                    "(same taskUUID: never paid twice)"
+                )
+            raise
+        self.state.mark(uid, "submitted")
+        return early if len(early) >= number_results else None
+
+    async def _await(self, uid: str, number_results: int, scene: str) -> list[VideoResult]:
+        """Wait for an accepted task. Only the service's final answer marks it failed."""
+        self.rep.update(scene, "processing")
+        try:
+            results = await self.api.wait(
+                uid,
+                number_results=number_results,
+                scene=scene,
+                on_status=lambda s: self.rep.update(scene, s),
+            )
+        except GenerationError as e:
+            if e.final:
+                self.state.mark(uid, "failed", error=str(e))
+            else:
+                e.message += (
+                    "; the task stays in the journal: render again to collect it (not paid again)"
+                )
+            raise
+        cost = sum(r.cost or 0.0 for r in results)
+        self.state.mark(uid, "done", results=[r.to_json() for r in results], cost=cost)
+        return results
+
+    async def _collect_strays(self) -> None:
+        """Collect tasks paid in earlier renders that no scene of this one claimed.
+
+        An interrupted ``--retake``, or a scene changed while its task was in flight: the clips
+        were paid for, so they are downloaded and kept as takes (the cut keeps its takes).
+        Tasks whose submission was never confirmed are only asked about, never sent.
+        """
+        strays = [t for t in self.state.uncollected() if t.task_uuid not in self._tried]
+        if not strays:
+            return
+        await asyncio.gather(*(self._collect(jt) for jt in strays))
+
+    async def _collect(self, jt: JournalTask) -> None:
+        scene, uid = jt.scene, jt.task_uuid
+        try:
+            async with self.sem:
+                if jt.state == "done" and jt.results:
+                    results = [VideoResult.from_item(r) for r in jt.results]
+                else:
+                    results = await self._await(uid, int(jt.request.get("numberResults", 1)), scene)
+                src = self.state.take_by_video(jt.source_take) if jt.source_take else None
+                ext = str(jt.request.get("outputFormat", "MP4")).lower()
+                takes = await self._download_all(scene, jt.key, uid, results, src, ext, None)
+        except TaskNotFound as e:
+            if not e.final:
+                raise
+            self.rep.note(
+                f"{scene}: task {uid[:8]} from an earlier render is unknown to the service"
+            )
+            return
+        except StoryboardError as e:
+            self.rep.note(f"{scene}: could not collect task {uid[:8]} from an earlier render: {e}")
+            return
+        for t in takes:
+            self.rep.note(
+                f"{scene}: collected take {t.n} from task {uid[:8]}, paid in an earlier render; "
+                f"`storyboard pick {scene} {t.n}` to use it"
+            )
 
     async def _download_all(
-        self, task: Task, a: Assessment, uid: str, results: list[VideoResult], src_take: Take | None
+        self,
+        scene: str,
+        key: str,
+        uid: str,
+        results: list[VideoResult],
+        src_take: Take | None,
+        ext: str,
+        extend: float | None,
     ) -> list[Take]:
-        scene = task.scene
+        """Download each result of a task as a take (once: a take already on disk is reused)."""
         takes: list[Take] = []
-        ext = str(task.request.get("outputFormat", "MP4")).lower()
         for r in results:
             existing = self.state.take_by_video(r.video_uuid)
             if existing is not None and self.state.file_ok(existing):
@@ -273,19 +350,23 @@ class Executor:
             n = existing.n if existing else self.state.next_take_number(scene)
             rel = f"build/takes/{scene}/take-{n}.{ext}"
             self.rep.update(scene, "downloading", f"take {n}")
-            d = await self.api.download(r.video_url, self.root / rel, scene=scene)
-            key = media_key(d.sha256, d.size)  # probed once, cached for compose
+            try:
+                d = await self.api.download(r.video_url, self._dest(rel), scene=scene)
+            except GenerationError as e:
+                e.message += "; the clip is paid and kept in the journal: render again to fetch it"
+                raise
+            key_ = media_key(d.sha256, d.size)  # probed once, cached for compose
             infos = await asyncio.to_thread(
-                probe_cached, [(d.path, key)], self.root / "build" / "media"
+                probe_cached, [(d.path, key_)], self.root / "build" / "media"
             )
             info = infos[d.path]
             offset = 0.0
-            if task.mode == "extend" and src_take is not None:
-                offset = self._extend_offset(info.duration, task.duration, src_take)
+            if extend is not None and src_take is not None:
+                offset = self._extend_offset(info.duration, extend, src_take)
             take = Take(
                 scene=scene,
                 n=n,
-                key=a.key,
+                key=key,
                 source_take=src_take.video_uuid if src_take else None,
                 task_uuid=uid,
                 video_uuid=r.video_uuid,
@@ -308,6 +389,20 @@ class Executor:
                 asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
             )
         return takes
+
+    def _dest(self, rel: str) -> Path:
+        """Where a take is written: inside the project, whatever symlinks lie on the way."""
+        path = self.root / rel
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
+        if resolve_inside(self.root, str(Path(rel).parent)) is None:
+            raise StoryboardError(
+                f"{path.parent}: leads outside the project ({path.parent.resolve()}); "
+                "remove the symlink and render again"
+            )
+        return path
 
     def _extend_offset(self, got: float, requested: float, src: Take) -> float:
         """0 when the service returned only the new footage; the source's length when whole."""
@@ -367,6 +462,13 @@ class Executor:
         if digest not in self._uploads:
             self._uploads[digest] = await self.api.upload_image(png)
         return self._uploads[digest]
+
+
+def needs_service(state: BuildState, assessments: dict[str, Assessment]) -> bool:
+    """Whether a render must reach the service: something to generate, fetch again or collect."""
+    return any(a.stale or a.redownload is not None for a in assessments.values()) or bool(
+        state.uncollected()
+    )
 
 
 async def render(

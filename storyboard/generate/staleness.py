@@ -29,6 +29,8 @@ from storyboard.generate.state import (
 )
 from storyboard.plan.compile import Plan, Task
 
+from .picks import chosen, picked_reasons, was_chosen
+
 FIELD_REASONS = {
     "positivePrompt": "prompt changed",
     "duration": "duration changed",
@@ -154,10 +156,14 @@ def assess(
         ):
             a.reasons.append(f"source '{src}' will be re-generated")
         if not a.reasons:
-            if (
-                lock is not None
-                and lock.key == lock_key
-                and (src is None or lock.source_take == expected_src or keep_downstream)
+            # the take chosen (picked, or put in the cut by a render) for the scene as it is now
+            picked = chosen(state, t.scene, _keys_best_first(keys_by_maker, t.scene), expected_src)
+            if lock is not None and (
+                (
+                    lock.key == lock_key
+                    and (src is None or lock.source_take == expected_src or keep_downstream)
+                )
+                or (picked is not None and picked.video_uuid == lock.video_uuid)
             ):
                 if state.file_ok(lock):
                     a.use = lock
@@ -166,6 +172,8 @@ def assess(
                     a.redownload = lock if lock.url else None
                     if a.redownload is None:
                         a.reasons.append("file missing")
+            elif picked is not None:
+                a.use = picked
             else:
                 cached = _cached(state, t.scene, keys_by_maker, expected_src)
                 if cached is not None:
@@ -173,7 +181,8 @@ def assess(
                 elif lock is None:
                     a.reasons.append("no take yet")
                 elif lock.key != lock_key:
-                    a.reasons.extend(_diff_reasons(state, lock, t, plan))
+                    why = _diff_reasons(state, lock, t, plan)
+                    a.reasons.extend(picked_reasons(lock, why) if was_chosen(state, lock) else why)
                 else:
                     a.reasons.append("source take changed")
         a.stale = bool(a.reasons)
@@ -181,6 +190,13 @@ def assess(
             a.use = None
         out[t.scene] = a
     return out
+
+
+def _keys_best_first(keys_by_maker: dict[str, dict[str, str]], scene: str) -> list[str]:
+    return [
+        keys_by_maker[m][scene]
+        for m in sorted(keys_by_maker, key=MAKER_RANK.__getitem__, reverse=True)
+    ]
 
 
 def _cached(

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     cost        REAL,
     error       TEXT,
     created_at  REAL NOT NULL,
-    updated_at  REAL NOT NULL
+    updated_at  REAL NOT NULL,
+    estimate    REAL                    -- the planned cost, before the service says
 );
 CREATE TABLE IF NOT EXISTS takes (
     scene       TEXT NOT NULL,
@@ -178,6 +179,13 @@ class JournalTask:
     results: list[dict[str, Any]] | None
     cost: float | None
     error: str | None
+    created_at: float = 0.0
+    estimate: float | None = None
+
+    @property
+    def price(self) -> float:
+        """What the task costs: the service's figure once known, else the planned one."""
+        return self.cost if self.cost is not None else (self.estimate or 0.0)
 
 
 class BuildState:
@@ -216,6 +224,9 @@ class BuildState:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(tasks)")}
+            if "estimate" not in columns:  # a journal from before estimates were kept
+                self.db.execute("ALTER TABLE tasks ADD COLUMN estimate REAL")
             have = {r[1] for r in self.db.execute("PRAGMA table_info(takes)")}
             for name, kind in TAKE_COLUMNS_ADDED:
                 if name not in have:
@@ -234,14 +245,32 @@ class BuildState:
     # -- journal -------------------------------------------------------------------------------
 
     def record_task(
-        self, task_uuid: str, scene: str, key: str, source_take: str | None, request: dict[str, Any]
+        self,
+        task_uuid: str,
+        scene: str,
+        key: str,
+        source_take: str | None,
+        request: dict[str, Any],
+        estimate: float | None = None,
     ) -> None:
         """Durably note a task *before* it is submitted."""
         now = time.time()
         self._exec(
-            "INSERT OR IGNORE INTO tasks VALUES (?,?,?,?,?,'pending',NULL,NULL,NULL,?,?)",
-            (task_uuid, scene, key, source_take, json.dumps(request), now, now),
+            "INSERT OR IGNORE INTO tasks VALUES (?,?,?,?,?,'pending',NULL,NULL,NULL,?,?,?)",
+            (task_uuid, scene, key, source_take, json.dumps(request), now, now, estimate),
         )
+
+    def uncollected(self) -> list[JournalTask]:
+        """Tasks sent (or maybe sent) whose clips are not all downloaded: paid, not yet ours.
+
+        ``pending`` tasks were journaled but their submission was never confirmed; the others
+        were accepted by the service. None of them is ever submitted as a new task again.
+        """
+        rows = self.db.execute(
+            "SELECT * FROM tasks WHERE state IN ('pending','submitted','done') ORDER BY created_at"
+        ).fetchall()
+        tasks = [self._task(r) for r in rows]
+        return [t for t in tasks if not (t.state == "done" and self._all_downloaded(t))]
 
     def mark(
         self,
@@ -309,6 +338,8 @@ class BuildState:
             results=json.loads(r[6]) if r[6] else None,
             cost=r[7],
             error=r[8],
+            created_at=r[9],
+            estimate=r[11],
         )
 
     def _exec(self, sql: str, params: tuple) -> None:

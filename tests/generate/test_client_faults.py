@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard.errors import GenerationError
+from storyboard.errors import GenerationError, TaskNotFound, TransientError
 from storyboard.generate.client import PollPolicy, RetryPolicy, RunwareClient
 
 KEY = "sk-secret-key-1234"
@@ -86,3 +87,76 @@ def test_download_with_an_expected_hash_keeps_the_old_file_on_mismatch(tmp_path:
         asyncio.run(c.download("https://x.test/a.mp4", dest, sha256="0" * 64))
     assert dest.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["take-1.mp4"]
+
+
+def test_errors_on_a_batched_poll_go_to_their_own_task_and_scene() -> None:
+    """Both polled tasks fail, differently, in one getResponse request (HTTP 400 overall)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = [t["taskUUID"] for t in json.loads(request.content)]
+        assert ids == [U1, U2]  # one batch
+        errs = [
+            {"code": "invalidPrompt", "message": "prompt of a refused", "taskUUID": U1},
+            {"code": "timeoutProvider", "message": "b timed out", "taskUUID": U2},
+        ]
+        return httpx.Response(400, json={"errors": errs})
+
+    async def go() -> list[BaseException]:
+        c = client_for(handler, poll=PollPolicy(initial_delay=0, batch_window=0.01))
+        got = await asyncio.gather(
+            c.wait(U1, scene="a"), c.wait(U2, scene="b"), return_exceptions=True
+        )
+        return [g for g in got if isinstance(g, BaseException)]
+
+    a, b = asyncio.run(go())
+    assert str(a) == "scene 'a', HTTP 400, invalidPrompt: prompt of a refused"
+    assert str(b) == "scene 'b', HTTP 400, timeoutProvider: b timed out"
+    assert isinstance(a, GenerationError) and isinstance(b, GenerationError)
+    assert (a.task_uuid, b.task_uuid) == (U1, U2) and a.final and b.final
+
+
+def test_a_failed_batched_poll_gives_each_waiter_its_own_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"errors": [{"code": "serverError", "message": "down"}]})
+
+    async def go() -> list[BaseException]:
+        c = client_for(handler, poll=PollPolicy(initial_delay=0, batch_window=0.01))
+        got = await asyncio.gather(
+            c.wait(U1, scene="a"), c.wait(U2, scene="b"), return_exceptions=True
+        )
+        return [g for g in got if isinstance(g, BaseException)]
+
+    a, b = asyncio.run(go())
+    assert isinstance(a, TransientError) and isinstance(b, TransientError) and a is not b
+    assert (a.scene, a.task_uuid, b.scene, b.task_uuid) == ("a", U1, "b", U2)
+    assert not a.final and not b.final  # an outage says nothing about the tasks
+
+
+def test_not_found_counts_only_after_the_grace_period() -> None:
+    replies = [404, 404, 200]
+    success = {
+        "taskType": "videoInference",
+        "taskUUID": U1,
+        "status": "success",
+        "videoUUID": "v1",
+        "videoURL": "https://x.test/v1.mp4",
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if replies.pop(0) == 404:
+            err = {"code": "taskNotFound", "message": "no such task", "taskUUID": U1}
+            return httpx.Response(404, json={"errors": [err]})
+        return httpx.Response(200, json={"data": [success]})
+
+    poll = PollPolicy(initial_delay=1, interval=1, factor=1, not_found_grace=5)
+    (r,) = asyncio.run(client_for(handler, poll=poll).wait(U1))
+    assert r.video_uuid == "v1"
+
+    def never(request: httpx.Request) -> httpx.Response:
+        err = {"code": "taskNotFound", "message": "no such task", "taskUUID": U1}
+        return httpx.Response(404, json={"errors": [err]})
+
+    clock = Clock()
+    with pytest.raises(TaskNotFound) as e:
+        asyncio.run(client_for(never, clock, poll=poll).wait(U1))
+    assert e.value.final and clock.now == 6  # polled at 1..6 s: unknown for 5 s

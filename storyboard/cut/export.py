@@ -1,0 +1,199 @@
+"""The cut as an editing timeline (OpenTimelineIO): OTIO, Final Cut Pro XML or a CMX 3600 EDL.
+
+Built from the same :class:`~storyboard.cut.timeline.Timeline` the compositor plays, so the
+editor opens exactly the film ``compose`` makes: one clip per scene pointing at its take file
+with the scene's in/out points, each transition as an OTIO transition, each dialogue line as a
+marker on its clip.
+
+OTIO centres a transition on the cut and takes its frames from the clips' handles, whereas our
+timeline overlaps the two clips by the whole transition. A transition of ``n`` frames therefore
+ends the outgoing clip ``n // 2`` frames early and starts the incoming one ``n - n // 2``
+frames late (both stay inside their files); the track's length is then the film's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import opentimelineio as otio
+
+from storyboard.board.spec import Project
+from storyboard.errors import ComposeError, StoryboardError
+from storyboard.files import atomic_write
+from storyboard.media.probe import probe_cached
+
+from .takes import ChosenTake
+from .timeline import Segment, Timeline, build_timeline
+
+FORMATS = {
+    "otio": ("otio_json", ".otio"),
+    "fcpxml": ("fcpx_xml", ".fcpxml"),
+    "edl": ("cmx_3600", ".edl"),
+}
+
+TIMECODE_RATES = {24, 25, 30, 48, 50, 60}
+
+
+@dataclass(frozen=True)
+class ClipRange:
+    """One scene's clip on the exported track, in frames at the film's rate."""
+
+    scene: str
+    file: Path
+    start: int  # first frame used, inside the file
+    frames: int  # frames played between the cut points
+    cut_in: int  # frames of the transition into this clip that fall before its cut point
+    cut_out: int  # frames of the transition out of it that fall after its cut point
+
+
+def lock_timeline(project: Project, lock: Mapping[str, ChosenTake]) -> Timeline:
+    """The film's timeline from ``storyboard.lock`` (each take probed once; cached by content)."""
+    items: dict[str, str] = {}
+    for scene in project.board.scenes:
+        take = lock.get(scene.id)
+        if take is None:
+            continue
+        if not (project.root / take.file).is_file():
+            raise ComposeError(
+                f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
+                f"run `storyboard render {project.root}` to fetch it again"
+            )
+        items[take.file] = take.media_key
+    probed = (
+        probe_cached([(project.root / f, k) for f, k in items.items()], project.build / "media")
+        if items
+        else {}
+    )
+    lengths = {f: probed[project.root / f].duration for f in items}
+    return build_timeline(project, lock, lengths)
+
+
+def clip_ranges(tl: Timeline, root: Path) -> list[ClipRange]:
+    """Where each scene's clip starts and ends between the cut points (see the module text)."""
+    fps = tl.fps
+    segs = tl.segments
+    overlaps = [round(s.overlap * fps) for s in segs] + [0]
+    out = []
+    for i, seg in enumerate(segs):
+        into = overlaps[i]  # the transition into this clip
+        after = overlaps[i + 1]  # the transition out of it
+        late = into - into // 2
+        early = after // 2
+        total = round(seg.duration * fps)
+        out.append(
+            ClipRange(
+                seg.scene,
+                root / seg.file,
+                round(seg.src_start * fps) + late,
+                total - late - early,
+                late,
+                early,
+            )
+        )
+    return out
+
+
+def _rt(frames: float, fps: int) -> otio.opentime.RationalTime:
+    return otio.opentime.RationalTime(frames, fps)
+
+
+def _clip(i: int, seg: Segment, rng: ClipRange, tl: Timeline) -> otio.schema.Clip:
+    fps = tl.fps
+    length = seg.take.duration
+    available = None
+    if length:
+        available = otio.opentime.TimeRange(_rt(0, fps), _rt(round(length * fps), fps))
+    ref = otio.schema.ExternalReference(
+        target_url=rng.file.resolve().as_uri(), available_range=available
+    )
+    clip = otio.schema.Clip(
+        name=seg.scene,
+        media_reference=ref,
+        source_range=otio.opentime.TimeRange(_rt(rng.start, fps), _rt(rng.frames, fps)),
+        metadata={
+            "storyboard": {"scene": seg.scene, "take": seg.take.n, "file": seg.file},
+            # an EDL names sources by 8-character reels: scene number and take, unique per file
+            "cmx_3600": {"reel": f"S{i + 1:02d}T{seg.take.n:03d}"},
+        },
+    )
+    return clip
+
+
+def _markers(clip: otio.schema.Clip, seg: Segment, rng: ClipRange, tl: Timeline) -> None:
+    fps = tl.fps
+    for cap in tl.captions:
+        if not (seg.start <= cap.start < seg.end):
+            continue
+        # a marker lives in the clip's media time: the file frame the line starts on
+        frame = round((seg.src_start + cap.start - seg.start) * fps)
+        frame = min(max(frame, rng.start), rng.start + rng.frames - 1)
+        length = max(1, round((cap.end - cap.start) * fps))
+        clip.markers.append(
+            otio.schema.Marker(
+                name=cap.text,
+                marked_range=otio.opentime.TimeRange(_rt(frame, fps), _rt(length, fps)),
+                color=otio.schema.MarkerColor.YELLOW,
+                metadata={"storyboard": {"dialogue": cap.text}},
+            )
+        )
+
+
+def _transition(kind: str, before: int, after: int, fps: int) -> otio.schema.Transition:
+    return otio.schema.Transition(
+        name="fade through black" if kind == "fade" else "crossfade",
+        # editors know dissolves; a fade through black is kept as such in the metadata
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=_rt(before, fps),
+        out_offset=_rt(after, fps),
+        metadata={"storyboard": {"transition": kind}},
+    )
+
+
+def to_otio(project: Project, tl: Timeline) -> otio.schema.Timeline:
+    """The cut as an OTIO timeline: one video track of clips, transitions and markers."""
+    fps = tl.fps
+    timeline = otio.schema.Timeline(name=project.board.title)
+    timeline.global_start_time = _rt(0, fps)
+    track = otio.schema.Track(name="storyboard", kind=otio.schema.TrackKind.Video)
+    ranges = clip_ranges(tl, project.root)
+    for i, (seg, rng) in enumerate(zip(tl.segments, ranges, strict=True)):
+        if i > 0 and seg.transition != "cut" and seg.overlap > 0:
+            track.append(_transition(seg.transition, ranges[i - 1].cut_out, rng.cut_in, fps))
+        clip = _clip(i, seg, rng, tl)
+        _markers(clip, seg, rng, tl)
+        track.append(clip)
+    timeline.tracks.append(track)
+    return timeline
+
+
+def export_cut(
+    project: Project, lock: Mapping[str, ChosenTake], fmt: str, dest: Path | None = None
+) -> Path:
+    """Write the cut for an editor as ``fmt`` (otio, fcpxml, edl); returns the file written.
+
+    The default file is ``build/<film name>.<ext>`` beside the film.
+    """
+    if fmt not in FORMATS:
+        raise StoryboardError(
+            f"unknown export format {fmt!r}; expected one of: {', '.join(FORMATS)}"
+        )
+    adapter, ext = FORMATS[fmt]
+    tl = lock_timeline(project, lock)
+    if fmt == "edl" and tl.fps not in TIMECODE_RATES:
+        raise StoryboardError(
+            "an EDL needs a timecode frame rate (24, 25, 30, 48, 50 or 60 fps); "
+            f"this film is {tl.fps} fps (output.fps): export otio or fcpxml instead"
+        )
+    timeline = to_otio(project, tl)
+    if dest is None:
+        from .compose import output_path
+
+        dest = output_path(project).with_suffix(ext)
+    try:
+        text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+    except Exception as e:  # the adapters raise plain exceptions of their own
+        raise StoryboardError(f"{fmt} export failed: {e}") from None
+    atomic_write(dest, text.encode("utf-8"))
+    return dest

@@ -1,0 +1,203 @@
+"""Picks that stick: which take of a scene was chosen for which version of the scene.
+
+A choice is recorded against the scene's content key (and the source take it continued from)
+when ``pick`` puts a take in the cut and when a render puts a new take there. While the scene
+keeps that key the chosen take stays in the cut, even when newer takes of the same content
+exist; when the scene changes, a new take is made (or the one chosen for the new content is
+found again), and changing the scene back brings the earlier choice back: a size round-trip
+ends with the take that was picked before it.
+
+Stored in the journal (``build/journal.sqlite``, table ``picks``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from storyboard.errors import StoryboardError
+from storyboard.plan.compile import Plan
+
+from .state import BuildState, Take
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS picks (
+    scene       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    source_take TEXT,
+    video_uuid  TEXT NOT NULL,
+    picked_at   REAL NOT NULL,
+    by_pick     INTEGER NOT NULL,          -- 1: `storyboard pick`; 0: a render's new take
+    PRIMARY KEY (scene, key)
+);
+"""
+
+
+def _db(state: BuildState) -> sqlite3.Connection:
+    try:
+        state.db.executescript(SCHEMA)
+    except sqlite3.Error as e:
+        raise StoryboardError(f"{state.build / 'journal.sqlite'}: cannot read picks: {e}") from None
+    return state.db
+
+
+def remember(
+    state: BuildState,
+    scene: str,
+    key: str,
+    source_take: str | None,
+    take: Take,
+    by_pick: bool = False,
+) -> None:
+    """Record ``take`` as the choice for ``scene`` while it has ``key`` (and that source)."""
+    try:
+        _db(state).execute(
+            "INSERT OR REPLACE INTO picks VALUES (?,?,?,?,?,?)",
+            (scene, key, source_take, take.video_uuid, time.time(), int(by_pick)),
+        )
+    except sqlite3.Error as e:
+        raise StoryboardError(
+            f"{state.build / 'journal.sqlite'}: cannot record the pick: {e}"
+        ) from None
+
+
+def chosen(state: BuildState, scene: str, keys: list[str], source_take: str | None) -> Take | None:
+    """The take chosen for this scene at one of ``keys`` (first match) from this source."""
+    db = _db(state)
+    for key in keys:
+        r = db.execute(
+            "SELECT video_uuid, source_take FROM picks WHERE scene=? AND key=?", (scene, key)
+        ).fetchone()
+        if r is None or r[1] != source_take:
+            continue
+        take = state.take_by_video(r[0])
+        if take is not None and take.scene == scene and state.file_ok(take):
+            return take
+    return None
+
+
+def was_chosen(state: BuildState, take: Take, by_pick: bool = True) -> bool:
+    """Whether ``take`` was picked for its scene (``pick`` records with ``by_pick``)."""
+    r = (
+        _db(state)
+        .execute(
+            "SELECT 1 FROM picks WHERE scene=? AND video_uuid=? AND by_pick>=? LIMIT 1",
+            (take.scene, take.video_uuid, int(by_pick)),
+        )
+        .fetchone()
+    )
+    return r is not None
+
+
+def picked_reasons(take: Take, reasons: list[str]) -> list[str]:
+    """``prompt changed`` -> ``picked take 1 was made from an older prompt``."""
+    out = []
+    for r in reasons:
+        what = r.removesuffix(" changed")
+        if what != r and what not in ("storyboard", "source scene"):
+            out.append(f"picked take {take.n} was made from an older {what}")
+        else:
+            out.append(f"picked take {take.n}: {r}")
+    return out
+
+
+@dataclass
+class PickResult:
+    """What ``pick`` did and what it means for the rest of the film."""
+
+    take: Take
+    warnings: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # dependents a render would generate
+    reused: list[tuple[str, int]] = field(default_factory=list)  # dependents with a fitting take
+
+
+def pick_take(
+    plan: Plan, state: BuildState, scene: str, n: int, maker: str | None = None
+) -> PickResult:
+    """Put take ``n`` of ``scene`` in the cut and remember it for the scene as it is now."""
+    from .staleness import assess, current_maker
+
+    plan.require_scenes([scene])
+    takes = {t.n: t for t in state.takes(scene)}
+    if n not in takes:
+        have = ", ".join(str(k) for k in takes) or "none"
+        raise StoryboardError(f"{scene}: no take {n} (takes: {have})")
+    take = takes[n]
+    maker = maker or current_maker()
+    before = assess(plan, state, maker=maker)
+    a = before[scene]
+    task = next(t for t in plan.tasks if t.scene == scene)
+    src = task.source if task.depends_on else None
+    src_use = before[src].use if src else None
+    expected_src = src_use.video_uuid if src_use else None
+    res = PickResult(take)
+    if take.key != a.key:
+        res.warnings.append(
+            f"take {n} was made from another version of '{scene}' than the storyboard's now; "
+            "it stays in the cut until the scene changes again"
+        )
+    if src and take.source_take != expected_src:
+        res.warnings.append(f"take {n} does not continue from the take of '{src}' in the cut")
+    if take.nsfw:
+        res.warnings.append(f"take {n} was flagged NSFW by the provider")
+    if not state.file_ok(take):
+        res.warnings.append(f"take {n}'s file {take.file} is missing; render to fetch it again")
+    remember(state, scene, a.key, expected_src, take, by_pick=True)
+    state.lock[scene] = take
+    state.write_lock([t.scene for t in plan.tasks])
+    after = assess(plan, state, maker=maker)
+    for d in plan.downstream(scene):
+        da = after[d]
+        if da.stale:
+            res.stale.append(d)
+        elif da.use is not None and da.action.startswith("reuse"):
+            res.reused.append((d, da.use.n))
+    return res
+
+
+@dataclass
+class TakeRow:
+    """One take as ``takes`` lists it."""
+
+    take: Take
+    in_cut: bool
+    model: str
+    size: str
+    prompt: str  # short digest and the prompt's start
+    current: bool  # made from the scene as the storyboard has it now
+    flags: list[str]
+
+
+def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = None) -> list[TakeRow]:
+    """Every take of ``scene`` with what it was made from and whether that is still current."""
+    from .staleness import accepted_makers, current_maker, scene_keys
+
+    plan.require_scenes([scene])
+    maker = maker or current_maker()
+    current_keys = {scene_keys(plan, m)[scene] for m in accepted_makers(maker)}
+    in_cut = state.lock.get(scene)
+    rows = []
+    for t in state.takes(scene):
+        jt = state.task(t.task_uuid)
+        req = jt.request if jt else {}
+        prompt = str(req.get("positivePrompt", ""))
+        digest = hashlib.sha256(prompt.encode()).hexdigest()[:8] if prompt else "-"
+        start = prompt[:20] + ("..." if len(prompt) > 20 else "")
+        size = f"{req['width']}x{req['height']}" if "width" in req and "height" in req else "-"
+        flags = [f for f, on in (("missing", not state.file_ok(t)), ("NSFW", t.nsfw)) if on]
+        if t.maker != "runware":
+            flags.append(t.maker)
+        rows.append(
+            TakeRow(
+                t,
+                in_cut is not None and in_cut.video_uuid == t.video_uuid,
+                str(req.get("model", "-")),
+                size,
+                f"{digest} {start}".strip(),
+                t.key in current_keys,
+                flags,
+            )
+        )
+    return rows

@@ -1,0 +1,1 @@
+"""The local review page: the storyboard, every take, the film (``storyboard review``)."""

@@ -1,0 +1,195 @@
+// The review page: state from /api/state, refreshed on every change the server sees on disk
+// (server-sent events from /api/events). Plain JS, no build step.
+"use strict";
+
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
+const $ = (sel) => document.querySelector(sel);
+let state = null;
+let clockSkew = 0; // server time minus browser time, for the generating timers
+const drawn = new Map(); // scene id -> JSON of what its card shows (redraw only on change)
+
+function withToken(url) {
+  return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(TOKEN);
+}
+
+async function api(path, options) {
+  const r = await fetch(withToken(path), options);
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(data.error || r.status + " " + r.statusText);
+  return data;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+const money = (x) => "$" + Number(x || 0).toFixed(2);
+
+function say(text, bad) {
+  const a = $("#activity");
+  a.textContent = text || "";
+  a.className = bad ? "bad" : "";
+}
+
+function elapsed(since) {
+  const s = Math.max(0, Math.floor(Date.now() / 1000 + clockSkew - since));
+  return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+}
+
+const LINKS = { extend: "extends", last_frame: "starts on the last frame of" };
+
+function linkText(scene, prev) {
+  if (scene.mode === "cut" || !scene.source) {
+    return scene.first_frame ? el("div", { class: "link" }, "↓ first frame: ", el("b", { text: scene.first_frame })) : null;
+  }
+  const how = LINKS[scene.mode] || scene.mode;
+  const near = prev && prev.id === scene.source;
+  return el("div", { class: "link", "data-link": scene.id },
+    near ? "↓ " : "↳ ", el("b", { text: scene.mode.replace("_", " ") }), " — " + scene.id + " " + how + " " + scene.source);
+}
+
+function statusText(scene) {
+  if (scene.status === "generating") return el("span", {}, "generating ", el("span", { class: "timer", "data-since": scene.since, text: elapsed(scene.since) }));
+  return scene.status;
+}
+
+function takeBox(scene, take) {
+  const v = el("video", { src: withToken(take.url), controls: true, preload: "metadata", muted: true, playsinline: true });
+  const pick = take.chosen ? el("span", { class: "in-cut", text: "★ in the cut" })
+    : el("button", { class: "pick", type: "button", onclick: () => pickTake(scene.id, take.n), disabled: take.missing || take.nsfw }, "Pick");
+  return el("div", { class: "take" + (take.chosen ? " chosen" : ""), "data-scene": scene.id, "data-take": take.n },
+    v,
+    el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
+    el("div", { class: "meta", text: [take.model, take.size, take.duration.toFixed(1) + " s", money(take.cost), take.made].filter(Boolean).join(" · ") }),
+    take.current ? null : el("div", { class: "old", text: "made from an earlier version of the scene" }),
+    take.missing ? el("div", { class: "old", text: "file missing (render fetches it again)" }) : null);
+}
+
+function card(scene) {
+  const why = scene.status === "failed" ? scene.error : scene.reasons.join(", ");
+  return el("article", { class: "card " + scene.status.replace(/ /g, "-"), "data-scene": scene.id, id: "scene-" + scene.id },
+    el("div", { class: "card-head" },
+      el("span", { class: "id", text: scene.id }),
+      el("span", { class: "badge status" }, statusText(scene)),
+      el("span", { class: "facts", text: [scene.model, scene.duration + " s", money(scene.cost), scene.take ? "take " + scene.take + " in the cut" : "no take yet"].join(" · ") })),
+    why ? el("div", { class: "why", text: why + (scene.next_cost ? " — next render " + money(scene.next_cost) : "") }) : null,
+    el("details", {}, el("summary", { text: "prompt" }), el("pre", { text: scene.prompt })),
+    el("div", { class: "takes" }, ...scene.takes.map((t) => takeBox(scene, t))),
+    el("div", { class: "actions" },
+      el("button", { class: "retake", type: "button", onclick: () => retake(scene.id) }, "Retake…")));
+}
+
+function drawStrip(scenes) {
+  const strip = $("#strip");
+  const ids = scenes.map((s) => s.id).join("\n");
+  if (strip.dataset.ids !== ids) { strip.textContent = ""; drawn.clear(); strip.dataset.ids = ids; }
+  scenes.forEach((scene, i) => {
+    const key = JSON.stringify(scene);
+    if (drawn.get(scene.id) === key) return;
+    drawn.set(scene.id, key);
+    const wrap = el("div", { class: "scene-wrap", "data-wrap": scene.id }, linkText(scene, scenes[i - 1]) || el("div", { class: "link none" }), card(scene));
+    const old = strip.querySelector(`[data-wrap="${CSS.escape(scene.id)}"]`);
+    if (old) old.replaceWith(wrap); else strip.append(wrap);
+  });
+}
+
+function drawFilm(film) {
+  const box = $("#film");
+  const key = JSON.stringify(film);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  const list = $("#chapters");
+  box.textContent = ""; list.textContent = "";
+  if (!film) { box.append(el("p", { class: "muted", text: "No film yet: render, then compose." })); return; }
+  const video = el("video", { src: withToken(film.url), controls: true, preload: "metadata", id: "film-video" },
+    film.captions ? el("track", { kind: "captions", src: withToken("/film/captions.vtt?v=" + Date.now()), srclang: "en", label: "Dialogue", default: true }) : null,
+    el("track", { kind: "chapters", src: withToken("/film/chapters.vtt?v=" + Date.now()), srclang: "en", label: "Scenes" }));
+  box.append(video);
+  if (film.older_than_lock) box.append(el("p", { class: "why", text: "The cut changed since this film was made: render (or storyboard compose) to update it." }));
+  for (const ch of film.chapters) {
+    list.append(el("li", { "data-start": ch.start }, el("button", { type: "button", onclick: () => { video.currentTime = ch.start; video.play().catch(() => {}); } },
+      ch.scene + " — " + ch.start.toFixed(1) + " s")));
+  }
+  video.addEventListener("timeupdate", () => {
+    const items = [...list.children];
+    let now = -1;
+    items.forEach((li, i) => { if (video.currentTime + 0.01 >= Number(li.dataset.start)) now = i; });
+    items.forEach((li, i) => li.classList.toggle("now", i === now));
+  });
+}
+
+function draw(data) {
+  state = data;
+  clockSkew = data.now ? data.now - Date.now() / 1000 : 0;
+  const problem = $("#problem");
+  if (data.error) { problem.hidden = false; problem.textContent = data.error; return; }
+  problem.hidden = true;
+  document.title = data.title + " — storyboard review";
+  $("#title").textContent = data.title;
+  $("#money").textContent = `spent ${money(data.spent)} · next render ${money(data.next_cost)} (${data.stale.length} scene${data.stale.length === 1 ? "" : "s"} stale)`;
+  const job = data.jobs && data.jobs.current;
+  const busy = job || data.rendering;
+  const btn = $("#render-stale");
+  btn.disabled = !!busy || data.stale.length === 0;
+  btn.textContent = data.stale.length ? `Render stale scenes (${money(data.next_cost)})` : "Everything is up to date";
+  if (job) say(`${job.what}: running (${elapsed(job.started)})`);
+  else if (data.rendering) say(`${data.rendering.what} running in another process (pid ${data.rendering.pid})`);
+  else if (data.jobs && data.jobs.last) say(data.jobs.last.message, !data.jobs.last.ok);
+  drawStrip(data.scenes);
+  drawFilm(data.film);
+  const sheet = $("#sheet");
+  if (sheet.dataset.src !== String(data.contact_sheet)) {
+    sheet.dataset.src = String(data.contact_sheet);
+    sheet.textContent = "";
+    sheet.append(data.contact_sheet ? el("img", { src: withToken(data.contact_sheet), alt: "contact sheet: first and last frame of every scene" }) : el("p", { class: "muted", text: "No contact sheet yet." }));
+  }
+}
+
+async function refresh() {
+  try { draw(await api("/api/state")); } catch (e) { say("cannot read the project: " + e.message, true); }
+}
+
+async function pickTake(scene, n) {
+  try {
+    const r = await api("/api/pick", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scene, take: n }) });
+    say(`${scene}: take ${n} is in the cut` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : ""));
+  } catch (e) { say(e.message, true); }
+  refresh();
+}
+
+async function startRender(retakeScenes) {
+  try {
+    const plan = await api("/api/plan?" + retakeScenes.map((s) => "retake=" + encodeURIComponent(s)).join("&"));
+    const what = retakeScenes.length ? "A new take of " + retakeScenes.join(", ") : "Rendering the stale scenes";
+    const free = plan.maker !== "runware" ? " (the local emulator makes placeholder clips and charges nothing)" : "";
+    if (!plan.generate.length) { say("nothing is stale"); return; }
+    if (!confirm(`${what} generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}. Go ahead?`)) return;
+    await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget: plan.cost }) });
+  } catch (e) { say(e.message, true); }
+  refresh();
+}
+
+const retake = (scene) => startRender([scene]);
+$("#render-stale").addEventListener("click", () => startRender([]));
+
+setInterval(() => {
+  for (const t of document.querySelectorAll(".timer")) t.textContent = elapsed(Number(t.dataset.since));
+  const job = state && state.jobs && state.jobs.current;
+  if (job) say(`${job.what}: running (${elapsed(job.started)})`);
+}, 1000);
+
+function listen() {
+  const source = new EventSource(withToken("/api/events"));
+  source.addEventListener("changed", refresh);
+  source.onerror = () => { say("lost the connection to the review server; retrying", true); };
+}
+
+refresh().then(listen);

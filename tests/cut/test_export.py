@@ -1,0 +1,133 @@
+"""Export of the cut for editors: OTIO re-read, FCPXML and EDL through the adapters."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from helpers import write_project
+
+from storyboard.board.spec import load_project
+from storyboard.cli.main import main
+from storyboard.cut.compose import compose_project
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+BOARD = """
+title: Export Test
+defaults: {duration: 4}
+scenes:
+  - {id: a, prompt: "Scene a, the harbour."}
+  - id: b
+    prompt: "Scene b, the gulls."
+    trim: {in: 0.4}
+    transition: {type: crossfade, duration: 0.4}
+  - id: c
+    prompt: "Scene c, the boat."
+    transition: {type: fade, duration: 0.6}
+    dialogue: [{who: Ann, line: "There she goes."}]
+edit: {loudness: "off"}
+output: {fps: 25, size: 64x36}
+"""
+
+
+def clip(path: Path, seconds: float, color: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"color=c={color}:s=64x36:r=25:d={seconds}", "-f", "lavfi", "-i",
+         f"sine=f=440:r=48000:d={seconds}", "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
+         "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-t", str(seconds),
+         str(path)],
+        check=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    p = write_project(tmp_path / "p", BOARD)
+    state = BuildState(p)
+    for i, (scene, color) in enumerate((("a", "red"), ("b", "green"), ("c", "blue"))):
+        rel = f"build/takes/{scene}/take-1.mp4"
+        clip(p / rel, 2.0, color)
+        size = (p / rel).stat().st_size
+        dur = probe(p / rel).duration
+        state.lock[scene] = Take(
+            scene, 1, "k", None, f"t{i}", f"v{i}", None, None, rel, size, f"h{i}", 0.4, dur
+        )
+    state.write_lock(["a", "b", "c"])
+    state.close()
+    return p
+
+
+def test_otio_has_one_clip_per_scene_with_its_source_range(project: Path) -> None:
+    out = project / "cut.otio"
+    assert main(["export", str(project), "--format", "otio", "-o", str(out)]) == 0
+    tl = otio.adapters.read_from_file(str(out))
+    clips = list(tl.find_clips())
+    assert [c.name for c in clips] == ["a", "b", "c"]
+    # frames at 25 fps, worked out by hand: a plays 0-2 s, b from 0.4 s (trim) for 1.6 s,
+    # c for 2 s; a 10-frame crossfade and a 15-frame fade are centred on their cuts
+    ranges = [(c.source_range.start_time.value, c.source_range.duration.value) for c in clips]
+    assert ranges == [(0, 45), (15, 28), (8, 42)]
+    assert all(c.source_range.start_time.rate == 25 for c in clips)
+    urls = [c.media_reference.target_url for c in clips]
+    assert urls == [(project / f"build/takes/{s}/take-1.mp4").resolve().as_uri() for s in "abc"]
+    transitions = [t for t in tl.tracks[0] if isinstance(t, otio.schema.Transition)]
+    assert [(t.in_offset.value, t.out_offset.value) for t in transitions] == [(5, 5), (7, 8)]
+    assert [t.metadata["storyboard"]["transition"] for t in transitions] == ["crossfade", "fade"]
+    assert [m.name for c in clips for m in c.markers] == ["Ann: There she goes."]
+    marker = clips[2].markers[0].marked_range
+    assert clips[2].source_range.contains(marker.start_time)
+
+
+def test_timeline_length_equals_the_films_within_one_frame(project: Path) -> None:
+    spec = load_project(project)
+    state = BuildState(project)
+    film = compose_project(spec, state, log=lambda _m: None)
+    state.close()
+    assert main(["export", str(project), "-o", str(project / "cut.otio")]) == 0
+    tl = otio.adapters.read_from_file(str(project / "cut.otio"))
+    assert abs(tl.duration().to_seconds() - probe(film).duration) <= 1 / 25 + 1e-6
+    assert tl.duration().to_seconds() == pytest.approx(4.6)
+
+
+@pytest.mark.parametrize("fmt, adapter", [("fcpxml", "fcpx_xml"), ("edl", "cmx_3600")])
+def test_fcpxml_and_edl_are_written_by_the_adapters_and_read_back(
+    project: Path, fmt: str, adapter: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", str(project), "--format", fmt]) == 0
+    out = Path(capsys.readouterr().out.strip())
+    assert out == project / "build" / f"export-test.{fmt}"
+    extra = {"rate": 25} if fmt == "edl" else {}
+    back = otio.adapters.read_from_file(str(out), adapter_name=adapter, **extra)
+    assert len(list(back.find_clips())) >= 3
+    if fmt == "edl":
+        text = out.read_text()
+        assert "S01T001" in text and "S03T001" in text  # one reel per take file
+        assert "ANN: THERE SHE GOES." in text.upper()
+
+
+def test_export_before_any_render_is_one_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = write_project(tmp_path / "q", BOARD)
+    assert main(["export", str(p), "--format", "edl"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"no take yet for a, b, c: run `storyboard render {p}` first"
+
+
+def test_edl_of_a_film_at_a_rate_without_timecode_is_refused_clearly(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    board = project / "storyboard.yaml"
+    board.write_text(board.read_text().replace("fps: 25", "fps: 10"))
+    assert main(["export", str(project), "--format", "edl"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "an EDL needs a timecode frame rate (24, 25, 30, 48, 50 or 60 fps); "
+        "this film is 10 fps (output.fps): export otio or fcpxml instead"
+    )
+    assert not (project / "build" / "export-test.edl").exists()
