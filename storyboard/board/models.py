@@ -144,7 +144,7 @@ class ModelProfile:
 
     def price_text(self) -> str:
         per = self.price_rule["per_second"]
-        text = ", ".join(f"${v:g}/s {t}" for t, v in per.items())
+        text = ", ".join(f"${_money(v)}/s {t}" for t, v in per.items())
         return text if self.exact_price else f"~{text} (estimate)"
 
     def to_json(self) -> dict[str, Any]:
@@ -155,6 +155,10 @@ class ModelProfile:
         out["size_tiers"] = self.raw["sizes"]
         out["durations"] = self.raw["durations"]
         return out
+
+
+def _money(v: float) -> str:
+    return f"{v:.2f}" if round(v, 2) == v else f"{v:g}"
 
 
 def _size(s: str) -> tuple[int, int]:
@@ -244,3 +248,27 @@ COMMON_PARAMS = frozenset(
 def accepted_params(profile: ModelProfile) -> frozenset[str]:
     """Every top-level request field this model accepts."""
     return COMMON_PARAMS | profile.params
+
+
+def readme_table() -> str:
+    """The README's models table (Markdown), generated from the catalogue; a test keeps it so."""
+    lines = [
+        "| model | name | status | price (USD) | durations (s) | extend | first frame | "
+        "last frame |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in PROFILES.values():
+        status = "live" if p.live else f"deprecated ({p.deactivated or 'withdrawn'})"
+        ext = "-"
+        if p.extend is not None:
+            ext = "`inputs.videoId`" if p.extend.input == "videoId" else "`inputs.video`"
+            if p.extend.settings:
+                ext += " + " + ", ".join(f"`{k}: {v}`" for k, v in p.extend.settings.items())
+            if p.extend.duration:
+                ext += f" ({p.extend.duration} s)"
+        first = "required" if p.frames.required else "yes" if p.frames.first else "-"
+        lines.append(
+            f"| `{p.air}` | {p.name} | {status} | {p.price_text()} | {p.durations_text()} | "
+            f"{ext} | {first} | {'yes' if p.frames.last else '-'} |"
+        )
+    return "\n".join(lines)

@@ -7,13 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-SIZE = re.compile(r"^(\d+)x(\d+)$")
+# \A..\Z, not ^..$: "$" also matches before a trailing newline; [0-9], not \d: no other digits
+SLUG = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
+SIZE = re.compile(r"\A([0-9]{1,6})x([0-9]{1,6})\Z")
+MAX_ID = 64  # scene ids name folders (build/takes/ID)
+FILM_SIDE = (16, 3840)
 STORYBOARD_FILE = "storyboard.yaml"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # no .inf / .nan anywhere (the YAML loader refuses them too; this covers '1e999' and the API)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class DialogueLine(Strict):
@@ -130,6 +134,8 @@ class Scene(SceneFields):
     def _slug(cls, v: str) -> str:
         if not SLUG.match(v):
             raise ValueError(f"{v!r} is not a slug (use lowercase letters, digits, '-' and '_')")
+        if len(v) > MAX_ID:
+            raise ValueError(f"a scene id may have at most {MAX_ID} characters, got {len(v)}")
         return v
 
     @model_validator(mode="after")
@@ -198,6 +204,9 @@ class Output(Strict):
     def _size(cls, v: str | None) -> str | None:
         if v is not None and not SIZE.match(v):
             raise ValueError(f"expected WIDTHxHEIGHT such as 640x360, got {v!r}")
+        lo, hi = FILM_SIDE
+        if v is not None and not all(lo <= side <= hi for side in parse_size(v)):
+            raise ValueError(f"the film may be at most {hi}x{hi} and at least {lo}x{lo}, got {v}")
         return v
 
     @field_validator("format", mode="before")

@@ -203,6 +203,8 @@ def _problem_from_pydantic(shown: str, src: Located, raw: dict, err: Any) -> Pro
         msg = f"expected {exp}, got {given!r}"
     elif kind == "too_short" and path == ("scenes",):
         msg = "a storyboard needs at least one scene"
+    elif kind == "finite_number":
+        msg = f"expected a finite number, got {given!r}"
     elif kind in ("value_error", "assertion_error"):
         msg = str(err["msg"]).removeprefix("Value error, ")
     else:
@@ -254,12 +256,9 @@ def _check_references(project: Project) -> list[Problem]:
                     ("edit", "music", "file"), f"music file not found: {board.edit.music.file}"
                 )
             )
-    if board.output.file is not None and resolve_inside(project.root, board.output.file) is None:
-        problems.append(
-            project.problem(
-                ("output", "file"), f"{board.output.file!r} is outside the project folder"
-            )
-        )
+    from .assets import check_output_file  # assets builds on Project
+
+    problems.extend(check_output_file(project))
     return problems
 
 
@@ -285,4 +284,6 @@ def _check_image(project: Project, i: int, name: str, value: str) -> list[Proble
         return [
             project.problem(path, f"{value!r} is not an image (png, jpg, webp, bmp, gif)", line)
         ]
-    return []
+    from .assets import check_image
+
+    return check_image(project, i, value, p)

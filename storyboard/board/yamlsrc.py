@@ -7,6 +7,7 @@ while it is being composed, before anything is built) and how deep values nest.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,11 @@ class _LimitedLoader(yaml.SafeLoader):
         elif isinstance(node, yaml.MappingNode):
             children = [n for pair in node.value for n in pair]
         elif node.tag == "tag:yaml.org,2002:int" and len(str(node.value)) > MAX_DIGITS:
-            self._fail(key, line, f"a number with more than {MAX_DIGITS} digits")
+            self._fail(key, line, f"a number with more than {MAX_DIGITS} digits", True)
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
+            number = self.construct_yaml_float(node)
+            if not math.isfinite(number):
+                self._fail(key, line, f"expected a finite number, got {number!r}", True)
         size = 1 + sum(self._size[id(c)] for c in children)
         self._size[id(node)] = size
         self._depth[id(node)] = 1 + max((self._depth[id(c)] for c in children), default=0)
@@ -101,12 +106,15 @@ class _LimitedLoader(yaml.SafeLoader):
             self._fail(key, line, why)
         return node
 
-    def _fail(self, key: str | int | None, line: int, message: str) -> None:
-        """Raise for the value being composed, named by its first few keys (not 50 levels)."""
+    def _fail(self, key: str | int | None, line: int, message: str, exact: bool = False) -> None:
+        """Raise for the value being composed, named by its first few keys (not 50 levels)
+        unless ``exact``."""
         frames = [*self._stack, (key, line)] if key is not None else list(self._stack)
-        frames = [f for f in frames if f[0] is not None][:3]
-        while len(frames) > 1 and isinstance(frames[-1][0], int):
-            frames.pop()
+        frames = [f for f in frames if f[0] is not None]
+        if not exact:
+            frames = frames[:3]
+            while len(frames) > 1 and isinstance(frames[-1][0], int):
+                frames.pop()
         where = tuple(k for k, _ in frames if k is not None)
         raise YAMLLimitError(frames[-1][1] if frames else line, where, message)
 

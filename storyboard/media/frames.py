@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import tempfile
+import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
@@ -41,6 +43,38 @@ def frame_at(path: Path, t: float) -> bytes:
         return out.read_bytes()
 
 
+MAX_PIXELS = 40_000_000  # an 8K frame is 33 megapixels
+
+
+class ImageRefused(StoryboardError):
+    """Not an image Pillow can read, or one too big to decode."""
+
+
+def image_size(src: Path | BinaryIO) -> tuple[int, int]:
+    """Width and height read from the header alone (nothing is decoded).
+
+    Raises :class:`ImageRefused` for what is not an image, and for images over
+    :data:`MAX_PIXELS` (decompression bombs among them) before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(src) as im:
+                width, height = im.size
+    except Image.DecompressionBombError:
+        raise ImageRefused(
+            f"has more than {MAX_PIXELS // 1_000_000} megapixels (a decompression bomb?); "
+            f"a first frame may have at most {MAX_PIXELS // 1_000_000} megapixels"
+        ) from None
+    except (OSError, ValueError, SyntaxError):
+        raise ImageRefused("is not an image Pillow can read") from None
+    if width * height > MAX_PIXELS:
+        raise ImageRefused(
+            f"is {width}x{height} ({width * height / 1e6:.0f} megapixels); a first frame may "
+            f"have at most {MAX_PIXELS // 1_000_000} megapixels"
+        )
+    return width, height
+
+
 def first_frame_png(path: Path) -> bytes:
     return frame_at(path, 0.0)
 
@@ -50,11 +84,15 @@ def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[in
 
     Returns the PNG bytes and the image's original size."""
     try:
+        image_size(io.BytesIO(data))
+    except ImageRefused as e:
+        raise StoryboardError(f"the first frame {e}") from None
+    try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             original = im.size
             rgb = ImageOps.exif_transpose(im).convert("RGB")
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise StoryboardError(f"not a readable image: {e}") from None
     if rgb.size != (width, height):
         rgb = ImageOps.fit(rgb, (width, height), method=Image.Resampling.LANCZOS)

@@ -85,33 +85,34 @@ class Plan:
             used.add("end_frame")
         return used
 
-    def deprecation(self) -> str | None:
-        """One warning when the storyboard's model is not live, naming live alternatives."""
+    def _status_text(self) -> tuple[str, str]:
         p = self.profile
-        if p.live:
-            return None
         when = f"deactivated on {p.deactivated}" if p.deactivated else p.status_note
         modes = self.modes()
         alts = [f"{a.air} ({a.name})" for a in alternatives(p, modes)]
         need = f" with {', '.join(sorted(modes))}" if modes else ""
         return (
-            f"{self.project.display()}: warning: model {p.air} ({p.name}) is deprecated: {when}; "
-            f"a render with RUNWARE_API_KEY set refuses it. Live models{need}: "
-            f"{', '.join(alts) or 'none'} (set `model:`; see `storyboard models`)"
+            f"model {p.air} ({p.name}) is deprecated: {when}",
+            f"Live models{need}: {', '.join(alts) or 'none'} (set `model:`; see "
+            "`storyboard models`)",
+        )
+
+    def deprecation(self) -> str | None:
+        """One warning when the storyboard's model is not live, naming live alternatives."""
+        if self.profile.live:
+            return None
+        what, alts = self._status_text()
+        return (
+            f"{self.project.display()}: warning: {what}; a render with RUNWARE_API_KEY set "
+            f"refuses it. {alts}"
         )
 
     def require_available(self, today: dt.date | None = None) -> None:
         """Refuse, before anything is spent, a model the real service has deactivated."""
         if self.profile.deactivated_by(today):
-            warning = self.deprecation() or ""
-            raise PlanError(
-                [
-                    self.project.problem(
-                        ("model",),
-                        "refusing to render: " + warning.split("warning: ", 1)[-1],
-                    )
-                ]
-            )
+            what, alts = self._status_text()
+            message = f"refusing to render: {what}; nothing was spent. {alts}"
+            raise PlanError([self.project.problem(("model",), message)])
 
     def require_scenes(self, names: list[str], where: str = "") -> None:
         """Raise :class:`PlanError` naming each unknown scene, with a did-you-mean."""

@@ -185,7 +185,7 @@ def _check_frames(
     if scene.end_frame is not None:
         if not profile.frames.last:
             fail("end_frame", unsupported(profile, "end_frame"))
-        elif scene.first_frame is None and mode != "last_frame":
+        elif scene.first_frame is None and mode not in ("last_frame", "extend"):
             fail(
                 "end_frame",
                 "an end_frame needs a first frame too: add first_frame, or use "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from helpers import png_bytes
+
 OK_SCENE = """
 title: T
 scenes:
@@ -341,7 +343,7 @@ scenes:
   - {id: a, prompt: A red kite over a grey sea., duration: 8}
   - {id: b, prompt: A red kite over a grey sea., duration: 8, continuity: extend, first_frame: assets/f.png}
 """,
-        {"assets/f.png": b"PNG"},
+        {"assets/f.png": png_bytes()},
         "",
     ),
     (

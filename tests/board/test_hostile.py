@@ -6,10 +6,13 @@ one-line message and exit code 1, never a traceback and never a hang.
 
 from __future__ import annotations
 
+import os
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
-from helpers import write_project
+from helpers import png_bytes, write_project
 
 from storyboard.cli.main import main
 
@@ -94,3 +97,203 @@ def test_huge_storyboard_is_refused_before_it_is_read(in_tmp: Path, capsys) -> N
     assert capsys.readouterr().err.strip() == (
         "proj/storyboard.yaml: the file is 2.0 MiB; a storyboard may be at most 2 MiB"
     )
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` in its header (a decompression bomb's first
+    bytes): nothing but the header is needed to refuse it."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + struct.pack(">I", 0)
+        + b"IEND"
+        + struct.pack(">I", zlib.crc32(b"IEND"))
+    )
+
+
+def board(*lines: str, scene: str = SCENE) -> str:
+    return "title: T\n" + "".join(line + "\n" for line in lines) + "scenes:\n" + scene
+
+
+FF = "  - {id: a, prompt: A red kite over a grey sea., duration: 8, first_frame: %s}\n"
+
+# (id, storyboard text, extra files, the whole pinned stderr)
+MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
+    (
+        "inf-fade-in",
+        board("edit: {fade_in: .inf}"),
+        {},
+        "proj/storyboard.yaml:2: edit.fade_in: expected a finite number, got inf",
+    ),
+    (
+        "nan-duration",
+        board(scene="  - {id: a, prompt: A red kite over a grey sea., duration: .nan}\n"),
+        {},
+        "proj/storyboard.yaml:3: scenes[0].duration: expected a finite number, got nan",
+    ),
+    (
+        "inf-loudness",
+        board("edit: {loudness: -.inf}"),
+        {},
+        "proj/storyboard.yaml:2: edit.loudness: expected a finite number, got -inf",
+    ),
+    (
+        "nan-trim",
+        board(scene="  - {id: a, prompt: A red kite, duration: 8, trim: [.nan, 2]}\n"),
+        {},
+        "proj/storyboard.yaml:3: scenes[0].trim[0]: expected a finite number, got nan",
+    ),
+    (
+        "inf-in-vars",
+        board("vars: {speed: .inf}"),
+        {},
+        "proj/storyboard.yaml:2: vars.speed: expected a finite number, got inf",
+    ),
+    (
+        "id-trailing-newline",
+        board(scene='  - {id: "a\\n", prompt: A red kite over a grey sea., duration: 8}\n'),
+        {},
+        "proj/storyboard.yaml:3: scenes[0].id: 'a\\n' is not a slug (use lowercase letters,"
+        " digits, '-' and '_')",
+    ),
+    (
+        "size-trailing-newline",
+        board('size: "1280x720\\n"'),
+        {},
+        "proj/storyboard.yaml:2: size: expected WIDTHxHEIGHT such as 1280x720, got '1280x720\\n'",
+    ),
+    (
+        "size-unicode-digits",
+        board('size: "１２８０x720"'),
+        {},
+        "proj/storyboard.yaml:2: size: expected WIDTHxHEIGHT such as 1280x720, got '１２８０x720'",
+    ),
+    (
+        "output-huge-size",
+        board("output: {size: 100000x100000}"),
+        {},
+        "proj/storyboard.yaml:2: output.size: the film may be at most 3840x3840 and at least"
+        " 16x16, got 100000x100000",
+    ),
+    (
+        "output-is-the-storyboard",
+        board("output: {file: storyboard.yaml}"),
+        {},
+        "proj/storyboard.yaml:2: output.file: 'storyboard.yaml' would overwrite the storyboard;"
+        " name a new file such as film.mp4",
+    ),
+    (
+        "output-is-the-lock",
+        board("output: {file: ./storyboard.lock, format: MOV}"),
+        {},
+        "proj/storyboard.yaml:2: output.file: './storyboard.lock' would overwrite the lock file;"
+        " name a new file such as film.mov",
+    ),
+    (
+        "output-is-the-journal",
+        board("output: {file: build/journal.sqlite}"),
+        {},
+        "proj/storyboard.yaml:2: output.file: 'build/journal.sqlite' would overwrite the build"
+        " state (journal, takes, caches); name a new file such as film.mp4",
+    ),
+    (
+        "output-is-a-take",
+        board("output: {file: build/takes/a/take-1.mp4}"),
+        {"build/takes/a/take-1.mp4": b"\x00"},
+        "proj/storyboard.yaml:2: output.file: 'build/takes/a/take-1.mp4' would overwrite the"
+        " build state (journal, takes, caches); name a new file such as film.mp4",
+    ),
+    (
+        "output-in-templates",
+        board("output: {file: templates/film.mp4}"),
+        {},
+        "proj/storyboard.yaml:2: output.file: 'templates/film.mp4' would overwrite the prompt"
+        " templates; name a new file such as film.mp4",
+    ),
+    (
+        "output-is-the-music",
+        board("edit: {music: {file: bed.mp4}}", "output: {file: bed.mp4}"),
+        {"bed.mp4": b"\x00"},
+        "proj/storyboard.yaml:3: output.file: 'bed.mp4' would overwrite an input of the film"
+        " (edit.music.file); name a new file such as film.mp4",
+    ),
+    (
+        "output-is-the-first-frame",
+        board("output: {file: start.mp4}", scene=FF % "start.mp4"),
+        {"start.mp4": b"\x00"},
+        "proj/storyboard.yaml:2: output.file: 'start.mp4' would overwrite an input of the film"
+        " (scenes[0].first_frame); name a new file such as film.mp4\n"
+        "proj/storyboard.yaml:4: scenes[0].first_frame: 'start.mp4' is not an image (png, jpg,"
+        " webp, bmp, gif)",
+    ),
+    (
+        "output-wrong-extension",
+        board("output: {file: film.srt}"),
+        {},
+        "proj/storyboard.yaml:2: output.file: 'film.srt' does not end in .mp4 (output.format"
+        " is MP4); name a new file such as film.mp4",
+    ),
+    (
+        "first-frame-text-as-png",
+        board(scene=FF % "start.png"),
+        {"start.png": "just some text, not an image\n"},
+        "proj/storyboard.yaml:3: scenes[0].first_frame: 'start.png' is not an image Pillow"
+        " can read",
+    ),
+    (
+        "first-frame-bomb",
+        board(scene=FF % "bomb.png"),
+        {"bomb.png": png_header(60000, 60000)},
+        "proj/storyboard.yaml:3: scenes[0].first_frame: 'bomb.png' has more than 40"
+        " megapixels (a decompression bomb?); a first frame may have at most 40 megapixels",
+    ),
+    (
+        "first-frame-too-big",
+        board(scene=FF % "big.png"),
+        {"big.png": png_header(8000, 6000)},
+        "proj/storyboard.yaml:3: scenes[0].first_frame: 'big.png' is 8000x6000 (48"
+        " megapixels); a first frame may have at most 40 megapixels",
+    ),
+    (
+        "id-too-long",
+        board(
+            scene="  - {id: %s, prompt: A red kite over a grey sea., duration: 8}\n" % ("a" * 65)
+        ),
+        {},
+        "proj/storyboard.yaml:3: scenes[0].id: a scene id may have at most 64 characters, got 65",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MORE, ids=[c[0] for c in MORE])
+def test_hostile_value_gets_one_clear_message(case, in_tmp: Path, capsys) -> None:
+    test_hostile_storyboard_gets_one_clear_message(case, in_tmp, capsys)
+
+
+def test_output_file_symlinked_to_the_storyboard(in_tmp: Path, capsys) -> None:
+    proj = write_project(in_tmp / "proj", board("output: {file: film.mp4}"))
+    os.symlink(proj / "storyboard.yaml", proj / "film.mp4")
+    assert main(["validate", "proj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "proj/storyboard.yaml:2: output.file: 'film.mp4' would overwrite the storyboard;"
+        " name a new file such as film.mp4"
+    )
+
+
+def test_first_frame_symlinked_out_of_the_project(in_tmp: Path, capsys) -> None:
+    (in_tmp / "elsewhere.png").write_bytes(png_bytes())
+    proj = write_project(in_tmp / "proj", board(scene=FF % "start.png"))
+    os.symlink(in_tmp / "elsewhere.png", proj / "start.png")
+    assert main(["validate", "proj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "proj/storyboard.yaml:3: scenes[0].first_frame: 'start.png' is outside the project folder"
+    )
+
+
+def test_a_real_first_frame_validates(in_tmp: Path, capsys) -> None:
+    write_project(in_tmp / "proj", board(scene=FF % "start.png"), {"start.png": png_bytes()})
+    assert main(["validate", "proj"]) == 0, capsys.readouterr().err

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import REPO, write_project
+from helpers import REPO, png_bytes, write_project
 
 from storyboard.board.models import PROFILES, SORA_2
 from storyboard.board.spec import load_project
@@ -87,7 +87,7 @@ def test_continuity_placeholders_and_dag(tmp_path: Path) -> None:
           - {id: d, prompt: x y, duration: 4, first_frame: "https://h/x.png"}
           - {id: e, prompt: x y, duration: 4, first_frame: f.png, continuity: {mode: cut}}
     """,
-        {"f.png": b"x"},
+        {"f.png": png_bytes()},
     )
     plan = compile_project(load_project(tmp_path / "p"))
     t = {x.scene: x for x in plan.tasks}
