@@ -66,6 +66,7 @@ def test_the_package_exports_only_the_api() -> None:
         "GenerationError",
         "BudgetError",
         "ComposeError",
+        "WriterBusy",
     }
     extra = {n for n in vars(storyboard) if not n.startswith("_")} - {
         *storyboard.__all__,

@@ -31,22 +31,6 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
-# review/ still reads these internals directly, not through the API (the page's snapshot: the
-# last journal task per scene, the live writer, the film's chapters). The list may only shrink:
-# any other wrong-way import fails, and an entry that no longer happens must be removed.
-PENDING = {
-    ("storyboard/review/library.py", "storyboard.board.spec"),
-    ("storyboard/review/library.py", "storyboard.generate.state"),
-    ("storyboard/review/library.py", "storyboard.generate.writer"),
-    ("storyboard/review/library.py", "storyboard.plan.compile"),
-    ("storyboard/review/library.py", "storyboard.generate.backend"),
-    ("storyboard/review/library.py", "storyboard.cut.compose"),
-    ("storyboard/review/library.py", "storyboard.cut.export"),
-    ("storyboard/review/page.py", "storyboard.generate.staleness"),
-    ("storyboard/review/server.py", "storyboard.generate.writer"),
-}
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(REPO).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -117,7 +101,6 @@ def sources() -> list[Path]:
 
 def test_imports_follow_the_pipeline() -> None:
     wrong = []
-    pending = set()
     for path in sources():
         me = module_name(path)
         mine = layer(me)
@@ -125,13 +108,8 @@ def test_imports_follow_the_pipeline() -> None:
             theirs = layer(target)
             if theirs == mine or theirs in SHARED or theirs in ALLOWED[mine]:
                 continue
-            where = str(path.relative_to(REPO))
-            if (where, target) in PENDING:
-                pending.add((where, target))
-                continue
-            wrong.append(f"{where}:{line}: {mine} imports {target}")
+            wrong.append(f"{path.relative_to(REPO)}:{line}: {mine} imports {target}")
     assert wrong == []
-    assert pending == PENDING, "fixed: remove these from PENDING"
 
 
 def test_no_module_level_import_cycles() -> None:

@@ -162,11 +162,12 @@ class Project:
         finally:
             state.close()
 
-    def status(self) -> Status:
-        """Every scene: up to date or stale, why, and what the next render costs."""
+    def status(self, draft: bool = False) -> Status:
+        """Every scene: up to date or stale, why, and what the next render costs (``draft``:
+        judged as ``render --draft`` would, so ``--draft`` takes count as up to date)."""
         plan = self._compiled()
         with self._state() as state:
-            found = assess(plan, state, maker=self._backend().maker)
+            found = assess(plan, state, maker=self._backend(draft).maker)
             rows = []
             for t in plan.tasks:
                 a = found[t.scene]
@@ -200,9 +201,10 @@ class Project:
         st = film_state(self._spec, takes)
         return FilmStatus(dest, st.up_to_date, st.reasons)
 
-    def takes(self, scene: str) -> list[TakeInfo]:
+    def takes(self, scene: str, draft: bool = False) -> list[TakeInfo]:
         """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut; each
-        with the model, size and prompt it was made from and whether that is still current."""
+        with the model, size and prompt it was made from and whether that is still current
+        (``draft``: as ``render --draft`` judges it)."""
         from storyboard.generate.picks import take_rows
 
         plan = self._compiled()
@@ -217,7 +219,7 @@ class Project:
                     prompt=r.prompt,
                     current=r.current,
                 )
-                for r in take_rows(plan, state, scene, self._backend().maker)
+                for r in take_rows(plan, state, scene, self._backend(draft).maker)
             ]
 
     def pick(

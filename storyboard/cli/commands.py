@@ -18,6 +18,10 @@ def _err(msg: str) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from .progress import Reporter
 
+    if args.watch:
+        from .handoff import cmd_watch
+
+        return cmd_watch(args)
     project = sb.load(args.project)
     if args.dry_run:
         plan = project.plan(args.retake, args.keep_downstream, args.budget, draft=args.draft)
@@ -195,6 +199,12 @@ _NO_WAIT = "fail at once if another command is writing this project (default: wa
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="generate what is stale, then compose the film")
     p.add_argument("project")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="render again on every save of the storyboard, templates or assets "
+        "(--budget caps each change)",
+    )
     p.add_argument("--jobs", "-j", type=int, default=4, help="scenes generated at once (4)")
     p.add_argument(
         "--retake",

@@ -1,4 +1,4 @@
-"""The review, hand-off and watch commands (review, export), registered on the CLI parser."""
+"""The review and hand-off commands (review, export, render --watch) over the API."""
 
 from __future__ import annotations
 
@@ -12,11 +12,30 @@ def _err(msg: str) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from storyboard.review.library import open_project
+    import storyboard.api as sb
+    from storyboard.api.review import export
 
-    project = open_project(args.project)
-    dest = project.export(args.format, Path(args.output) if args.output else None)
+    dest = export(sb.load(args.project), args.format, Path(args.output) if args.output else None)
     print(dest)
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``render --watch``: one render now, then one per save (Ctrl-C to stop)."""
+    from storyboard.review.watch import Watcher
+
+    if args.retake or args.dry_run:
+        _err("render --watch renders what is stale; use --retake and --dry-run without it")
+        return 2
+    watcher = Watcher(
+        args.project,
+        budget=args.budget,
+        compose=not args.no_compose,
+        draft=args.draft,
+        jobs=args.jobs,
+        log=_err,
+    )
+    watcher.run()
     return 0
 
 
@@ -45,6 +64,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--draft",
         action="store_true",
-        help="emulator only: renders from the page make small, fast placeholder clips",
+        help="as render --draft (emulator only): --draft takes count, renders make them",
     )
     p.set_defaults(func=cmd_review)

@@ -125,6 +125,9 @@ class Executor:
                 kept = self.state.lock.get(t.scene)
                 if kept and t.source in made and t.source in self.chosen and t.scene not in made:
                     kept.source_take = self.chosen[t.source].video_uuid
+                    # picking the source's new take again later brings this take back
+                    key = self.assessments[t.scene].key
+                    remember(self.state, t.scene, key, kept.source_take, kept)
         self.state.write_lock(order)
         return RenderResult(self.outcomes, assessments, self.spent)
 

@@ -26,11 +26,11 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS picks (
     scene       TEXT NOT NULL,
     key         TEXT NOT NULL,
-    source_take TEXT,
+    source_take TEXT NOT NULL,          -- '' for a scene without a source
     video_uuid  TEXT NOT NULL,
     picked_at   REAL NOT NULL,
     by_pick     INTEGER NOT NULL,          -- 1: `storyboard pick`; 0: a render's new take
-    PRIMARY KEY (scene, key)
+    PRIMARY KEY (scene, key, source_take)
 );
 """
 
@@ -55,7 +55,7 @@ def remember(
     try:
         _db(state).execute(
             "INSERT OR REPLACE INTO picks VALUES (?,?,?,?,?,?)",
-            (scene, key, source_take, take.video_uuid, time.time(), int(by_pick)),
+            (scene, key, source_take or "", take.video_uuid, time.time(), int(by_pick)),
         )
     except sqlite3.Error as e:
         raise StoryboardError(
@@ -68,9 +68,10 @@ def chosen(state: BuildState, scene: str, keys: list[str], source_take: str | No
     db = _db(state)
     for key in keys:
         r = db.execute(
-            "SELECT video_uuid, source_take FROM picks WHERE scene=? AND key=?", (scene, key)
+            "SELECT video_uuid FROM picks WHERE scene=? AND key=? AND source_take=?",
+            (scene, key, source_take or ""),
         ).fetchone()
-        if r is None or r[1] != source_take:
+        if r is None:
             continue
         take = state.take_by_video(r[0])
         if take is not None and take.scene == scene and state.file_ok(take):

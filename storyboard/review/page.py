@@ -47,89 +47,85 @@ def fingerprint(root: Path, file: Path) -> tuple:
     return tuple(out)
 
 
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+def _first_frame(request: dict[str, Any]) -> str | None:
+    frames = (request.get("inputs") or {}).get("frameImages") or []
+    image = str(frames[0].get("image", "")) if frames else ""
+    if image.startswith("${file:"):
+        return image[len("${file:") : -1]
+    return image if image.startswith("https://") else None
 
 
 def snapshot(project: ReviewProject) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
-    from storyboard.generate.staleness import assess
-
-    from .library import take_request
+    from storyboard.api import review as extras
 
     try:
-        spec, plan = project.load()
+        api = project.load()
+        plan = api.plan(draft=project.draft)
+        status = api.status(draft=project.draft)
     except StoryboardError as e:
         return {"error": str(e), "root": str(project.root)}
-    rendering = project.rendering()
-    state = project._state()
-    try:
-        found = assess(plan, state, None, False, project.maker())
-        journal = project.in_flight(state)
-        scenes = []
-        for t in plan.tasks:
-            a = found[t.scene]
-            chosen = state.lock.get(t.scene)
-            status, since, error = ("stale" if a.stale else "up to date"), 0.0, None
-            last = journal.get(t.scene)
-            if last and last[0] in ("pending", "submitted") and rendering:
-                status, since = "generating", last[1]
-            elif last and last[0] == "failed" and a.stale:
-                status, error = "failed", last[2]
-            takes = []
-            for k in state.takes(t.scene):
-                req = take_request(state, k)
-                size = f"{req['width']}x{req['height']}" if "width" in req else ""
-                takes.append(
-                    {
-                        "n": k.n,
-                        "url": media_url(k.file, k.created_at),
-                        "file": k.file,
-                        "model": req.get("model", ""),
-                        "size": size,
-                        "made": _iso(k.created_at),
-                        "cost": k.cost or 0.0,
-                        "duration": k.duration or 0.0,
-                        "chosen": chosen is not None and chosen.video_uuid == k.video_uuid,
-                        "current": k.key == a.key,
-                        "missing": not state.file_ok(k),
-                        "nsfw": k.nsfw,
-                    }
-                )
-            scenes.append(
-                {
-                    "id": t.scene,
-                    "prompt": t.prompt,
-                    "model": t.request.get("model", plan.profile.air),
-                    "duration": t.duration,
-                    "mode": t.mode,
-                    "source": t.source if t.mode != "cut" else None,
-                    "first_frame": t.first_frame,
-                    "status": status,
-                    "reasons": list(a.reasons),
-                    "since": since,
-                    "error": error,
-                    "cost": t.cost,
-                    "next_cost": a.cost if a.stale else 0.0,
-                    "take": chosen.n if chosen else None,
-                    "takes": takes,
-                }
-            )
-        spent = state.spent()
-    finally:
-        state.close()
+    writing = extras.writer(api)
+    journal = extras.activity(api)
+    rows = {s.scene: s for s in status.scenes}
+    scenes = []
+    for p in plan.scenes:
+        st = rows[p.scene]
+        state, since, error = ("stale" if st.stale else "up to date"), 0.0, None
+        last = journal.get(p.scene)
+        if last and last.state in ("pending", "submitted") and writing:
+            state, since = "generating", last.started
+        elif last and last.state == "failed" and st.stale:
+            state, error = "failed", last.error
+        takes = [
+            {
+                "n": t.n,
+                "url": media_url(t.file, t.created.timestamp()),
+                "file": t.file,
+                "model": t.model,
+                "size": t.size,
+                "made": t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
+                "cost": t.cost or 0.0,
+                "duration": t.duration or 0.0,
+                "chosen": t.chosen,
+                "current": t.current,
+                "missing": t.missing,
+                "nsfw": t.nsfw,
+            }
+            for t in api.takes(p.scene, draft=project.draft)
+        ]
+        scenes.append(
+            {
+                "id": p.scene,
+                "prompt": p.prompt,
+                "model": p.request.get("model", plan.model),
+                "duration": p.duration,
+                "mode": p.mode,
+                "source": p.source if p.mode != "cut" else None,
+                "first_frame": _first_frame(p.request),
+                "status": state,
+                "reasons": list(st.reasons),
+                "since": since,
+                "error": error,
+                "cost": p.cost,
+                "next_cost": st.next_cost,
+                "take": st.take,
+                "takes": takes,
+            }
+        )
+    film = status.film
     return {
-        "title": spec.board.title,
+        "title": api.title,
         "root": str(project.root),
-        "model": plan.profile.air,
-        "maker": project.maker(),
+        "model": plan.model,
+        "real": api.real,
         "scenes": scenes,
-        "next_cost": sum(s["next_cost"] for s in scenes),
+        "next_cost": status.next_cost,
         "stale": [s["id"] for s in scenes if s["status"] != "up to date"],
-        "spent": spent,
-        "rendering": {"what": rendering[0], "pid": rendering[1]} if rendering else None,
-        "film": _film(project),
-        "contact_sheet": _maybe(project.root, spec.build / "contact-sheet.png"),
+        "spent": status.spent,
+        "rendering": {"what": writing[0], "pid": writing[1]} if writing else None,
+        "film": _film(project, film.reasons if film and not film.up_to_date else []),
+        "contact_sheet": _maybe(project.root, project.root / "build" / "contact-sheet.png"),
         "now": time.time(),
     }
 
@@ -142,31 +138,22 @@ def _maybe(root: Path, path: Path) -> str | None:
         return None
 
 
-def _film(project: ReviewProject) -> dict[str, Any] | None:
+def _film(project: ReviewProject, outdated: list[str]) -> dict[str, Any] | None:
     try:
-        got = project.film_timeline()
+        cut = project.film_cut()
     except StoryboardError:
         return None
-    if got is None:
+    if cut is None:
         return None
-    path, tl = got
-    url = _maybe(project.root, path)
+    url = _maybe(project.root, cut.path)
     if url is None:
         return None
-    lock = project.root / "storyboard.lock"
-    older = lock.is_file() and path.stat().st_mtime < lock.stat().st_mtime
-    chapters = []
-    for i, seg in enumerate(tl.segments):
-        # a chapter starts where its scene is fully on screen: the middle of a transition
-        chapters.append(
-            {"scene": seg.scene, "start": round(seg.start + seg.overlap / 2, 3), "n": i}
-        )
     return {
         "url": url,
-        "duration": tl.duration,
-        "chapters": chapters,
-        "older_than_lock": older,
-        "captions": bool(tl.captions),
+        "duration": cut.duration,
+        "chapters": [{"scene": c.scene, "start": c.start} for c in cut.chapters],
+        "outdated": outdated,
+        "captions": bool(cut.captions),
     }
 
 
@@ -187,18 +174,11 @@ def vtt(cues: list[tuple[float, float, str]]) -> str:
 def film_tracks(project: ReviewProject) -> tuple[str, str]:
     """The film's captions and chapters as WebVTT (empty files when there is no film yet)."""
     try:
-        got = project.film_timeline()
+        cut = project.film_cut()
     except StoryboardError:
-        got = None
-    if got is None:
+        cut = None
+    if cut is None:
         return vtt([]), vtt([])
-    _, tl = got
-    captions = [(c.start, c.end, c.text) for c in tl.captions]
-    chapters = []
-    for seg in tl.segments:
-        chapters.append((seg.start + seg.overlap / 2, seg.end, seg.scene))
-    chapters = [
-        (a, chapters[i + 1][0] if i + 1 < len(chapters) else b, s)
-        for i, (a, b, s) in enumerate(chapters)
-    ]
+    captions = [(c.start, c.end, c.text) for c in cut.captions]
+    chapters = [(c.start, c.end, c.scene) for c in cut.chapters]
     return vtt(captions), vtt(chapters)

@@ -24,9 +24,9 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from storyboard.api import WriterBusy
 from storyboard.errors import StoryboardError
 from storyboard.files import resolve_inside
-from storyboard.generate.writer import WriterBusy
 
 from .library import ReviewProject
 from .page import film_tracks, fingerprint
@@ -120,10 +120,11 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     async def plan(request: Request) -> Response:
         retake = [s for s in request.query_params.getlist("retake") if s]
         try:
-            stale, cost = await asyncio.to_thread(project.plan_cost, retake)
+            found, real = await asyncio.to_thread(project.plan, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
-        return JSONResponse({"generate": stale, "cost": cost, "maker": project.maker()})
+        stale = [s.scene for s in found.to_generate]
+        return JSONResponse({"generate": stale, "cost": round(found.cost, 4), "real": real})
 
     async def body(request: Request) -> dict[str, Any]:
         try:

@@ -41,3 +41,53 @@ def test_quiet_prints_nothing() -> None:
         rep.update("dusk", "done")
         rep.note("hello")
     assert out.getvalue() == ""
+
+
+def render_text(renderable: object) -> str:
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=100).print(renderable)
+    return out.getvalue()
+
+
+def test_live_timers_tick_between_state_changes_and_the_columns_have_headers() -> None:
+    now = [100.0]
+    rep = Reporter(["dusk", "dawn"], stream=io.StringIO(), live=False, clock=lambda: now[0])
+    rep.update("dusk", "processing")
+    now[0] += 65.5  # no event for a minute: a real model takes minutes
+    text = render_text(rep.__rich__())
+    assert "65.5s" in text and "1:05 elapsed" in text
+    header = next(line for line in text.splitlines() if "scene" in line)
+    assert header.split() == ["┃", "scene", "┃", "state", "┃", "detail", "┃", "time", "┃"]
+    now[0] += 10
+    assert "75.5s" in render_text(rep.__rich__())
+    rep.update("dusk", "done", "take 1")
+    now[0] += 30
+    assert "75.5s" in render_text(rep.__rich__())  # a finished scene's timer stops
+
+
+def test_compose_bar_plain_lines_with_frames_and_eta() -> None:
+    from storyboard.cli.progress import ComposeBar
+
+    out = io.StringIO()
+    now = [0.0]
+    with ComposeBar(stream=out, clock=lambda: now[0]) as bar:
+        for done in range(0, 301, 30):
+            now[0] = done / 10
+            bar.frames(done, 300)
+    lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines[0] == "compose: 0/300 frames (0%)"
+    assert lines[1] == "compose: 30/300 frames (10%), ETA 27 s"
+    assert lines[-1] == "compose: 300/300 frames (100%)"
+    assert len(lines) == 11
+
+
+def test_compose_bar_live_draws_a_bar() -> None:
+    from storyboard.cli.progress import ComposeBar
+
+    out = io.StringIO()
+    with ComposeBar(stream=out, live=True) as bar:
+        bar.frames(150, 300)
+        bar.frames(300, 300)
+    assert "300/300" in out.getvalue() and "frames" in out.getvalue()

@@ -68,7 +68,7 @@ function takeBox(scene, take) {
   return el("div", { class: "take" + (take.chosen ? " chosen" : ""), "data-scene": scene.id, "data-take": take.n },
     v,
     el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
-    el("div", { class: "meta", text: [take.model, take.size, take.duration.toFixed(1) + " s", money(take.cost), take.made].filter(Boolean).join(" · ") }),
+    el("div", { class: "meta", text: [take.model, take.size, take.duration.toFixed(1) + " s", money(take.cost), take.made].filter((x) => x && x !== "-").join(" · ") }),
     take.current ? null : el("div", { class: "old", text: "made from an earlier version of the scene" }),
     take.missing ? el("div", { class: "old", text: "file missing (render fetches it again)" }) : null);
 }
@@ -113,7 +113,7 @@ function drawFilm(film) {
     film.captions ? el("track", { kind: "captions", src: withToken("/film/captions.vtt?v=" + Date.now()), srclang: "en", label: "Dialogue", default: true }) : null,
     el("track", { kind: "chapters", src: withToken("/film/chapters.vtt?v=" + Date.now()), srclang: "en", label: "Scenes" }));
   box.append(video);
-  if (film.older_than_lock) box.append(el("p", { class: "why", text: "The cut changed since this film was made: render (or storyboard compose) to update it." }));
+  if (film.outdated.length) box.append(el("p", { class: "why", text: "Not the current cut (" + film.outdated.join(", ") + "): render, or storyboard compose, to update it." }));
   for (const ch of film.chapters) {
     list.append(el("li", { "data-start": ch.start }, el("button", { type: "button", onclick: () => { video.currentTime = ch.start; video.play().catch(() => {}); } },
       ch.scene + " — " + ch.start.toFixed(1) + " s")));
@@ -134,7 +134,8 @@ function draw(data) {
   problem.hidden = true;
   document.title = data.title + " — storyboard review";
   $("#title").textContent = data.title;
-  $("#money").textContent = `spent ${money(data.spent)} · next render ${money(data.next_cost)} (${data.stale.length} scene${data.stale.length === 1 ? "" : "s"} stale)`;
+  const spent = data.real ? `spent ${money(data.spent)}` : `emulator: nothing spent (real cost so far ${money(data.spent)})`;
+  $("#money").textContent = `${spent} · next render ${money(data.next_cost)} (${data.stale.length} scene${data.stale.length === 1 ? "" : "s"} stale)`;
   const job = data.jobs && data.jobs.current;
   const busy = job || data.rendering;
   const btn = $("#render-stale");
@@ -169,7 +170,7 @@ async function startRender(retakeScenes) {
   try {
     const plan = await api("/api/plan?" + retakeScenes.map((s) => "retake=" + encodeURIComponent(s)).join("&"));
     const what = retakeScenes.length ? "A new take of " + retakeScenes.join(", ") : "Rendering the stale scenes";
-    const free = plan.maker !== "runware" ? " (the local emulator makes placeholder clips and charges nothing)" : "";
+    const free = !plan.real ? " (the local emulator makes placeholder clips and charges nothing)" : "";
     if (!plan.generate.length) { say("nothing is stale"); return; }
     if (!confirm(`${what} generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}. Go ahead?`)) return;
     await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget: plan.cost }) });

@@ -1,0 +1,156 @@
+"""``storyboard render PROJECT --watch``: re-plan on every save, render only what is stale.
+
+The loop reads batches of file changes from an iterator: by default ``watchfiles.watch`` over
+the project (its storyboard, ``templates/`` and ``assets/``) and the shared templates, which
+debounces a burst of saves into one batch. Tests pass their own list of batches instead, so no
+real time passes. Each round loads the storyboard again, shows the plan and its cost, and
+renders through the same API call as ``storyboard render`` with the same budget guard: the
+``--budget`` cap applies to every change, and with the real (paid) service a cap is required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import storyboard.api as sb
+from storyboard.errors import StoryboardError
+
+Log = Callable[[str], None]
+Batch = set[tuple[Any, str]]  # what watchfiles yields: {(Change, path), ...}
+SOURCES = ("templates", "assets")
+DEBOUNCE_MS = 400
+
+
+@dataclass
+class Round:
+    """One pass of the loop: what changed, what the plan said, what was made."""
+
+    changed: list[str]
+    to_generate: list[str] = field(default_factory=list)
+    cost: float = 0.0
+    generated: list[str] = field(default_factory=list)
+    spent: float = 0.0
+    error: str | None = None
+
+
+def shared_templates() -> Path:
+    """The shared prompt templates folder (renders read it too, so a save there counts)."""
+    from storyboard.api.review import shared_templates as shared
+
+    return shared()
+
+
+def is_source(root: Path, file: Path, path: str) -> bool:
+    """True for a save that can change the plan: the storyboard, templates, assets.
+
+    Build output, the lock, hidden files and editors' swap/backup files are not.
+    """
+    p = Path(path)
+    name = p.name
+    if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")):
+        return False
+    if p == file:
+        return True
+    try:
+        rel = p.relative_to(root)
+    except ValueError:
+        return True  # outside the project: only the shared templates are watched
+    return len(rel.parts) > 1 and rel.parts[0] in SOURCES
+
+
+def file_changes(root: Path, file: Path, stop: object = None) -> Iterator[Batch]:
+    """Debounced batches of saves to the project's sources (``watchfiles``)."""
+    import watchfiles
+
+    folders = [root]
+    shared = shared_templates()
+    if shared.is_dir() and not shared.resolve().is_relative_to(root.resolve()):
+        folders.append(shared)
+    yield from watchfiles.watch(
+        *folders,
+        watch_filter=lambda _change, path: is_source(root, file, path),
+        debounce=DEBOUNCE_MS,
+        stop_event=stop,  # type: ignore[arg-type]
+        raise_interrupt=False,
+    )
+
+
+class Watcher:
+    """Re-plan and render on each batch of changes (see the module text)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        budget: float | None = None,
+        compose: bool = True,
+        draft: bool = False,
+        jobs: int = 4,
+        log: Log = print,
+    ) -> None:
+        project = sb.load(path)
+        if project.real and budget is None:
+            raise StoryboardError(
+                "render --watch spends on the real Runware service at every save: give a cap "
+                "per change with --budget USD"
+            )
+        self.file = project.file
+        self.root = project.root
+        self.budget = budget
+        self.compose = compose
+        self.draft = draft
+        self.jobs = jobs
+        self.log = log
+
+    def run(self, changes: Iterable[Batch] | None = None) -> list[Round]:
+        """One round now, then one per batch of changes until the stream ends (or Ctrl-C)."""
+        rounds = [self.round([])]
+        stream = changes if changes is not None else file_changes(self.root, self.file)
+        for batch in stream:
+            changed = sorted(
+                {self._show(p) for _c, p in batch if is_source(self.root, self.file, p)}
+            )
+            if changed:
+                rounds.append(self.round(changed))
+        return rounds
+
+    def _show(self, path: str) -> str:
+        try:
+            return str(Path(path).relative_to(self.root))
+        except ValueError:
+            return path
+
+    def round(self, changed: list[str]) -> Round:
+        """Load, plan, and render what is stale (never raising for a broken storyboard)."""
+        r = Round(changed)
+        if changed:
+            self.log(f"changed: {', '.join(changed)}")
+        try:
+            project = sb.load(self.file)
+            plan = project.plan(draft=self.draft)
+            r.to_generate = [s.scene for s in plan.to_generate]
+            r.cost = plan.cost
+            if not r.to_generate:
+                self.log("plan: nothing to generate")
+            else:
+                cap = f" (cap ${self.budget:.2f})" if self.budget is not None else ""
+                self.log(
+                    f"plan: {', '.join(r.to_generate)}: {plan.seconds:g} s, ${plan.cost:.2f}{cap}"
+                )
+                result = project.render(budget=self.budget, draft=self.draft, jobs=self.jobs)
+                r.generated = [s.scene for s in result.scenes if s.status == "generated"]
+                r.spent = result.spent
+                self.log(f"generated {', '.join(r.generated) or 'nothing'}; ${r.spent:.2f}")
+                result.raise_for_failures()
+            if self.compose:
+                done = project.compose()
+                if not done.up_to_date:
+                    self.log(f"film: {done.film}")
+        except StoryboardError as e:
+            r.error = str(e)
+            self.log(str(e))
+        self.log("watching for changes (Ctrl-C to stop)")
+        return r

@@ -1,0 +1,121 @@
+"""The review page in a real headless Chromium: cards, takes, video metadata, pick, live renders.
+
+Needs Debian's Chromium (``apt-get install -y chromium``) and the ``playwright`` package (its own
+browser download is not used). ``REVIEW_SCREENSHOT=projects/lighthouse/review-page.png`` also
+saves the page's screenshot there (the README's picture).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import REPO
+
+from storyboard.cli.main import main
+from storyboard.review.library import open_project
+from storyboard.review.server import ReviewServer
+
+CHROMIUM = next(
+    (p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium") if p),
+    None,
+)
+if CHROMIUM is None or not Path(CHROMIUM).is_file():
+    pytest.skip(
+        "no Chromium: install it with `apt-get install -y chromium` (or set CHROMIUM=path)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCENES = ["dusk", "stairs", "lamp-room", "last-turn", "dawn"]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example film, rendered as --draft clips on the emulator, and composed."""
+    p = tmp_path_factory.mktemp("review") / "lighthouse"
+    shutil.copytree(REPO / "projects" / "lighthouse", p, ignore=shutil.ignore_patterns("build"))
+    (p / "storyboard.lock").unlink(missing_ok=True)
+    assert main(["render", str(p), "--draft", "--quiet", "--emulator-latency", "0.1"]) == 0
+    return p
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh profile each time
+            executable_path=CHROMIUM,
+            args=ARGS,
+            viewport={"width": 1500, "height": 1000},
+        )
+        try:
+            pg = context.new_page()
+            pg.set_default_timeout(60_000)
+            yield pg
+        finally:
+            context.close()
+
+
+def lock_take(p: Path, scene: str) -> int:
+    return int(yaml.safe_load((p / "storyboard.lock").read_text())["scenes"][scene]["take"])
+
+
+def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(
+    rendered: Path, page: object
+) -> None:
+    pg = page  # the Playwright page (typed loosely: playwright is an optional dev dependency)
+    with ReviewServer(open_project(rendered, draft=True)) as server:
+        pg.goto(server.url)  # type: ignore[attr-defined]
+        pg.wait_for_function("document.querySelectorAll('.card').length === 5")  # type: ignore[attr-defined]
+        cards = pg.eval_on_selector_all(".card", "els => els.map(e => e.dataset.scene)")  # type: ignore[attr-defined]
+        assert cards == SCENES
+        assert pg.locator(".take video").count() == 5  # type: ignore[attr-defined]
+        assert pg.locator(".card.up-to-date").count() == 5  # type: ignore[attr-defined]
+        assert pg.locator("#chapters li").count() == 5  # type: ignore[attr-defined]
+        assert "extend" in pg.inner_text('[data-link="last-turn"]')  # type: ignore[attr-defined]
+
+        # a take's video loads its metadata (over Range requests) and knows its length
+        first = '.take[data-scene="dusk"] video'
+        pg.wait_for_function(f"document.querySelector('{first}').readyState >= 1")  # type: ignore[attr-defined]
+        duration = pg.eval_on_selector(first, "v => v.duration")  # type: ignore[attr-defined]
+        assert duration == pytest.approx(8.0, abs=0.1)
+
+        # a retake started from a terminal shows up live: generating, then its new take
+        cmd = [sys.executable, "-m", "storyboard", "render", str(rendered), "--retake", "dawn"]
+        opts = ["--draft", "--no-compose", "--quiet", "--emulator-latency", "3"]
+        proc = subprocess.Popen([*cmd, *opts], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            pg.wait_for_selector('.card[data-scene="dawn"].generating')  # type: ignore[attr-defined]
+            assert "generating" in pg.inner_text('.card[data-scene="dawn"] .badge')  # type: ignore[attr-defined]
+            pg.wait_for_selector('.take[data-scene="dawn"][data-take="2"].chosen')  # type: ignore[attr-defined]
+        finally:
+            out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+        assert lock_take(rendered, "dawn") == 2
+
+        # pick the other take: the lock on disk changes and the page follows
+        pg.click('.take[data-scene="dawn"][data-take="1"] button.pick')  # type: ignore[attr-defined]
+        pg.wait_for_selector('.take[data-scene="dawn"][data-take="1"].chosen')  # type: ignore[attr-defined]
+        assert lock_take(rendered, "dawn") == 1
+        assert "take 1 is in the cut" in pg.inner_text("#activity")  # type: ignore[attr-defined]
+
+        shot = os.environ.get("REVIEW_SCREENSHOT")
+        if shot:
+            pg.screenshot(path=str(REPO / shot), full_page=True)  # type: ignore[attr-defined]
