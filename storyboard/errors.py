@@ -18,6 +18,7 @@ StoryboardError            root: anything a user can cause or fix
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -39,9 +40,32 @@ class Problem:
         return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
 
 
+_SCENE_PREFIX = re.compile(r"^scene '([^']*)': ")
+
+
 def unique(problems: list[Problem]) -> list[Problem]:
-    """The problems without repeats, in their order."""
-    return list({str(p): p for p in problems}.values())
+    """The problems without repeats, in their order.
+
+    One cause reported for several scenes at the same place (a bad value in ``defaults``, a
+    missing shared template) becomes one problem that names the scenes, not one per scene.
+    """
+    groups: dict[tuple[str, int | None, str, str], list[tuple[Problem, str | None]]] = {}
+    for p in problems:
+        m = _SCENE_PREFIX.match(p.message)
+        rest = p.message[m.end() :] if m else p.message
+        group = groups.setdefault((p.file, p.line, p.where, rest), [])
+        scene = m.group(1) if m else None
+        if all(s != scene for _, s in group):
+            group.append((p, scene))
+    out: list[Problem] = []
+    for (file, line, where, rest), group in groups.items():
+        scenes = [s for _, s in group if s is not None]
+        if len(group) == 1 or len(scenes) != len(group):
+            out.append(group[0][0])
+        else:
+            names = ", ".join(repr(s) for s in scenes)
+            out.append(Problem(file, line, where, f"{rest} (scenes {names})"))
+    return out
 
 
 class ProblemsError(StoryboardError):

@@ -11,11 +11,13 @@ from typing import Any
 
 import jinja2
 
-from storyboard.board.spec import Project, display_path
+from storyboard.board.spec import Project, display_path, where_in_file
 from storyboard.errors import Problem, TemplateError
 
 from .sandbox import ConfinedLoader, LimitedEnvironment, LimitError, UnsafeTemplate
 from .schema import Scene
+from .undefined import TracedUndefined, explain, passed_from
+from .yamlsrc import format_path
 
 
 def _shared_templates() -> Path:
@@ -45,7 +47,7 @@ def make_env(
     env = LimitedEnvironment(
         clock=clock,
         loader=ConfinedLoader(folders),
-        undefined=jinja2.StrictUndefined,
+        undefined=TracedUndefined,
         autoescape=False,
         keep_trailing_newline=False,
     )
@@ -89,25 +91,24 @@ def scene_context(project: Project, scene: Scene) -> dict[str, Any]:
 def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
     """Render one scene's prompt; whitespace runs collapse to single spaces."""
     scene = project.board.scenes[index]
-    where = f"scenes[{index}]"
+    ctx = scene_context(project, scene)
     try:
         if scene.template is not None:
             tmpl = env.get_template(scene.template)
         else:
             assert scene.prompt is not None
             tmpl = env.from_string(scene.prompt)
-        text = env.render(tmpl, scene_context(project, scene))
+        text = env.render(tmpl, ctx)
     except jinja2.TemplateNotFound as e:
         name = e.name or scene.template
         field = "template" if scene.template is not None else "prompt"
         searched = ", ".join(display_path(p) for p in _search_path(env)) or "(no template folders)"
         raise TemplateError(
             [
-                Problem(
-                    project.display(),
-                    project.scene_line(index, field),
-                    f"{where}.{field}",
+                project.problem(
+                    ("scenes", index, field),
                     f"scene {scene.id!r}: template {name!r} not found (searched {searched})",
+                    project.scene_line(index, field),
                 )
             ]
         ) from None
@@ -122,20 +123,17 @@ def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
         ) from None
     except jinja2.UndefinedError as e:
         fname, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError(
-            [_problem(project, index, fname, line, f"undefined variable: {e.message}")]
-        ) from None
+        raise TemplateError([_undefined_problem(project, index, fname, line, e, ctx)]) from None
     except (LimitError, UnsafeTemplate, RecursionError, MemoryError) as e:
         fname, line = _template_frame(sys.exc_info()[2])
         msg = str(e) if isinstance(e, LimitError | UnsafeTemplate) else _LIMIT_MESSAGES[type(e)]
         if fname is None and line is None and scene.template is not None:
             raise TemplateError(
                 [
-                    Problem(
-                        project.display(),
-                        project.scene_line(index, "template"),
-                        f"{where}.template",
+                    project.problem(
+                        ("scenes", index, "template"),
                         f"scene {scene.id!r}: {msg}",
+                        project.scene_line(index, "template"),
                     )
                 ]
             ) from None
@@ -183,10 +181,42 @@ def _problem(
         shown = display_path(filename)
         return Problem(shown, lineno, f"scenes[{index}].template", msg)
     # an inline prompt: map the template line onto the storyboard file
-    path = ("scenes", index, "prompt")
-    src = project.src
-    base = src.value_line(path)
-    if base is None:
-        base = src.value_line(("defaults", "prompt"))
+    where, _ = where_in_file(project.src, ("scenes", index, "prompt"))
+    base = project.src.value_line(where)
     line = base + (lineno or 1) - 1 if base is not None else project.scene_line(index)
-    return Problem(project.display(), line, f"scenes[{index}].prompt", msg)
+    return Problem(project.display(), line, format_path(where), msg)
+
+
+def _undefined_problem(
+    project: Project,
+    index: int,
+    filename: str | None,
+    lineno: int | None,
+    error: jinja2.UndefinedError,
+    ctx: dict[str, Any],
+) -> Problem:
+    """Point at the storyboard line that gave the missing name; the template line comes second."""
+    undefined = getattr(error, "undefined", None)
+    if undefined is None:
+        return _problem(project, index, filename, lineno, f"undefined variable: {error.message}")
+    missing, hint, looked_up = explain(undefined, ctx)
+    scene = project.board.scenes[index]
+    in_file = filename is not None and filename not in ("<template>", INLINE)
+    at = f"{display_path(filename)}:{lineno}" if in_file and filename else None
+    if looked_up is not None:
+        path = passed_from(project.raw, index, looked_up)
+        if path is not None:
+            tail = f" (looked up at {at})" if at else ""
+            return Problem(
+                project.display(),
+                project.src.line_of(path),
+                format_path(path),
+                f"scene {scene.id!r}: {missing}{hint}{tail}",
+            )
+    if at is None:
+        return _problem(project, index, filename, lineno, missing + hint)
+    return project.problem(
+        ("scenes", index, "template"),
+        f"scene {scene.id!r}: {missing} at {at}{hint}",
+        project.scene_line(index, "template"),
+    )

@@ -16,8 +16,11 @@ STORYBOARD_FILE = "storyboard.yaml"
 
 
 class Strict(BaseModel):
-    # no .inf / .nan anywhere (the YAML loader refuses them too; this covers '1e999' and the API)
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    # `title: 1984` is text to a reader, a number to YAML: numbers are accepted as text.
+    # No .inf / .nan anywhere (the YAML loader refuses them too; this covers '1e999' and the API)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, coerce_numbers_to_str=True, allow_inf_nan=False
+    )
 
 
 class DialogueLine(Strict):
@@ -68,6 +71,11 @@ def _transition(v: Any) -> Any:
     return {"type": v} if isinstance(v, str) else v
 
 
+def _off(v: Any) -> Any:
+    # YAML reads a bare `off` as false; here it can only mean "off"
+    return "off" if v is False else v
+
+
 def _trim(v: Any) -> Any:
     if isinstance(v, list | tuple) and len(v) == 2:
         return {"in": v[0], "out": v[1]}
@@ -116,6 +124,12 @@ class SceneFields(Strict):
     _t = field_validator("transition", mode="before")(_transition)
     _tr = field_validator("trim", mode="before")(_trim)
 
+    @model_validator(mode="after")
+    def _not_both(self) -> SceneFields:
+        if self.prompt is not None and self.template is not None:
+            raise ValueError("give either 'prompt' or 'template', not both")
+        return self
+
     @field_validator("size")
     @classmethod
     def _size(cls, v: str | None) -> str | None:
@@ -142,8 +156,6 @@ class Scene(SceneFields):
     def _prompt_or_template(self) -> Scene:
         if self.prompt is None and self.template is None:
             raise ValueError("a scene needs a 'prompt' or a 'template'")
-        if self.prompt is not None and self.template is not None:
-            raise ValueError("give either 'prompt' or 'template', not both")
         return self
 
 
@@ -175,6 +187,7 @@ class Edit(Strict):
     fade_out: float = Field(0.0, ge=0, description="Fade out to black at the end, seconds.")
 
     _t = field_validator("transition", mode="before")(_transition)
+    _o = field_validator("loudness", "captions", mode="before")(_off)
 
     @field_validator("loudness")
     @classmethod

@@ -5,16 +5,17 @@ Every problem found in a file is collected and raised together as one :class:`Sp
 
 from __future__ import annotations
 
-import difflib
+import copy
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from storyboard.errors import Problem, SpecError, unique
 from storyboard.files import resolve_inside
 
+from .messages import clean_loc, did_you_mean, field_names, model_at, schema_problems
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
 from .yamlsrc import Located, Path_, YAMLLimitError, format_path, load_located, read_source
@@ -57,7 +58,9 @@ class Project:
         return self.src.line_of(("scenes", index))
 
     def problem(self, path: Path_, message: str, line: int | None = None) -> Problem:
-        return Problem(self.display(), line or self.line(path), format_path(path), message)
+        """A problem at ``path``; a scene value taken from ``defaults`` is reported there."""
+        where, at = where_in_file(self.src, path)
+        return Problem(self.display(), line or at, format_path(where), message)
 
 
 def find_storyboard(path: str | Path) -> Path:
@@ -107,13 +110,8 @@ def load_project(path: str | Path) -> Project:
             Problem(shown, 1, "", "the storyboard must be a mapping with 'title' and 'scenes'")
         )
         raise SpecError(problems)
-    merged = _apply_defaults(raw)
-    board: Storyboard | None = None
-    try:
-        board = Storyboard.model_validate(merged)
-    except ValidationError as e:
-        for err in e.errors():
-            problems.append(_problem_from_pydantic(shown, src, raw, err))
+    board, schema = _validate(shown, src, raw)
+    problems.extend(schema)
     if board is not None:
         project = Project(file.parent, file, board, src, raw)
         problems.extend(_check_references(project))
@@ -132,94 +130,112 @@ def display_path(path: str | Path) -> str:
         return str(p)
 
 
-def _apply_defaults(raw: dict) -> dict:
+def apply_defaults(raw: dict) -> dict:
+    """The storyboard with ``defaults`` merged into every scene; a scene's own fields win.
+
+    ``prompt`` and ``template`` are one choice: a scene that sets either takes neither from the
+    defaults. ``vars`` merge key by key.
+    """
     defaults = raw.get("defaults")
     scenes = raw.get("scenes")
     if not isinstance(defaults, dict) or not isinstance(scenes, list):
         return raw
     merged = dict(raw)
-    merged["scenes"] = [{**defaults, **s} if isinstance(s, dict) else s for s in scenes]
+    merged["scenes"] = [_merge_scene(defaults, s) if isinstance(s, dict) else s for s in scenes]
     return merged
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model whose fields live at ``loc`` (for did-you-mean suggestions)."""
-    model: type[BaseModel] | None = Storyboard
-    for part in loc:
-        if model is None:
+def _merge_scene(defaults: dict, scene: dict) -> dict:
+    base = dict(defaults)
+    if "prompt" in scene or "template" in scene:
+        base.pop("prompt", None)
+        base.pop("template", None)
+    out = {**base, **scene}
+    if isinstance(defaults.get("vars"), dict) and isinstance(scene.get("vars"), dict):
+        out["vars"] = {**defaults["vars"], **scene["vars"]}
+    return out
+
+
+def _errors(raw: dict) -> tuple[Storyboard | None, list[Any]]:
+    try:
+        return Storyboard.model_validate(apply_defaults(raw)), []
+    except ValidationError as e:
+        return None, list(e.errors())
+
+
+def _validate(shown: str, src: Located, raw: dict) -> tuple[Storyboard | None, list[Problem]]:
+    """Validate the schema; problems that only follow from a reported root cause are dropped.
+
+    A root cause is a misspelt key with an obvious correction (``defualts:``) or a conflict in
+    ``defaults``: the file is validated again as if each were fixed, and a problem that would
+    then disappear is a follow-on, not news.
+    """
+    board, errors = _errors(raw)
+    if board is not None:
+        return board, []
+
+    def relocate(path: Path_) -> Path_:
+        return where_in_file(src, path)[0]
+
+    problems = schema_problems(shown, src, errors, relocate)
+    fixed = _corrected(raw, errors)
+    if fixed is None:
+        return None, problems
+    _, again = _errors(fixed)
+    remain = {(p.where, p.message) for p in schema_problems(shown, src, again, relocate)}
+    keep = [
+        p
+        for p in problems
+        if (p.where, p.message) in remain
+        or p.where.startswith("defaults")
+        or p.message.startswith("unknown key")
+    ]
+    return None, keep
+
+
+def _corrected(raw: dict, errors: list[Any]) -> dict | None:
+    """``raw`` with every root cause fixed as its message suggests, or None when none is."""
+    fixed = copy.deepcopy(raw)
+    changed = False
+    for err in errors:
+        path = clean_loc(tuple(err["loc"]))
+        if err["type"] == "extra_forbidden" and path:
+            model = model_at(path[:-1])
+            guess = did_you_mean(str(path[-1]), field_names(model)) if model else None
+            parent = _get(fixed, path[:-1])
+            if guess and isinstance(parent, dict) and path[-1] in parent:
+                value = parent.pop(path[-1])
+                parent.setdefault(guess, value)
+                changed = True
+    defaults = fixed.get("defaults")
+    if isinstance(defaults, dict) and "prompt" in defaults and "template" in defaults:
+        del defaults["prompt"]
+        changed = True
+    return fixed if changed else None
+
+
+def _get(data: Any, path: Path_) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
             return None
-        if isinstance(part, int):
-            continue
-        f = model.model_fields.get(part)
-        if f is None:
-            f = next((x for x in model.model_fields.values() if x.alias == part), None)
-        if f is None:
-            return None
-        model = _inner_model(f.annotation)
-    return model
+    return data
 
 
-def _inner_model(ann: Any) -> type[BaseModel] | None:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in getattr(ann, "__args__", ()) or ():
-        m = _inner_model(arg)
-        if m is not None:
-            return m
-    return None
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _problem_from_pydantic(shown: str, src: Located, raw: dict, err: Any) -> Problem:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    # drop union/tag markers pydantic inserts (e.g. 'float', 'literal['off']')
-    clean: list[str | int] = []
-    for p in loc:
-        if isinstance(p, str) and ("[" in p or p in ("float", "int", "str", "bool")):
-            continue
-        clean.append(p)
-    path = tuple(clean)
-    kind = err["type"]
-    given = err.get("input")
-    if kind == "extra_forbidden":
-        key = str(path[-1])
-        model = _model_at(path[:-1])
-        names = _field_names(model) if model else []
-        guess = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-        hint = (
-            f"; did you mean '{guess[0]}'?"
-            if guess
-            else (f"; expected one of: {', '.join(names)}" if names else "")
-        )
-        msg = f"unknown key '{key}'{hint}"
-    elif kind == "missing":
-        msg = f"required key '{path[-1]}' is missing"
-        path = path[:-1] + (path[-1],)
-    elif kind == "literal_error":
-        exp = err.get("ctx", {}).get("expected", "")
-        msg = f"expected {exp}, got {given!r}"
-    elif kind == "too_short" and path == ("scenes",):
-        msg = "a storyboard needs at least one scene"
-    elif kind == "finite_number":
-        msg = f"expected a finite number, got {given!r}"
-    elif kind in ("value_error", "assertion_error"):
-        msg = str(err["msg"]).removeprefix("Value error, ")
-    else:
-        msg = f"{err['msg']}, got {given!r}" if not isinstance(given, dict | list) else err["msg"]
-    line = _line_for(src, raw, path)
-    return Problem(shown, line, format_path(path), msg)
-
-
-def _line_for(src: Located, raw: dict, path: Path_) -> int | None:
-    # a scene value that came from `defaults` points at the defaults line
-    if len(path) >= 3 and path[0] == "scenes" and path not in src.lines:
+def where_in_file(src: Located, path: Path_) -> tuple[Path_, int | None]:
+    """Where a scene value really came from: the scene, or ``defaults`` (path and line)."""
+    if (
+        len(path) >= 3
+        and path[0] == "scenes"
+        and ("scenes", path[1], path[2]) not in src.lines
+        and ("defaults", path[2]) in src.lines
+    ):
         dpath = ("defaults", *path[2:])
-        if dpath in src.lines:
-            return src.lines[dpath]
-    return src.line_of(path)
+        return dpath, src.line_of(dpath)
+    return path, src.line_of(path)
 
 
 def _check_references(project: Project) -> list[Problem]:

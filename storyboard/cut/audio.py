@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from storyboard.board.schema import Edit, Music
 from storyboard.errors import ComposeError
 from storyboard.media.ffmpeg import audio_codec_args, ffmpeg_report, run_ffmpeg
-from storyboard.media.probe import ClipInfo
+from storyboard.media.probe import ClipInfo, media_duration
 
 from .timeline import Timeline
 
@@ -192,6 +193,24 @@ def integrated_loudness(path: Path) -> float:
     if not m:
         raise ComposeError(f"no loudness summary for {path.name}")
     return float(m[-1])
+
+
+def music_start(edit: Edit, root: Path, log: Callable[[str], None] | None = None) -> Edit:
+    """``edit`` with ``music.start`` inside the music file: past its end, a looped bed starts
+    where the loop would be, another from 0 (with a warning, not silence)."""
+    m = edit.music
+    if m is None or m.start <= 0:
+        return edit
+    length = media_duration(root / m.file)
+    if length <= 0 or m.start < length:
+        return edit
+    start = m.start % length if m.loop else 0.0
+    if log is not None:
+        log(
+            f"warning: music.start {m.start:g} s is past the end of {m.file} "
+            f"({length:.2f} s); the music starts at {start:.2f} s"
+        )
+    return edit.model_copy(update={"music": m.model_copy(update={"start": start})})
 
 
 def mix_music(native: Path, edit: Edit, tl: Timeline, root: Path, dest: Path) -> Path:

@@ -101,10 +101,10 @@ def compose_film(
     dest = output_path(project)
     for scene in project.board.scenes:
         take = lock.get(scene.id)
-        if take is not None and not (project.root / take.file).is_file():
+        if take is not None and not state.file_ok(take):  # confined, and its bytes match
             raise ComposeError(
-                f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
-                f"run `storyboard render {project.root}` to fetch it again"
+                f"scene {scene.id!r}: take {take.n} file {take.file} is missing or does not "
+                f"match its sha256; run `storyboard render {project.root}` to fetch it again"
             )
     status = film_state(project, lock)
     have_all = all(s.id in lock for s in project.board.scenes)
@@ -126,6 +126,8 @@ def compose_film(
     )
     infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
     tl = build_timeline(project, lock, {k: v.duration for k, v in infos.items()})
+    for warning in tl.warnings:
+        log(f"warning: {warning}")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

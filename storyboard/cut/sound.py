@@ -25,6 +25,7 @@ from .audio import (
     loudnorm_filter,
     measure_loudness,
     mix_music,
+    music_start,
     place_segments,
     segment_track,
 )
@@ -48,7 +49,7 @@ def film_sound(
 ) -> Path:
     """The encoded sound track of the film (a cached file, ready to be stream-copied)."""
     root = project.root
-    edit = project.board.edit
+    edit = music_start(project.board.edit, root, log)
     fmt = project.board.output.format
     seg_keys = []
     tracks = []

@@ -7,7 +7,7 @@ importing the generation package (imports go one way: generate and cut both sit 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ChosenTake(Protocol):
@@ -34,3 +34,8 @@ class LockSource(Protocol):
 
     @property
     def lock(self) -> Mapping[str, ChosenTake]: ...
+
+    # Any: the state checks its own takes (those of its lock), not any object of this shape
+    def file_ok(self, take: Any) -> bool:
+        """The take's file is inside the project, on disk, and its bytes match its hash."""
+        ...

@@ -52,6 +52,7 @@ class Timeline:
     fade_in: float = 0.0
     fade_out: float = 0.0
     captions: list[Caption] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what was shortened to fit
 
     @property
     def duration(self) -> float:
@@ -77,6 +78,7 @@ def build_timeline(
             f"no take yet for {', '.join(missing)}: run `storyboard render {project.root}` first"
         )
     segments: list[Segment] = []
+    warnings: list[str] = []
     t = 0.0
     for i, scene in enumerate(board.scenes):
         take = lock[scene.id]
@@ -85,6 +87,11 @@ def build_timeline(
         part_len = length - part_start
         trim_in = scene.trim.in_ if scene.trim else 0.0
         trim_out = scene.trim.out if scene.trim and scene.trim.out is not None else part_len
+        if trim_out > part_len + 0.5 / fps:
+            warnings.append(
+                f"scene {scene.id!r}: trim.out {trim_out:g} s is past the end of its "
+                f"{part_len:.2f} s clip; cut at {part_len:.2f} s"
+            )
         trim_out = min(trim_out, part_len)
         if trim_in >= trim_out:
             raise ComposeError(
@@ -95,13 +102,26 @@ def build_timeline(
         duration = frames / fps
         tr = scene.transition or board.edit.transition
         kind = tr.type if i > 0 else "cut"
+        if i == 0 and scene.transition is not None and scene.transition.type != "cut":
+            warnings.append(
+                f"scene {scene.id!r}: the first scene has nothing to "
+                f"{scene.transition.type} from; it starts cut"
+            )
         overlap = 0.0
         if kind != "cut":
             prev = segments[-1].duration
             overlap_frames = round(min(tr.duration, duration / 2, prev / 2) * fps)
             overlap = overlap_frames / fps
             if overlap_frames == 0:
+                warnings.append(
+                    f"scene {scene.id!r}: too short for a {kind}; joined with a cut instead"
+                )
                 kind = "cut"
+            elif overlap_frames < round(tr.duration * fps):
+                warnings.append(
+                    f"scene {scene.id!r}: {kind} of {tr.duration:g} s shortened to "
+                    f"{overlap:.2f} s (half the shorter clip)"
+                )
         start = t - overlap
         segments.append(
             Segment(
@@ -119,7 +139,18 @@ def build_timeline(
         t = start + duration
     tl = Timeline(segments, fps, width, height, board.edit.fade_in, board.edit.fade_out)
     tl.captions = caption_times(tl)
+    tl.warnings = warnings
     return tl
+
+
+MIN_CUE = 0.4  # seconds a caption needs on screen to be read; more lines share a cue
+
+
+def caption_text(text: str) -> str:
+    """One line of plain text: no line breaks, control characters or ``-->`` that could
+    start a cue of their own in the SRT file."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return re.sub(r"-{2,}>", "->", " ".join(text.split()))
 
 
 def caption_times(tl: Timeline) -> list[Caption]:
@@ -132,14 +163,27 @@ def caption_times(tl: Timeline) -> list[Caption]:
         clear_start = seg.start + seg.overlap
         next_overlap = segs[i + 1].overlap if i + 1 < len(segs) else 0.0
         clear_end = seg.end - next_overlap
-        span = max(0.5, clear_end - clear_start)
-        weights = [max(8, len(line)) for _, line in seg.dialogue]
-        total = sum(weights)
+        span = max(0.01, clear_end - clear_start)
         t = clear_start + min(0.25, span * 0.05)
         usable = span - 2 * min(0.25, span * 0.05)
-        for (who, line), w in zip(seg.dialogue, weights, strict=True):
+        lines = [
+            (caption_text(f"{who}: {line}"), min(200, max(8, len(line))))
+            for who, line in seg.dialogue
+        ]
+        # more lines than fit: consecutive lines share a cue rather than flash by (or vanish)
+        per_cue = -(-len(lines) // max(1, int(usable / MIN_CUE)))
+        cues = [
+            (
+                " / ".join(text for text, _ in lines[k : k + per_cue]),
+                sum(w for _, w in lines[k : k + per_cue]),
+            )
+            for k in range(0, len(lines), per_cue)
+        ]
+        total = sum(w for _, w in cues)
+        for text, w in cues:
             d = usable * w / total
-            out.append(Caption(round(t, 3), round(t + d - 0.05, 3), f"{who}: {line}"))
+            start, end = round(t, 3), round(t + d - min(0.05, d * 0.2), 3)
+            out.append(Caption(start, max(end, start + 0.001), text))
             t += d
     return out
 
@@ -154,7 +198,10 @@ def srt(captions: list[Caption]) -> str:
         s, ms = divmod(ms, 1000)
         return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
-    blocks = [f"{i}\n{ts(c.start)} --> {ts(c.end)}\n{c.text}\n" for i, c in enumerate(captions, 1)]
+    blocks = [
+        f"{i}\n{ts(c.start)} --> {ts(max(c.end, c.start + 0.001))}\n{caption_text(c.text)}\n"
+        for i, c in enumerate(captions, 1)
+    ]
     return "\n".join(blocks)
 
 

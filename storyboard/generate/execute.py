@@ -12,7 +12,6 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from storyboard.board.schema import parse_size
@@ -23,14 +22,13 @@ from storyboard.errors import (
     TaskNotFound,
 )
 from storyboard.files import resolve_inside
-from storyboard.generate.state import BuildState, JournalTask, Take, media_key
+from storyboard.generate.state import BuildState, JournalTask, Take
 from storyboard.media.frames import conform_image, last_frame_png
-from storyboard.media.probe import probe_cached
-from storyboard.media.thumbs import prefill
 from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
 from .client import RunwareClient
 from .events import Progress
+from .fetch import Fetcher
 from .picks import remember
 from .protocol import VideoResult
 from .staleness import Assessment
@@ -67,7 +65,7 @@ class RenderResult:
         return [o for o in self.outcomes.values() if o.status in ("failed", "skipped")]
 
 
-class Executor:
+class Executor(Fetcher):
     """Runs one render of a plan against one client."""
 
     def __init__(
@@ -149,13 +147,11 @@ class Executor:
                     return
             if not a.stale and a.use is not None:
                 if a.redownload is not None and not self.state.file_ok(a.redownload):
-                    ok = await self._redownload(a.redownload)
-                    if ok:
-                        self.chosen[scene] = a.redownload
-                        self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [a.redownload])
-                        self.rep.update(scene, "done", "re-downloaded (not paid again)")
-                        return
-                    a.reasons.append("file missing")
+                    await self._redownload(a.redownload)  # never falls back to buying
+                    self.chosen[scene] = a.redownload
+                    self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [a.redownload])
+                    self.rep.update(scene, "done", "re-downloaded (not paid again)")
+                    return
                 else:
                     self.chosen[scene] = a.use
                     self.outcomes[scene] = SceneOutcome(scene, "cached", [a.use])
@@ -205,15 +201,6 @@ class Executor:
             self.rep.update(scene, "failed", msg)
         finally:
             self.events[scene].set()
-
-    async def _redownload(self, take: Take) -> bool:
-        self.rep.update(take.scene, "downloading", "file missing: fetching it again")
-        try:
-            assert take.url
-            d = await self.api.download(take.url, self.root / take.file, scene=take.scene)
-        except (GenerationError, StoryboardError):
-            return False
-        return d.sha256 == take.sha256
 
     async def _generate(self, task: Task, a: Assessment) -> tuple[list[Take], float]:
         scene = task.scene
@@ -332,91 +319,6 @@ class Executor:
                 f"{scene}: collected take {t.n} from task {uid[:8]}, paid in an earlier render; "
                 f"`storyboard pick {scene} {t.n}` to use it"
             )
-
-    async def _download_all(
-        self,
-        scene: str,
-        key: str,
-        uid: str,
-        results: list[VideoResult],
-        src_take: Take | None,
-        ext: str,
-        extend: float | None,
-    ) -> list[Take]:
-        """Download each result of a task as a take (once: a take already on disk is reused)."""
-        takes: list[Take] = []
-        for r in results:
-            existing = self.state.take_by_video(r.video_uuid)
-            if existing is not None and self.state.file_ok(existing):
-                takes.append(existing)
-                continue
-            n = existing.n if existing else self.state.next_take_number(scene)
-            rel = f"build/takes/{scene}/take-{n}.{ext}"
-            self.rep.update(scene, "downloading", f"take {n}")
-            try:
-                d = await self.api.download(r.video_url, self._dest(rel), scene=scene)
-            except GenerationError as e:
-                e.message += "; the clip is paid and kept in the journal: render again to fetch it"
-                raise
-            key_ = media_key(d.sha256, d.size)  # probed once, cached for compose
-            infos = await asyncio.to_thread(
-                probe_cached, [(d.path, key_)], self.root / "build" / "media"
-            )
-            info = infos[d.path]
-            offset = 0.0
-            if extend is not None and src_take is not None:
-                offset = self._extend_offset(info.duration, extend, src_take)
-            take = Take(
-                scene=scene,
-                n=n,
-                key=key,
-                source_take=src_take.video_uuid if src_take else None,
-                task_uuid=uid,
-                video_uuid=r.video_uuid,
-                video_id=r.video_id,
-                url=r.video_url,
-                file=rel,
-                size=d.size,
-                sha256=d.sha256,
-                cost=r.cost,
-                duration=info.duration,
-                offset=offset,
-                nsfw=r.nsfw,
-                created_at=time.time(),
-                made_by=self.opts.made_by,
-            )
-            self.state.add_take(take)
-            takes.append(take)
-            # contact-sheet thumbnails, made in the background while other scenes generate
-            self._background.append(
-                asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
-            )
-        return takes
-
-    def _dest(self, rel: str) -> Path:
-        """Where a take is written: inside the project, whatever symlinks lie on the way."""
-        path = self.root / rel
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
-        if resolve_inside(self.root, str(Path(rel).parent)) is None:
-            raise StoryboardError(
-                f"{path.parent}: leads outside the project ({path.parent.resolve()}); "
-                "remove the symlink and render again"
-            )
-        return path
-
-    def _extend_offset(self, got: float, requested: float, src: Take) -> float:
-        """0 when the service returned only the new footage; the source's length when whole."""
-        src_len = src.duration or 0.0
-        if abs(got - (src_len + requested)) < abs(got - requested):
-            self.rep.note(
-                f"{src.scene} -> extension returned the whole video ({got:.1f} s); "
-                f"the scene uses its last {got - src_len:.1f} s"
-            )
-            return src_len
-        return 0.0
 
     async def _resolve(self, task: Task, src_take: Take | None) -> dict[str, Any]:
         """Fill the placeholders: the source's videoId, its last frame, local images."""

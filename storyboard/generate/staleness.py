@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from storyboard.errors import BudgetError, ComposeError
 from storyboard.files import resolve_inside
+from storyboard.generate.integrity import sha256_file
 from storyboard.generate.state import (
     DRAFT,
     EMULATOR,
@@ -72,7 +73,7 @@ def first_frame_hash(plan: Plan, task: Task) -> str | None:
     if task.first_frame is None or task.first_frame.startswith("https://"):
         return None
     p = resolve_inside(plan.project.root, task.first_frame)
-    return hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
+    return sha256_file(p) if p and p.is_file() else None
 
 
 MAKER_RANK = {DRAFT: 0, EMULATOR: 1, RUNWARE: 2}
@@ -110,9 +111,7 @@ def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
             payload["maker"] = maker
         if t.end_frame and not t.end_frame.startswith("https://"):
             p = resolve_inside(plan.project.root, t.end_frame)
-            payload["end_frame"] = (
-                hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
-            )
+            payload["end_frame"] = sha256_file(p) if p and p.is_file() else None
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
     return keys

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from storyboard.errors import StoryboardError
-from storyboard.files import atomic_write
 from storyboard.generate.writer import project_writer
+
+from .integrity import HashCache, take_path
+from .lockfile import read_lock, write_lock
 
 LOCK_NAME = "storyboard.lock"
 SCHEMA = """
@@ -231,6 +231,7 @@ class BuildState:
             for name, kind in TAKE_COLUMNS_ADDED:
                 if name not in have:
                     self.db.execute(f"ALTER TABLE takes ADD COLUMN {name} {kind}")
+            self.hashes = HashCache(self.db)
         except (OSError, sqlite3.Error) as e:
             raise StoryboardError(f"{self.build}: cannot open the build journal: {e}") from None
         self.lock: dict[str, Take] = self._read_lock()
@@ -406,12 +407,19 @@ class BuildState:
                 return t
         return None
 
+    def path_of(self, take: Take) -> Path | None:
+        """The take's file, resolved; None when it would lead outside ``build/takes``."""
+        return take_path(self.root, take.file)
+
     def file_ok(self, take: Take) -> bool:
-        p = self.root / take.file
+        """The take's file is inside the project, on disk, and its bytes match its hash."""
+        p = self.path_of(take)
         try:
-            return p.is_file() and p.stat().st_size == take.size
+            if p is None or not p.is_file() or p.stat().st_size != take.size:
+                return False
         except OSError:
             return False
+        return self.hashes.sha256(p) == take.sha256
 
     def _take(self, r: tuple) -> Take:
         return Take(
@@ -441,33 +449,11 @@ class BuildState:
         return self._read_lock()
 
     def _read_lock(self) -> dict[str, Take]:
-        if not self.lock_path.is_file():
-            return {}
-        try:
-            data = yaml.safe_load(self.lock_path.read_text(encoding="utf-8")) or {}
-            return {
-                scene: Take.from_lock(scene, d) for scene, d in (data.get("scenes") or {}).items()
-            }
-        except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
-            raise StoryboardError(
-                f"{self.lock_path}: unreadable lock file ({e}); fix or delete it "
-                "(takes are kept in build/ and will be found again)"
-            ) from None
+        return read_lock(self.root, self.lock_path)
 
     def write_lock(self, order: list[str]) -> None:
         """Write ``storyboard.lock`` atomically, scenes in film order."""
-        scenes = {s: self.lock[s].to_lock() for s in order if s in self.lock}
-        if not scenes and not self.lock_path.exists():
-            return  # nothing made yet: no empty lock file
-        header = (
-            "# storyboard.lock: the take of each scene that makes the cut.\n"
-            "# Written by `storyboard render` and `storyboard pick`; commit it to rebuild "
-            "the film exactly.\n"
-        )
-        text = header + yaml.safe_dump(
-            {"version": 1, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
-        )
-        atomic_write(self.lock_path, text.encode())
+        write_lock(self.lock_path, self.lock, order)
 
 
 def media_key(sha256: str, size: int) -> str:

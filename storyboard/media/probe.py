@@ -39,6 +39,15 @@ _FPS = re.compile(r"([\d.]+) (?:fps|tbr)")
 _AUDIO = re.compile(r"Stream #\d+:\d+[^:]*: Audio: (\w+)[^\n]*?, (\d+) Hz")
 
 
+def media_duration(path: Path) -> float:
+    """The length in seconds of any media file ffmpeg reads (audio-only too)."""
+    text = ffmpeg_report(["-i", str(path)], what=str(path))
+    d = _DURATION.search(text)
+    if d is None:
+        raise StoryboardError(f"{path}: not a readable audio or video file")
+    return int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))
+
+
 def _parse_info(text: str, path: Path) -> ClipInfo:
     d = _DURATION.search(text)
     v = _VIDEO.search(text)

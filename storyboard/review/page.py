@@ -66,6 +66,8 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     except StoryboardError as e:
         return {"error": str(e), "root": str(project.root)}
     writing = extras.writer(api)
+    if writing is not None and writing[1] == os.getpid():
+        writing = None  # this server's own action: the page reports it as its job
     journal = extras.activity(api)
     rows = {s.scene: s for s in status.scenes}
     scenes = []

@@ -12,6 +12,7 @@ from helpers import write_project
 from storyboard.board.spec import load_project
 from storyboard.cli.main import main
 from storyboard.cut.compose import compose_project
+from storyboard.generate.integrity import sha256_file
 from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import probe
@@ -56,7 +57,19 @@ def project(tmp_path: Path) -> Path:
         size = (p / rel).stat().st_size
         dur = probe(p / rel).duration
         state.lock[scene] = Take(
-            scene, 1, "k", None, f"t{i}", f"v{i}", None, None, rel, size, f"h{i}", 0.4, dur
+            scene,
+            1,
+            "k",
+            None,
+            f"t{i}",
+            f"v{i}",
+            None,
+            None,
+            rel,
+            size,
+            sha256_file(p / rel),
+            0.4,
+            dur,
         )
     state.write_lock(["a", "b", "c"])
     state.close()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from helpers import write_project
 
+from storyboard.generate.integrity import sha256_file
 from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import ffmpeg_exe
 
@@ -48,7 +49,7 @@ def takes_project(tmp_path: Path, clips: dict[str, bytes]) -> Path:
         (p / rel).write_bytes(clips[color])
         take = Take(
             scene, n, "k", None, f"t{i}", f"v{i}", None, None, rel,
-            (p / rel).stat().st_size, f"h{i}", 0.4, 1.0, created_at=1_700_000_000 + i,
+            (p / rel).stat().st_size, sha256_file(p / rel), 0.4, 1.0, created_at=1_700_000_000 + i,
         )  # fmt: skip
         state.add_take(take)
         if n == 1:

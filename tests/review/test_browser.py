@@ -116,6 +116,20 @@ def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(
         assert lock_take(rendered, "dawn") == 1
         assert "take 1 is in the cut" in pg.inner_text("#activity")  # type: ignore[attr-defined]
 
+        # a retake shows its cost before anything is spent; declining spends nothing
+        asked: list[str] = []
+        pg.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+        before = (rendered / "storyboard.lock").read_bytes()
+        with pg.expect_event("dialog"):  # type: ignore[attr-defined]
+            pg.click('.card[data-scene="stairs"] button.retake')  # type: ignore[attr-defined]
+        assert asked == [
+            "A new take of stairs generates stairs, lamp-room, last-turn and costs $2.00 (the "
+            "local emulator makes placeholder clips and charges nothing). Go ahead?"
+        ]
+        assert (rendered / "storyboard.lock").read_bytes() == before
+        assert pg.locator('.take[data-scene="stairs"]').count() == 1  # type: ignore[attr-defined]
+
         shot = os.environ.get("REVIEW_SCREENSHOT")
         if shot:
             pg.screenshot(path=str(REPO / shot), full_page=True)  # type: ignore[attr-defined]
+        pg.goto("about:blank")  # type: ignore[attr-defined]  # close the event stream first

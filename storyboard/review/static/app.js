@@ -134,7 +134,7 @@ function draw(data) {
   problem.hidden = true;
   document.title = data.title + " — storyboard review";
   $("#title").textContent = data.title;
-  const spent = data.real ? `spent ${money(data.spent)}` : `emulator: nothing spent (real cost so far ${money(data.spent)})`;
+  const spent = data.real ? `spent ${money(data.spent)}` : `emulator: nothing spent (would have cost ${money(data.spent)})`;
   $("#money").textContent = `${spent} · next render ${money(data.next_cost)} (${data.stale.length} scene${data.stale.length === 1 ? "" : "s"} stale)`;
   const job = data.jobs && data.jobs.current;
   const busy = job || data.rendering;
@@ -154,8 +154,17 @@ function draw(data) {
   }
 }
 
+let asked = 0;
+let shown = 0;
+
 async function refresh() {
-  try { draw(await api("/api/state")); } catch (e) { say("cannot read the project: " + e.message, true); }
+  const n = ++asked;
+  try {
+    const data = await api("/api/state");
+    if (n < shown) return; // an older answer arriving late must not undo a newer one
+    shown = n;
+    draw(data);
+  } catch (e) { say("cannot read the project: " + e.message, true); }
 }
 
 async function pickTake(scene, n) {

@@ -1,0 +1,139 @@
+"""Fetching takes: downloads into ``build/takes`` only, hashed, never bought again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from storyboard.errors import GenerationError, StoryboardError
+from storyboard.media.probe import probe_cached
+from storyboard.media.thumbs import prefill
+
+from .integrity import take_path
+from .state import BuildState, Take, media_key
+
+if TYPE_CHECKING:
+    from .client import RunwareClient
+    from .events import Progress
+    from .execute import RenderOptions
+    from .protocol import VideoResult
+
+
+class Fetcher:
+    """The download half of the executor (a mixin: :class:`Executor` provides the fields)."""
+
+    root: Path
+    state: BuildState
+    rep: Progress
+    opts: RenderOptions
+    _background: list[asyncio.Task[None]]
+
+    @property
+    def api(self) -> RunwareClient:  # provided by the executor
+        raise NotImplementedError
+
+    async def _redownload(self, take: Take) -> None:
+        """Fetch a locked take's file again from its URL; its bytes must match its hash."""
+        self.rep.update(take.scene, "downloading", "file missing or damaged: fetching it again")
+        assert take.url
+        try:
+            d = await self.api.download(
+                take.url, self._dest(take.file), scene=take.scene, sha256=take.sha256
+            )
+        except GenerationError as e:
+            e.message += (
+                f"; take {take.n} was not bought again: render again to retry, or "
+                f"`storyboard render --retake {take.scene}` to buy a new take"
+            )
+            raise
+        self.state.hashes.remember(d.path, d.sha256)
+
+    async def _download_all(
+        self,
+        scene: str,
+        key: str,
+        uid: str,
+        results: list[VideoResult],
+        src_take: Take | None,
+        ext: str,
+        extend: float | None,
+    ) -> list[Take]:
+        """Download each result of a task as a take (once: a take already on disk is reused)."""
+        takes: list[Take] = []
+        for r in results:
+            existing = self.state.take_by_video(r.video_uuid)
+            if existing is not None and self.state.file_ok(existing):
+                takes.append(existing)
+                continue
+            n = existing.n if existing else self.state.next_take_number(scene)
+            rel = f"build/takes/{scene}/take-{n}.{ext}"
+            self.rep.update(scene, "downloading", f"take {n}")
+            try:
+                d = await self.api.download(r.video_url, self._dest(rel), scene=scene)
+            except GenerationError as e:
+                e.message += "; the clip is paid and kept in the journal: render again to fetch it"
+                raise
+            self.state.hashes.remember(d.path, d.sha256)
+            key_ = media_key(d.sha256, d.size)  # probed once, cached for compose
+            infos = await asyncio.to_thread(
+                probe_cached, [(d.path, key_)], self.root / "build" / "media"
+            )
+            info = infos[d.path]
+            offset = 0.0
+            if extend is not None and src_take is not None:
+                offset = self._extend_offset(info.duration, extend, src_take)
+            take = Take(
+                scene=scene,
+                n=n,
+                key=key,
+                source_take=src_take.video_uuid if src_take else None,
+                task_uuid=uid,
+                video_uuid=r.video_uuid,
+                video_id=r.video_id,
+                url=r.video_url,
+                file=rel,
+                size=d.size,
+                sha256=d.sha256,
+                cost=r.cost,
+                duration=info.duration,
+                offset=offset,
+                nsfw=r.nsfw,
+                created_at=time.time(),
+                made_by=self.opts.made_by,
+            )
+            self.state.add_take(take)
+            takes.append(take)
+            # contact-sheet thumbnails, made in the background while other scenes generate
+            self._background.append(
+                asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
+            )
+        return takes
+
+    def _dest(self, rel: str) -> Path:
+        """Where a take is written: inside the project, whatever symlinks lie on the way."""
+        path = self.root / rel
+        if take_path(self.root, rel) is None:
+            raise StoryboardError(
+                f"{path}: leads outside the project's build/takes folder "
+                f"({path.resolve()}); remove the symlink and render again"
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
+        if take_path(self.root, rel) is None:  # a symlink planted meanwhile
+            raise StoryboardError(f"{path}: leads outside the project's build/takes folder")
+        return path
+
+    def _extend_offset(self, got: float, requested: float, src: Take) -> float:
+        """0 when the service returned only the new footage; the source's length when whole."""
+        src_len = src.duration or 0.0
+        if abs(got - (src_len + requested)) < abs(got - requested):
+            self.rep.note(
+                f"{src.scene} -> extension returned the whole video ({got:.1f} s); "
+                f"the scene uses its last {got - src_len:.1f} s"
+            )
+            return src_len
+        return 0.0
