@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -257,7 +257,31 @@ def json_schema() -> dict[str, Any]:
     schema = Storyboard.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "storyboard.yaml"
+    _add_short_forms(schema)
     return schema
+
+
+def _add_short_forms(schema: dict[str, Any]) -> None:
+    """The short forms the validators accept (``continuity: extend``, ``trim: [1, 3]``, a bare
+    ``off``), so an editor checking against the schema agrees with ``storyboard validate``."""
+    short: dict[str, dict[str, Any]] = {
+        "continuity": {"enum": list(get_args(Continuity.model_fields["mode"].annotation))},
+        "transition": {"enum": list(get_args(Transition.model_fields["type"].annotation))},
+        "trim": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "loudness": {"const": False},
+        "captions": {"const": False},
+    }
+    for model in schema.get("$defs", {}).values():
+        for name, prop in model.get("properties", {}).items():
+            if name not in short:
+                continue
+            if "anyOf" in prop:
+                prop["anyOf"].insert(0, short[name])
+            else:
+                keep = {k: prop.pop(k) for k in ("description", "default", "title") if k in prop}
+                inner = dict(prop)
+                prop.clear()
+                prop.update(keep, anyOf=[short[name], inner])
 
 
 def parse_size(size: str) -> tuple[int, int]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="storyboard",
         description="Turn a storyboard file into a film with generative video (Runware).",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -177,8 +180,38 @@ _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
+def no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """``--retak`` must not quietly mean ``--retake``: exact option names only, everywhere."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                no_abbreviations(child)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        # `storyboard schema | head`: the reader has gone, which is not an error of ours
+        _silence_output()
+        return 141  # the shell's code for a command stopped by a closed pipe (128 + SIGPIPE)
+
+
+def _silence_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    no_abbreviations(parser)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

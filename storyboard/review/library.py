@@ -25,7 +25,9 @@ class RenderSummary:
     generated: list[str]
     failed: dict[str, str]
     spent: float
+    """US dollars; with the emulator, what the real service would have charged."""
     film: Path | None
+    real: bool = False
 
 
 def open_project(path: str | Path, draft: bool = False) -> ReviewProject:
@@ -90,7 +92,7 @@ class ReviewProject:
         film = None
         if compose and not failed:
             film = project.compose(wait=wait, progress=progress).film
-        return RenderSummary(made, failed, result.spent, film)
+        return RenderSummary(made, failed, result.spent, film, project.real)
 
     def export(self, fmt: str, dest: Path | None = None) -> Path:
         """The cut for an editor (otio, fcpxml, edl)."""

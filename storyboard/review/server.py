@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storyboard.api import WriterBusy
 from storyboard.errors import StoryboardError
@@ -46,10 +46,21 @@ class TokenGate:
         self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._allowed(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self._allowed(scope):
             await Response("forbidden\n", 403, media_type="text/plain")(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # the token is in the page's address: never hand it on, never cache answers
+                extra = [(b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_private)
 
     def _allowed(self, scope: Scope) -> bool:
         req = Request(scope)
@@ -65,6 +76,7 @@ class Jobs:
     def __init__(self) -> None:
         self.current: dict[str, Any] | None = None
         self.last: dict[str, Any] | None = None
+        self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self, what: str, fn: Callable[[], Any]) -> bool:
@@ -72,7 +84,8 @@ class Jobs:
             if self.current is not None:
                 return False
             self.current = {"what": what, "started": time.time()}
-        threading.Thread(target=self._run, args=(what, fn), daemon=True).start()
+        self.thread = threading.Thread(target=self._run, args=(what, fn), daemon=True)
+        self.thread.start()
         return True
 
     def _run(self, what: str, fn: Callable[[], Any]) -> None:
@@ -164,7 +177,8 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             if done.failed:
                 raise StoryboardError("; ".join(f"{s}: {why}" for s, why in done.failed.items()))
             made = ", ".join(done.generated) or "nothing was stale"
-            return f"{what}: {made}; spent ${done.spent:.2f}"
+            money = f"${done.spent:.2f}" if done.real else f"nothing (would cost ${done.spent:.2f})"
+            return f"{what}: {made}; spent {money}"
 
         if not jobs.start(what, run):
             return JSONResponse({"error": "a render from this page is already running"}, 409)
@@ -214,6 +228,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         Route("/film/{kind:str}.vtt", tracks),
     ]
     app = Starlette(routes=routes)
+    app.state.jobs = jobs
     hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
     app.add_middleware(TokenGate, token=token, hosts=hosts)
     return app

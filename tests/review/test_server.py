@@ -149,3 +149,61 @@ def test_vtt_tracks_give_one_chapter_per_scene(client: TestClient) -> None:
     assert text.startswith("WEBVTT\n")
     assert "00:00:00.000 --> 00:00:01.000\na\n" in text
     assert "00:00:01.000 --> 00:00:02.000\nb\n" in text
+
+
+def test_answers_carry_no_referrer_so_the_token_is_not_handed_on(client: TestClient) -> None:
+    r = client.get(q("/"))
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_a_broken_storyboard_is_shown_not_crashed_on(
+    client: TestClient, takes_project: Path
+) -> None:
+    board = takes_project / "storyboard.yaml"
+    board.write_text(board.read_text().replace("duration: 4", "duraton: 4"))
+    data = client.get(q("/api/state")).json()
+    assert set(data) == {"error", "root", "jobs"}
+    assert data["error"] == (
+        f"{board}:2: defaults.duraton: unknown key 'duraton'; did you mean 'duration'?"
+    )
+
+
+def test_a_render_from_the_page_over_its_budget_spends_nothing(
+    client: TestClient, takes_project: Path
+) -> None:
+    before = (takes_project / "storyboard.lock").read_bytes()
+    plan = client.get(q("/api/plan")).json()
+    assert plan["generate"] == ["a", "b"] and plan["cost"] == pytest.approx(0.8)
+    r = client.post(q("/api/render"), json={"budget": 0.5})
+    assert r.status_code == 202
+    jobs = client.app.state.jobs  # type: ignore[attr-defined]
+    jobs.thread.join(timeout=60)
+    assert jobs.last["ok"] is False
+    assert "over the --budget of $0.50" in jobs.last["message"]
+    assert client.get(q("/api/state")).json()["jobs"]["last"] == jobs.last
+    assert (takes_project / "storyboard.lock").read_bytes() == before
+    assert client.post(q("/api/render"), json={"budget": "lots"}).status_code == 400
+
+
+def test_render_stale_from_the_page_generates_and_composes(
+    takes_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    app = build_app(open_project(takes_project, draft=True), TOKEN, PORT)
+    client = TestClient(app, base_url=BASE)
+    plan = client.get(q("/api/plan")).json()
+    assert plan["generate"] == ["a", "b"] and plan["real"] is False
+    assert client.post(q("/api/render"), json={"budget": plan["cost"]}).status_code == 202
+    app.state.jobs.thread.join(timeout=120)
+    assert app.state.jobs.last == {
+        "what": "render",
+        "ok": True,
+        "message": "render: a, b; spent nothing (would cost $0.80)",
+    }
+    data = client.get(q("/api/state")).json()
+    assert [(s["id"], s["status"], s["take"]) for s in data["scenes"]] == [
+        ("a", "up to date", 3),
+        ("b", "up to date", 2),
+    ]
+    assert data["film"] is not None and len(data["film"]["chapters"]) == 2
