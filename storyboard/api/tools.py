@@ -74,6 +74,10 @@ def start_emulator(
     """
     from storyboard.emulator import Emulator, EmulatorConfig, Fault
 
+    if not 0 <= port <= 65535:
+        raise StoryboardError(f"--port: a port is 0 to 65535, got {port}")
+    if not (latency >= 0 and latency < float("inf")):
+        raise StoryboardError(f"--latency: expected seconds of 0 or more, got {latency:g}")
     try:
         parsed = [Fault.parse(f) for f in faults]
     except (ValueError, TypeError) as e:

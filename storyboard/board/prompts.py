@@ -97,6 +97,8 @@ def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
             tmpl = env.get_template(scene.template)
         else:
             assert scene.prompt is not None
+            if not any(mark in scene.prompt for mark in ("{{", "{%", "{#")):
+                return " ".join(scene.prompt.split())  # plain text: nothing to compile
             tmpl = env.from_string(scene.prompt)
         text = env.render(tmpl, ctx)
     except jinja2.TemplateNotFound as e:

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 Path_ = tuple[str | int, ...]
 
@@ -47,11 +50,15 @@ def read_source(file: Path) -> str:
     return data.decode("utf-8")
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    """A safe loader that counts every value an alias expands to, and the nesting depth."""
+class _Limits(Composer):
+    """Counts every value an alias expands to, and the nesting depth, while composing.
 
-    def __init__(self, text: str):
-        super().__init__(text)
+    Mixed into a loader ahead of its ``Composer`` (the parser supplies the events)."""
+
+    peek_event: Any
+    construct_yaml_float: Any
+
+    def _init_limits(self) -> None:
         self._size: dict[int, int] = {}  # id(node) -> values in its expanded subtree
         self._depth: dict[int, int] = {}  # id(node) -> levels in its expanded subtree
         self._stack: list[tuple[str | int | None, int]] = []  # (key or index, line)
@@ -145,23 +152,59 @@ class Located:
         return line + 1 if self.block.get(tuple(path)) else line
 
 
+class _LimitedLoader(_Limits, yaml.SafeLoader):
+    """Pure Python: the reference messages for syntax errors."""
+
+    def __init__(self, text: str):
+        yaml.SafeLoader.__init__(self, text)
+        self._init_limits()
+
+
+_CParser: Any
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml
+    _CParser = None
+
+
+if _CParser is not None:
+
+    class _FastLoader(_Limits, _CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's scanner and parser under the same Python composer (several times faster)."""
+
+        def __init__(self, text: str):
+            _CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._init_limits()
+
+
 def load_located(text: str) -> Located:
     """Parse YAML text (safe loader). Raises ``yaml.YAMLError`` with a mark on bad syntax,
     :class:`YAMLLimitError` on a file that breaks a limit."""
     if len(text) > MAX_BYTES:
         raise YAMLLimitError(None, (), f"a storyboard may be at most {MAX_BYTES // 2**20} MiB")
-    loader = _LimitedLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Located(None, {(): 1})
-        data = loader.construct_document(node)
-    finally:
-        loader.dispose()
+        node, data = _load(_FastLoader(text) if _CParser is not None else _LimitedLoader(text))
+    except YAMLLimitError:
+        raise
+    except yaml.YAMLError:  # a syntax error: the pure loader words it the way we pin it
+        node, data = _load(_LimitedLoader(text))
+    if node is None:
+        return Located(None, {(): 1})
     out = Located(data)
     _walk(node, (), out)
     out.lines.setdefault((), 1)
     return out
+
+
+def _load(loader: Any) -> tuple[yaml.Node | None, Any]:
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _walk(node: yaml.Node, path: Path_, out: Located) -> None:

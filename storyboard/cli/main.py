@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import storyboard.api as sb
 from storyboard import __version__
@@ -18,6 +20,27 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def warn_once(root: Path, warning: str) -> None:
+    """A model warning on every `plan` is noise: once per project (remembered in build/), and
+    every time while RUNWARE_API_KEY is set, when a render would really be refused."""
+    seen = root / "build" / ".warnings-shown"
+    digest = hashlib.sha256(warning.encode()).hexdigest()[:16]
+    try:
+        shown = seen.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        shown = []
+    if digest in shown and not os.environ.get("RUNWARE_API_KEY"):
+        return
+    _err(warning)
+    if digest not in shown:
+        try:
+            seen.parent.mkdir(parents=True, exist_ok=True)
+            with seen.open("a", encoding="utf-8") as fh:
+                fh.write(digest + "\n")
+        except OSError:
+            pass  # a read-only project just hears the warning again
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -35,9 +58,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from .report import plan_table
 
-    plan = sb.load(args.project).plan(args.retake or [], args.keep_downstream)
+    project = sb.load(args.project)
+    plan = project.plan(args.retake or [], args.keep_downstream)
     if plan.warning:
-        _err(plan.warning)
+        warn_once(project.root, plan.warning)
     if args.json:
         print(json.dumps(plan.tasks_json, indent=2))
     else:

@@ -128,9 +128,9 @@ class ChunkCache:
         entries: list[tuple[float, int, Path]] = []
         removed: list[Path] = []
         now = self.clock()
-        for p in self.folder.glob("*/*"):
+        for p in self._files():
             try:
-                st = p.stat()
+                st = p.stat(follow_symlinks=False)
             except OSError:
                 continue
             if p.name.startswith(PART_PREFIX):
@@ -153,10 +153,27 @@ class ChunkCache:
     def size(self) -> int:
         """Bytes held (complete chunks only)."""
         total = 0
-        for p in self.folder.glob("*/*"):
+        for p in self._files():
             if not p.name.startswith(PART_PREFIX):
                 try:
                     total += p.stat().st_size
                 except OSError:
                     pass
         return total
+
+    def _files(self) -> list[Path]:
+        """Regular files one level down; symlinks (to folders or files) are never followed,
+        so eviction cannot delete anything outside the cache."""
+        out: list[Path] = []
+        try:
+            subs = [e for e in os.scandir(self.folder) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            return out
+        for sub in subs:
+            try:
+                out += [
+                    Path(e.path) for e in os.scandir(sub.path) if e.is_file(follow_symlinks=False)
+                ]
+            except OSError:
+                continue
+        return out

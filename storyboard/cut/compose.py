@@ -33,7 +33,7 @@ from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
-from .chunks import ChunkCache
+from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
 from .picture import render_video
 from .sound import film_sound
@@ -97,6 +97,7 @@ def compose_film(
     With an unchanged film key (and ``force`` off) nothing is encoded at all.
     """
     t_start = time.monotonic()
+    limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
     lock = state.lock
     dest = output_path(project)
     for scene in project.board.scenes:
@@ -197,7 +198,7 @@ def compose_film(
     res = ComposeResult(dest, route=route, why=why, encoded=cache.made, reused=cache.hits)
     _companions(project, dest, res)
     write_stamp(project, status, dest, [_rel(project, p) for p in res.extras])
-    res.evicted = len(cache.evict())
+    res.evicted = len(cache.evict(limit))
     res.seconds = time.monotonic() - t_start
     return res
 

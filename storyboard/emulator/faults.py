@@ -25,6 +25,8 @@ class Fault:
       error     the task ends in an ``error`` result with ``code``
       nsfw      the task succeeds with ``NSFWContent: true``
     task_type: ``videoInference``, ``getResponse``, ``imageUpload``, ``download`` or None (any)
+    after: ``status`` and ``latency`` act after the request was processed (a task is accepted
+    and charged, then the answer is lost or late) instead of before
     times: how many times it fires (None: every time); prompt_contains: only tasks whose prompt
     contains this text.
     """
@@ -39,6 +41,7 @@ class Fault:
     code: str = "timeoutProvider"
     message: str = "injected fault"
     prompt_contains: str | None = None
+    after: bool = False
     fired: int = field(default=0)
 
     def __post_init__(self) -> None:
@@ -56,7 +59,9 @@ class Fault:
             kw["kind"] = head
         for part in filter(None, rest.split(",")):
             k, _, v = part.partition("=")
-            if k in ("times", "status", "rate"):
+            if k == "after":
+                kw[k] = v.lower() in ("1", "true", "yes")
+            elif k in ("times", "status", "rate"):
                 kw[k] = None if v in ("", "always", "none") else int(v)
             elif k in ("retry_after", "delay"):
                 kw[k] = float(v)
@@ -84,11 +89,15 @@ class FaultBook:
             self._faults.clear()
 
     def take(
-        self, kinds: tuple[str, ...], task_type: str | None, prompt: str | None = None
+        self,
+        kinds: tuple[str, ...],
+        task_type: str | None,
+        prompt: str | None = None,
+        after: bool = False,
     ) -> Fault | None:
         with self._lock:
             for f in self._faults:
-                if f.kind not in kinds:
+                if f.kind not in kinds or f.after != after:
                     continue
                 if f.task_type is not None and f.task_type != task_type:
                     continue
@@ -105,3 +114,8 @@ class FaultBook:
     def to_json(self) -> list[dict[str, Any]]:
         with self._lock:
             return [f.to_json() for f in self._faults]
+
+    def fired(self) -> int:
+        """How many times the active faults fired in all (tests wait on this)."""
+        with self._lock:
+            return sum(f.fired for f in self._faults)

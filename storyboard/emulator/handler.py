@@ -125,6 +125,15 @@ class Handler(BaseHTTPRequestHandler):
         if drop is not None:  # the server did the work; the answer is lost
             self._drop()
             return
+        late = emu.faults.take(("latency",), ttype, prompt, after=True)
+        if late is not None:  # the work is done (and charged); the answer comes late
+            time.sleep(late.delay)
+        lost = emu.faults.take(("status",), ttype, prompt, after=True)
+        if lost is not None:
+            self._send_json(
+                lost.status, {"errors": [{"code": "serverError", "message": lost.message}]}
+            )
+            return
         self._send_json(status, body)
 
     def do_DELETE(self) -> None:  # noqa: N802
@@ -168,6 +177,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_file(self, file: Path) -> None:
         emu = self.emu
+        late = emu.faults.take(("latency",), "download")
+        if late is not None:
+            time.sleep(late.delay)
         fault = emu.faults.take(("status",), "download")
         if fault is not None:
             self._send_json(

@@ -253,6 +253,8 @@ def stale_scenes(
 
 
 def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
+    if budget is not None and not (budget >= 0 and budget < float("inf")):  # nan fails both
+        raise BudgetError(f"--budget must be an amount of 0 or more dollars, got {budget:g}")
     planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)

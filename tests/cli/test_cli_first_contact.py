@@ -119,3 +119,24 @@ def test_the_written_schema_checks_storyboards(in_tmp: Path, capsys) -> None:
     short = dict(starter, edit={"transition": "fade", "captions": False, "loudness": False})
     short["scenes"] = [dict(s, continuity="extend", trim=[1, 2]) for s in starter["scenes"]]
     jsonschema.validate(short, schema)
+
+
+def test_a_model_warning_is_printed_once_per_project(
+    in_tmp: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    (in_tmp / "p").mkdir()
+    (in_tmp / "p" / "storyboard.yaml").write_text(
+        "title: T\nmodel: openai:3@1\nscenes: [{id: a, prompt: xx, duration: 8}]\n"
+    )
+    assert main(["plan", "p"]) == 0
+    first = capsys.readouterr().err
+    assert "p/storyboard.yaml: warning: model openai:3@1 (OpenAI Sora 2) is deprecated" in first
+    assert main(["plan", "p"]) == 0
+    assert capsys.readouterr().err == ""  # the second plan is quiet
+    assert main(["validate", "p"]) == 0
+    assert "warning" in capsys.readouterr().err  # validate reports everything, every time
+    # with a real key a render would be refused: the warning is repeated every time
+    monkeypatch.setenv("RUNWARE_API_KEY", "k-test")
+    assert main(["plan", "p"]) == 0
+    assert capsys.readouterr().err == first

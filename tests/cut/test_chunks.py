@@ -199,3 +199,25 @@ def test_every_output_format_decodes_to_one_pixel_format(
     for part in parts:
         assert pixel_formats(part) == {"yuv420p"}, part.name
     assert pixel_formats(res.path) == {"yuv420p"}
+
+
+def test_eviction_never_follows_a_symlink_out_of_the_cache(tmp_path: Path) -> None:
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep.txt").write_bytes(b"x" * 5000)
+    cache = ChunkCache(tmp_path / "chunks")
+    cache.make("abkey", "bin", lambda p: p.write_bytes(b"y" * 100))
+    (tmp_path / "chunks" / "zz").symlink_to(outside, target_is_directory=True)
+    (tmp_path / "chunks" / "ab" / "link.bin").symlink_to(outside / "keep.txt")
+    ChunkCache(tmp_path / "chunks").evict(limit=0)
+    assert (outside / "keep.txt").read_bytes() == b"x" * 5000
+
+
+def test_a_bad_cache_limit_is_reported_before_anything_is_encoded(
+    tmp_path: Path, monkeypatch
+) -> None:
+    project, state = four(tmp_path)
+    monkeypatch.setenv("STORYBOARD_CACHE_MB", "lots")
+    with pytest.raises(StoryboardError):
+        compose_film(project, state, log=lambda s: None)
+    assert not (project.build / "chunks").exists()

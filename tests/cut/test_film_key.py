@@ -126,3 +126,25 @@ def test_a_changed_compose_version_makes_the_film_stale(tmp_path: Path, monkeypa
     assert not res.up_to_date and re.match(r"compose: full path", lines[0])
     # same inputs, new code version: the chunk cache still holds every chunk
     assert res.encoded == 0 and res.reused > 0
+
+
+def test_compose_command_says_film_up_to_date_and_names_its_companions(
+    tmp_path: Path, capsys
+) -> None:
+    from storyboard.cli.main import main
+
+    project, state = three(tmp_path)
+    state.close()
+    assert main(["compose", str(project.root), "--quiet"]) == 0
+    first = capsys.readouterr()
+    assert "composed in " in first.err and "film up to date" not in first.err
+    assert main(["compose", str(project.root), "--quiet"]) == 0
+    again = capsys.readouterr()
+    film = project.build / "test-film.mp4"
+    assert again.out.splitlines() == [
+        f"film: {film} (up to date)",
+        f"contact sheet: {project.build / 'contact-sheet.png'}",
+    ]
+    assert again.err == f"film up to date: {film}\n"
+    assert main(["compose", str(project.root), "--quiet", "--force"]) == 0
+    assert "compose: full path" in capsys.readouterr().err

@@ -62,7 +62,6 @@ def lib_render(
     plan = compile_project(load_project(project))
     state = BuildState(project, writer="render")
     try:
-        assessments = assess(plan, state, retake)
         backend = BackendOptions(
             api_key="test-key",
             base_url=base_url,
@@ -70,6 +69,7 @@ def lib_render(
             retry=retry or FAST_RETRY,
             http_timeout=timeout,
         )
+        assessments = assess(plan, state, retake, False, backend.maker)
 
         async def go() -> RenderResult:
             async with open_client(backend) as client:
@@ -78,7 +78,7 @@ def lib_render(
                     state,
                     client,
                     notes or Notes(),
-                    RenderOptions(retake=retake or []),
+                    RenderOptions(retake=retake or [], made_by=backend.made_by),
                     assessments,
                 )
 

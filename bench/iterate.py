@@ -1,0 +1,164 @@
+"""Bench: the iteration loop (issue 10). A 12-scene film (4 s scenes, 1280x720, crossfades, a
+music bed, loudness normalisation) rendered on the emulator, each render a fresh
+``storyboard render`` process:
+
+1. the first render (everything generated and composed): its compose time is the baseline;
+2. a no-op render: whole-process wall time (target < 1 s) and CPU time (user + system, which a
+   loaded machine does not inflate), tasks charged and chunks encoded (both must be 0: the
+   film is up to date);
+3. one prompt edited (scene 6): compose time of that render / the first compose (target <= 0.2);
+4. the music volume changed: compose time / the first compose (target <= 0.3).
+
+Compose times are what ``render`` reports (``composed in X s``), measured in the same run as
+the baseline. Clips are full size unless ``--draft``.
+
+    python bench/iterate.py [--runs 1] [--scenes 12] [--draft]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from storyboard.emulator import Emulator, EmulatorConfig
+from storyboard.media.ffmpeg import ffmpeg_exe
+
+
+def make_project(root: Path, scenes: int) -> Path:
+    p = root / "film"
+    p.mkdir()
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=196:r=48000:d=20"]
+        + ["-ac", "2", str(p / "music.wav")],
+        check=True,
+    )
+    lines = "".join(
+        f'  - {{id: s{i:02d}, prompt: "Shot {i}: the harbour at hour {i}."}}\n'
+        for i in range(1, scenes + 1)
+    )
+    (p / "storyboard.yaml").write_text(
+        "title: Iterate Bench\n"
+        "defaults: {duration: 4}\n"
+        "edit:\n"
+        "  transition: {type: crossfade, duration: 0.5}\n"
+        "  music: {file: music.wav, volume: 0.3}\n"
+        "  loudness: -16\n"
+        f"scenes:\n{lines}"
+    )
+    return p
+
+
+def render(p: Path, emu: Emulator) -> dict[str, float | str]:
+    env = {**os.environ, "RUNWARE_API_KEY": "bench", "RUNWARE_BASE_URL": emu.base_url}
+    charged = len(emu.ledger)
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "storyboard", "render", str(p), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    if proc.returncode != 0:
+        sys.exit(f"render failed:\n{proc.stdout}\n{proc.stderr}")
+    m = re.search(
+        r"composed in ([\d.]+) s: (\d+) chunks encoded, (\d+) from the cache", proc.stderr
+    )
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "compose": float(m.group(1)) if m else 0.0,
+        "encoded": int(m.group(2)) if m else 0,
+        "reused": int(m.group(3)) if m else 0,
+        "charged": len(emu.ledger) - charged,
+        "up_to_date": "film up to date" in proc.stderr,
+    }
+
+
+def edit(p: Path, old: str, new: str) -> None:
+    f = p / "storyboard.yaml"
+    text = f.read_text()
+    assert old in text, old
+    f.write_text(text.replace(old, new))
+
+
+def one_run(scenes: int, draft: bool) -> dict[str, float]:
+    with (
+        tempfile.TemporaryDirectory() as d,
+        Emulator(EmulatorConfig(latency=0.2, draft=draft, render_workers=2)) as emu,
+    ):
+        p = make_project(Path(d), scenes)
+        first = render(p, emu)
+        noop = render(p, emu)
+        edit(p, "Shot 6: the harbour", "Shot 6: the empty harbour")
+        prompt = render(p, emu)
+        edit(p, "volume: 0.3", "volume: 0.5")
+        music = render(p, emu)
+    print(
+        f"  first render {first['wall']:.1f} s (compose {first['compose']:.1f} s, "
+        f"{first['encoded']} chunks)"
+    )
+    print(
+        f"  no-op render {noop['wall']:.2f} s wall ({noop['cpu']:.2f} s CPU), "
+        f"{noop['charged']} charged, "
+        f"{noop['encoded']} chunks encoded, film up to date: {noop['up_to_date']}"
+    )
+    print(
+        f"  prompt edit: compose {prompt['compose']:.1f} s ({prompt['encoded']} encoded, "
+        f"{prompt['reused']} reused), {prompt['charged']} task charged"
+    )
+    print(
+        f"  music volume: compose {music['compose']:.1f} s ({music['encoded']} encoded, "
+        f"{music['reused']} reused), {music['charged']} charged"
+    )
+    return {
+        "noop_wall": float(noop["wall"]),
+        "noop_cpu": float(noop["cpu"]),
+        "noop_charged": float(noop["charged"]),
+        "noop_encoded": float(noop["encoded"]),
+        "prompt_ratio": float(prompt["compose"]) / float(first["compose"]),
+        "music_ratio": float(music["compose"]) / float(first["compose"]),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--scenes", type=int, default=12)
+    ap.add_argument("--draft", action="store_true", help="small emulator clips (fast)")
+    args = ap.parse_args()
+    results = []
+    for i in range(args.runs):
+        print(f"run {i + 1}:")
+        r = one_run(args.scenes, args.draft)
+        results.append(r)
+        print(
+            f"  ratios: prompt edit {r['prompt_ratio']:.3f}x (target <= 0.2), "
+            f"music change {r['music_ratio']:.3f}x (target <= 0.3); "
+            f"no-op {r['noop_wall']:.2f} s wall, {r['noop_cpu']:.2f} s CPU (target < 1 s)"
+        )
+    if len(results) > 1:
+
+        def span(k: str) -> str:
+            vals = [r[k] for r in results]
+            return f"{min(vals):.3f}-{max(vals):.3f}"
+
+        print(
+            f"over {len(results)} runs: prompt edit {span('prompt_ratio')}x, "
+            f"music change {span('music_ratio')}x, no-op {span('noop_wall')} s wall, "
+            f"{span('noop_cpu')} s CPU"
+        )
+
+
+if __name__ == "__main__":
+    main()
