@@ -286,7 +286,6 @@ class Emulator:
                         w, h = im.size
             if not w:  # frame images given by URL (not fetched offline): the model's size
                 res = t.get("resolution")
-                profile = PROFILES[str(t["model"])]
                 w, h = (profile.tiers.get(str(res)) or profile.sizes)[0]
             asked = (w, h)
         if self.config.draft and source is None:
@@ -329,8 +328,9 @@ class Emulator:
                 "videoURL": f"{self.url}/videos/{dest.name}",
                 "seed": seed,
                 "NSFWContent": em.nsfw,
-                "outputs": {"videoId": video_id},
             }
+            if profile.extend is not None and profile.extend.input == "videoId":
+                item["outputs"] = {"videoId": video_id}  # only Sora's results carry one
             if t.get("includeCost"):
                 item["cost"] = round(em.cost / int(t.get("numberResults", 1)), 6)
             items.append(item)

@@ -125,6 +125,13 @@ class RunwareClient:
     ):
         if not api_key:
             raise GenerationError("no API key: set RUNWARE_API_KEY", code="invalidApiKey")
+        base = urlsplit(base_url)
+        if base.scheme != "https" and not (base.scheme == "http" and _is_loopback(base.hostname)):
+            raise GenerationError(
+                f"refusing RUNWARE_BASE_URL {base_url}: the API key would travel in clear text; "
+                "use https (plain http only to 127.0.0.0/8, ::1 or localhost)",
+                code="insecureBaseURL",
+            )
         self._http = http
         self._key = api_key
         self.base_url = base_url

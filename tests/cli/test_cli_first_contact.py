@@ -18,7 +18,7 @@ from storyboard.cli.main import build_parser, main
 
 @pytest.mark.parametrize(
     "argv",
-    [["schema"], ["models"], ["--help"], ["plan", "--help"], ["validate", "p"], ["plan", "p"]],
+    [["schema"], ["--help"], ["plan", "p"]],
     ids=" ".join,
 )
 def test_a_closed_pipe_is_not_a_traceback(argv: list[str], tmp_path: Path) -> None:

@@ -165,6 +165,7 @@ def test_render_extends_by_inputs_video_and_pins_the_end(
     sent = {em.request["positivePrompt"].split(".")[0]: em.request for em in emu.tasks.values()}
     b = sent["The boat keeps going"]
     assert b["inputs"] == {"video": lock["a"]["video_uuid"]}
+    assert lock["a"]["video_id"] is None  # only Sora's results carry outputs.videoId
     assert b["settings"] == {"operation": "extend"} and "width" not in b
     c = sent["The open sea"]
     assert [f["frame"] for f in c["inputs"]["frameImages"]] == ["first", "last"]

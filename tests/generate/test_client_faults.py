@@ -160,3 +160,30 @@ def test_not_found_counts_only_after_the_grace_period() -> None:
     with pytest.raises(TaskNotFound) as e:
         asyncio.run(client_for(never, clock, poll=poll).wait(U1))
     assert e.value.final and clock.now == 6  # polled at 1..6 s: unknown for 5 s
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.example.com/v1", "http://10.0.0.5:8765/v1", "ftp://127.0.0.1/v1"]
+)
+def test_plain_http_to_a_remote_host_is_refused_before_the_key_is_sent(url: str) -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"data": []})
+
+    with pytest.raises(GenerationError) as e:
+        client_for(handler, base_url=url)
+    assert str(e.value) == (
+        f"insecureBaseURL: refusing RUNWARE_BASE_URL {url}: the API key would travel in clear "
+        "text; use https (plain http only to 127.0.0.0/8, ::1 or localhost)"
+    )
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:1/v1", "http://127.9.9.9/v1", "http://[::1]:8/v1", "http://localhost/v1"],
+)
+def test_plain_http_to_loopback_is_allowed(url: str) -> None:
+    client_for(lambda r: httpx.Response(200), base_url=url)
