@@ -139,6 +139,11 @@ class Emulator:
     def add_fault(self, fault: Fault) -> None:
         self.faults.add(fault)
 
+    def ledger_json(self) -> dict[str, Any]:
+        """A consistent snapshot of the charges and the balance (``GET /_emulator/ledger``)."""
+        with self._lock:
+            return {"charges": [dict(c) for c in self.ledger], "balance": self.balance}
+
     def charges(self) -> dict[str, int]:
         """taskUUID -> how many times it was charged (refunds excluded)."""
         out: dict[str, int] = {}
