@@ -17,6 +17,7 @@ from storyboard.emulator import Emulator, EmulatorConfig, Fault
 THREE = """
 title: Three
 defaults: {duration: 4}
+output: {size: 320x180, fps: 10}  # the emulator's --draft clips: nothing to conform
 scenes:
   - {id: harbour, prompt: "A harbour at dawn, gulls circling."}
   - {id: boat, prompt: "A small boat leaves the harbour.", continuity: extend}
@@ -48,9 +49,10 @@ def test_the_package_exports_only_the_api() -> None:
         "TakeInfo",
         "PickResult",
         "ComposeResult",
+        "FilmStatus",
+        "Uncollected",
         "ModelInfo",
         "Event",
-        "FilmStatus",
         "Frames",
         "SceneUpdate",
         "Spent",
@@ -64,6 +66,7 @@ def test_the_package_exports_only_the_api() -> None:
         "GenerationError",
         "BudgetError",
         "ComposeError",
+        "WriterBusy",
     }
     extra = {n for n in vars(storyboard) if not n.startswith("_")} - {
         *storyboard.__all__,
@@ -165,6 +168,13 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
     assert film.contact_sheet == p / "build" / "contact-sheet.png"
     assert film.captions is None  # no dialogue
     assert any(str(e).startswith("compose: ") for e in logs)
+    assert not film.up_to_date and film.route in ("copy", "audio-only"), film.why
+    assert project.status().film == storyboard.FilmStatus(film.film, True, [])
+    assert project.compose().up_to_date  # nothing changed: nothing encoded
+    project.pick("storm", 1)  # the same take: the film stays up to date
+    assert project.status().film.up_to_date
+    film.film.unlink()
+    assert project.status().film.reasons == ["film missing"]
     assert dataclasses.asdict(film)["film"] == film.film
 
 

@@ -19,7 +19,7 @@ from .results import (
     Uncollected,
     Validation,
 )
-from .tools import init, models, schema, start_emulator
+from .tools import WriterBusy, init, models, schema, start_emulator
 
 __all__ = [
     "ComposeResult",
@@ -43,6 +43,7 @@ __all__ = [
     "Uncollected",
     "TakeInfo",
     "Validation",
+    "WriterBusy",
     "init",
     "load",
     "models",

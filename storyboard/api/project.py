@@ -339,10 +339,24 @@ class Project:
             done.captions,
             done.contact_sheet,
             up_to_date=done.up_to_date,
+            route=done.route,
+            why=done.why,
             encoded=done.encoded,
             reused=done.reused,
             seconds=done.seconds,
         )
+
+    def export(self, format: str = "otio", dest: str | Path | None = None) -> Path:
+        """Write the cut (the takes in ``storyboard.lock``) as an editing timeline for an
+        editor: ``otio``, ``fcpxml`` or ``edl``; returns the file (default: beside the film).
+
+        Raises :class:`~storyboard.StoryboardError` for an unknown format, a scene without a
+        take, or an EDL at a frame rate timecode cannot express.
+        """
+        from storyboard.cut.export import export_cut
+
+        with self._state() as state:
+            return export_cut(self._spec, state.lock, format, Path(dest) if dest else None)
 
 
 def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:

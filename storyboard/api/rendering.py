@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,15 @@ class RenderRequest:
     jobs: int = 4
     backend: BackendOptions = field(default_factory=BackendOptions)
     wait: bool = True
+
+
+@contextmanager
+def local_emulator(opts: BackendOptions) -> Iterator[str]:
+    """Run the emulator in this process for a keyless render; yields its base URL."""
+    from storyboard.emulator import Emulator, EmulatorConfig
+
+    with Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft)) as emu:
+        yield emu.base_url
 
 
 async def render_async(
@@ -64,7 +75,7 @@ async def render_async(
             # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
-            async with open_client(backend, log=progress.log) as client:
+            async with open_client(backend, log=progress.log, local=local_emulator) as client:
                 outcome = await render(plan, state, client, progress, opts, found)
         return _result(project, state, plan.tasks, outcome, time.monotonic() - t0, backend.maker)
     finally:

@@ -269,6 +269,10 @@ class ComposeResult:
     """A PNG of every scene's first and last frame."""
     up_to_date: bool = False
     """True when the film was already the one the lock makes: nothing was encoded."""
+    route: str = ""
+    """``copy``, ``audio-only`` or ``full`` (see README: The final cut), or ``up to date``."""
+    why: str = ""
+    """Why that route was taken."""
     encoded: int = 0
     """Chunks of picture and sound encoded (the rest came from the chunk cache)."""
     reused: int = 0

@@ -59,10 +59,7 @@ def export(project: Project, fmt: str, dest: Path | None = None) -> Path:
     The default file sits beside the film (``build/<film>.<ext>``). Raises
     :class:`~storyboard.ComposeError` when a scene has no take yet.
     """
-    from storyboard.cut.export import export_cut
-
-    with project._state() as state:
-        return export_cut(project._spec, state.lock, fmt, dest)
+    return project.export(fmt, dest)
 
 
 def film_cut(project: Project) -> FilmCut | None:
@@ -130,3 +127,10 @@ def writer(project: Project) -> tuple[str, int] | None:
     except PermissionError:
         pass  # alive, another user's
     return who
+
+
+def shared_templates() -> Path:
+    """The shared prompt templates folder (renders read it too, so a watch loop watches it)."""
+    from storyboard.board.prompts import SHARED_TEMPLATES
+
+    return SHARED_TEMPLATES

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from storyboard.errors import StoryboardError
+from storyboard.generate.writer import WriterBusy as WriterBusy  # raised with wait=False
 
 from .results import ModelInfo
 

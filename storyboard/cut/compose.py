@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,6 @@ from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
 from storyboard.files import atomic_write
-from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.media.probe import ClipInfo, probe_cached
 
@@ -38,6 +37,7 @@ from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
 from .picture import render_video
 from .sound import film_sound
+from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
 
 Log = Callable[[str], None]
@@ -75,19 +75,19 @@ def contact_sheet_path(project: Project) -> Path:
     return project.build / "contact-sheet.png"
 
 
-def film_state(project: Project, takes: dict[str, Take]) -> FilmStatus:
+def film_state(project: Project, takes: Mapping[str, ChosenTake]) -> FilmStatus:
     """Is the film on disk the one these takes (and the storyboard) make? And if not, why."""
     return film_status(project, takes, output_path(project))
 
 
-def compose_project(project: Project, state: BuildState, log: Log = print) -> Path:
+def compose_project(project: Project, state: LockSource, log: Log = print) -> Path:
     """Build the film from the lock alone (or find it up to date); returns its path."""
     return compose_film(project, state, log=log).path
 
 
 def compose_film(
     project: Project,
-    state: BuildState,
+    state: LockSource,
     log: Log = print,
     on_progress: OnProgress | None = None,
     force: bool = False,

@@ -13,6 +13,7 @@ frames late (both stay inside their files); the track's length is then the film'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,9 @@ import opentimelineio as otio
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError, StoryboardError
 from storyboard.files import atomic_write
-from storyboard.generate.state import Take
 from storyboard.media.probe import probe_cached
 
+from .takes import ChosenTake
 from .timeline import Segment, Timeline, build_timeline
 
 FORMATS = {
@@ -47,7 +48,7 @@ class ClipRange:
     cut_out: int  # frames of the transition out of it that fall after its cut point
 
 
-def lock_timeline(project: Project, lock: dict[str, Take]) -> Timeline:
+def lock_timeline(project: Project, lock: Mapping[str, ChosenTake]) -> Timeline:
     """The film's timeline from ``storyboard.lock`` (each take probed once; cached by content)."""
     items: dict[str, str] = {}
     for scene in project.board.scenes:
@@ -167,7 +168,9 @@ def to_otio(project: Project, tl: Timeline) -> otio.schema.Timeline:
     return timeline
 
 
-def export_cut(project: Project, lock: dict[str, Take], fmt: str, dest: Path | None = None) -> Path:
+def export_cut(
+    project: Project, lock: Mapping[str, ChosenTake], fmt: str, dest: Path | None = None
+) -> Path:
     """Write the cut for an editor as ``fmt`` (otio, fcpxml, edl); returns the file written.
 
     The default file is ``build/<film name>.<ext>`` beside the film.

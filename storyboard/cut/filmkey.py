@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyboard.board.spec import Project
 from storyboard.files import atomic_write, resolve_inside
-from storyboard.generate.state import Take
+
+from .takes import ChosenTake
 
 # bump whenever compose would write a different film from the same inputs
 COMPOSE_VERSION = "3"
@@ -62,7 +64,7 @@ def music_hash(project: Project) -> str | None:
         return None
 
 
-def film_parts(project: Project, takes: dict[str, Take]) -> dict[str, Any]:
+def film_parts(project: Project, takes: Mapping[str, ChosenTake]) -> dict[str, Any]:
     """The named pieces the film key is made of (compared one by one to give reasons)."""
     board = project.board
     edit = board.edit.model_dump(mode="json")
@@ -96,7 +98,7 @@ def film_parts(project: Project, takes: dict[str, Take]) -> dict[str, Any]:
     }
 
 
-def film_status(project: Project, takes: dict[str, Take], dest: Path) -> FilmStatus:
+def film_status(project: Project, takes: Mapping[str, ChosenTake], dest: Path) -> FilmStatus:
     """Compare the film a compose would make from ``takes`` with the last film written."""
     parts = film_parts(project, takes)
     st = FilmStatus(_digest(parts), parts)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
-from storyboard.media.ffmpeg import ffmpeg_exe, run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import ffmpeg_exe, run_ffmpeg, spawn, video_codec_args
 
 from .chunks import ChunkCache, chunk_key
 from .timeline import Timeline
@@ -334,7 +334,7 @@ class FrameFunction:
             str(dest),
         ]
         try:
-            proc = subprocess.Popen(
+            proc = spawn(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
         except OSError as e:

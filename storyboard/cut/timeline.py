@@ -7,12 +7,14 @@ length and every caption time are known (and tested) before anything is encoded.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from storyboard.board.schema import parse_size
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
-from storyboard.generate.state import Take
+
+from .takes import ChosenTake
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Segment:
     """One scene's footage on the film's timeline."""
 
     scene: str
-    take: Take
+    take: ChosenTake
     file: str  # relative to the project
     src_start: float  # seconds into the file
     duration: float  # whole frames at the film's fps
@@ -60,7 +62,9 @@ class Timeline:
         return round(self.duration * self.fps)
 
 
-def build_timeline(project: Project, lock: dict[str, Take], lengths: dict[str, float]) -> Timeline:
+def build_timeline(
+    project: Project, lock: Mapping[str, ChosenTake], lengths: dict[str, float]
+) -> Timeline:
     """Lay the chosen takes end to end with their trims and transitions.
 
     ``lengths`` maps each take's file to its probed duration.

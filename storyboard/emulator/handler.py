@@ -7,17 +7,28 @@ import socket
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .faults import Fault
+from .faults import Fault, FaultBook
 from .rules import ApiError
 
-if TYPE_CHECKING:
-    from .server import Emulator
+
+class Service(Protocol):
+    """What the HTTP side needs of the emulator (``server.Emulator``; no import back)."""
+
+    faults: FaultBook
+    requests: int
+    workdir: Path
+    images: dict[str, bytes]
+
+    def add_fault(self, fault: Fault) -> None: ...
+    def handle_tasks(self, tasks: Any, bearer: str | None) -> tuple[int, dict[str, Any]]: ...
+    def ledger_json(self) -> dict[str, Any]: ...
+    def timings(self) -> list[dict[str, Any]]: ...
 
 
 class Handler(BaseHTTPRequestHandler):
-    emu: Emulator
+    emu: Service
     protocol_version = "HTTP/1.1"
     server_version = "storyboard-emulator"
 
@@ -136,8 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         emu = self.emu
         if path == "/_emulator/ledger":
-            with emu._lock:
-                self._send_json(200, {"charges": list(emu.ledger), "balance": emu.balance})
+            self._send_json(200, emu.ledger_json())
             return
         if path == "/_emulator/tasks":
             self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})

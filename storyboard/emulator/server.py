@@ -50,6 +50,9 @@ class EmulatorConfig:
     faults: list[Fault] = field(default_factory=list)
     workdir: Path | None = None
     render_workers: int = 2
+    # no task reports done until this many were accepted: a client that waits for one task
+    # before submitting the next never finishes (a structural check of concurrency for tests)
+    hold_until_accepted: int | None = None
 
 
 @dataclass
@@ -138,6 +141,11 @@ class Emulator:
 
     def add_fault(self, fault: Fault) -> None:
         self.faults.add(fault)
+
+    def ledger_json(self) -> dict[str, Any]:
+        """A consistent snapshot of the charges and the balance (``GET /_emulator/ledger``)."""
+        with self._lock:
+            return {"charges": [dict(c) for c in self.ledger], "balance": self.balance}
 
     def charges(self) -> dict[str, int]:
         """taskUUID -> how many times it was charged (refunds excluded)."""
@@ -360,6 +368,10 @@ class Emulator:
         em.polls += 1
         now = time.monotonic()
         done = now >= em.ready_at and (em.render is None or em.render.done())
+        held = self.config.hold_until_accepted
+        if held is not None:
+            with self._lock:
+                done = done and len(self.tasks) >= held
         if not done:
             progress = min(
                 99, int(100 * (now - em.accepted_at) / max(1e-6, em.ready_at - em.accepted_at))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+
+from storyboard.errors import StoryboardError
 
 from .client import PollPolicy, RetryPolicy, RunwareClient
 from .protocol import DEFAULT_BASE_URL
@@ -54,9 +56,16 @@ class BackendOptions:
         )
 
 
+LocalService = Callable[[BackendOptions], AbstractContextManager[str]]
+"""Starts a Runware-compatible service for a keyless render; yields its base URL (the API
+passes one that runs the emulator: generation never imports the emulator itself)."""
+
+
 @asynccontextmanager
-async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator[RunwareClient]:
-    """Yield a client for the real API, or for an in-process emulator on a free loopback port."""
+async def open_client(
+    opts: BackendOptions, log: object = None, local: LocalService | None = None
+) -> AsyncIterator[RunwareClient]:
+    """Yield a client for the real API, or (without a key) for the service ``local`` starts."""
     timeout = httpx.Timeout(opts.http_timeout, connect=min(15.0, opts.http_timeout))
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     fast = PollPolicy(
@@ -67,38 +76,34 @@ async def open_client(opts: BackendOptions, log: object = None) -> AsyncIterator
     )
     if opts.api_key:
         base_url = opts.base_url or DEFAULT_BASE_URL
-        local = _is_loopback_url(base_url)  # a standalone emulator: poll it briskly
+        loopback = _is_loopback_url(base_url)  # a standalone emulator: poll it briskly
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             yield RunwareClient(
                 http,
                 api_key=opts.api_key,
                 base_url=base_url,
-                retry=opts.retry or (RetryPolicy(base=0.1) if local else None),
-                poll=opts.poll or (fast if local else None),
-                allow_loopback_http=local,
+                retry=opts.retry or (RetryPolicy(base=0.1) if loopback else None),
+                poll=opts.poll or (fast if loopback else None),
+                allow_loopback_http=loopback,
             )
         return
-    from storyboard.emulator import Emulator, EmulatorConfig
-
-    emu = Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft))
-    emu.start()
-    if callable(log):
-        log(
-            f"no RUNWARE_API_KEY: using the local Runware emulator at {emu.base_url} "
-            "(placeholder clips, no cost)"
-        )
-    try:
+    if local is None:
+        raise StoryboardError("no RUNWARE_API_KEY is set and no local service was given")
+    with local(opts) as emulator_url:
+        if callable(log):
+            log(
+                f"no RUNWARE_API_KEY: using the local Runware emulator at {emulator_url} "
+                "(placeholder clips, no cost)"
+            )
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             yield RunwareClient(
                 http,
                 api_key=secrets.token_hex(8),
-                base_url=emu.base_url,
+                base_url=emulator_url,
                 poll=opts.poll or fast,
                 retry=opts.retry or RetryPolicy(base=0.1),
                 allow_loopback_http=True,
             )
-    finally:
-        emu.stop()
 
 
 def _is_loopback_url(url: str) -> bool:

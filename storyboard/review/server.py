@@ -24,9 +24,9 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from storyboard.api import WriterBusy
 from storyboard.errors import StoryboardError
 from storyboard.files import resolve_inside
-from storyboard.generate.writer import WriterBusy
 
 from .library import ReviewProject
 from .page import film_tracks, fingerprint

@@ -38,9 +38,9 @@ class Round:
 
 def shared_templates() -> Path:
     """The shared prompt templates folder (renders read it too, so a save there counts)."""
-    from storyboard.board.prompts import SHARED_TEMPLATES
+    from storyboard.api.review import shared_templates as shared
 
-    return SHARED_TEMPLATES
+    return shared()
 
 
 def is_source(root: Path, file: Path, path: str) -> bool:
