@@ -53,6 +53,9 @@ class EmulatorConfig:
     # answers GET /_emulator/hello, so takes it makes are known as placeholders even when a
     # key points at it; False only in tests that stand it in for the real service
     identify: bool = True
+    # no task reports done until this many were accepted: a client that waits for one task
+    # before submitting the next never finishes (a structural check of concurrency for tests)
+    hold_until_accepted: int | None = None
 
 
 @dataclass
@@ -374,6 +377,10 @@ class Emulator:
         em.polls += 1
         now = time.monotonic()
         done = now >= em.ready_at and (em.render is None or em.render.done())
+        held = self.config.hold_until_accepted
+        if held is not None:
+            with self._lock:
+                done = done and len(self.tasks) >= held
         if not done:
             progress = min(
                 99, int(100 * (now - em.accepted_at) / max(1e-6, em.ready_at - em.accepted_at))
