@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,13 @@ def current_umask() -> int:
     return mask
 
 
+def write_error(path: Path | str, e: OSError, *, what: str = "cannot write") -> StoryboardError:
+    """The one message for a failed write; a file-size limit (``ulimit -f``) says so."""
+    if e.errno == errno.EFBIG:
+        return StoryboardError(f"file size limit reached writing {path} (ulimit -f)")
+    return StoryboardError(f"{what} {path}: {e.strerror or e}")
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename: never half-written."""
     try:
@@ -38,7 +46,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as e:
-        raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
+        raise write_error(path, e) from None
 
 
 def resolve_inside(root: Path, rel: str) -> Path | None:

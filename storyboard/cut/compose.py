@@ -28,7 +28,7 @@ from pathlib import Path
 from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
-from storyboard.files import atomic_write
+from storyboard.files import atomic_write, write_error
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.media.probe import ClipInfo, probe_cached
 
@@ -185,7 +185,7 @@ def compose_film(
                 mux(video, audio, part, fmt)
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
-        raise ComposeError(f"cannot write {dest}: {e.strerror or e}") from None
+        raise ComposeError(str(write_error(dest, e))) from None
     finally:
         sheet_pool.shutdown(wait=True)
     if sheet is None:

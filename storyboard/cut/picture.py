@@ -14,6 +14,7 @@ stream copy.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -358,6 +359,10 @@ class FrameFunction:
         finally:
             if proc.stderr:
                 proc.stderr.close()
+        if code == -signal.SIGXFSZ or b"File too large" in err:
+            raise ComposeError(
+                f"rendering the film failed: file size limit reached writing {dest} (ulimit -f)"
+            )
         if code != 0:
             tail = " | ".join(err.decode(errors="replace").strip().splitlines()[-3:])
             raise ComposeError(f"rendering the film failed: ffmpeg: {tail or code}")

@@ -50,6 +50,9 @@ class EmulatorConfig:
     faults: list[Fault] = field(default_factory=list)
     workdir: Path | None = None
     render_workers: int = 2
+    # answers GET /_emulator/hello, so takes it makes are known as placeholders even when a
+    # key points at it; False only in tests that stand it in for the real service
+    identify: bool = True
     # no task reports done until this many were accepted: a client that waits for one task
     # before submitting the next never finishes (a structural check of concurrency for tests)
     hold_until_accepted: int | None = None
@@ -141,6 +144,12 @@ class Emulator:
 
     def add_fault(self, fault: Fault) -> None:
         self.faults.add(fault)
+
+    def hello(self) -> dict[str, Any] | None:
+        """What ``GET /_emulator/hello`` says: that takes made here are placeholders."""
+        if not self.config.identify:
+            return None
+        return {"emulator": "storyboard", "draft": self.config.draft}
 
     def ledger_json(self) -> dict[str, Any]:
         """A consistent snapshot of the charges and the balance (``GET /_emulator/ledger``)."""

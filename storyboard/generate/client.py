@@ -39,6 +39,7 @@ from storyboard.errors import (
     TaskNotFound,
     TransientError,
 )
+from storyboard.files import write_error
 
 from .protocol import (
     CONFLICT,
@@ -464,7 +465,7 @@ class RunwareClient:
                 self.stats.download_retries += 1
                 await self._sleep(self.retry.delay(attempt - 1, None, self._rng))
             except OSError as e:
-                raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
+                raise write_error(dest, e) from None
             finally:
                 if tmp is not None:
                     tmp.unlink(missing_ok=True)

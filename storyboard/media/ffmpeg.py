@@ -78,6 +78,8 @@ def run_ffmpeg(
         proc = run_child(cmd, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StoryboardError(f"{what}: ffmpeg could not run: {e}") from None
+    if proc.returncode == -signal.SIGXFSZ or b"File too large" in proc.stderr:
+        raise StoryboardError(f"{what}: file size limit reached writing {args[-1]} (ulimit -f)")
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise StoryboardError(f"{what}: ffmpeg failed: {' | '.join(tail) or proc.returncode}")

@@ -33,7 +33,7 @@ scenes:
 
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with Emulator(EmulatorConfig(latency=0.15, draft=True)) as e:
+    with Emulator(EmulatorConfig(latency=0.15, draft=True, identify=False)) as e:
         monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
         monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
         yield e
