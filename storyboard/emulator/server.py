@@ -27,6 +27,7 @@ from typing import Any
 from PIL import Image
 
 from storyboard.board.models import PROFILES
+from storyboard.files import owned_tempdir, sweep_stale
 from storyboard.media.frames import last_frame_png
 from storyboard.media.probe import probe
 
@@ -84,7 +85,10 @@ class Emulator:
         self.faults = FaultBook(self.config.faults)
         self._host, self._port = host, port
         self._own_dir = self.config.workdir is None
-        self.workdir = Path(self.config.workdir or tempfile.mkdtemp(prefix="sb-emulator-"))
+        if self._own_dir:  # what killed emulators (and their clip renders) left in /tmp
+            sweep_stale("sb-emulator-", Path(tempfile.gettempdir()))
+            sweep_stale("sb-emu-", Path(tempfile.gettempdir()))
+        self.workdir = Path(self.config.workdir or owned_tempdir("sb-emulator-"))
         (self.workdir / "videos").mkdir(parents=True, exist_ok=True)
         self.tasks: dict[str, EmTask] = {}
         self.images: dict[str, bytes] = {}
