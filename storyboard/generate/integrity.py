@@ -14,6 +14,7 @@ import hashlib
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 TAKES_DIR = "build/takes"
 CHUNK = 1 << 20
@@ -54,7 +55,7 @@ def sha256_file(path: Path) -> str:
 class HashCache:
     """File hashes remembered in the journal, valid while size, mtime and inode are unchanged."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Any):
         self.db = db
         db.executescript(SCHEMA)
 

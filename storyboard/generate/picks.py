@@ -16,6 +16,7 @@ import hashlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from storyboard.errors import StoryboardError
 from storyboard.plan.compile import Plan
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS picks (
 """
 
 
-def _db(state: BuildState) -> sqlite3.Connection:
+def _db(state: BuildState) -> Any:
     try:
         state.db.executescript(SCHEMA)
     except sqlite3.Error as e:
