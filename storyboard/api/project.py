@@ -22,7 +22,7 @@ from storyboard.generate.staleness import (
     require_real_takes,
     stale_scenes,
 )
-from storyboard.generate.state import BuildState, Take
+from storyboard.generate.state import RUNWARE, BuildState, Take
 from storyboard.plan.compile import Plan, compile_project
 
 from .events import CallbackProgress, ProgressCallback
@@ -75,7 +75,7 @@ class Project:
     @property
     def real(self) -> bool:
         """True when renders use the real (paid) Runware API; False: the local emulator."""
-        return bool(self._backend().api_key)
+        return self._backend().maker == RUNWARE
 
     def __repr__(self) -> str:
         return f"<storyboard.Project {self.title!r} at {str(self.root)!r}>"

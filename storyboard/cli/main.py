@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -213,7 +214,18 @@ def no_abbreviations(parser: argparse.ArgumentParser) -> None:
                 no_abbreviations(child)
 
 
+def prepare_process() -> None:
+    """Process-wide settings for the CLI: a file-size limit becomes an error, not a death.
+
+    By default SIGXFSZ kills the process mid-write with no word; ignored, the write fails
+    with EFBIG and is reported as "file size limit reached writing X".
+    """
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    prepare_process()
     try:
         code = _run(argv)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush

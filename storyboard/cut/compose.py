@@ -15,6 +15,7 @@ Every output is written to a temporary name and renamed when complete; every cli
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ from pathlib import Path
 from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
-from storyboard.files import atomic_write
+from storyboard.files import atomic_write, sweep_stale, write_error
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.media.probe import ClipInfo, probe_cached
 
@@ -155,7 +156,8 @@ def compose_film(
     sheet_args = (tl, project.root, project.board.title, contact_sheet_path(project))
     sheet = sheet_pool.submit(contact_sheet, *sheet_args) if route != "full" else None
     try:
-        with tempfile.TemporaryDirectory(prefix=".compose-", dir=dest.parent) as d:
+        sweep_stale(".compose-", dest.parent)  # what a killed compose left behind
+        with tempfile.TemporaryDirectory(prefix=f".compose-{os.getpid()}-", dir=dest.parent) as d:
             tmp = Path(d)
             part = tmp / f"film.{fmt.lower()}"
             if route == "copy":
@@ -185,7 +187,7 @@ def compose_film(
                 mux(video, audio, part, fmt)
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
-        raise ComposeError(f"cannot write {dest}: {e.strerror or e}") from None
+        raise ComposeError(str(write_error(dest, e))) from None
     finally:
         sheet_pool.shutdown(wait=True)
     if sheet is None:

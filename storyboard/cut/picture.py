@@ -14,6 +14,7 @@ stream copy.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
-from storyboard.media.ffmpeg import ffmpeg_exe, run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import ffmpeg_exe, run_ffmpeg, spawn, video_codec_args
 
 from .chunks import ChunkCache, chunk_key
 from .timeline import Timeline
@@ -334,7 +335,7 @@ class FrameFunction:
             str(dest),
         ]
         try:
-            proc = subprocess.Popen(
+            proc = spawn(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
         except OSError as e:
@@ -358,6 +359,10 @@ class FrameFunction:
         finally:
             if proc.stderr:
                 proc.stderr.close()
+        if code == -signal.SIGXFSZ or b"File too large" in err:
+            raise ComposeError(
+                f"rendering the film failed: file size limit reached writing {dest} (ulimit -f)"
+            )
         if code != 0:
             tail = " | ".join(err.decode(errors="replace").strip().splitlines()[-3:])
             raise ComposeError(f"rendering the film failed: ffmpeg: {tail or code}")

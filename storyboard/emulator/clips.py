@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tempfile
 import textwrap
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
     """Render ``spec`` to ``dest`` (extension decides nothing: ``spec.fmt`` does)."""
     w, h, fps, dur = spec.width, spec.height, spec.fps, spec.duration
     c0, c1 = _palette(spec.seed)
-    with tempfile.TemporaryDirectory(prefix="sb-emu-") as d:
+    with tempfile.TemporaryDirectory(prefix=f"sb-emu-{os.getpid()}-") as d:
         tmp = Path(d)
         (tmp / "text.png").write_bytes(text_overlay(spec.prompt, w, h, label or "storyboard"))
         (tmp / "dot.png").write_bytes(sprite(max(8, h // 10), (255, 200, 80)))

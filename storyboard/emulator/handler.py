@@ -24,6 +24,7 @@ class Service(Protocol):
     def add_fault(self, fault: Fault) -> None: ...
     def handle_tasks(self, tasks: Any, bearer: str | None) -> tuple[int, dict[str, Any]]: ...
     def ledger_json(self) -> dict[str, Any]: ...
+    def hello(self) -> dict[str, Any] | None: ...
     def timings(self) -> list[dict[str, Any]]: ...
 
 
@@ -146,6 +147,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         path = self.path.split("?")[0]
         emu = self.emu
+        if path == "/_emulator/hello" and (hello := emu.hello()) is not None:
+            self._send_json(200, hello)
+            return
         if path == "/_emulator/ledger":
             self._send_json(200, emu.ledger_json())
             return

@@ -27,6 +27,7 @@ from typing import Any
 from PIL import Image
 
 from storyboard.board.models import PROFILES
+from storyboard.files import owned_tempdir, sweep_stale
 from storyboard.media.frames import last_frame_png
 from storyboard.media.probe import probe
 
@@ -50,6 +51,12 @@ class EmulatorConfig:
     faults: list[Fault] = field(default_factory=list)
     workdir: Path | None = None
     render_workers: int = 2
+    # answers GET /_emulator/hello, so takes it makes are known as placeholders even when a
+    # key points at it; False only in tests that stand it in for the real service
+    identify: bool = True
+    # no task reports done until this many were accepted: a client that waits for one task
+    # before submitting the next never finishes (a structural check of concurrency for tests)
+    hold_until_accepted: int | None = None
 
 
 @dataclass
@@ -78,7 +85,10 @@ class Emulator:
         self.faults = FaultBook(self.config.faults)
         self._host, self._port = host, port
         self._own_dir = self.config.workdir is None
-        self.workdir = Path(self.config.workdir or tempfile.mkdtemp(prefix="sb-emulator-"))
+        if self._own_dir:  # what killed emulators (and their clip renders) left in /tmp
+            sweep_stale("sb-emulator-", Path(tempfile.gettempdir()))
+            sweep_stale("sb-emu-", Path(tempfile.gettempdir()))
+        self.workdir = Path(self.config.workdir or owned_tempdir("sb-emulator-"))
         (self.workdir / "videos").mkdir(parents=True, exist_ok=True)
         self.tasks: dict[str, EmTask] = {}
         self.images: dict[str, bytes] = {}
@@ -138,6 +148,12 @@ class Emulator:
 
     def add_fault(self, fault: Fault) -> None:
         self.faults.add(fault)
+
+    def hello(self) -> dict[str, Any] | None:
+        """What ``GET /_emulator/hello`` says: that takes made here are placeholders."""
+        if not self.config.identify:
+            return None
+        return {"emulator": "storyboard", "draft": self.config.draft}
 
     def ledger_json(self) -> dict[str, Any]:
         """A consistent snapshot of the charges and the balance (``GET /_emulator/ledger``)."""
@@ -365,6 +381,10 @@ class Emulator:
         em.polls += 1
         now = time.monotonic()
         done = now >= em.ready_at and (em.render is None or em.render.done())
+        held = self.config.hold_until_accepted
+        if held is not None:
+            with self._lock:
+                done = done and len(self.tasks) >= held
         if not done:
             progress = min(
                 99, int(100 * (now - em.accepted_at) / max(1e-6, em.ready_at - em.accepted_at))

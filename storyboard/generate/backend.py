@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -29,12 +29,24 @@ class BackendOptions:
     retry: RetryPolicy | None = None
     http_timeout: float = 60.0  # seconds without an answer before a request is retried
 
+    _loopback_maker: str | None = field(default=None, repr=False, compare=False)
+
     @property
     def maker(self) -> str:
-        """The provenance class of what this backend makes: ``runware``, ``emulator``, ``draft``."""
-        if self.api_key:
+        """The provenance class of what this backend makes: ``runware``, ``emulator``, ``draft``.
+
+        A key for a loopback endpoint is either a local proxy to Runware or a standalone
+        emulator: the endpoint is asked (``/_emulator/hello``). What cannot be confirmed as a
+        proxy (an emulator, or nothing answering) counts as placeholder, so a placeholder can
+        never pass for a real take."""
+        if not self.api_key:
+            return DRAFT if self.emulator_draft else EMULATOR
+        base = self.base_url or DEFAULT_BASE_URL
+        if not _is_loopback_url(base):
             return RUNWARE
-        return DRAFT if self.emulator_draft else EMULATOR
+        if self._loopback_maker is None:
+            self._loopback_maker = _ask_loopback(base)
+        return self._loopback_maker
 
     @property
     def real_service(self) -> bool:
@@ -45,7 +57,7 @@ class BackendOptions:
     def made_by(self) -> str:
         """What a take made by this backend records: the maker, and the endpoint when real."""
         if self.api_key:
-            return f"{RUNWARE} {self.base_url or DEFAULT_BASE_URL}"
+            return f"{self.maker} {self.base_url or DEFAULT_BASE_URL}"
         return self.maker
 
     @classmethod
@@ -112,3 +124,22 @@ def _is_loopback_url(url: str) -> bool:
     from .client import _is_loopback
 
     return _is_loopback(urlsplit(url).hostname)
+
+
+def _ask_loopback(base_url: str) -> str:
+    """What answers at a loopback ``base_url``: our emulator (``emulator``/``draft``), or a
+    proxy (``runware``: it answers, but not as the emulator). Unreachable: ``emulator``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    try:
+        r = httpx.get(f"{parts.scheme}://{parts.netloc}/_emulator/hello", timeout=3.0)
+    except httpx.HTTPError:
+        return EMULATOR
+    try:
+        body = r.json() if r.status_code == 200 else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("emulator") == "storyboard":
+        return DRAFT if body.get("draft") else EMULATOR
+    return RUNWARE

@@ -17,12 +17,15 @@ import copy
 import hashlib
 import ipaddress
 import json
+import math
 import os
 import random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +39,7 @@ from storyboard.errors import (
     TaskNotFound,
     TransientError,
 )
+from storyboard.files import write_error
 
 from .protocol import (
     CONFLICT,
@@ -55,15 +59,22 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass
 class RetryPolicy:
-    """Backoff for transient failures: ``base * 2**attempt`` capped, with full jitter."""
+    """Backoff for transient failures: ``base * 2**attempt`` capped, with full jitter.
+
+    A server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds per wait (a huge
+    value or a far HTTP-date waits that long, then retries); after ``max_retries`` retries the
+    request gives up.
+    """
 
     max_retries: int = 6
     base: float = 1.0
     cap: float = 30.0
+    max_retry_after: float = 60.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), 120.0)
+        """Seconds to wait before retry number ``attempt + 1``."""
+        if retry_after is not None and math.isfinite(retry_after):
+            return min(max(retry_after, 0.0), self.max_retry_after)
         return rng() * min(self.cap, self.base * (2**attempt))
 
 
@@ -142,20 +153,31 @@ class RunwareClient:
         self._rng = rng
         self._allow_loopback_http = allow_loopback_http
         self.stats = Stats()
+        # told ``(scene, "waiting N s (why)")`` before each retry wait of a scene's request
+        self.on_wait: Callable[[str, str], None] | None = None
         self._pending: list[_Waiter] = []
         self._flush: asyncio.Task[None] | None = None
 
     # -- transport -----------------------------------------------------------------------------
 
-    async def post(self, tasks: list[dict[str, Any]], *, scene: str | None = None) -> Envelope:
+    async def post(
+        self,
+        tasks: list[dict[str, Any]],
+        *,
+        scene: str | None = None,
+        waiting: tuple[str, ...] = (),
+    ) -> Envelope:
         """POST one array of tasks, retrying transient failures. Returns the parsed envelope.
 
         Raises the mapped :class:`GenerationError` for a whole-request failure (401, 402, ...).
         Per-task errors are left in the envelope for the caller to match by ``taskUUID``.
+        Each retry wait is reported through :attr:`on_wait` for ``scene`` (or the ``waiting``
+        scenes of a shared request).
         """
         headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
         body = json.dumps(tasks).encode()
         attempt = 0
+        waited = 0.0
         while True:
             retry_after: float | None = None
             failure: GenerationError
@@ -198,11 +220,34 @@ class RunwareClient:
                         parameter=failure.parameter,
                     )
                     retry_after = _retry_after(resp)
-            if not failure.retryable or attempt >= self.retry.max_retries:
+            if not failure.retryable:
+                raise failure
+            if attempt >= self.retry.max_retries:
+                if failure.status == 429:
+                    failure.message += (
+                        f" (still rate limited after {attempt + 1} attempts over {waited:.0f} s;"
+                        " render again later)"
+                    )
                 raise failure
             self.stats.retries += 1
-            await self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+            delay = self.retry.delay(attempt, retry_after, self._rng)
+            self._report_wait(waiting or ((scene,) if scene else ()), delay, failure)
+            await self._sleep(delay)
+            waited += delay
             attempt += 1
+
+    def _report_wait(self, scenes: tuple[str, ...], delay: float, why: GenerationError) -> None:
+        if self.on_wait is None:
+            return
+        reason = (
+            "rate limited"
+            if why.status == 429
+            else f"HTTP {why.status}"
+            if why.status
+            else "network error"
+        )
+        for s in scenes:
+            self.on_wait(s, f"waiting {delay:.0f} s ({reason})")
 
     def _parse(self, resp: httpx.Response) -> Envelope:
         try:
@@ -320,7 +365,8 @@ class RunwareClient:
             try:
                 env = await self.post(
                     [get_response_task(u) for u in uuids],
-                    scene=scenes.pop() if len(scenes) == 1 else None,
+                    scene=next(iter(scenes)) if len(scenes) == 1 else None,
+                    waiting=tuple(sorted(s for s in scenes if s)),
                 )
             except asyncio.CancelledError:
                 for w in batch + self._pending:
@@ -419,7 +465,7 @@ class RunwareClient:
                 self.stats.download_retries += 1
                 await self._sleep(self.retry.delay(attempt - 1, None, self._rng))
             except OSError as e:
-                raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
+                raise write_error(dest, e) from None
             finally:
                 if tmp is not None:
                     tmp.unlink(missing_ok=True)
@@ -465,13 +511,21 @@ def _rescope(e: BaseException, task_uuid: str, scene: str | None) -> BaseExcepti
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP-date); None if absent or garbage."""
     value = resp.headers.get("retry-after")
     if value is None:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        return None
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return seconds if math.isfinite(seconds) else None
 
 
 def _is_loopback(host: str | None) -> bool:

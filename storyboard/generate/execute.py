@@ -92,6 +92,8 @@ class Executor(Fetcher):
         self._uploads: dict[str, str] = {}
         self._tried: set[str] = set()  # tasks this render resumed or sent
         self._background: list[asyncio.Task[None]] = []
+        if client is not None:
+            client.on_wait = lambda scene, detail: reporter.update(scene, "retrying", detail)
 
     @property
     def api(self) -> RunwareClient:

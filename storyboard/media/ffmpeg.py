@@ -5,9 +5,62 @@ ffmpeg comes from the ``imageio-ffmpeg`` wheel.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
 
 from storyboard.errors import StoryboardError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+# looked up before any fork: the child between fork and exec should do as little as possible
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel SIGKILL the child when this process dies.
+
+    Without it a killed ``storyboard`` leaves ffmpeg running on, writing into folders
+    nobody will clean. Linux only (``prctl``); elsewhere children are left as they were.
+    """
+    if _PRCTL is None:
+        return None
+    prctl = _PRCTL
+    parent = os.getpid()
+    sigkill = int(signal.SIGKILL)
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, sigkill, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above: nobody will ask
+            os._exit(1)
+
+    return arm
+
+
+def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen`` for ffmpeg (and kin): the child dies with this process."""
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent(), **kwargs)
+
+
+def run_child(cmd: list[str], *, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run`` with output captured; the child dies with this process."""
+    return subprocess.run(
+        cmd, capture_output=True, timeout=timeout, check=False, preexec_fn=_die_with_parent()
+    )
 
 
 def ffmpeg_exe() -> str:
@@ -22,9 +75,11 @@ def run_ffmpeg(
     """Run ffmpeg quietly; a failure becomes one readable :class:`StoryboardError`."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        proc = run_child(cmd, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StoryboardError(f"{what}: ffmpeg could not run: {e}") from None
+    if proc.returncode == -signal.SIGXFSZ or b"File too large" in proc.stderr:
+        raise StoryboardError(f"{what}: file size limit reached writing {args[-1]} (ulimit -f)")
     if proc.returncode != 0:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise StoryboardError(f"{what}: ffmpeg failed: {' | '.join(tail) or proc.returncode}")
@@ -35,7 +90,7 @@ def ffmpeg_report(args: list[str], *, what: str) -> str:
     """Run ffmpeg at info level and return what it reported (for analysis filters)."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
+        proc = run_child(cmd, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StoryboardError(f"{what}: ffmpeg could not run: {e}") from None
     return proc.stderr.decode(errors="replace")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.media.ffmpeg import ffmpeg_exe, ffmpeg_report
+from storyboard.media.ffmpeg import ffmpeg_exe, ffmpeg_report, run_child
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         args += ["-map", f"{i}:v:0", "-map", f"{i}:a:0?"]
     args += ["-c", "copy", "-f", "framecrc", "-"]
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=300, check=False)
+        proc = run_child(args, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StoryboardError(f"ffmpeg could not run: {e}") from None
     err = proc.stderr.decode(errors="replace")

@@ -433,3 +433,14 @@ def test_no_ffmpeg_left_running(tmp_path: Path) -> None:
         if line.split()[0] == str(os.getpid()) and "ffmpeg" in line
     ]
     assert mine == []
+
+
+def test_compose_clears_a_killed_composes_folder(tmp_path: Path) -> None:
+    from test_stale_temp import plant
+
+    project, state = setup(tmp_path, [{"id": "a", "seconds": 1.0}, {"id": "b", "seconds": 1.0}])
+    project.build.mkdir(parents=True, exist_ok=True)
+    dead, live, anon = plant(project.build, ".compose-")
+    compose_project(project, state, log=lambda s: None)
+    assert not dead.exists()
+    assert live.exists() and anon.exists()

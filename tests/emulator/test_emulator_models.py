@@ -18,7 +18,7 @@ from storyboard.emulator import Emulator, EmulatorConfig
 
 @pytest.fixture
 def emu() -> Any:
-    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as e:
+    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as e:
         yield e
 
 

@@ -67,7 +67,8 @@ def test_switching_from_the_emulator_to_a_key_makes_every_placeholder_stale(
     capsys.readouterr()
     assert main(["status", str(p)]) == 0  # still offline: up to date
     assert "0 of 1 scenes stale" in capsys.readouterr().out
-    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as emu:
+    # an emulator that does not say what it is stands in for the real service here
+    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as emu:
         monkeypatch.setenv("RUNWARE_API_KEY", "real-key")
         monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
         assert main(["status", str(p)]) == 0
@@ -123,3 +124,26 @@ def test_takes_from_before_provenance_are_judged_by_their_url(tmp_path: Path) ->
         assert old.made_by is None and old.maker == "emulator"
     finally:
         state.close()
+
+
+def test_takes_from_a_standalone_emulator_with_a_key_stay_placeholders(
+    no_key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """The README's recipe (a key pointed at `storyboard emulator`) makes placeholders: after
+    switching to the real endpoint they are stale, never reused as real takes."""
+    p = write_project(tmp_path / "one", TWO.split("  - {id: b")[0])
+    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as emu:
+        monkeypatch.setenv("RUNWARE_API_KEY", "anything")
+        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+        assert main(["render", str(p), "--no-compose", "-q"]) == 0
+        assert "spent $0 (emulator; would cost $0.40)" in capsys.readouterr().out
+        assert lock(p)["a"]["made_by"] == f"draft {emu.base_url}"
+    monkeypatch.setenv("RUNWARE_BASE_URL", "https://api.runware.ai/v1")
+    assert main(["status", str(p)]) == 0
+    rows = status_rows(capsys.readouterr().out)
+    assert rows["a"][2] == "stale"
+    assert rows["a"][3].startswith("made as a --draft")
+    # nothing answers on a dead loopback port: its takes cannot be confirmed real either
+    monkeypatch.setenv("RUNWARE_BASE_URL", "http://127.0.0.1:1/v1")
+    assert main(["status", str(p)]) == 0
+    assert status_rows(capsys.readouterr().out)["a"][2] == "stale"

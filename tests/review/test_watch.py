@@ -27,8 +27,8 @@ scenes:
 
 @pytest.fixture
 def paid(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """The emulator standing in for the real service: a key is set, so renders are paid."""
-    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as e:
+    """The emulator standing in for the real service (it does not identify itself)."""
+    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as e:
         monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
         monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
         yield e

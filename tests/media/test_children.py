@@ -1,0 +1,105 @@
+"""ffmpeg children die with the process that started them; a file-size limit reads clearly."""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+
+
+@linux_only
+def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import subprocess, sys
+        from storyboard.media.ffmpeg import ffmpeg_exe, spawn
+        p = spawn(
+            [ffmpeg_exe(), "-nostdin", "-re", "-f", "lavfi", "-i", "nullsrc", "-f", "null", "-"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        print(p.pid, flush=True)
+        sys.stdin.read()  # wait to be killed
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    watch = os.pidfd_open(pid)  # held before the kill, so a reused pid cannot fool us
+    try:
+        parent.kill()
+        parent.wait()
+        ready, _, _ = select.select([watch], [], [], 20)
+        assert ready == [watch], "ffmpeg outlived the process that started it"
+    finally:
+        if not select.select([watch], [], [], 0)[0]:
+            signal.pidfd_send_signal(watch, signal.SIGKILL)
+        os.close(watch)
+        if parent.stdin:
+            parent.stdin.close()
+
+
+def _limited(code: str, limit: int = 64 * 1024) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh python under ``ulimit -f`` (in bytes), set up as the CLI is."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    prelude = "from storyboard.cli.main import prepare_process\nprepare_process()\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        preexec_fn=cap,
+        timeout=120,
+        check=False,
+    )
+
+
+@linux_only
+def test_file_size_limit_in_python_writes_reads_clearly(tmp_path: Path) -> None:
+    dest = tmp_path / "big.bin"
+    proc = _limited(
+        f"""
+        from pathlib import Path
+        from storyboard.errors import StoryboardError
+        from storyboard.files import atomic_write
+        try:
+            atomic_write(Path({str(dest)!r}), bytes(1024 * 1024))
+        except StoryboardError as e:
+            print(e)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"file size limit reached writing {dest} (ulimit -f)"
+    assert not dest.exists()
+
+
+@linux_only
+def test_file_size_limit_in_ffmpeg_reads_clearly(tmp_path: Path) -> None:
+    dest = tmp_path / "long.wav"
+    proc = _limited(
+        f"""
+        from storyboard.errors import StoryboardError
+        from storyboard.media.ffmpeg import run_ffmpeg
+        try:
+            run_ffmpeg(
+                ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "10", {str(dest)!r}],
+                what="test sound",
+            )
+        except StoryboardError as e:
+            print(e)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"test sound: file size limit reached writing {dest} (ulimit -f)"
