@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.generate.execute import RenderOptions, needs_service, render
 from storyboard.generate.staleness import assess, check_budget
@@ -36,6 +37,12 @@ class RenderRequest:
     wait: bool = True
 
 
+def check_jobs(jobs: int) -> None:
+    """Refuse (:class:`~storyboard.StoryboardError`) a number of parallel scenes below 1."""
+    if jobs < 1:
+        raise StoryboardError(f"--jobs: scenes generated at once is 1 or more, got {jobs}")
+
+
 @contextmanager
 def local_emulator(opts: BackendOptions) -> Iterator[str]:
     """Run the emulator in this process for a keyless render; yields its base URL."""
@@ -49,6 +56,7 @@ async def render_async(
     project: Project, req: RenderRequest, progress: CallbackProgress
 ) -> RenderResult:
     """Generate what is stale; never raises for one scene's failure (see the result)."""
+    check_jobs(req.jobs)
     plan = project._compiled()
     t0 = time.monotonic()
     backend = req.backend

@@ -56,6 +56,12 @@ def models() -> list[ModelInfo]:
     ]
 
 
+def check_port(port: int) -> None:
+    """Refuse (:class:`~storyboard.StoryboardError`) a port number no socket can bind."""
+    if not 0 <= port <= 65535:
+        raise StoryboardError(f"--port: a port is 0 to 65535, got {port}")
+
+
 def start_emulator(
     *,
     port: int = 0,
@@ -74,8 +80,7 @@ def start_emulator(
     """
     from storyboard.emulator import Emulator, EmulatorConfig, Fault
 
-    if not 0 <= port <= 65535:
-        raise StoryboardError(f"--port: a port is 0 to 65535, got {port}")
+    check_port(port)
     if not (latency >= 0 and latency < float("inf")):
         raise StoryboardError(f"--latency: expected seconds of 0 or more, got {latency:g}")
     try:

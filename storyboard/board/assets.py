@@ -27,12 +27,38 @@ def inputs(project: Project) -> dict[Path, str]:
         if p is not None:
             out[p] = "edit.music.file"
     for i, scene in enumerate(board.scenes):
-        ff = scene.first_frame
-        if ff is not None and not ff.startswith(("http://", "https://")):
-            p = resolve_inside(project.root, ff)
-            if p is not None:
-                out.setdefault(p, f"scenes[{i}].first_frame")
+        for name in ("first_frame", "end_frame"):
+            ff = getattr(scene, name)
+            if ff is not None and not ff.startswith(("http://", "https://")):
+                p = resolve_inside(project.root, ff)
+                if p is not None:
+                    out.setdefault(p, f"scenes[{i}].{name}")
     return out
+
+
+def overwritten(project: Project, target: Path) -> str | None:
+    """What writing ``target`` (resolved) would replace that the project is made of, if
+    anything: the storyboard, the lock, the build state, the templates or an input."""
+    try:
+        rel = target.relative_to(project.root.resolve())
+    except ValueError:
+        return None  # outside the project: nothing of it
+    parts = rel.parts
+    if target == project.file.resolve():
+        return "the storyboard"
+    if rel == Path(LOCK_FILE):
+        return "the lock file"
+    if (
+        parts
+        and parts[0] == "build"
+        and (len(parts) != 2 or parts[1].startswith((".", *BUILD_STATE)))
+    ):
+        return "the build state (journal, takes, caches)"
+    if parts and parts[0] == "templates":
+        return "the prompt templates"
+    if target in (found := inputs(project)):
+        return f"an input of the film ({found[target]})"
+    return None
 
 
 def check_output_file(project: Project) -> list[Problem]:
@@ -45,23 +71,7 @@ def check_output_file(project: Project) -> list[Problem]:
     if target is None:
         return [project.problem(field, f"{out.file!r} is outside the project folder")]
     ext = EXTENSIONS[out.format]
-    rel = target.relative_to(project.root.resolve())
-    parts = rel.parts
-    what = None
-    if target == project.file.resolve():
-        what = "the storyboard"
-    elif rel == Path(LOCK_FILE):
-        what = "the lock file"
-    elif (
-        parts
-        and parts[0] == "build"
-        and (len(parts) != 2 or parts[1].startswith((".", *BUILD_STATE)))
-    ):
-        what = "the build state (journal, takes, caches)"
-    elif parts and parts[0] == "templates":
-        what = "the prompt templates"
-    elif target in inputs(project):
-        what = f"an input of the film ({inputs(project)[target]})"
+    what = overwritten(project, target)
     hint = f"; name a new file such as film{ext}"
     if what is not None:
         return [project.problem(field, f"{out.file!r} would overwrite {what}{hint}")]
@@ -76,16 +86,20 @@ def check_output_file(project: Project) -> list[Problem]:
     return []
 
 
-def check_image(project: Project, index: int, value: str, path: Path) -> list[Problem]:
-    """A first frame is a readable image under the size limits (only its header is read)."""
-    field = ("scenes", index, "first_frame")
-    line = project.scene_line(index, "first_frame")
+def check_image(
+    project: Project, index: int, value: str, path: Path, name: str = "first_frame"
+) -> list[Problem]:
+    """A first (or end) frame is a readable image under the size limits (only its header is
+    read); ``name`` is the scene field that names it."""
+    field = ("scenes", index, name)
+    line = project.scene_line(index, name)
+    kind = "an end frame" if name == "end_frame" else "a first frame"
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
         return [
             project.problem(
                 field,
-                f"{value!r} is {size / 2**20:.0f} MiB; a first frame may be at most "
+                f"{value!r} is {size / 2**20:.0f} MiB; {kind} may be at most "
                 f"{MAX_IMAGE_BYTES // 2**20} MiB",
                 line,
             )

@@ -251,6 +251,11 @@ def _range(*args: int) -> range:
 def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
     if n > 20 or max > 200:
         raise LimitError("lipsum() is limited to 20 paragraphs of at most 200 words")
+    if not min < max:  # jinja would fail inside random.randrange
+        raise LimitError(
+            "lipsum(n, html, min, max) needs min < max (words per paragraph), "
+            f"got min {min}, max {max}"
+        )
     return generate_lorem_ipsum(n, html, min, max)
 
 

@@ -302,4 +302,4 @@ def _check_image(project: Project, i: int, name: str, value: str) -> list[Proble
         ]
     from .assets import check_image
 
-    return check_image(project, i, value, p)
+    return check_image(project, i, value, p, name)

@@ -40,9 +40,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from storyboard.api.tools import check_port
     from storyboard.review.library import open_project
     from storyboard.review.server import serve
 
+    check_port(args.port)
     project = open_project(args.project, draft=args.draft)
     serve(project, port=args.port, open_browser=args.open, log=_err)
     return 0

@@ -180,6 +180,14 @@ def export_cut(
             f"unknown export format {fmt!r}; expected one of: {', '.join(FORMATS)}"
         )
     adapter, ext = FORMATS[fmt]
+    if dest is not None:
+        from storyboard.board.assets import overwritten
+
+        what = overwritten(project, Path(dest).resolve())
+        if what is not None:
+            raise StoryboardError(
+                f"--output: {str(dest)!r} would overwrite {what}; name a new file such as cut{ext}"
+            )
     tl = lock_timeline(project, lock)
     if fmt == "edl" and tl.fps not in TIMECODE_RATES:
         raise StoryboardError(

@@ -91,6 +91,9 @@ class Watcher:
         jobs: int = 4,
         log: Log = print,
     ) -> None:
+        from storyboard.api.rendering import check_jobs
+
+        check_jobs(jobs)
         project = sb.load(path)
         if project.real and budget is None:
             raise StoryboardError(

@@ -259,6 +259,18 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         " megapixels); a first frame may have at most 40 megapixels",
     ),
     (
+        "end-frame-random-bytes",
+        board(
+            scene=FF
+            % "start.png"
+            + "  - {id: b, prompt: The kite lands., duration: 8, first_frame: start.png,"
+            " end_frame: assets/g.jpg}\n",
+        ),
+        {"start.png": png_bytes(), "assets/g.jpg": bytes(range(256)) * 4},
+        "proj/storyboard.yaml:4: scenes[1].end_frame: 'assets/g.jpg' is not an image Pillow"
+        " can read",
+    ),
+    (
         "id-too-long",
         board(
             scene="  - {id: %s, prompt: A red kite over a grey sea., duration: 8}\n" % ("a" * 65)

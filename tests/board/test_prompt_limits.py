@@ -36,6 +36,18 @@ INLINE: list[tuple[str, str, str]] = [
         "paragraphs of at most 200 words",
     ),
     (
+        "lipsum-empty-range",
+        "{{ lipsum(20, false, 200, 200) }}",
+        "proj/storyboard.yaml:5: scenes[0].prompt: scene 'a': lipsum(n, html, min, max) needs"
+        " min < max (words per paragraph), got min 200, max 200",
+    ),
+    (
+        "lipsum-min-over-max",
+        "{{ lipsum(1, false, 5, 3) }}",
+        "proj/storyboard.yaml:5: scenes[0].prompt: scene 'a': lipsum(n, html, min, max) needs"
+        " min < max (words per paragraph), got min 5, max 3",
+    ),
+    (
         "range-huge",
         "{% for i in range(10**9) %}x{% endfor %}",
         "proj/storyboard.yaml:5: scenes[0].prompt: scene 'a': range() of 1,000,000,000 "
