@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.generate.execute import RenderOptions, needs_service, render
-from storyboard.generate.staleness import assess, check_budget
+from storyboard.generate.staleness import assess, check_budget, check_budget_amount
 from storyboard.generate.state import BuildState
 
 from .events import CallbackProgress
@@ -35,6 +35,11 @@ class RenderRequest:
     jobs: int = 4
     backend: BackendOptions = field(default_factory=BackendOptions)
     wait: bool = True
+
+
+def check_budget_value(budget: float | None) -> None:
+    """Refuse a ``--budget`` that is not a finite amount of dollars, 0 or more."""
+    check_budget_amount(budget)
 
 
 def check_jobs(jobs: int) -> None:

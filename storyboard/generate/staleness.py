@@ -252,9 +252,14 @@ def stale_scenes(
         state.close()
 
 
-def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
+def check_budget_amount(budget: float | None) -> None:
+    """Refuse a ``--budget`` that is not a finite amount of 0 or more (nan would allow all)."""
     if budget is not None and not (budget >= 0 and budget < float("inf")):  # nan fails both
         raise BudgetError(f"--budget must be an amount of 0 or more dollars, got {budget:g}")
+
+
+def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
+    check_budget_amount(budget)
     planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)

@@ -91,9 +91,10 @@ class Watcher:
         jobs: int = 4,
         log: Log = print,
     ) -> None:
-        from storyboard.api.rendering import check_jobs
+        from storyboard.api.rendering import check_budget_value, check_jobs
 
         check_jobs(jobs)
+        check_budget_value(budget)
         project = sb.load(path)
         if project.real and budget is None:
             raise StoryboardError(

@@ -127,3 +127,11 @@ def test_render_watch_refuses_retake(tmp_path: Path, capsys: pytest.CaptureFixtu
     p = write_project(tmp_path / "p", BOARD)
     assert main(["render", str(p), "--watch", "--retake", "a"]) == 2
     assert "use --retake and --dry-run without it" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("budget", [float("nan"), float("inf"), -1.0], ids=["nan", "inf", "neg"])
+def test_watch_refuses_a_budget_that_is_no_amount(budget: float, tmp_path: Path) -> None:
+    p = write_project(tmp_path / "p", BOARD)
+    with pytest.raises(StoryboardError) as e:
+        Watcher(p, draft=True, budget=budget)
+    assert str(e.value) == f"--budget must be an amount of 0 or more dollars, got {budget:g}"
