@@ -15,17 +15,13 @@ import asyncio
 import base64
 import copy
 import hashlib
-import ipaddress
 import json
-import math
 import os
 import random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +37,7 @@ from storyboard.errors import (
 )
 from storyboard.files import write_error
 
+from .policy import PollPolicy, RetryPolicy, _is_loopback, _retry_after
 from .protocol import (
     CONFLICT,
     DEFAULT_BASE_URL,
@@ -55,40 +52,6 @@ from .protocol import (
 )
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass
-class RetryPolicy:
-    """Backoff for transient failures: ``base * 2**attempt`` capped, with full jitter.
-
-    A server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds per wait (a huge
-    value or a far HTTP-date waits that long, then retries); after ``max_retries`` retries the
-    request gives up.
-    """
-
-    max_retries: int = 6
-    base: float = 1.0
-    cap: float = 30.0
-    max_retry_after: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
-        """Seconds to wait before retry number ``attempt + 1``."""
-        if retry_after is not None and math.isfinite(retry_after):
-            return min(max(retry_after, 0.0), self.max_retry_after)
-        return rng() * min(self.cap, self.base * (2**attempt))
-
-
-@dataclass
-class PollPolicy:
-    """When to ask ``getResponse``: an initial delay, then a growing interval with a cap."""
-
-    initial_delay: float = 2.0
-    interval: float = 2.0
-    factor: float = 1.5
-    max_interval: float = 10.0
-    timeout: float = 30 * 60.0  # per task, from its submission
-    batch_window: float = 0.05  # polls falling due within this window share one request
-    not_found_grace: float = 30.0  # "task not found" counts only after this long (seconds)
 
 
 @dataclass
@@ -508,30 +471,3 @@ def _rescope(e: BaseException, task_uuid: str, scene: str | None) -> BaseExcepti
     own = copy.copy(e)
     own.task_uuid, own.scene, own.final = task_uuid, scene, False
     return own
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP-date); None if absent or garbage."""
-    value = resp.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return seconds if math.isfinite(seconds) else None
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host in ("localhost",):
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False

@@ -1,0 +1,73 @@
+"""How the client waits: retry and poll policies, a server's ``Retry-After``, loopback hosts."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+
+@dataclass
+class RetryPolicy:
+    """Backoff for transient failures: ``base * 2**attempt`` capped, with full jitter.
+
+    A server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds per wait (a huge
+    value or a far HTTP-date waits that long, then retries); after ``max_retries`` retries the
+    request gives up.
+    """
+
+    max_retries: int = 6
+    base: float = 1.0
+    cap: float = 30.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+        """Seconds to wait before retry number ``attempt + 1``."""
+        if retry_after is not None and math.isfinite(retry_after):
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return rng() * min(self.cap, self.base * (2**attempt))
+
+
+@dataclass
+class PollPolicy:
+    """When to ask ``getResponse``: an initial delay, then a growing interval with a cap."""
+
+    initial_delay: float = 2.0
+    interval: float = 2.0
+    factor: float = 1.5
+    max_interval: float = 10.0
+    timeout: float = 30 * 60.0  # per task, from its submission
+    batch_window: float = 0.05  # polls falling due within this window share one request
+    not_found_grace: float = 30.0  # "task not found" counts only after this long (seconds)
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP-date); None if absent or garbage."""
+    value = resp.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return seconds if math.isfinite(seconds) else None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
