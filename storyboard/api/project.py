@@ -274,17 +274,18 @@ class Project:
         """
         import asyncio
 
-        from .rendering import RenderRequest, render_async
-
-        req = RenderRequest(
-            retake=list(retake),
-            keep_downstream=keep_downstream,
-            budget=budget,
-            jobs=jobs,
-            backend=self._backend(draft, emulator_latency),
-            wait=wait,
+        return asyncio.run(
+            self.render_async(
+                retake=retake,
+                keep_downstream=keep_downstream,
+                budget=budget,
+                jobs=jobs,
+                progress=progress,
+                draft=draft,
+                wait=wait,
+                emulator_latency=emulator_latency,
+            )
         )
-        return asyncio.run(render_async(self, req, CallbackProgress(progress)))
 
     async def render_async(
         self,
@@ -302,12 +303,12 @@ class Project:
         from .rendering import RenderRequest, render_async
 
         req = RenderRequest(
-            list(retake),
-            keep_downstream,
-            budget,
-            jobs,
-            self._backend(draft, emulator_latency),
-            wait,
+            retake=list(retake),
+            keep_downstream=keep_downstream,
+            budget=budget,
+            jobs=jobs,
+            backend=self._backend(draft, emulator_latency),
+            wait=wait,
         )
         return await render_async(self, req, CallbackProgress(progress))
 
