@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import Clock
 
 from storyboard.errors import GenerationError, TaskNotFound, TransientError
 from storyboard.generate.client import PollPolicy, RetryPolicy, RunwareClient
@@ -18,20 +19,6 @@ from storyboard.generate.client import PollPolicy, RetryPolicy, RunwareClient
 KEY = "sk-secret-key-1234"
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, s: float) -> None:
-        self.sleeps.append(s)
-        self.now += s
-        await asyncio.sleep(0)
 
 
 def client_for(handler: Any, clock: Clock | None = None, **kw: Any) -> RunwareClient:

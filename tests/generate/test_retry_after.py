@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import write_project
+from helpers import Clock, write_project
 from render_driver import Notes, lib_render
 
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
@@ -25,20 +25,6 @@ scenes:
   - {id: a, prompt: "A kite in the wind."}
 """
 TASK = {"taskType": "videoInference", "taskUUID": U1, "positivePrompt": "x"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, s: float) -> None:
-        self.sleeps.append(s)
-        self.now += s
-        await asyncio.sleep(0)
 
 
 def limited(retry_after: str, then_ok: bool = True, times: int = 1) -> Any:
