@@ -1,7 +1,7 @@
 """The emulator: a real HTTP server on loopback speaking Runware's REST protocol.
 
-``POST /v1``                 the task array: authentication, videoInference, getResponse,
-                             imageUpload
+``POST /v1``                 the task array: authentication, videoInference, imageInference
+                             (sync or async delivery), getResponse, imageUpload
 ``GET  /videos/NAME``        generated clips
 ``GET  /_emulator/ledger``   every charge it made; ``/_emulator/tasks`` task timings
 ``POST /_emulator/faults``   add faults (JSON object or list); ``DELETE`` clears them
@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import io
 import shutil
@@ -34,6 +32,7 @@ from storyboard.media.probe import probe
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
 from .handler import Handler
+from .pictures import Pictures, validate_image
 from .rules import ApiError, require_uuid, validate_video
 
 CLIP_FPS = 30  # placeholder clips' frame rate (not a model fact: the film is conformed anyway)
@@ -75,7 +74,7 @@ class EmTask:
     polls: int = 0
 
 
-class Emulator:
+class Emulator(Pictures):
     """Start with ``with Emulator(config) as emu:`` or ``start()``/``stop()``."""
 
     def __init__(
@@ -96,6 +95,7 @@ class Emulator:
         self.video_ids: dict[str, Path] = {}  # outputs.videoId -> file
         self.video_sizes: dict[str, tuple[int, int]] = {}  # videoUUID/videoId -> size asked for
         self.ledger: list[dict[str, Any]] = []
+        self.log: list[dict[str, Any]] = []  # every inference task accepted, as it was sent
         self.balance = self.config.credits
         self.requests = 0
         self._lock = threading.RLock()
@@ -216,15 +216,16 @@ class Emulator:
 
     def _one(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         kind = task.get("taskType")
-        if kind == "videoInference":
-            return [self._video(task)]
+        if kind in ("videoInference", "imageInference"):
+            return self._inference(task)
         if kind == "getResponse":
             return self._get_response(task)
         if kind == "imageUpload":
             return [self._upload(task)]
         raise ApiError(400, "invalidTaskType", f"unsupported taskType {kind!r}", "taskType")
 
-    def _video(self, task: dict[str, Any]) -> dict[str, Any]:
+    def _inference(self, task: dict[str, Any]) -> list[dict[str, Any]]:
+        kind = str(task["taskType"])
         uid = str(task.get("taskUUID") or "")
         require_uuid(uid)
         with self._lock:
@@ -235,7 +236,10 @@ class Emulator:
                     f"a task with taskUUID {uid} already exists",
                     "taskUUID",
                 )
-        cost = validate_video(task, self.video_sizes.get)
+        if kind == "imageInference":
+            cost = validate_image(task, self._reference_bytes)
+        else:
+            cost = validate_video(task, self.video_sizes.get)
         prompt = str(task.get("positivePrompt"))
         with self._lock:
             if uid in self.tasks:  # re-check under the lock
@@ -256,11 +260,12 @@ class Emulator:
                 self.balance = round(self.balance - cost, 6)
             now = time.monotonic()
             em = EmTask(uid, task, cost, now, now + self.config.latency)
-            fault = self.faults.take(("error",), "videoInference", prompt)
+            fault = self.faults.take(("error",), kind, prompt)
             if fault is not None:
                 em.error = {"code": fault.code, "message": fault.message}
-            em.nsfw = self.faults.take(("nsfw",), "videoInference", prompt) is not None
+            em.nsfw = self.faults.take(("nsfw",), kind, prompt) is not None
             self.tasks[uid] = em
+            self.log.append(dict(task))
             self.ledger.append(
                 {
                     "taskUUID": uid,
@@ -272,9 +277,23 @@ class Emulator:
                     "at": time.time(),
                 }
             )
+        render = self._render_image if kind == "imageInference" else self._render
+        sync = kind == "imageInference" and task.get("deliveryMethod", "sync") == "sync"
+        if sync:  # the results come in this very response (or its error)
+            em.ready_at = em.accepted_at
+            if em.error is not None:
+                with self._lock:
+                    for c in self.ledger:
+                        if c["taskUUID"] == uid:
+                            c["refunded"] = True
+                raise ApiError(200, em.error["code"], em.error["message"])
+            em.render = Future()
+            em.render.set_result(render(em))
+            em.finished_at = em.noticed_at = time.monotonic()
+            return em.render.result()
         if em.error is None:
-            em.render = self._pool.submit(self._render, em)
-        return {"taskType": "videoInference", "taskUUID": uid}
+            em.render = self._pool.submit(render, em)
+        return [{"taskType": kind, "taskUUID": uid}]
 
     def _render(self, em: EmTask) -> list[dict[str, Any]]:
         t = em.request
@@ -353,25 +372,6 @@ class Emulator:
         em.rendered_at = time.monotonic()
         return items
 
-    def _image_bytes(self, ref: str) -> bytes | None:
-        if ref in self.images:
-            return self.images[ref]
-        if ref.startswith("data:"):
-            try:
-                return base64.b64decode(ref.split(",", 1)[1], validate=False)
-            except (binascii.Error, IndexError):
-                raise ApiError(
-                    400, "invalidFrameImages", "cannot decode the data URI", "inputs.frameImages"
-                ) from None
-        if ref.startswith(("http://", "https://")):
-            return None  # offline: URLs are accepted but not fetched
-        try:
-            return base64.b64decode(ref, validate=True)
-        except binascii.Error:
-            raise ApiError(
-                400, "invalidFrameImages", f"unknown image {ref[:40]!r}", "inputs.frameImages"
-            ) from None
-
     def _get_response(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         uid = str(task.get("taskUUID") or "")
         with self._lock:
@@ -391,7 +391,7 @@ class Emulator:
             )
             return [
                 {
-                    "taskType": "videoInference",
+                    "taskType": em.request.get("taskType", "videoInference"),
                     "taskUUID": uid,
                     "status": "processing",
                     "progress": progress,
@@ -416,35 +416,6 @@ class Emulator:
         except Exception as e:  # noqa: BLE001 - a render failure is a provider error
             raise ApiError(500, "inferenceError", f"the emulator failed to render: {e}") from None
 
-    def _upload(self, task: dict[str, Any]) -> dict[str, Any]:
-        uid = str(task.get("taskUUID") or "")
-        require_uuid(uid)
-        image = task.get("image")
-        if not isinstance(image, str) or not image:
-            raise ApiError(400, "missingImage", "image is required", "image")
-        data = self._image_bytes(image)
-        if data is None:
-            data = b""
-        else:
-            try:
-                with Image.open(io.BytesIO(data)) as im:
-                    im.verify()
-            except Exception:  # noqa: BLE001 - any decoder failure means a bad image
-                raise ApiError(
-                    400, "invalidImage", "the image could not be decoded", "image"
-                ) from None
-        image_uuid = str(uuid.uuid4())
-        with self._lock:
-            self.images[image_uuid] = data
-        # a URL is kept as given (the emulator is offline); bytes are served from /images/
-        url = image if not data else f"{self.url}/images/{image_uuid}.{_image_ext(data)}"
-        return {
-            "taskType": "imageUpload",
-            "taskUUID": uid,
-            "imageUUID": image_uuid,
-            "imageURL": url,
-        }
-
     def timings(self) -> list[dict[str, Any]]:
         with self._lock:
             return [
@@ -457,11 +428,3 @@ class Emulator:
                 }
                 for e in self.tasks.values()
             ]
-
-
-def _image_ext(data: bytes) -> str:
-    """The file extension of an uploaded image, from its content."""
-    with Image.open(io.BytesIO(data)) as im:
-        return {"JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}.get(
-            str(im.format), "png"
-        )
