@@ -95,6 +95,13 @@ def edit(p: Path, old: str, new: str) -> None:
     f.write_text(text.replace(old, new))
 
 
+def edit_one_prompt(p: Path, scenes: int) -> int:
+    """Edit the prompt of the middle scene (6 of 12; 1 of 1); returns its number."""
+    k = (scenes + 1) // 2
+    edit(p, f"Shot {k}: the harbour", f"Shot {k}: the empty harbour")
+    return k
+
+
 def one_run(scenes: int, draft: bool) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as d,
@@ -103,8 +110,7 @@ def one_run(scenes: int, draft: bool) -> dict[str, float]:
         p = make_project(Path(d), scenes)
         first = render(p, emu)
         noop = render(p, emu)
-        mid = (scenes + 1) // 2  # any count of scenes has a middle one
-        edit(p, f"Shot {mid}: the harbour", f"Shot {mid}: the empty harbour")
+        edit_one_prompt(p, scenes)
         prompt = render(p, emu)
         edit(p, "volume: 0.3", "volume: 0.5")
         music = render(p, emu)
