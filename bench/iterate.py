@@ -6,7 +6,8 @@ music bed, loudness normalisation) rendered on the emulator, each render a fresh
 2. a no-op render: whole-process wall time (target < 1 s) and CPU time (user + system, which a
    loaded machine does not inflate), tasks charged and chunks encoded (both must be 0: the
    film is up to date);
-3. one prompt edited (scene 6): compose time of that render / the first compose (target <= 0.2);
+3. one prompt edited (the middle scene: 6 of 12): compose time of that render / the first
+   compose (target <= 0.2);
 4. the music volume changed: compose time / the first compose (target <= 0.3).
 
 Compose times are what ``render`` reports (``composed in X s``), measured in the same run as
@@ -92,6 +93,13 @@ def edit(p: Path, old: str, new: str) -> None:
     f.write_text(text.replace(old, new))
 
 
+def edit_one_prompt(p: Path, scenes: int) -> int:
+    """Edit the prompt of the middle scene (6 of 12; 1 of 1); returns its number."""
+    k = (scenes + 1) // 2
+    edit(p, f"Shot {k}: the harbour", f"Shot {k}: the empty harbour")
+    return k
+
+
 def one_run(scenes: int, draft: bool) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as d,
@@ -100,7 +108,7 @@ def one_run(scenes: int, draft: bool) -> dict[str, float]:
         p = make_project(Path(d), scenes)
         first = render(p, emu)
         noop = render(p, emu)
-        edit(p, "Shot 6: the harbour", "Shot 6: the empty harbour")
+        edit_one_prompt(p, scenes)
         prompt = render(p, emu)
         edit(p, "volume: 0.3", "volume: 0.5")
         music = render(p, emu)
@@ -137,6 +145,8 @@ def main() -> None:
     ap.add_argument("--scenes", type=int, default=12)
     ap.add_argument("--draft", action="store_true", help="small emulator clips (fast)")
     args = ap.parse_args()
+    if args.scenes < 1:
+        ap.error("--scenes must be at least 1")
     results = []
     for i in range(args.runs):
         print(f"run {i + 1}:")
