@@ -76,7 +76,7 @@ _HOME = {
             "ModelInfo",
             "PickResult",
             "PlannedImage",
-    "PlannedScene",
+            "PlannedScene",
             "PlanResult",
             "RenderResult",
             "SceneResult",
