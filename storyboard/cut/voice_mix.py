@@ -30,6 +30,8 @@ class Overlay:
     start: float
     volume: float = 1.0
     length: float | None = None  # cut here (a sound longer than wanted), None: whole file
+    kind: str = "dialogue"  # dialogue | effect (the hand-off's tracks)
+    name: str = ""  # the node (line:SCENE/N, sfx:SCENE/N) or the sound file
 
 
 def speech_spans(tl: Timeline) -> list[tuple[float, float]]:
@@ -149,15 +151,16 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
         if take is None:
             out.missing.append(placed.line.node)
             continue
-        out.overlays.append(Overlay(root / take.file, placed.start))
+        out.overlays.append(Overlay(root / take.file, placed.start, name=placed.line.node))
         out.keys.append(f"{take.media_key}@{placed.start:.4f}")
     starts = {s.scene: s.start for s in tl.segments}
     for scene in project.board.scenes:
         out.scene_gain[scene.id] = NATIVE_GAIN[scene.native_audio or "keep"]
         for k, sound in enumerate(scene.sounds, 1):
             at = starts[scene.id] + sound.at
+            name = f"sfx:{scene.id}/{k}"
             if sound.file is not None:
-                path = root / sound.file
+                path, name = root / sound.file, sound.file
                 key = f"file:{file_sha256(path)}"
             else:
                 take = lock.get(f"sfx:{scene.id}/{k}")
@@ -165,7 +168,7 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
                     out.missing.append(f"sfx:{scene.id}/{k}")
                     continue
                 path, key = root / take.file, take.media_key
-            out.overlays.append(Overlay(path, at, sound.volume))
+            out.overlays.append(Overlay(path, at, sound.volume, kind="effect", name=name))
             out.keys.append(f"{key}@{at:.4f}x{sound.volume:g}")
     music = project.board.edit.music
     if music is not None and music.prompt is not None:

@@ -24,6 +24,7 @@ from storyboard.cut.compose import compose_film
 from storyboard.cut.dialogue import GAP, LEAD
 from storyboard.cut.timeline import parse_srt
 from storyboard.emulator.audio import render_audio
+from storyboard.errors import StoryboardError
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import media_duration
 
@@ -256,3 +257,52 @@ def test_a_line_without_a_take_is_left_out_with_a_warning(tmp_path: Path) -> Non
     assert "warning: line:a/2 has no take yet; the film is made without it" in logs
     assert len(speech_spans(res.path)) == 2
     assert LEAD > 0
+
+
+def test_the_hand_off_carries_dialogue_music_and_effects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import opentimelineio as otio
+
+    from storyboard.cut.export import export_cut
+
+    monkeypatch.chdir(tmp_path)
+    project, lock = build(tmp_path)
+    res = compose_film(project, lock, log=lambda m: None)
+    caps = [c for c in parse_srt(res.captions.read_text()) if not c.text.startswith("Wren")]  # type: ignore[union-attr]
+    tl = otio.adapters.read_from_file(str(export_cut(project, lock.lock, "otio")))
+    kinds = [(t.name, t.kind) for t in tl.tracks]
+    assert kinds[0][1] == otio.schema.TrackKind.Video
+    names = [n for n, k in kinds if k == otio.schema.TrackKind.Audio]
+    assert names[0] == "dialogue" and "music" in names and "effect" in names
+    placed = []
+    for track in tl.tracks:
+        if track.name.startswith("dialogue"):
+            for clip in track.find_clips():
+                rng = track.range_of_child(clip)
+                placed.append((rng.start_time.to_seconds(), clip.name))
+    placed.sort()
+    assert [n for _, n in placed] == ["line:a/1", "line:a/2", "line:b/2"]
+    for (start, _), cap in zip(placed, caps, strict=True):
+        assert start == pytest.approx(cap.start, abs=0.05)
+    music = next(t for t in tl.tracks if t.name == "music")
+    assert music.duration().to_seconds() == pytest.approx(8.0, abs=0.1)
+    effect = next(t for t in tl.tracks if t.name == "effect")
+    clip = next(iter(effect.find_clips()))
+    assert effect.range_of_child(clip).start_time.to_seconds() == pytest.approx(6.5, abs=0.05)
+    with pytest.raises(StoryboardError, match="FCPXML with sound tracks needs a Final Cut"):
+        export_cut(project, lock.lock, "fcpxml")  # 10 fps: the adapter cannot place lanes
+
+
+def test_fcpxml_and_edl_carry_the_sound_at_a_film_rate(tmp_path: Path) -> None:
+    import opentimelineio as otio
+
+    from storyboard.cut.export import export_cut
+
+    project, lock = build(tmp_path, STORY.replace("fps: 10", "fps: 24"))
+    fcp = otio.adapters.read_from_file(str(export_cut(project, lock.lock, "fcpxml")))
+    audio = [t for t in fcp.tracks if t.kind == otio.schema.TrackKind.Audio]
+    assert sum(len(list(t.find_clips())) for t in audio) >= 5  # 3 lines, music, the door
+    edl = export_cut(project, lock.lock, "edl").read_text()
+    assert "* SOUND dialogue 00:00:00:12 LA01 line:a/1 FROM CLIP: file://" in edl
+    assert "* SOUND music 00:00:00:00 MUSIC music" in edl and "XB01 sfx:b/1" in edl
