@@ -376,6 +376,17 @@ class Project:
             seconds=done.seconds,
         )
 
+    def animatic(
+        self, *, wait: bool = True, progress: ProgressCallback | None = None
+    ) -> ComposeResult:
+        """Cut ``build/NAME.animatic.mp4`` from the boards (``render(boards=True)`` makes them):
+        each board held for its scene's duration with a slow push-in, with the film's
+        transitions, captions and music. Raises :class:`~storyboard.ComposeError` when a
+        scene has no board yet."""
+        from .boards import cut_animatic
+
+        return cut_animatic(self, wait=wait, progress=progress)
+
     def export(self, format: str = "otio", dest: str | Path | None = None) -> Path:
         """Write the cut (the takes in ``storyboard.lock``) as an editing timeline for an
         editor: ``otio``, ``fcpxml`` or ``edl``; returns the file (default: beside the film).
