@@ -130,8 +130,13 @@ class Project:
         Raises :class:`~storyboard.PlanError` or :class:`~storyboard.TemplateError`.
         """
         plan = self._compiled()
+        warnings = [w for w in [plan.deprecation(), *plan.warnings] if w]
         return Validation(
-            self.file, len(plan.tasks), plan.total_seconds, plan.total_cost, plan.deprecation()
+            self.file,
+            len(plan.tasks),
+            plan.total_seconds,
+            plan.total_cost,
+            "\n".join(warnings) or None,
         )
 
     def plan(
@@ -231,6 +236,7 @@ class Project:
 
         plan = self._compiled()
         plan.require_scenes([scene])
+        scene = node_name(scene)
         with self._state() as state:
             chosen = state.lock.get(scene)
             return [
@@ -265,6 +271,7 @@ class Project:
 
         plan = self._compiled()
         plan.require_scenes([scene])
+        scene = node_name(scene)
         with self._state("pick", wait, CallbackProgress(progress)) as state:
             done = pick_take(plan, state, scene, take, self._backend().maker)
         return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings)

@@ -27,7 +27,7 @@ from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
 from storyboard.errors import PlanError, Problem, StoryboardError, unique
 
-from .images import add_cast_inputs, compile_images, with_board_frame
+from .images import add_cast_inputs, cast_warnings, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
 
 __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
@@ -99,6 +99,7 @@ class Plan:
     tasks: list[Task] = field(default_factory=list)  # the clips, in film order
     profiles: dict[str, ModelProfile] = field(default_factory=dict)  # scene -> its model
     images: list[Task] = field(default_factory=list)  # cast sheets, then boards (issue 17)
+    warnings: list[str] = field(default_factory=list)  # e.g. a cast its model cannot hold
 
     def profile_of(self, scene_id: str) -> ModelProfile:
         return self.profiles.get(scene_id, self.profile)
@@ -278,13 +279,13 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
         task, scene_problems = _compile_scene(project, p, i, scene, prompt, new_uuid())
         problems.extend(scene_problems)
         if task is not None:
-            add_cast_inputs(project, p, task)
+            problems.extend(add_cast_inputs(project, p, task))
             tasks.append(task)
     images, image_problems = compile_images(project, prompts, new_uuid)
     problems.extend(image_problems)
     if problems:
         raise PlanError(unique(problems))
-    return Plan(project, profile, tasks, profiles, images)
+    return Plan(project, profile, tasks, profiles, images, cast_warnings(project, profiles))
 
 
 def unknown_model(air: str) -> str:
