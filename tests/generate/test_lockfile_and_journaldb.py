@@ -47,6 +47,7 @@ def test_a_lock_is_written_in_film_order_and_read_back(tmp_path: Path) -> None:
     data = yaml.safe_load(text)
     assert data["version"] == 1 and list(data["scenes"]) == ["c", "a", "b"]
     back = read_lock(tmp_path, lock)
+    assert {s: t.scene for s, t in back.items()} == {"c": "c", "a": "a", "b": "b"}
     assert back["b"].n == 2 and back["a"].n == prompt_free
     assert back["a"].file == "build/takes/a/take-1.mp4"
     assert back["a"].created_at == takes["a"].created_at or back["a"].created_at > 0
