@@ -138,7 +138,7 @@ def compose_film(
     fmt = project.board.output.format
     route, why = choose_path(tl, infos, project)
     log(f"compose: {route} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
-    cache = ChunkCache(project.build / "chunks")
+    cache = ChunkCache(project.build / "chunks", log=log, fresh=force)
     total = tl.frames()
     done = [0]
     count = threading.Lock()
