@@ -9,7 +9,8 @@ from pathlib import Path
 
 from storyboard.errors import Problem
 from storyboard.files import resolve_inside
-from storyboard.media.frames import ImageRefused, image_size
+from storyboard.media.frames import ImageRefused, image_decodes, image_size
+from storyboard.media.probe import audio_problem
 
 from .spec import Project
 
@@ -160,4 +161,23 @@ def check_image(
         image_size(path)
     except ImageRefused as e:
         return [project.problem(field, f"{value!r} {e}", line)]
+    if not image_decodes(path):
+        return [
+            project.problem(
+                field, f"{value!r} cannot be decoded (a damaged or truncated image)", line
+            )
+        ]
     return []
+
+
+def check_audio(
+    project: Project, field: tuple[str | int, ...], value: str, path: Path, what: str
+) -> list[Problem]:
+    """A sound file the storyboard names (``what``: music, a scene's sound, ...) opens and
+    has an audio stream that decodes; checked before a render spends anything."""
+    why = audio_problem(path)
+    if why is None:
+        return []
+    return [
+        project.problem(field, f"{value!r} {why} ({what} must be a sound file: m4a, mp3, wav, ...)")
+    ]

@@ -75,6 +75,19 @@ def image_size(src: Path | BinaryIO) -> tuple[int, int]:
     return width, height
 
 
+def image_decodes(path: Path) -> bool:
+    """Whether every pixel of the image decodes (a truncated or damaged file does not);
+    call after :func:`image_size` has refused bombs and non-images."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    return True
+
+
 def first_frame_png(path: Path) -> bytes:
     return frame_at(path, 0.0)
 
