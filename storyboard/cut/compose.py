@@ -36,7 +36,7 @@ from storyboard.media.probe import ClipInfo, probe_cached
 from .audio import mux
 from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
-from .picture import render_video
+from .picture import PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
@@ -61,6 +61,8 @@ class ComposeResult:
     captions: Path | None = None
     contact_sheet: Path | None = None
     evicted: int = 0
+    frames: int = 0  # frames in the film
+    frames_encoded: int = 0  # frames of picture encoded by this compose (not cached, not copied)
     extras: list[Path] = field(default_factory=list)
 
 
@@ -149,6 +151,7 @@ def compose_film(
     total = tl.frames()
     done = [0]
     count = threading.Lock()
+    stats = PictureStats()
 
     def on_frames(n: int) -> None:
         with count:
@@ -189,7 +192,7 @@ def compose_film(
                     else:
                         video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
                         lengths = {k: v.duration for k, v in infos.items()}
-                        render_video(tl, project, video, cache, lengths, heavy, on_frames)
+                        render_video(tl, project, video, cache, lengths, heavy, on_frames, stats)
                     audio = audio_job.result()
                 mux(video, audio, part, fmt)
             check_destinations(dest)  # again: the encode took a while
@@ -206,6 +209,7 @@ def compose_film(
     if tl.captions and edit.captions != "off":
         atomic_write(srt_path, srt(tl.captions).encode())
     res = ComposeResult(dest, route=route, why=why, encoded=cache.made, reused=cache.hits)
+    res.frames, res.frames_encoded = total, stats.encoded
     _companions(project, dest, res)
     write_stamp(project, status, dest, [_rel(project, p) for p in res.extras])
     res.evicted = len(cache.evict(limit))

@@ -56,6 +56,30 @@ def chunk_codec_args(fmt: str, quality: int) -> list[str]:
     return [*video_codec_args(fmt, quality, threads=1), *COLOR_TAGS]
 
 
+def take_codec_args(fps: int) -> list[str]:
+    """x264 settings of a take in the film's own codec (the benches' and tests' clips)."""
+    return [
+        *video_codec_args("MP4", 80),
+        "-g",
+        str(2 * fps),
+        *COLOR_TAGS,
+    ]
+
+
+class PictureStats:
+    """Frames of the picture by how they were made: encoded now, or found in the cache."""
+
+    def __init__(self) -> None:
+        self.encoded = 0
+        self.reused = 0
+        self.copied = 0
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, n: int) -> None:
+        with self._lock:
+            setattr(self, kind, getattr(self, kind) + n)
+
+
 def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
     """Split the film's frames into runs: ``("copy", f0, f1, segment)`` where a single segment
     plays untouched (ffmpeg re-encodes it directly) and ``("composite", f0, f1, -1)`` where
@@ -144,6 +168,7 @@ def render_video(
     lengths: dict[str, float],
     heavy: threading.Semaphore | None = None,
     on_frames: OnFrames | None = None,
+    stats: PictureStats | None = None,
 ) -> Path:
     """The picture: every chunk from the cache or encoded into it, then joined by stream copy."""
     from .captions import CaptionLayer
@@ -156,6 +181,7 @@ def render_video(
     slots = heavy or threading.Semaphore(2)
     one_composite = threading.Lock()  # one moviepy pipeline at a time (two readers, a writer)
     tick = on_frames or (lambda n: None)
+    counts = stats or PictureStats()
 
     def encode_copy(part: Path, f0: int, f1: int, seg_i: int) -> None:
         seg = tl.segments[seg_i]
@@ -202,7 +228,9 @@ def render_video(
         hit = cache.get(key, ext)
         if hit is not None:
             tick(f1 - f0)
+            counts.add("reused", f1 - f0)
             return hit
+        counts.add("encoded", f1 - f0)
         with slots:
             if kind == "copy":
                 return cache.make(key, ext, lambda p: encode_copy(p, f0, f1, seg_i))
