@@ -175,16 +175,10 @@ def compose_film(
                 on_frames(total)
             else:
                 # the sound is prepared while the picture renders; they meet in the final mux.
-                # At most two heavy jobs (picture chunks, sound) run at once: two cores, and
-                # memory stays bounded
-                heavy = threading.Semaphore(2)
-
-                def sound() -> Path:
-                    with heavy:
-                        return film_sound(tl, project, infos, cache, log)
-
+                # The picture's pool takes the CPUs; the sound steps (one ffmpeg at a time,
+                # light) run beside it
                 with ThreadPoolExecutor(1) as pool:
-                    audio_job = pool.submit(sound)
+                    audio_job = pool.submit(film_sound, tl, project, infos, cache, log)
                     if route == "audio-only":
                         video = tmp / f"video.{fmt.lower()}"
                         concat_copy(tl, project.root, video, audio=False)
@@ -192,7 +186,9 @@ def compose_film(
                     else:
                         video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
                         lengths = {k: v.duration for k, v in infos.items()}
-                        render_video(tl, project, video, cache, lengths, heavy, on_frames, stats)
+                        render_video(
+                            tl, project, video, cache, lengths, None, on_frames, stats, log
+                        )
                     audio = audio_job.result()
                 mux(video, audio, part, fmt)
             check_destinations(dest)  # again: the encode took a while

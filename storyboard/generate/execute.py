@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.board.schema import parse_size
 from storyboard.errors import (
@@ -26,12 +26,14 @@ from storyboard.generate.state import BuildState, JournalTask, Take
 from storyboard.media.frames import conform_image, frame_before_png
 from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
-from .client import RunwareClient
 from .events import Progress
 from .fetch import Fetcher
 from .picks import remember
 from .protocol import VideoResult
 from .staleness import Assessment
+
+if TYPE_CHECKING:  # the client (and httpx) is imported only when a service is reached
+    from .client import RunwareClient
 
 
 @dataclass
