@@ -37,6 +37,8 @@ def frame_before_png(path: Path, until: float | None) -> bytes:
     or, with ``until`` None, the clip's true last frame; PNG bytes."""
     if until is None:
         return last_frame_png(path)
+    from PIL import Image  # imported when used: start-up stays quick
+
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
         out = Path(d) / "last.bmp"
         start = max(0.0, until - 1.0)
@@ -101,6 +103,8 @@ def image_size(src: Path | BinaryIO) -> tuple[int, int]:
 def image_decodes(path: Path) -> bool:
     """Whether every pixel of the image decodes (a truncated or damaged file does not);
     call after :func:`image_size` has refused bombs and non-images."""
+    from PIL import Image  # imported when used: start-up stays quick
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
