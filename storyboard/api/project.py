@@ -206,7 +206,8 @@ class Project:
             waiting = [
                 Uncollected(t.scene, t.task_uuid, t.state, t.price) for t in state.uncollected()
             ]
-            return Status(rows, state.spent(), uncollected=waiting, film=self._film(found))
+            paid, would = state.spent_split(self._backend(draft).maker != RUNWARE)
+            return Status(rows, paid, waiting, self._film(found), would_cost=would)
 
     def _film(self, found: dict[str, Assessment]) -> FilmStatus:
         from storyboard.cut.compose import film_state, output_path
@@ -422,4 +423,5 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
         video_id=t.video_id,
         url=t.url,
         sha256=t.sha256,
+        placeholder=t.maker != RUNWARE,
     )

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storyboard.api import WriterBusy
+from storyboard.api.results import money_words, placeholder_words
 from storyboard.errors import StoryboardError
 from storyboard.files import resolve_inside
 
@@ -173,7 +174,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             if done.failed:
                 raise StoryboardError("; ".join(f"{s}: {why}" for s, why in done.failed.items()))
             made = ", ".join(done.generated) or "nothing was stale"
-            money = f"${done.spent:.2f}" if done.real else f"nothing (would cost ${done.spent:.2f})"
+            money = money_words(done.spent) if done.real else placeholder_words(done.spent)
             return f"{what}: {made}; spent {money}"
 
         if not jobs.start(what, run):
