@@ -148,14 +148,14 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     async def pick(request: Request) -> Response:
         try:
             scene, take = pick_request(await read_json(request))
-            down = await asyncio.to_thread(project.pick, scene, take)
+            down, warnings = await asyncio.to_thread(project.pick, scene, take)
         except BadRequest as e:
             return JSONResponse({"error": str(e)}, e.status)
         except WriterBusy as e:
             return JSONResponse({"error": str(e)}, 409)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
-        return JSONResponse({"scene": scene, "take": take, "stale": down})
+        return JSONResponse({"scene": scene, "take": take, "stale": down, "warnings": warnings})
 
     async def render(request: Request) -> Response:
         try:

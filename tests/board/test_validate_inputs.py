@@ -81,3 +81,17 @@ def test_every_problem_of_every_stage_in_one_run(in_tmp: Path, capsys) -> None:
     assert "scenes[0].duraton: unknown key 'duraton'; did you mean 'duration'?" in err
     assert "scenes[1].first_frame: image not found: gone.png" in err
     assert "scenes[1].duration" in err and "5" in err
+
+
+def test_a_scene_sound_that_is_a_png_is_refused(in_tmp: Path, capsys) -> None:
+    write_project(
+        in_tmp / "proj",
+        "title: T\nscenes:\n  - {id: a, prompt: A red kite over a grey sea., duration: 8,"
+        " sounds: [{file: gull.wav}]}\n",
+        {"gull.wav": png_bytes()},
+    )
+    assert main(["validate", "proj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "proj/storyboard.yaml:3: scenes[0].sounds[0].file: 'gull.wav' has no audio stream"
+        " (a sound must be a sound file: m4a, mp3, wav, ...)"
+    )
