@@ -37,10 +37,27 @@ class T:
 TAKES = {"a": T(sha256="a" * 64), "b": T(sha256="b" * 64)}
 
 
+def wav(level: int) -> bytes:
+    """A tenth of a second of 8 kHz mono sound at ``level`` (a real sound file, tiny)."""
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(level.to_bytes(2, "little", signed=True) * 800)
+    return buf.getvalue()
+
+
+MUSIC, OTHER_MUSIC = wav(1000), wav(-1000)
+
+
 @pytest.fixture
 def made(tmp_path: Path) -> Project:
     """A project whose film (a stand-in file) and film.json were written with TAKES."""
-    p = write_project(tmp_path / "p", BOARD, {"bed.wav": b"RIFF music"})
+    p = write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC})
     project = load_project(p)
     dest = project.build / "key.mp4"
     dest.parent.mkdir(parents=True)
@@ -64,7 +81,7 @@ def edit(project: Project, old: str, new: str) -> None:
 
 
 def test_no_film_no_record(tmp_path: Path) -> None:
-    project = load_project(write_project(tmp_path / "p", BOARD, {"bed.wav": b"x"}))
+    project = load_project(write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC}))
     dest = project.build / "key.mp4"
     assert film_status(project, TAKES, dest).reasons == ["film missing"]
     dest.parent.mkdir(parents=True)
@@ -124,9 +141,9 @@ def test_order_music_edit_output_and_title_are_named(made: Project) -> None:
     edit(made, "volume: 0.3", "volume: 0.5")
     assert status(made) == ["music changed"]
     edit(made, "volume: 0.5", "volume: 0.3")
-    (made.root / "bed.wav").write_bytes(b"RIFF other music")
+    (made.root / "bed.wav").write_bytes(OTHER_MUSIC)
     assert status(made) == ["music changed"]
-    (made.root / "bed.wav").write_bytes(b"RIFF music")
+    (made.root / "bed.wav").write_bytes(MUSIC)
     assert status(made) == []
     edit(made, "loudness: 'off'", "loudness: -20")
     assert status(made) == ["edit settings changed"]
@@ -174,7 +191,7 @@ def test_a_missing_companion_is_named(made: Project) -> None:
 def test_music_hash(made: Project) -> None:
     import hashlib
 
-    assert music_hash(made) == hashlib.sha256(b"RIFF music").hexdigest()
+    assert music_hash(made) == hashlib.sha256(MUSIC).hexdigest()
     (made.root / "bed.wav").unlink()
     assert music_hash(made) is None
     edit(made, "edit: {loudness: 'off', music: {file: bed.wav, volume: 0.3}}", "")
