@@ -73,8 +73,10 @@ def test_non_ascii_is_written_as_is(tmp_path: Path) -> None:
     write_lock(lock, {"é": take("é", url="https://x.test/café.mp4")}, ["é"])
     assert "café" in lock.read_text(encoding="utf-8")
     long_url = "https://x.test/" + "a" * 200 + ".mp4"
-    write_lock(lock, {"a": take("a", url=long_url)}, ["a"])
-    assert f"url: {long_url}\n" in lock.read_text()  # one line, never folded
+    maker = "runware " + " ".join(["https://proxy.example.com/v1"] * 6)  # spaces: foldable
+    write_lock(lock, {"a": take("a", url=long_url, made_by=maker)}, ["a"])
+    text = lock.read_text()
+    assert f"url: {long_url}\n" in text and f"made_by: {maker}\n" in text  # never folded
 
 
 def test_a_missing_lock_reads_as_no_takes(tmp_path: Path) -> None:
