@@ -14,6 +14,7 @@ from pathlib import Path
 
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
+from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -22,7 +23,7 @@ from storyboard.generate.staleness import (
     require_real_takes,
     stale_scenes,
 )
-from storyboard.generate.state import RUNWARE, BuildState, Take
+from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project
 
 from .events import CallbackProgress, ProgressCallback
@@ -100,10 +101,47 @@ class Project:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
 
+    # -- variants (issue 20): more films from one storyboard ---------------------------------
+
+    @property
+    def variants(self) -> list[str]:
+        """The storyboard's variants (``variants:``), in file order; empty for a variant."""
+        from storyboard.board.variants import variant_names
+
+        return variant_names(self._spec) if self._spec.variant is None else []
+
+    @property
+    def variant_name(self) -> str:
+        """``main`` for the storyboard's own film, else the variant's name."""
+        return self._spec.variant or "main"
+
+    def variant(self, name: str) -> Project:
+        """The film ``name`` (``main``: the storyboard's own) as a project of its own: its
+        plan, render, status, compose and export are that film's; the takes are shared.
+        Raises :class:`~storyboard.SpecError` for an unknown name."""
+        from storyboard.board.variants import load_variant
+
+        if name == "main" or name == self._spec.variant:
+            return self
+        return Project(
+            load_variant(self._spec, name), api_key=self._api_key, base_url=self._base_url
+        )
+
+    def _film_of(self, variant: str | None) -> Project:
+        if variant is None:
+            return self
+        if variant == "all":
+            raise StoryboardError(
+                "variant 'all' is a batch: use Project.render_variants() "
+                "(`storyboard render --variant all`)"
+            )
+        return self.variant(variant)
+
     @property
     def lock_file(self) -> Path:
-        """``storyboard.lock``: which take of each scene makes the cut."""
-        return self.root / "storyboard.lock"
+        """``storyboard.lock`` (a variant: ``storyboard.VARIANT.lock``): which take of each
+        scene makes the cut."""
+        return self.root / lock_name(self._spec.variant)
 
     def display(self) -> str:
         """The storyboard's path as messages show it (relative to the working folder if inside)."""
@@ -132,12 +170,16 @@ class Project:
         keep_downstream: bool = False,
         budget: float | None = None,
         draft: bool = False,
+        variant: str | None = None,
     ) -> PlanResult:
-        """What :meth:`render` would generate with these options, and what it would cost.
+        """What :meth:`render` would generate with these options, and what it would cost
+        (``variant``: for that film; see :meth:`variant`).
 
         Raises :class:`~storyboard.PlanError` for an unknown scene in ``retake`` and
         :class:`~storyboard.BudgetError` when the cost is over ``budget`` (US dollars).
         """
+        if variant is not None:
+            return self._film_of(variant).plan(retake, keep_downstream, budget, draft)
         plan = self._compiled()
         plan.require_scenes(list(retake), "--retake")
         maker = self._backend(draft).maker
@@ -156,15 +198,20 @@ class Project:
         self, writer: str | None = None, wait: bool = True, progress: CallbackProgress | None = None
     ) -> Iterator[BuildState]:
         on_wait = progress.log if progress is not None else None
-        state = BuildState(self.root, writer=writer, wait=wait, on_wait=on_wait)
+        state = BuildState(
+            self.root, writer=writer, wait=wait, on_wait=on_wait, variant=self._spec.variant
+        )
         try:
             yield state
         finally:
             state.close()
 
-    def status(self, draft: bool = False) -> Status:
+    def status(self, draft: bool = False, variant: str | None = None) -> Status:
         """Every scene: up to date or stale, why, and what the next render costs (``draft``:
-        judged as ``render --draft`` would, so ``--draft`` takes count as up to date)."""
+        judged as ``render --draft`` would, so ``--draft`` takes count as up to date;
+        ``variant``: that film's)."""
+        if variant is not None:
+            return self._film_of(variant).status(draft)
         plan = self._compiled()
         with self._state() as state:
             found = assess(plan, state, maker=self._backend(draft).maker)
@@ -260,8 +307,10 @@ class Project:
         draft: bool = False,
         wait: bool = True,
         emulator_latency: float = 1.0,
+        variant: str | None = None,
     ) -> RenderResult:
-        """Generate every stale scene (and nothing else); keep the takes; update the lock.
+        """Generate every stale scene (and nothing else); keep the takes; update the lock
+        (``variant``: that film's scenes and lock; takes another film has are reused).
 
         Uses the Runware API when the project has a key (see :func:`load`), else a local
         emulator (placeholder clips, no cost; ``draft`` makes them small and fast). While it
@@ -275,7 +324,7 @@ class Project:
         import asyncio
 
         return asyncio.run(
-            self.render_async(
+            self._film_of(variant).render_async(
                 retake=retake,
                 keep_downstream=keep_downstream,
                 budget=budget,
@@ -313,7 +362,12 @@ class Project:
         return await render_async(self, req, CallbackProgress(progress))
 
     def compose(
-        self, *, wait: bool = True, progress: ProgressCallback | None = None, force: bool = False
+        self,
+        *,
+        wait: bool = True,
+        progress: ProgressCallback | None = None,
+        force: bool = False,
+        variant: str | None = None,
     ) -> ComposeResult:
         """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
 
@@ -328,6 +382,8 @@ class Project:
         """
         from storyboard.cut.compose import compose_film
 
+        if variant is not None:
+            return self._film_of(variant).compose(wait=wait, progress=progress, force=force)
         events = CallbackProgress(progress)
         with self._state("compose", wait, events) as state:
             if self.real:
@@ -347,7 +403,9 @@ class Project:
             seconds=done.seconds,
         )
 
-    def export(self, format: str = "otio", dest: str | Path | None = None) -> Path:
+    def export(
+        self, format: str = "otio", dest: str | Path | None = None, variant: str | None = None
+    ) -> Path:
         """Write the cut (the takes in ``storyboard.lock``) as an editing timeline for an
         editor: ``otio``, ``fcpxml`` or ``edl``; returns the file (default: beside the film).
 
@@ -356,6 +414,8 @@ class Project:
         """
         from storyboard.cut.export import export_cut
 
+        if variant is not None:
+            return self._film_of(variant).export(format, dest)
         with self._state() as state:
             return export_cut(self._spec, state.lock, format, Path(dest) if dest else None)
 

@@ -68,12 +68,13 @@ def output_path(project: Project) -> Path:
     out = project.board.output
     if out.file:
         return project.root / out.file
-    slug = re.sub(r"[^a-z0-9]+", "-", project.board.title.lower()).strip("-") or "film"
-    return project.build / f"{slug}.{out.format.lower()}"
+    title = project.main_title or project.board.title  # a variant: NAME.VARIANT.ext
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "film"
+    return project.build / f"{slug}{project.suffix}.{out.format.lower()}"
 
 
 def contact_sheet_path(project: Project) -> Path:
-    return project.build / "contact-sheet.png"
+    return project.build / f"contact-sheet{project.suffix}.png"
 
 
 def film_state(project: Project, takes: Mapping[str, ChosenTake]) -> FilmStatus:

@@ -99,6 +99,8 @@ def chunk_spec(
         "fps": tl.fps,
         "size": [tl.width, tl.height],
     }
+    if tl.reframe != "pad":  # variants (issue 20); padded chunks keep their keys
+        base["reframe"] = [tl.reframe, *tl.focus]
     if kind == "copy":
         seg = tl.segments[seg_i]
         base["take"] = seg.take.media_key + f"@{seg.take.offset}"
@@ -160,11 +162,7 @@ def render_video(
     def encode_copy(part: Path, f0: int, f1: int, seg_i: int) -> None:
         seg = tl.segments[seg_i]
         src = seg.src_start + f0 / tl.fps - seg.start
-        conform = (
-            f"fps={tl.fps},scale={tl.width}:{tl.height}:force_original_aspect_"
-            f"ratio=decrease,pad={tl.width}:{tl.height}:(ow-iw)/2:(oh-ih)/2,"
-            f"setsar=1,format={PIXEL_FORMAT}"
-        )
+        conform = f"fps={tl.fps},{reframe_filter(tl)},setsar=1,format={PIXEL_FORMAT}"
         # seek half a frame early: the first frame kept is the one nearest to src
         run_ffmpeg(
             [
@@ -216,6 +214,19 @@ def render_video(
     return dest
 
 
+def reframe_filter(tl: Timeline) -> str:
+    """ffmpeg filters fitting a clip to the film's size: letterboxed (pad) or filling the
+    frame, cut around the focus point (crop)."""
+    w, h = tl.width, tl.height
+    if tl.reframe == "crop":
+        fx, fy = tl.focus
+        return (
+            f"scale={w}:{h}:force_original_aspect_ratio=increase,"
+            f"crop={w}:{h}:(iw-{w})*{fx:g}:(ih-{h})*{fy:g}"
+        )
+    return f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
+
+
 def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:
     """Join files with identical stream settings by the concat demuxer, streams copied."""
     listing = dest.with_name(dest.stem + ".parts.txt")
@@ -234,8 +245,16 @@ def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:
 class _Frames:
     """Frame source for one segment: a lazily opened moviepy clip, conformed to the film size."""
 
-    def __init__(self, path: Path, width: int, height: int):
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        reframe: str = "pad",
+        focus: tuple[float, float] = (0.5, 0.5),
+    ):
         self.path, self.width, self.height = path, width, height
+        self.reframe, self.focus = reframe, focus
         self.clip: Any = None  # a moviepy VideoFileClip once opened
 
     def get(self, t: float) -> np.ndarray:
@@ -247,7 +266,10 @@ class _Frames:
         t = min(max(0.0, t), max(0.0, clip.duration - 1.0 / (clip.fps or 30)))
         frame = clip.get_frame(t)
         if frame.shape[1] != self.width or frame.shape[0] != self.height:
-            frame = _letterbox(frame, self.width, self.height)
+            if self.reframe == "crop":
+                frame = _crop(frame, self.width, self.height, self.focus)
+            else:
+                frame = _letterbox(frame, self.width, self.height)
         return frame
 
     def close(self) -> None:
@@ -271,13 +293,30 @@ def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+def _crop(frame: np.ndarray, width: int, height: int, focus: tuple[float, float]) -> np.ndarray:
+    """Fill width x height keeping the aspect, cutting the overflow around the focus point
+    (the same geometry as :func:`reframe_filter`'s crop)."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = frame.shape[:2]
+    scale = max(width / w, height / h)
+    nw, nh = max(width, round(w * scale)), max(height, round(h * scale))
+    big = np.asarray(Image.fromarray(frame).resize((nw, nh), Image.Resampling.BILINEAR))
+    x, y = int((nw - width) * focus[0]), int((nh - height) * focus[1])
+    return np.ascontiguousarray(big[y : y + height, x : x + width])
+
+
 class FrameFunction:
     """Frames of composited stretches: one function that blends only when needed."""
 
     def __init__(self, tl: Timeline, project: Project, captions: object):
         self.tl = tl
         self.segs = tl.segments
-        self.sources = [_Frames(project.root / s.file, tl.width, tl.height) for s in self.segs]
+        self.sources = [
+            _Frames(project.root / s.file, tl.width, tl.height, tl.reframe, tl.focus)
+            for s in self.segs
+        ]
         self.captions = captions
         self.total = tl.frames() / tl.fps
         self.first_open = 0

@@ -53,6 +53,9 @@ class Timeline:
     fade_out: float = 0.0
     captions: list[Caption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was shortened to fit
+    # variants (issue 20): clips of another aspect are padded (letterbox) or cropped
+    reframe: str = "pad"
+    focus: tuple[float, float] = (0.5, 0.5)
 
     @property
     def duration(self) -> float:
@@ -140,6 +143,7 @@ def build_timeline(
     tl = Timeline(segments, fps, width, height, board.edit.fade_in, board.edit.fade_out)
     tl.captions = caption_times(tl)
     tl.warnings = warnings
+    tl.reframe, tl.focus = project.reframe, project.focus
     return tl
 
 
