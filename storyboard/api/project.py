@@ -14,7 +14,6 @@ from pathlib import Path
 
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
-from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -27,6 +26,7 @@ from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project
 
 from .events import CallbackProgress, ProgressCallback
+from .films import Films
 from .results import (
     ComposeResult,
     FilmStatus,
@@ -53,13 +53,15 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
     return Project(load_project(path), api_key=api_key, base_url=base_url)
 
 
-class Project:
-    """A loaded storyboard: plan it, render it, inspect and pick takes, compose the film."""
+class Project(Films):
+    """A loaded storyboard: plan it, render it, inspect and pick takes, compose the film
+    (and its variants: :attr:`variants`, :meth:`variant`)."""
 
     def __init__(
         self, spec: _Spec, *, api_key: str | None = None, base_url: str | None = None
     ) -> None:
         self._spec = spec
+        self._main: Project | None = None  # for a variant: the storyboard's own film
         self._plan: Plan | None = None
         self._api_key = api_key
         self._base_url = base_url
@@ -100,42 +102,6 @@ class Project:
     def scenes(self) -> list[str]:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
-
-    # -- variants (issue 20): more films from one storyboard ---------------------------------
-
-    @property
-    def variants(self) -> list[str]:
-        """The storyboard's variants (``variants:``), in file order; empty for a variant."""
-        from storyboard.board.variants import variant_names
-
-        return variant_names(self._spec) if self._spec.variant is None else []
-
-    @property
-    def variant_name(self) -> str:
-        """``main`` for the storyboard's own film, else the variant's name."""
-        return self._spec.variant or "main"
-
-    def variant(self, name: str) -> Project:
-        """The film ``name`` (``main``: the storyboard's own) as a project of its own: its
-        plan, render, status, compose and export are that film's; the takes are shared.
-        Raises :class:`~storyboard.SpecError` for an unknown name."""
-        from storyboard.board.variants import load_variant
-
-        if name == "main" or name == self._spec.variant:
-            return self
-        return Project(
-            load_variant(self._spec, name), api_key=self._api_key, base_url=self._base_url
-        )
-
-    def _film_of(self, variant: str | None) -> Project:
-        if variant is None:
-            return self
-        if variant == "all":
-            raise StoryboardError(
-                "variant 'all' is a batch: use Project.render_variants() "
-                "(`storyboard render --variant all`)"
-            )
-        return self.variant(variant)
 
     @property
     def lock_file(self) -> Path:
@@ -368,13 +334,14 @@ class Project:
         progress: ProgressCallback | None = None,
         force: bool = False,
         variant: str | None = None,
+        cache: str | Path | None = None,
     ) -> ComposeResult:
         """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
 
         When nothing that shapes the film changed it encodes nothing (``up_to_date``; ``force``
         composes anyway); otherwise only the chunks of picture and sound the chunk cache lacks
-        (``build/chunks``, bounded by ``STORYBOARD_CACHE_MB``). ``progress`` receives
-        :class:`Frames` events while the picture is made.
+        (``cache``, default ``build/chunks``, bounded by ``STORYBOARD_CACHE_MB``). ``progress``
+        receives :class:`Frames` events while the picture is made. ``variant``: that film.
 
         Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing, when the
         project has a real key but the cut holds placeholder takes, or when the film cannot be
@@ -383,13 +350,19 @@ class Project:
         from storyboard.cut.compose import compose_film
 
         if variant is not None:
-            return self._film_of(variant).compose(wait=wait, progress=progress, force=force)
+            film = self._film_of(variant)
+            return film.compose(wait=wait, progress=progress, force=force, cache=cache)
         events = CallbackProgress(progress)
         with self._state("compose", wait, events) as state:
             if self.real:
                 require_real_takes(state, self.scenes)
             done = compose_film(
-                self._spec, state, log=events.log, on_progress=events.frames, force=force
+                self._spec,
+                state,
+                log=events.log,
+                on_progress=events.frames,
+                force=force,
+                cache_dir=Path(cache) if cache is not None else None,
             )
         return ComposeResult(
             done.path,

@@ -14,11 +14,13 @@ stream copy.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,30 +140,35 @@ def chunk_spec(
     return base
 
 
-def render_video(
-    tl: Timeline,
-    project: Project,
-    dest: Path,
-    cache: ChunkCache,
-    lengths: dict[str, float],
-    heavy: threading.Semaphore | None = None,
-    on_frames: OnFrames | None = None,
-) -> Path:
-    """The picture: every chunk from the cache or encoded into it, then joined by stream copy."""
-    from .captions import CaptionLayer
+@dataclass(frozen=True)
+class ChunkJob:
+    """One chunk to encode: everything a process (here or on another machine) needs to make
+    it, and where it goes in the chunk cache. Plain data, so it can be pickled."""
 
-    fmt = project.board.output.format
-    codec = chunk_codec_args(fmt, project.board.output.quality)
-    burn = project.board.edit.captions == "burn" and bool(tl.captions)
-    captions = CaptionLayer(tl) if burn else None
-    ext = "webm" if fmt == "WEBM" else "mp4"
-    slots = heavy or threading.Semaphore(2)
-    one_composite = threading.Lock()  # one moviepy pipeline at a time (two readers, a writer)
-    tick = on_frames or (lambda n: None)
+    tl: Timeline
+    root: Path  # the project folder (the takes are read from it)
+    kind: str  # copy | composite
+    f0: int
+    f1: int
+    seg_i: int
+    codec: tuple[str, ...]
+    burn: bool
+    folder: Path  # the chunk cache
+    key: str
+    ext: str
 
-    def encode_copy(part: Path, f0: int, f1: int, seg_i: int) -> None:
-        seg = tl.segments[seg_i]
-        src = seg.src_start + f0 / tl.fps - seg.start
+
+ChunkRunner = Callable[[Callable[[ChunkJob], Path], list[ChunkJob]], list[Path]]
+"""Runs ``make_chunk`` over chunk jobs elsewhere (e.g. as Ray tasks); results in order."""
+
+
+def encode_chunk(job: ChunkJob, part: Path, tick: OnFrames | None = None) -> None:
+    """Encode one chunk into ``part``: a copy chunk straight through ffmpeg, a composite
+    chunk frame by frame (transitions, fades, burnt-in captions)."""
+    tl, tick = job.tl, tick or (lambda n: None)
+    if job.kind == "copy":
+        seg = tl.segments[job.seg_i]
+        src = seg.src_start + job.f0 / tl.fps - seg.start
         conform = f"fps={tl.fps},{reframe_filter(tl)},setsar=1,format={PIXEL_FORMAT}"
         # seek half a frame early: the first frame kept is the one nearest to src
         run_ffmpeg(
@@ -171,47 +178,88 @@ def render_video(
                 "-ss",
                 f"{max(0.0, src - 0.5 / tl.fps):.6f}",
                 "-i",
-                str(project.root / seg.file),
+                str(job.root / seg.file),
                 "-map",
                 "0:v:0",
                 "-vf",
                 conform,
                 "-frames:v",
-                str(f1 - f0),
+                str(job.f1 - job.f0),
                 "-an",
-                *codec,
+                *job.codec,
                 str(part),
             ],
             what=f"scene {seg.scene}",
         )
-        tick(f1 - f0)
+        tick(job.f1 - job.f0)
+        return
+    from .captions import CaptionLayer
 
-    def encode_composite(part: Path, f0: int, f1: int) -> None:
-        with one_composite:
-            frames = FrameFunction(tl, project, captions)
-            try:
-                frames.write(f0, f1, part, codec, tick)
-            finally:
-                frames.close()
+    frames = FrameFunction(tl, job.root, CaptionLayer(tl) if job.burn else None)
+    try:
+        frames.write(job.f0, job.f1, part, list(job.codec), tick)
+    finally:
+        frames.close()
 
-    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+
+def make_chunk(job: ChunkJob) -> Path:
+    """The chunk in its cache, encoded when missing (under a temporary name, renamed when
+    complete: a worker killed half-way leaves nothing that is used)."""
+    return ChunkCache(job.folder).make(job.key, job.ext, lambda p: encode_chunk(job, p))
+
+
+def render_video(
+    tl: Timeline,
+    project: Project,
+    dest: Path,
+    cache: ChunkCache,
+    lengths: dict[str, float],
+    heavy: threading.Semaphore | None = None,
+    on_frames: OnFrames | None = None,
+    runner: ChunkRunner | None = None,
+) -> Path:
+    """The picture: every chunk from the cache or encoded into it, then joined by stream copy.
+
+    ``runner``: where the missing chunks are encoded (None: two at a time in this process's
+    pool; see :mod:`storyboard.cut.executors` for Ray)."""
+    fmt = project.board.output.format
+    codec = tuple(chunk_codec_args(fmt, project.board.output.quality))
+    burn = project.board.edit.captions == "burn" and bool(tl.captions)
+    ext = "webm" if fmt == "WEBM" else "mp4"
+    slots = heavy or threading.Semaphore(2)
+    one_composite = threading.Lock()  # one moviepy pipeline at a time (two readers, a writer)
+    tick = on_frames or (lambda n: None)
+    jobs = []
+    for kind, f0, f1, seg_i in plan_chunks(tl, burn):
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
-        key = chunk_key(f"picture-{kind}", {**spec, "codec": codec})
-        hit = cache.get(key, ext)
-        if hit is not None:
-            tick(f1 - f0)
-            return hit
-        with slots:
-            if kind == "copy":
-                return cache.make(key, ext, lambda p: encode_copy(p, f0, f1, seg_i))
-            return cache.make(key, ext, lambda p: encode_composite(p, f0, f1))
+        key = chunk_key(f"picture-{kind}", {**spec, "codec": list(codec)})
+        jobs.append(
+            ChunkJob(tl, project.root, kind, f0, f1, seg_i, codec, burn, cache.folder, key, ext)
+        )
 
-    # two chunks at a time: start-up and decoding of one overlap the other's encoding
-    with ThreadPoolExecutor(2) as pool:
-        jobs = [pool.submit(chunk, *c) for c in plan_chunks(tl, burn)]
-        parts = [j.result() for j in jobs]
+    def chunk(job: ChunkJob) -> Path:
+        hit = cache.get(job.key, job.ext)
+        if hit is not None:
+            tick(job.f1 - job.f0)
+            return hit
+        with slots, (one_composite if job.kind == "composite" else _NO_LOCK):
+            return cache.make(job.key, job.ext, lambda p: encode_chunk(job, p, tick))
+
+    if runner is None:
+        # two chunks at a time: start-up and decoding of one overlap the other's encoding
+        with ThreadPoolExecutor(2) as pool:
+            parts = list(pool.map(chunk, jobs))
+    else:
+        missing = [j for j in jobs if not cache.path(j.key, j.ext).is_file()]
+        runner(make_chunk, missing)  # each lands in the cache, complete, or raises
+        parts = [chunk(j) for j in jobs]  # all hits now: marked used, frames counted
+        cache.made += len(missing)
+        cache.hits -= len(missing)
     join_copy(parts, dest, what="joining the picture")
     return dest
+
+
+_NO_LOCK = contextlib.nullcontext()
 
 
 def reframe_filter(tl: Timeline) -> str:
@@ -310,11 +358,11 @@ def _crop(frame: np.ndarray, width: int, height: int, focus: tuple[float, float]
 class FrameFunction:
     """Frames of composited stretches: one function that blends only when needed."""
 
-    def __init__(self, tl: Timeline, project: Project, captions: object):
+    def __init__(self, tl: Timeline, root: Path, captions: object):
         self.tl = tl
         self.segs = tl.segments
         self.sources = [
-            _Frames(project.root / s.file, tl.width, tl.height, tl.reframe, tl.focus)
+            _Frames(root / s.file, tl.width, tl.height, tl.reframe, tl.focus)
             for s in self.segs
         ]
         self.captions = captions
