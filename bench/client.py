@@ -136,7 +136,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=20)
     ap.add_argument("--latency", type=float, default=2.0)
+    ap.add_argument("--tiny", action="store_true", help="3 tasks, 0.2 s latency (smoke test)")
     args = ap.parse_args()
+    if args.tiny:
+        args.tasks, args.latency = 3, 0.2
     print(f"{args.tasks} tasks, {args.latency:g} s emulated latency (draft clips)")
     emulator_poll = PollPolicy(
         initial_delay=min(1.0, args.latency * 0.5),
@@ -156,7 +159,7 @@ def main() -> None:
             f"{r['requests_per_task'] / base['requests_per_task']:.2f}x, notice delay "
             f"{r['notice_delay_s'] / base['notice_delay_s']:.2f}x"
         )
-    ours_speed, base_speed = render_speed()
+    ours_speed, base_speed = render_speed(0.5 if args.tiny else 8.0)
     print(
         f"clip rendering at 1280x720: {ours_speed:.2f} s of video per s "
         f"(bare ffmpeg test-pattern encode: {base_speed:.2f}; ratio {ours_speed / base_speed:.2f})"

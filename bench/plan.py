@@ -47,7 +47,10 @@ def main_bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=2000)
+    parser.add_argument("--tiny", action="store_true", help="20 and 40 scenes (smoke test)")
     args = parser.parse_args()
+    if args.tiny:
+        args.small, args.large = 20, 40
     with tempfile.TemporaryDirectory() as d:
         small = write_chain(Path(d) / "small", args.small)
         large = write_chain(Path(d) / "large", args.large)

@@ -47,7 +47,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=1.0)
     ap.add_argument("--full-size", action="store_true", help="1280x720 clips instead of drafts")
+    ap.add_argument("--tiny", action="store_true", help="0.1 s latency (smoke test)")
     args = ap.parse_args()
+    if args.tiny:
+        args.latency, args.full_size = 0.1, False
     lat = args.latency
     with (
         tempfile.TemporaryDirectory() as d,

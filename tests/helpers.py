@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -51,3 +54,21 @@ class Clock:
         self.sleeps.append(s)
         self.now += s
         await asyncio.sleep(0)
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited (nothing owns it now)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def plant(folder: Path, prefix: str) -> tuple[Path, Path, Path]:
+    """A dead owner's folder, a live owner's folder and one with no owner in its name."""
+    dead = folder / f"{prefix}{dead_pid()}-abc"
+    live = folder / f"{prefix}{os.getppid()}-def"
+    anon = folder / f"{prefix}xyz"
+    for d in (dead, live, anon):
+        (d / "sub").mkdir(parents=True)
+        (d / "sub" / "part.mp4").write_bytes(b"x")
+    return dead, live, anon

@@ -36,7 +36,7 @@ from storyboard.media.probe import ClipInfo, probe_cached
 from .audio import mux
 from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
-from .picture import ChunkRunner, render_video
+from .picture import ChunkRunner, PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
@@ -61,6 +61,8 @@ class ComposeResult:
     captions: Path | None = None
     contact_sheet: Path | None = None
     evicted: int = 0
+    frames: int = 0  # frames in the film
+    frames_encoded: int = 0  # frames of picture encoded by this compose (not cached, not copied)
     extras: list[Path] = field(default_factory=list)
     used: set[Path] = field(default_factory=set)  # the chunks this film is made of
 
@@ -151,6 +153,7 @@ def compose_film(
     total = tl.frames()
     done = [0]
     count = threading.Lock()
+    stats = PictureStats()
 
     def on_frames(n: int) -> None:
         with count:
@@ -192,7 +195,7 @@ def compose_film(
                         video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
                         lengths = {k: v.duration for k, v in infos.items()}
                         render_video(
-                            tl, project, video, cache, lengths, heavy, on_frames, runner
+                            tl, project, video, cache, lengths, heavy, on_frames, stats, runner
                         )
                     audio = audio_job.result()
                 mux(video, audio, part, fmt)
@@ -209,6 +212,7 @@ def compose_film(
     if tl.captions and edit.captions != "off":
         atomic_write(srt_path, srt(tl.captions).encode())
     res = ComposeResult(dest, route=route, why=why, encoded=cache.made, reused=cache.hits)
+    res.frames, res.frames_encoded = total, stats.encoded
     _companions(project, dest, res)
     write_stamp(project, status, dest, [_rel(project, p) for p in res.extras])
     res.used = set(cache.used)

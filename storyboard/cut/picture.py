@@ -58,6 +58,30 @@ def chunk_codec_args(fmt: str, quality: int) -> list[str]:
     return [*video_codec_args(fmt, quality, threads=1), *COLOR_TAGS]
 
 
+def take_codec_args(fps: int) -> list[str]:
+    """x264 settings of a take in the film's own codec (the benches' and tests' clips)."""
+    return [
+        *video_codec_args("MP4", 80),
+        "-g",
+        str(2 * fps),
+        *COLOR_TAGS,
+    ]
+
+
+class PictureStats:
+    """Frames of the picture by how they were made: encoded now, or found in the cache."""
+
+    def __init__(self) -> None:
+        self.encoded = 0
+        self.reused = 0
+        self.copied = 0
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, n: int) -> None:
+        with self._lock:
+            setattr(self, kind, getattr(self, kind) + n)
+
+
 def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
     """Split the film's frames into runs: ``("copy", f0, f1, segment)`` where a single segment
     plays untouched (ffmpeg re-encodes it directly) and ``("composite", f0, f1, -1)`` where
@@ -216,6 +240,7 @@ def render_video(
     lengths: dict[str, float],
     heavy: threading.Semaphore | None = None,
     on_frames: OnFrames | None = None,
+    stats: PictureStats | None = None,
     runner: ChunkRunner | None = None,
 ) -> Path:
     """The picture: every chunk from the cache or encoded into it, then joined by stream copy.
@@ -229,6 +254,7 @@ def render_video(
     slots = heavy or threading.Semaphore(2)
     one_composite = threading.Lock()  # one moviepy pipeline at a time (two readers, a writer)
     tick = on_frames or (lambda n: None)
+    counts = stats or PictureStats()
     jobs = []
     for kind, f0, f1, seg_i in plan_chunks(tl, burn):
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
@@ -241,7 +267,9 @@ def render_video(
         hit = cache.get(job.key, job.ext)
         if hit is not None:
             tick(job.f1 - job.f0)
+            counts.add("reused", job.f1 - job.f0)
             return hit
+        counts.add("encoded", job.f1 - job.f0)
         with slots, (one_composite if job.kind == "composite" else _NO_LOCK):
             return cache.make(job.key, job.ext, lambda p: encode_chunk(job, p, tick))
 
@@ -255,6 +283,9 @@ def render_video(
         parts = [chunk(j) for j in jobs]  # all hits now: marked used, frames counted
         cache.made += len(missing)
         cache.hits -= len(missing)
+        n = sum(j.f1 - j.f0 for j in missing)
+        counts.add("encoded", n)
+        counts.add("reused", -n)
     join_copy(parts, dest, what="joining the picture")
     return dest
 

@@ -436,7 +436,7 @@ def test_no_ffmpeg_left_running(tmp_path: Path) -> None:
 
 
 def test_compose_clears_a_killed_composes_folder(tmp_path: Path) -> None:
-    from test_stale_temp import plant
+    from helpers import plant
 
     project, state = setup(tmp_path, [{"id": "a", "seconds": 1.0}, {"id": "b", "seconds": 1.0}])
     project.build.mkdir(parents=True, exist_ok=True)

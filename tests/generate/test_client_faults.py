@@ -173,4 +173,13 @@ def test_plain_http_to_a_remote_host_is_refused_before_the_key_is_sent(url: str)
     ["http://127.0.0.1:1/v1", "http://127.9.9.9/v1", "http://[::1]:8/v1", "http://localhost/v1"],
 )
 def test_plain_http_to_loopback_is_allowed(url: str) -> None:
-    client_for(lambda r: httpx.Response(200), base_url=url)
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"data": []})
+
+    client = client_for(handler, base_url=url)
+    asyncio.run(client.post([{"taskType": "ping"}]))
+    assert [str(r.url) for r in sent] == [url]
+    assert sent[0].headers["Authorization"] == f"Bearer {KEY}"

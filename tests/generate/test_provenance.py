@@ -147,3 +147,49 @@ def test_takes_from_a_standalone_emulator_with_a_key_stay_placeholders(
     monkeypatch.setenv("RUNWARE_BASE_URL", "http://127.0.0.1:1/v1")
     assert main(["status", str(p)]) == 0
     assert status_rows(capsys.readouterr().out)["a"][2] == "stale"
+
+
+def _dead_loopback_port() -> int:
+    """A loopback port with nothing listening on it (bound, then closed)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_loopback_endpoint_is_a_placeholder_maker_unless_it_answers_as_a_proxy() -> None:
+    """Unreachable: it cannot be confirmed as a proxy to Runware, so its takes are placeholders;
+    one that answers, but not as the emulator, is a proxy (real takes); the emulator says so."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from storyboard.generate.backend import BackendOptions
+
+    dead = f"http://127.0.0.1:{_dead_loopback_port()}/v1"
+    opts = BackendOptions(api_key="k", base_url=dead)
+    assert opts.maker == "emulator"
+    assert opts.made_by == f"emulator {dead}"
+    assert maker_class(opts.made_by) == "emulator"
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proxy = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        assert BackendOptions(api_key="k", base_url=proxy).maker == "runware"
+    finally:
+        server.shutdown()
+        server.server_close()
+    with Emulator(EmulatorConfig(latency=0.05)) as emu:
+        assert BackendOptions(api_key="k", base_url=emu.base_url).maker == "emulator"
+    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as emu:
+        assert BackendOptions(api_key="k", base_url=emu.base_url).maker == "draft"

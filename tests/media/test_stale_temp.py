@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import dead_pid, plant
 
 from storyboard.emulator.server import Emulator, EmulatorConfig
 from storyboard.files import owned_tempdir, sweep_stale
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-def plant(folder: Path, prefix: str) -> tuple[Path, Path, Path]:
-    """A dead owner's folder, a live owner's folder and one with no owner in its name."""
-    dead = folder / f"{prefix}{dead_pid()}-abc"
-    live = folder / f"{prefix}{os.getppid()}-def"
-    anon = folder / f"{prefix}xyz"
-    for d in (dead, live, anon):
-        (d / "sub").mkdir(parents=True)
-        (d / "sub" / "part.mp4").write_bytes(b"x")
-    return dead, live, anon
 
 
 def test_sweep_removes_only_dead_owners_folders(tmp_path: Path) -> None:
