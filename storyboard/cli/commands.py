@@ -7,7 +7,7 @@ import sys
 
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
-from storyboard.errors import BudgetError
+from storyboard.errors import BudgetError, StoryboardError
 
 from .films import add_variant, cmd_plan_variants, compose_films, film_names, print_variant_films
 from .report import continuity_text, plan_table, table
@@ -31,6 +31,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         plan = main.plan(args.retake, args.keep_downstream, args.budget, draft=args.draft)
         print(plan_table(plan))
         return 0
+    if args.retake and len(names) > 1:
+        raise StoryboardError(
+            "--retake works on one film at a time (--variant NAME): the other films that "
+            "share the scene keep their take until you pick the new one there"
+        )
     if args.on is not None:
         main.check_executor(args.on)  # no Ray, or a bad address: said before anything is spent
     if args.budget is not None and len(names) > 1:

@@ -270,7 +270,7 @@ def render_video(
             counts.add("reused", job.f1 - job.f0)
             return hit
         counts.add("encoded", job.f1 - job.f0)
-        with slots, (one_composite if job.kind == "composite" else _NO_LOCK):
+        with slots, one_composite if job.kind == "composite" else _NO_LOCK:
             return cache.make(job.key, job.ext, lambda p: encode_chunk(job, p, tick))
 
     if runner is None:
@@ -393,8 +393,7 @@ class FrameFunction:
         self.tl = tl
         self.segs = tl.segments
         self.sources = [
-            _Frames(root / s.file, tl.width, tl.height, tl.reframe, tl.focus)
-            for s in self.segs
+            _Frames(root / s.file, tl.width, tl.height, tl.reframe, tl.focus) for s in self.segs
         ]
         self.captions = captions
         self.total = tl.frames() / tl.fps

@@ -113,6 +113,11 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     """The review app for ``project``; ``port`` is where it listens (for the Host check)."""
     jobs = Jobs()
     root = project.root.resolve()
+    main = project
+
+    def film(request: Request) -> ReviewProject:
+        """The film the page asks about (``?variant=NAME``; default the main film)."""
+        return main.for_variant(request.query_params.get("variant"))
 
     async def index(request: Request) -> Response:
         page = _static("index.html").replace(b"{{token}}", token.encode())
@@ -126,14 +131,14 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         return Response(_static(name), media_type=f"{kind}; charset=utf-8")
 
     async def state(request: Request) -> Response:
-        data = await asyncio.to_thread(project.snapshot)
+        data = await asyncio.to_thread(film(request).snapshot)
         data["jobs"] = jobs.view()
         return JSONResponse(data)
 
     async def plan(request: Request) -> Response:
         retake = [s for s in request.query_params.getlist("retake") if s]
         try:
-            found, real = await asyncio.to_thread(project.plan, retake)
+            found, real = await asyncio.to_thread(film(request).plan, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         stale = [s.scene for s in found.to_generate]
@@ -154,7 +159,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             scene, take = str(data.get("scene", "")), data.get("take")
             if not isinstance(take, int):
                 raise StoryboardError("pick: 'take' must be a take number")
-            down = await asyncio.to_thread(project.pick, scene, take)
+            down = await asyncio.to_thread(film(request).pick, scene, take)
         except WriterBusy as e:
             return JSONResponse({"error": str(e)}, 409)
         except StoryboardError as e:
@@ -171,9 +176,12 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         what = f"retake {', '.join(retake)}" if retake else "render"
+        chosen = film(request)
+        if chosen.variant != "main":
+            what += f" ({chosen.variant})"
 
         def run() -> str:
-            done = project.render(retake, budget)
+            done = chosen.render(retake, budget)
             if done.failed:
                 raise StoryboardError("; ".join(f"{s}: {why}" for s, why in done.failed.items()))
             made = ", ".join(done.generated) or "nothing was stale"
@@ -212,7 +220,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         return FileResponse(p, headers={"Cache-Control": "no-cache"})
 
     async def tracks(request: Request) -> Response:
-        captions, chapters = await asyncio.to_thread(film_tracks, project)
+        captions, chapters = await asyncio.to_thread(film_tracks, film(request))
         text = chapters if request.path_params["kind"] == "chapters" else captions
         return Response(text, media_type="text/vtt; charset=utf-8")
 

@@ -118,3 +118,13 @@ def test_an_unknown_variant_names_the_known_ones(tmp_path: Path) -> None:
     main = load_project(write_project(tmp_path / "p", BOARD))
     with pytest.raises(SpecError, match="no variant 'vertcal' \\(variants: vertical, native"):
         load_variant(main, "vertcal")
+
+
+def test_a_variants_film_file_stays_inside_the_project(in_tmp: Path) -> None:
+    text = BOARD.replace("  native: {size: 720x1280}", "  native: {output: {file: ../../x.mp4}}")
+    write_project(in_tmp / "p", text)
+    with pytest.raises(SpecError) as err:
+        load_project(in_tmp / "p")
+    shown = str(err.value)
+    assert shown.startswith("p/storyboard.yaml:14: output.file: variant 'native': "), shown
+    assert "outside the project" in shown

@@ -120,7 +120,7 @@ def test_the_reframe_crops_the_main_films_picture(rendered: tuple[Path, list]) -
     assert len(frames_digest(vertical)) == len(frames_digest(main))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """A small Ray instance on loopback (2 CPUs, no dashboard), stopped after the test."""
     ray = pytest.importorskip(
@@ -156,3 +156,47 @@ def test_films_composed_on_ray_are_the_local_films_frame_by_frame(
         if f.captions:
             assert f.captions.read_text() == captions[f.film.name]
     assert not list((tmp_path / "chunks").rglob(".part-*"))  # no half-written chunk left
+
+
+def test_a_worker_that_dies_mid_chunk_loses_nothing(
+    rendered: tuple[Path, list], local_ray: None, tmp_path: Path
+) -> None:
+    from storyboard.board.spec import load_project
+    from storyboard.cut.executors import RayExecutor
+    from storyboard.cut.export import lock_timeline
+    from storyboard.cut.picture import ChunkJob, chunk_codec_args, make_chunk
+    from storyboard.generate.state import BuildState
+
+    root, _ = rendered
+    spec = load_project(root)
+    state = BuildState(root)
+    try:
+        tl = lock_timeline(spec, state.lock)
+    finally:
+        state.close()
+    codec = tuple(chunk_codec_args("MP4", 95))
+    job = ChunkJob(tl, root, "copy", 0, 10, 0, codec, False, tmp_path / "ray", "ab" * 20, "mp4")
+    marker = tmp_path / "died-once"
+
+    def dies_once(job: ChunkJob) -> Path:  # nested: Ray sends it by value to the worker
+        import os
+
+        from storyboard.cut.chunks import ChunkCache
+
+        if not marker.exists():
+            marker.touch()
+
+            def half(part: Path) -> None:
+                part.write_bytes(b"half a chunk")
+                os._exit(1)  # the worker dies mid-chunk
+
+            ChunkCache(job.folder).make(job.key, job.ext, half)
+        return make_chunk(job)
+
+    made = RayExecutor().map(dies_once, [job])  # Ray runs the task again on a new worker
+    assert marker.exists()  # the first attempt did die
+    here = make_chunk(ChunkJob(tl, root, "copy", 0, 10, 0, codec, False, tmp_path / "here",
+                               "ab" * 20, "mp4"))  # fmt: skip
+    assert made[0].read_bytes() == here.read_bytes()  # the chunk is whole
+    left = list((tmp_path / "ray").rglob(".part-*"))
+    assert [p.read_bytes() for p in left] == [b"half a chunk"]  # kept aside, never used
