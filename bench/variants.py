@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.fixtures import make_clips, tiny_project  # noqa: E402
+from storyboard.cut.executors import ray_temp_dir  # noqa: E402
 
 
 def variants_project(tmp: Path, n: int, scenes: int, seconds: float, size: tuple[int, int]) -> Path:
@@ -90,8 +91,10 @@ def main() -> None:
             return
         t0 = time.monotonic()
         ray.init(
+            address="local",  # a new instance: never one another process started
             num_cpus=cpus,
             include_dashboard=False,
+            _temp_dir=ray_temp_dir(),
             object_store_memory=80 * 1024 * 1024,
             _node_ip_address="127.0.0.1",
             log_to_driver=False,

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 import storyboard.api as sb
+from storyboard.errors import Problem, ProblemsError
 
 from .report import plan_table, table
 
@@ -94,3 +95,17 @@ def print_variant_films(project: sb.Project) -> None:
             continue
         state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"
         print(f"film ({name}): {state}: {film.path}")
+
+
+def validate_variants(project: sb.Project) -> None:
+    """Compile every variant against the model's rules; its problems name the variant."""
+    for name in project.variants:
+        try:
+            project.variant(name).validate()
+        except ProblemsError as e:
+            raise type(e)(
+                [
+                    Problem(p.file, p.line, p.where, f"variant {name!r}: {p.message}")
+                    for p in e.problems
+                ]
+            ) from None

@@ -49,6 +49,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ok = project.validate()
     if ok.warning:
         _err(ok.warning)
+    from .films import validate_variants
+
+    validate_variants(project)
     print(
         f"{project.display()}: OK ({ok.scenes} scenes, {ok.seconds:g} s, "
         f"${ok.cost:.2f} to generate everything)"

@@ -83,9 +83,11 @@ class RayExecutor(Executor):
         try:
             if self.address is None:
                 ray.init(
+                    address="local",  # a new instance: never one another process started
                     num_cpus=self.num_cpus or os.cpu_count() or 2,
                     object_store_memory=OBJECT_STORE,
                     include_dashboard=False,
+                    _temp_dir=ray_temp_dir(),
                     _node_ip_address="127.0.0.1",
                     log_to_driver=False,
                     configure_logging=False,
@@ -139,6 +141,15 @@ class _RayChunks:
 
     def __call__(self, fn: Callable[[ChunkJob], Path], jobs: list[ChunkJob]) -> list[Path]:
         return RayExecutor(address=self.address).map(fn, jobs)
+
+
+def ray_temp_dir() -> str:
+    """Where a local instance keeps its session: the temporary folder, or ``/tmp`` when that
+    is too deep for the Unix sockets Ray makes there (107 bytes at most)."""
+    import tempfile
+
+    tmp = tempfile.gettempdir()
+    return os.path.join(tmp if len(tmp) <= 40 else "/tmp", "ray")
 
 
 def _plain(e: BaseException) -> str:

@@ -76,3 +76,17 @@ def test_on_ray_without_ray_says_how_to_install_it(
         "  (or: pip install 'ray>=2.9')"
     )
     assert not (in_tmp / "p" / "build" / "journal.sqlite").exists()  # nothing generated first
+
+
+def test_validate_checks_every_film_against_the_model(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(
+        in_tmp / "p", BOARD.replace("native: {size: 720x1280}", "native: {size: 640x480}")
+    )
+    assert main(["validate", "p"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # after the model's warning
+    assert last == (
+        "p/storyboard.yaml:8: size: variant 'native': OpenAI Sora 2 accepts sizes 1280x720, "
+        "720x1280, got 640x480"
+    )  # the variant's own line

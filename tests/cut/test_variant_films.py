@@ -14,6 +14,7 @@ import pytest
 from helpers import write_project
 
 import storyboard
+from storyboard.cut.executors import ray_temp_dir
 from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import probe
@@ -127,8 +128,10 @@ def local_ray() -> Iterator[None]:
         "ray", reason="Ray is not installed (pip install -e '.[ray]'; CI installs it)"
     )
     ray.init(
+        address="local",  # a new instance: never one another process started
         num_cpus=2,
         include_dashboard=False,
+        _temp_dir=ray_temp_dir(),
         object_store_memory=80 * 1024 * 1024,
         _node_ip_address="127.0.0.1",
         log_to_driver=False,
