@@ -5,40 +5,15 @@
 >>> project.plan().cost                                    # doctest: +SKIP
 
 Everything public is listed in ``__all__``; errors derive from :class:`StoryboardError`.
+The API's names are imported on first use, so ``import storyboard`` alone stays cheap.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from storyboard.api import (
-    ComposeResult,
-    Event,
-    FilmStatus,
-    Frames,
-    Log,
-    ModelInfo,
-    Note,
-    PickResult,
-    PlannedScene,
-    PlanResult,
-    ProgressCallback,
-    Project,
-    RenderResult,
-    SceneResult,
-    SceneStatus,
-    SceneUpdate,
-    Spent,
-    Status,
-    TakeInfo,
-    Uncollected,
-    Validation,
-    WriterBusy,
-    init,
-    load,
-    models,
-    schema,
-)
+import typing as _typing
+
 from storyboard.errors import (
     BudgetError,
     ComposeError,
@@ -48,6 +23,36 @@ from storyboard.errors import (
     StoryboardError,
     TemplateError,
 )
+
+if _typing.TYPE_CHECKING:
+    from storyboard.api import (
+        ComposeResult,
+        Event,
+        FilmStatus,
+        Frames,
+        Log,
+        ModelInfo,
+        Note,
+        PickResult,
+        PlannedScene,
+        PlanResult,
+        ProgressCallback,
+        Project,
+        RenderResult,
+        SceneResult,
+        SceneStatus,
+        SceneUpdate,
+        Spent,
+        Status,
+        TakeInfo,
+        Uncollected,
+        Validation,
+        WriterBusy,
+        init,
+        load,
+        models,
+        schema,
+    )
 
 __all__ = [
     "BudgetError",
@@ -85,3 +90,17 @@ __all__ = [
     "models",
     "schema",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in __all__:
+        from storyboard import api
+
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'storyboard' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from storyboard.errors import StoryboardError
 
-from .picture import ChunkJob, ChunkRunner
+from .picture import ChunkRunner, RemoteChunk
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -139,7 +139,7 @@ class _RayChunks:
 
     address: str | None
 
-    def __call__(self, fn: Callable[[ChunkJob], Path], jobs: list[ChunkJob]) -> list[Path]:
+    def __call__(self, fn: Callable[[RemoteChunk], Path], jobs: list[RemoteChunk]) -> list[Path]:
         return RayExecutor(address=self.address).map(fn, jobs)
 
 

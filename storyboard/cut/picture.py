@@ -4,9 +4,12 @@ kept in the chunk cache, then joined by stream copy.
 * a ``copy`` chunk is a stretch of one take playing untouched: ffmpeg conforms and encodes it
   directly (no frames through Python);
 * a ``composite`` chunk is a stretch that needs work (a transition window, a fade, burnt-in
-  captions): moviepy reads the source frames, numpy blends them, and they are piped as raw RGB
-  into our own ffmpeg encoder, so every chunk of every format is ``yuv420p`` (moviepy's writer
-  ignores the pixel format for codecs other than libx264).
+  captions): moviepy reads the source frames, numpy blends them (``composite``), and they are
+  piped as raw RGB into our own ffmpeg encoder, so every chunk of every format is ``yuv420p``.
+
+Each chunk is encoded by ``chunkjob.encode_chunk`` from plain data; the chunks are encoded by a
+pool sized to the machine (``machine``): as many at once as there are CPUs (or chunks, or
+memory for them), with the CPUs left over as x264 threads.
 
 Every chunk is a whole number of frames encoded with identical settings, so the chunks join by
 stream copy.
@@ -14,25 +17,20 @@ stream copy.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storyboard.board.spec import Project
-from storyboard.errors import ComposeError
-from storyboard.media.ffmpeg import ffmpeg_exe, run_ffmpeg, spawn, video_codec_args
+from storyboard.media.ffmpeg import run_ffmpeg, video_codec_args
 
+from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
+from .machine import PoolPlan, machine_pool
 from .timeline import Timeline
-
-if TYPE_CHECKING:
-    import numpy as np
 
 OnFrames = Callable[[int], None]
 
@@ -46,16 +44,13 @@ COLOR_TAGS = [
     "-color_range",
     "tv",
 ]
-PIXEL_FORMAT = "yuv420p"
 CAPTION_STYLE = "1"  # bump when burnt-in captions are drawn differently
 
 
 def chunk_codec_args(fmt: str, quality: int) -> list[str]:
-    """Identical settings for every chunk, so the chunks join by stream copy.
-
-    One encoder thread each: two chunks are encoded at once (x264's memory grows with threads).
-    """
-    return [*video_codec_args(fmt, quality, threads=1), *COLOR_TAGS]
+    """Identical settings for every chunk, so the chunks join by stream copy (the encoder's
+    thread count is added per chunk: it changes no header)."""
+    return [*video_codec_args(fmt, quality), *COLOR_TAGS]
 
 
 def take_codec_args(fps: int) -> list[str]:
@@ -164,146 +159,99 @@ def chunk_spec(
     return base
 
 
-@dataclass(frozen=True)
-class ChunkJob:
-    """One chunk to encode: everything a process (here or on another machine) needs to make
-    it, and where it goes in the chunk cache. Plain data, so it can be pickled."""
-
-    tl: Timeline
-    root: Path  # the project folder (the takes are read from it)
-    kind: str  # copy | composite
-    f0: int
-    f1: int
-    seg_i: int
-    codec: tuple[str, ...]
-    burn: bool
-    folder: Path  # the chunk cache
-    key: str
-    ext: str
-
-
-ChunkRunner = Callable[[Callable[[ChunkJob], Path], list[ChunkJob]], list[Path]]
-"""Runs ``make_chunk`` over chunk jobs elsewhere (e.g. as Ray tasks); results in order."""
-
-
-def encode_chunk(job: ChunkJob, part: Path, tick: OnFrames | None = None) -> None:
-    """Encode one chunk into ``part``: a copy chunk straight through ffmpeg, a composite
-    chunk frame by frame (transitions, fades, burnt-in captions)."""
-    tl, tick = job.tl, tick or (lambda n: None)
-    if job.kind == "copy":
-        seg = tl.segments[job.seg_i]
-        src = seg.src_start + job.f0 / tl.fps - seg.start
-        conform = f"fps={tl.fps},{reframe_filter(tl)},setsar=1,format={PIXEL_FORMAT}"
-        # seek half a frame early: the first frame kept is the one nearest to src
-        run_ffmpeg(
-            [
-                "-threads",
-                "1",
-                "-ss",
-                f"{max(0.0, src - 0.5 / tl.fps):.6f}",
-                "-i",
-                str(job.root / seg.file),
-                "-map",
-                "0:v:0",
-                "-vf",
-                conform,
-                "-frames:v",
-                str(job.f1 - job.f0),
-                "-an",
-                *job.codec,
-                str(part),
-            ],
-            what=f"scene {seg.scene}",
-        )
-        tick(job.f1 - job.f0)
-        return
-    from .captions import CaptionLayer
-
-    frames = FrameFunction(tl, job.root, CaptionLayer(tl) if job.burn else None)
-    try:
-        frames.write(job.f0, job.f1, part, list(job.codec), tick)
-    finally:
-        frames.close()
-
-
-def make_chunk(job: ChunkJob) -> Path:
-    """The chunk in its cache, encoded when missing (under a temporary name, renamed when
-    complete: a worker killed half-way leaves nothing that is used)."""
-    return ChunkCache(job.folder).make(job.key, job.ext, lambda p: encode_chunk(job, p))
-
-
 def render_video(
     tl: Timeline,
     project: Project,
     dest: Path,
     cache: ChunkCache,
     lengths: dict[str, float],
-    heavy: threading.Semaphore | None = None,
+    pool: PoolPlan | None = None,
     on_frames: OnFrames | None = None,
     stats: PictureStats | None = None,
+    log: Callable[[str], None] | None = None,
     runner: ChunkRunner | None = None,
 ) -> Path:
     """The picture: every chunk from the cache or encoded into it, then joined by stream copy.
 
-    ``runner``: where the missing chunks are encoded (None: two at a time in this process's
-    pool; see :mod:`storyboard.cut.executors` for Ray)."""
+    Chunks are encoded ``pool.workers`` at once with ``pool.threads`` x264 threads each (by
+    default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
+    where the missing chunks are encoded instead (e.g. as Ray tasks, issue 20; see
+    :mod:`storyboard.cut.executors`), each by :func:`make_chunk` into the same cache.
+    """
     fmt = project.board.output.format
-    codec = tuple(chunk_codec_args(fmt, project.board.output.quality))
+    codec = chunk_codec_args(fmt, project.board.output.quality)
     burn = project.board.edit.captions == "burn" and bool(tl.captions)
     ext = "webm" if fmt == "WEBM" else "mp4"
-    slots = heavy or threading.Semaphore(2)
-    one_composite = threading.Lock()  # one moviepy pipeline at a time (two readers, a writer)
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
-    jobs = []
-    for kind, f0, f1, seg_i in plan_chunks(tl, burn):
+    chunks = plan_chunks(tl, burn)
+    plan = pool or machine_pool(tl.width, tl.height, len(chunks))
+    if log is not None:
+        log(f"picture: {len(chunks)} chunks, {plan.describe()}")
+
+    def job_of(kind: str, f0: int, f1: int, seg_i: int) -> tuple[str, dict[str, Any]]:
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
-        key = chunk_key(f"picture-{kind}", {**spec, "codec": list(codec)})
-        jobs.append(
-            ChunkJob(tl, project.root, kind, f0, f1, seg_i, codec, burn, cache.folder, key, ext)
-        )
+        # the thread count is not in the key: chunks made on any machine join the same way
+        key = chunk_key(f"picture-{kind}", {**spec, "codec": codec})
+        if kind == "copy":
+            return key, copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
+        return key, composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
 
-    def chunk(job: ChunkJob) -> Path:
-        hit = cache.get(job.key, job.ext)
+    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+        key, job = job_of(kind, f0, f1, seg_i)
+        hit = cache.get(key, ext)
         if hit is not None:
-            tick(job.f1 - job.f0)
-            counts.add("reused", job.f1 - job.f0)
+            tick(f1 - f0)
+            counts.add("reused", f1 - f0)
             return hit
-        counts.add("encoded", job.f1 - job.f0)
-        with slots, one_composite if job.kind == "composite" else _NO_LOCK:
-            return cache.make(job.key, job.ext, lambda p: encode_chunk(job, p, tick))
+        counts.add("encoded", f1 - f0)
+        return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
 
-    if runner is None:
-        # two chunks at a time: start-up and decoding of one overlap the other's encoding
-        with ThreadPoolExecutor(2) as pool:
-            parts = list(pool.map(chunk, jobs))
-    else:
-        missing = [j for j in jobs if not cache.path(j.key, j.ext).is_file()]
-        runner(make_chunk, missing)  # each lands in the cache, complete, or raises
-        parts = [chunk(j) for j in jobs]  # all hits now: marked used, frames counted
-        cache.made += len(missing)
-        cache.hits -= len(missing)
-        n = sum(j.f1 - j.f0 for j in missing)
-        counts.add("encoded", n)
-        counts.add("reused", -n)
+    if runner is not None:
+        remote: dict[str, RemoteChunk] = {}
+        for c in chunks:
+            key, job = job_of(*c)
+            if key not in remote and not cache.path(key, ext).is_file():
+                remote[key] = RemoteChunk(job, str(cache.folder), key, ext)
+        runner(make_chunk, list(remote.values()))  # each lands in the cache whole, or raises
+        frames = sum(int(r.job.get("frames") or r.job.get("f1", 0) - r.job.get("f0", 0))
+                     for r in remote.values())  # fmt: skip
+        counts.add("encoded", frames)
+        counts.add("reused", -frames)  # found in the cache below, but made just now
+        cache.made += len(remote)
+        cache.hits -= len(remote)
+
+    with ThreadPoolExecutor(plan.workers) as workers:
+        jobs = [workers.submit(chunk, *c) for c in chunks]
+        try:
+            parts = [j.result() for j in jobs]
+        except BaseException:
+            for j in jobs:
+                j.cancel()
+            raise
     join_copy(parts, dest, what="joining the picture")
     return dest
 
 
-_NO_LOCK = contextlib.nullcontext()
+@dataclass(frozen=True)
+class RemoteChunk:
+    """A chunk to make somewhere else: its job (plain data), the cache folder and its key."""
+
+    job: dict[str, Any]
+    folder: str
+    key: str
+    ext: str
 
 
-def reframe_filter(tl: Timeline) -> str:
-    """ffmpeg filters fitting a clip to the film's size: letterboxed (pad) or filling the
-    frame, cut around the focus point (crop)."""
-    w, h = tl.width, tl.height
-    if tl.reframe == "crop":
-        fx, fy = tl.focus
-        return (
-            f"scale={w}:{h}:force_original_aspect_ratio=increase,"
-            f"crop={w}:{h}:(iw-{w})*{fx:g}:(ih-{h})*{fy:g}"
-        )
-    return f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
+ChunkRunner = Callable[[Callable[[RemoteChunk], Path], list[RemoteChunk]], list[Path]]
+"""Runs :func:`make_chunk` over chunks elsewhere (e.g. as Ray tasks); results in order."""
+
+
+def make_chunk(chunk: RemoteChunk) -> Path:
+    """The chunk in its cache, encoded when missing (under a temporary name, renamed when
+    complete: a worker killed half-way leaves nothing that is used)."""
+    cache = ChunkCache(Path(chunk.folder))
+    return cache.make(chunk.key, chunk.ext, lambda p: encode_chunk(chunk.job, str(p)))
 
 
 def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:
@@ -319,187 +267,3 @@ def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:
     )
     listing.unlink(missing_ok=True)
     return dest
-
-
-class _Frames:
-    """Frame source for one segment: a lazily opened moviepy clip, conformed to the film size."""
-
-    def __init__(
-        self,
-        path: Path,
-        width: int,
-        height: int,
-        reframe: str = "pad",
-        focus: tuple[float, float] = (0.5, 0.5),
-    ):
-        self.path, self.width, self.height = path, width, height
-        self.reframe, self.focus = reframe, focus
-        self.clip: Any = None  # a moviepy VideoFileClip once opened
-
-    def get(self, t: float) -> np.ndarray:
-        from moviepy import VideoFileClip
-
-        if self.clip is None:
-            self.clip = VideoFileClip(str(self.path), audio=False)
-        clip = self.clip
-        t = min(max(0.0, t), max(0.0, clip.duration - 1.0 / (clip.fps or 30)))
-        frame = clip.get_frame(t)
-        if frame.shape[1] != self.width or frame.shape[0] != self.height:
-            if self.reframe == "crop":
-                frame = _crop(frame, self.width, self.height, self.focus)
-            else:
-                frame = _letterbox(frame, self.width, self.height)
-        return frame
-
-    def close(self) -> None:
-        if self.clip is not None:
-            self.clip.close()
-            self.clip = None
-
-
-def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Fit inside width x height keeping the aspect; black bars (letterbox or pillarbox)."""
-    import numpy as np
-    from PIL import Image
-
-    h, w = frame.shape[:2]
-    scale = min(width / w, height / h)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    small = np.asarray(Image.fromarray(frame).resize((nw, nh), Image.Resampling.BILINEAR))
-    out = np.zeros((height, width, 3), dtype=np.uint8)
-    y, x = (height - nh) // 2, (width - nw) // 2
-    out[y : y + nh, x : x + nw] = small
-    return out
-
-
-def _crop(frame: np.ndarray, width: int, height: int, focus: tuple[float, float]) -> np.ndarray:
-    """Fill width x height keeping the aspect, cutting the overflow around the focus point
-    (the same geometry as :func:`reframe_filter`'s crop)."""
-    import numpy as np
-    from PIL import Image
-
-    h, w = frame.shape[:2]
-    scale = max(width / w, height / h)
-    nw, nh = max(width, round(w * scale)), max(height, round(h * scale))
-    big = np.asarray(Image.fromarray(frame).resize((nw, nh), Image.Resampling.BILINEAR))
-    x, y = int((nw - width) * focus[0]), int((nh - height) * focus[1])
-    return np.ascontiguousarray(big[y : y + height, x : x + width])
-
-
-class FrameFunction:
-    """Frames of composited stretches: one function that blends only when needed."""
-
-    def __init__(self, tl: Timeline, root: Path, captions: object):
-        self.tl = tl
-        self.segs = tl.segments
-        self.sources = [
-            _Frames(root / s.file, tl.width, tl.height, tl.reframe, tl.focus) for s in self.segs
-        ]
-        self.captions = captions
-        self.total = tl.frames() / tl.fps
-        self.first_open = 0
-
-    def frame(self, t: float) -> np.ndarray:
-        segs, tl = self.segs, self.tl
-        active = [
-            i
-            for i in range(self.first_open, len(segs))
-            if segs[i].start - 1e-9 <= t < segs[i].end - 1e-9
-        ] or [len(segs) - 1]
-        for i in range(self.first_open, active[0]):  # past segments: release their readers
-            self.sources[i].close()
-        self.first_open = active[0]
-        seg = segs[active[-1]]
-        frame = self.sources[active[-1]].get(seg.src_start + t - seg.start)
-        if len(active) > 1 and seg.overlap > 0:
-            prev = segs[active[0]]
-            pframe = self.sources[active[0]].get(prev.src_start + t - prev.start)
-            a = (t - seg.start) / seg.overlap
-            if seg.transition == "crossfade":
-                frame = _mix(pframe, frame, a)
-            else:  # fade through black
-                frame = _scale(pframe, 1 - 2 * a) if a < 0.5 else _scale(frame, 2 * a - 1)
-        if tl.fade_in and t < tl.fade_in:
-            frame = _scale(frame, t / tl.fade_in)
-        if tl.fade_out and t > self.total - tl.fade_out:
-            frame = _scale(frame, max(0.0, (self.total - t) / tl.fade_out))
-        if self.captions is not None:
-            frame = self.captions.apply(frame, t)  # type: ignore[attr-defined]
-        return frame
-
-    def write(self, f0: int, f1: int, dest: Path, codec: list[str], tick: OnFrames) -> None:
-        """Frames f0..f1 as raw RGB into an ffmpeg encoder with the chunk settings."""
-        tl = self.tl
-        cmd = [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            f"{tl.width}x{tl.height}",
-            "-r",
-            str(tl.fps),
-            "-i",
-            "-",
-            "-an",
-            *codec,
-            str(dest),
-        ]
-        try:
-            proc = spawn(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
-        except OSError as e:
-            raise ComposeError(f"rendering the film failed: ffmpeg could not run: {e}") from None
-        assert proc.stdin is not None
-        try:
-            for f in range(f0, f1):
-                frame = self.frame(f / tl.fps)
-                proc.stdin.write(frame.tobytes())
-                tick(1)
-            proc.stdin.close()
-            err = proc.stderr.read() if proc.stderr else b""
-            code = proc.wait()
-        except BrokenPipeError:
-            err = proc.stderr.read() if proc.stderr else b""
-            code = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            if proc.stderr:
-                proc.stderr.close()
-        if code == -signal.SIGXFSZ or b"File too large" in err:
-            raise ComposeError(
-                f"rendering the film failed: file size limit reached writing {dest} (ulimit -f)"
-            )
-        if code != 0:
-            tail = " | ".join(err.decode(errors="replace").strip().splitlines()[-3:])
-            raise ComposeError(f"rendering the film failed: ffmpeg: {tail or code}")
-
-    def close(self) -> None:
-        for s in self.sources:
-            s.close()
-
-
-def _mix(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
-    import numpy as np
-
-    w = int(round(min(1.0, max(0.0, alpha)) * 256))
-    out = a.astype(np.uint16) * (256 - w)
-    out += b.astype(np.uint16) * w
-    return (out >> 8).astype(np.uint8)
-
-
-def _scale(a: np.ndarray, k: float) -> np.ndarray:
-    import numpy as np
-
-    w = int(round(min(1.0, max(0.0, k)) * 256))
-    return ((a.astype(np.uint16) * w) >> 8).astype(np.uint8)

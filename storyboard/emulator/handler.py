@@ -91,6 +91,9 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(tasks, list)
             else None
         )
+        if emu.faults.take(("cut",), ttype, prompt) is not None:
+            self._drop()  # the request is never processed: nothing accepted, nothing charged
+            return
         fault = emu.faults.take(("latency",), ttype, prompt)
         if fault is not None:
             time.sleep(fault.delay)
@@ -123,6 +126,7 @@ class Handler(BaseHTTPRequestHandler):
                     ]
                 },
             )
+        emu.faults.note_conflicts(body)
         if drop is not None:  # the server did the work; the answer is lost
             self._drop()
             return
@@ -153,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_emulator/ledger":
             self._send_json(200, emu.ledger_json())
             return
+        if path == "/_emulator/faults":
+            self._send_json(200, {"faults": emu.faults.to_json(), "log": emu.faults.log()})
+            return
         if path == "/_emulator/tasks":
             self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})
             return
@@ -169,9 +176,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             return
-        if path.startswith("/videos/"):
+        if path.startswith(("/videos/", "/audio/")):
             name = path.rsplit("/", 1)[-1]
-            file = emu.workdir / "videos" / name
+            file = emu.workdir / path.split("/")[1] / name
             if "/" in name or not file.is_file() or ".part." in name:
                 self._send_json(404, {"errors": [{"code": "notFound", "message": name}]})
                 return
@@ -184,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
         late = emu.faults.take(("latency",), "download")
         if late is not None:
             time.sleep(late.delay)
+        if emu.faults.take(("cut",), "download") is not None:
+            self._drop()  # not a byte of the file is sent
+            return
         fault = emu.faults.take(("status",), "download")
         if fault is not None:
             self._send_json(
@@ -191,9 +201,16 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         data = file.read_bytes()
-        ctype = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime"}.get(
-            file.suffix.lstrip("."), "application/octet-stream"
-        )
+        emu.faults.note_served(file.name, data)
+        ctype = {
+            "mp4": "video/mp4",
+            "webm": "video/webm",
+            "mov": "video/quicktime",
+            "mp3": "audio/mpeg",
+            "wav": "audio/wav",
+            "flac": "audio/flac",
+            "ogg": "audio/ogg",
+        }.get(file.suffix.lstrip("."), "application/octet-stream")
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))

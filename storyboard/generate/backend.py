@@ -7,14 +7,15 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from storyboard.errors import StoryboardError
 
-from .client import PollPolicy, RetryPolicy, RunwareClient
 from .protocol import DEFAULT_BASE_URL
 from .state import DRAFT, EMULATOR, RUNWARE
+
+if TYPE_CHECKING:  # httpx and the client are imported when a service is reached (start-up)
+    from .client import PollPolicy, RetryPolicy, RunwareClient
 
 
 @dataclass
@@ -78,6 +79,10 @@ async def open_client(
     opts: BackendOptions, log: object = None, local: LocalService | None = None
 ) -> AsyncIterator[RunwareClient]:
     """Yield a client for the real API, or (without a key) for the service ``local`` starts."""
+    import httpx
+
+    from .client import PollPolicy, RetryPolicy, RunwareClient
+
     timeout = httpx.Timeout(opts.http_timeout, connect=min(15.0, opts.http_timeout))
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     fast = PollPolicy(
@@ -121,7 +126,7 @@ async def open_client(
 def _is_loopback_url(url: str) -> bool:
     from urllib.parse import urlsplit
 
-    from .client import _is_loopback
+    from .policy import _is_loopback
 
     return _is_loopback(urlsplit(url).hostname)
 
@@ -129,15 +134,24 @@ def _is_loopback_url(url: str) -> bool:
 def _ask_loopback(base_url: str) -> str:
     """What answers at a loopback ``base_url``: our emulator (``emulator``/``draft``), or a
     proxy (``runware``: it answers, but not as the emulator). Unreachable: ``emulator``."""
+    import json
+    import urllib.error
+    import urllib.request
     from urllib.parse import urlsplit
 
     parts = urlsplit(base_url)
+    url = f"{parts.scheme}://{parts.netloc}/_emulator/hello"
+    # urllib, not httpx: a no-op render against a local endpoint then never imports httpx
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
     try:
-        r = httpx.get(f"{parts.scheme}://{parts.netloc}/_emulator/hello", timeout=3.0)
-    except httpx.HTTPError:
+        with opener.open(url, timeout=3.0) as r:
+            raw = r.read(65536)
+    except urllib.error.HTTPError:
+        return RUNWARE  # it answers, but not as the emulator
+    except (OSError, ValueError):
         return EMULATOR
     try:
-        body = r.json() if r.status_code == 200 else None
+        body = json.loads(raw)
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("emulator") == "storyboard":

@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.board.schema import parse_size
 from storyboard.errors import (
@@ -26,12 +26,14 @@ from storyboard.generate.state import BuildState, JournalTask, Take
 from storyboard.media.frames import conform_image, last_frame_png
 from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
-from .client import RunwareClient
 from .events import Progress
 from .fetch import Fetcher
 from .picks import remember
 from .protocol import VideoResult
 from .staleness import Assessment
+
+if TYPE_CHECKING:  # the client (and httpx) is imported only when a service is reached
+    from .client import RunwareClient
 
 
 @dataclass
@@ -215,17 +217,18 @@ class Executor(Fetcher):
             if jt is None:
                 request = await self._resolve(task, src_take)
                 uid = request["taskUUID"]
+                self._tried.add(uid)  # this render's own: never "paid in an earlier render"
                 self.state.record_task(uid, scene, a.key, source_id, request, estimate=task.cost)
                 self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
                 results = await self._submit(uid, request, task.number_results, scene)
             else:
                 uid = jt.task_uuid
+                self._tried.add(uid)
                 self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
                 if jt.state == "done" and jt.results:
                     results = [VideoResult.from_item(r) for r in jt.results]
                 elif jt.state == "pending":  # maybe never sent: the same taskUUID cannot pay twice
                     results = await self._submit(uid, jt.request, task.number_results, scene)
-            self._tried.add(uid)
             if results is None:
                 try:
                     results = await self._await(uid, task.number_results, scene)

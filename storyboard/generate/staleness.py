@@ -263,6 +263,13 @@ def check_budget_amount(budget: float | None) -> None:
 def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
     check_budget_amount(budget)
     planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
+    unpriced = [s for s in plan.unpriced if s in assessments and assessments[s].stale]
+    if budget is not None and unpriced:
+        raise BudgetError(
+            f"no source gives the price of {', '.join(unpriced)} "
+            f"({', '.join(sorted({plan.task(s).model for s in unpriced}))}), so --budget cannot "
+            "hold it; set `price:` (USD per second you expect) on those scenes; nothing was spent"
+        )
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)
         raise BudgetError(

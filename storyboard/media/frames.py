@@ -8,14 +8,14 @@ import warnings
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageOps
-
 from storyboard.errors import StoryboardError
 from storyboard.media.ffmpeg import run_ffmpeg
 
 
 def last_frame_png(path: Path) -> bytes:
     """The clip's true final frame (the last decoded frame, not a seek guess), as PNG bytes."""
+    from PIL import Image  # imported when used: start-up stays quick
+
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
         out = Path(d) / "last.bmp"
         # seek near the end, decode every remaining frame, keep overwriting: the file left
@@ -55,6 +55,8 @@ def image_size(src: Path | BinaryIO) -> tuple[int, int]:
 
     Raises :class:`ImageRefused` for what is not an image, and for images over
     :data:`MAX_PIXELS` (decompression bombs among them) before any pixel is decoded."""
+    from PIL import Image  # imported when used: start-up stays quick
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -83,6 +85,8 @@ def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[in
     """Cover-crop an image to exactly ``width``x``height``.
 
     Returns the PNG bytes and the image's original size."""
+    from PIL import Image, ImageOps  # imported when used: start-up stays quick
+
     try:
         image_size(io.BytesIO(data))
     except ImageRefused as e:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Protocol
-
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol
 
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 
 from .frames import frame_at, last_frame_png
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class TakeFile(Protocol):
@@ -38,6 +39,8 @@ def thumb_path(build: Path, take: TakeFile, which: str) -> Path:
 
 def thumbnail(root: Path, take: TakeFile, which: str, t: float | None = None) -> Image.Image:
     """``which`` is 'last' (the true last frame) or a time in ms; cached under build/thumbs/."""
+    from PIL import Image  # imported when used: start-up stays quick
+
     cache = thumb_path(root / "build", take, which)
     if cache.is_file():
         with Image.open(cache) as im:

@@ -165,9 +165,10 @@ def test_a_worker_that_dies_mid_chunk_loses_nothing(
     rendered: tuple[Path, list], local_ray: None, tmp_path: Path
 ) -> None:
     from storyboard.board.spec import load_project
+    from storyboard.cut.chunkjob import copy_job
     from storyboard.cut.executors import RayExecutor
     from storyboard.cut.export import lock_timeline
-    from storyboard.cut.picture import ChunkJob, chunk_codec_args, make_chunk
+    from storyboard.cut.picture import RemoteChunk, chunk_codec_args, make_chunk
     from storyboard.generate.state import BuildState
 
     root, _ = rendered
@@ -177,11 +178,10 @@ def test_a_worker_that_dies_mid_chunk_loses_nothing(
         tl = lock_timeline(spec, state.lock)
     finally:
         state.close()
-    codec = tuple(chunk_codec_args("MP4", 95))
-    job = ChunkJob(tl, root, "copy", 0, 10, 0, codec, False, tmp_path / "ray", "ab" * 20, "mp4")
+    job = copy_job(tl, 0, 0, 10, root, chunk_codec_args("MP4", 95), 1)
     marker = tmp_path / "died-once"
 
-    def dies_once(job: ChunkJob) -> Path:  # nested: Ray sends it by value to the worker
+    def dies_once(chunk: RemoteChunk) -> Path:  # nested: Ray sends it by value to the worker
         import os
 
         from storyboard.cut.chunks import ChunkCache
@@ -193,13 +193,13 @@ def test_a_worker_that_dies_mid_chunk_loses_nothing(
                 part.write_bytes(b"half a chunk")
                 os._exit(1)  # the worker dies mid-chunk
 
-            ChunkCache(job.folder).make(job.key, job.ext, half)
-        return make_chunk(job)
+            ChunkCache(Path(chunk.folder)).make(chunk.key, chunk.ext, half)
+        return make_chunk(chunk)
 
-    made = RayExecutor().map(dies_once, [job])  # Ray runs the task again on a new worker
-    assert marker.exists()  # the first attempt did die
-    here = make_chunk(ChunkJob(tl, root, "copy", 0, 10, 0, codec, False, tmp_path / "here",
-                               "ab" * 20, "mp4"))  # fmt: skip
+    key = "ab" * 20
+    made = RayExecutor().map(dies_once, [RemoteChunk(job, str(tmp_path / "ray"), key, "mp4")])
+    assert marker.exists()  # the first attempt did die; Ray ran the task again
+    here = make_chunk(RemoteChunk(job, str(tmp_path / "here"), key, "mp4"))
     assert made[0].read_bytes() == here.read_bytes()  # the chunk is whole
     left = list((tmp_path / "ray").rglob(".part-*"))
     assert [p.read_bytes() for p in left] == [b"half a chunk"]  # kept aside, never used

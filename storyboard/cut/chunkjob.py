@@ -1,0 +1,165 @@
+"""One chunk of picture as plain data, and the top-level function that encodes it.
+
+A job is a dict of plain values (strings, numbers, lists), with absolute file paths, so a chunk
+can be encoded in this process, in another one, or as a Ray task: ``encode_chunk(job, dest)``.
+
+* ``copy``: a stretch of one take playing untouched; ffmpeg conforms and encodes it directly
+  (no frames through Python);
+* ``composite``: a stretch that needs work (a transition window, a fade, burnt-in captions):
+  frames made by :class:`~storyboard.cut.composite.FrameFunction`, piped into our encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+from storyboard.media.ffmpeg import run_ffmpeg
+
+from .timeline import Caption, Segment, Timeline
+
+PIXEL_FORMAT = "yuv420p"
+
+
+def copy_job(
+    tl: Timeline, seg_i: int, f0: int, f1: int, root: Path, codec: list[str], threads: int
+) -> dict[str, Any]:
+    """A stretch of segment ``seg_i`` (film frames f0..f1) playing untouched."""
+    seg = tl.segments[seg_i]
+    return {
+        "kind": "copy",
+        "file": str((root / seg.file).resolve()),
+        "scene": seg.scene,
+        "src": seg.src_start + f0 / tl.fps - seg.start,
+        "frames": f1 - f0,
+        "fps": tl.fps,
+        "size": [tl.width, tl.height],
+        "codec": list(codec),
+        "threads": threads,
+        "reframe": [tl.reframe, *tl.focus],  # variants (issue 20): pad or crop
+    }
+
+
+def composite_job(
+    tl: Timeline, f0: int, f1: int, root: Path, codec: list[str], threads: int, burn: bool
+) -> dict[str, Any]:
+    """Film frames f0..f1 made by blending (the whole timeline travels: it is small)."""
+    return {
+        "kind": "composite",
+        "f0": f0,
+        "f1": f1,
+        "fps": tl.fps,
+        "size": [tl.width, tl.height],
+        "fade": [tl.fade_in, tl.fade_out],
+        "segments": [
+            {
+                "scene": s.scene,
+                "file": str((root / s.file).resolve()),
+                "src_start": s.src_start,
+                "duration": s.duration,
+                "start": s.start,
+                "transition": s.transition,
+                "overlap": s.overlap,
+            }
+            for s in tl.segments
+        ],
+        "captions": [[c.start, c.end, c.text] for c in tl.captions] if burn else [],
+        "codec": list(codec),
+        "threads": threads,
+        "reframe": [tl.reframe, *tl.focus],  # variants (issue 20): pad or crop
+    }
+
+
+def encode_chunk(
+    job: dict[str, Any], dest: str, on_frames: Callable[[int], None] | None = None
+) -> int:
+    """Encode the chunk ``job`` describes into ``dest``; returns the frames written.
+
+    Plain data in, a file out: safe to run in a worker process or as a remote task (pass no
+    ``on_frames`` there; it reports progress in this process only).
+    """
+    tick = on_frames or (lambda n: None)
+    codec = [*job["codec"], "-threads", str(job["threads"])]
+    if job["kind"] == "copy":
+        _encode_copy(job, dest, codec)
+        tick(job["frames"])
+        return int(job["frames"])
+    from .composite import FrameFunction
+
+    tl = _timeline(job)
+    captions = None
+    if tl.captions:
+        from .captions import CaptionLayer
+
+        captions = CaptionLayer(tl)
+    frames = FrameFunction(tl, Path("/"), captions)
+    try:
+        frames.write(job["f0"], job["f1"], Path(dest), codec, tick)
+    finally:
+        frames.close()
+    return int(job["f1"] - job["f0"])
+
+
+def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
+    fps = job["fps"]
+    w, h = job["size"]
+    mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
+    conform = f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
+    # seek half a frame early: the first frame kept is the one nearest to src
+    run_ffmpeg(
+        [
+            "-threads",
+            "1",
+            "-ss",
+            f"{max(0.0, job['src'] - 0.5 / fps):.6f}",
+            "-i",
+            job["file"],
+            "-map",
+            "0:v:0",
+            "-vf",
+            conform,
+            "-frames:v",
+            str(job["frames"]),
+            "-an",
+            *codec,
+            dest,
+        ],
+        what=f"scene {job['scene']}",
+    )
+
+
+def _timeline(job: dict[str, Any]) -> Timeline:
+    """The timeline a composite job carries (absolute files; no take records needed)."""
+    segs = [
+        Segment(
+            scene=s["scene"],
+            take=cast(Any, None),
+            file=s["file"],
+            src_start=s["src_start"],
+            duration=s["duration"],
+            start=s["start"],
+            transition=s["transition"],
+            overlap=s["overlap"],
+        )
+        for s in job["segments"]
+    ]
+    w, h = job["size"]
+    fade_in, fade_out = job["fade"]
+    caps = [Caption(a, b, text) for a, b, text in job["captions"]]
+    tl = Timeline(segs, job["fps"], w, h, fade_in, fade_out, caps)
+    mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
+    tl.reframe, tl.focus = mode, (fx, fy)
+    return tl
+
+
+def reframe_filter(w: int, h: int, mode: str, focus: tuple[float, float]) -> str:
+    """ffmpeg filters fitting a clip to the film's size: letterboxed (pad) or filling the
+    frame, cut around the focus point (crop; variants, issue 20)."""
+    if mode == "crop":
+        fx, fy = focus
+        return (
+            f"scale={w}:{h}:force_original_aspect_ratio=increase,"
+            f"crop={w}:{h}:(iw-{w})*{fx:g}:(ih-{h})*{fy:g}"
+        )
+    return f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"

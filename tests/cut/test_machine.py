@@ -1,0 +1,86 @@
+"""The picture's pool is sized to the machine: CPUs (affinity, cgroup quota), memory, and the
+user's cap; each chunk is encoded from plain data by a top-level function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyboard.cut.machine import (
+    available_memory,
+    cgroup_cpu_quota,
+    cgroup_memory_left,
+    chunk_memory,
+    jobs_cap,
+    plan_pool,
+)
+from storyboard.errors import StoryboardError
+
+GiB = 2**30
+
+
+def test_sixteen_cpus_are_filled_by_sixteen_chunks_without_oversubscribing() -> None:
+    p = plan_pool(1280, 720, chunks=37, cpus=16, memory=100 * GiB)
+    assert (p.workers, p.threads) == (16, 1)
+    assert p.workers * p.threads <= 16
+
+
+def test_few_chunks_get_the_spare_cpus_as_encoder_threads() -> None:
+    p = plan_pool(1280, 720, chunks=3, cpus=16, memory=100 * GiB)
+    assert p.workers == 3 and p.threads == 5  # 15 of 16 CPUs, never more
+
+
+def test_two_cpus_two_chunks_at_once() -> None:
+    p = plan_pool(1280, 720, chunks=20, cpus=2, memory=8 * GiB)
+    assert (p.workers, p.threads) == (2, 1)
+
+
+def test_the_users_cap_wins() -> None:
+    p = plan_pool(1280, 720, chunks=20, cpus=16, memory=100 * GiB, cap=4)
+    assert p.workers * p.threads <= 4 and p.workers == 4
+
+
+def test_little_memory_means_fewer_chunks_at_once() -> None:
+    room = 3 * chunk_memory(1280, 720, 1) * 2  # the encoders may take half of what is free
+    p = plan_pool(1280, 720, chunks=20, cpus=16, memory=room)
+    assert p.workers == 3
+    assert plan_pool(1280, 720, chunks=20, cpus=16, memory=1).workers == 1
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "two", "1.5"])
+def test_a_bad_cap_is_one_message(raw: str) -> None:
+    with pytest.raises(StoryboardError, match=r"STORYBOARD_JOBS='.*': expected a whole number"):
+        jobs_cap({"STORYBOARD_JOBS": raw})
+
+
+def test_cap_unset_or_set() -> None:
+    assert jobs_cap({}) is None
+    assert jobs_cap({"STORYBOARD_JOBS": " 3 "}) == 3
+
+
+def test_cgroup_v2_limits_are_read(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("250000 100000\n")
+    (tmp_path / "memory.max").write_text(str(4 * GiB))
+    (tmp_path / "memory.current").write_text(str(1 * GiB))
+    assert cgroup_cpu_quota(tmp_path) == 2.5
+    assert cgroup_memory_left(tmp_path) == 3 * GiB
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 100 kB\nMemAvailable: 8388608 kB\n")  # 8 GiB
+    assert available_memory(meminfo, tmp_path) == 3 * GiB  # the tighter of the two
+
+
+def test_unlimited_cgroup(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    (tmp_path / "memory.max").write_text("max\n")
+    assert cgroup_cpu_quota(tmp_path) is None
+    assert cgroup_memory_left(tmp_path) is None
+
+
+def test_cgroup_v1_quota(tmp_path: Path) -> None:
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("400000")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000")
+    assert cgroup_cpu_quota(tmp_path) == 4.0
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1")
+    assert cgroup_cpu_quota(tmp_path) is None
