@@ -197,8 +197,24 @@ def render_video(
             return key, copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
         return key, composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
 
+    made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
+    if runner is not None:
+        todo: dict[str, RemoteChunk] = {}
+        for c in chunks:
+            key, job = job_of(*c)
+            if key not in todo and (cache.fresh or not cache.path(key, ext).is_file()):
+                todo[key] = RemoteChunk(job, str(cache.folder), key, ext, cache.fresh)
+        # each lands in the cache whole (its temporary name renamed), or the runner raises
+        made = dict(zip(todo, runner(make_chunk, list(todo.values())), strict=True))
+        cache.made += len(made)
+        cache.used.update(made.values())
+
     def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
         key, job = job_of(kind, f0, f1, seg_i)
+        if key in made:
+            tick(f1 - f0)
+            counts.add("encoded", f1 - f0)
+            return made[key]
         hit = cache.get(key, ext)
         if hit is not None:
             tick(f1 - f0)
@@ -206,20 +222,6 @@ def render_video(
             return hit
         counts.add("encoded", f1 - f0)
         return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
-
-    if runner is not None:
-        remote: dict[str, RemoteChunk] = {}
-        for c in chunks:
-            key, job = job_of(*c)
-            if key not in remote and not cache.path(key, ext).is_file():
-                remote[key] = RemoteChunk(job, str(cache.folder), key, ext)
-        runner(make_chunk, list(remote.values()))  # each lands in the cache whole, or raises
-        frames = sum(int(r.job.get("frames") or r.job.get("f1", 0) - r.job.get("f0", 0))
-                     for r in remote.values())  # fmt: skip
-        counts.add("encoded", frames)
-        counts.add("reused", -frames)  # found in the cache below, but made just now
-        cache.made += len(remote)
-        cache.hits -= len(remote)
 
     with ThreadPoolExecutor(plan.workers) as workers:
         jobs = [workers.submit(chunk, *c) for c in chunks]
@@ -241,6 +243,7 @@ class RemoteChunk:
     folder: str
     key: str
     ext: str
+    fresh: bool = False  # compose --force: made again even when the cache has it
 
 
 ChunkRunner = Callable[[Callable[[RemoteChunk], Path], list[RemoteChunk]], list[Path]]
@@ -250,7 +253,7 @@ ChunkRunner = Callable[[Callable[[RemoteChunk], Path], list[RemoteChunk]], list[
 def make_chunk(chunk: RemoteChunk) -> Path:
     """The chunk in its cache, encoded when missing (under a temporary name, renamed when
     complete: a worker killed half-way leaves nothing that is used)."""
-    cache = ChunkCache(Path(chunk.folder))
+    cache = ChunkCache(Path(chunk.folder), fresh=chunk.fresh)
     return cache.make(chunk.key, chunk.ext, lambda p: encode_chunk(chunk.job, str(p)))
 
 

@@ -89,6 +89,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
                 "size": t.size,
                 "made": t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
                 "cost": t.cost or 0.0,
+                "money": t.money,
                 "duration": t.duration or 0.0,
                 "chosen": t.chosen,
                 "current": t.current,
@@ -127,6 +128,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
         "next_cost": status.next_cost,
         "stale": [s["id"] for s in scenes if s["status"] != "up to date"],
         "spent": status.spent,
+        "money": status.money,
         "rendering": {"what": writing[0], "pid": writing[1]} if writing else None,
         "film": _film(project, film.reasons if film and not film.up_to_date else []),
         "contact_sheet": _maybe(
