@@ -22,7 +22,7 @@ def inputs(project: Project) -> dict[Path, str]:
     """Every local file the film is made from (resolved) -> the field that names it."""
     out: dict[Path, str] = {}
     board = project.board
-    if board.edit.music is not None:
+    if board.edit.music is not None and board.edit.music.file is not None:
         p = resolve_inside(project.root, board.edit.music.file)
         if p is not None:
             out[p] = "edit.music.file"
@@ -33,6 +33,11 @@ def inputs(project: Project) -> dict[Path, str]:
                 p = resolve_inside(project.root, ff)
                 if p is not None:
                     out.setdefault(p, f"scenes[{i}].{name}")
+        for k, sound in enumerate(scene.sounds):  # issue 18: sound files placed in scenes
+            if sound.file is not None:
+                p = resolve_inside(project.root, sound.file)
+                if p is not None:
+                    out.setdefault(p, f"scenes[{i}].sounds[{k}].file")
     return out
 
 

@@ -17,6 +17,7 @@ from storyboard.errors import Problem, TemplateError
 from .sandbox import ConfinedLoader, LimitedEnvironment, LimitError, UnsafeTemplate
 from .schema import Scene
 from .undefined import TracedUndefined, explain, passed_from
+from .voices import speaker_of, voices
 from .yamlsrc import format_path
 
 
@@ -84,7 +85,13 @@ def scene_context(project: Project, scene: Scene) -> dict[str, Any]:
     ctx["vars"] = {**board.vars, **scene.vars}
     ctx["scene"] = fields
     ctx["title"] = board.title
-    ctx["dialogue"] = [d.model_dump() for d in scene.dialogue]
+    # issue 18: a line a voice speaks is not also written into the clip's prompt as speech
+    # (the clip would say it twice, and editing it would buy a new clip)
+    speaking = voices(project)
+    unvoiced = [
+        d.model_dump() for d in scene.dialogue if speaker_of(project, d.who) not in speaking
+    ]
+    ctx["dialogue"] = fields["dialogue"] = unvoiced
     return ctx
 
 

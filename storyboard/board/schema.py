@@ -7,6 +7,16 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .sound_schema import (
+    LipSync,
+    NarrationLine,
+    NativeAudio,
+    Sound,
+    Voice,
+    _lipsync,
+    _narration,
+)
+
 # \A..\Z, not ^..$: "$" also matches before a trailing newline; [0-9], not \d: no other digits
 SLUG = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
 SIZE = re.compile(r"\A([0-9]{1,6})x([0-9]{1,6})\Z")
@@ -28,6 +38,13 @@ class DialogueLine(Strict):
 
     who: str = Field(description="Who speaks (a character name).")
     line: str = Field(min_length=1, description="What they say.")
+    # -- issue 18: voices and sound --
+    at: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds into the scene the line starts (default: after the line before, "
+        "with a short gap).",
+    )
 
 
 class Continuity(Strict):
@@ -119,8 +136,27 @@ class SceneFields(Strict):
     transition: Transition | None = Field(
         None, description="cut | crossfade | fade | {type, duration}"
     )
+    # -- issue 18: voices and sound --
+    narration: list[NarrationLine] = Field(
+        default_factory=list,
+        description="Lines the storyboard's `narrator` reads over this scene (text or {line, at}).",
+    )
+    native_audio: NativeAudio | None = Field(
+        None, description="The clip's own sound: keep (default), duck (lowered) or mute."
+    )
+    sounds: list[Sound] = Field(
+        default_factory=list,
+        description="Sounds placed in the scene: [{file | prompt, at, volume}].",
+    )
+    lipsync: LipSync | None = Field(
+        None,
+        description="true: lip-sync the clip to its spoken lines (a second video task, "
+        "sync:lipsync-2@1 by default; {model: AIR} to choose).",
+    )
 
     _c = field_validator("continuity", mode="before")(_continuity)
+    _n = field_validator("narration", mode="before")(_narration)
+    _ls = field_validator("lipsync", mode="before")(_lipsync)
     _t = field_validator("transition", mode="before")(_transition)
     _tr = field_validator("trim", mode="before")(_trim)
 
@@ -160,15 +196,30 @@ class Scene(SceneFields):
 
 
 class Music(Strict):
-    """A music bed mixed under the clips' own audio."""
+    """A music bed mixed under the clips' own audio: a file, or a track generated once."""
 
-    file: str = Field(description="Audio file inside the project folder.")
+    file: str | None = Field(None, description="Audio file inside the project folder.")
+    # -- issue 18: generated music --
+    prompt: str | None = Field(
+        None, description="Generate the track from this prompt (audioInference) instead of a file."
+    )
+    model: str | None = Field(
+        None, description="Music model AIR id for `prompt` (default minimax:music@2.6)."
+    )
     volume: float = Field(0.3, ge=0, le=4, description="Linear gain of the bed.")
     fade_in: float = Field(1.0, ge=0, description="Seconds.")
     fade_out: float = Field(2.0, ge=0, description="Seconds.")
     start: float = Field(0.0, ge=0, description="Offset into the music file, in seconds.")
     loop: bool = Field(True, description="Loop the music to the film's length.")
     duck: float = Field(0.35, ge=0, le=1, description="Gain of the bed while a scene has dialogue.")
+
+    @model_validator(mode="after")
+    def _file_or_prompt(self) -> Music:
+        if (self.file is None) == (self.prompt is None):
+            raise ValueError("music needs exactly one of 'file' or 'prompt'")
+        if self.file is not None and self.model is not None:
+            raise ValueError("'model' is for generated music ('prompt')")
+        return self
 
 
 class Edit(Strict):
@@ -243,6 +294,10 @@ class Storyboard(Strict):
         default_factory=lambda: Edit(), description="Transitions, music, loudness, captions."
     )
     output: Output = Field(default_factory=lambda: Output(), description="The final film file.")
+    # -- issue 18: voices and sound --
+    narrator: Voice | None = Field(
+        None, description="The voice that reads scenes' `narration`: {model, voice, language}."
+    )
 
     @field_validator("size")
     @classmethod

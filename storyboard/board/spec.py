@@ -257,7 +257,7 @@ def _check_references(project: Project) -> list[Problem]:
             value = getattr(scene, name)
             if value is not None:
                 problems.extend(_check_image(project, i, name, value))
-    if board.edit.music is not None:
+    if board.edit.music is not None and board.edit.music.file is not None:
         p = resolve_inside(project.root, board.edit.music.file)
         if p is None:
             problems.append(
@@ -273,8 +273,10 @@ def _check_references(project: Project) -> list[Problem]:
                 )
             )
     from .assets import check_output_file  # assets builds on Project
+    from .voices import sound_problems  # issue 18: voices, sounds, music, lip sync
 
     problems.extend(check_output_file(project))
+    problems.extend(sound_problems(project))
     return problems
 
 

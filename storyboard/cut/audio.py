@@ -122,11 +122,21 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
     return dest
 
 
+def duck_spans(tl: Timeline) -> list[tuple[float, float]]:
+    """Where the music is lowered: under speech when lines are spoken (issue 18), else under
+    every scene with dialogue."""
+    from .voice_mix import speech_spans  # the voices build on this module
+
+    spoken = speech_spans(tl)
+    if spoken:
+        return spoken
+    return [(s.start + s.overlap, s.end) for s in tl.segments if s.dialogue]
+
+
 def music_graph(music: Music, tl: Timeline, native: str, bed: str, out: str) -> str:
     """Filter text: loop/trim/fade the bed, duck it under dialogue and loud sound, mix."""
     dur = tl.duration
-    duck_spans = [(s.start + s.overlap, s.end) for s in tl.segments if s.dialogue]
-    env = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in duck_spans) or "0"
+    env = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in duck_spans(tl)) or "0"
     fade_out_start = max(0.0, dur - music.fade_out)
     fades = ""  # afade with d=0 would mean its default (one second): leave zero fades out
     if music.fade_in > 0:
@@ -195,26 +205,27 @@ def integrated_loudness(path: Path) -> float:
     return float(m[-1])
 
 
-def music_start(edit: Edit, root: Path, log: Callable[[str], None] | None = None) -> Edit:
-    """``edit`` with ``music.start`` inside the music file: past its end, a looped bed starts
-    where the loop would be, another from 0 (with a warning, not silence)."""
+def music_start(edit: Edit, path: Path | None, log: Callable[[str], None] | None = None) -> Edit:
+    """``edit`` with ``music.start`` inside the music file (``path``): past its end, a looped
+    bed starts where the loop would be, another from 0 (with a warning, not silence)."""
     m = edit.music
-    if m is None or m.start <= 0:
+    if m is None or m.start <= 0 or path is None:
         return edit
-    length = media_duration(root / m.file)
+    length = media_duration(path)
     if length <= 0 or m.start < length:
         return edit
     start = m.start % length if m.loop else 0.0
     if log is not None:
         log(
-            f"warning: music.start {m.start:g} s is past the end of {m.file} "
+            f"warning: music.start {m.start:g} s is past the end of {m.file or 'the music'} "
             f"({length:.2f} s); the music starts at {start:.2f} s"
         )
     return edit.model_copy(update={"music": m.model_copy(update={"start": start})})
 
 
-def mix_music(native: Path, edit: Edit, tl: Timeline, root: Path, dest: Path) -> Path:
-    """The music bed mixed under the native track (``edit.music`` must be set)."""
+def mix_music(native: Path, edit: Edit, tl: Timeline, path: Path, dest: Path) -> Path:
+    """The music bed (the file at ``path``) mixed under the native track (``edit.music`` must be
+    set)."""
     m = edit.music
     assert m is not None
     music_in = [
@@ -223,7 +234,7 @@ def mix_music(native: Path, edit: Edit, tl: Timeline, root: Path, dest: Path) ->
         "-ss",
         f"{m.start:.3f}",
         "-i",
-        str(root / m.file),
+        str(path),
     ]
     graph = music_graph(m, tl, "[0:a]", "[1:a]", "[out]")
     run_ffmpeg(

@@ -40,6 +40,7 @@ from .picture import PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
+from .voice_mix import FilmSounds, film_sounds, line_lengths
 
 Log = Callable[[str], None]
 OnProgress = Callable[[int, int], None]  # frames of picture done, frames in the film
@@ -129,16 +130,21 @@ def compose_film(
         else {}
     )
     infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
-    tl = build_timeline(project, lock, {k: v.duration for k, v in infos.items()})
+    tl = build_timeline(
+        project, lock, {k: v.duration for k, v in infos.items()}, line_lengths(project, lock)
+    )
     for warning in tl.warnings:
-        log(f"warning: {warning}")
+        log(warning if ": warning: " in warning else f"warning: {warning}")
+    sounds = film_sounds(project, tl, lock)  # issue 18: lines, placed sounds, generated music
+    for node in sounds.missing:
+        log(f"warning: {node} has no take yet; the film is made without it")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ComposeError(f"cannot write {dest}: {e.strerror or e}") from None
     edit = project.board.edit
     fmt = project.board.output.format
-    route, why = choose_path(tl, infos, project)
+    route, why = choose_path(tl, infos, project, sounds)
     log(f"compose: {route} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
     cache = ChunkCache(project.build / "chunks")
     total = tl.frames()
@@ -171,7 +177,7 @@ def compose_film(
                 # The picture's pool takes the CPUs; the sound steps (one ffmpeg at a time,
                 # light) run beside it
                 with ThreadPoolExecutor(1) as pool:
-                    audio_job = pool.submit(film_sound, tl, project, infos, cache, log)
+                    audio_job = pool.submit(film_sound, tl, project, infos, cache, log, sounds)
                     if route == "audio-only":
                         video = tmp / f"video.{fmt.lower()}"
                         concat_copy(tl, project.root, video, audio=False)
@@ -222,7 +228,9 @@ def _rel(project: Project, p: Path) -> str:
         return str(p)
 
 
-def choose_path(tl: Timeline, infos: dict[str, ClipInfo], project: Project) -> tuple[str, str]:
+def choose_path(
+    tl: Timeline, infos: dict[str, ClipInfo], project: Project, sounds: FilmSounds | None = None
+) -> tuple[str, str]:
     """The cheapest path that gives the right film, and why."""
     fmt = project.board.output.format
     edit = project.board.edit
@@ -250,6 +258,10 @@ def choose_path(tl: Timeline, infos: dict[str, ClipInfo], project: Project) -> t
     audio_changes = []
     if edit.music is not None:
         audio_changes.append("music")
+    if sounds is not None and sounds.overlays:
+        audio_changes.append("voices and sounds")
+    if sounds is not None and any(g != 1.0 for g in sounds.scene_gain.values()):
+        audio_changes.append("native_audio")
     if edit.loudness != "off":
         audio_changes.append("loudness")
     if not all(infos[s.file].has_audio for s in tl.segments):

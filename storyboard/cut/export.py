@@ -24,8 +24,10 @@ from storyboard.errors import ComposeError, StoryboardError
 from storyboard.files import atomic_write
 from storyboard.media.probe import probe_cached
 
+from .export_audio import audio_tracks, edl_sound_notes
 from .takes import ChosenTake
 from .timeline import Segment, Timeline, build_timeline
+from .voice_mix import line_lengths
 
 FORMATS = {
     "otio": ("otio_json", ".otio"),
@@ -34,6 +36,7 @@ FORMATS = {
 }
 
 TIMECODE_RATES = {24, 25, 30, 48, 50, 60}
+FCPXML_RATES = {24, 25, 30, 50, 60}  # whole rates the fcpx_xml adapter places lanes at
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def lock_timeline(project: Project, lock: Mapping[str, ChosenTake]) -> Timeline:
         else {}
     )
     lengths = {f: probed[project.root / f].duration for f in items}
-    return build_timeline(project, lock, lengths)
+    return build_timeline(project, lock, lengths, line_lengths(project, lock))
 
 
 def clip_ranges(tl: Timeline, root: Path) -> list[ClipRange]:
@@ -151,8 +154,11 @@ def _transition(kind: str, before: int, after: int, fps: int) -> otio.schema.Tra
     )
 
 
-def to_otio(project: Project, tl: Timeline) -> otio.schema.Timeline:
-    """The cut as an OTIO timeline: one video track of clips, transitions and markers."""
+def to_otio(
+    project: Project, tl: Timeline, lock: Mapping[str, ChosenTake] | None = None
+) -> otio.schema.Timeline:
+    """The cut as an OTIO timeline: one video track of clips, transitions and markers; with
+    the ``lock``, the audio tracks too (dialogue, music, effects: ``export_audio``)."""
     fps = tl.fps
     timeline = otio.schema.Timeline(name=project.board.title)
     timeline.global_start_time = _rt(0, fps)
@@ -165,6 +171,8 @@ def to_otio(project: Project, tl: Timeline) -> otio.schema.Timeline:
         _markers(clip, seg, rng, tl)
         track.append(clip)
     timeline.tracks.append(track)
+    if lock is not None:  # issue 18: the hand-off carries the sound
+        timeline.tracks.extend(audio_tracks(project, tl, lock))
     return timeline
 
 
@@ -194,7 +202,19 @@ def export_cut(
             "an EDL needs a timecode frame rate (24, 25, 30, 48, 50 or 60 fps); "
             f"this film is {tl.fps} fps (output.fps): export otio or fcpxml instead"
         )
-    timeline = to_otio(project, tl)
+    timeline = to_otio(project, tl, lock)
+    notes = ""
+    if fmt == "edl":  # the CMX 3600 adapter writes one track: the sound is named in comments
+        notes = edl_sound_notes(timeline)
+        for t in list(timeline.tracks):
+            if t.kind == otio.schema.TrackKind.Audio:
+                timeline.tracks.remove(t)
+    has_audio = any(t.kind == otio.schema.TrackKind.Audio for t in timeline.tracks)
+    if fmt == "fcpxml" and has_audio and tl.fps not in FCPXML_RATES:
+        raise StoryboardError(
+            "an FCPXML with sound tracks needs a Final Cut frame rate (24, 25, 30, 50 or 60 "
+            f"fps); this film is {tl.fps} fps (output.fps): export otio instead"
+        )
     if dest is None:
         from .compose import output_path
 
@@ -203,5 +223,5 @@ def export_cut(
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
     except Exception as e:  # the adapters raise plain exceptions of their own
         raise StoryboardError(f"{fmt} export failed: {e}") from None
-    atomic_write(dest, text.encode("utf-8"))
+    atomic_write(dest, (text + notes).encode("utf-8"))
     return dest

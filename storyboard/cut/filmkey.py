@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
 from storyboard.files import atomic_write, resolve_inside
 
@@ -55,7 +56,7 @@ def file_sha256(path: Path) -> str:
 def music_hash(project: Project) -> str | None:
     """Content hash of the music file (None without music or when it cannot be read)."""
     music = project.board.edit.music
-    if music is None:
+    if music is None or music.file is None:
         return None
     p = resolve_inside(project.root, music.file)
     try:
@@ -72,21 +73,25 @@ def film_parts(project: Project, takes: Mapping[str, ChosenTake]) -> dict[str, A
     scenes = {}
     for s in board.scenes:
         t = takes.get(s.id)
+        cut: dict[str, Any] = {
+            "trim": s.trim.model_dump(mode="json") if s.trim else None,
+            "transition": s.transition.model_dump(mode="json") if s.transition else None,
+            "dialogue": [d.model_dump(mode="json", exclude_none=True) for d in s.dialogue],
+        }
+        sound = _scene_sound(project, s, takes)
+        if sound:  # issue 18: lines' takes, narration, placed sounds, native_audio
+            cut["sound"] = sound
         scenes[s.id] = {
             "take": f"{t.sha256}-{t.size}@{t.offset}" if t else None,
-            "cut": _digest(
-                {
-                    "trim": s.trim.model_dump(mode="json") if s.trim else None,
-                    "transition": s.transition.model_dump(mode="json") if s.transition else None,
-                    "dialogue": [d.model_dump(mode="json") for d in s.dialogue],
-                }
-            ),
+            "cut": _digest(cut),
         }
     return {
         "version": COMPOSE_VERSION,
         "order": [s.id for s in board.scenes],
         "scenes": scenes,
-        "music": _digest({"settings": music, "file": music_hash(project)}) if music else None,
+        "music": _digest({"settings": music, "file": music_hash(project), **_music_take(takes)})
+        if music
+        else None,
         "edit": _digest(edit),
         "output": _digest(
             {
@@ -96,6 +101,30 @@ def film_parts(project: Project, takes: Mapping[str, ChosenTake]) -> dict[str, A
             }
         ),
     }
+
+
+def _scene_sound(project: Project, scene: Scene, takes: Mapping[str, ChosenTake]) -> dict[str, Any]:
+    mine = (f"line:{scene.id}/", f"sfx:{scene.id}/")
+    files = {}
+    for x in scene.sounds:
+        p = resolve_inside(project.root, x.file) if x.file else None
+        try:
+            files[str(x.file)] = file_sha256(p) if p is not None else None
+        except OSError:
+            files[str(x.file)] = None
+    found = {
+        "narration": [n.model_dump(mode="json", exclude_none=True) for n in scene.narration],
+        "native_audio": scene.native_audio,
+        "sounds": [x.model_dump(mode="json", exclude_none=True) for x in scene.sounds],
+        "takes": {k: t.sha256 for k, t in sorted(takes.items()) if k.startswith(mine)},
+        "files": files,
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+def _music_take(takes: Mapping[str, ChosenTake]) -> dict[str, str]:
+    t = takes.get("music")
+    return {"take": t.sha256} if t is not None else {}
 
 
 def film_status(project: Project, takes: Mapping[str, ChosenTake], dest: Path) -> FilmStatus:

@@ -20,6 +20,7 @@ from storyboard.media.probe import ClipInfo
 from .audio import (
     AUDIO_EXT,
     RATE,
+    duck_spans,
     encode_audio,
     fades,
     loudnorm_filter,
@@ -32,6 +33,7 @@ from .audio import (
 from .chunks import ChunkCache, chunk_key
 from .filmkey import music_hash
 from .timeline import Timeline
+from .voice_mix import FilmSounds, native_gain_expr, overlay, shape_native
 
 Log = Callable[[str], None]
 
@@ -46,10 +48,18 @@ def film_sound(
     infos: dict[str, ClipInfo],
     cache: ChunkCache,
     log: Log | None = None,
+    sounds: FilmSounds | None = None,
 ) -> Path:
-    """The encoded sound track of the film (a cached file, ready to be stream-copied)."""
+    """The encoded sound track of the film (a cached file, ready to be stream-copied).
+
+    ``sounds``: the spoken lines, placed sounds and generated music (issue 18)."""
     root = project.root
-    edit = music_start(project.board.edit, root, log)
+    sounds = sounds or FilmSounds()
+    music = project.board.edit.music
+    music_path: Path | None = None
+    if music is not None:
+        music_path = sounds.music if music.prompt is not None else root / str(music.file)
+    edit = music_start(project.board.edit, music_path, log)
     fmt = project.board.output.format
     seg_keys = []
     tracks = []
@@ -79,19 +89,33 @@ def film_sound(
     )
     mixed_key = native_key
     mixed = cache.make(native_key, "wav", lambda p: place_segments(tl, tracks, p))
-    if edit.music is not None:
-        native = mixed
+    expr = native_gain_expr(tl, sounds.scene_gain)
+    if expr is not None:  # issue 18: native_audio, and the clips' sound lowered under speech
+        placed = mixed
+        mixed_key = chunk_key("sound-shaped", {"native": native_key, "expr": expr})
+        mixed = cache.make(mixed_key, "wav", lambda p: shape_native(placed, expr, tl, p))
+    if edit.music is not None and music_path is not None:
+        native, bed = mixed, music_path
         mixed_key = chunk_key(
             "sound-music",
             {
-                "native": native_key,
+                "native": mixed_key,
                 "music": edit.music.model_dump(mode="json"),
-                "file": music_hash(project),
-                "duck": [[_r(s.start + s.overlap), _r(s.end)] for s in tl.segments if s.dialogue],
+                "file": music_hash(project) or sounds.music_key,
+                "duck": [[_r(a), _r(b)] for a, b in duck_spans(tl)],
                 "duration": _r(tl.duration),
             },
         )
-        mixed = cache.make(mixed_key, "wav", lambda p: mix_music(native, edit, tl, root, p))
+        mixed = cache.make(mixed_key, "wav", lambda p: mix_music(native, edit, tl, bed, p))
+    elif edit.music is not None and log is not None:
+        log("warning: the music is not generated yet; the film has none")
+    if sounds.overlays:  # issue 18: the spoken lines and the scenes' sounds, at their times
+        under = mixed
+        mixed_key = chunk_key(
+            "sound-voices",
+            {"mixed": mixed_key, "items": sounds.keys, "duration": _r(tl.duration)},
+        )
+        mixed = cache.make(mixed_key, "wav", lambda p: overlay(under, sounds.overlays, tl, p))
     af: list[str] = []
     if edit.loudness != "off":
         target = float(edit.loudness)

@@ -14,6 +14,7 @@ from storyboard.board.schema import parse_size
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
 
+from .dialogue import Placed, place_lines, timed
 from .takes import ChosenTake
 
 
@@ -53,6 +54,7 @@ class Timeline:
     fade_out: float = 0.0
     captions: list[Caption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was shortened to fit
+    lines: list[Placed] = field(default_factory=list)  # issue 18: lines placed in time
 
     @property
     def duration(self) -> float:
@@ -63,11 +65,15 @@ class Timeline:
 
 
 def build_timeline(
-    project: Project, lock: Mapping[str, ChosenTake], lengths: dict[str, float]
+    project: Project,
+    lock: Mapping[str, ChosenTake],
+    lengths: dict[str, float],
+    line_lengths: Mapping[str, float] | None = None,
 ) -> Timeline:
     """Lay the chosen takes end to end with their trims and transitions.
 
-    ``lengths`` maps each take's file to its probed duration.
+    ``lengths`` maps each take's file to its probed duration; ``line_lengths`` each spoken
+    line's node (``line:SCENE/N``) to its take's length (a line without one is estimated).
     """
     board = project.board
     fps = board.output.fps
@@ -138,7 +144,24 @@ def build_timeline(
         )
         t = start + duration
     tl = Timeline(segments, fps, width, height, board.edit.fade_in, board.edit.fade_out)
-    tl.captions = caption_times(tl)
+    timed_scenes = {s.id for i, s in enumerate(board.scenes) if timed(project, i)}
+    captions = caption_times(tl, skip=timed_scenes)
+    for i, seg in enumerate(segments):  # issue 18: lines at their time, captions with them
+        if seg.scene not in timed_scenes:
+            continue
+        next_overlap = segments[i + 1].overlap if i + 1 < len(segments) else 0.0
+        placed, late = place_lines(
+            project,
+            i,
+            seg.start,
+            seg.start + seg.overlap,
+            seg.end - next_overlap,
+            line_lengths or {},
+        )
+        tl.lines.extend(placed)
+        warnings.extend(late)
+        captions.extend(Caption(p.start, p.end, caption_text(p.line.caption)) for p in placed)
+    tl.captions = sorted(captions, key=lambda c: c.start)
     tl.warnings = warnings
     return tl
 
@@ -153,12 +176,13 @@ def caption_text(text: str) -> str:
     return re.sub(r"-{2,}>", "->", " ".join(text.split()))
 
 
-def caption_times(tl: Timeline) -> list[Caption]:
-    """Dialogue lines timed inside the clear part of their scene (outside transitions)."""
+def caption_times(tl: Timeline, skip: set[str] | frozenset[str] = frozenset()) -> list[Caption]:
+    """Dialogue lines timed inside the clear part of their scene (outside transitions); the
+    scenes in ``skip`` have their lines placed in time instead (``dialogue.place_lines``)."""
     out: list[Caption] = []
     segs = tl.segments
     for i, seg in enumerate(segs):
-        if not seg.dialogue:
+        if not seg.dialogue or seg.scene in skip:
             continue
         clear_start = seg.start + seg.overlap
         next_overlap = segs[i + 1].overlap if i + 1 < len(segs) else 0.0

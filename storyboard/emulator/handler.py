@@ -169,9 +169,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             return
-        if path.startswith("/videos/"):
+        if path.startswith(("/videos/", "/audio/")):
             name = path.rsplit("/", 1)[-1]
-            file = emu.workdir / "videos" / name
+            file = emu.workdir / path.split("/")[1] / name
             if "/" in name or not file.is_file() or ".part." in name:
                 self._send_json(404, {"errors": [{"code": "notFound", "message": name}]})
                 return
@@ -191,9 +191,15 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         data = file.read_bytes()
-        ctype = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime"}.get(
-            file.suffix.lstrip("."), "application/octet-stream"
-        )
+        ctype = {
+            "mp4": "video/mp4",
+            "webm": "video/webm",
+            "mov": "video/quicktime",
+            "mp3": "audio/mpeg",
+            "wav": "audio/wav",
+            "flac": "audio/flac",
+            "ogg": "audio/ogg",
+        }.get(file.suffix.lstrip("."), "application/octet-stream")
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -31,10 +31,13 @@ from storyboard.files import owned_tempdir, sweep_stale
 from storyboard.media.frames import last_frame_png
 from storyboard.media.probe import probe
 
+from .audio import is_lipsync, validate_lipsync
+from .audio_tasks import AudioTasks
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
 from .handler import Handler
 from .rules import ApiError, require_uuid, validate_video
+from .tasks import EmTask, TaskDesk
 
 CLIP_FPS = 30  # placeholder clips' frame rate (not a model fact: the film is conformed anyway)
 
@@ -59,23 +62,7 @@ class EmulatorConfig:
     hold_until_accepted: int | None = None
 
 
-@dataclass
-class EmTask:
-    uuid: str
-    request: dict[str, Any]
-    cost: float
-    accepted_at: float
-    ready_at: float
-    render: Future[list[dict[str, Any]]] | None = None
-    error: dict[str, Any] | None = None
-    nsfw: bool = False
-    finished_at: float | None = None
-    noticed_at: float | None = None
-    rendered_at: float | None = None
-    polls: int = 0
-
-
-class Emulator:
+class Emulator(TaskDesk, AudioTasks):
     """Start with ``with Emulator(config) as emu:`` or ``start()``/``stop()``."""
 
     def __init__(
@@ -90,11 +77,13 @@ class Emulator:
             sweep_stale("sb-emu-", Path(tempfile.gettempdir()))
         self.workdir = Path(self.config.workdir or owned_tempdir("sb-emulator-"))
         (self.workdir / "videos").mkdir(parents=True, exist_ok=True)
+        (self.workdir / "audio").mkdir(parents=True, exist_ok=True)
         self.tasks: dict[str, EmTask] = {}
         self.images: dict[str, bytes] = {}
         self.videos: dict[str, Path] = {}  # videoUUID -> file
         self.video_ids: dict[str, Path] = {}  # outputs.videoId -> file
         self.video_sizes: dict[str, tuple[int, int]] = {}  # videoUUID/videoId -> size asked for
+        self.audios: dict[str, Path] = {}  # audioUUID -> file (issue 18)
         self.ledger: list[dict[str, Any]] = []
         self.balance = self.config.credits
         self.requests = 0
@@ -155,20 +144,6 @@ class Emulator:
             return None
         return {"emulator": "storyboard", "draft": self.config.draft}
 
-    def ledger_json(self) -> dict[str, Any]:
-        """A consistent snapshot of the charges and the balance (``GET /_emulator/ledger``)."""
-        with self._lock:
-            return {"charges": [dict(c) for c in self.ledger], "balance": self.balance}
-
-    def charges(self) -> dict[str, int]:
-        """taskUUID -> how many times it was charged (refunds excluded)."""
-        out: dict[str, int] = {}
-        with self._lock:
-            for c in self.ledger:
-                if not c.get("refunded"):
-                    out[c["taskUUID"]] = out.get(c["taskUUID"], 0) + 1
-        return out
-
     # -- the protocol --------------------------------------------------------------------------
 
     def handle_tasks(self, tasks: Any, bearer: str | None) -> tuple[int, dict[str, Any]]:
@@ -218,6 +193,8 @@ class Emulator:
         kind = task.get("taskType")
         if kind == "videoInference":
             return [self._video(task)]
+        if kind == "audioInference":
+            return self._audio(task)
         if kind == "getResponse":
             return self._get_response(task)
         if kind == "imageUpload":
@@ -225,56 +202,12 @@ class Emulator:
         raise ApiError(400, "invalidTaskType", f"unsupported taskType {kind!r}", "taskType")
 
     def _video(self, task: dict[str, Any]) -> dict[str, Any]:
-        uid = str(task.get("taskUUID") or "")
-        require_uuid(uid)
-        with self._lock:
-            if uid in self.tasks:
-                raise ApiError(
-                    400,
-                    "conflictTaskUUID",
-                    f"a task with taskUUID {uid} already exists",
-                    "taskUUID",
-                )
+        uid = self._new_uuid(task)
+        if is_lipsync(task):  # a lip-sync model: a video task over audio this account made
+            _, cost = validate_lipsync(task, self._audio_length)
+            return self._accept(task, uid, cost, self._render_lipsync)
         cost = validate_video(task, self.video_sizes.get)
-        prompt = str(task.get("positivePrompt"))
-        with self._lock:
-            if uid in self.tasks:  # re-check under the lock
-                raise ApiError(
-                    400,
-                    "conflictTaskUUID",
-                    f"a task with taskUUID {uid} already exists",
-                    "taskUUID",
-                )
-            if self.balance is not None and self.balance < cost:
-                raise ApiError(
-                    402,
-                    "insufficientCredits",
-                    f"insufficient credits: this task costs ${cost:.2f}, the "
-                    f"balance is ${self.balance:.2f}",
-                )
-            if self.balance is not None:
-                self.balance = round(self.balance - cost, 6)
-            now = time.monotonic()
-            em = EmTask(uid, task, cost, now, now + self.config.latency)
-            fault = self.faults.take(("error",), "videoInference", prompt)
-            if fault is not None:
-                em.error = {"code": fault.code, "message": fault.message}
-            em.nsfw = self.faults.take(("nsfw",), "videoInference", prompt) is not None
-            self.tasks[uid] = em
-            self.ledger.append(
-                {
-                    "taskUUID": uid,
-                    "model": task.get("model"),
-                    "cost": cost,
-                    "duration": task.get("duration"),
-                    "numberResults": task.get("numberResults", 1),
-                    "prompt": prompt[:80],
-                    "at": time.time(),
-                }
-            )
-        if em.error is None:
-            em.render = self._pool.submit(self._render, em)
-        return {"taskType": "videoInference", "taskUUID": uid}
+        return self._accept(task, uid, cost, self._render)
 
     def _render(self, em: EmTask) -> list[dict[str, Any]]:
         t = em.request
@@ -372,50 +305,6 @@ class Emulator:
                 400, "invalidFrameImages", f"unknown image {ref[:40]!r}", "inputs.frameImages"
             ) from None
 
-    def _get_response(self, task: dict[str, Any]) -> list[dict[str, Any]]:
-        uid = str(task.get("taskUUID") or "")
-        with self._lock:
-            em = self.tasks.get(uid)
-        if em is None:
-            raise ApiError(404, "taskNotFound", f"no task with taskUUID {uid}", "taskUUID")
-        em.polls += 1
-        now = time.monotonic()
-        done = now >= em.ready_at and (em.render is None or em.render.done())
-        held = self.config.hold_until_accepted
-        if held is not None:
-            with self._lock:
-                done = done and len(self.tasks) >= held
-        if not done:
-            progress = min(
-                99, int(100 * (now - em.accepted_at) / max(1e-6, em.ready_at - em.accepted_at))
-            )
-            return [
-                {
-                    "taskType": "videoInference",
-                    "taskUUID": uid,
-                    "status": "processing",
-                    "progress": progress,
-                }
-            ]
-        if em.finished_at is None:
-            finished = em.ready_at
-            if em.rendered_at is not None:
-                finished = max(finished, em.rendered_at)
-            em.finished_at = finished
-        if em.noticed_at is None:
-            em.noticed_at = now
-        if em.error is not None:
-            with self._lock:
-                for c in self.ledger:
-                    if c["taskUUID"] == uid:
-                        c["refunded"] = True
-            raise ApiError(200, em.error["code"], em.error["message"])
-        assert em.render is not None
-        try:
-            return em.render.result()
-        except Exception as e:  # noqa: BLE001 - a render failure is a provider error
-            raise ApiError(500, "inferenceError", f"the emulator failed to render: {e}") from None
-
     def _upload(self, task: dict[str, Any]) -> dict[str, Any]:
         uid = str(task.get("taskUUID") or "")
         require_uuid(uid)
@@ -444,19 +333,6 @@ class Emulator:
             "imageUUID": image_uuid,
             "imageURL": url,
         }
-
-    def timings(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                {
-                    "taskUUID": e.uuid,
-                    "finished_at": e.finished_at,
-                    "noticed_at": e.noticed_at,
-                    "polls": e.polls,
-                    "accepted_at": e.accepted_at,
-                }
-                for e in self.tasks.values()
-            ]
 
 
 def _image_ext(data: bytes) -> str:

@@ -119,7 +119,7 @@ def test_music_start_past_the_end_is_clamped_with_a_warning(
     run_ffmpeg(["-f", "lavfi", "-i", "sine=d=2", str(root / "bed.wav")], what="bed")
     edit = load_project(root).board.edit
     logged: list[str] = []
-    clamped = music_start(edit, root, logged.append)
+    clamped = music_start(edit, root / "bed.wav", logged.append)
     assert clamped.music is not None and clamped.music.start == pytest.approx(expected)
     if warned:
         assert logged == [

@@ -1,0 +1,93 @@
+"""The storyboard's sound fields (issue 18): voices, narration, per-scene sound, lip sync.
+
+Imported by ``schema`` (which places them on the cast, the storyboard, the scenes and the
+music bed). Which models exist, their voices and prices are the audio catalogue's
+(``board/audio_models``), checked with the rest of the cross-field checks in ``voices``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, coerce_numbers_to_str=True, allow_inf_nan=False
+    )
+
+
+class Voice(_Strict):
+    """A text-to-speech voice: ``{model: xai:tts@0, voice: Eve}`` (``storyboard models``)."""
+
+    model: str | None = Field(
+        None,
+        description="Runware audioInference TTS model AIR id (default: the catalogue's first "
+        "live speech model with a published price, xai:tts@0).",
+    )
+    voice: str = Field(min_length=1, description="The model's voice name (per model).")
+    language: str | None = Field(
+        None, description="speech.language, for models that take one (e.g. inworld:tts@2: en)."
+    )
+
+
+class NarrationLine(_Strict):
+    """One line the narrator reads over a scene."""
+
+    line: str = Field(min_length=1, description="What the narrator says.")
+    at: float | None = Field(
+        None, ge=0, description="Seconds into the scene it starts (default: after the last line)."
+    )
+
+
+def _narration(v: Any) -> Any:
+    if isinstance(v, str):
+        return [{"line": v}]
+    if isinstance(v, list):
+        return [{"line": x} if isinstance(x, str) else x for x in v]
+    return v
+
+
+class Sound(_Strict):
+    """A sound placed in a scene: a file of yours, or an effect generated from a prompt."""
+
+    file: str | None = Field(None, description="An audio file inside the project folder.")
+    prompt: str | None = Field(
+        None, description="A sound effect to generate (audioInference, e.g. mirelo:1@1)."
+    )
+    model: str | None = Field(
+        None, description="Sound-effect model AIR id for `prompt` (default: the catalogue's)."
+    )
+    duration: float | None = Field(
+        None, gt=0, description="Seconds of generated effect (the model's range; default 2)."
+    )
+    at: float = Field(0.0, ge=0, description="Seconds into the scene it starts.")
+    volume: float = Field(1.0, ge=0, le=4, description="Linear gain.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Sound:
+        if (self.file is None) == (self.prompt is None):
+            raise ValueError("a sound needs exactly one of 'file' or 'prompt'")
+        if self.file is not None and (self.model is not None or self.duration is not None):
+            raise ValueError("'model' and 'duration' are for generated sounds ('prompt')")
+        return self
+
+
+class LipSync(_Strict):
+    """Lip sync of a scene's clip to its spoken lines (a second video task)."""
+
+    model: str | None = Field(
+        None, description="Lip-sync model AIR id (default: the catalogue's, sync:lipsync-2@1)."
+    )
+
+
+def _lipsync(v: Any) -> Any:
+    if v is True:
+        return {}
+    if v is False:
+        return None
+    return v
+
+
+NativeAudio = Literal["keep", "duck", "mute"]

@@ -1,0 +1,201 @@
+"""Cross-field checks of the storyboard's sound (issue 18): who speaks with which voice,
+narration, generated music and effects, lip sync.
+
+Errors (``sound_problems``) stop a load like every other problem: an unknown model, a model of
+the wrong kind, narration without a narrator, a sound file outside the project, lip sync with
+no lip-sync model in the catalogue. Warnings (``sound_warnings``) do not: a voice name the
+catalogue does not list (voice lists are only partly published), a language it does not list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storyboard.errors import Problem
+from storyboard.files import resolve_inside
+
+from .audio_models import AudioProfile, audio_catalogue, default_model, of_kind
+from .sound_schema import Voice
+from .spec import Project
+
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A voice resolved against the catalogue."""
+
+    name: str  # cast slug, or "narrator"
+    profile: AudioProfile
+    voice: str  # the catalogue's spelling when listed
+    language: str | None
+
+
+def model_for(kind: str, air: str | None) -> AudioProfile | None:
+    """The profile named (whatever its kind; the caller checks), or the kind's default."""
+    if air is None:
+        return default_model(kind)
+    return audio_catalogue().get(air)
+
+
+def _kind_error(kind: str, air: str | None) -> str | None:
+    p = model_for(kind, air)
+    names = ", ".join(m.air for m in of_kind(kind)) or "none"
+    if p is None and air is None:
+        return f"the model catalogue has no {kind} model"
+    if p is None:
+        return f"unknown {kind} model {air!r} (known: {names}; `storyboard models --json`)"
+    if p.kind != kind:
+        return f"{air} is a {p.kind} model, not a {kind} model (known: {names})"
+    return None
+
+
+def voices(project: Project) -> dict[str, Speaker]:
+    """Every voice in the storyboard by speaker (cast slug, or ``narrator``), for those that
+    check out (the others are problems)."""
+    out: dict[str, Speaker] = {}
+    for name, v, _ in _declared(project):
+        p = model_for("speech", v.model)
+        if p is not None and p.kind == "speech":
+            out[name] = Speaker(name, p, p.canonical_voice(v.voice, v.language), v.language)
+    return out
+
+
+def speaker_of(project: Project, who: str) -> str | None:
+    """The cast slug a dialogue ``who`` names (case and spaces ignored), or None."""
+    key = who.strip().casefold().replace(" ", "-")
+    for name in _cast(project):
+        if name.casefold() == key:
+            return name
+    return None
+
+
+def _cast(project: Project) -> dict[str, object]:
+    return dict(getattr(project.board, "cast", None) or {})
+
+
+def _declared(project: Project) -> list[tuple[str, Voice, tuple[str | int, ...]]]:
+    found: list[tuple[str, Voice, tuple[str | int, ...]]] = []
+    if project.board.narrator is not None:
+        found.append(("narrator", project.board.narrator, ("narrator",)))
+    for name, member in _cast(project).items():
+        v = getattr(member, "voice", None)
+        if v is not None:
+            found.append((name, v, ("cast", name, "voice")))
+    return found
+
+
+def sound_problems(project: Project) -> list[Problem]:
+    """Errors in the storyboard's sound, each at its ``file:line``."""
+    board = project.board
+    problems: list[Problem] = []
+    for _, v, path in _declared(project):
+        err = _kind_error("speech", v.model)
+        if err is not None:
+            problems.append(project.problem((*path, "model"), err))
+            continue
+        p = model_for("speech", v.model)
+        assert p is not None
+        if v.language is not None and not p.language_field:
+            problems.append(
+                project.problem(
+                    (*path, "language"),
+                    f"{p.air} takes no language (it detects it); remove `language`",
+                )
+            )
+    for i, scene in enumerate(board.scenes):
+        if scene.narration and board.narrator is None:
+            problems.append(
+                project.problem(
+                    ("scenes", i, "narration"),
+                    "narration needs a storyboard-level `narrator: {model, voice}`",
+                    project.scene_line(i, "narration"),
+                )
+            )
+        for k, sound in enumerate(scene.sounds):
+            where = ("scenes", i, "sounds", k)
+            if sound.file is not None:
+                problems.extend(_check_file(project, where, sound.file))
+            else:
+                err = _kind_error("effect", sound.model)
+                if err is not None:
+                    problems.append(project.problem((*where, "prompt"), err))
+        if scene.lipsync is not None:
+            err = _kind_error("lipsync", scene.lipsync.model)
+            if err is not None:
+                problems.append(
+                    project.problem(
+                        ("scenes", i, "lipsync"),
+                        f"lip sync needs a lip-sync model: {err}",
+                        project.scene_line(i, "lipsync"),
+                    )
+                )
+    music = board.edit.music
+    if music is not None and music.prompt is not None:
+        err = _kind_error("music", music.model)
+        if err is not None:
+            problems.append(project.problem(("edit", "music", "model"), err))
+    return problems
+
+
+def _check_file(project: Project, where: tuple[str | int, ...], value: str) -> list[Problem]:
+    p = resolve_inside(project.root, value)
+    path = (*where, "file")
+    if p is None:
+        return [project.problem(path, f"{value!r} is outside the project folder")]
+    if not p.is_file():
+        return [project.problem(path, f"sound file not found: {value}")]
+    if p.suffix.lower() not in AUDIO_SUFFIXES:
+        return [
+            project.problem(path, f"{value!r} is not a sound file ({', '.join(AUDIO_SUFFIXES)})")
+        ]
+    return []
+
+
+def sound_warnings(project: Project) -> list[str]:
+    """Warnings (``file:line: where: warning: ...``): voices and languages the catalogue does
+    not list, lip sync on a scene nobody speaks in."""
+    out: list[str] = []
+    for _, v, path in _declared(project):
+        p = model_for("speech", v.model)
+        if p is None or p.kind != "speech":
+            continue
+        if p.languages is not None and v.language is not None and v.language not in p.languages:
+            listed = ", ".join(p.languages)
+            out.append(
+                str(
+                    project.problem(
+                        (*path, "language"),
+                        f"warning: language {v.language!r} is "
+                        f"not in the catalogue's list for {p.air} ({listed}); the "
+                        "service will say",
+                    )
+                )
+            )
+        if not p.voice_listed(v.voice, v.language):
+            known = p.known_voices(v.language)
+            hint = f" (listed: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})"
+            out.append(
+                str(
+                    project.problem(
+                        (*path, "voice"),
+                        f"warning: voice {v.voice!r} is not in the "
+                        f"catalogue's list for {p.air}{hint if known else ''}; "
+                        "voice lists are only partly published, the service will say",
+                    )
+                )
+            )
+    speakers = voices(project)
+    for i, scene in enumerate(project.board.scenes):
+        spoken = any(speaker_of(project, d.who) in speakers for d in scene.dialogue)
+        if scene.lipsync is not None and not spoken:
+            out.append(
+                str(
+                    project.problem(
+                        ("scenes", i, "lipsync"),
+                        "warning: no voiced dialogue in this scene: nothing to lip-sync",
+                        project.scene_line(i, "lipsync"),
+                    )
+                )
+            )
+    return out
