@@ -25,7 +25,8 @@ SIZE = "128x72"
 
 
 def take(path: Path, seconds: float, i: int, quality: int = 95) -> Path:
-    """A test-pattern take with sound; keyframes every 7 frames (so the edges are partial GOPs), in the film's settings."""
+    """A test-pattern take with sound in the film's settings; a keyframe every 7 frames, so
+    the copied stretches have partial GOPs at their edges."""
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi"]
