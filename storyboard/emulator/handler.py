@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Protocol
 
+from .bodies import MAX_FAULTS_BODY, MAX_TASKS_BODY, BodyError, faults_from, parse, read_body
 from .faults import Fault, FaultBook
 from .rules import ApiError
 
@@ -53,15 +54,25 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _refuse(self, e: BodyError) -> None:
+        """Answer a refused body in Runware's error shape; the rest of an unread body makes
+        the connection unusable, so it is closed after the answer."""
+        self.close_connection = True
+        code = "payloadTooLarge" if e.status == 413 else "invalidJSON"
+        self._send_json(e.status, {"errors": [{"code": code, "message": e.message}]})
+
     def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
         path = self.path.split("?")[0].rstrip("/")
-        if path == "/_emulator/faults":
-            spec = json.loads(raw or b"[]")
-            for f in spec if isinstance(spec, list) else [spec]:
-                self.emu.add_fault(Fault(**f))
-            self._send_json(200, {"faults": self.emu.faults.to_json()})
+        limit = MAX_FAULTS_BODY if path == "/_emulator/faults" else MAX_TASKS_BODY
+        try:
+            raw = read_body(self.headers.get("Content-Length"), self.rfile, limit)
+            if path == "/_emulator/faults":
+                for added in faults_from(raw):
+                    self.emu.add_fault(added)
+                self._send_json(200, {"faults": self.emu.faults.to_json()})
+                return
+        except BodyError as e:
+            self._refuse(e)
             return
         if path not in ("/v1", ""):
             self._send_json(404, {"errors": [{"code": "notFound", "message": "POST /v1"}]})
@@ -69,9 +80,9 @@ class Handler(BaseHTTPRequestHandler):
         emu = self.emu
         emu.requests += 1
         try:
-            tasks = json.loads(raw)
-        except json.JSONDecodeError:
-            self._send_json(400, {"errors": [{"code": "invalidJSON", "message": "invalid JSON"}]})
+            tasks = parse(raw, "the request body")
+        except BodyError as e:
+            self._refuse(e)
             return
         types = (
             {t.get("taskType") for t in tasks if isinstance(t, dict)}
@@ -91,6 +102,9 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(tasks, list)
             else None
         )
+        if emu.faults.take(("cut",), ttype, prompt) is not None:
+            self._drop()  # the request is never processed: nothing accepted, nothing charged
+            return
         fault = emu.faults.take(("latency",), ttype, prompt)
         if fault is not None:
             time.sleep(fault.delay)
@@ -123,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
                     ]
                 },
             )
+        emu.faults.note_conflicts(body)
         if drop is not None:  # the server did the work; the answer is lost
             self._drop()
             return
@@ -152,6 +167,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/_emulator/ledger":
             self._send_json(200, emu.ledger_json())
+            return
+        if path == "/_emulator/faults":
+            self._send_json(200, {"faults": emu.faults.to_json(), "log": emu.faults.log()})
             return
         if path == "/_emulator/tasks":
             self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})
@@ -184,6 +202,9 @@ class Handler(BaseHTTPRequestHandler):
         late = emu.faults.take(("latency",), "download")
         if late is not None:
             time.sleep(late.delay)
+        if emu.faults.take(("cut",), "download") is not None:
+            self._drop()  # not a byte of the file is sent
+            return
         fault = emu.faults.take(("status",), "download")
         if fault is not None:
             self._send_json(
@@ -191,6 +212,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         data = file.read_bytes()
+        emu.faults.note_served(file.name, data)
         ctype = {
             "mp4": "video/mp4",
             "webm": "video/webm",

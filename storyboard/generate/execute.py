@@ -23,7 +23,7 @@ from storyboard.errors import (
 )
 from storyboard.files import resolve_inside
 from storyboard.generate.state import BuildState, JournalTask, Take
-from storyboard.media.frames import conform_image, last_frame_png
+from storyboard.media.frames import conform_image, frame_before_png
 from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
 from .events import Progress
@@ -217,17 +217,18 @@ class Executor(Fetcher):
             if jt is None:
                 request = await self._resolve(task, src_take)
                 uid = request["taskUUID"]
+                self._tried.add(uid)  # this render's own: never "paid in an earlier render"
                 self.state.record_task(uid, scene, a.key, source_id, request, estimate=task.cost)
                 self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
                 results = await self._submit(uid, request, task.number_results, scene)
             else:
                 uid = jt.task_uuid
+                self._tried.add(uid)
                 self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
                 if jt.state == "done" and jt.results:
                     results = [VideoResult.from_item(r) for r in jt.results]
                 elif jt.state == "pending":  # maybe never sent: the same taskUUID cannot pay twice
                     results = await self._submit(uid, jt.request, task.number_results, scene)
-            self._tried.add(uid)
             if results is None:
                 try:
                     results = await self._await(uid, task.number_results, scene)
@@ -345,7 +346,8 @@ class Executor(Fetcher):
             image = frame["image"]
             if image == LAST_FRAME % task.source and src_take is not None:
                 self.rep.update(task.scene, "preparing", f"last frame of {src_take.scene}")
-                data = await asyncio.to_thread(last_frame_png, self.root / src_take.file)
+                until = self._shown_until(task.source, src_take)
+                data = await asyncio.to_thread(frame_before_png, self.root / src_take.file, until)
                 frame["image"] = await self._upload(data, task, f"last frame of {src_take.scene}")
             elif image.startswith("${file:"):
                 rel = image[len("${file:") : -1]
@@ -355,6 +357,15 @@ class Executor(Fetcher):
                     raise StoryboardError(f"scene {task.scene!r}: first_frame {rel} is missing")
                 frame["image"] = await self._upload(path.read_bytes(), task, rel)
         return req
+
+    def _shown_until(self, scene_id: str | None, take: Take) -> float | None:
+        """Where the cut stops showing ``scene_id``'s take (seconds into its file), when its
+        ``trim.out`` ends it early; None: at the end of the file. ``last_frame`` continues
+        from there, so the cut does not jump (issue 15)."""
+        for scene in self.plan.project.board.scenes:
+            if scene.id == scene_id and scene.trim is not None and scene.trim.out is not None:
+                return take.offset + scene.trim.out
+        return None
 
     async def _upload(self, data: bytes, task: Task, what: str) -> str:
         w, h = (

@@ -145,7 +145,10 @@ def pick_take(
     if take.nsfw:
         res.warnings.append(f"take {n} was flagged NSFW by the provider")
     if not state.file_ok(take):
-        res.warnings.append(f"take {n}'s file {take.file} is missing; render to fetch it again")
+        res.warnings.append(
+            f"take {n}'s file {take.file} is missing or does not match its sha256; "
+            "render to fetch it again"
+        )
     remember(state, scene, a.key, expected_src, take, by_pick=True)
     state.lock[scene] = take
     state.write_lock([t.scene for t in plan.tasks])
@@ -172,6 +175,18 @@ class TakeRow:
     flags: list[str]
 
 
+def _clip_size(state: BuildState, take: Take) -> str:
+    """The size of a take's clip, probed (cached by content under ``build/media``)."""
+    from storyboard.media.probe import probe_cached
+
+    path = state.root / take.file
+    try:
+        info = probe_cached([(path, take.media_key)], state.root / "build" / "media")[path]
+    except (StoryboardError, OSError):
+        return "-"
+    return f"{info.width}x{info.height}"
+
+
 def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = None) -> list[TakeRow]:
     """Every take of ``scene`` with what it was made from and whether that is still current."""
     from .staleness import accepted_makers, current_maker, scene_keys
@@ -188,6 +203,8 @@ def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = Non
         digest = hashlib.sha256(prompt.encode()).hexdigest()[:8] if prompt else "-"
         start = prompt[:20] + ("..." if len(prompt) > 20 else "")
         size = f"{req['width']}x{req['height']}" if "width" in req and "height" in req else "-"
+        if size == "-" and state.file_ok(t):  # sent with a frame image: the clip says
+            size = _clip_size(state, t)
         flags = [f for f, on in (("missing", not state.file_ok(t)), ("NSFW", t.nsfw)) if on]
         if t.maker != "runware":
             flags.append(t.maker)

@@ -109,6 +109,10 @@ def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
         }
         if maker != RUNWARE:
             payload["maker"] = maker
+        if t.mode == "last_frame" and t.source is not None:  # trim-aware last frame (issue 15)
+            src = next((s for s in plan.project.board.scenes if s.id == t.source), None)
+            if src is not None and src.trim is not None and src.trim.out is not None:
+                payload["source_out"] = src.trim.out
         if t.end_frame and not t.end_frame.startswith("https://"):
             p = resolve_inside(plan.project.root, t.end_frame)
             payload["end_frame"] = sha256_file(p) if p and p.is_file() else None
@@ -261,6 +265,13 @@ def check_budget_amount(budget: float | None) -> None:
 def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
     check_budget_amount(budget)
     planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
+    unpriced = [s for s in plan.unpriced if s in assessments and assessments[s].stale]
+    if budget is not None and unpriced:
+        raise BudgetError(
+            f"no source gives the price of {', '.join(unpriced)} "
+            f"({', '.join(sorted({plan.task(s).model for s in unpriced}))}), so --budget cannot "
+            "hold it; set `price:` (USD per second you expect) on those scenes; nothing was spent"
+        )
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)
         raise BudgetError(
