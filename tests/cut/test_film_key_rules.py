@@ -196,3 +196,33 @@ def test_music_hash(made: Project) -> None:
     assert music_hash(made) is None
     edit(made, "edit: {loudness: 'off', music: {file: bed.wav, volume: 0.3}}", "")
     assert music_hash(load_project(made.root)) is None
+
+
+def test_a_scene_without_a_take_has_no_take_part(made: Project) -> None:
+    assert status(made, {"a": TAKES["a"]}) == ["take of 'b' changed"]
+
+
+def test_the_sound_of_a_scene_is_part_of_its_cut(made: Project) -> None:
+    edit(made, "'Scene a.', duration: 4}", "'Scene a.', duration: 4, native_audio: mute}")
+    assert status(made) == ["trim, transition or dialogue of 'a' changed"]
+
+
+def test_a_generated_music_take_is_part_of_the_music(made: Project) -> None:
+    with_music = {**TAKES, "music": T(sha256="e" * 64)}
+    assert status(made, with_music) == ["music changed"]
+    again = load_project(made.root)
+    dest = again.build / "key.mp4"
+    write_stamp(again, film_status(again, with_music, dest), dest, ["build/key.srt"])
+    assert status(made, with_music) == []
+    assert status(made, {**TAKES, "music": T(sha256="f" * 64)}) == ["music changed"]
+
+
+def test_a_placed_sound_file_is_judged_by_its_content(made: Project) -> None:
+    (made.root / "door.wav").write_bytes(wav(500))
+    edit(made, "'Scene a.', duration: 4}", "'Scene a.', duration: 4, sounds: [{file: door.wav}]}")
+    again = load_project(made.root)
+    dest = again.build / "key.mp4"
+    write_stamp(again, film_status(again, TAKES, dest), dest, ["build/key.srt"])
+    assert status(made) == []
+    (made.root / "door.wav").write_bytes(wav(-500))  # same name, same size, other sound
+    assert status(made) == ["trim, transition or dialogue of 'a' changed"]
