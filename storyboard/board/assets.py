@@ -38,6 +38,10 @@ def inputs(project: Project) -> dict[Path, str]:
                 p = resolve_inside(project.root, sound.file)
                 if p is not None:
                     out.setdefault(p, f"scenes[{i}].sounds[{k}].file")
+    from .references import reference_files  # issue 16: scene references
+
+    for p, where in reference_files(project).items():
+        out.setdefault(p, where)
     return out
 
 
