@@ -175,7 +175,7 @@ PICK_DOORS = {
 RENDER_DOORS = {
     "cli render": cli("render", "--no-compose"),
     "api render": api("render"),
-    "review render": review("render", {}),
+    "review render": review("render", {"budget": 5.0}),
 }
 
 
@@ -220,7 +220,7 @@ EVERY_DOOR = {
     **PICK_DOORS,
     "api render": api("render"),
     "api compose": api("compose", force=True),
-    "review render": review("render", {}),
+    "review render": review("render", {"budget": 5.0}),
 }
 
 
@@ -295,7 +295,7 @@ def test_a_render_from_the_review_page_stops_while_another_writer_holds_the_proj
 ) -> None:
     paid = charges(emu)
     with another_writer(project) as pid:
-        ok, said = review("render", {"retake": ["a"]})(project, capsys)
+        ok, said = review("render", {"retake": ["a"], "budget": 5.0})(project, capsys)
     assert not ok
     assert f"another render of this project is running (pid {pid})" in said
     assert charges(emu) == paid

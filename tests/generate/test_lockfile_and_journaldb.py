@@ -47,6 +47,7 @@ def test_a_lock_is_written_in_film_order_and_read_back(tmp_path: Path) -> None:
     data = yaml.safe_load(text)
     assert data["version"] == 1 and list(data["scenes"]) == ["c", "a", "b"]
     back = read_lock(tmp_path, lock)
+    assert {s: t.scene for s, t in back.items()} == {"c": "c", "a": "a", "b": "b"}
     assert back["b"].n == 2 and back["a"].n == prompt_free
     assert back["a"].file == "build/takes/a/take-1.mp4"
     assert back["a"].created_at == takes["a"].created_at or back["a"].created_at > 0
@@ -72,8 +73,10 @@ def test_non_ascii_is_written_as_is(tmp_path: Path) -> None:
     write_lock(lock, {"é": take("é", url="https://x.test/café.mp4")}, ["é"])
     assert "café" in lock.read_text(encoding="utf-8")
     long_url = "https://x.test/" + "a" * 200 + ".mp4"
-    write_lock(lock, {"a": take("a", url=long_url)}, ["a"])
-    assert f"url: {long_url}\n" in lock.read_text()  # one line, never folded
+    maker = "runware " + " ".join(["https://proxy.example.com/v1"] * 6)  # spaces: foldable
+    write_lock(lock, {"a": take("a", url=long_url, made_by=maker)}, ["a"])
+    text = lock.read_text()
+    assert f"url: {long_url}\n" in text and f"made_by: {maker}\n" in text  # never folded
 
 
 def test_a_missing_lock_reads_as_no_takes(tmp_path: Path) -> None:
