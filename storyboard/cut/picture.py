@@ -20,15 +20,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from storyboard.board.spec import Project
 from storyboard.media.ffmpeg import run_ffmpeg, video_codec_args
+from storyboard.media.gop import copy_packets
 
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
 from .machine import PoolPlan, machine_pool
+from .smart import split_for_copy
 from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
@@ -52,14 +55,10 @@ def chunk_codec_args(fmt: str, quality: int) -> list[str]:
     return [*video_codec_args(fmt, quality), *COLOR_TAGS]
 
 
-def take_codec_args(fps: int) -> list[str]:
-    """x264 settings of a take in the film's own codec (the benches' and tests' clips)."""
-    return [
-        *video_codec_args("MP4", 80),
-        "-g",
-        str(2 * fps),
-        *COLOR_TAGS,
-    ]
+def take_codec_args(fps: int, quality: int = 95) -> list[str]:
+    """x264 settings of a take already in the film's stream settings (a keyframe every 2 s):
+    the benches' and tests' clips whose untouched stretches are copied as whole GOPs."""
+    return [*chunk_codec_args("MP4", quality), "-g", str(2 * fps)]
 
 
 class PictureStats:
@@ -119,6 +118,8 @@ def chunk_spec(
         "fps": tl.fps,
         "size": [tl.width, tl.height],
     }
+    if tl.reframe != "pad":  # variants (issue 20); padded chunks keep their keys
+        base["reframe"] = [tl.reframe, *tl.focus]
     if kind == "copy":
         seg = tl.segments[seg_i]
         base["take"] = seg.take.media_key + f"@{seg.take.offset}"
@@ -166,11 +167,14 @@ def render_video(
     on_frames: OnFrames | None = None,
     stats: PictureStats | None = None,
     log: Callable[[str], None] | None = None,
+    runner: ChunkRunner | None = None,
 ) -> Path:
     """The picture: every chunk from the cache or encoded into it, then joined by stream copy.
 
     Chunks are encoded ``pool.workers`` at once with ``pool.threads`` x264 threads each (by
-    default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`).
+    default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
+    where the missing chunks are encoded instead (e.g. as Ray tasks, issue 20; see
+    :mod:`storyboard.cut.executors`), each by :func:`make_chunk` into the same cache.
     """
     fmt = project.board.output.format
     codec = chunk_codec_args(fmt, project.board.output.quality)
@@ -178,25 +182,60 @@ def render_video(
     ext = "webm" if fmt == "WEBM" else "mp4"
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
-    chunks = plan_chunks(tl, burn)
+    chunks, gop_packets = split_for_copy(tl, plan_chunks(tl, burn), project.root, fmt, codec, log)
     plan = pool or machine_pool(tl.width, tl.height, len(chunks))
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {plan.describe()}")
 
-    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+    def gops(f0: int, f1: int, seg_i: int) -> Path:
+        seg = tl.segments[seg_i]
+        p0, p1 = gop_packets[f0]
+        spec = {"take": f"{seg.take.media_key}@{seg.take.offset}", "packets": [p0, p1]}
+        key = chunk_key("picture-gop", {**spec, "frames": f1 - f0})
+        hit = cache.get(key, ext)
+        counts.add("reused" if hit is not None else "copied", f1 - f0)
+        made = hit or cache.make(
+            key, ext, lambda p: copy_packets(project.root / seg.file, p0, p1, p)
+        )
+        tick(f1 - f0)
+        return made
+
+    def job_of(kind: str, f0: int, f1: int, seg_i: int) -> tuple[str, dict[str, Any]]:
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
         # the thread count is not in the key: chunks made on any machine join the same way
         key = chunk_key(f"picture-{kind}", {**spec, "codec": codec})
+        if kind == "copy":
+            return key, copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
+        return key, composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
+
+    made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
+    if runner is not None:
+        todo: dict[str, RemoteChunk] = {}
+        for c in chunks:
+            if c[0] == "gop":  # copied here: nothing to encode
+                continue
+            key, job = job_of(*c)
+            if key not in todo and (cache.fresh or not cache.path(key, ext).is_file()):
+                todo[key] = RemoteChunk(job, str(cache.folder), key, ext, cache.fresh)
+        # each lands in the cache whole (its temporary name renamed), or the runner raises
+        made = dict(zip(todo, runner(make_chunk, list(todo.values())), strict=True))
+        cache.made += len(made)
+        cache.used.update(made.values())
+
+    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+        if kind == "gop":
+            return gops(f0, f1, seg_i)
+        key, job = job_of(kind, f0, f1, seg_i)
+        if key in made:
+            tick(f1 - f0)
+            counts.add("encoded", f1 - f0)
+            return made[key]
         hit = cache.get(key, ext)
         if hit is not None:
             tick(f1 - f0)
             counts.add("reused", f1 - f0)
             return hit
         counts.add("encoded", f1 - f0)
-        if kind == "copy":
-            job = copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
-        else:
-            job = composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
         return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
 
     with ThreadPoolExecutor(plan.workers) as workers:
@@ -209,6 +248,28 @@ def render_video(
             raise
     join_copy(parts, dest, what="joining the picture")
     return dest
+
+
+@dataclass(frozen=True)
+class RemoteChunk:
+    """A chunk to make somewhere else: its job (plain data), the cache folder and its key."""
+
+    job: dict[str, Any]
+    folder: str
+    key: str
+    ext: str
+    fresh: bool = False  # compose --force: made again even when the cache has it
+
+
+ChunkRunner = Callable[[Callable[[RemoteChunk], Path], list[RemoteChunk]], list[Path]]
+"""Runs :func:`make_chunk` over chunks elsewhere (e.g. as Ray tasks); results in order."""
+
+
+def make_chunk(chunk: RemoteChunk) -> Path:
+    """The chunk in its cache, encoded when missing (under a temporary name, renamed when
+    complete: a worker killed half-way leaves nothing that is used)."""
+    cache = ChunkCache(Path(chunk.folder), fresh=chunk.fresh)
+    return cache.make(chunk.key, chunk.ext, lambda p: encode_chunk(chunk.job, str(p)))
 
 
 def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:
