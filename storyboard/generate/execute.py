@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import mimetypes
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -416,6 +417,13 @@ class Executor(Fetcher):
                 if path is None or not path.is_file():
                     raise StoryboardError(f"scene {task.scene!r}: first_frame {rel} is missing")
                 frame["image"] = await self._upload(path.read_bytes(), task, rel)
+        for key, value in inputs.items():  # issue 16: references, uploaded as they are
+            if key in ("frameImages", "video", "videoId"):
+                continue
+            if isinstance(value, list):
+                inputs[key] = [await self._upload_file(v, task) for v in value]
+            elif isinstance(value, str):
+                inputs[key] = await self._upload_file(value, task)
         return req
 
     async def _upload_as_is(self, data: bytes) -> str:
@@ -423,6 +431,22 @@ class Executor(Fetcher):
         digest = hashlib.sha256(data).hexdigest()
         if digest not in self._uploads:
             self._uploads[digest] = await self.api.upload_image(data, image_mime(data))
+        return self._uploads[digest]
+
+    async def _upload_file(self, value: Any, task: Task) -> Any:
+        """A ``${file:PATH}`` reference uploaded unchanged (mediaStorage); anything else as is."""
+        if not (isinstance(value, str) and value.startswith("${file:") and value.endswith("}")):
+            return value
+        rel = value[len("${file:") : -1]
+        path = resolve_inside(self.root, rel)
+        if path is None or not path.is_file():
+            raise StoryboardError(f"scene {task.scene!r}: reference {rel} is missing")
+        data = await asyncio.to_thread(path.read_bytes)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self._uploads:
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            self.rep.update(task.scene, "preparing", f"uploading {rel}")
+            self._uploads[digest] = await self.api.upload_media(data, mime)
         return self._uploads[digest]
 
     def _shown_until(self, scene_id: str | None, take: Take) -> float | None:
