@@ -22,13 +22,14 @@ from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.media.frames import conform_image
 
-# Veo 3.1 Fast takes no reference images: a scene with a cast starts from its board
+# Wan2.6 takes no reference images (the catalogue names no field): a scene with a cast starts
+# from its board
 CAST = """
 title: Cast
-model: google:3@3
+model: alibaba:wan@2.6
 size: 1280x720
 image_model: bfl:6@1
-defaults: {duration: 4}
+defaults: {duration: 5}
 cast:
   wren:
     description: Wren, a weathered woman of seventy in a navy wool jumper
@@ -116,9 +117,9 @@ def test_plan_shows_the_price_of_the_boards_and_of_the_clips(tmp_path: Path, cap
     p = project(tmp_path)
     assert main(["plan", str(p)]) == 0
     out = capsys.readouterr().out
-    # FLUX.2 [flex]: $0.06 per listed size (catalogue); Veo 3.1 Fast 4 s x $0.15/s = $0.60
+    # FLUX.2 [flex]: $0.06 per listed size (catalogue); Wan2.6 5 s x $0.10/s = $0.50
     assert "boards: 4 images $0.24 (bfl:6@1;" in out
-    assert "clips: 3 x 4 s $1.80" in out
+    assert "clips: 3 x 5 s $1.50" in out
 
 
 def test_cast_pictures_reach_every_board_and_the_picked_board_is_the_first_frame(
@@ -258,7 +259,7 @@ def test_validate_warns_when_a_scene_cannot_hold_its_cast(tmp_path: Path, capsys
     assert main(["validate", str(p)]) == 0
     err = capsys.readouterr().err
     assert (
-        "warning: scene 'b': the cast cannot be held on Google Veo 3.1 Fast (google:3@3): it "
+        "warning: scene 'b': the cast cannot be held on Wan2.6 (alibaba:wan@2.6): it "
         "takes no reference images and it continues by last_frame, so the board cannot be its "
         "first frame; video models that take the cast as reference images:"
     ) in err
