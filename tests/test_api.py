@@ -42,6 +42,7 @@ def test_the_package_exports_only_the_api() -> None:
         "Validation",
         "PlanResult",
         "PlannedScene",
+        "PlannedImage",
         "RenderResult",
         "SceneResult",
         "Status",

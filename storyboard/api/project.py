@@ -23,13 +23,14 @@ from storyboard.generate.staleness import (
     stale_scenes,
 )
 from storyboard.generate.state import RUNWARE, BuildState, Take
-from storyboard.plan.compile import Plan, compile_project
+from storyboard.plan.compile import Plan, compile_project, node_name
 
 from .events import CallbackProgress, ProgressCallback
 from .results import (
     ComposeResult,
     FilmStatus,
     PickResult,
+    PlannedImage,
     PlannedScene,
     PlanResult,
     RenderResult,
@@ -100,6 +101,13 @@ class Project:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
 
+    def nodes(self, boards: bool = False) -> list[str]:
+        """The tasks a render makes, each after those it waits for: ``cast:NAME`` sheets,
+        ``board:SCENE`` boards and the scenes' clips (``boards``: as ``render --boards``)."""
+        plan = self._compiled()
+        wanted = plan.wanted(boards)
+        return [t.scene for t in plan.nodes if t.scene in wanted]
+
     @property
     def lock_file(self) -> Path:
         """``storyboard.lock``: which take of each scene makes the cut."""
@@ -132,8 +140,10 @@ class Project:
         keep_downstream: bool = False,
         budget: float | None = None,
         draft: bool = False,
+        boards: bool = False,
     ) -> PlanResult:
-        """What :meth:`render` would generate with these options, and what it would cost.
+        """What :meth:`render` would generate with these options, and what it would cost
+        (``boards``: as ``render --boards`` would: the cast sheets and boards, no clip).
 
         Raises :class:`~storyboard.PlanError` for an unknown scene in ``retake`` and
         :class:`~storyboard.BudgetError` when the cost is over ``budget`` (US dollars).
@@ -141,10 +151,11 @@ class Project:
         plan = self._compiled()
         plan.require_scenes(list(retake), "--retake")
         maker = self._backend(draft).maker
-        stale = stale_scenes(plan, list(retake), keep_downstream, maker)
+        only = plan.wanted(boards) | {node_name(r) for r in retake}
+        stale = stale_scenes(plan, list(retake), keep_downstream, maker) & only
         if budget is not None:
             found = {
-                t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.tasks
+                t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.nodes
             }
             check_budget(plan, found, budget)
         return _plan_result(plan, stale)
@@ -168,20 +179,29 @@ class Project:
         plan = self._compiled()
         with self._state() as state:
             found = assess(plan, state, maker=self._backend(draft).maker)
+            wanted = plan.wanted()
             rows = []
-            for t in plan.tasks:
+            for t in plan.nodes:
                 a = found[t.scene]
                 take = state.lock.get(t.scene)
+                if t.kind == "video":
+                    mode, source = t.mode, t.source
+                else:  # a sheet or board: its references; boards no clip uses wait for --boards
+                    mode, source = "image", ", ".join(t.depends_on) or None
+                used = t.scene in wanted
+                if not used and take is None:
+                    continue  # a board no clip uses and nobody made yet: `render --boards`
+                action = a.action if used or not a.stale else "for render --boards"
                 rows.append(
                     SceneStatus(
                         scene=t.scene,
-                        mode=t.mode,
-                        source=t.source,
-                        stale=a.stale,
-                        action=a.action,
-                        reasons=list(a.reasons),
+                        mode=mode,
+                        source=source,
+                        stale=a.stale and used,
+                        action=action,
+                        reasons=list(a.reasons) if used else [],
                         take=take.n if take else None,
-                        next_cost=a.cost if a.stale else 0.0,
+                        next_cost=a.cost if a.stale and used else 0.0,
                     )
                 )
             waiting = [
@@ -194,10 +214,12 @@ class Project:
 
         dest = output_path(self._spec)
         takes = {s: a.use for s, a in found.items() if a.use is not None}
-        todo = [s for s, a in found.items() if a.stale]
+        wanted = self._compiled().wanted()
+        todo = [s for s, a in found.items() if a.stale and s in wanted]
         if todo:
             n = len(todo)
-            return FilmStatus(dest, False, [f"{n} scene{'s' if n > 1 else ''} to render first"])
+            what = "scene" if all(":" not in s for s in todo) else "task"
+            return FilmStatus(dest, False, [f"{n} {what}{'s' if n > 1 else ''} to render first"])
         st = film_state(self._spec, takes)
         return FilmStatus(dest, st.up_to_date, st.reasons)
 
@@ -260,8 +282,12 @@ class Project:
         draft: bool = False,
         wait: bool = True,
         emulator_latency: float = 1.0,
+        boards: bool = False,
     ) -> RenderResult:
         """Generate every stale scene (and nothing else); keep the takes; update the lock.
+
+        The cast sheets and boards the clips use are made first; with ``boards`` only the
+        sheets and every board are made (no clip: the animatic's pictures).
 
         Uses the Runware API when the project has a key (see :func:`load`), else a local
         emulator (placeholder clips, no cost; ``draft`` makes them small and fast). While it
@@ -284,6 +310,7 @@ class Project:
                 draft=draft,
                 wait=wait,
                 emulator_latency=emulator_latency,
+                boards=boards,
             )
         )
 
@@ -298,6 +325,7 @@ class Project:
         draft: bool = False,
         wait: bool = True,
         emulator_latency: float = 1.0,
+        boards: bool = False,
     ) -> RenderResult:
         """:meth:`render` for code already inside an event loop (same arguments)."""
         from .rendering import RenderRequest, render_async
@@ -309,6 +337,7 @@ class Project:
             jobs=jobs,
             backend=self._backend(draft, emulator_latency),
             wait=wait,
+            boards=boards,
         )
         return await render_async(self, req, CallbackProgress(progress))
 
@@ -376,6 +405,20 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         )
         for t in plan.tasks
     ]
+    boards = plan.wanted(boards=True)
+    images = [
+        PlannedImage(
+            node=t.scene,
+            size=f"{t.request['width']}x{t.request['height']}",
+            cost=t.cost,
+            generate=t.scene in stale,
+            waits_for=t.depends_on,
+            prompt=t.prompt,
+            request=t.request,
+        )
+        for t in plan.images
+        if t.scene in boards or t.scene in stale
+    ]
     return PlanResult(
         model=p.air,
         model_name=p.name,
@@ -384,6 +427,10 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         note="" if p.exact_price else f"{p.name}'s price is an estimate: {p.price_rule['basis']}",
         tasks_json=plan.to_json(only=stale),
         warning=plan.deprecation(),
+        images=images,
+        image_model=plan.project.board.image_model,
+        boards_price=round(sum(i.cost for i in images), 4),
+        clips_price=round(sum(t.cost for t in plan.tasks), 4),
     )
 
 

@@ -13,6 +13,7 @@ from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.generate.execute import RenderOptions, needs_service, render
 from storyboard.generate.staleness import assess, check_budget, check_budget_amount
 from storyboard.generate.state import BuildState
+from storyboard.plan.compile import node_name
 
 from .events import CallbackProgress
 from .project import _take_info
@@ -35,6 +36,7 @@ class RenderRequest:
     jobs: int = 4
     backend: BackendOptions = field(default_factory=BackendOptions)
     wait: bool = True
+    boards: bool = False  # only the cast sheets and the boards, no clip (issue 17)
 
 
 def check_budget_value(budget: float | None) -> None:
@@ -68,8 +70,9 @@ async def render_async(
     state = BuildState(project.root, writer="render", wait=req.wait, on_wait=progress.log)
     try:
         found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
-        stale = {s for s, a in found.items() if a.stale}
-        planned = check_budget(plan, found, req.budget)
+        only = plan.wanted(req.boards) | {node_name(r) for r in req.retake}
+        stale = {s for s, a in found.items() if a.stale and s in only}
+        planned = check_budget(plan, found, req.budget, only)
         if stale and backend.real_service:
             plan.require_available()  # a deactivated model: refuse before spending anything
         opts = RenderOptions(
@@ -78,19 +81,21 @@ async def render_async(
             keep_downstream=req.keep_downstream,
             budget=req.budget,
             made_by=backend.made_by,
+            only=only,
         )
         if stale:
+            clips_only = all(plan.node(s).kind == "video" for s in only)
             progress.log(
-                f"rendering {len(stale)} of {len(plan.tasks)} scenes "
+                f"rendering {len(stale)} of {len(only)} {'scenes' if clips_only else 'tasks'} "
                 f"(${planned:.2f} planned), {req.jobs} at a time"
             )
-        if not needs_service(state, found):
+        if not needs_service(state, found, only):
             # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
             async with open_client(backend, log=progress.log, local=local_emulator) as client:
                 outcome = await render(plan, state, client, progress, opts, found)
-        return _result(project, state, plan.tasks, outcome, time.monotonic() - t0, backend.maker)
+        return _result(project, state, plan.nodes, outcome, time.monotonic() - t0, backend.maker)
     finally:
         state.close()
 

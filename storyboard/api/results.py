@@ -56,6 +56,22 @@ class PlannedScene:
 
 
 @dataclass(frozen=True)
+class PlannedImage:
+    """One image task of a plan (a cast sheet ``cast:NAME`` or a board ``board:SCENE``)."""
+
+    node: str
+    size: str
+    cost: float
+    """US dollars to generate it (an estimate unless the catalogue lists the size)."""
+    generate: bool
+    """True when this render would generate it."""
+    waits_for: list[str]
+    """The nodes whose takes it sends as references."""
+    prompt: str = field(repr=False)
+    request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PlanResult:
     """What a render would generate, and what it would cost, before anything is spent."""
 
@@ -71,6 +87,13 @@ class PlanResult:
     """The tasks a render would send, as JSON-ready data (what ``plan --json`` prints)."""
     warning: str | None = None
     """Set when the model is deprecated: what to switch to."""
+    images: list[PlannedImage] = field(default_factory=list)
+    """Cast sheets and boards (issue 17); ``generate`` marks those this render makes."""
+    image_model: str = ""
+    boards_price: float = 0.0
+    """What every sheet and board costs (``render --boards``, the animatic), cached or not."""
+    clips_price: float = 0.0
+    """What every clip costs, cached or not."""
 
     @property
     def to_generate(self) -> list[PlannedScene]:
@@ -85,7 +108,9 @@ class PlanResult:
     @property
     def cost(self) -> float:
         """US dollars a render would spend."""
-        return sum(s.cost for s in self.to_generate)
+        return sum(s.cost for s in self.to_generate) + sum(
+            i.cost for i in self.images if i.generate
+        )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def inputs(project: Project) -> dict[Path, str]:
     for i, scene in enumerate(board.scenes):
         for name in ("first_frame", "end_frame"):
             ff = getattr(scene, name)
-            if ff is not None and not ff.startswith(("http://", "https://")):
+            if ff is not None and ff != "board" and not ff.startswith(("http://", "https://")):
                 p = resolve_inside(project.root, ff)
                 if p is not None:
                     out.setdefault(p, f"scenes[{i}].{name}")
@@ -38,6 +38,12 @@ def inputs(project: Project) -> dict[Path, str]:
                 p = resolve_inside(project.root, sound.file)
                 if p is not None:
                     out.setdefault(p, f"scenes[{i}].sounds[{k}].file")
+    for name, member in board.cast.items():  # the cast's own pictures (issue 17)
+        for k, image in enumerate(member.images):
+            if not image.startswith(("http://", "https://")):
+                p = resolve_inside(project.root, image)
+                if p is not None:
+                    out.setdefault(p, f"cast.{name}.images[{k}]")
     return out
 
 

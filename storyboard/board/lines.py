@@ -79,4 +79,3 @@ def timed(project: Project, index: int) -> bool:
     """Whether a scene's lines are placed by this module (any voiced line or any ``at``);
     otherwise its captions are spread over the scene as before voices existed."""
     return any(ln.voiced or ln.at is not None for ln in scene_lines(project, index))
-

@@ -81,8 +81,11 @@ def scene_context(project: Project, scene: Scene) -> dict[str, Any]:
     ctx: dict[str, Any] = {}
     ctx.update(board.vars)
     ctx.update(scene.vars)
-    ctx.update({k: v for k, v in fields.items() if k not in ("prompt", "template")})
+    ctx.update({k: v for k, v in fields.items() if k not in ("prompt", "template", "cast")})
     ctx["vars"] = {**board.vars, **scene.vars}
+    if board.cast:  # the cast (issue 17): {{ cast.wren }} is wren's description
+        ctx["cast"] = {name: m.description or name for name, m in board.cast.items()}
+        ctx["scene_cast"] = list(scene.cast or [])
     ctx["scene"] = fields
     ctx["title"] = board.title
     # issue 18: a line a voice speaks is not also written into the clip's prompt as speech

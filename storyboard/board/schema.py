@@ -123,7 +123,9 @@ class SceneFields(Strict):
         None, description="cut | extend | last_frame | {mode, from}"
     )
     first_frame: str | None = Field(
-        None, description="An image in the project folder, or an https URL, used as first frame."
+        None,
+        description="An image in the project folder, or an https URL, used as first frame; "
+        "`board` sends the scene's own board (its keyframe).",
     )
     end_frame: str | None = Field(
         None,
@@ -135,6 +137,12 @@ class SceneFields(Strict):
     trim: Trim | None = Field(None, description="{in, out} seconds kept in the cut.")
     transition: Transition | None = Field(
         None, description="cut | crossfade | fade | {type, duration}"
+    )
+    # -- the cast and the boards (issue 17) --
+    cast: list[str] | None = Field(
+        None,
+        description="Members of the top-level `cast` in this scene: their pictures go to the "
+        "scene's board and, on models that take reference images, to its clip.",
     )
     # -- issue 18: voices and sound --
     narration: list[NarrationLine] = Field(
@@ -279,6 +287,32 @@ class Output(Strict):
         return v.upper() if isinstance(v, str) else v
 
 
+class CastMember(Strict):
+    """A recurring person, place or prop (issue 17: the cast)."""
+
+    description: str | None = Field(
+        None,
+        min_length=1,
+        description="Who or what it is; prompts read it as {{ cast.NAME }} (a member that is "
+        "only a voice may leave it out).",
+    )
+    images: list[str] = Field(
+        default_factory=list,
+        description="Your own reference pictures (project files or https URLs); without any, "
+        "a reference sheet is generated from the description (`cast:NAME`).",
+    )
+    # -- issue 18: voices and sound --
+    voice: Voice | None = Field(
+        None, description="The voice that speaks this member's lines: {model, voice, language}."
+    )
+
+    @model_validator(mode="after")
+    def _seen_or_heard(self) -> CastMember:
+        if self.description is None and self.voice is None:
+            raise ValueError("a cast member needs a 'description' (or, for a voice only, 'voice')")
+        return self
+
+
 class Storyboard(Strict):
     """A storyboard file: the whole film."""
 
@@ -294,6 +328,27 @@ class Storyboard(Strict):
         default_factory=lambda: Edit(), description="Transitions, music, loudness, captions."
     )
     output: Output = Field(default_factory=lambda: Output(), description="The final film file.")
+    # -- the cast and the boards (issue 17) --
+    image_model: str = Field(
+        "bfl:6@1",
+        description="Runware imageInference model AIR id for cast sheets and boards "
+        "(default FLUX.2 [flex]; `storyboard models --images`).",
+    )
+    cast: dict[str, CastMember] = Field(
+        default_factory=dict,
+        description="Recurring people, places and props, by slug; scenes list theirs in `cast`.",
+    )
+
+    @field_validator("cast")
+    @classmethod
+    def _cast_names(cls, v: dict[str, CastMember]) -> dict[str, CastMember]:
+        for name in v:
+            if not SLUG.match(name) or len(name) > MAX_ID:
+                raise ValueError(
+                    f"cast name {name!r} is not a slug (lowercase letters, digits, '-' and '_')"
+                )
+        return v
+
     # -- issue 18: voices and sound --
     narrator: Voice | None = Field(
         None, description="The voice that reads scenes' `narration`: {model, voice, language}."

@@ -255,7 +255,7 @@ def _check_references(project: Project) -> list[Problem]:
             seen[scene.id] = i
         for name in ("first_frame", "end_frame"):
             value = getattr(scene, name)
-            if value is not None:
+            if value is not None and not (name == "first_frame" and value == "board"):
                 problems.extend(_check_image(project, i, name, value))
     if board.edit.music is not None and board.edit.music.file is not None:
         p = resolve_inside(project.root, board.edit.music.file)
@@ -273,9 +273,11 @@ def _check_references(project: Project) -> list[Problem]:
                 )
             )
     from .assets import check_output_file  # assets builds on Project
+    from .cast import check_cast  # the cast (issue 17)
     from .voices import sound_problems  # issue 18: voices, sounds, music, lip sync
 
     problems.extend(check_output_file(project))
+    problems.extend(check_cast(project))
     problems.extend(sound_problems(project))
     return problems
 

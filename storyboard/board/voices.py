@@ -71,7 +71,7 @@ def speaker_of(project: Project, who: str) -> str | None:
 
 
 def _cast(project: Project) -> dict[str, object]:
-    return dict(getattr(project.board, "cast", None) or {})
+    return dict(project.board.cast)
 
 
 def _declared(project: Project) -> list[tuple[str, Voice, tuple[str | int, ...]]]:
@@ -104,6 +104,18 @@ def sound_problems(project: Project) -> list[Problem]:
                 )
             )
     for i, scene in enumerate(board.scenes):
+        for k, name in enumerate(scene.cast or []):  # a voice only has no picture to hold
+            member = board.cast.get(name)
+            if member is not None and member.description is None and not member.images:
+                problems.append(
+                    project.problem(
+                        ("scenes", i, "cast", k),
+                        f"scene {scene.id!r}: {name!r} is only a voice (no description or "
+                        "images): it has no picture to hold; leave it out of `cast` (its "
+                        "lines are heard all the same)",
+                        project.scene_line(i, "cast"),
+                    )
+                )
         if scene.narration and board.narrator is None:
             problems.append(
                 project.problem(

@@ -24,10 +24,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         return cmd_watch(args)
     project = sb.load(args.project)
     if args.dry_run:
-        plan = project.plan(args.retake, args.keep_downstream, args.budget, draft=args.draft)
+        plan = project.plan(
+            args.retake, args.keep_downstream, args.budget, draft=args.draft, boards=args.boards
+        )
         print(plan_table(plan))
         return 0
-    reporter = Reporter(project.scenes, quiet=args.quiet)
+    reporter = Reporter(project.nodes(args.boards), quiet=args.quiet)
 
     def progress(event: sb.Event) -> None:
         if isinstance(event, SceneUpdate):
@@ -49,6 +51,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             draft=args.draft,
             wait=not args.no_wait,
             emulator_latency=args.emulator_latency,
+            boards=args.boards,
         )
     rows = []
     for s in result.scenes:
@@ -119,7 +122,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     ]
     print(table(["scene", "continuity", "status", "reason", "take", "next cost"], rows, right={5}))
     print(
-        f"\n{len(status.stale)} of {len(status.scenes)} scenes stale; next render: "
+        f"\n{len(status.stale)} of {len(status.scenes)} "
+        f"{'scenes' if all(':' not in s.scene for s in status.scenes) else 'tasks'} stale; "
+        "next render: "
         f"${status.next_cost:.2f}; spent so far on this project: ${status.spent:.2f}"
     )
     if status.uncollected:
@@ -228,6 +233,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--emulator-latency", type=float, default=1.0, help=argparse.SUPPRESS)
     p.add_argument(
         "--draft", action="store_true", help="emulator only: small, fast placeholder clips"
+    )
+    p.add_argument(
+        "--boards",
+        action="store_true",
+        help="make only the cast sheets and the boards (no clip), then cut the animatic",
     )
     p.set_defaults(func=cmd_render)
 

@@ -60,7 +60,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .report import plan_table
 
     project = sb.load(args.project)
-    plan = project.plan(args.retake or [], args.keep_downstream)
+    plan = project.plan(args.retake or [], args.keep_downstream, boards=args.boards)
     if plan.warning:
         warn_once(project.root, plan.warning)
     if args.json:
@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-downstream",
         action="store_true",
         help="with --retake: keep the takes of scenes continuing from it",
+    )
+    p.add_argument(
+        "--boards", action="store_true", help="plan `render --boards`: sheets and boards only"
     )
     p.set_defaults(func=cmd_plan)
 

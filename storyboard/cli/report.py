@@ -48,12 +48,39 @@ def plan_table(plan: PlanResult) -> str:
             ]
         )
     out = table(["scene", "continuity", "duration", "cost", "action"], rows, right={2, 3})
+    if plan.images:
+        out += "\n\n" + images_table(plan)
     out += (
         f"\n\n{plan.model_name} ({plan.model}) at {plan.size}: "
         f"{plan.seconds:g} s to generate, ${plan.cost:.2f}"
     )
     if plan.note:
         out += f"\nnote: {plan.note}"
+    return out
+
+
+def images_table(plan: PlanResult) -> str:
+    """The cast sheets and boards, and the price of each step (issue 17)."""
+    rows = [
+        [
+            i.node,
+            i.size,
+            ", ".join(i.waits_for) or "-",
+            f"${i.cost:.2f}" if i.generate else "cached",
+            "generate" if i.generate else "-",
+        ]
+        for i in plan.images
+    ]
+    out = table(["image", "size", "references", "cost", "action"], rows, right={3})
+    n = len(plan.images)
+    clips = plan.scenes
+    secs = sorted({s.duration for s in clips})
+    each = f"{secs[0]:g} s" if len(secs) == 1 else "mixed lengths"
+    out += (
+        f"\nboards: {n} image{'s' if n != 1 else ''} ${plan.boards_price:.2f} "
+        f"({plan.image_model}; `render --boards` and the animatic); "
+        f"clips: {len(clips)} x {each} ${plan.clips_price:.2f}"
+    )
     return out
 
 

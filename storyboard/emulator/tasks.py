@@ -44,6 +44,7 @@ class TaskDesk:
 
     tasks: dict[str, EmTask]
     ledger: list[dict[str, Any]]
+    log: list[dict[str, Any]]  # every inference task accepted, as it was sent
     balance: float | None
     faults: FaultBook
     _lock: threading.RLock
@@ -118,6 +119,7 @@ class TaskDesk:
                 em.error = {"code": fault.code, "message": fault.message}
             em.nsfw = self.faults.take(("nsfw",), kind, prompt) is not None
             self.tasks[uid] = em
+            self.log.append(dict(task))
             self.ledger.append(
                 {
                     "taskUUID": uid,

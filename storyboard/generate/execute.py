@@ -1,7 +1,9 @@
-"""Execute a plan: run the continuity DAG, generating what ``staleness`` found stale.
+"""Execute a plan: run its graph of tasks, generating what ``staleness`` found stale.
 
-Generation never pays twice: each task is journaled before it is submitted, and an interrupted
-render resumes the journaled tasks instead of submitting new ones.
+The executor schedules nodes (clips, cast sheets, boards) without knowing their kind: each waits
+for the nodes it depends on, is journaled before it is submitted, and its results are kept as
+takes. What differs by kind is asked of the node's adapter (``kinds.py``). Generation never pays
+twice: an interrupted render resumes the journaled tasks instead of submitting new ones.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Pla
 
 from .events import Progress
 from .fetch import Fetcher
+from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, image_mime, made_from
+from .kinds import adapter, adapter_for
 from .picks import remember
 from .protocol import VideoResult
 from .staleness import Assessment
@@ -44,6 +48,7 @@ class RenderOptions:
     budget: float | None = None
     dry_run: bool = False
     made_by: str | None = None  # recorded on every take: BackendOptions.made_by
+    only: set[str] | None = None  # the nodes this render makes (None: the clips and their inputs)
 
 
 @dataclass
@@ -88,7 +93,9 @@ class Executor(Fetcher):
         self.root = plan.project.root
         self.chosen: dict[str, Take] = {}
         self.outcomes: dict[str, SceneOutcome] = {}
-        self.events = {t.scene: asyncio.Event() for t in plan.tasks}
+        only = opts.only if opts.only is not None else plan.wanted()
+        self.nodes = [t for t in plan.nodes if t.scene in only]
+        self.events = {t.scene: asyncio.Event() for t in self.nodes}
         self.sem = asyncio.Semaphore(max(1, opts.jobs))
         self.spent = 0.0
         self._uploads: dict[str, str] = {}
@@ -107,11 +114,11 @@ class Executor(Fetcher):
 
     async def run(self, assessments: dict[str, Assessment]) -> RenderResult:
         self.assessments = assessments
-        await asyncio.gather(*(self._scene(t) for t in self.plan.tasks))
+        await asyncio.gather(*(self._scene(t) for t in self.nodes))
         if self.client is not None:
             await self._collect_strays()
         await asyncio.gather(*self._background, return_exceptions=True)
-        order = [t.scene for t in self.plan.tasks]
+        order = [t.scene for t in self.plan.nodes]
         # re-read the lock: a pick made since this render read it must not be reverted
         before = dict(self.state.lock)
         self.state.lock = self.state.reload_lock()
@@ -121,33 +128,43 @@ class Executor(Fetcher):
                 self.state.lock[scene] = take
                 remember(self.state, scene, self.assessments[scene].key, take.source_take, take)
         if self.opts.keep_downstream:
-            # kept takes now count as continuing from their source's new take
+            # kept takes now count as made from their sources' new takes
             made = {s for s, o in self.outcomes.items() if o.status == "generated"}
-            for t in self.plan.tasks:
+            for t in self.nodes:
                 kept = self.state.lock.get(t.scene)
-                if kept and t.source in made and t.source in self.chosen and t.scene not in made:
-                    kept.source_take = self.chosen[t.source].video_uuid
+                deps = t.depends_on
+                if (
+                    kept
+                    and set(deps) & made
+                    and all(d in self.chosen for d in deps)
+                    and t.scene not in made
+                ):
+                    kept.source_take = made_from(t, self._chosen_uuid)
                     # picking the source's new take again later brings this take back
                     key = self.assessments[t.scene].key
                     remember(self.state, t.scene, key, kept.source_take, kept)
         self.state.write_lock(order)
         return RenderResult(self.outcomes, assessments, self.spent)
 
+    def _chosen_uuid(self, name: str) -> str | None:
+        take = self.chosen.get(name)
+        return take.video_uuid if take else None
+
     async def _scene(self, task: Task) -> None:
         scene = task.scene
         a = self.assessments[scene]
         start = time.monotonic()
         try:
-            if task.depends_on:
-                src = task.depends_on[0]
+            for src in task.depends_on:
                 if not self.events[src].is_set():
                     self.rep.update(scene, "waiting", f"on {src}")
                 await self.events[src].wait()
                 if src not in self.chosen:
+                    what = "source" if src == task.continues else "input"
                     self.outcomes[scene] = SceneOutcome(
-                        scene, "skipped", error=f"source '{src}' failed"
+                        scene, "skipped", error=f"{what} '{src}' failed"
                     )
-                    self.rep.update(scene, "skipped", f"source '{src}' failed")
+                    self.rep.update(scene, "skipped", f"{what} '{src}' failed")
                     return
             if not a.stale and a.use is not None:
                 if a.redownload is not None and not self.state.file_ok(a.redownload):
@@ -208,8 +225,8 @@ class Executor(Fetcher):
 
     async def _generate(self, task: Task, a: Assessment) -> tuple[list[Take], float]:
         scene = task.scene
-        src_take = self.chosen.get(task.source) if task.depends_on and task.source else None
-        source_id = src_take.video_uuid if src_take else None
+        src_take = self.chosen.get(task.continues) if task.continues else None
+        source_id = made_from(task, self._chosen_uuid)
         resumed = self.state.open_tasks(scene, a.key, source_id)
         jt = resumed[-1] if resumed else None
         while True:
@@ -240,9 +257,19 @@ class Executor(Fetcher):
         cost = sum(r.cost or 0.0 for r in results)
         self.spent += cost
         self.rep.add_cost(cost)
-        ext = str(task.request.get("outputFormat", "MP4")).lower()
+        kind = adapter(task.kind)
         extend = task.duration if task.mode == "extend" else None
-        takes = await self._download_all(scene, a.key, uid, results, src_take, ext, extend)
+        takes = await self._download_all(
+            scene,
+            a.key,
+            uid,
+            results,
+            src_take,
+            kind.extension(task.request),
+            extend,
+            made_from=source_id,
+            timed=kind.timed,
+        )
         return takes, cost
 
     async def _submit(
@@ -305,9 +332,18 @@ class Executor(Fetcher):
                     results = [VideoResult.from_item(r) for r in jt.results]
                 else:
                     results = await self._await(uid, int(jt.request.get("numberResults", 1)), scene)
-                src = self.state.take_by_video(jt.source_take) if jt.source_take else None
-                ext = str(jt.request.get("outputFormat", "MP4")).lower()
-                takes = await self._download_all(scene, jt.key, uid, results, src, ext, None)
+                kind = adapter_for(str(jt.request.get("taskType")))
+                takes = await self._download_all(
+                    scene,
+                    jt.key,
+                    uid,
+                    results,
+                    None,
+                    kind.extension(jt.request),
+                    None,
+                    made_from=jt.source_take,
+                    timed=kind.timed,
+                )
         except TaskNotFound as e:
             if not e.final:
                 raise
@@ -325,10 +361,34 @@ class Executor(Fetcher):
             )
 
     async def _resolve(self, task: Task, src_take: Take | None) -> dict[str, Any]:
-        """Fill the placeholders: the source's videoId, its last frame, local images."""
+        """Fill the placeholders: the source's videoId, its last frame, local images, and the
+        takes of the nodes it waits for (sheets, boards)."""
         req = json.loads(json.dumps(task.request))
         req["taskUUID"] = str(uuid.uuid4())
         inputs = req.get("inputs") or {}
+
+        async def fill(value: str, as_frame: bool) -> str:
+            take_of = TAKE_RE.match(value)
+            if take_of:
+                take = self.chosen[take_of.group(1)]
+                path = self.state.path_of(take)
+                if path is None or not self.state.file_ok(take):
+                    raise StoryboardError(
+                        f"{task.scene}: the take of {take.scene} it needs is missing; render again"
+                    )
+                data = path.read_bytes()
+                what = f"take {take.n} of {take.scene}"
+            else:
+                rel = IMAGE_RE.match(value).group(1)  # type: ignore[union-attr]
+                p = resolve_inside(self.root, rel)
+                if p is None or not p.is_file():
+                    raise StoryboardError(f"{task.scene}: picture {rel} is missing")
+                data, what = p.read_bytes(), rel
+            if as_frame:
+                return await self._upload(data, task, what)
+            return await self._upload_as_is(data)
+
+        await fill_inputs(inputs, fill)
         if "videoId" in inputs:
             assert src_take is not None
             if not src_take.video_id:
@@ -356,6 +416,13 @@ class Executor(Fetcher):
                 frame["image"] = await self._upload(path.read_bytes(), task, rel)
         return req
 
+    async def _upload_as_is(self, data: bytes) -> str:
+        """Upload a reference picture unchanged (once per render and content)."""
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self._uploads:
+            self._uploads[digest] = await self.api.upload_image(data, image_mime(data))
+        return self._uploads[digest]
+
     async def _upload(self, data: bytes, task: Task, what: str) -> str:
         w, h = (
             parse_size(f"{task.request.get('width', 0)}x{task.request.get('height', 0)}")
@@ -373,11 +440,16 @@ class Executor(Fetcher):
         return self._uploads[digest]
 
 
-def needs_service(state: BuildState, assessments: dict[str, Assessment]) -> bool:
-    """Whether a render must reach the service: something to generate, fetch again or collect."""
-    return any(a.stale or a.redownload is not None for a in assessments.values()) or bool(
-        state.uncollected()
-    )
+def needs_service(
+    state: BuildState, assessments: dict[str, Assessment], only: set[str] | None = None
+) -> bool:
+    """Whether a render must reach the service: something to generate, fetch again or collect
+    (``only``: among these nodes)."""
+    return any(
+        a.stale or a.redownload is not None
+        for s, a in assessments.items()
+        if only is None or s in only
+    ) or bool(state.uncollected())
 
 
 async def render(

@@ -12,6 +12,7 @@ from storyboard.media.probe import probe_cached
 from storyboard.media.thumbs import prefill
 
 from .integrity import take_path
+from .kinds import take_folder
 from .state import BuildState, Take, media_key
 
 if TYPE_CHECKING:
@@ -59,8 +60,15 @@ class Fetcher:
         src_take: Take | None,
         ext: str,
         extend: float | None,
+        *,
+        made_from: str | None | bool = False,
+        timed: bool = True,
     ) -> list[Take]:
-        """Download each result of a task as a take (once: a take already on disk is reused)."""
+        """Download each result of a task as a take (once: a take already on disk is reused).
+
+        ``made_from`` is recorded as the takes' ``source_take`` (default: ``src_take``'s UUID);
+        ``timed`` results (clips, sounds) are probed for their duration and thumbnailed."""
+        source = (src_take.video_uuid if src_take else None) if made_from is False else made_from
         takes: list[Take] = []
         for r in results:
             existing = self.state.take_by_video(r.video_uuid)
@@ -68,7 +76,7 @@ class Fetcher:
                 takes.append(existing)
                 continue
             n = existing.n if existing else self.state.next_take_number(scene)
-            rel = f"build/takes/{scene}/take-{n}.{ext}"
+            rel = f"build/takes/{take_folder(scene)}/take-{n}.{ext}"
             self.rep.update(scene, "downloading", f"take {n}")
             try:
                 d = await self.api.download(r.video_url, self._dest(rel), scene=scene)
@@ -76,19 +84,21 @@ class Fetcher:
                 e.message += "; the clip is paid and kept in the journal: render again to fetch it"
                 raise
             self.state.hashes.remember(d.path, d.sha256)
-            key_ = media_key(d.sha256, d.size)  # probed once, cached for compose
-            infos = await asyncio.to_thread(
-                probe_cached, [(d.path, key_)], self.root / "build" / "media"
-            )
-            info = infos[d.path]
+            duration: float | None = None
             offset = 0.0
-            if extend is not None and src_take is not None:
-                offset = self._extend_offset(info.duration, extend, src_take)
+            if timed:
+                key_ = media_key(d.sha256, d.size)  # probed once, cached for compose
+                infos = await asyncio.to_thread(
+                    probe_cached, [(d.path, key_)], self.root / "build" / "media"
+                )
+                duration = infos[d.path].duration
+                if extend is not None and src_take is not None:
+                    offset = self._extend_offset(duration, extend, src_take)
             take = Take(
                 scene=scene,
                 n=n,
                 key=key,
-                source_take=src_take.video_uuid if src_take else None,
+                source_take=source if isinstance(source, str) else None,
                 task_uuid=uid,
                 video_uuid=r.video_uuid,
                 video_id=r.video_id,
@@ -97,7 +107,7 @@ class Fetcher:
                 size=d.size,
                 sha256=d.sha256,
                 cost=r.cost,
-                duration=info.duration,
+                duration=duration,
                 offset=offset,
                 nsfw=r.nsfw,
                 created_at=time.time(),
@@ -105,10 +115,10 @@ class Fetcher:
             )
             self.state.add_take(take)
             takes.append(take)
-            # contact-sheet thumbnails, made in the background while other scenes generate
-            self._background.append(
-                asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
-            )
+            if timed:  # contact-sheet thumbnails, made while other scenes generate
+                self._background.append(
+                    asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
+                )
         return takes
 
     def _dest(self, rel: str) -> Path:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.plan.compile import Plan
+from storyboard.plan.compile import Plan, node_name
 
+from .inputs import made_from
 from .state import BuildState, Take
 
 SCHEMA = """
@@ -122,6 +123,7 @@ def pick_take(
     from .staleness import assess, current_maker
 
     plan.require_scenes([scene])
+    scene = node_name(scene)
     takes = {t.n: t for t in state.takes(scene)}
     if n not in takes:
         have = ", ".join(str(k) for k in takes) or "none"
@@ -130,25 +132,34 @@ def pick_take(
     maker = maker or current_maker()
     before = assess(plan, state, maker=maker)
     a = before[scene]
-    task = next(t for t in plan.tasks if t.scene == scene)
-    src = task.source if task.depends_on else None
-    src_use = before[src].use if src else None
-    expected_src = src_use.video_uuid if src_use else None
+    task = plan.node(scene)
+    src = task.continues
+
+    def use_of(name: str) -> str | None:
+        found = before[name].use
+        return found.video_uuid if found else None
+
+    expected_src = made_from(task, use_of)
     res = PickResult(take)
     if take.key != a.key:
         res.warnings.append(
             f"take {n} was made from another version of '{scene}' than the storyboard's now; "
             "it stays in the cut until the scene changes again"
         )
-    if src and take.source_take != expected_src:
-        res.warnings.append(f"take {n} does not continue from the take of '{src}' in the cut")
+    if task.depends_on and take.source_take != expected_src:
+        what = (
+            f"continue from the take of '{src}'"
+            if src and not task.waits
+            else (f"use the takes of {', '.join(task.depends_on)}")
+        )
+        res.warnings.append(f"take {n} does not {what} in the cut")
     if take.nsfw:
         res.warnings.append(f"take {n} was flagged NSFW by the provider")
     if not state.file_ok(take):
         res.warnings.append(f"take {n}'s file {take.file} is missing; render to fetch it again")
     remember(state, scene, a.key, expected_src, take, by_pick=True)
     state.lock[scene] = take
-    state.write_lock([t.scene for t in plan.tasks])
+    state.write_lock([t.scene for t in plan.nodes])
     after = assess(plan, state, maker=maker)
     for d in plan.downstream(scene):
         da = after[d]
@@ -177,6 +188,7 @@ def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = Non
     from .staleness import accepted_makers, current_maker, scene_keys
 
     plan.require_scenes([scene])
+    scene = node_name(scene)
     maker = maker or current_maker()
     current_keys = {scene_keys(plan, m)[scene] for m in accepted_makers(maker)}
     in_cut = state.lock.get(scene)

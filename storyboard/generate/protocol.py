@@ -94,9 +94,22 @@ def parse_envelope(status: int, body: Any) -> Envelope:
     return env
 
 
+# what a finished result names its output by: ``videoUUID``/``videoURL``, ``imageUUID``/...
+MEDIA = ("video", "image", "audio")
+
+
+def media_of(item: dict[str, Any]) -> str:
+    """Which kind of output a result item carries (``video`` when it names none)."""
+    return next((m for m in MEDIA if item.get(f"{m}UUID") or item.get(f"{m}URL")), "video")
+
+
 @dataclass(frozen=True)
 class VideoResult:
-    """One finished generation of a ``videoInference`` task."""
+    """One finished generation of an inference task (video, image or audio: ``media``).
+
+    ``video_uuid``/``video_url`` hold the output's UUID and URL whatever its kind (the names
+    predate image and audio tasks); ``media`` says which fields they came from.
+    """
 
     task_uuid: str
     video_uuid: str
@@ -105,26 +118,30 @@ class VideoResult:
     cost: float | None
     seed: int | None
     nsfw: bool
+    media: str = "video"
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> VideoResult:
         outputs = item.get("outputs") if isinstance(item.get("outputs"), dict) else {}
         cost = item.get("cost")
+        m = media_of(item)
         return cls(
             task_uuid=str(item.get("taskUUID")),
-            video_uuid=str(item.get("videoUUID") or item.get("videoURL")),
-            video_url=str(item.get("videoURL") or ""),
+            video_uuid=str(item.get(f"{m}UUID") or item.get(f"{m}URL")),
+            video_url=str(item.get(f"{m}URL") or ""),
             video_id=outputs.get("videoId") if outputs else None,
             cost=float(cost) if isinstance(cost, int | float) else None,
             seed=item.get("seed") if isinstance(item.get("seed"), int) else None,
             nsfw=bool(item.get("NSFWContent")),
+            media=m,
         )
 
     def to_json(self) -> dict[str, Any]:
+        m = self.media
         return {
             "taskUUID": self.task_uuid,
-            "videoUUID": self.video_uuid,
-            "videoURL": self.video_url,
+            f"{m}UUID": self.video_uuid,
+            f"{m}URL": self.video_url,
             "videoId": self.video_id,
             "cost": self.cost,
             "seed": self.seed,
@@ -132,8 +149,11 @@ class VideoResult:
         }
 
 
+Result = VideoResult  # the kind-neutral name
+
+
 def is_finished(item: dict[str, Any]) -> bool:
-    return item.get("status") in ("success", "completed") or bool(item.get("videoURL"))
+    return item.get("status") in ("success", "completed") or any(item.get(f"{m}URL") for m in MEDIA)
 
 
 _SAFETY = ("contentpolicy", "nsfw", "promptblocked", "safety", "moderation", "blocked")

@@ -28,8 +28,9 @@ from storyboard.generate.state import (
     BuildState,
     Take,
 )
-from storyboard.plan.compile import Plan, Task
+from storyboard.plan.compile import Plan, Task, node_name
 
+from .inputs import made_from
 from .picks import chosen, picked_reasons, was_chosen
 
 FIELD_REASONS = {
@@ -100,18 +101,25 @@ def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
     Real takes keep the key they had before makers were recorded (no ``maker`` in the hash).
     """
     keys: dict[str, str] = {}
-    for t in plan.tasks:
+    for t in plan.nodes:
         req = {k: v for k, v in t.request.items() if k != "taskUUID"}
         payload: dict[str, object] = {
             "request": req,
             "first_frame": first_frame_hash(plan, t),
-            "source": keys.get(t.source) if t.depends_on and t.source else None,
+            "source": keys.get(t.continues) if t.continues else None,
         }
         if maker != RUNWARE:
             payload["maker"] = maker
         if t.end_frame and not t.end_frame.startswith("https://"):
             p = resolve_inside(plan.project.root, t.end_frame)
             payload["end_frame"] = sha256_file(p) if p and p.is_file() else None
+        if t.waits:  # the nodes whose takes it sends (a board, the cast's sheets)
+            payload["inputs"] = {w: keys.get(w) for w in t.waits}
+        if t.files:  # project pictures it sends (the cast's own images)
+            found = {f: resolve_inside(plan.project.root, f) for f in t.files}
+            payload["files"] = {
+                f: sha256_file(p) if p and p.is_file() else None for f, p in found.items()
+            }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
     return keys
@@ -135,12 +143,17 @@ def assess(
     keys_by_maker = {m: scene_keys(plan, m) for m in accepted}
     keys = keys_by_maker[maker]
     out: dict[str, Assessment] = {}
-    for t in plan.tasks:
+    retake = [node_name(r) for r in retake]
+
+    def use_of(name: str) -> str | None:
+        found = out.get(name)
+        return found.use.video_uuid if found and found.use else None
+
+    for t in plan.nodes:
         key = keys[t.scene]
         a = Assessment(t.scene, key, False, cost=t.cost)
-        src = t.source if t.depends_on else None
-        src_a = out.get(src) if src else None
-        expected_src = src_a.use.video_uuid if src_a and src_a.use else None
+        deps = t.depends_on
+        expected_src = made_from(t, use_of)
         lock = state.lock.get(t.scene)
         a.locked = lock
         lock_key = keys_by_maker[lock.maker][t.scene] if lock and lock.maker in accepted else None
@@ -148,19 +161,22 @@ def assess(
             a.reasons.append("retake requested")
         if lock is not None and lock.maker not in accepted:
             a.reasons.append(MAKER_REASONS[lock.maker])
-        if (
-            src_a is not None
-            and src_a.stale
-            and not (keep_downstream and lock is not None and lock.key == lock_key)
-        ):
-            a.reasons.append(f"source '{src}' will be re-generated")
+        for src in deps:
+            src_a = out.get(src)
+            if (
+                src_a is not None
+                and src_a.stale
+                and not (keep_downstream and lock is not None and lock.key == lock_key)
+            ):
+                what = "source" if src == t.continues else "input"
+                a.reasons.append(f"{what} '{src}' will be re-generated")
         if not a.reasons:
             # the take chosen (picked, or put in the cut by a render) for the scene as it is now
             picked = chosen(state, t.scene, _keys_best_first(keys_by_maker, t.scene), expected_src)
             if lock is not None and (
                 (
                     lock.key == lock_key
-                    and (src is None or lock.source_take == expected_src or keep_downstream)
+                    and (not deps or lock.source_take == expected_src or keep_downstream)
                 )
                 or (picked is not None and picked.video_uuid == lock.video_uuid)
             ):
@@ -183,7 +199,9 @@ def assess(
                     why = _diff_reasons(state, lock, t, plan)
                     a.reasons.extend(picked_reasons(lock, why) if was_chosen(state, lock) else why)
                 else:
-                    a.reasons.append("source take changed")
+                    a.reasons.append(
+                        "source take changed" if not t.waits else "an input's chosen take changed"
+                    )
         a.stale = bool(a.reasons)
         if a.stale:
             a.use = None
@@ -229,8 +247,10 @@ def _diff_reasons(state: BuildState, lock: Take, task: Task, plan: Plan) -> list
         reasons.append("continuity or first frame changed")
     if not reasons and task.first_frame and not task.first_frame.startswith("https"):
         reasons.append("first frame image changed")
+    if not reasons and task.waits:
+        reasons.append(f"an input changed ({', '.join(task.waits)})")
     if not reasons:
-        reasons.append("source scene changed" if task.depends_on else "storyboard changed")
+        reasons.append("source scene changed" if task.continues else "storyboard changed")
     return list(dict.fromkeys(reasons))
 
 
@@ -243,7 +263,7 @@ def stale_scenes(
     """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
     build = plan.project.root / "build" / "journal.sqlite"
     if not build.exists() and not (plan.project.root / "storyboard.lock").exists():
-        return {t.scene for t in plan.tasks}
+        return {t.scene for t in plan.nodes}
     state = BuildState(plan.project.root)
     try:
         found = assess(plan, state, retake, keep_downstream, maker)
@@ -258,11 +278,18 @@ def check_budget_amount(budget: float | None) -> None:
         raise BudgetError(f"--budget must be an amount of 0 or more dollars, got {budget:g}")
 
 
-def check_budget(plan: Plan, assessments: dict[str, Assessment], budget: float | None) -> float:
+def check_budget(
+    plan: Plan,
+    assessments: dict[str, Assessment],
+    budget: float | None,
+    only: set[str] | None = None,
+) -> float:
+    """What a render of the stale nodes (``only``: among these) costs; refuse it over budget."""
     check_budget_amount(budget)
-    planned = round(sum(a.cost for a in assessments.values() if a.stale), 4)
+    todo = [a for s, a in assessments.items() if a.stale and (only is None or s in only)]
+    planned = round(sum(a.cost for a in todo), 4)
     if budget is not None and planned > budget + 1e-9:
-        stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in assessments.values() if a.stale)
+        stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in todo)
         raise BudgetError(
             f"this render would cost ${planned:.2f}, over the --budget of "
             f"${budget:.2f} ({stale}); nothing was spent"

@@ -25,6 +25,7 @@ from storyboard.generate.writer import project_writer
 from .integrity import HashCache, take_path
 from .journaldb import Guarded
 from .lockfile import read_lock, write_lock
+from .protocol import VideoResult
 
 LOCK_NAME = "storyboard.lock"
 SCHEMA = """
@@ -326,7 +327,7 @@ class BuildState:
         return float(r[0])
 
     def _all_downloaded(self, t: JournalTask) -> bool:
-        uuids = [r.get("videoUUID") for r in t.results or []]
+        uuids = [VideoResult.from_item(r).video_uuid for r in t.results or []]
         have = {
             row[0]
             for row in self.db.execute(

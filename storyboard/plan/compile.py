@@ -27,6 +27,7 @@ from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
 from storyboard.errors import PlanError, Problem, StoryboardError, unique
 
+from .images import add_cast_inputs, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
 
 __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
@@ -34,25 +35,49 @@ __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "com
 
 @dataclass
 class Task:
-    """One scene's compiled task and what it waits for."""
+    """One node of the plan's graph: a compiled Runware task and the nodes it waits for.
+
+    ``scene`` is the node's *name*, what ``takes``, ``pick`` and ``--retake`` take and what the
+    journal, takes and lock are keyed by: a clip's is its scene id (``clip:ID`` means the
+    same), a cast sheet's ``cast:NAME``, a board's ``board:SCENE``. ``kind`` (image, audio,
+    video) only matters to the per-kind adapter (``generate/kinds.py``).
+    """
 
     scene: str
     index: int
-    mode: str  # cut | extend | last_frame
+    mode: str  # cut | extend | last_frame (continuity of a clip; "cut" for other nodes)
     source: str | None
     request: dict[str, Any]
     cost: float
     prompt: str
     first_frame: str | None = None  # local path (relative to the project) or URL
     end_frame: str | None = None  # local path or URL of the image the scene ends on
+    kind: str = "video"
+    waits: list[str] = field(default_factory=list)  # nodes whose takes it sends (not continuity)
+    files: list[str] = field(default_factory=list)  # project files it sends (hashed in its key)
+
+    @property
+    def name(self) -> str:
+        return self.scene
+
+    @property
+    def task_type(self) -> str:
+        return str(self.request["taskType"])
+
+    @property
+    def continues(self) -> str | None:
+        """The scene whose clip this one continues (extend, last_frame), if any."""
+        return self.source if self.source and self.mode != "cut" else None
 
     @property
     def depends_on(self) -> list[str]:
-        return [self.source] if self.source and self.mode != "cut" else []
+        """Every node this one waits for: its continuity source, then its inputs."""
+        deps = [self.continues] if self.continues else []
+        return deps + [w for w in self.waits if w not in deps]
 
     @property
     def duration(self) -> float:
-        return float(self.request["duration"])
+        return float(self.request.get("duration", 0))
 
     @property
     def number_results(self) -> int:
@@ -65,10 +90,35 @@ class Plan:
 
     project: Project
     profile: ModelProfile
-    tasks: list[Task] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)  # the clips, in film order
+    images: list[Task] = field(default_factory=list)  # cast sheets, then boards (issue 17)
 
     def task(self, scene_id: str) -> Task:
         return next(t for t in self.tasks if t.scene == scene_id)
+
+    @property
+    def nodes(self) -> list[Task]:
+        """Every node of the graph, each after the nodes it waits for."""
+        return self.images + self.tasks
+
+    def node(self, name: str) -> Task:
+        name = node_name(name)
+        return next(t for t in self.nodes if t.scene == name)
+
+    def wanted(self, boards: bool = False) -> set[str]:
+        """The nodes a render makes: the clips and what they wait for; with ``boards``, every
+        board and the sheets they use, and no clip."""
+        roots = [t for t in self.images if t.kind == "image" and t.scene.startswith("board:")]
+        want: set[str] = set()
+        frontier = [t.scene for t in (roots if boards else self.tasks)]
+        by_name = {t.scene: t for t in self.nodes}
+        while frontier:
+            name = frontier.pop()
+            if name in want:
+                continue
+            want.add(name)
+            frontier.extend(by_name[name].depends_on)
+        return want
 
     @property
     def total_cost(self) -> float:
@@ -115,16 +165,18 @@ class Plan:
             raise PlanError([self.project.problem(("model",), message)])
 
     def require_scenes(self, names: list[str], where: str = "") -> None:
-        """Raise :class:`PlanError` naming each unknown scene, with a did-you-mean."""
-        ids = [t.scene for t in self.tasks]
+        """Raise :class:`PlanError` naming each unknown scene (or node), with a did-you-mean."""
+        ids = [t.scene for t in self.nodes]
         problems = []
         for name in names:
-            if name in ids:
+            if node_name(name) in ids:
                 continue
             guess = difflib.get_close_matches(name, ids, n=1)
-            hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {', '.join(ids)})"
+            scenes = ", ".join(t.scene for t in self.tasks)
+            hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {scenes})"
+            what = "task" if ":" in name else "scene"
             problems.append(
-                Problem(self.project.display(), None, where, f"no scene {name!r}{hint}")
+                Problem(self.project.display(), None, where, f"no {what} {name!r}{hint}")
             )
         if problems:
             raise PlanError(problems)
@@ -132,20 +184,25 @@ class Plan:
     def downstream(self, scene_id: str) -> list[str]:
         """Scenes that continue (directly or not) from ``scene_id``, in film order."""
         out: set[str] = set()
-        frontier = {scene_id}
+        frontier = {node_name(scene_id)}
         while frontier:
-            nxt = {t.scene for t in self.tasks if set(t.depends_on) & frontier} - out
+            nxt = {t.scene for t in self.nodes if set(t.depends_on) & frontier} - out
             out |= nxt
             frontier = nxt
-        return [t.scene for t in self.tasks if t.scene in out]
+        return [t.scene for t in self.nodes if t.scene in out]
 
     def to_json(self, only: set[str] | None = None) -> dict[str, Any]:
-        tasks = [t for t in self.tasks if only is None or t.scene in only]
+        """Every task (``only``: these nodes) with its taskType and the nodes it waits for."""
+        tasks = [t for t in self.nodes if only is None or t.scene in only]
         return {
             "tasks": [
                 {
                     "scene": t.scene,
+                    "node": display_name(t),
+                    "kind": t.kind,
+                    "taskType": t.task_type,
                     "depends_on": t.depends_on,
+                    "waits_for": [display_name(self.node(d)) for d in t.depends_on],
                     "cost": round(t.cost, 4),
                     "request": t.request,
                 }
@@ -153,6 +210,16 @@ class Plan:
             ],
             "total_cost": round(sum(t.cost for t in tasks), 4),
         }
+
+
+def node_name(name: str) -> str:
+    """``clip:ID`` and ``ID`` both name a scene's clip; other names are kept as they are."""
+    return name.removeprefix("clip:")
+
+
+def display_name(task: Task) -> str:
+    """A node's name as shown: ``clip:ID`` for a clip, else its name."""
+    return f"clip:{task.scene}" if task.kind == "video" and ":" not in task.scene else task.scene
 
 
 def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
@@ -171,19 +238,25 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems.extend(_check_graph(project, profile))
     env = make_env(project.root)
     tasks: list[Task] = []
+    prompts: dict[int, str] = {}
     for i, scene in enumerate(board.scenes):
         try:
             prompt = render_prompt(project, env, i)
         except StoryboardError as e:  # TemplateError
             problems.extend(getattr(e, "problems", []))
             continue
+        prompts[i] = prompt
+        scene = with_board_frame(project, profile, i, scene)
         task, scene_problems = _compile_scene(project, profile, i, scene, prompt, new_uuid())
         problems.extend(scene_problems)
         if task is not None:
+            add_cast_inputs(project, profile, task)
             tasks.append(task)
+    images, image_problems = compile_images(project, prompts, new_uuid)
+    problems.extend(image_problems)
     if problems:
         raise PlanError(unique(problems))
-    return Plan(project, profile, tasks)
+    return Plan(project, profile, tasks, images)
 
 
 def source_of(project: Project, index: int) -> str | None:
@@ -314,6 +387,9 @@ def _compile_scene(
     if problems or built is None:
         return None, problems
     request, cost = built
-    task = Task(scene.id, i, mode, source, request, cost, prompt, scene.first_frame)
+    first = scene.first_frame if scene.first_frame != "board" else None
+    task = Task(scene.id, i, mode, source, request, cost, prompt, first)
     task.end_frame = scene.end_frame
+    if scene.first_frame == "board":
+        task.waits.append(f"board:{scene.id}")
     return task, []

@@ -18,12 +18,16 @@ VIDEO_ID = "${videoId:%s}"
 VIDEO = "${video:%s}"
 LAST_FRAME = "${lastFrame:%s}"
 LOCAL_FILE = "${file:%s}"
+TAKE = "${take:%s}"  # the chosen take of another node (a board, a cast sheet): issue 17
 
 Bad = Callable[[str, str], None]
 
 
-def image_ref(value: str) -> str:
-    """An https URL as is; a project file as a placeholder the executor uploads."""
+def image_ref(value: str, scene_id: str | None = None) -> str:
+    """An https URL as is; a project file as a placeholder the executor uploads;
+    ``board`` (a first frame) as the scene's own board."""
+    if value == "board" and scene_id is not None:
+        return TAKE % f"board:{scene_id}"
     return value if value.startswith("https://") else LOCAL_FILE % value
 
 
@@ -122,7 +126,7 @@ def build_request(
         if mode == "last_frame" and source is not None:
             frames.append({"image": LAST_FRAME % source, "frame": "first"})
         elif scene.first_frame is not None:
-            frames.append({"image": image_ref(scene.first_frame), "frame": "first"})
+            frames.append({"image": image_ref(scene.first_frame, scene.id), "frame": "first"})
         if scene.end_frame is not None:
             frames.append({"image": image_ref(scene.end_frame), "frame": "last"})
         if not frames or profile.frames.size == "width_height":

@@ -1,0 +1,281 @@
+"""The emulator's ``imageInference``: its rules (from the image catalogue) and its pictures.
+
+A placeholder picture is drawn at the size asked for: a colour field from the task's seed, the
+prompt legible in a box, and, in the top-right corner, a thumbnail of every reference image the
+task was given (framed and numbered), so that offline one can see which cast pictures reached
+which board. Prices are the catalogue's, so the emulator's "would cost" equals the plan.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from storyboard.board.image_models import get_image_profile
+
+from .rules import ApiError, require_uuid
+
+if TYPE_CHECKING:
+    from .server import EmTask
+
+IMAGE_FORMATS = {"PNG": "png", "JPG": "jpg", "WEBP": "webp"}
+PIL_FORMATS = {"PNG": "PNG", "JPG": "JPEG", "WEBP": "WEBP"}
+MAX_SIDE = 8192  # a sanity bound of the emulator's own (no model fact)
+
+
+def _bad(code: str, message: str, parameter: str) -> ApiError:
+    return ApiError(400, code, message, parameter)
+
+
+def validate_image(t: dict[str, Any], image_bytes: Callable[[str], bytes | None]) -> float:
+    """Apply the image model's rules to an ``imageInference`` task; returns its cost in USD."""
+    model = str(t.get("model"))
+    profile = get_image_profile(model)
+    if profile is None:
+        raise _bad("invalidModel", f"unknown model {model!r}", "model")
+    for k in t:
+        if k not in profile.params:
+            raise _bad("unknownParameter", f"unknown parameter {k!r} for {model}", k)
+    prompt = t.get("positivePrompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise _bad("missingPositivePrompt", "positivePrompt is required", "positivePrompt")
+    w, h = t.get("width"), t.get("height")
+    if (w is None) != (h is None):
+        raise _bad("invalidDimensions", "width and height must be used together", "width")
+    if not isinstance(w, int) or not isinstance(h, int) or not (0 < w <= MAX_SIDE >= h > 0):
+        raise _bad("invalidDimensions", "width and height are required", "width")
+    if not profile.accepts_size(w, h):
+        raise _bad(
+            "invalidDimensions",
+            f"{profile.name} does not take {w}x{h} (it takes {profile.sizes_text()})",
+            "width",
+        )
+    fmt = t.get("outputFormat", "JPG")
+    if fmt not in profile.formats:
+        raise _bad("invalidOutputFormat", f"outputFormat must be one of {profile.formats}", "")
+    if t.get("deliveryMethod", "sync") not in ("sync", "async"):
+        raise _bad("invalidDeliveryMethod", "deliveryMethod must be sync or async", "")
+    inputs = t.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        raise _bad("invalidInputs", "inputs must be an object", "inputs")
+    field = profile.references.field
+    for k in inputs:
+        if k != field:
+            raise _bad("unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}")
+    refs = inputs.get(field, [])
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        raise _bad("invalidReferenceImages", f"inputs.{field} is a list of strings", field)
+    cap = profile.references.max
+    if cap is not None and len(refs) > cap:
+        raise _bad(
+            "invalidReferenceImages",
+            f"{profile.name} takes at most {cap} reference images, got {len(refs)}",
+            f"inputs.{field}",
+        )
+    for r in refs:
+        image_bytes(r)  # raises for a reference it cannot read (an unknown UUID)
+    n = int(t.get("numberResults", 1))
+    return round(profile.price(w, h, references=len(refs)) * n, 6)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def _palette(seed: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    a = (40 + seed % 120, 50 + (seed >> 8) % 110, 70 + (seed >> 16) % 130)
+    b = ((seed >> 4) % 80, (seed >> 12) % 80, 30 + (seed >> 20) % 90)
+    return a, b
+
+
+def draw_picture(
+    prompt: str,
+    width: int,
+    height: int,
+    seed: int,
+    references: list[bytes | None],
+    fmt: str = "PNG",
+    label: str = "image",
+) -> bytes:
+    """A placeholder picture: gradient, the prompt, and thumbnails of the references."""
+    c0, c1 = _palette(seed)
+    im = Image.new("RGB", (width, height), c0)
+    draw = ImageDraw.Draw(im)
+    for y in range(0, height, max(1, height // 64)):
+        t = y / max(1, height - 1)
+        col = tuple(int(c0[i] * (1 - t) + c1[i] * t) for i in range(3))
+        draw.rectangle([0, y, width, y + max(1, height // 64)], fill=col)
+    _thumbnails(im, references)
+    size = max(10, height // 24)
+    font, head = _font(size), _font(int(size * 1.3))
+    chars = max(16, int(width / (size * 0.55)))
+    lines = textwrap.wrap(prompt, chars)[: max(2, (height // 2) // (size + 4))]
+    box_h = (len(lines) + 1) * (size + 4) + int(size * 1.3) + 16
+    top = height - box_h - height // 20
+    draw.rectangle([width // 30, top, width - width // 30, top + box_h], fill=(0, 0, 0))
+    x = width // 30 + size
+    draw.text((x, top + 8), label, font=head, fill=(255, 220, 120))
+    y = top + 16 + int(size * 1.3)
+    for line in lines:
+        draw.text((x, y), line, font=font, fill=(255, 255, 255))
+        y += size + 4
+    buf = io.BytesIO()
+    im.save(buf, format=PIL_FORMATS.get(fmt, "PNG"))
+    return buf.getvalue()
+
+
+def _thumbnails(im: Image.Image, references: list[bytes | None]) -> None:
+    """Each reference as a framed, numbered thumbnail along the top-right corner."""
+    if not references:
+        return
+    w, h = im.size
+    side = max(24, min(h // 4, w // (len(references) + 2)))
+    pad = max(4, side // 12)
+    draw = ImageDraw.Draw(im)
+    font = _font(max(10, side // 5))
+    x = w - pad
+    for k, data in reversed(list(enumerate(references, 1))):
+        x -= side
+        box = [x - 3, pad - 3, x + side + 2, pad + side + 2]
+        draw.rectangle(box, fill=(255, 255, 255))
+        if data is not None:
+            try:
+                with Image.open(io.BytesIO(data)) as ref:
+                    thumb = ref.convert("RGB")
+                    thumb.thumbnail((side, side))
+                    im.paste(
+                        thumb, (x + (side - thumb.width) // 2, pad + (side - thumb.height) // 2)
+                    )
+            except Exception:  # noqa: BLE001 - an unreadable reference shows as a blank frame
+                pass
+        else:  # a URL: the emulator is offline
+            draw.text((x + 4, pad + side // 3), "URL", font=font, fill=(0, 0, 0))
+        draw.rectangle([x, pad, x + side // 4, pad + side // 4], fill=(0, 0, 0))
+        draw.text((x + 2, pad), str(k), font=font, fill=(255, 255, 255))
+        x -= pad + 3
+
+
+class Pictures:
+    """The emulator's image half (a mixin: :class:`Emulator` provides the fields)."""
+
+    images: dict[str, bytes]
+    workdir: Path
+    _lock: threading.RLock
+    config: Any
+
+    @property
+    def url(self) -> str:  # provided by the emulator
+        raise NotImplementedError
+
+    def _reference_bytes(self, ref: str) -> bytes | None:
+        try:
+            return self._image_bytes(ref)
+        except ApiError as e:
+            raise ApiError(
+                400, "invalidReferenceImages", e.message, "inputs.referenceImages"
+            ) from None
+
+    def _render_image(self, em: EmTask) -> list[dict[str, Any]]:
+        t = em.request
+        w, h = int(t["width"]), int(t["height"])
+        if self.config.draft:
+            w, h = max(16, w // 4), max(16, h // 4)
+        fmt = str(t.get("outputFormat", "JPG"))
+        inputs = t.get("inputs") or {}
+        refs = [self._image_bytes(r) for v in inputs.values() if isinstance(v, list) for r in v]
+        items = []
+        n = int(t.get("numberResults", 1))
+        for k in range(n):
+            seed = int(hashlib.sha256(f"{em.uuid}:{k}".encode()).hexdigest()[:8], 16)
+            image_uuid = str(uuid.uuid4())
+            data = draw_picture(
+                str(t["positivePrompt"]), w, h, seed, refs, fmt, label=f"image {k + 1}"
+            )
+            dest = self.workdir / "videos" / f"{image_uuid}.{IMAGE_FORMATS[fmt]}"
+            dest.write_bytes(data)
+            with self._lock:
+                self.images[image_uuid] = data
+            item: dict[str, Any] = {
+                "taskType": "imageInference",
+                "taskUUID": em.uuid,
+                "status": "success",
+                "imageUUID": image_uuid,
+                "imageURL": f"{self.url}/videos/{dest.name}",
+                "seed": seed,
+                "NSFWContent": em.nsfw,
+            }
+            if t.get("includeCost"):
+                item["cost"] = round(em.cost / n, 6)
+            items.append(item)
+        em.rendered_at = time.monotonic()
+        return items
+
+    def _image_bytes(self, ref: str) -> bytes | None:
+        if ref in self.images:
+            return self.images[ref]
+        if ref.startswith("data:"):
+            try:
+                return base64.b64decode(ref.split(",", 1)[1], validate=False)
+            except (binascii.Error, IndexError):
+                raise ApiError(
+                    400, "invalidFrameImages", "cannot decode the data URI", "inputs.frameImages"
+                ) from None
+        if ref.startswith(("http://", "https://")):
+            return None  # offline: URLs are accepted but not fetched
+        try:
+            return base64.b64decode(ref, validate=True)
+        except binascii.Error:
+            raise ApiError(
+                400, "invalidFrameImages", f"unknown image {ref[:40]!r}", "inputs.frameImages"
+            ) from None
+
+    def _upload(self, task: dict[str, Any]) -> dict[str, Any]:
+        uid = str(task.get("taskUUID") or "")
+        require_uuid(uid)
+        image = task.get("image")
+        if not isinstance(image, str) or not image:
+            raise ApiError(400, "missingImage", "image is required", "image")
+        data = self._image_bytes(image)
+        if data is None:
+            data = b""
+        else:
+            try:
+                with Image.open(io.BytesIO(data)) as im:
+                    im.verify()
+            except Exception:  # noqa: BLE001 - any decoder failure means a bad image
+                raise ApiError(
+                    400, "invalidImage", "the image could not be decoded", "image"
+                ) from None
+        image_uuid = str(uuid.uuid4())
+        with self._lock:
+            self.images[image_uuid] = data
+        # a URL is kept as given (the emulator is offline); bytes are served from /images/
+        url = image if not data else f"{self.url}/images/{image_uuid}.{_image_ext(data)}"
+        return {
+            "taskType": "imageUpload",
+            "taskUUID": uid,
+            "imageUUID": image_uuid,
+            "imageURL": url,
+        }
+
+
+def _image_ext(data: bytes) -> str:
+    """The file extension of an uploaded image, from its content."""
+    with Image.open(io.BytesIO(data)) as im:
+        return {"JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}.get(
+            str(im.format), "png"
+        )
