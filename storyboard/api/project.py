@@ -40,6 +40,7 @@ from .results import (
     Uncollected,
     Validation,
 )
+from .sounds import planned_sounds
 
 
 def load(path: str | Path, *, api_key: str | None = None, base_url: str | None = None) -> Project:
@@ -431,6 +432,7 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         image_model=plan.project.board.image_model,
         boards_price=round(sum(i.cost for i in images), 4),
         clips_price=round(sum(t.cost for t in plan.tasks), 4),
+        sounds=planned_sounds(plan, stale),  # issue 18
     )
 
 

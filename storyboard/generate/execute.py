@@ -30,7 +30,7 @@ from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Pla
 
 from .events import Progress
 from .fetch import Fetcher
-from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, image_mime, made_from
+from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, fill_outputs, image_mime, made_from
 from .kinds import adapter, adapter_for
 from .picks import remember
 from .protocol import VideoResult
@@ -398,7 +398,8 @@ class Executor(Fetcher):
                 )
             assert inputs["videoId"] == VIDEO_ID % task.source
             inputs["videoId"] = src_take.video_id
-        if "video" in inputs:  # models extending by inputs.video take the source's videoUUID
+        fill_outputs(inputs, task.waits, self._chosen_uuid)  # lip sync (issue 18)
+        if "video" in inputs and task.continues:  # extending by inputs.video: the source's UUID
             assert src_take is not None and inputs["video"] == VIDEO % task.source
             inputs["video"] = src_take.video_uuid
         for frame in inputs.get("frameImages", []):
