@@ -44,7 +44,10 @@ def _kind_error(kind: str, air: str | None) -> str | None:
     if p is None and air is None:
         return f"the model catalogue has no {kind} model"
     if p is None:
-        return f"unknown {kind} model {air!r} (known: {names}; `storyboard models --json`)"
+        return (
+            f"unknown {kind} model {air!r} (known: {names}; the audio catalogue: "
+            "storyboard/board/catalogue/audio_models.json)"
+        )
     if p.kind != kind:
         return f"{air} is a {p.kind} model, not a {kind} model (known: {names})"
     return None

@@ -126,7 +126,8 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        return round(sum(t.cost for t in self.tasks), 4)
+        """Every clip and every sound node (a render makes both; boards are optional)."""
+        return round(sum(t.cost for t in self.tasks + self.sounds), 4)
 
     @property
     def total_seconds(self) -> float:
