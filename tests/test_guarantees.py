@@ -15,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 import yaml
-from helpers import write_project
+from helpers import REPO, write_project
 
 import storyboard
 from storyboard.cli.main import main
@@ -156,3 +159,172 @@ def test_compose_never_builds_a_film_from_a_take_whose_bytes_changed(
         f"sha256; run `storyboard render {project}` to fetch it again"
     ) in said
     assert not (project / FILM).exists()
+
+
+PICK_DOORS = {
+    "cli pick": cli("pick", "a", "1"),
+    "api pick": api("pick", "a", 1),
+    "review pick": review("pick", {"scene": "a", "take": 1}),
+}
+
+
+def test_render_fetches_a_changed_take_again_and_never_buys_it_again(
+    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = lock(project)["a"]
+    original = flip_a_byte(project / entry["file"])
+    paid = charges(emu)
+    ok, said = cli("render", "--no-compose")(project, capsys)
+    assert ok, said
+    assert charges(emu) == paid
+    assert (project / entry["file"]).read_bytes() == original
+    assert sha(original) == entry["sha256"] == lock(project)["a"]["sha256"]
+
+
+@pytest.mark.parametrize("door", list(PICK_DOORS))
+def test_picking_a_take_whose_bytes_changed_says_so(
+    project: Path, capsys: pytest.CaptureFixture[str], door: str
+) -> None:
+    file = lock(project)["a"]["file"]
+    flip_a_byte(project / file)
+    ok, said = PICK_DOORS[door](project, capsys)
+    assert ok, said
+    assert f"take 1's file {file} is missing or does not match its sha256" in said
+
+
+# -- confinement -------------------------------------------------------------------------------
+
+
+def point_the_lock_outside(p: Path) -> None:
+    """Edit storyboard.lock so scene a's take is the storyboard file itself."""
+    data = yaml.safe_load((p / "storyboard.lock").read_text())
+    data["scenes"]["a"]["file"] = "build/takes/../../storyboard.yaml"
+    (p / "storyboard.lock").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+EVERY_DOOR = {
+    "cli render": cli("render"),
+    "cli compose": cli("compose", "--force"),
+    **PICK_DOORS,
+    "api render": api("render"),
+    "api compose": api("compose", force=True),
+}
+
+
+@pytest.mark.parametrize("door", list(EVERY_DOOR))
+def test_a_take_path_outside_build_takes_stops_every_door(
+    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str], door: str
+) -> None:
+    point_the_lock_outside(project)
+    before = (project / "storyboard.yaml").read_bytes()
+    paid = charges(emu)
+    ok, said = EVERY_DOOR[door](project, capsys)
+    assert not ok, said
+    assert "storyboard.lock" in said and "'a'" in said, said
+    assert "outside" in said, said
+    assert (project / "storyboard.yaml").read_bytes() == before
+    assert charges(emu) == paid
+
+
+# -- one writer --------------------------------------------------------------------------------
+
+NO_WAIT_DOORS = {
+    "cli render --no-wait": cli("render", "--no-wait"),
+    "cli compose --no-wait": cli("compose", "--force", "--no-wait"),
+    "cli pick --no-wait": cli("pick", "a", "1", "--no-wait"),
+    "api render(wait=False)": api("render", wait=False),
+    "api compose(wait=False)": api("compose", wait=False, force=True),
+    "api pick(wait=False)": api("pick", "a", 1, wait=False),
+}
+
+
+@contextmanager
+def another_writer(p: Path) -> Iterator[int]:
+    """Another process holds the project's writer lock (as a render would) until the block ends."""
+    code = (
+        "import sys; from pathlib import Path; "
+        "from storyboard.generate.writer import project_writer\n"
+        "with project_writer(Path(sys.argv[1]), 'render'):\n"
+        "    print('held', flush=True); sys.stdin.read()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(p)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        yield proc.pid
+    finally:
+        proc.communicate("", timeout=30)
+
+
+@pytest.mark.parametrize("door", list(NO_WAIT_DOORS))
+def test_a_second_writer_stops_at_once_when_told_not_to_wait(
+    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str], door: str
+) -> None:
+    paid = charges(emu)
+    film = (project / FILM).read_bytes()
+    before = (project / "storyboard.lock").read_bytes()
+    with another_writer(project) as pid:
+        ok, said = NO_WAIT_DOORS[door](project, capsys)
+    assert not ok, said
+    assert f"another render of this project is running (pid {pid}); not waiting" in said, said
+    assert charges(emu) == paid
+    assert (project / FILM).read_bytes() == film
+    assert (project / "storyboard.lock").read_bytes() == before
+
+
+def test_the_review_pick_answers_busy_while_another_writer_holds_the_project(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (project / "storyboard.lock").read_bytes()
+    with another_writer(project) as pid:
+        ok, said = review("pick", {"scene": "a", "take": 1})(project, capsys)
+    assert not ok
+    assert f"another render of this project is running (pid {pid})" in said
+    assert (project / "storyboard.lock").read_bytes() == before
+
+
+# -- placeholders ------------------------------------------------------------------------------
+
+
+REAL_KEY_DOORS = {
+    "cli compose": cli("compose", "--force"),
+    "api compose": api("compose", force=True),
+}
+
+
+@pytest.mark.parametrize("door", list(REAL_KEY_DOORS))
+def test_with_a_real_key_a_placeholder_never_reaches_the_film(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, door: str
+) -> None:
+    monkeypatch.setenv("RUNWARE_BASE_URL", "https://api.runware.invalid/v1")
+    (project / FILM).unlink()
+    ok, said = REAL_KEY_DOORS[door](project, capsys)
+    assert not ok, said
+    assert "the cut holds placeholder takes: a (take 1, made as a --draft)" in said, said
+    assert not (project / FILM).exists()
+
+
+# -- budget ------------------------------------------------------------------------------------
+
+BUDGET_DOORS = {
+    "cli render --budget": cli("render", "--retake", "a", "--budget", "0.10"),
+    "api render(budget=)": api("render", retake=["a"], budget=0.10),
+}
+
+
+@pytest.mark.parametrize("door", list(BUDGET_DOORS))
+def test_a_budget_is_checked_before_anything_is_spent(
+    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str], door: str
+) -> None:
+    paid = charges(emu)
+    takes = sorted((project / "build" / "takes").rglob("*.mp4"))
+    ok, said = BUDGET_DOORS[door](project, capsys)
+    assert not ok, said
+    assert "budget" in said.lower() and "$0.10" in said, said
+    assert charges(emu) == paid
+    assert sorted((project / "build" / "takes").rglob("*.mp4")) == takes

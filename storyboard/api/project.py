@@ -403,6 +403,8 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
             generate=t.scene in stale,
             prompt=t.prompt,
             request=t.request,
+            model=t.model,
+            price_known=t.price_known,
         )
         for t in plan.tasks
     ]
@@ -425,7 +427,7 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         model_name=p.name,
         size=plan.project.board.size,
         scenes=scenes,
-        note="" if p.exact_price else f"{p.name}'s price is an estimate: {p.price_rule['basis']}",
+        note=price_note(plan),
         tasks_json=plan.to_json(only=stale),
         warning=plan.deprecation(),
         images=images,
@@ -434,6 +436,24 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         clips_price=round(sum(t.cost for t in plan.tasks), 4),
         sounds=planned_sounds(plan, stale),  # issue 18
     )
+
+
+def price_note(plan: Plan) -> str:
+    """What the plan's total leaves out or only estimates (unknown and estimated prices)."""
+    notes = []
+    unpriced = plan.unpriced
+    if unpriced:
+        notes.append(
+            f"price unknown (no source gives it) for {', '.join(unpriced)}: not in the total; "
+            "set `price:` (USD per second) on those scenes to plan them, --budget refuses them"
+        )
+    seen: set[str] = set()
+    for t in plan.tasks:
+        p = plan.profile_of(t.scene)
+        if t.price_known and p.price_rule and not p.exact_price and p.air not in seen:
+            seen.add(p.air)
+            notes.append(f"{p.name}'s price is an estimate: {p.price_rule.get('basis', '')}")
+    return "; ".join(notes)
 
 
 def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> TakeInfo:

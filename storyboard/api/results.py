@@ -53,6 +53,10 @@ class PlannedScene:
     """The prompt after template rendering."""
     request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     """The exact ``videoInference`` task (placeholders for what is known only at render time)."""
+    model: str = ""
+    """The scene's model (AIR id): the storyboard's, or the scene's own ``model``."""
+    price_known: bool = True
+    """False when no source gives the model's price and the scene sets no ``price``."""
 
 
 @dataclass(frozen=True)

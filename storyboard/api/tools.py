@@ -32,17 +32,37 @@ def schema() -> dict[str, Any]:
     return json_schema()
 
 
-def models() -> list[ModelInfo]:
-    """Every model the compiler knows, with its sizes, durations, prices and continuity."""
-    from storyboard.board.models import PROFILES
+def models(
+    can: Sequence[str] = (),
+    max_price: float | None = None,
+    sort: str | None = None,
+) -> list[ModelInfo]:
+    """The models the compiler knows (every ``videoInference`` model of the SDK's registry plus
+    the withdrawn ones the overlay keeps), live first, with sizes, durations, prices, continuity.
 
+    ``can``: only models a source says can do each of ``extend``, ``first-frame``,
+    ``last-frame``, ``references``, ``audio``; ``max_price``: only models whose cheapest known
+    rate is at most this many USD per second (unknown prices are left out); ``sort="price"``:
+    cheapest first, unknown prices last. Raises :class:`~storyboard.StoryboardError` for a bad
+    filter.
+    """
+    from storyboard.board.modeltable import select
+
+    if max_price is not None and not (max_price >= 0 and max_price < float("inf")):
+        raise StoryboardError(f"--max-price: expected USD per second, 0 or more, got {max_price:g}")
+    try:
+        found = select(can, max_price, sort)
+    except ValueError as e:
+        raise StoryboardError(str(e)) from None
     return [
         ModelInfo(
             air=p.air,
             name=p.name,
             sizes=[f"{w}x{h}" for w, h in p.sizes],
             durations=[float(d) for d in p.duration_set or ()],
-            price_per_second={f"{w}x{h}": p.price(w, h) for w, h in p.sizes},
+            price_per_second=(
+                {f"{w}x{h}": p.price(w, h) for w, h in p.sizes} if p.price_known else {}
+            ),
             continuity=sorted(p.continuity),
             note=p.status_note,
             status=p.status,
@@ -52,7 +72,7 @@ def models() -> list[ModelInfo]:
             durations_text=p.durations_text(),
             catalogue=p.to_json(),
         )
-        for p in PROFILES.values()  # live first
+        for p in found
     ]
 
 

@@ -1,21 +1,28 @@
 """The model catalogue: one profile per Runware ``videoInference`` model, loaded from data.
 
-The facts live in ``catalogue/models.json`` (shipped with the package), each with its source;
-this module only types them. Nothing here is a model fact of its own.
+Two files make it (``board/catalogue/``):
+
+* ``registry.json``, GENERATED from the installed ``runware-sdk``'s registry by
+  ``python -m storyboard.board.sdkregistry``: every video model, its typed fields, which are
+  required, the ``duration`` and ``resolution`` values the SDK lists;
+* ``models.json``, the hand-kept overlay: what only Runware's model pages say (status, sizes,
+  prices, frame images, how a model extends, reference inputs, "must not" rules), each fact with
+  its source.
+
+A model with no overlay entry still works: what the registry says is enforced, nothing else,
+and its price is unknown. Loading happens on first use (``PROFILES`` is lazy), never at import.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
-CATALOGUE = "catalogue/models.json"
 DEFAULT_MODEL = "openai:3@1"  # the project's original model (Sora 2); `init` starts elsewhere
-# fields a profile must source (`sources` in the data file)
+# fields an overlay entry must source (`sources` in the data file)
 SOURCED = (
     "status",
     "sizes",
@@ -29,6 +36,30 @@ SOURCED = (
     "extend",
     "audio",
 )
+# fields the storyboard itself fills from scene fields: `settings` may not set them
+MANAGED = frozenset(
+    {
+        "taskType",
+        "taskUUID",
+        "model",
+        "positivePrompt",
+        "negativePrompt",
+        "seed",
+        "width",
+        "height",
+        "resolution",
+        "duration",
+        "inputs",
+        "numberResults",
+        "outputType",
+        "outputFormat",
+        "outputQuality",
+        "includeCost",
+        "deliveryMethod",
+        "webhookURL",
+        "uploadEndpoint",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,7 @@ class Frames:
     max: int
     required: bool  # image-to-video only: every request carries a frame image
     size: str  # what goes with frame images: "width_height", "resolution" or "none"
+    known: bool = True  # False: no source says; the registry's `inputs` is all there is
 
 
 @dataclass(frozen=True)
@@ -52,6 +84,16 @@ class Extend:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """Where a model takes one kind of reference input (``images``, ``videos``, ``audio``)."""
+
+    field: str  # the key under ``inputs`` (referenceImages, referenceVideos, audio ...)
+    max: int | None  # None: no source gives a limit
+    single: bool = False  # the field takes one string, not a list (``inputs.audio``)
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class ModelProfile:
     """What one model accepts and what it costs, as the catalogue gives it."""
 
@@ -60,14 +102,14 @@ class ModelProfile:
     status: str  # live | deprecated
     deactivated: str | None  # ISO date, when announced
     status_note: str
-    tiers: dict[str, tuple[tuple[int, int], ...]]  # resolution -> sizes
+    tiers: dict[str, tuple[tuple[int, int], ...]]  # resolution -> sizes; {}: not stated
     duration_set: tuple[float, ...] | None
     duration_range: tuple[int, int] | None
-    price_rule: dict[str, Any]
+    price_rule: dict[str, Any] | None  # None: no source gives a price
     prompt_chars: tuple[int, int] | None
-    number_results: tuple[int, int]
-    params: frozenset[str]
-    inputs: frozenset[str]
+    number_results: tuple[int, int] | None  # None: no source gives a limit
+    params: frozenset[str]  # every top-level field the model accepts
+    inputs: frozenset[str] | None  # known `inputs.*` fields; None: not stated
     frames: Frames
     extend: Extend | None
     audio: str
@@ -75,6 +117,15 @@ class ModelProfile:
     formats: tuple[str, ...] = ("MP4", "WEBM", "MOV")
     quality: tuple[int, int] = (20, 99)
     ttl_min: int = 60
+    required: frozenset[str] = frozenset()  # fields the SDK's typed params require
+    types: dict[str, str] = field(default_factory=dict, compare=False)  # SDK annotations
+    resolutions: tuple[str, ...] = ()  # the SDK's `resolution` values
+    duration_kind: str = "set"  # set | range | whole | any | none (the model takes none)
+    duration_str: bool = False  # the SDK types duration `int | str`
+    references: dict[str, Reference] = field(default_factory=dict)
+    rules: tuple[dict[str, Any], ...] = ()
+    in_registry: bool = True
+    overlay: bool = True
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -105,6 +156,11 @@ class ModelProfile:
             modes.add("end_frame")
         return frozenset(modes)
 
+    @property
+    def settings_field(self) -> str | None:
+        """The model's free-form settings object (``settings`` or ``providerSettings``)."""
+        return next((f for f in ("settings", "providerSettings") if f in self.params), None)
+
     def tier(self, width: int, height: int) -> str:
         """The resolution class of a size (``720p``, ``1080p`` ...)."""
         return next(t for t, sizes in self.tiers.items() if (width, height) in sizes)
@@ -112,14 +168,21 @@ class ModelProfile:
     def accepts_duration(self, d: float) -> bool:
         if self.duration_set is not None:
             return d in self.duration_set
+        if self.duration_kind == "any":
+            return d > 0
         if not float(d).is_integer() or d <= 0:
             return False
         if self.duration_range is not None:
             return self.duration_range[0] <= d <= self.duration_range[1]
         return True
 
+    @property
+    def price_known(self) -> bool:
+        return self.price_rule is not None
+
     def rate(self, tier: str, extend: bool = False) -> float:
         """USD per second planned for one clip at this resolution (or for an extension)."""
+        assert self.price_rule is not None, self.air
         if extend and "extend_per_second" in self.price_rule:
             return float(self.price_rule["extend_per_second"][tier])
         return float(self.price_rule["per_second"][tier])
@@ -128,11 +191,18 @@ class ModelProfile:
         """USD per second of generated video at this size."""
         return self.rate(self.tier(width, height), extend)
 
+    def min_price(self) -> float | None:
+        if self.price_rule is None:
+            return None
+        return min(float(v) for v in self.price_rule["per_second"].values())
+
     @property
     def exact_price(self) -> bool:
-        return bool(self.price_rule.get("exact"))
+        return bool(self.price_rule and self.price_rule.get("exact"))
 
     def sizes_text(self) -> str:
+        if not self.tiers:
+            return "any (no source lists its sizes)"
         return ", ".join(f"{w}x{h}" for w, h in self.sizes)
 
     def durations_text(self) -> str:
@@ -140,20 +210,43 @@ class ModelProfile:
             return ", ".join(f"{d:g}" for d in self.duration_set)
         if self.duration_range is not None:
             return f"{self.duration_range[0]} to {self.duration_range[1]} (whole seconds)"
+        if self.duration_kind == "none":
+            return "none (the model takes no duration)"
+        if self.duration_kind == "any":
+            return "any (range not stated)"
         return "whole seconds (range not stated)"
 
     def price_text(self) -> str:
+        if self.price_rule is None:
+            return "unknown"
         per = self.price_rule["per_second"]
         text = ", ".join(f"${_money(v)}/s {t}" for t, v in per.items())
         return text if self.exact_price else f"~{text} (estimate)"
 
     def to_json(self) -> dict[str, Any]:
-        """The catalogue entry, plus the derived ``continuity`` and flat ``durations``/``sizes``."""
-        out = dict(self.raw)
+        """The catalogue entry (overlay facts with sources, registry facts) plus derived views."""
+        out: dict[str, Any] = {"id": self.air, "name": self.name, "status": self.status}
+        out.update({k: v for k, v in self.raw.items() if k not in ("id", "name", "status")})
         out["continuity"] = sorted(self.continuity)
         out["sizes"] = [f"{w}x{h}" for w, h in self.sizes]
-        out["size_tiers"] = self.raw["sizes"]
-        out["durations"] = self.raw["durations"]
+        out["size_tiers"] = {t: [f"{w}x{h}" for w, h in s] for t, s in self.tiers.items()}
+        out["durations"] = self.raw.get("durations") or {"sdk": self.types.get("duration")}
+        out["price"] = self.price_rule
+        out["price_text"] = self.price_text()
+        out["params"] = sorted(self.params)
+        out["required"] = sorted(self.required)
+        out["references"] = {
+            k: {"field": r.field, "max": r.max, "source": r.source}
+            for k, r in self.references.items()
+        }
+        out["rules"] = list(self.rules)
+        out["in_registry"] = self.in_registry
+        out["overlay"] = self.overlay
+        sources = dict(self.raw.get("sources") or {})
+        if self.in_registry:
+            sources.setdefault("params", "runware-sdk registry (catalogue/registry.json)")
+            sources["registry"] = "runware-sdk registry, runware/types/task_map.py"
+        out["sources"] = sources
         return out
 
 
@@ -161,51 +254,34 @@ def _money(v: float) -> str:
     return f"{v:.2f}" if round(v, 2) == v else f"{v:g}"
 
 
-def _size(s: str) -> tuple[int, int]:
-    w, h = s.split("x")
-    return int(w), int(h)
-
-
-def _profile(d: dict[str, Any], common: dict[str, Any]) -> ModelProfile:
-    dur = d["durations"]
-    ext = d.get("extend")
-    return ModelProfile(
-        air=d["id"],
-        name=d["name"],
-        status=d["status"],
-        deactivated=d.get("deactivated"),
-        status_note=d.get("status_note", ""),
-        tiers={t: tuple(_size(s) for s in sizes) for t, sizes in d["sizes"].items()},
-        duration_set=tuple(dur["set"]) if "set" in dur else None,
-        duration_range=tuple(dur["range"]) if "range" in dur else None,  # type: ignore[arg-type]
-        price_rule=d["price"],
-        prompt_chars=tuple(d["prompt"]) if d.get("prompt") else None,  # type: ignore[arg-type]
-        number_results=tuple(d["number_results"] or (1, 1)),  # type: ignore[arg-type]
-        params=frozenset(d["params"]),
-        inputs=frozenset(d["inputs"]),
-        frames=Frames(**d["frames"]),
-        extend=Extend(**ext) if ext else None,
-        audio=d.get("audio", ""),
-        sources=d["sources"],
-        formats=tuple(common["formats"]),
-        quality=tuple(common["quality"]),  # type: ignore[arg-type]
-        ttl_min=int(common["ttl_min"]),
-        raw=d,
-    )
-
-
 @cache
 def catalogue() -> dict[str, ModelProfile]:
-    """Every profile by AIR id, live models first (in the data file's order)."""
-    text = resources.files("storyboard.board").joinpath(CATALOGUE).read_text(encoding="utf-8")
-    data = json.loads(text)
-    profiles = [_profile(d, data["common"]) for d in data["models"]]
-    profiles.sort(key=lambda p: not p.live)
-    return {p.air: p for p in profiles}
+    """Every profile by AIR id, live models first (overlay order, then the registry's)."""
+    from .modeldata import load_profiles
+
+    return load_profiles()
 
 
-PROFILES: dict[str, ModelProfile] = catalogue()
-SORA_2 = PROFILES["openai:3@1"]
+class _Lazy(Mapping[str, ModelProfile]):
+    """``PROFILES``: the catalogue, read on first use (start-up stays cheap)."""
+
+    def __getitem__(self, air: str) -> ModelProfile:
+        return catalogue()[air]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(catalogue())
+
+    def __len__(self) -> int:
+        return len(catalogue())
+
+
+PROFILES: Mapping[str, ModelProfile] = _Lazy()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SORA_2":
+        return PROFILES["openai:3@1"]
+    raise AttributeError(name)
 
 
 def get_profile(air: str) -> ModelProfile | None:
@@ -214,13 +290,14 @@ def get_profile(air: str) -> ModelProfile | None:
 
 
 def alternatives(profile: ModelProfile, modes: set[str]) -> list[ModelProfile]:
-    """Live models that support every continuity mode in ``modes``, cheapest first."""
-    found = [p for p in PROFILES.values() if p.live and modes <= p.continuity]
-    return sorted(found, key=lambda p: min(p.price_rule["per_second"].values()))
+    """Live models with an overlay that support every mode in ``modes``, cheapest first."""
+    found = [p for p in PROFILES.values() if p.live and p.overlay and modes <= p.continuity]
+    known = sorted((p for p in found if p.price_known), key=lambda p: p.min_price() or 0)
+    return known + [p for p in found if not p.price_known]
 
 
 # top-level fields every videoInference model takes (reference/runware-video-models.md, "common
-# to every model", and the Sora 2 page's schema); a profile's ``params`` come on top of these
+# to every model", and the Sora 2 page's schema); for models outside the SDK's registry only
 COMMON_PARAMS = frozenset(
     {
         "taskType",
@@ -247,28 +324,4 @@ COMMON_PARAMS = frozenset(
 
 def accepted_params(profile: ModelProfile) -> frozenset[str]:
     """Every top-level request field this model accepts."""
-    return COMMON_PARAMS | profile.params
-
-
-def readme_table() -> str:
-    """The README's models table (Markdown), generated from the catalogue; a test keeps it so."""
-    lines = [
-        "| model | name | status | price (USD) | durations (s) | extend | first frame | "
-        "last frame |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for p in PROFILES.values():
-        status = "live" if p.live else f"deprecated ({p.deactivated or 'withdrawn'})"
-        ext = "-"
-        if p.extend is not None:
-            ext = "`inputs.videoId`" if p.extend.input == "videoId" else "`inputs.video`"
-            if p.extend.settings:
-                ext += " + " + ", ".join(f"`{k}: {v}`" for k, v in p.extend.settings.items())
-            if p.extend.duration:
-                ext += f" ({p.extend.duration} s)"
-        first = "required" if p.frames.required else "yes" if p.frames.first else "-"
-        lines.append(
-            f"| `{p.air}` | {p.name} | {status} | {p.price_text()} | {p.durations_text()} | "
-            f"{ext} | {first} | {'yes' if p.frames.last else '-'} |"
-        )
-    return "\n".join(lines)
+    return profile.params

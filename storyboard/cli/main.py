@@ -83,18 +83,18 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .report import models_table
+    from .report import models_sources, models_table
 
-    found = sb.models()  # live models first
+    found = sb.models(args.can or (), args.max_price, args.sort)  # live models first
     if args.json:
         print(json.dumps([m.catalogue for m in found], indent=1))
         return 0
-    print(models_table(found))
+    print(models_sources(found) if args.sources else models_table(found))
     print(
-        "\ncontinuity: extend = continues a prior clip; last_frame = starts on an image "
-        "(e.g. the previous clip's last frame); end_frame = ends on an image.\n"
-        "Pick one with `model:` in storyboard.yaml; `storyboard models --json` has every fact "
-        "with its source."
+        f"\n{len(found)} model(s). continuity: extend = continues a prior clip; last_frame = "
+        "starts on an image (e.g. the previous clip's last frame); end_frame = ends on an image.\n"
+        "Pick one with `model:` in storyboard.yaml (or on a scene); `--sources` shows where each "
+        "fact comes from; `storyboard models --json` has every fact."
     )
     return 0
 
@@ -162,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list the models and their rules")
     p.add_argument("--json", action="store_true", help="print the whole catalogue as JSON")
+    p.add_argument(
+        "--can",
+        action="append",
+        metavar="WHAT",
+        help="only models that can: extend, first-frame, last-frame, references, audio "
+        "(repeat for several)",
+    )
+    p.add_argument("--max-price", type=float, default=None, help="USD per second, at most")
+    p.add_argument(
+        "--sort", choices=["price", "status"], default=None, help="order (default status)"
+    )
+    p.add_argument("--sources", action="store_true", help="where each fact comes from")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("emulator", help="run the local Runware API emulator")

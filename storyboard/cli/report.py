@@ -36,26 +36,25 @@ def continuity_text(mode: str, source: str | None) -> str:
 def plan_table(plan: PlanResult) -> str:
     """Scene, continuity, duration, cost; totals of what would really be generated."""
     rows = []
+    models = sorted({s.model for s in plan.scenes if s.model})
+    mixed = len(models) > 1
     for s in plan.scenes:
         takes = f" x{s.takes}" if s.takes > 1 else ""
+        cost = (f"${s.cost:.2f}" if s.price_known else "unknown") if s.generate else "cached"
+        row = [s.scene, continuity_text(s.mode, s.source), f"{s.duration:g} s{takes}", cost]
         rows.append(
-            [
-                s.scene,
-                continuity_text(s.mode, s.source),
-                f"{s.duration:g} s{takes}",
-                f"${s.cost:.2f}" if s.generate else "cached",
-                "generate" if s.generate else "up to date",
-            ]
+            row + ([s.model] if mixed else []) + ["generate" if s.generate else "up to date"]
         )
-    out = table(["scene", "continuity", "duration", "cost", "action"], rows, right={2, 3})
+    head = ["scene", "continuity", "duration", "cost"] + (["model"] if mixed else []) + ["action"]
+    out = table(head, rows, right={2, 3})
     if plan.images:
         out += "\n\n" + images_table(plan)
     if plan.sounds:
         out += "\n\n" + sounds_table(plan)
-    out += (
-        f"\n\n{plan.model_name} ({plan.model}) at {plan.size}: "
-        f"{plan.seconds:g} s to generate, ${plan.cost:.2f}"
-    )
+    who = f"models {', '.join(models)}" if mixed else f"{plan.model_name} ({plan.model})"
+    if not mixed and models and models[0] != plan.model:
+        who = models[0]
+    out += f"\n\n{who} at {plan.size}: {plan.seconds:g} s to generate, ${plan.cost:.2f}"
     if plan.note:
         out += f"\nnote: {plan.note}"
     return out
@@ -121,3 +120,41 @@ def models_table(models: Sequence[ModelInfo]) -> str:
             [m.air, m.name, status, m.price_text, m.durations_text, ", ".join(modes) or "-"]
         )
     return table(["model", "name", "status", "price", "durations (s)", "continuity"], rows)
+
+
+def models_sources(models: Sequence[ModelInfo]) -> str:
+    """``storyboard models --sources``: each model's facts and where each comes from."""
+    out = []
+    for m in models:
+        c = m.catalogue
+        src = c.get("sources") or {}
+        out.append(f"{m.air}  {m.name}  ({m.status})")
+        facts = [
+            ("price", m.price_text, src.get("price")),
+            ("durations", m.durations_text, src.get("durations") or "runware-sdk registry"),
+            ("sizes", ", ".join(m.sizes) or "not stated", src.get("sizes")),
+            ("fields", ", ".join(c.get("params", [])), src.get("params")),
+            ("continuity", ", ".join(m.continuity), src.get("frames")),
+        ]
+        for name, value, where in facts:
+            out.append(f"  {name}: {value}  [{where or 'no source states it'}]")
+        for kind, ref in (c.get("references") or {}).items():
+            limit = f", at most {ref['max']}" if ref.get("max") else ""
+            out.append(f"  references.{kind}: inputs.{ref['field']}{limit}  [{ref['source']}]")
+        for rule in c.get("rules") or ():
+            out.append(f"  must not ({rule['id']}): {_rule_text(rule)}  [{rule['source']}]")
+    return "\n".join(out)
+
+
+def _rule_text(rule: dict[str, object]) -> str:
+    pair = rule.get("not_together")
+    if isinstance(pair, list):
+        return f"{pair[0]} with {pair[1]}"
+    parts = [f"with {rule.get('if')}"]
+    if rule.get("forbid"):
+        parts.append("no " + ", ".join(rule["forbid"]))  # type: ignore[arg-type]
+    if rule.get("require"):
+        parts.append("needs " + ", ".join(rule["require"]))  # type: ignore[arg-type]
+    if rule.get("duration_in"):
+        parts.append("duration only " + ", ".join(str(d) for d in rule["duration_in"]))  # type: ignore[attr-defined]
+    return ": ".join(parts[:1]) + " " + "; ".join(parts[1:])

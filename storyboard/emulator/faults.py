@@ -1,15 +1,22 @@
-"""Fault injection for the emulator: per run (config) or per request.
+"""Fault injection for the emulator: per run (config) or per request, and the wire log.
 
-Per request: ``POST /_emulator/faults`` with a JSON fault or list of faults.
+Per request: ``POST /_emulator/faults`` with a JSON fault or list of faults. ``GET
+/_emulator/faults`` answers the active faults and the log of what happened on the wire: each
+fault that fired (its kind, the request's task type, before or after processing, the prompt),
+each ``conflictTaskUUID`` answer, and the sha256 of each file served (the whole file, even when
+a fault cuts the body short), so a test can
+prove a fault struck in the phase it names and compare a take with the bytes the emulator sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("latency", "status", "drop", "truncate", "slow", "error", "nsfw")
+KINDS = ("latency", "status", "cut", "drop", "truncate", "slow", "error", "nsfw")
 
 
 @dataclass
@@ -19,6 +26,8 @@ class Fault:
     kind:
       latency   add ``delay`` seconds before answering
       status    answer HTTP ``status`` (429 sends ``Retry-After: retry_after``), do nothing else
+      cut       close the TCP connection without an answer before the request is processed
+                (nothing is accepted or charged; for a download, before any byte is sent)
       drop      accept and process the request, then close the connection without an answer
       truncate  (downloads) send half the file, then close
       slow      (downloads) send at ``rate`` bytes per second
@@ -79,6 +88,7 @@ class FaultBook:
     def __init__(self, faults: list[Fault] | None = None):
         self._faults = list(faults or [])
         self._lock = threading.Lock()
+        self._log: list[dict[str, Any]] = []
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -108,8 +118,41 @@ class FaultBook:
                 if f.times is not None and f.fired >= f.times:
                     continue
                 f.fired += 1
+                self._log.append(
+                    {
+                        "event": "fault",
+                        "kind": f.kind,
+                        "task_type": task_type,
+                        "after": after or f.kind == "drop",  # drop only strikes after
+                        "prompt": (prompt or "")[:80],
+                        "at": time.monotonic(),
+                    }
+                )
                 return f
         return None
+
+    def note_conflicts(self, body: Any) -> None:
+        """Log each ``conflictTaskUUID`` answer in a response body (a retry met its task)."""
+        errors = body.get("errors") if isinstance(body, dict) else None
+        with self._lock:
+            for e in errors or []:
+                if isinstance(e, dict) and e.get("code") == "conflictTaskUUID":
+                    self._log.append(
+                        {"event": "conflict", "taskUUID": e.get("taskUUID"), "at": time.monotonic()}
+                    )
+
+    def note_served(self, name: str, data: bytes) -> None:
+        """Log the sha256 of a file the emulator serves (the bytes a take must match)."""
+        digest = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            self._log.append(
+                {"event": "served", "file": name, "sha256": digest, "at": time.monotonic()}
+            )
+
+    def log(self) -> list[dict[str, Any]]:
+        """What happened on the wire, in order (``GET /_emulator/faults`` answers it too)."""
+        with self._lock:
+            return [dict(e) for e in self._log]
 
     def to_json(self) -> list[dict[str, Any]]:
         with self._lock:

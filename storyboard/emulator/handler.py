@@ -91,6 +91,9 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(tasks, list)
             else None
         )
+        if emu.faults.take(("cut",), ttype, prompt) is not None:
+            self._drop()  # the request is never processed: nothing accepted, nothing charged
+            return
         fault = emu.faults.take(("latency",), ttype, prompt)
         if fault is not None:
             time.sleep(fault.delay)
@@ -123,6 +126,7 @@ class Handler(BaseHTTPRequestHandler):
                     ]
                 },
             )
+        emu.faults.note_conflicts(body)
         if drop is not None:  # the server did the work; the answer is lost
             self._drop()
             return
@@ -152,6 +156,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/_emulator/ledger":
             self._send_json(200, emu.ledger_json())
+            return
+        if path == "/_emulator/faults":
+            self._send_json(200, {"faults": emu.faults.to_json(), "log": emu.faults.log()})
             return
         if path == "/_emulator/tasks":
             self._send_json(200, {"tasks": emu.timings(), "requests": emu.requests})
@@ -184,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
         late = emu.faults.take(("latency",), "download")
         if late is not None:
             time.sleep(late.delay)
+        if emu.faults.take(("cut",), "download") is not None:
+            self._drop()  # not a byte of the file is sent
+            return
         fault = emu.faults.take(("status",), "download")
         if fault is not None:
             self._send_json(
@@ -191,6 +201,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         data = file.read_bytes()
+        emu.faults.note_served(file.name, data)
         ctype = {
             "mp4": "video/mp4",
             "webm": "video/webm",

@@ -8,8 +8,6 @@ which board. Prices are the catalogue's, so the emulator's "would cost" equals t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import io
 import textwrap
@@ -24,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from storyboard.board.image_models import get_image_profile
 
-from .rules import ApiError, require_uuid
+from .rules import ApiError
 
 if TYPE_CHECKING:
     from .server import EmTask
@@ -181,6 +179,23 @@ class Pictures:
     def url(self) -> str:  # provided by the emulator
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # provided by the emulator and its task desk
+
+        def _image_bytes(self, ref: str) -> bytes | None: ...
+        def _new_uuid(self, task: dict[str, Any]) -> str: ...
+        def _accept(self, task: dict[str, Any], uid: str, cost: float, render: Any) -> Any: ...
+        def _finish(self, uid: str, wait: bool = False) -> list[dict[str, Any]]: ...
+
+    def _image(self, task: dict[str, Any]) -> list[dict[str, Any]]:
+        """An ``imageInference`` task: checked, charged, drawn; delivered in the answer
+        (``deliveryMethod: sync``, the default for images) or by ``getResponse`` (async)."""
+        uid = self._new_uuid(task)
+        cost = validate_image(task, self._reference_bytes)
+        ack = self._accept(task, uid, cost, self._render_image)
+        if task.get("deliveryMethod", "sync") == "async":
+            return [ack]
+        return self._finish(uid, wait=True)
+
     def _reference_bytes(self, ref: str) -> bytes | None:
         try:
             return self._image_bytes(ref)
@@ -223,59 +238,3 @@ class Pictures:
             items.append(item)
         em.rendered_at = time.monotonic()
         return items
-
-    def _image_bytes(self, ref: str) -> bytes | None:
-        if ref in self.images:
-            return self.images[ref]
-        if ref.startswith("data:"):
-            try:
-                return base64.b64decode(ref.split(",", 1)[1], validate=False)
-            except (binascii.Error, IndexError):
-                raise ApiError(
-                    400, "invalidFrameImages", "cannot decode the data URI", "inputs.frameImages"
-                ) from None
-        if ref.startswith(("http://", "https://")):
-            return None  # offline: URLs are accepted but not fetched
-        try:
-            return base64.b64decode(ref, validate=True)
-        except binascii.Error:
-            raise ApiError(
-                400, "invalidFrameImages", f"unknown image {ref[:40]!r}", "inputs.frameImages"
-            ) from None
-
-    def _upload(self, task: dict[str, Any]) -> dict[str, Any]:
-        uid = str(task.get("taskUUID") or "")
-        require_uuid(uid)
-        image = task.get("image")
-        if not isinstance(image, str) or not image:
-            raise ApiError(400, "missingImage", "image is required", "image")
-        data = self._image_bytes(image)
-        if data is None:
-            data = b""
-        else:
-            try:
-                with Image.open(io.BytesIO(data)) as im:
-                    im.verify()
-            except Exception:  # noqa: BLE001 - any decoder failure means a bad image
-                raise ApiError(
-                    400, "invalidImage", "the image could not be decoded", "image"
-                ) from None
-        image_uuid = str(uuid.uuid4())
-        with self._lock:
-            self.images[image_uuid] = data
-        # a URL is kept as given (the emulator is offline); bytes are served from /images/
-        url = image if not data else f"{self.url}/images/{image_uuid}.{_image_ext(data)}"
-        return {
-            "taskType": "imageUpload",
-            "taskUUID": uid,
-            "imageUUID": image_uuid,
-            "imageURL": url,
-        }
-
-
-def _image_ext(data: bytes) -> str:
-    """The file extension of an uploaded image, from its content."""
-    with Image.open(io.BytesIO(data)) as im:
-        return {"JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}.get(
-            str(im.format), "png"
-        )

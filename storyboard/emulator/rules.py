@@ -11,7 +11,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from storyboard.board.models import PROFILES, ModelProfile, accepted_params
+from storyboard.board.modelrules import violations
+from storyboard.board.models import PROFILES, ModelProfile
+
+from .sdktypes import type_problem
 
 # a video the emulator made: videoUUID or outputs.videoId -> the size it was asked for
 VideoSize = Callable[[str], "tuple[int, int] | None"]
@@ -38,29 +41,34 @@ def _bad(code: str, message: str, parameter: str) -> ApiError:
 
 
 def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
-    """Apply the model's rules to a ``videoInference`` task; returns its cost in USD."""
+    """Apply the model's rules to a ``videoInference`` task; returns its cost in USD.
+
+    What the SDK's registry types is checked for every model (fields, required fields, their
+    types and enums); the overlay's facts (sizes, frames, extension, limits, "must not" rules)
+    only where a source gives them. An unknown price costs 0 here (``plan`` says "unknown").
+    """
     model = t.get("model")
     profile = PROFILES.get(str(model))
     if profile is None:
         raise _bad("invalidModel", f"unknown model {model!r}", "model")
-    for k in t:
-        if k not in accepted_params(profile):
-            raise _bad("unknownParameter", f"unknown parameter {k!r} for {model}", k)
+    typed = type_problem(t, profile)
+    if typed is not None:
+        raise _bad(*typed)
     _check_prompt(t, profile)
     inputs = t.get("inputs") or {}
     if not isinstance(inputs, dict):
         raise _bad("invalidInputs", "inputs must be an object", "inputs")
     for k in inputs:
-        if k not in profile.inputs:
+        if profile.inputs is not None and k not in profile.inputs:
             raise _bad("unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}")
     has_w, has_h = "width" in t, "height" in t
-    if has_w != has_h:
+    if profile.overlay and has_w != has_h:
         raise _bad(
             "invalidDimensions",
             "width and height must be used together",
             "width" if has_w else "height",
         )
-    if "resolution" in t and has_w:
+    if profile.overlay and "resolution" in t and has_w:
         raise _bad(
             "incompatibleParameters",
             "resolution and width/height cannot be used together",
@@ -68,51 +76,44 @@ def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
         )
     frames = inputs.get("frameImages")
     source = _check_video(t, inputs, profile, video_size, has_w or bool(frames))
-    if source is None and not has_w and not frames and "resolution" not in t:
+    known = profile.frames.known
+    if known and source is None and not has_w and not frames and "resolution" not in t:
         raise _bad(
             "missingDimensions",
             "either provide inputs.frameImages, or specify width/height",
             "width",
         )
-    if source is None and profile.frames.required and not frames:
+    if known and source is None and profile.frames.required and not frames:
         raise _bad(
             "missingFrameImages",
             f"{profile.name} generates from an image: inputs.frameImages is required",
             "inputs.frameImages",
         )
-    if has_w and (t["width"], t["height"]) not in profile.sizes:
+    if has_w and profile.tiers and (t["width"], t["height"]) not in profile.sizes:
         raise _bad(
             "invalidDimensions",
             f"unsupported dimensions {t['width']}x{t['height']}; supported: {profile.sizes_text()}",
             "width",
         )
-    if "resolution" in t and t["resolution"] not in profile.tiers:
+    allowed = profile.resolutions or tuple(profile.tiers)
+    if "resolution" in t and allowed and t["resolution"] not in allowed:
         raise _bad(
-            "invalidResolution",
-            f"resolution must be one of {', '.join(profile.tiers)}",
-            "resolution",
+            "invalidResolution", f"resolution must be one of {', '.join(allowed)}", "resolution"
         )
-    if frames is not None:
+    if frames is not None and known:
         _check_frames(frames, profile)
-    duration = t.get("duration")
-    fixed = profile.extend.duration if source is not None and profile.extend else None
-    if duration is None:
-        raise _bad("missingDuration", "duration is required", "duration")
-    if fixed is not None and duration != fixed:
-        raise _bad("invalidDuration", f"with inputs.video, duration must be {fixed}", "duration")
-    if fixed is None and (
-        not isinstance(duration, int | float) or not profile.accepts_duration(duration)
-    ):
-        raise _bad(
-            "invalidDuration", f"duration must be {profile.durations_text()} seconds", "duration"
-        )
+    duration = _check_duration(t, profile, source)
     n = _check_common(t, profile)
-    dearest = max(profile.tiers, key=lambda x: profile.rate(x))
+    for v in violations(t, profile):
+        raise _bad("incompatibleParameters", f"{v.message} [{v.rule}]", v.path)
+    if not profile.price_known or duration is None or isinstance(duration, str):
+        return 0.0
+    dearest = max(profile.price_rule["per_second"], key=lambda x: profile.rate(x))  # type: ignore[index]
     if source is not None:
         tier = profile.tier(*source) if source in profile.sizes else dearest
-    elif has_w:
+    elif has_w and (t["width"], t["height"]) in profile.sizes:
         tier = profile.tier(t["width"], t["height"])
-    elif "resolution" in t:
+    elif "resolution" in t and t["resolution"] in profile.tiers:
         tier = str(t["resolution"])
     else:  # frame images alone: the one resolution the model has, else its dearest
         tier = dearest
@@ -120,7 +121,27 @@ def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
     return round(float(duration) * price * n, 6)
 
 
+def _check_duration(
+    t: dict[str, Any], profile: ModelProfile, source: tuple[int, int] | None
+) -> float | str | None:
+    duration = t.get("duration")
+    if duration is None:
+        return None  # required ones were checked with the SDK's types
+    if isinstance(duration, str):  # typed `int | str` by the SDK (e.g. "auto"): as sent
+        return duration
+    fixed = profile.extend.duration if source is not None and profile.extend else None
+    if fixed is not None and duration != fixed:
+        raise _bad("invalidDuration", f"with inputs.video, duration must be {fixed}", "duration")
+    if fixed is None and not profile.accepts_duration(duration):
+        raise _bad(
+            "invalidDuration", f"duration must be {profile.durations_text()} seconds", "duration"
+        )
+    return float(duration)
+
+
 def _check_prompt(t: dict[str, Any], profile: ModelProfile) -> None:
+    if "positivePrompt" not in t:
+        return  # required ones were checked with the SDK's types
     prompt = t.get("positivePrompt")
     lo, hi = profile.prompt_chars or (1, 10**6)
     if not isinstance(prompt, str) or not lo <= len(prompt) <= hi:
@@ -143,10 +164,12 @@ def _check_video(
     if "settings" in t and not isinstance(t["settings"], dict):
         raise _bad("invalidSettings", "settings must be an object", "settings")
     operation = (t.get("settings") or {}).get("operation")
-    if operation is not None and "video" not in inputs:
+    if profile.overlay and operation is not None and "video" not in inputs:
         raise _bad("missingVideo", "settings.operation requires inputs.video", "settings.operation")
     if key is None:
         return None
+    if profile.extend is None and profile.inputs is None:
+        return None  # an input no source describes (an edit, a reference): taken as is
     if sized:
         raise _bad(
             "incompatibleParameters",
@@ -195,7 +218,7 @@ def _check_frames(frames: Any, profile: ModelProfile) -> None:
 
 def _check_common(t: dict[str, Any], profile: ModelProfile) -> int:
     n = t.get("numberResults", 1)
-    lo, hi = profile.number_results
+    lo, hi = profile.number_results or (1, n if isinstance(n, int) and n >= 1 else 1)
     if not isinstance(n, int) or not lo <= n <= hi:
         raise _bad("invalidNumberResults", f"numberResults must be {lo} to {hi}", "numberResults")
     q = t.get("outputQuality", 95)

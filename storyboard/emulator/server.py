@@ -1,7 +1,7 @@
 """The emulator: a real HTTP server on loopback speaking Runware's REST protocol.
 
-``POST /v1``                 the task array: authentication, videoInference, imageInference
-                             (sync or async delivery), getResponse, imageUpload
+``POST /v1``                 the task array: authentication, videoInference, getResponse,
+                             imageUpload
 ``GET  /videos/NAME``        generated clips
 ``GET  /_emulator/ledger``   every charge it made; ``/_emulator/tasks`` task timings
 ``POST /_emulator/faults``   add faults (JSON object or list); ``DELETE`` clears them
@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 import shutil
@@ -16,7 +18,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -35,8 +36,8 @@ from .audio_tasks import AudioTasks
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
 from .handler import Handler
-from .pictures import Pictures, validate_image
-from .rules import ApiError, validate_video
+from .pictures import Pictures
+from .rules import ApiError, require_uuid, validate_video
 from .tasks import EmTask, TaskDesk
 
 CLIP_FPS = 30  # placeholder clips' frame rate (not a model fact: the film is conformed anyway)
@@ -192,30 +193,25 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
 
     def _one(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         kind = task.get("taskType")
-        if kind in ("videoInference", "imageInference"):
-            return self._inference(task)
+        if kind == "videoInference":
+            return [self._video(task)]
         if kind == "audioInference":
             return self._audio(task)
+        if kind == "imageInference":  # issue 17: cast sheets and boards
+            return self._image(task)
         if kind == "getResponse":
             return self._get_response(task)
         if kind == "imageUpload":
             return [self._upload(task)]
         raise ApiError(400, "invalidTaskType", f"unsupported taskType {kind!r}", "taskType")
 
-    def _inference(self, task: dict[str, Any]) -> list[dict[str, Any]]:
-        kind = str(task["taskType"])
+    def _video(self, task: dict[str, Any]) -> dict[str, Any]:
         uid = self._new_uuid(task)
-        render: Callable[[EmTask], list[dict[str, Any]]]
-        if kind == "imageInference":
-            cost, render = validate_image(task, self._reference_bytes), self._render_image
-        elif is_lipsync(task):  # a lip-sync model: a video task over audio this account made
-            cost, render = validate_lipsync(task, self._audio_length)[1], self._render_lipsync
-        else:
-            cost, render = validate_video(task, self.video_sizes.get), self._render
-        ack = self._accept(task, uid, cost, render)
-        if kind == "imageInference" and task.get("deliveryMethod", "sync") == "sync":
-            return self._finish(uid, wait=True)  # the results come in this very response
-        return [ack]
+        if is_lipsync(task):  # a lip-sync model: a video task over audio this account made
+            _, cost = validate_lipsync(task, self._audio_length)
+            return self._accept(task, uid, cost, self._render_lipsync)
+        cost = validate_video(task, self.video_sizes.get)
+        return self._accept(task, uid, cost, self._render)
 
     def _render(self, em: EmTask) -> list[dict[str, Any]]:
         t = em.request
@@ -293,3 +289,59 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
             items.append(item)
         em.rendered_at = time.monotonic()
         return items
+
+    def _image_bytes(self, ref: str) -> bytes | None:
+        if ref in self.images:
+            return self.images[ref]
+        if ref.startswith("data:"):
+            try:
+                return base64.b64decode(ref.split(",", 1)[1], validate=False)
+            except (binascii.Error, IndexError):
+                raise ApiError(
+                    400, "invalidFrameImages", "cannot decode the data URI", "inputs.frameImages"
+                ) from None
+        if ref.startswith(("http://", "https://")):
+            return None  # offline: URLs are accepted but not fetched
+        try:
+            return base64.b64decode(ref, validate=True)
+        except binascii.Error:
+            raise ApiError(
+                400, "invalidFrameImages", f"unknown image {ref[:40]!r}", "inputs.frameImages"
+            ) from None
+
+    def _upload(self, task: dict[str, Any]) -> dict[str, Any]:
+        uid = str(task.get("taskUUID") or "")
+        require_uuid(uid)
+        image = task.get("image")
+        if not isinstance(image, str) or not image:
+            raise ApiError(400, "missingImage", "image is required", "image")
+        data = self._image_bytes(image)
+        if data is None:
+            data = b""
+        else:
+            try:
+                with Image.open(io.BytesIO(data)) as im:
+                    im.verify()
+            except Exception:  # noqa: BLE001 - any decoder failure means a bad image
+                raise ApiError(
+                    400, "invalidImage", "the image could not be decoded", "image"
+                ) from None
+        image_uuid = str(uuid.uuid4())
+        with self._lock:
+            self.images[image_uuid] = data
+        # a URL is kept as given (the emulator is offline); bytes are served from /images/
+        url = image if not data else f"{self.url}/images/{image_uuid}.{_image_ext(data)}"
+        return {
+            "taskType": "imageUpload",
+            "taskUUID": uid,
+            "imageUUID": image_uuid,
+            "imageURL": url,
+        }
+
+
+def _image_ext(data: bytes) -> str:
+    """The file extension of an uploaded image, from its content."""
+    with Image.open(io.BytesIO(data)) as im:
+        return {"JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}.get(
+            str(im.format), "png"
+        )

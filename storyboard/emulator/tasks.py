@@ -44,7 +44,7 @@ class TaskDesk:
 
     tasks: dict[str, EmTask]
     ledger: list[dict[str, Any]]
-    log: list[dict[str, Any]]  # every inference task accepted, as it was sent
+    log: list[dict[str, Any]]  # every inference task accepted, as it was sent (issue 17)
     balance: float | None
     faults: FaultBook
     _lock: threading.RLock

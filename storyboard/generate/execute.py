@@ -234,17 +234,18 @@ class Executor(Fetcher):
             if jt is None:
                 request = await self._resolve(task, src_take)
                 uid = request["taskUUID"]
+                self._tried.add(uid)  # this render's own: never "paid in an earlier render"
                 self.state.record_task(uid, scene, a.key, source_id, request, estimate=task.cost)
                 self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
                 results = await self._submit(uid, request, task.number_results, scene)
             else:
                 uid = jt.task_uuid
+                self._tried.add(uid)
                 self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
                 if jt.state == "done" and jt.results:
                     results = [VideoResult.from_item(r) for r in jt.results]
                 elif jt.state == "pending":  # maybe never sent: the same taskUUID cannot pay twice
                     results = await self._submit(uid, jt.request, task.number_results, scene)
-            self._tried.add(uid)
             if results is None:
                 try:
                     results = await self._await(uid, task.number_results, scene)

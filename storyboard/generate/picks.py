@@ -156,7 +156,10 @@ def pick_take(
     if take.nsfw:
         res.warnings.append(f"take {n} was flagged NSFW by the provider")
     if not state.file_ok(take):
-        res.warnings.append(f"take {n}'s file {take.file} is missing; render to fetch it again")
+        res.warnings.append(
+            f"take {n}'s file {take.file} is missing or does not match its sha256; "
+            "render to fetch it again"
+        )
     remember(state, scene, a.key, expected_src, take, by_pick=True)
     state.lock[scene] = take
     state.write_lock([t.scene for t in plan.nodes])

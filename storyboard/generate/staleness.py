@@ -288,6 +288,17 @@ def check_budget(
     check_budget_amount(budget)
     todo = [a for s, a in assessments.items() if a.stale and (only is None or s in only)]
     planned = round(sum(a.cost for a in todo), 4)
+    unpriced = [
+        s
+        for s in plan.unpriced
+        if s in assessments and assessments[s].stale and (only is None or s in only)
+    ]
+    if budget is not None and unpriced:
+        raise BudgetError(
+            f"no source gives the price of {', '.join(unpriced)} "
+            f"({', '.join(sorted({plan.task(s).model for s in unpriced}))}), so --budget cannot "
+            "hold it; set `price:` (USD per second you expect) on those scenes; nothing was spent"
+        )
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in todo)
         raise BudgetError(

@@ -57,6 +57,8 @@ class Task:
     kind: str = "video"
     waits: list[str] = field(default_factory=list)  # nodes whose takes it sends (not continuity)
     files: list[str] = field(default_factory=list)  # project files it sends (hashed in its key)
+    price_known: bool = True  # False: neither the catalogue nor the storyboard gives a price
+    planned_seconds: float = 0.0  # the scene's duration (sent or not)
 
     @property
     def name(self) -> str:
@@ -72,6 +74,10 @@ class Task:
         return self.source if self.source and self.mode != "cut" else None
 
     @property
+    def model(self) -> str:
+        return str(self.request["model"])
+
+    @property
     def depends_on(self) -> list[str]:
         """Every node this one waits for: its continuity source, then its inputs."""
         deps = [self.continues] if self.continues else []
@@ -79,7 +85,7 @@ class Task:
 
     @property
     def duration(self) -> float:
-        return float(self.request.get("duration", 0))
+        return float(self.request.get("duration", self.planned_seconds))
 
     @property
     def number_results(self) -> int:
@@ -91,10 +97,24 @@ class Plan:
     """The compiled storyboard: tasks in film order."""
 
     project: Project
-    profile: ModelProfile
+    profile: ModelProfile  # the storyboard's own model
     tasks: list[Task] = field(default_factory=list)  # the clips, in film order
+    profiles: dict[str, ModelProfile] = field(default_factory=dict)  # scene -> its model
     images: list[Task] = field(default_factory=list)  # cast sheets, then boards (issue 17)
     sounds: list[Task] = field(default_factory=list)  # lines, music, effects, lip sync (18)
+
+    def profile_of(self, scene_id: str) -> ModelProfile:
+        return self.profiles.get(scene_id, self.profile)
+
+    def _gone(self) -> ModelProfile:
+        """The model to warn about: the storyboard's, or the first scene model not live."""
+        used = [self.profile_of(t.scene) for t in self.tasks]
+        return next((p for p in used if not p.live), self.profile if not used else used[0])
+
+    @property
+    def unpriced(self) -> list[str]:
+        """Scenes whose price no source gives and the storyboard does not set."""
+        return [t.scene for t in self.tasks if not t.price_known]
 
     def task(self, scene_id: str) -> Task:
         return next(t for t in self.tasks if t.scene == scene_id)
@@ -141,7 +161,7 @@ class Plan:
         return used
 
     def _status_text(self) -> tuple[str, str]:
-        p = self.profile
+        p = self._gone()
         when = f"deactivated on {p.deactivated}" if p.deactivated else p.status_note
         modes = self.modes()
         alts = [f"{a.air} ({a.name})" for a in alternatives(p, modes)]
@@ -159,7 +179,7 @@ class Plan:
         return "\n".join(found) if found else None
 
     def _deprecated(self) -> list[str]:
-        if self.profile.live:
+        if self._gone().live:
             return []
         what, alts = self._status_text()
         return [
@@ -169,7 +189,7 @@ class Plan:
 
     def require_available(self, today: dt.date | None = None) -> None:
         """Refuse, before anything is spent, a model the real service has deactivated."""
-        if self.profile.deactivated_by(today):
+        if self._gone().deactivated_by(today):
             what, alts = self._status_text()
             message = f"refusing to render: {what}; nothing was spent. {alts}"
             raise PlanError([self.project.problem(("model",), message)])
@@ -211,9 +231,10 @@ class Plan:
                     "node": display_name(t),
                     "kind": t.kind,
                     "taskType": t.task_type,
+                    "model": t.model,
                     "depends_on": t.depends_on,
                     "waits_for": [display_name(self.node(d)) for d in t.depends_on],
-                    "cost": round(t.cost, 4),
+                    "cost": round(t.cost, 4) if t.price_known else None,
                     "request": t.request,
                 }
                 for t in tasks
@@ -238,14 +259,20 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems: list[Problem] = []
     profile = get_profile(board.model)
     if profile is None:
-        known = ", ".join(PROFILES)
-        guess = difflib.get_close_matches(board.model, list(PROFILES), n=1)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
-        raise PlanError(
-            [project.problem(("model",), f"unknown model {board.model!r} (known: {known}){hint}")]
-        )
+        raise PlanError([project.problem(("model",), unknown_model(board.model))])
+    profiles: dict[str, ModelProfile] = {}
+    for i, scene in enumerate(board.scenes):
+        air = scene.model or board.model
+        found = get_profile(air)
+        if found is None:
+            line = project.scene_line(i, "model")
+            problems.append(project.problem(("scenes", i, "model"), unknown_model(air), line))
+        else:
+            profiles[scene.id] = found
+    if problems:
+        raise PlanError(unique(problems))
     new_uuid = task_uuid or (lambda: str(uuid.uuid4()))
-    problems.extend(_check_graph(project, profile))
+    problems.extend(_check_graph(project, profiles))
     env = make_env(project.root)
     tasks: list[Task] = []
     prompts: dict[int, str] = {}
@@ -256,11 +283,12 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
             problems.extend(getattr(e, "problems", []))
             continue
         prompts[i] = prompt
-        scene = with_board_frame(project, profile, i, scene)
-        task, scene_problems = _compile_scene(project, profile, i, scene, prompt, new_uuid())
+        p = profiles[scene.id]
+        scene = with_board_frame(project, p, i, scene)
+        task, scene_problems = _compile_scene(project, p, i, scene, prompt, new_uuid())
         problems.extend(scene_problems)
         if task is not None:
-            add_cast_inputs(project, profile, task)
+            add_cast_inputs(project, p, task)
             tasks.append(task)
     images, image_problems = compile_images(project, prompts, new_uuid)
     problems.extend(image_problems)
@@ -268,7 +296,14 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems.extend(sound_problems)
     if problems:
         raise PlanError(unique(problems))
-    return Plan(project, profile, tasks, images, sounds)
+    return Plan(project, profile, tasks, profiles, images, sounds)
+
+
+def unknown_model(air: str) -> str:
+    """'unknown model X; did you mean Y?' naming where the list of models is."""
+    guess = difflib.get_close_matches(air, list(PROFILES), n=1)
+    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    return f"unknown model {air!r}{hint} (`storyboard models` lists the {len(PROFILES)} known)"
 
 
 def source_of(project: Project, index: int) -> str | None:
@@ -282,7 +317,7 @@ def source_of(project: Project, index: int) -> str | None:
     return project.board.scenes[index - 1].id if index > 0 else None
 
 
-def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
+def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Problem]:
     scenes = project.board.scenes
     order = {s.id: i for i, s in enumerate(scenes)}
     problems: list[Problem] = []
@@ -293,6 +328,7 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
             continue
         line = project.scene_line(i, "continuity")
         path = ("scenes", i, "continuity")
+        profile = profiles[s.id]
         if cont.mode not in profile.continuity:
             problems.append(project.problem(path, unsupported(profile, cont.mode), line))
         src = source_of(project, i)
@@ -313,6 +349,17 @@ def _check_graph(project: Project, profile: ModelProfile) -> list[Problem]:
                 project.problem(path, f"continues from unknown scene {src!r}{hint}", line)
             )
             continue
+        theirs = profiles[scenes[order[src]].id]
+        if cont.mode == "extend" and theirs.air != profile.air:
+            problems.append(
+                project.problem(
+                    path,
+                    f"scene {s.id!r} extends {src!r}, made by another model ({theirs.air}, this "
+                    f"scene {profile.air}): a clip is extended only by the model that made it; "
+                    "use continuity: last_frame, or the same model",
+                    line,
+                )
+            )
         edges[s.id] = src
     # cycles first (they print their path), then plain forward references. Each scene has at
     # most one source, so one walk per scene that stops at anything already walked is linear
@@ -400,8 +447,10 @@ def _compile_scene(
         return None, problems
     request, cost = built
     first = scene.first_frame if scene.first_frame != "board" else None
-    task = Task(scene.id, i, mode, source, request, cost, prompt, first)
+    task = Task(scene.id, i, mode, source, request, cost or 0.0, prompt, first)
     task.end_frame = scene.end_frame
+    task.price_known = cost is not None
+    task.planned_seconds = float(scene.duration or 0.0)
     if scene.first_frame == "board":
         task.waits.append(f"board:{scene.id}")
     return task, []

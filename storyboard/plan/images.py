@@ -53,7 +53,7 @@ def sheet_prompt(member: CastMember) -> str:
 
 def takes_references(profile: ModelProfile) -> bool:
     """Whether a video model takes reference images (catalogue data: its ``inputs``)."""
-    return "referenceImages" in profile.inputs
+    return "referenceImages" in (profile.inputs or ())
 
 
 def reference_models() -> list[ModelProfile]:

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from storyboard.board.modelrules import violations
 from storyboard.board.models import ModelProfile, accepted_params
 from storyboard.board.schema import Scene, parse_size
 from storyboard.board.spec import Project
+
+from .scenefields import FIELD_OF, add_scene_fields
 
 VIDEO_ID = "${videoId:%s}"
 VIDEO = "${video:%s}"
@@ -59,8 +62,8 @@ def build_request(
     mode: str,
     source: str | None,
     bad: Bad,
-) -> tuple[dict[str, Any], float] | None:
-    """The request and its planned cost; None when a rule was broken (reported via ``bad``)."""
+) -> tuple[dict[str, Any], float | None] | None:
+    """The request and its planned cost (None: no price known); None when a rule was broken."""
     board = project.board
     ok = True
 
@@ -72,12 +75,112 @@ def build_request(
     extending = mode == "extend" and source is not None and profile.extend is not None
     size = effective_size(project, i) if extending else (scene.size or board.size)
     width, height = parse_size(size)
-    if (width, height) not in profile.sizes:
+    if profile.tiers and (width, height) not in profile.sizes:
         ok = False
         if not extending:
             field = "size" if scene.size is not None else ""
             fail(field, f"{profile.name} accepts sizes {profile.sizes_text()}, got {size}")
+    duration = _duration(profile, scene, extending, fail)
+    if profile.prompt_chars is not None:
+        lo, hi = profile.prompt_chars
+        if not lo <= len(prompt) <= hi:
+            fail(
+                "template" if scene.template is not None else "prompt",
+                f"the rendered prompt has {len(prompt)} character"
+                f"{'' if len(prompt) == 1 else 's'}; {profile.name} needs {lo} to {hi}",
+            )
+    n = scene.number_results if scene.number_results is not None else 1
+    rlo, rhi = profile.number_results or (1, n if n >= 1 else 1)
+    if not rlo <= n <= rhi:
+        fail("number_results", f"number_results must be {rlo} to {rhi}, got {n}")
+    _check_frames(profile, scene, mode, extending, fail)
+
+    request: dict[str, Any] = {
+        "taskType": "videoInference",
+        "taskUUID": task_uuid,
+        "model": profile.air,
+    }
+    if "positivePrompt" in profile.params:
+        request["positivePrompt"] = prompt
+    inputs: dict[str, Any] = {}
+    frames: list[dict[str, Any]] = []
+    if extending and profile.extend is not None and source is not None:
+        key = profile.extend.input
+        inputs[key] = (VIDEO_ID if key == "videoId" else VIDEO) % source
+    else:
+        if mode == "last_frame" and source is not None:
+            frames.append({"image": LAST_FRAME % source, "frame": "first"})
+        elif scene.first_frame is not None:
+            frames.append({"image": image_ref(scene.first_frame, scene.id), "frame": "first"})
+        if scene.end_frame is not None:
+            frames.append({"image": image_ref(scene.end_frame), "frame": "last"})
+        request.update(size_fields(profile, width, height, bool(frames)))
+    if duration is not None and profile.duration_kind != "none":
+        request["duration"] = int(duration) if float(duration).is_integer() else duration
+    if frames:
+        inputs["frameImages"] = frames
+    add_scene_fields(profile, scene, request, inputs, fail)
+    if inputs:
+        request["inputs"] = inputs
+    if extending and profile.extend is not None and profile.extend.settings:
+        merged = dict(profile.extend.settings)
+        merged.update(request.get("settings") or {})
+        request["settings"] = merged
+    request.update(
+        {
+            "outputType": "URL",
+            "outputFormat": "MP4",
+            "outputQuality": board.output.quality,
+            "numberResults": n,
+            "includeCost": True,
+            "deliveryMethod": "async",
+        }
+    )
+    check_request(request, profile, fail)
+    for r in sorted(profile.required - set(request)) if ok else ():
+        what = "inputs: give the scene a first_frame, continuity: last_frame or references"
+        fail(
+            FIELD_OF.get(r, "settings"),
+            f"{profile.name} ({profile.air}) requires "
+            f"{what if r == 'inputs' else r} (runware-sdk registry)",
+        )
+    if not ok or duration is None:
+        return None
+    if not profile.price_known or (profile.tiers and (width, height) not in profile.sizes):
+        return request, (round(float(duration) * scene.price * n, 4) if scene.price else None)
+    if not profile.tiers:  # a price but no sizes: its dearest rate, never less
+        rate = max(
+            profile.rate(t, extend=extending) for t in (profile.price_rule or {})["per_second"]
+        )
+    else:
+        rate = profile.price(width, height, extend=extending)
+    return request, round(float(duration) * rate * n, 4)
+
+
+def size_fields(profile: ModelProfile, width: int, height: int, framed: bool) -> dict[str, Any]:
+    """``width``/``height`` or ``resolution`` for a clip of this size, as the model takes it."""
+    how = profile.frames.size if framed else "width_height"
+    if "width" in profile.required or (how == "width_height" and "width" in profile.params):
+        return {"width": width, "height": height}
+    if how == "resolution" or "width" not in profile.params:
+        if profile.tiers and (width, height) in profile.sizes:
+            return {"resolution": profile.tier(width, height)}
+        named = f"{min(width, height)}p"
+        if not framed and "resolution" in profile.params and named in profile.resolutions:
+            return {"resolution": named}
+    return {}
+
+
+def _duration(profile: ModelProfile, scene: Scene, extending: bool, fail: Bad) -> float | None:
     duration = scene.duration
+    if profile.duration_kind == "none":
+        if duration is None:
+            fail(
+                "duration",
+                f"{profile.name} takes no duration, but the plan needs the clip's "
+                "length: set duration to the seconds you expect",
+            )
+        return duration
     fixed = profile.extend.duration if extending and profile.extend else None
     if duration is None:
         fail(
@@ -97,65 +200,7 @@ def build_request(
             f"{profile.name} accepts durations {profile.durations_text()} seconds, "
             f"got {duration:g}",
         )
-    if profile.prompt_chars is not None:
-        lo, hi = profile.prompt_chars
-        if not lo <= len(prompt) <= hi:
-            fail(
-                "template" if scene.template is not None else "prompt",
-                f"the rendered prompt has {len(prompt)} character"
-                f"{'' if len(prompt) == 1 else 's'}; {profile.name} needs {lo} to {hi}",
-            )
-    n = scene.number_results if scene.number_results is not None else 1
-    rlo, rhi = profile.number_results
-    if not rlo <= n <= rhi:
-        fail("number_results", f"number_results must be {rlo} to {rhi}, got {n}")
-    _check_frames(profile, scene, mode, extending, fail)
-
-    request: dict[str, Any] = {
-        "taskType": "videoInference",
-        "taskUUID": task_uuid,
-        "model": profile.air,
-        "positivePrompt": prompt,
-    }
-    inputs: dict[str, Any] = {}
-    frames: list[dict[str, Any]] = []
-    if extending and profile.extend is not None and source is not None:
-        key = profile.extend.input
-        inputs[key] = (VIDEO_ID if key == "videoId" else VIDEO) % source
-    else:
-        if mode == "last_frame" and source is not None:
-            frames.append({"image": LAST_FRAME % source, "frame": "first"})
-        elif scene.first_frame is not None:
-            frames.append({"image": image_ref(scene.first_frame, scene.id), "frame": "first"})
-        if scene.end_frame is not None:
-            frames.append({"image": image_ref(scene.end_frame), "frame": "last"})
-        if not frames or profile.frames.size == "width_height":
-            request["width"], request["height"] = width, height
-        elif profile.frames.size == "resolution" and (width, height) in profile.sizes:
-            request["resolution"] = profile.tier(width, height)
-    if duration is not None:
-        request["duration"] = int(duration) if float(duration).is_integer() else duration
-    if frames:
-        inputs["frameImages"] = frames
-    if inputs:
-        request["inputs"] = inputs
-    if extending and profile.extend is not None and profile.extend.settings:
-        request["settings"] = dict(profile.extend.settings)
-    request.update(
-        {
-            "outputType": "URL",
-            "outputFormat": "MP4",
-            "outputQuality": board.output.quality,
-            "numberResults": n,
-            "includeCost": True,
-            "deliveryMethod": "async",
-        }
-    )
-    check_request(request, profile, fail)
-    if not ok or duration is None:
-        return None
-    rate = profile.price(width, height, extend=extending)
-    return request, round(float(duration) * rate * n, 4)
+    return duration
 
 
 def _check_frames(
@@ -215,10 +260,12 @@ def check_request(request: dict[str, Any], profile: ModelProfile, bad: Bad) -> N
     video = "videoId" in inputs or "video" in inputs
     if video and (has_w or "frameImages" in inputs):
         bad("continuity", "with a video to extend neither width/height nor frameImages may be sent")
-    for k in set(request) - accepted_params(profile):
-        bad("continuity", f"{profile.name} does not accept the field {k}")
-    for k in set(inputs) - profile.inputs:
-        bad("continuity", f"{profile.name} does not accept inputs.{k}")
+    for k in sorted(set(request) - accepted_params(profile)):
+        bad(FIELD_OF.get(k, "settings"), f"{profile.name} does not accept the field {k}")
+    for k in sorted(set(inputs) - (profile.inputs if profile.inputs is not None else set(inputs))):
+        bad(FIELD_OF.get(f"inputs.{k}", "continuity"), f"{profile.name} does not accept inputs.{k}")
+    for v in violations(request, profile):
+        bad(FIELD_OF.get(v.path, "settings"), f"{v.message} [{v.rule}]")
     frames = inputs.get("frameImages", [])
     if len(frames) > profile.frames.max:
         bad("first_frame", f"{profile.name} takes at most {profile.frames.max} frame image(s)")

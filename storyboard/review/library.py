@@ -55,10 +55,11 @@ class ReviewProject:
         project.validate()
         return project
 
-    def pick(self, scene: str, n: int) -> list[str]:
-        """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes."""
+    def pick(self, scene: str, n: int) -> tuple[list[str], list[str]]:
+        """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes and
+        the warnings (a take whose file does not match its sha256, NSFW, ...)."""
         done = self.load().pick(scene, n, wait=False)
-        return list(done.stale)
+        return list(done.stale), list(done.warnings)
 
     def plan(self, retake: Sequence[str] = ()) -> tuple[sb.PlanResult, bool]:
         """What a render with these retakes would generate and its cost (nothing is spent), and

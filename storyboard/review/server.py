@@ -154,12 +154,12 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             scene, take = str(data.get("scene", "")), data.get("take")
             if not isinstance(take, int):
                 raise StoryboardError("pick: 'take' must be a take number")
-            down = await asyncio.to_thread(project.pick, scene, take)
+            down, warnings = await asyncio.to_thread(project.pick, scene, take)
         except WriterBusy as e:
             return JSONResponse({"error": str(e)}, 409)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
-        return JSONResponse({"scene": scene, "take": take, "stale": down})
+        return JSONResponse({"scene": scene, "take": take, "stale": down, "warnings": warnings})
 
     async def render(request: Request) -> Response:
         try:

@@ -12,8 +12,8 @@ CASES = [
     (["emulator", "--latency", "nan"], "--latency: expected seconds of 0 or more, got nan"),
     (
         ["emulator", "--fault", "{bad json"],
-        "--fault: unknown fault kind '{bad json' (one of latency, status, drop, truncate, slow,"
-        " error, nsfw)",
+        "--fault: unknown fault kind '{bad json' (one of latency, status, cut, drop, truncate,"
+        " slow, error, nsfw)",
     ),
 ]
 

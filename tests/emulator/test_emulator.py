@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import png_bytes
+from helpers import Clock, png_bytes
 
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 from storyboard.errors import AuthError, CreditsError, InvalidRequest, ProviderError, TaskNotFound
@@ -218,8 +219,28 @@ def test_insufficient_credits_is_402() -> None:
 
 
 def test_unknown_task_is_not_found(emu: Emulator) -> None:
-    with pytest.raises(TaskNotFound):
-        go(emu, lambda c: c.wait(str(uuid.uuid4())))
+    """A task the service never had is "not found" once the grace period ran out (time passes
+    on an injected clock)."""
+    clock = Clock()
+
+    async def fn() -> Any:
+        async with httpx.AsyncClient(timeout=10) as http:
+            client = RunwareClient(
+                http,
+                api_key="k",
+                base_url=emu.base_url,
+                poll=PollPolicy(initial_delay=1.0, interval=1.0, factor=1.0, max_interval=1.0),
+                allow_loopback_http=True,
+                sleep=clock.sleep,
+                clock=clock,
+            )
+            return await client.wait(str(uuid.uuid4()))
+
+    with pytest.raises(TaskNotFound) as e:
+        asyncio.run(fn())
+    assert e.value.final
+    grace = PollPolicy().not_found_grace
+    assert grace <= clock.now <= grace + 2.0  # it asked until the grace ran out, then stopped
 
 
 def test_reused_task_uuid_is_a_conflict_not_a_second_charge(emu: Emulator) -> None:
@@ -302,6 +323,41 @@ def test_ledger_and_faults_over_http(emu: Emulator) -> None:
     go(emu, lambda c: c.run(task()))
     ledger = httpx.get(f"{emu.url}/_emulator/ledger").json()
     assert len(ledger["charges"]) == 1 and ledger["charges"][0]["cost"] == pytest.approx(0.4)
+
+
+def test_a_cut_closes_the_connection_before_the_task_is_processed(emu: Emulator) -> None:
+    t = task()
+    headers = {"Authorization": "Bearer k"}
+    emu.add_fault(Fault("cut", task_type="videoInference", times=1))
+    with pytest.raises(httpx.TransportError):
+        httpx.post(emu.base_url, json=[t], headers=headers)
+    assert emu.charges() == {}  # never processed
+    emu.add_fault(Fault("drop", task_type="videoInference", times=1))
+    with pytest.raises(httpx.TransportError):
+        httpx.post(emu.base_url, json=[t], headers=headers)
+    assert emu.charges() == {t["taskUUID"]: 1}  # processed and charged, then the answer lost
+    r = httpx.post(emu.base_url, json=[t], headers=headers)
+    assert r.json()["errors"][0]["code"] == "conflictTaskUUID"
+    log = httpx.get(f"{emu.url}/_emulator/faults").json()["log"]
+    assert [(e["event"], e.get("kind"), e.get("after")) for e in log] == [
+        ("fault", "cut", False),
+        ("fault", "drop", True),
+        ("conflict", None, None),
+    ]
+    assert log[0]["task_type"] == "videoInference" and log[0]["prompt"] == t["positivePrompt"]
+    assert log[2]["taskUUID"] == t["taskUUID"]
+
+
+def test_the_wire_log_has_the_hash_of_each_file_served(emu: Emulator, tmp_path: Path) -> None:
+    (r,) = go(emu, lambda c: c.run(task()))
+    emu.add_fault(Fault("truncate", task_type="download", times=1))
+    with pytest.raises(httpx.TransportError):
+        httpx.get(r.video_url).raise_for_status()
+    data = httpx.get(r.video_url).content
+    served = [e for e in emu.faults.log() if e["event"] == "served"]
+    name = r.video_url.rsplit("/", 1)[-1]
+    digest = hashlib.sha256(data).hexdigest()
+    assert [(e["file"], e["sha256"]) for e in served] == [(name, digest), (name, digest)]
 
 
 def test_fault_spec_parsing() -> None:

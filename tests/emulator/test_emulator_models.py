@@ -78,8 +78,9 @@ def test_fields_a_model_accepts_are_accepted(
         ("bytedance:seedance@2.5", {"duration": 31}, "invalidDuration", "duration"),
         ("bytedance:seedance@2.5", {"settings": {"operation": "extend"}}, "missingVideo",
          "settings.operation"),
-        ("alibaba:wan@2.6-flash", {}, "missingFrameImages", "inputs.frameImages"),
-        ("google:3@3", {"width": 1920, "height": 1088}, "invalidDimensions", "width"),
+        ("alibaba:wan@2.6-flash", {}, "missingParameter", "inputs"),  # the SDK requires inputs
+        ("google:3@3", {"width": 1920, "height": 1088, "duration": 4}, "invalidDimensions",
+         "width"),
     ],
     ids=["sora-seed", "kling-seed", "wan-duration", "wan-res-and-size", "seedance-31s",
          "operation-without-video", "flash-needs-image", "veo-size"],

@@ -1,11 +1,28 @@
-"""The headline promise under faults: every scene is charged exactly once.
+"""The headline promise under faults: every node is charged exactly once.
 
-For each phase of a render x each fault: render with the fault, then render again with the
-fault gone. The emulator's ledger (``GET /_emulator/ledger``) must show each scene charged
-once, and every take in ``storyboard.lock`` must match its sha256.
+For each kind of task x each phase of a render x each fault: render with the fault, then
+render again with the fault gone. Each cell first proves from the emulator's own wire log
+(``GET /_emulator/faults``) that its fault struck, and in the phase it names, then checks the
+outcome: the first render's result and printed notes (pinned), then, after the second render,
+the emulator's ledger shows each node charged exactly once and every take in
+``storyboard.lock`` is byte for byte what the emulator served (its own sha256, not the client's).
 
-Network faults cannot happen while composing (compose sends no request), so the composing
-phase is crossed with the process faults only.
+Faults, as they happen on the wire:
+
+- ``5xx-storm``: HTTP 503 for every such request;
+- ``dropped-connection``: the TCP connection is closed without an answer (``cut`` before the
+  service processed the request, ``drop`` after it; ``truncate``: half a download, then closed);
+- ``timeout``: the answer comes later than the client waits.
+
+Phases: ``submit`` (before the service processed the task: nothing accepted), ``accepted`` (the
+service accepted and charged the task, then the answer was lost once: the retry meets
+``conflictTaskUUID``), ``accepted-always`` (the answer is lost on every retry too),
+``processing`` (polls), ``downloading``, and ``composing`` (process faults only: compose sends
+no request).
+
+Adding a kind of task (image, audio): add a :class:`Kind` to ``KINDS`` (its submit taskType, a
+two-node project whose second node waits for the first, how a ledger prompt names its node);
+every phase x fault then runs for it. See /work/notes/coord.md (issue 21).
 """
 
 from __future__ import annotations
@@ -17,56 +34,125 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import yaml
 from helpers import REPO, write_project
-from render_driver import lib_render
+from render_driver import Notes, lib_render
 
 from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 
-TWO = """
+HTTP_TIMEOUT = 0.3  # the client gives up on a silent request after this (in-process cells)
+HOLD = 1.5  # seconds a request is held so a process fault lands in its phase
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of task under the matrix."""
+
+    submit: str  # the taskType of its submission (what the emulator's faults match)
+    storyboard: str  # two nodes, ``a`` and ``b``; ``b`` waits for ``a``
+    film: str  # the composed film, relative to the project
+
+    def node_of(self, prompt: str) -> str:
+        """The node a ledger entry's prompt belongs to (``Node A: ...`` -> ``a``)."""
+        return prompt.split(":")[0].split()[-1].lower()
+
+
+KINDS = {
+    "video": Kind(
+        submit="videoInference",
+        storyboard="""
 title: Matrix
 defaults: {duration: 4}
 scenes:
   - {id: a, prompt: "Scene A: a kite in the wind."}
   - {id: b, prompt: "Scene B: the kite lands.", continuity: last_frame}
-"""
-HTTP_TIMEOUT = 0.3  # the client gives up on a silent request after this (in-process cells)
-HOLD = 1.5  # seconds a request is held so a process fault lands in its phase
-
-# where a fault strikes: (task_type, after): before the service processed the request or after
-PHASES = {
-    "submit": ("videoInference", False),
-    "accepted": ("videoInference", True),
-    "processing": ("getResponse", False),
-    "downloading": ("download", False),
+""",
+        film="build/matrix.mp4",
+    ),
 }
 
 
-def network_fault(phase: str, fault: str) -> Fault:
-    task_type, after = PHASES[phase]
+@dataclass(frozen=True)
+class Phase:
+    task_type: str | None  # None: the kind's submit taskType
+    after: bool  # the fault strikes after the service processed the request
+    once: bool  # the fault strikes once (the retry gets through), else every time
+
+
+PHASES = {
+    "submit": Phase(None, after=False, once=False),
+    "accepted": Phase(None, after=True, once=True),
+    "accepted-always": Phase(None, after=True, once=False),
+    "processing": Phase("getResponse", after=False, once=False),
+    "downloading": Phase("download", after=False, once=False),
+}
+FAULTS = ["5xx-storm", "dropped-connection", "timeout"]
+
+
+def task_type(kind: Kind, phase: str) -> str:
+    return PHASES[phase].task_type or kind.submit
+
+
+def network_fault(kind: Kind, phase: str, fault: str) -> Fault:
+    ph = PHASES[phase]
+    tt = task_type(kind, phase)
+    times = 1 if ph.once else None
     if fault == "5xx-storm":
-        return Fault("status", task_type=task_type, status=503, times=None, after=after)
+        return Fault("status", task_type=tt, status=503, times=times, after=ph.after)
     if fault == "timeout":
-        return Fault(
-            "latency", task_type=task_type, delay=HTTP_TIMEOUT * 3, times=None, after=after
-        )
-    if task_type == "download":  # a connection dropped mid-body
-        return Fault("truncate", task_type="download", times=None)
-    if not after:  # dropped before the server read the task: nothing was processed
-        return Fault("status", task_type=task_type, status=502, times=None)
-    return Fault("drop", task_type=task_type, times=None)
+        return Fault("latency", task_type=tt, delay=HTTP_TIMEOUT * 3, times=times, after=ph.after)
+    if tt == "download":  # the connection is cut mid-body
+        return Fault("truncate", task_type=tt, times=times)
+    return Fault("drop" if ph.after else "cut", task_type=tt, times=times)
 
 
-def hold(phase: str) -> Fault | None:
-    if phase == "composing":
-        return None
-    task_type, after = PHASES[phase]
-    return Fault("latency", task_type=task_type, delay=HOLD, times=1, after=after)
+# What the first render (with the fault) ends with, per scene, and the notes it prints.
+# A storm or a cut before the service saw the task: scene a fails, b never starts. A lost
+# answer once: the retry meets conflictTaskUUID, the render completes. Lost every time: a is
+# charged but its render cannot confirm it (the next render collects it). Faults on polls or
+# downloads: a is charged and fails to arrive; b waits for a's clip.
+FAILS = {"a": "failed", "b": "skipped"}
+DONE = {"a": "generated", "b": "generated"}
+FIRST_RENDER = {
+    "submit": FAILS,
+    "accepted": DONE,
+    "accepted-always": FAILS,
+    "processing": FAILS,
+    "downloading": FAILS,
+}
+# how scene a's failure ends: what the user is told to do (nothing paid is lost)
+SEND_AGAIN = (
+    "; the task stays in the journal: render again to send it again"
+    " (same taskUUID: never paid twice)"
+)
+FAILED_HOW = {
+    "submit": SEND_AGAIN,
+    "accepted-always": SEND_AGAIN,
+    "processing": "; the task stays in the journal: render again to collect it (not paid again)",
+    "downloading": "; the clip is paid and kept in the journal: render again to fetch it",
+}
+# the notes the first render prints (b starts from a's last frame: a draft clip, conformed)
+NOTES = {"accepted": ["b: last frame of a is 320x180; cover-cropped to 1280x720"]}
+# which nodes the service charged during the first render
+CHARGED_FIRST = {
+    ("submit", "5xx-storm"): {},
+    ("submit", "dropped-connection"): {},
+    ("submit", "timeout"): {"a": 1},  # processed after the client gave up on each try
+    ("accepted", "5xx-storm"): {"a": 1, "b": 1},
+    ("accepted", "dropped-connection"): {"a": 1, "b": 1},
+    ("accepted", "timeout"): {"a": 1, "b": 1},
+    **{("accepted-always", f): {"a": 1} for f in FAULTS},
+    **{("processing", f): {"a": 1} for f in FAULTS},
+    **{("downloading", f): {"a": 1} for f in FAULTS},
+}
 
 
 @pytest.fixture
@@ -75,25 +161,36 @@ def emu() -> Iterator[Emulator]:
         yield e
 
 
-def charges(emu: Emulator) -> dict[str, int]:
+def wire_log(emu: Emulator) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{emu.url}/_emulator/faults").json()["log"])
+
+
+def fired(emu: Emulator) -> list[dict[str, Any]]:
+    return [e for e in wire_log(emu) if e["event"] == "fault"]
+
+
+def charges(emu: Emulator, kind: Kind) -> dict[str, int]:
     ledger = httpx.get(f"{emu.url}/_emulator/ledger").json()["charges"]
     out: dict[str, int] = {}
     for c in ledger:
         if not c.get("refunded"):
-            scene = c["prompt"].split(":")[0][-1].lower()
-            out[scene] = out.get(scene, 0) + 1
+            node = kind.node_of(c["prompt"])
+            out[node] = out.get(node, 0) + 1
     return out
 
 
-def assert_paid_once_and_intact(emu: Emulator, p: Path, compose: bool) -> None:
-    assert charges(emu) == {"a": 1, "b": 1}
+def assert_paid_once_and_intact(emu: Emulator, kind: Kind, p: Path, compose: bool) -> None:
+    assert charges(emu, kind) == {"a": 1, "b": 1}
+    served = {e["file"]: e["sha256"] for e in wire_log(emu) if e["event"] == "served"}
     lock = yaml.safe_load((p / "storyboard.lock").read_text())["scenes"]
     assert set(lock) == {"a", "b"}
     for entry in lock.values():
         data = (p / entry["file"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        name = urlsplit(entry["url"]).path.rsplit("/", 1)[-1]
+        assert hashlib.sha256(data).hexdigest() == served[name]  # the emulator's own hash
+        assert entry["sha256"] == served[name]
     if compose:
-        assert (p / "build" / "matrix.mp4").is_file()
+        assert (p / kind.film).is_file()
 
 
 def render_again(emu: Emulator, p: Path, monkeypatch: pytest.MonkeyPatch, compose: bool) -> None:
@@ -104,17 +201,53 @@ def render_again(emu: Emulator, p: Path, monkeypatch: pytest.MonkeyPatch, compos
     assert main(argv) == 0
 
 
-@pytest.mark.parametrize("fault", ["5xx-storm", "dropped-connection", "timeout"])
+@pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("phase", list(PHASES))
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_network_fault(
-    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, phase: str, fault: str
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    phase: str,
+    fault: str,
 ) -> None:
-    p = write_project(tmp_path / "p", TWO)
-    emu.add_fault(network_fault(phase, fault))
-    lib_render(p, emu.base_url, timeout=HTTP_TIMEOUT)
-    assert all(n == 1 for n in charges(emu).values())  # never twice, even under the fault
+    k = KINDS[kind]
+    p = write_project(tmp_path / "p", k.storyboard)
+    injected = network_fault(k, phase, fault)
+    emu.add_fault(injected)
+    notes = Notes()
+    result = lib_render(p, emu.base_url, timeout=HTTP_TIMEOUT, notes=notes)
+
+    # the fault struck, and only in its phase
+    hits = fired(emu)
+    assert hits, "the fault never fired"
+    want = {(injected.kind, task_type(k, phase), PHASES[phase].after or injected.kind == "drop")}
+    assert {(e["kind"], e["task_type"], e["after"]) for e in hits} == want
+    assert {k.node_of(e["prompt"]) for e in hits if e["prompt"]} <= {"a"}
+    if PHASES[phase].once:
+        assert len(hits) == 1
+    conflicts = [e for e in wire_log(emu) if e["event"] == "conflict"]
+    if phase == "accepted":  # the one retry met the service's "already have it"
+        assert len(conflicts) == 1
+
+    # the first render's outcome and what it printed
+    assert {s: o.status for s, o in result.outcomes.items()} == FIRST_RENDER[phase]
+    assert notes.notes == NOTES.get(phase, [])
+    if phase in FAILED_HOW:
+        assert (result.outcomes["a"].error or "").endswith(FAILED_HOW[phase])
+    assert charges(emu, k) == CHARGED_FIRST[(phase, fault)]
+
     render_again(emu, p, monkeypatch, compose=False)
-    assert_paid_once_and_intact(emu, p, compose=False)
+    assert_paid_once_and_intact(emu, k, p, compose=False)
+
+
+# -- process faults: the render is a real process, killed or interrupted in a phase -----------
+
+
+def hold(kind: Kind, phase: str) -> Fault:
+    ph = PHASES[phase]
+    return Fault("latency", task_type=task_type(kind, phase), delay=HOLD, times=1, after=ph.after)
 
 
 def cli(p: Path, emu: Emulator, compose: bool) -> subprocess.Popen[str]:
@@ -134,41 +267,74 @@ def cli(p: Path, emu: Emulator, compose: bool) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_phase(emu: Emulator, p: Path, phase: str, proc: subprocess.Popen[str]) -> None:
+def compose_folders(p: Path, pid: int) -> list[Path]:
+    return sorted((p / "build").glob(f".compose-{pid}-*"))
+
+
+def wait_for_phase(emu: Emulator, p: Path, phase: str, proc: subprocess.Popen[str]) -> float:
+    """Wait until the render is in ``phase``; returns when it got there (monotonic)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if phase == "composing":
-            if (p / "storyboard.lock").exists():
-                return
-        elif emu.faults.fired():
-            return
-        time.sleep(0.01)
+            if compose_folders(p, proc.pid):  # compose made its working folder
+                return time.monotonic()
+        else:
+            hits = emu.faults.log()
+            if hits:
+                return float(hits[0]["at"])
+        time.sleep(0.005)
     raise AssertionError(f"the render never reached {phase}: {proc.poll()}")
 
 
 @pytest.mark.parametrize("fault", ["SIGKILL", "SIGINT", "second-render"])
-@pytest.mark.parametrize("phase", [*PHASES, "composing"])
+@pytest.mark.parametrize("phase", ["submit", "accepted", "processing", "downloading", "composing"])
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_process_fault(
-    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, phase: str, fault: str
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    phase: str,
+    fault: str,
 ) -> None:
-    p = write_project(tmp_path / "p", TWO)
+    k = KINDS[kind]
+    p = write_project(tmp_path / "p", k.storyboard)
     compose = phase == "composing"
-    held = hold(phase)
-    if held is not None:
-        emu.add_fault(held)
+    if not compose:
+        emu.add_fault(hold(k, phase))
     first = cli(p, emu, compose)
-    wait_for_phase(emu, p, phase, first)
+    reached = wait_for_phase(emu, p, phase, first)
+    if not compose:  # the held request is the one this phase names
+        (hit,) = fired(emu)
+        assert (hit["kind"], hit["task_type"], hit["after"]) == (
+            "latency",
+            task_type(k, phase),
+            PHASES[phase].after,
+        )
     if fault == "second-render":
         second = cli(p, emu, compose)
         out, err = second.communicate(timeout=120)
         assert second.returncode == 0, err
         first.communicate(timeout=120)
         assert first.returncode == 0
-        if phase != "composing":  # it waited for the first, then found nothing to buy
-            assert f"another render of this project is running (pid {first.pid}); waiting" in err
+        # it waited for the first (which held the project), then found nothing to buy
+        doing = "compose" if compose else "render"
+        assert f"another {doing} of this project is running (pid {first.pid}); waiting" in err
     else:
         first.send_signal(signal.SIGKILL if fault == "SIGKILL" else signal.SIGINT)
-        first.communicate(timeout=60)
-    assert all(n == 1 for n in charges(emu).values())
+        sent = time.monotonic()
+        _, err = first.communicate(timeout=60)
+        if compose:  # it stopped composing: no film, and (killed) its working folder is left
+            assert not (p / k.film).exists()
+            if fault == "SIGKILL":
+                assert compose_folders(p, first.pid)
+        else:  # the signal came while the request of this phase was still held
+            assert sent - reached < HOLD
+        if fault == "SIGKILL":
+            assert first.returncode == -signal.SIGKILL
+        else:
+            assert first.returncode != 0
+            assert "Traceback" not in err
+    assert all(n == 1 for n in charges(emu, k).values())
     render_again(emu, p, monkeypatch, compose)
-    assert_paid_once_and_intact(emu, p, compose)
+    assert_paid_once_and_intact(emu, k, p, compose)

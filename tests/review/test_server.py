@@ -123,7 +123,15 @@ def test_pick_rewrites_the_lock_under_the_writer_lock(
 ) -> None:
     r = client.post(q("/api/pick"), json={"scene": "a", "take": 2})
     assert r.status_code == 200
-    assert r.json() == {"scene": "a", "take": 2, "stale": ["b"]}
+    assert r.json() == {
+        "scene": "a",
+        "take": 2,
+        "stale": ["b"],
+        "warnings": [  # the fixture's takes were made from another storyboard (key "k")
+            "take 2 was made from another version of 'a' than the storyboard's now; it stays in "
+            "the cut until the scene changes again"
+        ],
+    }
     lock = yaml.safe_load((takes_project / "storyboard.lock").read_text())
     assert lock["scenes"]["a"]["take"] == 2
     r = client.post(q("/api/pick"), json={"scene": "a", "take": 7})

@@ -170,7 +170,9 @@ async function refresh() {
 async function pickTake(scene, n) {
   try {
     const r = await api("/api/pick", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scene, take: n }) });
-    say(`${scene}: take ${n} is in the cut` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : ""));
+    const warned = (r.warnings || []).length > 0;
+    say(`${scene}: take ${n} is in the cut` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : "")
+      + (warned ? `; warning: ${r.warnings.join("; ")}` : ""), warned);
   } catch (e) { say(e.message, true); }
   refresh();
 }

@@ -1,0 +1,138 @@
+"""Issue 16's per-scene request fields: ``seed``, ``negative_prompt``, ``settings``, ``references``.
+
+Each goes where the scene's model takes it, as the catalogue says: ``seed`` and
+``negativePrompt`` only for models whose SDK fields list them; ``settings`` keys must each be a
+field the SDK types for the model (and not one the storyboard fills itself); ``references`` go in
+the model's own ``inputs`` field (``referenceImages``, ``referenceVideos``, ``audio`` ...) within
+the limit its page gives. Local files become ``${file:PATH}`` placeholders, uploaded at render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from storyboard.board.models import MANAGED, ModelProfile
+from storyboard.board.schema import Scene
+
+Bad = Callable[[str, str], None]
+LOCAL_FILE = "${file:%s}"
+
+# request path -> the scene field a problem with it is reported on
+FIELD_OF = {
+    "seed": "seed",
+    "negativePrompt": "negative_prompt",
+    "width": "size",
+    "height": "size",
+    "resolution": "size",
+    "duration": "duration",
+    "positivePrompt": "prompt",
+    "numberResults": "number_results",
+    "inputs": "first_frame",
+    "inputs.frameImages": "first_frame",
+    "inputs.referenceImages": "references",
+    "inputs.referenceVideos": "references",
+    "inputs.referenceAudios": "references",
+    "inputs.audio": "references",
+    "inputs.elements": "references",
+    "inputs.video": "continuity",
+    "inputs.videoId": "continuity",
+}
+KINDS = ("images", "videos", "audio")
+STORYBOARD_FIELD = {
+    "positivePrompt": "prompt/template",
+    "negativePrompt": "negative_prompt",
+    "seed": "seed",
+    "width": "size",
+    "height": "size",
+    "resolution": "size",
+    "duration": "duration",
+    "inputs": "first_frame/end_frame/references/continuity",
+    "numberResults": "number_results",
+    "outputFormat": "output.format",
+    "outputQuality": "output.quality",
+}
+
+
+def media_ref(value: str) -> str:
+    """An https URL as is; a project file as a placeholder the executor uploads."""
+    return value if value.startswith("https://") else LOCAL_FILE % value
+
+
+def add_scene_fields(
+    profile: ModelProfile,
+    scene: Scene,
+    request: dict[str, Any],
+    inputs: dict[str, Any],
+    fail: Bad,
+) -> None:
+    """Add the scene's seed, negative prompt, settings and references to the request."""
+    if scene.seed is not None:
+        if "seed" in profile.params:
+            request["seed"] = scene.seed
+        else:
+            fail("seed", f"{profile.name} ({profile.air}) takes no seed (runware-sdk registry)")
+    if scene.negative_prompt is not None:
+        if "negativePrompt" in profile.params:
+            request["negativePrompt"] = scene.negative_prompt
+        else:
+            fail(
+                "negative_prompt",
+                f"{profile.name} ({profile.air}) takes no negativePrompt (runware-sdk registry)",
+            )
+    for key, value in scene.settings.items():
+        if key in MANAGED:
+            fail(
+                "settings",
+                f"settings.{key}: the storyboard sets {key} itself; use the scene field "
+                f"{STORYBOARD_FIELD.get(key, key)!r}",
+            )
+        elif key not in profile.params:
+            fields = sorted(profile.params - MANAGED)
+            fail(
+                "settings",
+                f"settings.{key}: {profile.name} ({profile.air}) has no field {key!r}; the "
+                f"SDK types these for it: {', '.join(fields) or 'none'}",
+            )
+        elif key in ("settings", "providerSettings") and not isinstance(value, dict):
+            fail("settings", f"settings.{key} must be a mapping")
+        else:
+            request[key] = value
+    if scene.references is not None:
+        _references(profile, scene, inputs, fail)
+
+
+def _references(profile: ModelProfile, scene: Scene, inputs: dict[str, Any], fail: Bad) -> None:
+    refs = scene.references
+    assert refs is not None
+    for kind in KINDS:
+        items: list[str] = getattr(refs, kind)
+        if not items:
+            continue
+        spec = profile.references.get(kind)
+        if spec is None:
+            able = [p.air for p in takers(kind)]
+            fail(
+                "references",
+                f"references.{kind}: no source says which input of {profile.name} "
+                f"({profile.air}) takes reference {kind}; models whose pages do: "
+                f"{', '.join(able) or 'none'}",
+            )
+            continue
+        limit = 1 if spec.single else spec.max
+        if limit is not None and len(items) > limit:
+            fail(
+                "references",
+                f"references.{kind}: {profile.name} takes at most {limit} in "
+                f"inputs.{spec.field}, got {len(items)}",
+            )
+            continue
+        values = [media_ref(v) for v in items]
+        inputs[spec.field] = values[0] if spec.single else values
+
+
+def takers(kind: str) -> list[ModelProfile]:
+    """Live models whose overlay names a field for reference ``kind``."""
+    from storyboard.board.models import PROFILES
+
+    return [p for p in PROFILES.values() if p.live and kind in p.references]
