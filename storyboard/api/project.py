@@ -131,8 +131,13 @@ class Project:
         Raises :class:`~storyboard.PlanError` or :class:`~storyboard.TemplateError`.
         """
         plan = self._compiled()
+        warnings = [w for w in [plan.deprecation(), *plan.warnings] if w]
         return Validation(
-            self.file, len(plan.tasks), plan.total_seconds, plan.total_cost, plan.deprecation()
+            self.file,
+            len(plan.tasks),
+            plan.total_seconds,
+            plan.total_cost,
+            "\n".join(warnings) or None,
         )
 
     def plan(
@@ -232,6 +237,7 @@ class Project:
 
         plan = self._compiled()
         plan.require_scenes([scene])
+        scene = node_name(scene)
         with self._state() as state:
             chosen = state.lock.get(scene)
             return [
@@ -266,6 +272,7 @@ class Project:
 
         plan = self._compiled()
         plan.require_scenes([scene])
+        scene = node_name(scene)
         with self._state("pick", wait, CallbackProgress(progress)) as state:
             done = pick_take(plan, state, scene, take, self._backend().maker)
         return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings)
@@ -376,6 +383,17 @@ class Project:
             reused=done.reused,
             seconds=done.seconds,
         )
+
+    def animatic(
+        self, *, wait: bool = True, progress: ProgressCallback | None = None
+    ) -> ComposeResult:
+        """Cut ``build/NAME.animatic.mp4`` from the boards (``render(boards=True)`` makes them):
+        each board held for its scene's duration with a slow push-in, with the film's
+        transitions, captions and music. Raises :class:`~storyboard.ComposeError` when a
+        scene has no board yet."""
+        from .boards import cut_animatic
+
+        return cut_animatic(self, wait=wait, progress=progress)
 
     def export(self, format: str = "otio", dest: str | Path | None = None) -> Path:
         """Write the cut (the takes in ``storyboard.lock``) as an editing timeline for an

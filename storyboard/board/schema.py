@@ -371,7 +371,7 @@ class Storyboard(Strict):
     image_model: str = Field(
         "bfl:6@1",
         description="Runware imageInference model AIR id for cast sheets and boards "
-        "(default FLUX.2 [flex]; `storyboard models --images`).",
+        "(default FLUX.2 [flex]; the image catalogue: board/catalogue/image_models.json).",
     )
     cast: dict[str, CastMember] = Field(
         default_factory=dict,

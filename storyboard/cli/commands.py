@@ -87,15 +87,19 @@ def _compose(project: sb.Project, args: argparse.Namespace) -> int:
             else:
                 _err(str(event))
 
-        film = project.compose(
-            wait=not args.no_wait, progress=progress, force=getattr(args, "force", False)
-        )
+        if getattr(args, "boards", False):  # render --boards: the animatic
+            film = project.animatic(wait=not args.no_wait, progress=progress)
+        else:
+            film = project.compose(
+                wait=not args.no_wait, progress=progress, force=getattr(args, "force", False)
+            )
     if not film.up_to_date:
         _err(
             f"composed in {film.seconds:.1f} s: {film.encoded} chunks encoded, "
             f"{film.reused} from the cache"
         )
-    print(f"film: {film.film}" + (" (up to date)" if film.up_to_date else ""))
+    what = "animatic" if getattr(args, "boards", False) else "film"
+    print(f"{what}: {film.film}" + (" (up to date)" if film.up_to_date else ""))
     if film.captions is not None:
         print(f"captions: {film.captions}")
     if film.contact_sheet is not None:

@@ -76,7 +76,8 @@ def output_path(project: Project) -> Path:
 
 
 def contact_sheet_path(project: Project) -> Path:
-    return project.build / "contact-sheet.png"
+    """``build/contact-sheet.png`` (another cut of the project, the animatic, names its own)."""
+    return project.build / str(getattr(project, "contact_sheet_name", "contact-sheet.png"))
 
 
 def film_state(project: Project, takes: Mapping[str, ChosenTake]) -> FilmStatus:

@@ -194,7 +194,7 @@ def _same_file(dest: Path, stamp: dict[str, Any]) -> bool:
 
 
 def read_stamp(project: Project) -> dict[str, Any] | None:
-    p = project.build / STAMP_NAME
+    p = project.build / stamp_name(project)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -215,4 +215,9 @@ def write_stamp(project: Project, st: FilmStatus, dest: Path, extras: list[str])
         "sha256": file_sha256(dest),
         "extras": extras,
     }
-    atomic_write(project.build / STAMP_NAME, json.dumps(data, indent=1).encode())
+    atomic_write(project.build / stamp_name(project), json.dumps(data, indent=1).encode())
+
+
+def stamp_name(project: Project) -> str:
+    """``film.json``; another name for another cut of the same project (the animatic's)."""
+    return str(getattr(project, "stamp_name", STAMP_NAME))

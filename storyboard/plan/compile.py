@@ -29,7 +29,7 @@ from storyboard.board.voices import sound_warnings
 from storyboard.errors import PlanError, Problem, StoryboardError, unique
 
 from .audio import sound_tasks
-from .images import add_cast_inputs, compile_images, with_board_frame
+from .images import add_cast_inputs, cast_warnings, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
 
 __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
@@ -101,6 +101,7 @@ class Plan:
     tasks: list[Task] = field(default_factory=list)  # the clips, in film order
     profiles: dict[str, ModelProfile] = field(default_factory=dict)  # scene -> its model
     images: list[Task] = field(default_factory=list)  # cast sheets, then boards (issue 17)
+    warnings: list[str] = field(default_factory=list)  # e.g. a cast its model cannot hold
     sounds: list[Task] = field(default_factory=list)  # lines, music, effects, lip sync (18)
 
     def profile_of(self, scene_id: str) -> ModelProfile:
@@ -288,7 +289,7 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
         task, scene_problems = _compile_scene(project, p, i, scene, prompt, new_uuid())
         problems.extend(scene_problems)
         if task is not None:
-            add_cast_inputs(project, p, task)
+            problems.extend(add_cast_inputs(project, p, task))
             tasks.append(task)
     images, image_problems = compile_images(project, prompts, new_uuid)
     problems.extend(image_problems)
@@ -296,7 +297,7 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems.extend(sound_problems)
     if problems:
         raise PlanError(unique(problems))
-    return Plan(project, profile, tasks, profiles, images, sounds)
+    return Plan(project, profile, tasks, profiles, images, cast_warnings(project, profiles), sounds)
 
 
 def unknown_model(air: str) -> str:

@@ -52,8 +52,9 @@ def sheet_prompt(member: CastMember) -> str:
 
 
 def takes_references(profile: ModelProfile) -> bool:
-    """Whether a video model takes reference images (catalogue data: its ``inputs``)."""
-    return "referenceImages" in (profile.inputs or ())
+    """Whether a video model takes reference images: the catalogue names its field (issue 16's
+    ``references`` overlay, the same data per-scene ``references`` use)."""
+    return "images" in profile.references
 
 
 def reference_models() -> list[ModelProfile]:
@@ -213,28 +214,45 @@ def with_board_frame(project: Project, profile: ModelProfile, i: int, scene: Sce
     return scene.model_copy(update={"first_frame": "board"})
 
 
-def add_cast_inputs(project: Project, profile: ModelProfile, task: Task) -> None:
-    """On a model that takes reference images, the scene's cast pictures go in its field."""
+def add_cast_inputs(project: Project, profile: ModelProfile, task: Task) -> list[Problem]:
+    """On a model that takes reference images, the scene's cast pictures go in its field
+    (after the scene's own ``references``), within the model's limit."""
     if task.index < 0 or not takes_references(profile):
-        return
+        return []
     scene = project.board.scenes[task.index]
     refs, waits, files = scene_refs(project, scene)
     if not refs:
-        return
-    task.request.setdefault("inputs", {}).setdefault("referenceImages", []).extend(refs)
+        return []
+    spec = profile.references["images"]
+    inputs = task.request.setdefault("inputs", {})
+    have = inputs.get(spec.field) or []
+    have = [have] if isinstance(have, str) else list(have)
+    cap = 1 if spec.single else spec.max
+    if cap is not None and len(have) + len(refs) > cap:
+        return [
+            project.problem(
+                ("scenes", task.index, "cast"),
+                f"scene {scene.id!r}: its cast and references make {len(have) + len(refs)} "
+                f"reference images; {profile.name} takes at most {cap} in inputs.{spec.field}",
+                project.scene_line(task.index, "cast"),
+            )
+        ]
+    inputs[spec.field] = have + refs
     task.waits.extend(w for w in waits if w not in task.waits)
     task.files.extend(files)
+    return []
 
 
-def cast_warnings(project: Project, profile: ModelProfile) -> list[str]:
-    """Scenes whose cast cannot be held on this model: it takes no reference images and the
-    scene already starts from a frame or continues a clip."""
-    if takes_references(profile):
-        return []
+def cast_warnings(project: Project, profiles: dict[str, ModelProfile]) -> list[str]:
+    """Scenes whose cast cannot be held on their model: it takes no reference images and the
+    scene already starts from a frame or continues a clip (``profiles``: scene id -> model)."""
     out = []
     can = ", ".join(f"{p.air} ({p.name})" for p in reference_models()) or "none"
     for scene in project.board.scenes:
-        why = _holds_cast(profile, scene) if scene.cast else None
+        profile = profiles.get(scene.id)
+        if profile is None or takes_references(profile) or not scene.cast:
+            continue
+        why = _holds_cast(profile, scene)
         if why is None or scene.first_frame == "board":
             continue
         out.append(

@@ -247,3 +247,27 @@ def test_the_client_takes_image_results_delivered_sync_or_async(emu: Emulator) -
     assert len(early) == 1 and early[0].media == "image" and early[0].cost == 0.06
     assert early[0].video_url.endswith(".png")
     assert len(late) == 1 and late[0].media == "image" and polls >= 1
+
+
+def test_validate_warns_when_a_scene_cannot_hold_its_cast(tmp_path: Path, capsys: Any) -> None:
+    text = CAST.replace(
+        '  - {id: b, cast: [tower], prompt: "The lamp room, empty, at night"}',
+        '  - {id: b, cast: [tower], prompt: "The lamp room, empty", continuity: last_frame}',
+    )
+    p = project(tmp_path, text)
+    assert main(["validate", str(p)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: scene 'b': the cast cannot be held on Google Veo 3.1 Fast (google:3@3): it "
+        "takes no reference images and it continues by last_frame, so the board cannot be its "
+        "first frame; video models that take the cast as reference images:"
+    ) in err
+
+
+def test_an_unknown_cast_member_is_named_with_a_guess(tmp_path: Path) -> None:
+    p = project(tmp_path, CAST.replace("cast: [wren, tower]", "cast: [wrne, tower]"))
+    with pytest.raises(storyboard.SpecError) as err:
+        storyboard.load(p)
+    assert "scenes[0].cast[0]: scene 'a': unknown cast member 'wrne'; did you mean 'wren'?" in str(
+        err.value
+    )
