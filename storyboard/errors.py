@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 class StoryboardError(Exception):
@@ -78,6 +79,8 @@ class ProblemsError(StoryboardError):
 
 class SpecError(ProblemsError):
     """The storyboard file is invalid (YAML, schema, references)."""
+
+    partial: Any = None  # the board as far as it could be read, for the later stages' checks
 
 
 class TemplateError(ProblemsError):

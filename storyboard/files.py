@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import errno
+import json
+import math
 import os
 import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from storyboard.errors import StoryboardError
 
@@ -105,3 +108,49 @@ def resolve_inside(root: Path, rel: str) -> Path | None:
     except ValueError:
         return None
     return p
+
+
+MAX_JSON_DEPTH = 64  # no file or request the tool reads nests deeper than this
+
+
+def parse_json(raw: bytes | str, what: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON read defensively: UTF-8, finite numbers only (no NaN or Infinity, no 1e309),
+    no NUL character in any string or key, nested at most ``max_depth`` deep. Raises
+    :class:`StoryboardError` naming ``what`` and the reason; never anything else."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise StoryboardError(f"{what}: not UTF-8 text") from None
+
+    def no_constant(name: str) -> Any:
+        raise StoryboardError(f"{what}: {name} is not a number JSON allows")
+
+    try:
+        data = json.loads(text, parse_constant=no_constant)
+    except RecursionError:
+        raise StoryboardError(f"{what}: nested more than {max_depth} deep") from None
+    except ValueError as e:
+        raise StoryboardError(f"{what}: not valid JSON ({e})") from None
+    _check_tree(data, what, max_depth)
+    return data
+
+
+def _check_tree(data: Any, what: str, max_depth: int) -> None:
+    """Walk without recursion: depth, finite floats, no NUL."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > max_depth:
+                raise StoryboardError(f"{what}: nested more than {max_depth} deep")
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if "\x00" in k:
+                        raise StoryboardError(f"{what}: a NUL character in a key")
+                    stack.append((v, depth + 1))
+            else:
+                stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise StoryboardError(f"{what}: a number too large to be finite")
+        elif isinstance(node, str) and "\x00" in node:
+            raise StoryboardError(f"{what}: a NUL character in a string")

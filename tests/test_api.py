@@ -148,7 +148,9 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
 
     status = project.status()
     assert [s.stale for s in status.scenes] == [False] * 3 and status.next_cost == 0
-    assert round(status.spent, 2) == 1.2 and [s.take for s in status.scenes] == [1, 1, 1]
+    # emulator takes: nothing spent, what they would cost on the real service beside it
+    assert status.spent == 0 and round(status.would_cost, 2) == 1.2
+    assert status.money == "$0 (would cost $1.20)" and [s.take for s in status.scenes] == [1, 1, 1]
 
     project.render(retake=["harbour"], keep_downstream=True)
     takes = project.takes("harbour")

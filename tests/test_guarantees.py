@@ -131,7 +131,11 @@ def review(action: str, body: dict[str, Any]) -> Door:
         app = build_app(open_project(p), token, port)
         with TestClient(app, base_url=f"http://127.0.0.1:{port}") as client:
             r = client.post(f"/api/{action}?token={token}", json=body)
-        return r.status_code < 400, r.text
+            if action != "render" or r.status_code != 202:
+                return r.status_code < 400, r.text
+            jobs = app.state.jobs  # a render runs as the page's job: its outcome is the answer
+            jobs.thread.join(timeout=120)
+            return bool(jobs.last["ok"]), str(jobs.last["message"])
 
     return run
 
@@ -168,13 +172,21 @@ PICK_DOORS = {
 }
 
 
+RENDER_DOORS = {
+    "cli render": cli("render", "--no-compose"),
+    "api render": api("render"),
+    "review render": review("render", {"budget": 5.0}),
+}
+
+
+@pytest.mark.parametrize("door", list(RENDER_DOORS))
 def test_render_fetches_a_changed_take_again_and_never_buys_it_again(
-    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str], door: str
 ) -> None:
     entry = lock(project)["a"]
     original = flip_a_byte(project / entry["file"])
     paid = charges(emu)
-    ok, said = cli("render", "--no-compose")(project, capsys)
+    ok, said = RENDER_DOORS[door](project, capsys)
     assert ok, said
     assert charges(emu) == paid
     assert (project / entry["file"]).read_bytes() == original
@@ -208,6 +220,7 @@ EVERY_DOOR = {
     **PICK_DOORS,
     "api render": api("render"),
     "api compose": api("compose", force=True),
+    "review render": review("render", {"budget": 5.0}),
 }
 
 
@@ -277,6 +290,17 @@ def test_a_second_writer_stops_at_once_when_told_not_to_wait(
     assert (project / "storyboard.lock").read_bytes() == before
 
 
+def test_a_render_from_the_review_page_stops_while_another_writer_holds_the_project(
+    project: Path, emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paid = charges(emu)
+    with another_writer(project) as pid:
+        ok, said = review("render", {"retake": ["a"], "budget": 5.0})(project, capsys)
+    assert not ok
+    assert f"another render of this project is running (pid {pid})" in said
+    assert charges(emu) == paid
+
+
 def test_the_review_pick_answers_busy_while_another_writer_holds_the_project(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -314,6 +338,7 @@ def test_with_a_real_key_a_placeholder_never_reaches_the_film(
 BUDGET_DOORS = {
     "cli render --budget": cli("render", "--retake", "a", "--budget", "0.10"),
     "api render(budget=)": api("render", retake=["a"], budget=0.10),
+    "review render budget": review("render", {"retake": ["a"], "budget": 0.10}),
 }
 
 

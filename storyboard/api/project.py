@@ -14,6 +14,7 @@ from pathlib import Path
 
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
+from storyboard.errors import ProblemsError, SpecError, StoryboardError, unique
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -51,7 +52,25 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
     that makes placeholder clips at no cost. Raises :class:`~storyboard.SpecError` (every
     problem, as ``file:line: field: message``) when the file is broken.
     """
-    return Project(load_project(path), api_key=api_key, base_url=base_url)
+    try:
+        spec = load_project(path)
+    except SpecError as e:
+        raise _with_later_stages(e) from None
+    return Project(spec, api_key=api_key, base_url=base_url)
+
+
+def _with_later_stages(e: SpecError) -> SpecError:
+    """``e`` with the model rules' problems added (compiled from the board as far as it could
+    be read), so a run reports every stage's problems, not the first stage's alone."""
+    if e.partial is None:
+        return e
+    try:
+        compile_project(e.partial)
+    except ProblemsError as later:
+        return SpecError(unique(sorted([*e.problems, *later.problems], key=lambda p: p.line or 0)))
+    except StoryboardError:
+        pass
+    return e
 
 
 class Project:
@@ -213,7 +232,8 @@ class Project:
             waiting = [
                 Uncollected(t.scene, t.task_uuid, t.state, t.price) for t in state.uncollected()
             ]
-            return Status(rows, state.spent(), uncollected=waiting, film=self._film(found))
+            paid, would = state.spent_split(self._backend(draft).maker != RUNWARE)
+            return Status(rows, paid, waiting, self._film(found), would_cost=would)
 
     def _film(self, found: dict[str, Assessment]) -> FilmStatus:
         from storyboard.cut.compose import film_state, output_path
@@ -490,4 +510,5 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
         video_id=t.video_id,
         url=t.url,
         sha256=t.sha256,
+        placeholder=t.maker != RUNWARE,
     )

@@ -145,6 +145,22 @@ class PlanResult:
         )
 
 
+def money_words(spent: float, would_cost: float = 0.0) -> str:
+    """How money reads everywhere (``render``, ``status``, ``takes``, the review page, the
+    API): dollars paid as ``$X.XX``; placeholder (emulator) takes, which cost nothing, as
+    ``$0 (would cost $X.XX)``; both, when a project has both."""
+    if would_cost <= 0:
+        return f"${spent:.2f}"
+    if spent <= 0:
+        return placeholder_words(would_cost)
+    return f"${spent:.2f} (and placeholders that would cost ${would_cost:.2f})"
+
+
+def placeholder_words(would_cost: float) -> str:
+    """What placeholder (emulator) work cost: ``$0 (would cost $X.XX)``."""
+    return f"$0 (would cost ${would_cost:.2f})"
+
+
 @dataclass(frozen=True)
 class TakeInfo:
     """One generated clip of a scene (every take is kept)."""
@@ -178,6 +194,15 @@ class TakeInfo:
     """A short digest of the prompt it was made from, and the prompt's start."""
     current: bool = True
     """True when it was made from the scene as the storyboard has it now (else: stale)."""
+    placeholder: bool = False
+    """True for an emulator (or ``--draft``) take: it cost nothing; ``cost`` is what the real
+    service would have charged."""
+
+    @property
+    def money(self) -> str:
+        """Its cost in words: ``$0.40``, or ``$0 (would cost $0.40)`` for a placeholder."""
+        cost = self.cost or 0.0
+        return placeholder_words(cost) if self.placeholder else money_words(cost)
 
 
 @dataclass(frozen=True)
@@ -216,6 +241,13 @@ class RenderResult:
     maker: str
     """What made the takes: ``runware`` (the real, paid service), ``emulator`` or ``draft``
     (placeholders; ``spent`` is then what the real service would have charged)."""
+
+    @property
+    def money(self) -> str:
+        """What this render spent, in words (``$0 (would cost $X)`` for placeholders)."""
+        if self.maker == "runware":
+            return money_words(self.spent)
+        return placeholder_words(self.spent)
 
     @property
     def failed(self) -> list[SceneResult]:
@@ -283,11 +315,19 @@ class Status:
 
     scenes: list[SceneStatus]
     spent: float
-    """US dollars spent on this project so far (every task in the journal)."""
+    """US dollars spent on this project so far (every task in the journal made by the real
+    service; placeholders are in ``would_cost``)."""
     uncollected: list[Uncollected] = field(default_factory=list)
     """Paid tasks the next render collects (never submitted again)."""
     film: FilmStatus | None = None
     """The film: up to date or stale, and why."""
+    would_cost: float = 0.0
+    """What the placeholder (emulator) tasks would have cost on the real service: not spent."""
+
+    @property
+    def money(self) -> str:
+        """What this project has spent, in words (``$0 (would cost $X)`` for placeholders)."""
+        return money_words(self.spent, self.would_cost)
 
     @property
     def stale(self) -> list[SceneStatus]:

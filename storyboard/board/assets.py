@@ -3,11 +3,14 @@ and the images it reads must be real images of a sane size (checked from their h
 
 from __future__ import annotations
 
+import re
+import stat
 from pathlib import Path
 
 from storyboard.errors import Problem
 from storyboard.files import resolve_inside
-from storyboard.media.frames import ImageRefused, image_size
+from storyboard.media.frames import ImageRefused, image_decodes, image_size
+from storyboard.media.probe import audio_problem
 
 from .spec import Project
 
@@ -16,6 +19,43 @@ EXTENSIONS = {"MP4": ".mp4", "MOV": ".mov", "WEBM": ".webm"}
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 # build/ holds the journal, the takes, caches and the contact sheet; only a film may sit there
 BUILD_STATE = ("journal.sqlite", "contact-sheet.png")
+FILM_RECORD = "film.json"  # the last film's key (cut/filmkey.py)
+SPECIAL = [
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+]
+
+
+def film_path(project: Project) -> Path:
+    """Where the film is written: ``output.file``, or ``build/<title slug>.<ext>``."""
+    out = project.board.output
+    if out.file:
+        return project.root / out.file
+    slug = re.sub(r"[^a-z0-9]+", "-", project.board.title.lower()).strip("-") or "film"
+    return project.build / f"{slug}.{out.format.lower()}"
+
+
+def not_a_file(target: Path) -> str | None:
+    """What ``target`` is when it exists and is not a regular file (a folder, a FIFO, a
+    socket, a device, a dangling or looping link), else None. Links are followed: a link to
+    a regular file is replaced as a link, its target untouched."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        try:
+            target.lstat()
+        except FileNotFoundError:
+            return None
+        return "a symlink to nothing"
+    except OSError as e:
+        return f"unreadable ({e.strerror or e})"
+    for test, word in SPECIAL:
+        if test(mode):
+            return word
+    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 def inputs(project: Project) -> dict[Path, str]:
@@ -47,9 +87,16 @@ def inputs(project: Project) -> dict[Path, str]:
     return out
 
 
-def overwritten(project: Project, target: Path) -> str | None:
+def overwritten(project: Project, target: Path, film: bool = True) -> str | None:
     """What writing ``target`` (resolved) would replace that the project is made of, if
-    anything: the storyboard, the lock, the build state, the templates or an input."""
+    anything: the storyboard, the lock, the build state, the templates, an input, or (with
+    ``film``) the film and its captions."""
+    if film:
+        dest = film_path(project).resolve()
+        if target == dest:
+            return "the film"
+        if target == dest.with_suffix(".srt"):
+            return "the film's captions"
     try:
         rel = target.relative_to(project.root.resolve())
     except ValueError:
@@ -59,6 +106,8 @@ def overwritten(project: Project, target: Path) -> str | None:
         return "the storyboard"
     if rel == Path(LOCK_FILE):
         return "the lock file"
+    if rel == Path("build", FILM_RECORD):
+        return f"the film's record (build/{FILM_RECORD})"
     if (
         parts
         and parts[0] == "build"
@@ -82,12 +131,16 @@ def check_output_file(project: Project) -> list[Problem]:
     if target is None:
         return [project.problem(field, f"{out.file!r} is outside the project folder")]
     ext = EXTENSIONS[out.format]
-    what = overwritten(project, target)
+    what = overwritten(project, target, film=False)
     hint = f"; name a new file such as film{ext}"
+    if what is None:
+        srt = overwritten(project, target.with_suffix(".srt"), film=False)
+        what = None if srt is None else f"{srt} with its captions ({target.stem}.srt)"
     if what is not None:
         return [project.problem(field, f"{out.file!r} would overwrite {what}{hint}")]
-    if target.is_dir():
-        return [project.problem(field, f"{out.file!r} is a folder{hint}")]
+    kind = not_a_file(project.root / out.file)
+    if kind is not None:
+        return [project.problem(field, f"{out.file!r} is {kind}{hint}")]
     if target.suffix.lower() != ext:
         return [
             project.problem(
@@ -119,4 +172,23 @@ def check_image(
         image_size(path)
     except ImageRefused as e:
         return [project.problem(field, f"{value!r} {e}", line)]
+    if not image_decodes(path):
+        return [
+            project.problem(
+                field, f"{value!r} cannot be decoded (a damaged or truncated image)", line
+            )
+        ]
     return []
+
+
+def check_audio(
+    project: Project, field: tuple[str | int, ...], value: str, path: Path, what: str
+) -> list[Problem]:
+    """A sound file the storyboard names (``what``: music, a scene's sound, ...) opens and
+    has an audio stream that decodes; checked before a render spends anything."""
+    why = audio_problem(path)
+    if why is None:
+        return []
+    return [
+        project.problem(field, f"{value!r} {why} ({what} must be a sound file: m4a, mp3, wav, ...)")
+    ]

@@ -112,11 +112,21 @@ def load_project(path: str | Path) -> Project:
         raise SpecError(problems)
     board, schema = _validate(shown, src, raw)
     problems.extend(schema)
+    partial: Project | None = None
     if board is not None:
         project = Project(file.parent, file, board, src, raw)
         problems.extend(_check_references(project))
+    else:
+        # every stage in one run (issue 15): check the files on the board as it would be with
+        # the misspelt keys corrected and the unknown ones dropped, when that makes it valid
+        best = _best_effort(raw)
+        if best is not None:
+            partial = Project(file.parent, file, best, src, raw)
+            problems.extend(_check_references(partial))
     if problems:
-        raise SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
+        err = SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
+        err.partial = partial
+        raise err
     assert board is not None
     return Project(file.parent, file, board, src, raw)
 
@@ -191,6 +201,27 @@ def _validate(shown: str, src: Located, raw: dict) -> tuple[Storyboard | None, l
         or p.message.startswith("unknown key")
     ]
     return None, keep
+
+
+def _best_effort(raw: dict) -> Storyboard | None:
+    """The board with every root cause corrected and every unknown key dropped (keys that
+    had no effect), if that is valid; None when other problems remain."""
+    fixed = copy.deepcopy(raw)
+    for _ in range(3):
+        board, errors = _errors(fixed)
+        if board is not None:
+            return board
+        fixed = _corrected(fixed, errors) or fixed
+        dropped = False
+        for err in errors:
+            path = clean_loc(tuple(err["loc"]))
+            parent = _get(fixed, path[:-1]) if path else None
+            if err["type"] == "extra_forbidden" and isinstance(parent, dict) and path[-1] in parent:
+                del parent[path[-1]]
+                dropped = True
+        if not dropped and _errors(fixed)[0] is None:
+            return None
+    return _errors(fixed)[0]
 
 
 def _corrected(raw: dict, errors: list[Any]) -> dict | None:
@@ -271,6 +302,12 @@ def _check_references(project: Project) -> list[Problem]:
                 project.problem(
                     ("edit", "music", "file"), f"music file not found: {board.edit.music.file}"
                 )
+            )
+        else:
+            from .assets import check_audio
+
+            problems.extend(
+                check_audio(project, ("edit", "music", "file"), board.edit.music.file, p, "music")
             )
     from .assets import check_output_file  # assets builds on Project
     from .cast import check_cast  # the cast (issue 17)

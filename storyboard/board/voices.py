@@ -164,7 +164,9 @@ def _check_file(project: Project, where: tuple[str | int, ...], value: str) -> l
         return [
             project.problem(path, f"{value!r} is not a sound file ({', '.join(AUDIO_SUFFIXES)})")
         ]
-    return []
+    from .assets import check_audio  # issue 15: it opens and has an audio stream
+
+    return check_audio(project, path, value, p, "a sound")
 
 
 def sound_warnings(project: Project) -> list[str]:

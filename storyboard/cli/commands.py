@@ -7,6 +7,7 @@ import sys
 
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
+from storyboard.api.results import money_words, placeholder_words
 
 from .report import continuity_text, plan_table, table
 
@@ -56,15 +57,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     rows = []
     for s in result.scenes:
         take = s.take if s.take is not None else ""
-        rows.append([s.scene, s.status, str(take), f"${s.cost:.2f}", (s.error or "")[:90]])
+        cost = money_words(s.cost) if result.maker == "runware" else placeholder_words(s.cost)
+        rows.append([s.scene, s.status, str(take), cost, (s.error or "")[:90]])
     if not reporter.live_mode:  # a live table already stands as the final one
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
-    spent = (
-        f"spent ${result.spent:.2f}"
-        if result.maker == "runware"
-        else f"spent $0 (emulator; would cost ${result.spent:.2f})"
-    )
-    print(f"\n{spent} in {result.seconds:.1f} s; lock: {result.lock}")
+    print(f"\nspent {result.money} in {result.seconds:.1f} s; lock: {result.lock}")
     if result.failed:
         _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
         for s in result.failed:
@@ -129,7 +126,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"\n{len(status.stale)} of {len(status.scenes)} "
         f"{'scenes' if all(':' not in s.scene for s in status.scenes) else 'tasks'} stale; "
         "next render: "
-        f"${status.next_cost:.2f}; spent so far on this project: ${status.spent:.2f}"
+        f"${status.next_cost:.2f}; spent so far on this project: {status.money}"
     )
     if status.uncollected:
         print("\npaid but not collected yet (render again to collect them, not paid again):")
@@ -157,7 +154,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
                 t.model,
                 t.size,
                 f"{t.duration or 0:.1f} s",
-                f"${t.cost or 0:.2f}",
+                t.money,
                 t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
                 t.prompt,
                 t.file,

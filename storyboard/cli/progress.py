@@ -148,6 +148,7 @@ class ComposeBar:
         self._bar: Any = None
         self._task: Any = None
         self._next_line = 0.0
+        self._first: tuple[float, int] | None = None  # (time, frames) of the first report
 
     def __enter__(self) -> ComposeBar:
         return self
@@ -189,9 +190,14 @@ class ComposeBar:
             self._bar.update(self._task, completed=done, total=total)
             return
         share = done / total
+        now = self.clock()
+        if self._first is None:
+            self._first = (now, done)  # the rate counts from here, not from the render's start
         if share + 1e-9 >= self._next_line or done == total:
-            spent = self.clock() - self.t0
-            eta = f", ETA {spent / share - spent:.0f} s" if 0 < share < 1 else ""
+            spent = now - self.t0
+            t1, d1 = self._first
+            rate = (done - d1) / (now - t1) if now > t1 and done > d1 else 0.0
+            eta = f", ETA {(total - done) / rate:.0f} s" if rate > 0 and 0 < share < 1 else ""
             print(
                 f"[{spent:6.1f}s] compose: {done}/{total} frames ({share:.0%}){eta}",
                 file=self.stream,

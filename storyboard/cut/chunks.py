@@ -11,13 +11,23 @@ chunk's own start), so editing one scene re-encodes only the chunks that show th
 * Bounded: after each compose the least recently used chunks are deleted until the cache fits
   its limit (``STORYBOARD_CACHE_MB``, default 2048 MB). A chunk is "used" when a compose looks
   it up or makes it (its mtime is set then); the chunks of the film just made are never evicted.
+* Proven: beside each entry a record (``KEY.EXT.sum``) holds its size and sha256, written when
+  the entry is made. A lookup checks both; an entry that does not match (swapped, truncated,
+  garbage, a symlink, no record) is deleted and made again, with one line saying so.
+* Confined: ``build/chunks``, its folders and its entries are only ever real folders and
+  files; a symlink is never followed (a symlinked folder is replaced by a real one, a
+  symlinked entry deleted as a link), so nothing outside the cache is read or deleted.
+* ``fresh`` (``compose --force``): nothing is read from the cache; every entry is made again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -28,8 +38,10 @@ from storyboard.errors import StoryboardError
 
 DEFAULT_LIMIT_MB = 2048
 LIMIT_ENV = "STORYBOARD_CACHE_MB"
+MAX_LIMIT_MB = 1e12  # a petabyte and more: any larger figure is a typo
 PART_PREFIX = ".part-"
 STALE_PART_SECONDS = 3600  # temporary files older than this belong to no running compose
+SUM_SUFFIX = ".sum"  # an entry's record: its size and sha256
 CHUNK_VERSION = "1"  # bump when a chunk would be encoded differently from the same description
 
 
@@ -52,33 +64,131 @@ def cache_limit_bytes() -> int:
         raise StoryboardError(
             f"{LIMIT_ENV}={raw!r}: expected a size in MB, e.g. {LIMIT_ENV}=2048"
         ) from None
+    if not math.isfinite(mb):
+        raise StoryboardError(
+            f"{LIMIT_ENV}={raw!r}: expected a finite size in MB, e.g. {LIMIT_ENV}=2048"
+        )
     if mb < 0:
         raise StoryboardError(f"{LIMIT_ENV}={raw!r}: the size must not be negative")
+    if mb > MAX_LIMIT_MB:
+        raise StoryboardError(f"{LIMIT_ENV}={raw!r}: at most {MAX_LIMIT_MB:g} MB")
     return int(mb * 1024 * 1024)
+
+
+def _sha256_nofollow(path: Path) -> tuple[int, str] | None:
+    """(size, sha256) of a regular file, opened without following a symlink; else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        h = hashlib.sha256()
+        size = 0
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return size, h.hexdigest()
+
+
+def _remove(path: Path) -> None:
+    """Delete one cache entry itself: a link is unlinked (its target untouched), a real
+    folder removed with what it holds (rmtree never follows the links inside it)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 class ChunkCache:
     """Content-addressed files under one folder, with hit/miss counts for the compose report."""
 
-    def __init__(self, folder: Path, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        folder: Path,
+        clock: Callable[[], float] = time.time,
+        log: Callable[[str], None] | None = None,
+        fresh: bool = False,
+    ):
         self.folder = folder
         self.clock = clock
+        self.log = log or (lambda line: None)
+        self.fresh = fresh  # compose --force: read nothing, make every entry again
         self.hits = 0
         self.made = 0
+        self.damaged = 0
         self.used: set[Path] = set()
         self._lock = threading.Lock()
 
     def path(self, key: str, ext: str) -> Path:
         return self.folder / key[:2] / f"{key}.{ext}"
 
-    def get(self, key: str, ext: str) -> Path | None:
-        """The chunk if it is complete on disk (and mark it used), else None."""
-        p = self.path(key, ext)
+    def _say(self, line: str) -> None:
+        with self._lock:
+            self.damaged += 1
+        self.log(line)
+
+    def _real_dir(self, folder: Path) -> None:
+        """Make ``folder`` a real folder: a symlink (or a file) there is removed, not followed."""
         try:
-            if not p.is_file() or p.stat().st_size == 0:
-                return None
+            st = folder.lstat()
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+            return
+        if stat.S_ISDIR(st.st_mode):
+            return
+        kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a folder"
+        folder.unlink()
+        self._say(f"chunk cache: {folder} was {kind}; not followed, a new folder made in its place")
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _problem(self, p: Path) -> str | None:
+        """Why the entry at ``p`` cannot be trusted ("" when it is simply absent), or None."""
+        try:
+            if not stat.S_ISDIR(self.folder.lstat().st_mode):
+                return ""
+            if not stat.S_ISDIR(p.parent.lstat().st_mode):
+                return ""
+            st = p.lstat()
+        except OSError:
+            return ""
+        if stat.S_ISLNK(st.st_mode):
+            return "it is a symlink"
+        if not stat.S_ISREG(st.st_mode):
+            return "it is not a regular file"
+        record = _read_record(p)
+        if record is None:
+            return "it has no record of its size and hash"
+        if st.st_size != record[0]:
+            return f"it is {st.st_size} bytes, {record[0]} were written"
+        found = _sha256_nofollow(p)
+        if found is None or found != record:
+            return "its content does not match the hash written with it"
+        return None
+
+    def get(self, key: str, ext: str) -> Path | None:
+        """The chunk if it is on disk and proven (and mark it used), else None."""
+        if self.fresh:
+            return None
+        p = self.path(key, ext)
+        why = self._problem(p)
+        if why:
+            _remove(p)
+            _remove(_record_path(p))
+            self._say(f"chunk cache: {p.name} is damaged ({why}): deleted, made again")
+        if why is not None:
+            return None
+        try:
             now = self.clock()
-            os.utime(p, (now, now))
+            os.utime(p, (now, now), follow_symlinks=False)
         except OSError:
             return None
         with self._lock:
@@ -87,13 +197,15 @@ class ChunkCache:
         return p
 
     def make(self, key: str, ext: str, produce: Callable[[Path], object]) -> Path:
-        """The chunk, made by ``produce(tmp_path)`` when it is not cached yet."""
+        """The chunk, made by ``produce(tmp_path)`` when it is not cached yet (always when
+        ``fresh``)."""
         hit = self.get(key, ext)
         if hit is not None:
             return hit
         p = self.path(key, ext)
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
+            self._real_dir(self.folder)
+            self._real_dir(p.parent)
             fd, tmp_name = tempfile.mkstemp(prefix=PART_PREFIX, suffix=f".{ext}", dir=p.parent)
             os.close(fd)
         except OSError as e:
@@ -105,7 +217,12 @@ class ChunkCache:
                 raise StoryboardError(f"internal: chunk {p.name} came out empty")
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
+            made = _sha256_nofollow(tmp)
+            if made is None:
+                raise StoryboardError(f"internal: chunk {p.name} is not a regular file")
+            _remove(p)  # a damaged entry of another kind (a folder) would block the rename
             os.replace(tmp, p)
+            _write_record(p, made)
             now = self.clock()
             os.utime(p, (now, now))
         except BaseException:
@@ -120,15 +237,21 @@ class ChunkCache:
         """Delete least recently used chunks until the cache fits ``limit`` bytes.
 
         Chunks used by this compose are kept whatever the limit; so are temporary files of a
-        compose that may still be running (younger than an hour). Returns what was deleted.
+        compose that may still be running (younger than an hour). Only real files inside the
+        real cache folder are ever deleted. Returns what was deleted.
         """
         limit = cache_limit_bytes() if limit is None else limit
-        if not self.folder.is_dir():
+        try:
+            if not stat.S_ISDIR(self.folder.lstat().st_mode):
+                return []  # a symlink (or nothing): never followed
+        except OSError:
             return []
         entries: list[tuple[float, int, Path]] = []
         removed: list[Path] = []
         now = self.clock()
-        for p in self._files():
+        files = self._files()
+        names = {p for p in files}
+        for p in files:
             try:
                 st = p.stat(follow_symlinks=False)
             except OSError:
@@ -138,6 +261,10 @@ class ChunkCache:
                     p.unlink(missing_ok=True)
                     removed.append(p)
                 continue
+            if p.name.endswith(SUM_SUFFIX):
+                if p.with_name(p.name[: -len(SUM_SUFFIX)]) not in names:
+                    p.unlink(missing_ok=True)  # the record of an entry that is gone
+                continue
             entries.append((st.st_mtime, st.st_size, p))
         total = sum(size for _, size, _ in entries)
         for _, size, p in sorted(entries, key=lambda e: (e[0], e[2].name)):
@@ -146,6 +273,7 @@ class ChunkCache:
             if p in self.used:
                 continue
             p.unlink(missing_ok=True)
+            _record_path(p).unlink(missing_ok=True)
             removed.append(p)
             total -= size
         return removed
@@ -154,9 +282,9 @@ class ChunkCache:
         """Bytes held (complete chunks only)."""
         total = 0
         for p in self._files():
-            if not p.name.startswith(PART_PREFIX):
+            if not p.name.startswith(PART_PREFIX) and not p.name.endswith(SUM_SUFFIX):
                 try:
-                    total += p.stat().st_size
+                    total += p.stat(follow_symlinks=False).st_size
                 except OSError:
                     pass
         return total
@@ -166,6 +294,8 @@ class ChunkCache:
         so eviction cannot delete anything outside the cache."""
         out: list[Path] = []
         try:
+            if not stat.S_ISDIR(self.folder.lstat().st_mode):
+                return out
             subs = [e for e in os.scandir(self.folder) if e.is_dir(follow_symlinks=False)]
         except OSError:
             return out
@@ -177,3 +307,45 @@ class ChunkCache:
             except OSError:
                 continue
         return out
+
+
+def _record_path(p: Path) -> Path:
+    return p.with_name(p.name + SUM_SUFFIX)
+
+
+def _read_record(p: Path) -> tuple[int, str] | None:
+    """The (size, sha256) written with the entry at ``p``, or None (missing, not a regular
+    file, not what a record holds)."""
+    rec = _record_path(p)
+    try:
+        fd = os.open(rec, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            data = json.loads(fh.read(4096).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    size, digest = data.get("size"), data.get("sha256")
+    if type(size) is not int or not isinstance(digest, str) or len(digest) != 64:
+        return None
+    return size, digest
+
+
+def _write_record(p: Path, made: tuple[int, str]) -> None:
+    blob = json.dumps({"size": made[0], "sha256": made[1]}).encode()
+    fd, tmp = tempfile.mkstemp(prefix=PART_PREFIX, suffix=SUM_SUFFIX, dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _remove(_record_path(p))
+        os.replace(tmp, _record_path(p))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -16,7 +16,6 @@ Every output is written to a temporary name and renamed when complete; every cli
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -26,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.board.assets import film_path, not_a_file
 from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
@@ -68,11 +68,17 @@ class ComposeResult:
 
 
 def output_path(project: Project) -> Path:
-    out = project.board.output
-    if out.file:
-        return project.root / out.file
-    slug = re.sub(r"[^a-z0-9]+", "-", project.board.title.lower()).strip("-") or "film"
-    return project.build / f"{slug}.{out.format.lower()}"
+    """Where the film is written (``output.file`` or ``build/<title slug>.<ext>``)."""
+    return film_path(project)
+
+
+def check_destinations(dest: Path) -> None:
+    """The film and its captions replace only regular files (or nothing): never a device,
+    FIFO, socket or folder that appeared there after the storyboard was read."""
+    for p in (dest, dest.with_suffix(".srt")):
+        kind = not_a_file(p)
+        if kind is not None:
+            raise ComposeError(f"cannot write {p}: it is {kind}; move it away or set output.file")
 
 
 def contact_sheet_path(project: Project) -> Path:
@@ -105,6 +111,7 @@ def compose_film(
     limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
     lock = cut_takes(project, state.lock)  # issue 18: lip-synced scenes play their sync
     dest = output_path(project)
+    check_destinations(dest)
     for scene in project.board.scenes:
         take = lock.get(scene.id)
         if take is not None and not state.file_ok(take):  # confined, and its bytes match
@@ -147,7 +154,7 @@ def compose_film(
     fmt = project.board.output.format
     route, why = choose_path(tl, infos, project, sounds)
     log(f"compose: {route} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
-    cache = ChunkCache(project.build / "chunks")
+    cache = ChunkCache(project.build / "chunks", log=log, fresh=force)
     total = tl.frames()
     done = [0]
     count = threading.Lock()
@@ -191,6 +198,7 @@ def compose_film(
                         )
                     audio = audio_job.result()
                 mux(video, audio, part, fmt)
+            check_destinations(dest)  # again: the encode took a while
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
         raise ComposeError(str(write_error(dest, e))) from None

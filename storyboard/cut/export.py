@@ -189,12 +189,18 @@ def export_cut(
         )
     adapter, ext = FORMATS[fmt]
     if dest is not None:
-        from storyboard.board.assets import overwritten
+        from storyboard.board.assets import not_a_file, overwritten
 
         what = overwritten(project, Path(dest).resolve())
         if what is not None:
             raise StoryboardError(
                 f"--output: {str(dest)!r} would overwrite {what}; name a new file such as cut{ext}"
+            )
+        kind = not_a_file(Path(dest))
+        if kind is not None:
+            raise StoryboardError(
+                f"--output: {str(dest)!r} is {kind}; name a new file or an existing regular "
+                f"file such as cut{ext}"
             )
     lock = cut_takes(project, lock)  # issue 18: lip-synced scenes play their sync
     tl = lock_timeline(project, lock)
@@ -217,9 +223,9 @@ def export_cut(
             f"fps); this film is {tl.fps} fps (output.fps): export otio instead"
         )
     if dest is None:
-        from .compose import output_path
+        from storyboard.board.assets import film_path
 
-        dest = output_path(project).with_suffix(ext)
+        dest = film_path(project).with_suffix(ext)
     try:
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
     except Exception as e:  # the adapters raise plain exceptions of their own

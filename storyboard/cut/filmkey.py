@@ -18,13 +18,15 @@ from typing import Any
 
 from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
-from storyboard.files import atomic_write, resolve_inside
+from storyboard.errors import StoryboardError
+from storyboard.files import atomic_write, parse_json, resolve_inside
 
 from .takes import ChosenTake
 
 # bump whenever compose would write a different film from the same inputs
 COMPOSE_VERSION = "3"
 STAMP_NAME = "film.json"
+MAX_STAMP_BYTES = 16 * 1024 * 1024  # a film of thousands of scenes is a few hundred KB
 
 
 @dataclass
@@ -135,6 +137,9 @@ def film_status(project: Project, takes: Mapping[str, ChosenTake], dest: Path) -
     if stamp is None:
         st.reasons.append("film missing" if not dest.exists() else "never composed here")
         return st
+    if not stamp:
+        st.reasons.append(f"build/{STAMP_NAME} is damaged")
+        return st
     if stamp.get("key") != st.key:
         st.reasons.extend(_reasons(stamp.get("parts") or {}, parts))
     if not dest.is_file():
@@ -194,12 +199,42 @@ def _same_file(dest: Path, stamp: dict[str, Any]) -> bool:
 
 
 def read_stamp(project: Project) -> dict[str, Any] | None:
+    """The last film's record: None when there is none, ``{}`` when it is damaged (unreadable,
+    not JSON, or any field of the wrong type: a hand edit is never trusted, nor a traceback)."""
     p = project.build / stamp_name(project)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if p.lstat().st_size > MAX_STAMP_BYTES or not p.is_file():
+            return {}
+        raw = p.read_bytes()
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except OSError:
+        return {}
+    try:
+        data = parse_json(raw, str(p))
+    except StoryboardError:
+        return {}
+    return data if _stamp_ok(data) else {}
+
+
+def _stamp_ok(data: Any) -> bool:
+    """Every field ``write_stamp`` writes, of the type it writes."""
+    if not isinstance(data, dict):
+        return False
+    fields = {"key": str, "file": str, "sha256": str, "size": int, "mtime_ns": int}
+    if any(type(data.get(k)) is not t for k, t in fields.items()):
+        return False
+    extras, parts = data.get("extras"), data.get("parts")
+    if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
+        return False
+    if not isinstance(parts, dict) or not isinstance(parts.get("scenes"), dict):
+        return False
+    if not isinstance(parts.get("order"), list):
+        return False
+    return all(
+        isinstance(v, dict) and all(isinstance(x, str | None) for x in v.values())
+        for v in parts["scenes"].values()
+    )
 
 
 def write_stamp(project: Project, st: FilmStatus, dest: Path, extras: list[str]) -> None:

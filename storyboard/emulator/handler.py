@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Protocol
 
+from .bodies import MAX_FAULTS_BODY, MAX_TASKS_BODY, BodyError, faults_from, parse, read_body
 from .faults import Fault, FaultBook
 from .rules import ApiError
 
@@ -53,15 +54,25 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _refuse(self, e: BodyError) -> None:
+        """Answer a refused body in Runware's error shape; the rest of an unread body makes
+        the connection unusable, so it is closed after the answer."""
+        self.close_connection = True
+        code = "payloadTooLarge" if e.status == 413 else "invalidJSON"
+        self._send_json(e.status, {"errors": [{"code": code, "message": e.message}]})
+
     def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
         path = self.path.split("?")[0].rstrip("/")
-        if path == "/_emulator/faults":
-            spec = json.loads(raw or b"[]")
-            for f in spec if isinstance(spec, list) else [spec]:
-                self.emu.add_fault(Fault(**f))
-            self._send_json(200, {"faults": self.emu.faults.to_json()})
+        limit = MAX_FAULTS_BODY if path == "/_emulator/faults" else MAX_TASKS_BODY
+        try:
+            raw = read_body(self.headers.get("Content-Length"), self.rfile, limit)
+            if path == "/_emulator/faults":
+                for added in faults_from(raw):
+                    self.emu.add_fault(added)
+                self._send_json(200, {"faults": self.emu.faults.to_json()})
+                return
+        except BodyError as e:
+            self._refuse(e)
             return
         if path not in ("/v1", ""):
             self._send_json(404, {"errors": [{"code": "notFound", "message": "POST /v1"}]})
@@ -69,9 +80,9 @@ class Handler(BaseHTTPRequestHandler):
         emu = self.emu
         emu.requests += 1
         try:
-            tasks = json.loads(raw)
-        except json.JSONDecodeError:
-            self._send_json(400, {"errors": [{"code": "invalidJSON", "message": "invalid JSON"}]})
+            tasks = parse(raw, "the request body")
+        except BodyError as e:
+            self._refuse(e)
             return
         types = (
             {t.get("taskType") for t in tasks if isinstance(t, dict)}

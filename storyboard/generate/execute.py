@@ -25,7 +25,7 @@ from storyboard.errors import (
 )
 from storyboard.files import resolve_inside
 from storyboard.generate.state import BuildState, JournalTask, Take
-from storyboard.media.frames import conform_image, last_frame_png
+from storyboard.media.frames import conform_image, frame_before_png
 from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
 from .events import Progress
@@ -407,7 +407,8 @@ class Executor(Fetcher):
             image = frame["image"]
             if image == LAST_FRAME % task.source and src_take is not None:
                 self.rep.update(task.scene, "preparing", f"last frame of {src_take.scene}")
-                data = await asyncio.to_thread(last_frame_png, self.root / src_take.file)
+                until = self._shown_until(task.source, src_take)
+                data = await asyncio.to_thread(frame_before_png, self.root / src_take.file, until)
                 frame["image"] = await self._upload(data, task, f"last frame of {src_take.scene}")
             elif image.startswith("${file:"):
                 rel = image[len("${file:") : -1]
@@ -424,6 +425,15 @@ class Executor(Fetcher):
         if digest not in self._uploads:
             self._uploads[digest] = await self.api.upload_image(data, image_mime(data))
         return self._uploads[digest]
+
+    def _shown_until(self, scene_id: str | None, take: Take) -> float | None:
+        """Where the cut stops showing ``scene_id``'s take (seconds into its file), when its
+        ``trim.out`` ends it early; None: at the end of the file. ``last_frame`` continues
+        from there, so the cut does not jump (issue 15)."""
+        for scene in self.plan.project.board.scenes:
+            if scene.id == scene_id and scene.trim is not None and scene.trim.out is not None:
+                return take.offset + scene.trim.out
+        return None
 
     async def _upload(self, data: bytes, task: Task, what: str) -> str:
         w, h = (

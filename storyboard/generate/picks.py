@@ -186,6 +186,18 @@ class TakeRow:
     flags: list[str]
 
 
+def _clip_size(state: BuildState, take: Take) -> str:
+    """The size of a take's clip, probed (cached by content under ``build/media``)."""
+    from storyboard.media.probe import probe_cached
+
+    path = state.root / take.file
+    try:
+        info = probe_cached([(path, take.media_key)], state.root / "build" / "media")[path]
+    except (StoryboardError, OSError):
+        return "-"
+    return f"{info.width}x{info.height}"
+
+
 def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = None) -> list[TakeRow]:
     """Every take of ``scene`` with what it was made from and whether that is still current."""
     from .staleness import accepted_makers, current_maker, scene_keys
@@ -203,6 +215,8 @@ def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = Non
         digest = hashlib.sha256(prompt.encode()).hexdigest()[:8] if prompt else "-"
         start = prompt[:20] + ("..." if len(prompt) > 20 else "")
         size = f"{req['width']}x{req['height']}" if "width" in req and "height" in req else "-"
+        if size == "-" and state.file_ok(t):  # sent with a frame image: the clip says
+            size = _clip_size(state, t)
         flags = [f for f, on in (("missing", not state.file_ok(t)), ("NSFW", t.nsfw)) if on]
         if t.maker != "runware":
             flags.append(t.maker)

@@ -110,6 +110,10 @@ def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
         }
         if maker != RUNWARE:
             payload["maker"] = maker
+        if t.mode == "last_frame" and t.source is not None:  # trim-aware last frame (issue 15)
+            src = next((s for s in plan.project.board.scenes if s.id == t.source), None)
+            if src is not None and src.trim is not None and src.trim.out is not None:
+                payload["source_out"] = src.trim.out
         if t.end_frame and not t.end_frame.startswith("https://"):
             p = resolve_inside(plan.project.root, t.end_frame)
             payload["end_frame"] = sha256_file(p) if p and p.is_file() else None

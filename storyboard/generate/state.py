@@ -326,6 +326,27 @@ class BuildState:
         r = self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM tasks").fetchone()
         return float(r[0])
 
+    def spent_split(self, placeholder_backend: bool) -> tuple[float, float]:
+        """(paid, would have cost): every task's cost, split by what made its takes (a task
+        without takes counts as made by the backend now in use)."""
+        rows = self.db.execute(
+            "SELECT t.cost, k.made_by, k.url FROM tasks t LEFT JOIN takes k"
+            " ON k.task_uuid = t.task_uuid AND k.n = (SELECT MIN(n) FROM takes"
+            " WHERE task_uuid = t.task_uuid)"
+        ).fetchall()
+        paid = placeholder = 0.0
+        for cost, made_by, url in rows:
+            fake = (
+                placeholder_backend
+                if made_by is None and url is None
+                else (maker_class(made_by, url) != RUNWARE)
+            )
+            if fake:
+                placeholder += float(cost or 0.0)
+            else:
+                paid += float(cost or 0.0)
+        return paid, placeholder
+
     def _all_downloaded(self, t: JournalTask) -> bool:
         uuids = [VideoResult.from_item(r).video_uuid for r in t.results or []]
         have = {

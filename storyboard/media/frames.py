@@ -32,6 +32,29 @@ def last_frame_png(path: Path) -> bytes:
         return buf.getvalue()
 
 
+def frame_before_png(path: Path, until: float | None) -> bytes:
+    """The last frame shown before ``until`` seconds (where a trimmed part of the clip ends),
+    or, with ``until`` None, the clip's true last frame; PNG bytes."""
+    if until is None:
+        return last_frame_png(path)
+    from PIL import Image  # imported when used: start-up stays quick
+
+    with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
+        out = Path(d) / "last.bmp"
+        start = max(0.0, until - 1.0)
+        # decode the last second before ``until`` and keep overwriting: what is left is the
+        # last frame whose time is before it (the part shows [in, out))
+        args = ["-ss", f"{start:.6f}", "-i", str(path), "-t", f"{until - start:.6f}"]
+        args += ["-map", "0:v:0", "-fps_mode", "passthrough", "-update", "1", str(out)]
+        run_ffmpeg(args, what=f"frame of {path.name} before {until:g} s")
+        if not out.exists():  # ``until`` is past the end
+            return last_frame_png(path)
+        with Image.open(out) as im:
+            buf = io.BytesIO()
+            im.convert("RGB").save(buf, format="PNG", compress_level=3)
+        return buf.getvalue()
+
+
 def frame_at(path: Path, t: float) -> bytes:
     """The frame shown at ``t`` seconds (accurate seek), as PNG bytes."""
     with tempfile.TemporaryDirectory(prefix="sb-frame-") as d:
@@ -75,6 +98,21 @@ def image_size(src: Path | BinaryIO) -> tuple[int, int]:
             f"have at most {MAX_PIXELS // 1_000_000} megapixels"
         )
     return width, height
+
+
+def image_decodes(path: Path) -> bool:
+    """Whether every pixel of the image decodes (a truncated or damaged file does not);
+    call after :func:`image_size` has refused bombs and non-images."""
+    from PIL import Image  # imported when used: start-up stays quick
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    return True
 
 
 def first_frame_png(path: Path) -> bytes:

@@ -163,3 +163,21 @@ def probe(path: Path) -> ClipInfo:
     if not Path(path).is_file():
         raise StoryboardError(f"{path}: no such file")
     return _parse_info(ffmpeg_report(["-i", str(path)], what=str(path)), path)
+
+
+def audio_problem(path: Path) -> str | None:
+    """Why ``path`` is not usable as sound (no audio stream, or one that does not decode), or
+    None. Decodes its first half second, so a renamed picture or a broken file is caught
+    before a render spends money, not in the final mix."""
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
+    args += ["-map", "0:a:0", "-t", "0.5", "-f", "null", "-"]
+    try:
+        proc = run_child(args, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"could not be read by ffmpeg ({e})"
+    err = proc.stderr.decode(errors="replace")
+    if not re.search(r"Stream #0:\d+.*: Audio:", err):
+        return "has no audio stream"
+    if proc.returncode != 0:
+        return "has an audio stream that does not decode"
+    return None

@@ -55,6 +55,10 @@ class ReviewProject:
         project.validate()
         return project
 
+    def scene_ids(self) -> list[str]:
+        """The scene ids of the storyboard as it is now (what ``retake`` may name)."""
+        return self.load().scenes
+
     def pick(self, scene: str, n: int) -> tuple[list[str], list[str]]:
         """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes and
         the warnings (a take whose file does not match its sha256, NSFW, ...)."""

@@ -25,9 +25,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storyboard.api import WriterBusy
+from storyboard.api.results import money_words, placeholder_words
 from storyboard.errors import StoryboardError
 from storyboard.files import resolve_inside
 
+from .bodies import BadRequest, pick_request, read_json, render_request, retake_list
 from .library import ReviewProject
 from .page import film_tracks, fingerprint
 
@@ -126,35 +128,29 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         return Response(_static(name), media_type=f"{kind}; charset=utf-8")
 
     async def state(request: Request) -> Response:
-        data = await asyncio.to_thread(project.snapshot)
+        try:
+            data = await asyncio.to_thread(project.snapshot)
+        except StoryboardError as e:
+            return JSONResponse({"error": str(e)}, 400)
         data["jobs"] = jobs.view()
         return JSONResponse(data)
 
     async def plan(request: Request) -> Response:
         retake = [s for s in request.query_params.getlist("retake") if s]
         try:
+            retake_list(retake, await asyncio.to_thread(project.scene_ids))
             found, real = await asyncio.to_thread(project.plan, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         stale = [s.scene for s in found.to_generate]
         return JSONResponse({"generate": stale, "cost": round(found.cost, 4), "real": real})
 
-    async def body(request: Request) -> dict[str, Any]:
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise StoryboardError("the request body must be a JSON object")
-        return data
-
     async def pick(request: Request) -> Response:
         try:
-            data = await body(request)
-            scene, take = str(data.get("scene", "")), data.get("take")
-            if not isinstance(take, int):
-                raise StoryboardError("pick: 'take' must be a take number")
+            scene, take = pick_request(await read_json(request))
             down, warnings = await asyncio.to_thread(project.pick, scene, take)
+        except BadRequest as e:
+            return JSONResponse({"error": str(e)}, e.status)
         except WriterBusy as e:
             return JSONResponse({"error": str(e)}, 409)
         except StoryboardError as e:
@@ -163,13 +159,14 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
 
     async def render(request: Request) -> Response:
         try:
-            data = await body(request)
-            retake = [str(s) for s in data.get("retake") or []]
-            budget = data.get("budget")
-            if budget is not None and not isinstance(budget, int | float):
-                raise StoryboardError("render: 'budget' must be a number of US dollars")
+            data = await read_json(request)
+            scenes = await asyncio.to_thread(project.scene_ids)
+            asked = render_request(data, scenes)
+        except BadRequest as e:
+            return JSONResponse({"error": str(e)}, e.status)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
+        retake, budget = asked.retake, asked.budget
         what = f"retake {', '.join(retake)}" if retake else "render"
 
         def run() -> str:
@@ -177,7 +174,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             if done.failed:
                 raise StoryboardError("; ".join(f"{s}: {why}" for s, why in done.failed.items()))
             made = ", ".join(done.generated) or "nothing was stale"
-            money = f"${done.spent:.2f}" if done.real else f"nothing (would cost ${done.spent:.2f})"
+            money = money_words(done.spent) if done.real else placeholder_words(done.spent)
             return f"{what}: {made}; spent {money}"
 
         if not jobs.start(what, run):
@@ -205,6 +202,8 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
 
     async def media(request: Request) -> Response:
         rel = request.path_params["path"]
+        if "\x00" in rel:
+            return Response("not found\n", 404, media_type="text/plain")
         p = resolve_inside(root, rel)
         hidden = rel.startswith(".") or "/." in rel
         if p is None or hidden or p.suffix.lower() not in MEDIA or not p.is_file():

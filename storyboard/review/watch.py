@@ -61,21 +61,68 @@ def is_source(root: Path, file: Path, path: str) -> bool:
     return len(rel.parts) > 1 and rel.parts[0] in SOURCES
 
 
-def file_changes(root: Path, file: Path, stop: object = None) -> Iterator[Batch]:
-    """Debounced batches of saves to the project's sources (``watchfiles``)."""
+def file_changes(
+    root: Path, file: Path, stop: object = None, check_ms: int = 1000
+) -> Iterator[Batch]:
+    """Debounced batches of saves to the project's sources (``watchfiles``).
+
+    Every ``check_ms`` the project folder is looked at again: deleted, or moved away (the
+    kernel's watch follows the moved folder), the watch moves to the nearest folder above it
+    until the project folder is there again, then watches the new one; its coming back is a
+    change (the storyboard may be a new one)."""
     import watchfiles
 
-    folders = [root]
-    shared = shared_templates()
-    if shared.is_dir() and not shared.resolve().is_relative_to(root.resolve()):
-        folders.append(shared)
-    yield from watchfiles.watch(
-        *folders,
-        watch_filter=lambda _change, path: is_source(root, file, path),
-        debounce=DEBOUNCE_MS,
-        stop_event=stop,  # type: ignore[arg-type]
-        raise_interrupt=False,
-    )
+    def stopped() -> bool:
+        return bool(stop is not None and getattr(stop, "is_set", lambda: False)())
+
+    common: dict[str, Any] = {
+        "debounce": DEBOUNCE_MS,
+        "stop_event": stop,
+        "raise_interrupt": False,
+        "rust_timeout": check_ms,
+        "yield_on_timeout": True,
+    }
+    while not stopped():
+        ident = _identity(root)
+        if ident is None:
+            above = _nearest_folder(root)
+            for _ in watchfiles.watch(above, recursive=False, **common):
+                if _identity(root) is not None or stopped():
+                    break
+            if stopped():
+                return
+            yield {(watchfiles.Change.added, str(file))}
+            continue
+        folders = [root]
+        shared = shared_templates()
+        if shared.is_dir() and not shared.resolve().is_relative_to(root.resolve()):
+            folders.append(shared)
+        for batch in watchfiles.watch(
+            *folders, watch_filter=lambda _change, path: is_source(root, file, path), **common
+        ):
+            if batch:
+                yield batch
+            if _identity(root) != ident:
+                break  # deleted or moved away: find it again
+        else:
+            return  # the stream ended (stop, or Ctrl-C)
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """The folder's device and inode (None when it is not there): a new folder at the same
+    path is a new identity."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if folder.is_dir() else None
+
+
+def _nearest_folder(path: Path) -> Path:
+    for above in path.parents:
+        if above.is_dir():
+            return above
+    return Path("/")
 
 
 class Watcher:
@@ -147,7 +194,7 @@ class Watcher:
                 result = project.render(budget=self.budget, draft=self.draft, jobs=self.jobs)
                 r.generated = [s.scene for s in result.scenes if s.status == "generated"]
                 r.spent = result.spent
-                self.log(f"generated {', '.join(r.generated) or 'nothing'}; ${r.spent:.2f}")
+                self.log(f"generated {', '.join(r.generated) or 'nothing'}; {result.money}")
                 result.raise_for_failures()
             if self.compose:
                 done = project.compose()

@@ -218,6 +218,8 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         "output-is-the-music",
         board("edit: {music: {file: bed.mp4}}", "output: {file: bed.mp4}"),
         {"bed.mp4": b"\x00"},
+        "proj/storyboard.yaml:2: edit.music.file: 'bed.mp4' has no audio stream (music must be a"
+        " sound file: m4a, mp3, wav, ...)\n"
         "proj/storyboard.yaml:3: output.file: 'bed.mp4' would overwrite an input of the film"
         " (edit.music.file); name a new file such as film.mp4",
     ),

@@ -36,7 +36,21 @@ edit:
 
 
 def load(tmp: Path, text: str, files: dict | None = None):  # noqa: ANN201
-    return load_project(write_project(tmp / "p", text, files or {"assets/door.wav": b"RIFF"}))
+    return load_project(write_project(tmp / "p", text, files or {"assets/door.wav": silence()}))
+
+
+def silence() -> bytes:
+    """A real, tiny WAV (validate checks that a sound file has an audio stream)."""
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 800)
+    return buf.getvalue()
 
 
 def errors(tmp: Path, text: str, files: dict | None = None) -> list[str]:

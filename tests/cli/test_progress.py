@@ -91,3 +91,22 @@ def test_compose_bar_live_draws_a_bar() -> None:
         bar.frames(150, 300)
         bar.frames(300, 300)
     assert "300/300" in out.getvalue() and "frames" in out.getvalue()
+
+
+def test_compose_eta_counts_from_the_first_frames_not_from_the_render() -> None:
+    """A render generates for 100 s, then composes 300 frames at 30 frames a second: the ETA
+    says seconds of composing left (8 s), not 400 s (issue 15: `ETA 513 s` for a 19 s compose)."""
+    import io
+
+    from storyboard.cli.progress import ComposeBar
+
+    now = [0.0]
+    out = io.StringIO()
+    bar = ComposeBar(stream=out, live=False, clock=lambda: now[0])
+    now[0] = 100.0  # generating
+    bar.frames(30, 300)  # the first chunk: no rate yet
+    now[0] = 101.0
+    bar.frames(60, 300)
+    lines = out.getvalue().splitlines()
+    assert "ETA" not in lines[0]
+    assert lines[-1].endswith("compose: 60/300 frames (20%), ETA 8 s"), lines

@@ -18,6 +18,7 @@ from storyboard.errors import StoryboardError
 from storyboard.generate.state import BuildState
 from storyboard.media.ffmpeg import ffmpeg_exe
 
+FINITE = "expected a finite size in MB, e.g. STORYBOARD_CACHE_MB=2048"
 XF = "{type: crossfade, duration: 0.3}"
 COLORS = ["red", "green", "blue", "white"]
 
@@ -150,8 +151,12 @@ def test_a_killed_compose_leaves_no_chunk_that_is_reused(tmp_path: Path) -> None
             "STORYBOARD_CACHE_MB='lots': expected a size in MB, e.g. STORYBOARD_CACHE_MB=2048",
         ),
         ("-1", "STORYBOARD_CACHE_MB='-1': the size must not be negative"),
+        ("inf", f"STORYBOARD_CACHE_MB='inf': {FINITE}"),
+        ("nan", f"STORYBOARD_CACHE_MB='nan': {FINITE}"),
+        ("1e309", f"STORYBOARD_CACHE_MB='1e309': {FINITE}"),
+        ("1e30", "STORYBOARD_CACHE_MB='1e30': at most 1e+12 MB"),
     ],
-    ids=["not-a-number", "negative"],
+    ids=["not-a-number", "negative", "inf", "nan", "1e309", "huge"],
 )
 def test_cache_limit_setting(value: str, message: str, monkeypatch) -> None:
     monkeypatch.setenv("STORYBOARD_CACHE_MB", value)

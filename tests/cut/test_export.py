@@ -49,6 +49,11 @@ def clip(path: Path, seconds: float, color: str) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    return three_scenes(tmp_path)
+
+
+def three_scenes(tmp_path: Path) -> Path:
+    """A three-scene project whose lock points at generated clips."""
     p = write_project(tmp_path / "p", BOARD)
     state = BuildState(p)
     for i, (scene, color) in enumerate((("a", "red"), ("b", "green"), ("c", "blue"))):

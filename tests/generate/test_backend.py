@@ -139,3 +139,39 @@ def test_open_client_without_a_key_needs_a_local_service() -> None:
         "no RUNWARE_API_KEY: using the local Runware emulator at http://127.0.0.1:5/v1 "
         "(placeholder clips, no cost)"
     ]
+
+
+def test_the_loopback_question_never_goes_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:  # a proxy that is not there: going through it fails
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(var, dead)
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    with answering(200, b'{"emulator": "storyboard", "draft": true}') as url:
+        assert BackendOptions(api_key="k", base_url=url).maker == "draft"
+
+
+def test_a_silent_loopback_endpoint_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One that accepts and never answers cannot be confirmed as a proxy: a placeholder maker,
+    decided within the question's timeout (3 s), never a hang."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+        t0 = time.monotonic()
+        assert BackendOptions(api_key="k", base_url=url).maker == "emulator"
+        assert time.monotonic() - t0 < 10
+
+
+def test_an_oversized_hello_is_not_read_whole() -> None:
+    """At most 64 KiB of the answer is read: a bigger one is not the emulator's hello."""
+    big = b'{"emulator": "storyboard", "pad": "' + b"x" * 70_000 + b'"}'
+    with answering(200, big) as url:
+        assert BackendOptions(api_key="k", base_url=url).maker == "runware"

@@ -140,7 +140,8 @@ FAILED_HOW = {
     "downloading": "; the clip is paid and kept in the journal: render again to fetch it",
 }
 # the notes the first render prints (b starts from a's last frame: a draft clip, conformed)
-NOTES = {"accepted": ["b: last frame of a is 320x180; cover-cropped to 1280x720"]}
+LAST_FRAME_NOTE = "b: last frame of a is 320x180; cover-cropped to 1280x720"
+NOTES = {"accepted": [LAST_FRAME_NOTE]}
 # which nodes the service charged during the first render
 CHARGED_FIRST = {
     ("submit", "5xx-storm"): {},
@@ -194,11 +195,19 @@ def assert_paid_once_and_intact(emu: Emulator, kind: Kind, p: Path, compose: boo
 
 
 def render_again(emu: Emulator, p: Path, monkeypatch: pytest.MonkeyPatch, compose: bool) -> None:
+    """Render (and compose) again without the fault: it completes, and prints only the note of
+    a b it makes now (from a's last frame), never "paid in an earlier render"."""
     emu.faults.clear()
-    monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-    monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
-    argv = ["render", str(p), "--quiet", *([] if compose else ["--no-compose"])]
-    assert main(argv) == 0
+    lock = p / "storyboard.lock"
+    had_b = lock.exists() and "b" in (yaml.safe_load(lock.read_text()).get("scenes") or {})
+    notes = Notes()
+    result = lib_render(p, emu.base_url, notes=notes)
+    assert not result.failed, result.outcomes
+    assert notes.notes == ([] if had_b else [LAST_FRAME_NOTE])
+    if compose:
+        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
+        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+        assert main(["compose", str(p)]) == 0
 
 
 @pytest.mark.parametrize("fault", FAULTS)

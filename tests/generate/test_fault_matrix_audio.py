@@ -111,11 +111,18 @@ def test_audio_task_killed_while_held(
 ) -> None:
     p = write_project(tmp_path / "p", SOUND)
     emu.add_fault(Fault("latency", task_type="audioInference", delay=1.5, times=1, after=True))
-    env = {**os.environ, "RUNWARE_API_KEY": "k", "RUNWARE_BASE_URL": emu.base_url,
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "RUNWARE_API_KEY": "k",
+        "RUNWARE_BASE_URL": emu.base_url,
+        "PYTHONPATH": str(REPO),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "storyboard", "render", str(p), "--quiet", "--no-compose"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not emu.faults.fired() and time.monotonic() < deadline and proc.poll() is None:

@@ -47,7 +47,7 @@ def test_draft_takes_are_stale_for_a_full_render_and_the_emulator_reports_no_spe
     args = ["render", str(p), "--no-compose", "--quiet", "--emulator-latency", "0.05"]
     assert main([*args, "--draft"]) == 0
     out = capsys.readouterr().out
-    assert "spent $0 (emulator; would cost $0.80)" in out
+    assert "spent $0 (would cost $0.80)" in out
     assert {e["made_by"] for e in lock(p).values()} == {"draft"}
     assert main(["status", str(p)]) == 0
     rows = status_rows(capsys.readouterr().out)
@@ -55,7 +55,7 @@ def test_draft_takes_are_stale_for_a_full_render_and_the_emulator_reports_no_spe
     assert rows["b"][3].startswith("made as a --draft")
     # a second draft render reuses them: nothing is made again
     assert main([*args, "--draft"]) == 0
-    assert "spent $0 (emulator; would cost $0.00)" in capsys.readouterr().out
+    assert "spent $0 (would cost $0.00)" in capsys.readouterr().out
 
 
 def test_switching_from_the_emulator_to_a_key_makes_every_placeholder_stale(
@@ -136,7 +136,7 @@ def test_takes_from_a_standalone_emulator_with_a_key_stay_placeholders(
         monkeypatch.setenv("RUNWARE_API_KEY", "anything")
         monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
         assert main(["render", str(p), "--no-compose", "-q"]) == 0
-        assert "spent $0 (emulator; would cost $0.40)" in capsys.readouterr().out
+        assert "spent $0 (would cost $0.40)" in capsys.readouterr().out
         assert lock(p)["a"]["made_by"] == f"draft {emu.base_url}"
     monkeypatch.setenv("RUNWARE_BASE_URL", "https://api.runware.ai/v1")
     assert main(["status", str(p)]) == 0

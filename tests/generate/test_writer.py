@@ -120,10 +120,53 @@ def test_a_planted_lock_symlink_is_not_followed(tmp_path: Path) -> None:
     target.write_text("keep me")
     (tmp_path / "p" / "build").mkdir(parents=True)
     (tmp_path / "p" / "build" / ".lock").symlink_to(target)
-    with pytest.raises(StoryboardError, match="cannot open"):
+    with pytest.raises(StoryboardError) as e:
         with project_writer(tmp_path / "p"):
             pass
+    lock = (tmp_path / "p" / "build" / ".lock").resolve(strict=False)
+    assert str(e.value) in (
+        f"cannot open {tmp_path / 'p' / 'build' / '.lock'}: Too many levels of symbolic links",
+        f"cannot open {lock}: Too many levels of symbolic links",
+    )
     assert target.read_text() == "keep me"
+
+
+def test_a_build_that_is_a_file_is_one_clear_message(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "build").write_text("not a folder")
+    with pytest.raises(StoryboardError) as e:
+        with project_writer(tmp_path / "p"):
+            pass
+    assert "build" in str(e.value) and "must be a folder inside the project" in str(e.value)
+
+
+def test_a_build_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    (tmp_path / "p").write_text("a file where the project folder should be")
+    with pytest.raises(StoryboardError) as e:
+        with project_writer(tmp_path / "p"):
+            pass
+    assert str(e.value) == f"cannot create {(tmp_path / 'p').resolve() / 'build'}: Not a directory"
+
+
+def test_the_lock_file_is_readable_by_all_and_names_its_holder(tmp_path: Path) -> None:
+    from storyboard.generate.writer import holder
+
+    old = os.umask(0o022)
+    try:
+        with project_writer(tmp_path, "compose") as lock:
+            assert oct(lock.stat().st_mode & 0o777) == oct(0o644)
+            assert holder(tmp_path) == ("compose", os.getpid())
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("text", ["", "render", "render 123", "12x render", "\n"])
+def test_a_garbled_lock_file_names_no_holder(tmp_path: Path, text: str) -> None:
+    from storyboard.generate.writer import holder
+
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / ".lock").write_text(text)
+    assert holder(tmp_path) is None
 
 
 ONE = """

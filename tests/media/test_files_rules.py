@@ -123,7 +123,8 @@ def test_alive_tells_a_running_process_from_a_finished_one() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         assert _alive(child.pid)
-        assert child.poll() is None  # asking sent it no signal
+        with pytest.raises(subprocess.TimeoutExpired):  # asking sent it no signal
+            child.wait(timeout=0.5)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -186,3 +187,38 @@ def test_resolve_inside(tmp_path: Path) -> None:
     assert resolve_inside(tmp_path, "/etc/passwd") is None
     (tmp_path / "out").symlink_to("/etc")
     assert resolve_inside(tmp_path, "out/passwd") is None
+
+
+def test_a_process_of_another_user_counts_as_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_yours(pid: int, sig: int) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(files.os, "kill", not_yours)
+    assert _alive(12345)
+
+
+def test_a_folder_another_sweep_removed_first_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes starting at once sweep the same folder: one finds the other's work done."""
+    gone = dead_pid()
+    real = tmp_path / f".compose-{gone}-real"
+    real.mkdir()
+
+    class AlreadyRemoved:
+        name = f".compose-{gone}-raced"
+        path = str(tmp_path / name)
+
+        def stat(self, follow_symlinks: bool = True) -> os.stat_result:
+            return os.stat(real, follow_symlinks=False)  # it was a folder a moment ago
+
+    real_scandir = os.scandir
+
+    def scandir(folder: Any) -> Any:
+        if folder != tmp_path:
+            return real_scandir(folder)
+        return [AlreadyRemoved(), *real_scandir(folder)]
+
+    monkeypatch.setattr(files.os, "scandir", scandir)
+    removed = sweep_stale(".compose-", tmp_path)
+    assert real in removed and not real.exists()

@@ -207,7 +207,7 @@ def test_render_stale_from_the_page_generates_and_composes(
     assert app.state.jobs.last == {
         "what": "render",
         "ok": True,
-        "message": "render: a, b; spent nothing (would cost $0.80)",
+        "message": "render: a, b; spent $0 (would cost $0.80)",
     }
     data = client.get(q("/api/state")).json()
     assert [(s["id"], s["status"], s["take"]) for s in data["scenes"]] == [

@@ -68,7 +68,7 @@ function takeBox(scene, take) {
   return el("div", { class: "take" + (take.chosen ? " chosen" : ""), "data-scene": scene.id, "data-take": take.n },
     v,
     el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
-    el("div", { class: "meta", text: [take.model, take.size, take.duration.toFixed(1) + " s", money(take.cost), take.made].filter((x) => x && x !== "-").join(" · ") }),
+    el("div", { class: "meta", text: [take.model, take.size, take.duration.toFixed(1) + " s", take.money, take.made].filter((x) => x && x !== "-").join(" · ") }),
     take.current ? null : el("div", { class: "old", text: "made from an earlier version of the scene" }),
     take.missing ? el("div", { class: "old", text: "file missing (render fetches it again)" }) : null);
 }
@@ -134,7 +134,7 @@ function draw(data) {
   problem.hidden = true;
   document.title = data.title + " — storyboard review";
   $("#title").textContent = data.title;
-  const spent = data.real ? `spent ${money(data.spent)}` : `emulator: nothing spent (would have cost ${money(data.spent)})`;
+  const spent = `spent ${data.money}`;
   $("#money").textContent = `${spent} · next render ${money(data.next_cost)} (${data.stale.length} scene${data.stale.length === 1 ? "" : "s"} stale)`;
   const job = data.jobs && data.jobs.current;
   const busy = job || data.rendering;

@@ -1,0 +1,97 @@
+"""``validate`` checks every input file the storyboard names (images decode and are images;
+music has an audio stream) and reports every problem of every stage in one run."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import png_bytes, write_project
+
+from storyboard.cli.main import main
+from storyboard.media.ffmpeg import ffmpeg_exe
+
+SCENE = "  - {id: a, prompt: A red kite over a grey sea., duration: 8}\n"
+
+
+def tone(path: Path) -> bytes:
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=0.5",
+         "-c:a", "aac", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path.read_bytes()
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_music_file_that_is_a_png_is_refused(in_tmp: Path, capsys) -> None:
+    write_project(
+        in_tmp / "proj",
+        "title: T\nscenes:\n" + SCENE + "edit: {music: {file: bed.m4a}}\n",
+        {"bed.m4a": png_bytes()},
+    )
+    assert main(["validate", "proj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "proj/storyboard.yaml:4: edit.music.file: 'bed.m4a' has no audio stream"
+        " (music must be a sound file: m4a, mp3, wav, ...)"
+    )
+
+
+def test_real_music_validates(in_tmp: Path, tmp_path: Path, capsys) -> None:
+    write_project(
+        in_tmp / "proj",
+        "title: T\nscenes:\n" + SCENE + "edit: {music: {file: bed.m4a}}\n",
+        {"bed.m4a": tone(tmp_path / "t.m4a")},
+    )
+    assert main(["validate", "proj"]) == 0, capsys.readouterr().err
+
+
+def test_a_truncated_image_is_refused(in_tmp: Path, capsys) -> None:
+    whole = png_bytes(64, 36)
+    write_project(
+        in_tmp / "proj",
+        "title: T\nscenes:\n  - {id: a, prompt: A red kite over a grey sea., duration: 8,"
+        " first_frame: start.png}\n",
+        {"start.png": whole[: len(whole) - 30]},
+    )
+    assert main(["validate", "proj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "proj/storyboard.yaml:3: scenes[0].first_frame: 'start.png' cannot be decoded"
+        " (a damaged or truncated image)"
+    )
+
+
+def test_every_problem_of_every_stage_in_one_run(in_tmp: Path, capsys) -> None:
+    """An unknown key (schema), a missing image (files) and a duration the model does not
+    take (model rules): all three in one run, not one per fix."""
+    write_project(
+        in_tmp / "proj",
+        "title: T\nmodel: openai:3@1\nscenes:\n"
+        "  - {id: a, prompt: A red kite over a grey sea., duraton: 8}\n"
+        "  - {id: b, prompt: The kite lands on the sand., duration: 5, first_frame: gone.png}\n",
+    )
+    assert main(["validate", "proj"]) == 1
+    err = capsys.readouterr().err
+    assert "scenes[0].duraton: unknown key 'duraton'; did you mean 'duration'?" in err
+    assert "scenes[1].first_frame: image not found: gone.png" in err
+    assert "scenes[1].duration" in err and "5" in err
+
+
+def test_a_scene_sound_that_is_a_png_is_refused(in_tmp: Path, capsys) -> None:
+    write_project(
+        in_tmp / "proj",
+        "title: T\nscenes:\n  - {id: a, prompt: A red kite over a grey sea., duration: 8,"
+        " sounds: [{file: gull.wav}]}\n",
+        {"gull.wav": png_bytes()},
+    )
+    assert main(["validate", "proj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "proj/storyboard.yaml:3: scenes[0].sounds[0].file: 'gull.wav' has no audio stream"
+        " (a sound must be a sound file: m4a, mp3, wav, ...)"
+    )

@@ -1,0 +1,217 @@
+"""cut/filmkey.py rule by rule, without composing: each part of the film's key names its own
+reason, and the film file on disk is judged by size, mtime and content (for mutation testing)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from helpers import write_project
+
+from storyboard.board.spec import Project, load_project
+from storyboard.cut import filmkey
+from storyboard.cut.filmkey import film_status, music_hash, write_stamp
+
+BOARD = """
+title: Key
+edit: {loudness: 'off', music: {file: bed.wav, volume: 0.3}}
+output: {fps: 10, size: 64x36}
+scenes:
+  - {id: a, prompt: 'Scene a.', duration: 4}
+  - {id: b, prompt: 'Scene b.', duration: 4, transition: {type: crossfade, duration: 0.3}}
+"""
+
+
+@dataclass
+class T:
+    n: int = 1
+    file: str = "build/takes/x/take-1.mp4"
+    sha256: str = "0" * 64
+    size: int = 100
+    duration: float | None = 4.0
+    offset: float = 0.0
+
+
+TAKES = {"a": T(sha256="a" * 64), "b": T(sha256="b" * 64)}
+
+
+def wav(level: int) -> bytes:
+    """A tenth of a second of 8 kHz mono sound at ``level`` (a real sound file, tiny)."""
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(level.to_bytes(2, "little", signed=True) * 800)
+    return buf.getvalue()
+
+
+MUSIC, OTHER_MUSIC = wav(1000), wav(-1000)
+
+
+@pytest.fixture
+def made(tmp_path: Path) -> Project:
+    """A project whose film (a stand-in file) and film.json were written with TAKES."""
+    p = write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC})
+    project = load_project(p)
+    dest = project.build / "key.mp4"
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"the film")
+    (project.build / "key.srt").write_text("1\n")
+    st = film_status(project, TAKES, dest)
+    write_stamp(project, st, dest, ["build/key.srt"])
+    return project
+
+
+def status(project: Project, takes: dict[str, T] | None = None) -> list[str]:
+    again = load_project(project.root)
+    return film_status(again, takes or TAKES, again.build / "key.mp4").reasons
+
+
+def edit(project: Project, old: str, new: str) -> None:
+    f = project.root / "storyboard.yaml"
+    text = f.read_text()
+    assert old in text
+    f.write_text(text.replace(old, new))
+
+
+def test_no_film_no_record(tmp_path: Path) -> None:
+    project = load_project(write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC}))
+    dest = project.build / "key.mp4"
+    assert film_status(project, TAKES, dest).reasons == ["film missing"]
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"someone else's film")
+    st = film_status(project, TAKES, dest)
+    assert st.reasons == ["never composed here"] and not st.up_to_date
+
+
+def test_the_film_just_recorded_is_up_to_date(made: Project) -> None:
+    assert status(made) == []
+    again = load_project(made.root)
+    st = film_status(again, TAKES, again.build / "key.mp4")
+    assert st.up_to_date and len(st.key) == 32
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"a": T(sha256="c" * 64)}, "take of 'a' changed"),
+        ({"a": T(sha256="a" * 64, size=101)}, "take of 'a' changed"),
+        ({"a": T(sha256="a" * 64, offset=1.5)}, "take of 'a' changed"),
+        ({"b": T(sha256="d" * 64)}, "take of 'b' changed"),
+    ],
+)
+def test_a_take_that_changed_is_named(made: Project, change: dict[str, T], reason: str) -> None:
+    assert status(made, {**TAKES, **change}) == [reason]
+
+
+def test_a_take_number_alone_changes_nothing(made: Project) -> None:
+    assert status(made, {**TAKES, "a": replace(TAKES["a"], n=7, file="elsewhere.mp4")}) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reasons"),
+    [
+        ("'Scene a.', duration: 4}", "'Scene a.', duration: 4, trim: [0.1, 0.9]}", ["a"]),
+        ("{type: crossfade, duration: 0.3}", "{type: crossfade, duration: 0.5}", ["b"]),
+        (
+            "'Scene b.', duration: 4,",
+            "'Scene b.', duration: 4, dialogue: [{who: Ann, line: Hi}],",
+            ["b"],
+        ),
+    ],
+    ids=["trim", "transition", "dialogue"],
+)
+def test_the_cut_of_a_scene_is_named(made: Project, old: str, new: str, reasons: list[str]) -> None:
+    edit(made, old, new)
+    assert status(made) == [f"trim, transition or dialogue of '{s}' changed" for s in reasons]
+
+
+def test_a_prompt_is_not_part_of_the_film(made: Project) -> None:
+    edit(made, "'Scene a.'", "'Scene a, rewritten.'")
+    assert status(made) == []
+
+
+def test_order_music_edit_output_and_title_are_named(made: Project) -> None:
+    edit(made, "volume: 0.3", "volume: 0.5")
+    assert status(made) == ["music changed"]
+    edit(made, "volume: 0.5", "volume: 0.3")
+    (made.root / "bed.wav").write_bytes(OTHER_MUSIC)
+    assert status(made) == ["music changed"]
+    (made.root / "bed.wav").write_bytes(MUSIC)
+    assert status(made) == []
+    edit(made, "loudness: 'off'", "loudness: -20")
+    assert status(made) == ["edit settings changed"]
+    edit(made, "loudness: -20", "loudness: 'off'")
+    edit(made, "fps: 10", "fps: 12")
+    assert status(made) == ["output settings changed"]
+    edit(made, "fps: 12", "fps: 10")
+    edit(made, "title: Key", "title: Other")
+    reasons = status(made)
+    assert "output settings changed" in reasons
+    edit(made, "title: Other", "title: Key")
+    assert status(made) == []
+
+
+def test_scenes_reordered_are_named(made: Project) -> None:
+    text = (made.root / "storyboard.yaml").read_text()
+    a = "  - {id: a, prompt: 'Scene a.', duration: 4}\n"
+    (made.root / "storyboard.yaml").write_text(text.replace(a, "") + a)
+    assert status(made)[0] == "scenes added, removed or reordered"
+
+
+def test_a_new_compose_version_is_named(made: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(filmkey, "COMPOSE_VERSION", "99")
+    assert status(made) == ["compose code changed"]
+
+
+def test_the_film_file_is_judged_by_size_mtime_and_content(made: Project) -> None:
+    film = made.build / "key.mp4"
+    st = film.stat()
+    os.utime(film, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert status(made) == []  # touched, same bytes: still the film
+    film.write_bytes(b"the filM")  # same size, other bytes
+    assert status(made) == ["film file changed on disk"]
+    film.write_bytes(b"the film, longer")
+    assert status(made) == ["film file changed on disk"]
+    film.unlink()
+    assert status(made) == ["film missing"]
+
+
+def test_a_missing_companion_is_named(made: Project) -> None:
+    (made.build / "key.srt").unlink()
+    assert status(made) == ["build/key.srt missing"]
+
+
+def test_music_hash(made: Project) -> None:
+    import hashlib
+
+    assert music_hash(made) == hashlib.sha256(MUSIC).hexdigest()
+    (made.root / "bed.wav").unlink()
+    assert music_hash(made) is None
+    edit(made, "edit: {loudness: 'off', music: {file: bed.wav, volume: 0.3}}", "")
+    assert music_hash(load_project(made.root)) is None
+
+
+def test_a_scene_without_a_take_has_no_take_part(made: Project) -> None:
+    assert status(made, {"a": TAKES["a"]}) == ["take of 'b' changed"]
+
+
+def test_the_sound_of_a_scene_is_part_of_its_cut(made: Project) -> None:
+    edit(made, "'Scene a.', duration: 4}", "'Scene a.', duration: 4, native_audio: mute}")
+    assert status(made) == ["trim, transition or dialogue of 'a' changed"]
+
+
+def test_a_generated_music_take_is_part_of_the_music(made: Project) -> None:
+    with_music = {**TAKES, "music": T(sha256="e" * 64)}
+    assert status(made, with_music) == ["music changed"]
+    again = load_project(made.root)
+    dest = again.build / "key.mp4"
+    write_stamp(again, film_status(again, with_music, dest), dest, ["build/key.srt"])
+    assert status(made, with_music) == []
+    assert status(made, {**TAKES, "music": T(sha256="f" * 64)}) == ["music changed"]

@@ -1,0 +1,69 @@
+"""``render --watch`` keeps watching when the project folder is deleted (or moved away) and
+made again: the next save of the storyboard is a change, not silence."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from helpers import write_project
+
+from storyboard.review.watch import file_changes
+
+BOARD = "title: T\nscenes:\n  - {id: a, prompt: A red kite over a grey sea., duration: 8}\n"
+
+
+def saves_seen(root: Path, q: queue.Queue, within: float = 20.0) -> bool:
+    """Save the storyboard again and again until the watcher reports it (the watcher needs a
+    moment to start; nothing here waits for time to pass, only for the event)."""
+    file = root / "storyboard.yaml"
+    deadline = time.monotonic() + within
+    n = 0
+    while time.monotonic() < deadline:
+        if root.is_dir():
+            n += 1
+            file.write_text(BOARD + f"# save {n}\n")
+        try:
+            batch = q.get(timeout=0.3)
+        except queue.Empty:
+            continue
+        if any(Path(p) == file for _c, p in batch) and root.is_dir():
+            return True
+    return False
+
+
+def drain(q: queue.Queue) -> None:
+    while True:
+        try:
+            q.get(timeout=0.5)
+        except queue.Empty:
+            return
+
+
+def test_watch_survives_the_project_folder_deleted_and_made_again(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", BOARD)
+    stop = threading.Event()
+    q: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for batch in file_changes(root, root / "storyboard.yaml", stop, check_ms=100):
+            q.put(batch)
+
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    try:
+        assert saves_seen(root, q)
+        shutil.rmtree(root)
+        drain(q)
+        write_project(root, BOARD)
+        assert saves_seen(root, q), "no change seen after the folder was made again"
+        root.rename(tmp_path / "moved")
+        drain(q)
+        write_project(root, BOARD)
+        assert saves_seen(root, q), "no change seen after the folder was moved and made again"
+    finally:
+        stop.set()
+        t.join(timeout=10)
