@@ -27,12 +27,11 @@ from storyboard.generate.state import RUNWARE, BuildState, Take
 from storyboard.plan.compile import Plan, compile_project, node_name
 
 from .events import CallbackProgress, ProgressCallback
+from .planning import _plan_result
 from .results import (
     ComposeResult,
     FilmStatus,
     PickResult,
-    PlannedImage,
-    PlannedScene,
     PlanResult,
     RenderResult,
     SceneStatus,
@@ -41,7 +40,6 @@ from .results import (
     Uncollected,
     Validation,
 )
-from .sounds import planned_sounds
 
 
 def load(path: str | Path, *, api_key: str | None = None, base_url: str | None = None) -> Project:
@@ -426,72 +424,6 @@ class Project:
 
         with self._state() as state:
             return export_cut(self._spec, state.lock, format, Path(dest) if dest else None)
-
-
-def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
-    p = plan.profile
-    scenes = [
-        PlannedScene(
-            scene=t.scene,
-            mode=t.mode,
-            source=t.source,
-            duration=t.duration,
-            takes=t.number_results,
-            cost=t.cost,
-            generate=t.scene in stale,
-            prompt=t.prompt,
-            request=t.request,
-            model=t.model,
-            price_known=t.price_known,
-        )
-        for t in plan.tasks
-    ]
-    boards = plan.wanted(boards=True)
-    images = [
-        PlannedImage(
-            node=t.scene,
-            size=f"{t.request['width']}x{t.request['height']}",
-            cost=t.cost,
-            generate=t.scene in stale,
-            waits_for=t.depends_on,
-            prompt=t.prompt,
-            request=t.request,
-        )
-        for t in plan.images
-        if t.scene in boards or t.scene in stale
-    ]
-    return PlanResult(
-        model=p.air,
-        model_name=p.name,
-        size=plan.project.board.size,
-        scenes=scenes,
-        note=price_note(plan),
-        tasks_json=plan.to_json(only=stale),
-        warning=plan.deprecation(),
-        images=images,
-        image_model=plan.project.board.image_model,
-        boards_price=round(sum(i.cost for i in images), 4),
-        clips_price=round(sum(t.cost for t in plan.tasks), 4),
-        sounds=planned_sounds(plan, stale),  # issue 18
-    )
-
-
-def price_note(plan: Plan) -> str:
-    """What the plan's total leaves out or only estimates (unknown and estimated prices)."""
-    notes = []
-    unpriced = plan.unpriced
-    if unpriced:
-        notes.append(
-            f"price unknown (no source gives it) for {', '.join(unpriced)}: not in the total; "
-            "set `price:` (USD per second) on those scenes to plan them, --budget refuses them"
-        )
-    seen: set[str] = set()
-    for t in plan.tasks:
-        p = plan.profile_of(t.scene)
-        if t.price_known and p.price_rule and not p.exact_price and p.air not in seen:
-            seen.add(p.air)
-            notes.append(f"{p.name}'s price is an estimate: {p.price_rule.get('basis', '')}")
-    return "; ".join(notes)
 
 
 def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> TakeInfo:

@@ -125,8 +125,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(
         f"\n{len(status.stale)} of {len(status.scenes)} "
         f"{'scenes' if all(':' not in s.scene for s in status.scenes) else 'tasks'} stale; "
-        "next render: "
-        f"${status.next_cost:.2f}; spent so far on this project: {status.money}"
+        f"next render: ${status.next_cost:.2f}; spent so far on this project: {status.money}"
     )
     if status.uncollected:
         print("\npaid but not collected yet (render again to collect them, not paid again):")
