@@ -215,3 +215,14 @@ def test_a_generated_music_take_is_part_of_the_music(made: Project) -> None:
     write_stamp(again, film_status(again, with_music, dest), dest, ["build/key.srt"])
     assert status(made, with_music) == []
     assert status(made, {**TAKES, "music": T(sha256="f" * 64)}) == ["music changed"]
+
+
+def test_a_placed_sound_file_is_judged_by_its_content(made: Project) -> None:
+    (made.root / "door.wav").write_bytes(wav(500))
+    edit(made, "'Scene a.', duration: 4}", "'Scene a.', duration: 4, sounds: [{file: door.wav}]}")
+    again = load_project(made.root)
+    dest = again.build / "key.mp4"
+    write_stamp(again, film_status(again, TAKES, dest), dest, ["build/key.srt"])
+    assert status(made) == []
+    (made.root / "door.wav").write_bytes(wav(-500))  # same name, same size, other sound
+    assert status(made) == ["trim, transition or dialogue of 'a' changed"]
