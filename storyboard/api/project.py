@@ -23,10 +23,11 @@ from storyboard.generate.staleness import (
     require_real_takes,
     stale_scenes,
 )
-from storyboard.generate.state import RUNWARE, BuildState, Take
+from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
 from .events import CallbackProgress, ProgressCallback
+from .films import Films
 from .planning import _plan_result
 from .results import (
     ComposeResult,
@@ -71,13 +72,15 @@ def _with_later_stages(e: SpecError) -> SpecError:
     return e
 
 
-class Project:
-    """A loaded storyboard: plan it, render it, inspect and pick takes, compose the film."""
+class Project(Films):
+    """A loaded storyboard: plan it, render it, inspect and pick takes, compose the film
+    (and its variants: :attr:`variants`, :meth:`variant`)."""
 
     def __init__(
         self, spec: _Spec, *, api_key: str | None = None, base_url: str | None = None
     ) -> None:
         self._spec = spec
+        self._main: Project | None = None  # for a variant: the storyboard's own film
         self._plan: Plan | None = None
         self._api_key = api_key
         self._base_url = base_url
@@ -128,8 +131,9 @@ class Project:
 
     @property
     def lock_file(self) -> Path:
-        """``storyboard.lock``: which take of each scene makes the cut."""
-        return self.root / "storyboard.lock"
+        """``storyboard.lock`` (a variant: ``storyboard.VARIANT.lock``): which take of each
+        scene makes the cut."""
+        return self.root / lock_name(self._spec.variant)
 
     def display(self) -> str:
         """The storyboard's path as messages show it (relative to the working folder if inside)."""
@@ -163,14 +167,20 @@ class Project:
         keep_downstream: bool = False,
         budget: float | None = None,
         draft: bool = False,
+        variant: str | None = None,
         boards: bool = False,
     ) -> PlanResult:
         """What :meth:`render` would generate with these options, and what it would cost
-        (``boards``: as ``render --boards`` would: the cast sheets and boards, no clip).
+        (``variant``: for that film; see :meth:`variant`; ``boards``: as ``render --boards``
+        would: the cast sheets and boards, no clip).
 
         Raises :class:`~storyboard.PlanError` for an unknown scene in ``retake`` and
         :class:`~storyboard.BudgetError` when the cost is over ``budget`` (US dollars).
         """
+        if variant is not None:
+            return self._film_of(variant).plan(
+                retake, keep_downstream, budget, draft, boards=boards
+            )
         plan = self._compiled()
         plan.require_scenes(list(retake), "--retake")
         maker = self._backend(draft).maker
@@ -190,15 +200,20 @@ class Project:
         self, writer: str | None = None, wait: bool = True, progress: CallbackProgress | None = None
     ) -> Iterator[BuildState]:
         on_wait = progress.log if progress is not None else None
-        state = BuildState(self.root, writer=writer, wait=wait, on_wait=on_wait)
+        state = BuildState(
+            self.root, writer=writer, wait=wait, on_wait=on_wait, variant=self._spec.variant
+        )
         try:
             yield state
         finally:
             state.close()
 
-    def status(self, draft: bool = False) -> Status:
+    def status(self, draft: bool = False, variant: str | None = None) -> Status:
         """Every scene: up to date or stale, why, and what the next render costs (``draft``:
-        judged as ``render --draft`` would, so ``--draft`` takes count as up to date)."""
+        judged as ``render --draft`` would, so ``--draft`` takes count as up to date;
+        ``variant``: that film's)."""
+        if variant is not None:
+            return self._film_of(variant).status(draft)
         plan = self._compiled()
         with self._state() as state:
             found = assess(plan, state, maker=self._backend(draft).maker)
@@ -308,9 +323,11 @@ class Project:
         draft: bool = False,
         wait: bool = True,
         emulator_latency: float = 1.0,
+        variant: str | None = None,
         boards: bool = False,
     ) -> RenderResult:
-        """Generate every stale scene (and nothing else); keep the takes; update the lock.
+        """Generate every stale scene (and nothing else); keep the takes; update the lock
+        (``variant``: that film's scenes and lock; takes another film has are reused).
 
         The cast sheets and boards the clips use are made first; with ``boards`` only the
         sheets and every board are made (no clip: the animatic's pictures).
@@ -327,7 +344,7 @@ class Project:
         import asyncio
 
         return asyncio.run(
-            self.render_async(
+            self._film_of(variant).render_async(
                 retake=retake,
                 keep_downstream=keep_downstream,
                 budget=budget,
@@ -368,14 +385,20 @@ class Project:
         return await render_async(self, req, CallbackProgress(progress))
 
     def compose(
-        self, *, wait: bool = True, progress: ProgressCallback | None = None, force: bool = False
+        self,
+        *,
+        wait: bool = True,
+        progress: ProgressCallback | None = None,
+        force: bool = False,
+        variant: str | None = None,
+        cache: str | Path | None = None,
     ) -> ComposeResult:
         """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
 
         When nothing that shapes the film changed it encodes nothing (``up_to_date``; ``force``
         composes anyway); otherwise only the chunks of picture and sound the chunk cache lacks
-        (``build/chunks``, bounded by ``STORYBOARD_CACHE_MB``). ``progress`` receives
-        :class:`Frames` events while the picture is made.
+        (``cache``, default ``build/chunks``, bounded by ``STORYBOARD_CACHE_MB``). ``progress``
+        receives :class:`Frames` events while the picture is made. ``variant``: that film.
 
         Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing, when the
         project has a real key but the cut holds placeholder takes, or when the film cannot be
@@ -383,12 +406,20 @@ class Project:
         """
         from storyboard.cut.compose import compose_film
 
+        if variant is not None:
+            film = self._film_of(variant)
+            return film.compose(wait=wait, progress=progress, force=force, cache=cache)
         events = CallbackProgress(progress)
         with self._state("compose", wait, events) as state:
             if self.real:
                 require_real_takes(state, self.scenes)
             done = compose_film(
-                self._spec, state, log=events.log, on_progress=events.frames, force=force
+                self._spec,
+                state,
+                log=events.log,
+                on_progress=events.frames,
+                force=force,
+                cache_dir=Path(cache) if cache is not None else None,
             )
         return ComposeResult(
             done.path,
@@ -413,7 +444,9 @@ class Project:
 
         return cut_animatic(self, wait=wait, progress=progress)
 
-    def export(self, format: str = "otio", dest: str | Path | None = None) -> Path:
+    def export(
+        self, format: str = "otio", dest: str | Path | None = None, variant: str | None = None
+    ) -> Path:
         """Write the cut (the takes in ``storyboard.lock``) as an editing timeline for an
         editor: ``otio``, ``fcpxml`` or ``edl``; returns the file (default: beside the film).
 
@@ -422,6 +455,8 @@ class Project:
         """
         from storyboard.cut.export import export_cut
 
+        if variant is not None:
+            return self._film_of(variant).export(format, dest)
         with self._state() as state:
             return export_cut(self._spec, state.lock, format, Path(dest) if dest else None)
 

@@ -67,7 +67,13 @@ async def render_async(
     plan = project._compiled()
     t0 = time.monotonic()
     backend = req.backend
-    state = BuildState(project.root, writer="render", wait=req.wait, on_wait=progress.log)
+    state = BuildState(
+        project.root,
+        writer="render",
+        wait=req.wait,
+        on_wait=progress.log,
+        variant=project._spec.variant,
+    )
     try:
         found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
         only = plan.wanted(req.boards) | {node_name(r) for r in req.retake}

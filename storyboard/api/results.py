@@ -401,3 +401,34 @@ class ModelInfo:
     durations_text: str = ""
     catalogue: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The model's catalogue entry: every fact with its source (``models --json``)."""
+
+
+# -- variants (issue 20) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilmPlan:
+    """One film of a batch plan: its own plan, and the scenes it shares with earlier films."""
+
+    variant: str
+    """``main`` or the variant's name."""
+    plan: PlanResult
+    shared: dict[str, str] = field(default_factory=dict)
+    """Scene -> the earlier film with the same task: generated once, for both films."""
+
+    @property
+    def cost(self) -> float:
+        """US dollars this film adds: what it generates that no earlier film does."""
+        return sum(s.cost for s in self.plan.to_generate if s.scene not in self.shared)
+
+
+@dataclass(frozen=True)
+class VariantsPlan:
+    """What rendering several films of one storyboard would generate and cost."""
+
+    films: list[FilmPlan]
+
+    @property
+    def cost(self) -> float:
+        """US dollars for the whole batch (each shared scene counted once)."""
+        return sum(f.cost for f in self.films)

@@ -34,8 +34,9 @@ def film_path(project: Project) -> Path:
     out = project.board.output
     if out.file:
         return project.root / out.file
-    slug = re.sub(r"[^a-z0-9]+", "-", project.board.title.lower()).strip("-") or "film"
-    return project.build / f"{slug}.{out.format.lower()}"
+    title = project.main_title or project.board.title  # a variant (issue 20): NAME.VARIANT.ext
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "film"
+    return project.build / f"{slug}{project.suffix}.{out.format.lower()}"
 
 
 def not_a_file(target: Path) -> str | None:

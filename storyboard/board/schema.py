@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .sound_schema import (
     LipSync,
@@ -313,12 +313,7 @@ class Output(Strict):
     @field_validator("size")
     @classmethod
     def _size(cls, v: str | None) -> str | None:
-        if v is not None and not SIZE.match(v):
-            raise ValueError(f"expected WIDTHxHEIGHT such as 640x360, got {v!r}")
-        lo, hi = FILM_SIDE
-        if v is not None and not all(lo <= side <= hi for side in parse_size(v)):
-            raise ValueError(f"the film may be at most {hi}x{hi} and at least {lo}x{lo}, got {v}")
-        return v
+        return None if v is None else _film_size(v)
 
     @field_validator("format", mode="before")
     @classmethod
@@ -350,6 +345,67 @@ class CastMember(Strict):
         if self.description is None and self.voice is None:
             raise ValueError("a cast member needs a 'description' (or, for a voice only, 'voice')")
         return self
+
+
+# -- variants (issue 20): one storyboard, several films -------------------------------------
+RESERVED_VARIANTS = ("main", "all")  # `--variant main` is the storyboard itself, `all` every film
+VARIANT_KEYS = ("size", "reframe", "focus", "skip", "scenes")  # the rest: top-level fields
+
+
+class Variant(Strict):
+    """One more film from the same storyboard: only what differs from the main film.
+
+    Besides the keys below, any top-level storyboard field (``vars``, ``edit``, ``output``,
+    ``model``, ...) may be given: mappings merge key by key over the main film's, other values
+    replace it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    size: str | None = Field(
+        None, description="WIDTHxHEIGHT of this film (default: the main film's)."
+    )
+    reframe: Literal["crop", "pad"] | None = Field(
+        None,
+        description="crop or pad: reuse the main film's takes, cropped or padded to `size`; "
+        "without it the scenes are generated again at `size`.",
+    )
+    focus: tuple[float, float] | None = Field(
+        None,
+        description="[x, y] from 0 to 1: the point of the picture a crop keeps (default "
+        "the centre).",
+    )
+    skip: list[str] = Field(default_factory=list, description="Scene ids left out of this film.")
+    scenes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per scene id: any scene field, replacing the main's."
+    )
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, v: str | None) -> str | None:
+        return None if v is None else _film_size(v)
+
+    @field_validator("focus")
+    @classmethod
+    def _focus(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not all(0 <= x <= 1 for x in v):
+            raise ValueError(f"focus is [x, y] with each from 0 to 1, got {list(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Variant:
+        if self.reframe is not None and self.size is None:
+            raise ValueError("'reframe' needs a 'size' to reframe to")
+        if self.focus is not None and self.reframe != "crop":
+            raise ValueError("'focus' is where a crop is centred: it needs 'reframe: crop'")
+        return self
+
+
+def check_variant_name(name: str) -> str:
+    if not SLUG.match(name) or len(name) > MAX_ID:
+        raise ValueError(f"{name!r} is not a slug (use lowercase letters, digits, '-' and '_')")
+    if name in RESERVED_VARIANTS:
+        raise ValueError(f"{name!r} is reserved (`--variant {name}`); choose another name")
+    return name
 
 
 class Storyboard(Strict):
@@ -388,6 +444,12 @@ class Storyboard(Strict):
                 )
         return v
 
+    # variants (issue 20)
+    variants: dict[Annotated[str, AfterValidator(check_variant_name)], Variant] = Field(
+        default_factory=dict,
+        description="More films from this storyboard, by name: only what differs "
+        "(size and reframe, vars, per-scene fields, edit, output, skip).",
+    )
     # -- issue 18: voices and sound --
     narrator: Voice | None = Field(
         None, description="The voice that reads scenes' `narration`: {model, voice, language}."
@@ -431,6 +493,15 @@ def _add_short_forms(schema: dict[str, Any]) -> None:
                 inner = dict(prop)
                 prop.clear()
                 prop.update(keep, anyOf=[short[name], inner])
+
+
+def _film_size(v: str) -> str:
+    if not SIZE.match(v):
+        raise ValueError(f"expected WIDTHxHEIGHT such as 640x360, got {v!r}")
+    lo, hi = FILM_SIDE
+    if not all(lo <= side <= hi for side in parse_size(v)):
+        raise ValueError(f"the film may be at most {hi}x{hi} and at least {lo}x{lo}, got {v}")
+    return v
 
 
 def parse_size(size: str) -> tuple[int, int]:

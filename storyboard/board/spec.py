@@ -24,6 +24,17 @@ from .yamlsrc import Located, Path_, YAMLLimitError, format_path, load_located, 
 class Project:
     """A loaded, validated storyboard and where it lives."""
 
+    # variants (issue 20): set on a variant's own project by board/variants.py
+    variant: str | None = None  # None: the main film
+    main_title: str | None = None  # the main film's title (names the variant's film file)
+    reframe: str = "pad"  # how clips of another aspect fit the film: pad or crop
+    focus: tuple[float, float] = (0.5, 0.5)  # the point a crop keeps
+
+    @property
+    def suffix(self) -> str:
+        """``.VARIANT`` for a variant's own files (film, lock, film key), else empty."""
+        return f".{self.variant}" if self.variant else ""
+
     def __init__(self, root: Path, file: Path, board: Storyboard, src: Located, raw: dict):
         self.root = root
         self.file = file
@@ -116,6 +127,10 @@ def load_project(path: str | Path) -> Project:
     if board is not None:
         project = Project(file.parent, file, board, src, raw)
         problems.extend(_check_references(project))
+        if board.variants and not problems:
+            from .variants import check_variants  # variants build on a valid main film
+
+            problems.extend(check_variants(project))
     else:
         # every stage in one run (issue 15): check the files on the board as it would be with
         # the misspelt keys corrected and the unknown ones dropped, when that makes it valid

@@ -8,7 +8,9 @@ import sys
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
+from storyboard.errors import BudgetError, StoryboardError
 
+from .films import add_variant, cmd_plan_variants, compose_films, film_names, print_variant_films
 from .report import continuity_text, plan_table, table
 
 
@@ -17,19 +19,52 @@ def _err(msg: str) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .progress import Reporter
 
     if args.watch:
         from .handoff import cmd_watch
 
         return cmd_watch(args)
-    project = sb.load(args.project)
+    main = sb.load(args.project)
+    names = film_names(main, args)
     if args.dry_run:
-        plan = project.plan(
+        if args.variant is not None:
+            return cmd_plan_variants(main, args)
+        plan = main.plan(
             args.retake, args.keep_downstream, args.budget, draft=args.draft, boards=args.boards
         )
         print(plan_table(plan))
         return 0
+    if args.retake and len(names) > 1:
+        raise StoryboardError(
+            "--retake works on one film at a time (--variant NAME): the other films that "
+            "share the scene keep their take until you pick the new one there"
+        )
+    if args.on is not None:
+        main.check_executor(args.on)  # no Ray, or a bad address: said before anything is spent
+    if args.budget is not None and len(names) > 1:
+        over = main.plan_variants(names, draft=args.draft).cost
+        if over > args.budget + 1e-9:
+            raise BudgetError(
+                f"these films would cost ${over:.2f}, over the --budget of "
+                f"${args.budget:.2f}; nothing was spent"
+            )
+    for name in names:
+        if len(names) > 1:
+            _err(f"== {name}")
+        code = _generate(main.variant(name), args)
+        if code:
+            return code
+    if args.no_compose:
+        return 0
+    if len(names) > 1 or args.on is not None or args.cache is not None:
+        return compose_films(main, names, args)
+    return _compose(main.variant(names[0]), args)
+
+
+def _generate(project: sb.Project, args: argparse.Namespace) -> int:
+    """Generate one film's stale scenes, with the live table; 1 when a scene failed."""
+    from .progress import Reporter
+
     reporter = Reporter(project.nodes(args.boards), quiet=args.quiet)
 
     def progress(event: sb.Event) -> None:
@@ -68,9 +103,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             _err(f"  {s.scene}: {s.error}")
         _err("render again to retry just those (nothing already paid for is bought again)")
         return 1
-    if args.no_compose:
-        return 0
-    return _compose(project, args)
+    return 0
 
 
 def _compose(project: sb.Project, args: argparse.Namespace) -> int:
@@ -105,11 +138,16 @@ def _compose(project: sb.Project, args: argparse.Namespace) -> int:
 
 
 def cmd_compose(args: argparse.Namespace) -> int:
-    return _compose(sb.load(args.project), args)
+    main = sb.load(args.project)
+    names = film_names(main, args)
+    if len(names) > 1 or args.on is not None or args.cache is not None:
+        return compose_films(main, names, args)
+    return _compose(main.variant(names[0]), args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = sb.load(args.project).status()
+    main = sb.load(args.project)
+    status = main.status(variant=args.variant)
     rows = [
         [
             s.scene,
@@ -135,11 +173,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if film is not None:
         state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"
         print(f"film: {state}: {film.path}")
+    if args.variant is None:
+        print_variant_films(main)
     return 0
 
 
 def cmd_takes(args: argparse.Namespace) -> int:
-    takes = sb.load(args.project).takes(args.scene)
+    takes = sb.load(args.project).variant(args.variant or "main").takes(args.scene)
     if not takes:
         print(f"{args.scene}: no takes yet (storyboard render {args.project})")
         return 0
@@ -181,8 +221,10 @@ def cmd_takes(args: argparse.Namespace) -> int:
 
 
 def cmd_pick(args: argparse.Namespace) -> int:
-    picked = sb.load(args.project).pick(
-        args.scene, args.take, wait=not args.no_wait, progress=lambda e: _err(str(e))
+    picked = (
+        sb.load(args.project)
+        .variant(args.variant or "main")
+        .pick(args.scene, args.take, wait=not args.no_wait, progress=lambda e: _err(str(e)))
     )
     for w in picked.warnings:
         _err(f"warning: {w}")
@@ -239,6 +281,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="make only the cast sheets and the boards (no clip), then cut the animatic",
     )
+    add_variant(p, batch=True)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("compose", help="rebuild the film from storyboard.lock (no generation)")
@@ -246,15 +289,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="compose even when the film is up to date")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
+    add_variant(p, batch=True)
     p.set_defaults(func=cmd_compose)
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
     p.add_argument("project")
+    add_variant(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("takes", help="list the takes of a scene")
     p.add_argument("project")
     p.add_argument("scene")
+    add_variant(p)
     p.set_defaults(func=cmd_takes)
 
     p = sub.add_parser("pick", help="choose which take of a scene makes the cut")
@@ -262,4 +308,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scene")
     p.add_argument("take", type=int)
     p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
+    add_variant(p)
     p.set_defaults(func=cmd_pick)

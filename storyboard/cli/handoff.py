@@ -15,7 +15,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     import storyboard.api as sb
     from storyboard.api.review import export
 
-    dest = export(sb.load(args.project), args.format, Path(args.output) if args.output else None)
+    film = sb.load(args.project).variant(args.variant or "main")
+    dest = export(film, args.format, Path(args.output) if args.output else None)
     print(dest)
     return 0
 
@@ -56,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", "-f", choices=["otio", "fcpxml", "edl"], default="otio")
     p.add_argument(
         "--output", "-o", metavar="FILE", help="where to write it (default: beside the film)"
+    )
+    p.add_argument(
+        "--variant", "-V", default=None, metavar="NAME", help="which film: main or a variant"
     )
     p.set_defaults(func=cmd_export)
 

@@ -49,6 +49,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ok = project.validate()
     if ok.warning:
         _err(ok.warning)
+    from .films import validate_variants
+
+    validate_variants(project)
     print(
         f"{project.display()}: OK ({ok.scenes} scenes, {ok.seconds:g} s, "
         f"${ok.cost:.2f} to generate everything)"
@@ -60,6 +63,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .report import plan_table
 
     project = sb.load(args.project)
+    if args.variant is not None:
+        from .films import cmd_plan_variants
+
+        return cmd_plan_variants(project, args)
     plan = project.plan(args.retake or [], args.keep_downstream, boards=args.boards)
     if plan.warning:
         warn_once(project.root, plan.warning)
@@ -149,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--boards", action="store_true", help="plan `render --boards`: sheets and boards only"
+    )
+    p.add_argument(
+        "--variant",
+        "-V",
+        default=None,
+        metavar="NAME",
+        help="which film: main, a variant's name, or all (each film's cost, and what it shares)",
     )
     p.set_defaults(func=cmd_plan)
 

@@ -37,6 +37,7 @@ def copy_job(
         "size": [tl.width, tl.height],
         "codec": list(codec),
         "threads": threads,
+        "reframe": [tl.reframe, *tl.focus],  # variants (issue 20): pad or crop
     }
 
 
@@ -66,6 +67,7 @@ def composite_job(
         "captions": [[c.start, c.end, c.text] for c in tl.captions] if burn else [],
         "codec": list(codec),
         "threads": threads,
+        "reframe": [tl.reframe, *tl.focus],  # variants (issue 20): pad or crop
     }
 
 
@@ -102,10 +104,8 @@ def encode_chunk(
 def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     fps = job["fps"]
     w, h = job["size"]
-    conform = (
-        f"fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,"
-        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format={PIXEL_FORMAT}"
-    )
+    mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
+    conform = f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
     # seek half a frame early: the first frame kept is the one nearest to src
     run_ffmpeg(
         [
@@ -147,4 +147,19 @@ def _timeline(job: dict[str, Any]) -> Timeline:
     w, h = job["size"]
     fade_in, fade_out = job["fade"]
     caps = [Caption(a, b, text) for a, b, text in job["captions"]]
-    return Timeline(segs, job["fps"], w, h, fade_in, fade_out, caps)
+    tl = Timeline(segs, job["fps"], w, h, fade_in, fade_out, caps)
+    mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
+    tl.reframe, tl.focus = mode, (fx, fy)
+    return tl
+
+
+def reframe_filter(w: int, h: int, mode: str, focus: tuple[float, float]) -> str:
+    """ffmpeg filters fitting a clip to the film's size: letterboxed (pad) or filling the
+    frame, cut around the focus point (crop; variants, issue 20)."""
+    if mode == "crop":
+        fx, fy = focus
+        return (
+            f"scale={w}:{h}:force_original_aspect_ratio=increase,"
+            f"crop={w}:{h}:(iw-{w})*{fx:g}:(ih-{h})*{fy:g}"
+        )
+    return f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"

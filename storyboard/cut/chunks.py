@@ -92,6 +92,16 @@ def _sha256_nofollow(path: Path) -> tuple[int, str] | None:
     return size, h.hexdigest()
 
 
+def _unblock(path: Path) -> None:
+    """Remove what a rename onto ``path`` cannot replace (a folder); a file or a link is left
+    for the rename to replace atomically."""
+    try:
+        if stat.S_ISDIR(path.lstat().st_mode):
+            _remove(path)
+    except OSError:
+        pass
+
+
 def _remove(path: Path) -> None:
     """Delete one cache entry itself: a link is unlinked (its target untouched), a real
     folder removed with what it holds (rmtree never follows the links inside it)."""
@@ -220,9 +230,12 @@ class ChunkCache:
             made = _sha256_nofollow(tmp)
             if made is None:
                 raise StoryboardError(f"internal: chunk {p.name} is not a regular file")
-            _remove(p)  # a damaged entry of another kind (a folder) would block the rename
-            os.replace(tmp, p)
+            # the record first, then the chunk, each renamed over the old one (never deleted
+            # first): a compose reading this key at the same time (another film, another Ray
+            # worker) never finds it missing or without its record (issue 20)
             _write_record(p, made)
+            _unblock(p)  # a damaged entry of another kind (a folder) would block the rename
+            os.replace(tmp, p)
             now = self.clock()
             os.utime(p, (now, now))
         except BaseException:
@@ -344,7 +357,7 @@ def _write_record(p: Path, made: tuple[int, str]) -> None:
             fh.write(blob)
             fh.flush()
             os.fsync(fh.fileno())
-        _remove(_record_path(p))
+        _unblock(_record_path(p))
         os.replace(tmp, _record_path(p))
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

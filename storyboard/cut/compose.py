@@ -36,7 +36,7 @@ from storyboard.media.probe import ClipInfo, probe_cached
 from .audio import mux
 from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
-from .picture import PictureStats, render_video
+from .picture import ChunkRunner, PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
@@ -65,6 +65,7 @@ class ComposeResult:
     frames: int = 0  # frames in the film
     frames_encoded: int = 0  # frames of picture encoded by this compose (not cached, not copied)
     extras: list[Path] = field(default_factory=list)
+    used: set[Path] = field(default_factory=set)  # the chunks this film is made of
 
 
 def output_path(project: Project) -> Path:
@@ -82,8 +83,9 @@ def check_destinations(dest: Path) -> None:
 
 
 def contact_sheet_path(project: Project) -> Path:
-    """``build/contact-sheet.png`` (another cut of the project, the animatic, names its own)."""
-    return project.build / str(getattr(project, "contact_sheet_name", "contact-sheet.png"))
+    """``build/contact-sheet.png`` (a variant's and the animatic's: their own)."""
+    name = getattr(project, "contact_sheet_name", None) or f"contact-sheet{project.suffix}.png"
+    return project.build / name
 
 
 def film_state(project: Project, takes: Mapping[str, ChosenTake]) -> FilmStatus:
@@ -102,10 +104,17 @@ def compose_film(
     log: Log = print,
     on_progress: OnProgress | None = None,
     force: bool = False,
+    cache_dir: Path | None = None,
+    runner: ChunkRunner | None = None,
+    evict: bool = True,
 ) -> ComposeResult:
     """Build the film from the lock alone, encoding only what the chunk cache lacks.
 
-    With an unchanged film key (and ``force`` off) nothing is encoded at all.
+    With an unchanged film key (and ``force`` off) nothing is encoded at all. ``cache_dir``:
+    the chunk cache (default ``build/chunks``; chunks are content-keyed, so several films and
+    several machines may share one). ``runner``: where chunks are encoded (see
+    :func:`~storyboard.cut.picture.render_video`). ``evict``: trim the cache afterwards (off when
+    several composes share it at once: the caller trims it once they are all done).
     """
     t_start = time.monotonic()
     limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
@@ -154,7 +163,7 @@ def compose_film(
     fmt = project.board.output.format
     route, why = choose_path(tl, infos, project, sounds)
     log(f"compose: {route} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
-    cache = ChunkCache(project.build / "chunks", log=log, fresh=force)
+    cache = ChunkCache(cache_dir or project.build / "chunks", log=log, fresh=force)
     total = tl.frames()
     done = [0]
     count = threading.Lock()
@@ -194,7 +203,16 @@ def compose_film(
                         video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
                         lengths = {k: v.duration for k, v in infos.items()}
                         render_video(
-                            tl, project, video, cache, lengths, None, on_frames, stats, log
+                            tl,
+                            project,
+                            video,
+                            cache,
+                            lengths,
+                            None,
+                            on_frames,
+                            stats,
+                            log,
+                            runner,
                         )
                     audio = audio_job.result()
                 mux(video, audio, part, fmt)
@@ -215,7 +233,8 @@ def compose_film(
     res.frames, res.frames_encoded = total, stats.encoded
     _companions(project, dest, res)
     write_stamp(project, status, dest, [_rel(project, p) for p in res.extras])
-    res.evicted = len(cache.evict(limit))
+    res.used = set(cache.used)
+    res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start
     return res
 

@@ -25,8 +25,16 @@ OnFrames = Callable[[int], None]
 class _Frames:
     """Frame source for one segment: a lazily opened moviepy clip, conformed to the film size."""
 
-    def __init__(self, path: Path, width: int, height: int):
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        reframe: str = "pad",
+        focus: tuple[float, float] = (0.5, 0.5),
+    ):
         self.path, self.width, self.height = path, width, height
+        self.reframe, self.focus = reframe, focus  # variants (issue 20): pad or crop
         self.clip: Any = None  # a moviepy VideoFileClip once opened
 
     def get(self, t: float) -> np.ndarray:
@@ -38,7 +46,10 @@ class _Frames:
         t = min(max(0.0, t), max(0.0, clip.duration - 1.0 / (clip.fps or 30)))
         frame = clip.get_frame(t)
         if frame.shape[1] != self.width or frame.shape[0] != self.height:
-            frame = _letterbox(frame, self.width, self.height)
+            if self.reframe == "crop":
+                frame = _crop(frame, self.width, self.height, self.focus)
+            else:
+                frame = _letterbox(frame, self.width, self.height)
         return frame
 
     def close(self) -> None:
@@ -62,13 +73,29 @@ def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+def _crop(frame: np.ndarray, width: int, height: int, focus: tuple[float, float]) -> np.ndarray:
+    """Fill width x height keeping the aspect, cutting the overflow around the focus point
+    (the geometry of :func:`~storyboard.cut.chunkjob.reframe_filter`'s crop)."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = frame.shape[:2]
+    scale = max(width / w, height / h)
+    nw, nh = max(width, round(w * scale)), max(height, round(h * scale))
+    big = np.asarray(Image.fromarray(frame).resize((nw, nh), Image.Resampling.BILINEAR))
+    x, y = int((nw - width) * focus[0]), int((nh - height) * focus[1])
+    return np.ascontiguousarray(big[y : y + height, x : x + width])
+
+
 class FrameFunction:
     """Frames of composited stretches: one function that blends only when needed."""
 
     def __init__(self, tl: Timeline, root: Path, captions: object):
         self.tl = tl
         self.segs = tl.segments
-        self.sources = [_Frames(root / s.file, tl.width, tl.height) for s in self.segs]
+        self.sources = [
+            _Frames(root / s.file, tl.width, tl.height, tl.reframe, tl.focus) for s in self.segs
+        ]
         self.captions = captions
         self.total = tl.frames() / tl.fps
         self.first_open = 0

@@ -100,6 +100,12 @@ def film_parts(project: Project, takes: Mapping[str, ChosenTake]) -> dict[str, A
                 "output": board.output.model_dump(mode="json"),
                 "size": board.size,
                 "title": board.title,
+                # variants (issue 20): only a crop changes the key (pad is the main film's way)
+                **(
+                    {"reframe": [project.reframe, *project.focus]}
+                    if project.reframe == "crop"
+                    else {}
+                ),
             }
         ),
     }
@@ -201,7 +207,7 @@ def _same_file(dest: Path, stamp: dict[str, Any]) -> bool:
 def read_stamp(project: Project) -> dict[str, Any] | None:
     """The last film's record: None when there is none, ``{}`` when it is damaged (unreadable,
     not JSON, or any field of the wrong type: a hand edit is never trusted, nor a traceback)."""
-    p = project.build / stamp_name(project)
+    p = stamp_path(project)
     try:
         if p.lstat().st_size > MAX_STAMP_BYTES or not p.is_file():
             return {}
@@ -250,9 +256,10 @@ def write_stamp(project: Project, st: FilmStatus, dest: Path, extras: list[str])
         "sha256": file_sha256(dest),
         "extras": extras,
     }
-    atomic_write(project.build / stamp_name(project), json.dumps(data, indent=1).encode())
+    atomic_write(stamp_path(project), json.dumps(data, indent=1).encode())
 
 
-def stamp_name(project: Project) -> str:
-    """``film.json``; another name for another cut of the same project (the animatic's)."""
-    return str(getattr(project, "stamp_name", STAMP_NAME))
+def stamp_path(project: Project) -> Path:
+    """``build/film.json``; a variant's film has its own (``build/film.VARIANT.json``)."""
+    name = getattr(project, "stamp_name", None)  # the animatic's own (issue 17)
+    return project.build / (name or f"film{project.suffix}.json")

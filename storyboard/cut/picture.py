@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,8 @@ def chunk_spec(
         "fps": tl.fps,
         "size": [tl.width, tl.height],
     }
+    if tl.reframe != "pad":  # variants (issue 20); padded chunks keep their keys
+        base["reframe"] = [tl.reframe, *tl.focus]
     if kind == "copy":
         seg = tl.segments[seg_i]
         base["take"] = seg.take.media_key + f"@{seg.take.offset}"
@@ -166,11 +169,14 @@ def render_video(
     on_frames: OnFrames | None = None,
     stats: PictureStats | None = None,
     log: Callable[[str], None] | None = None,
+    runner: ChunkRunner | None = None,
 ) -> Path:
     """The picture: every chunk from the cache or encoded into it, then joined by stream copy.
 
     Chunks are encoded ``pool.workers`` at once with ``pool.threads`` x264 threads each (by
-    default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`).
+    default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
+    where the missing chunks are encoded instead (e.g. as Ray tasks, issue 20; see
+    :mod:`storyboard.cut.executors`), each by :func:`make_chunk` into the same cache.
     """
     fmt = project.board.output.format
     codec = chunk_codec_args(fmt, project.board.output.quality)
@@ -183,20 +189,38 @@ def render_video(
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {plan.describe()}")
 
-    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+    def job_of(kind: str, f0: int, f1: int, seg_i: int) -> tuple[str, dict[str, Any]]:
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
         # the thread count is not in the key: chunks made on any machine join the same way
         key = chunk_key(f"picture-{kind}", {**spec, "codec": codec})
+        if kind == "copy":
+            return key, copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
+        return key, composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
+
+    made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
+    if runner is not None:
+        todo: dict[str, RemoteChunk] = {}
+        for c in chunks:
+            key, job = job_of(*c)
+            if key not in todo and (cache.fresh or not cache.path(key, ext).is_file()):
+                todo[key] = RemoteChunk(job, str(cache.folder), key, ext, cache.fresh)
+        # each lands in the cache whole (its temporary name renamed), or the runner raises
+        made = dict(zip(todo, runner(make_chunk, list(todo.values())), strict=True))
+        cache.made += len(made)
+        cache.used.update(made.values())
+
+    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+        key, job = job_of(kind, f0, f1, seg_i)
+        if key in made:
+            tick(f1 - f0)
+            counts.add("encoded", f1 - f0)
+            return made[key]
         hit = cache.get(key, ext)
         if hit is not None:
             tick(f1 - f0)
             counts.add("reused", f1 - f0)
             return hit
         counts.add("encoded", f1 - f0)
-        if kind == "copy":
-            job = copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
-        else:
-            job = composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
         return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
 
     with ThreadPoolExecutor(plan.workers) as workers:
@@ -209,6 +233,28 @@ def render_video(
             raise
     join_copy(parts, dest, what="joining the picture")
     return dest
+
+
+@dataclass(frozen=True)
+class RemoteChunk:
+    """A chunk to make somewhere else: its job (plain data), the cache folder and its key."""
+
+    job: dict[str, Any]
+    folder: str
+    key: str
+    ext: str
+    fresh: bool = False  # compose --force: made again even when the cache has it
+
+
+ChunkRunner = Callable[[Callable[[RemoteChunk], Path], list[RemoteChunk]], list[Path]]
+"""Runs :func:`make_chunk` over chunks elsewhere (e.g. as Ray tasks); results in order."""
+
+
+def make_chunk(chunk: RemoteChunk) -> Path:
+    """The chunk in its cache, encoded when missing (under a temporary name, renamed when
+    complete: a worker killed half-way leaves nothing that is used)."""
+    cache = ChunkCache(Path(chunk.folder), fresh=chunk.fresh)
+    return cache.make(chunk.key, chunk.ext, lambda p: encode_chunk(chunk.job, str(p)))
 
 
 def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:

@@ -54,6 +54,9 @@ class Timeline:
     fade_out: float = 0.0
     captions: list[Caption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was shortened to fit
+    # variants (issue 20): clips of another aspect are padded (letterbox) or cropped
+    reframe: str = "pad"
+    focus: tuple[float, float] = (0.5, 0.5)
     lines: list[Placed] = field(default_factory=list)  # issue 18: lines placed in time
 
     @property
@@ -163,6 +166,7 @@ def build_timeline(
         captions.extend(Caption(p.start, p.end, caption_text(p.line.caption)) for p in placed)
     tl.captions = sorted(captions, key=lambda c: c.start)
     tl.warnings = warnings
+    tl.reframe, tl.focus = project.reframe, project.focus
     return tl
 
 

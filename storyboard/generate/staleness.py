@@ -27,6 +27,7 @@ from storyboard.generate.state import (
     RUNWARE,
     BuildState,
     Take,
+    lock_name,
 )
 from storyboard.plan.compile import Plan, Task, node_name
 
@@ -266,9 +267,10 @@ def stale_scenes(
 ) -> set[str]:
     """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
     build = plan.project.root / "build" / "journal.sqlite"
-    if not build.exists() and not (plan.project.root / "storyboard.lock").exists():
+    variant = plan.project.variant
+    if not build.exists() and not (plan.project.root / lock_name(variant)).exists():
         return {t.scene for t in plan.nodes}
-    state = BuildState(plan.project.root)
+    state = BuildState(plan.project.root, variant=variant)
     try:
         found = assess(plan, state, retake, keep_downstream, maker)
         return {s for s, a in found.items() if a.stale}

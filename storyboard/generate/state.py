@@ -204,10 +204,11 @@ class BuildState:
         writer: str | None = None,
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        variant: str | None = None,
     ):
         self.root = project_root
         self.build = project_root / "build"
-        self.lock_path = project_root / LOCK_NAME
+        self.lock_path = project_root / lock_name(variant)
         self._exit = ExitStack()
         if writer is not None:
             self._exit.enter_context(
@@ -483,6 +484,12 @@ class BuildState:
     def write_lock(self, order: list[str]) -> None:
         """Write ``storyboard.lock`` atomically, scenes in film order."""
         write_lock(self.lock_path, self.lock, order)
+
+
+def lock_name(variant: str | None = None) -> str:
+    """``storyboard.lock``; a variant's film has its own (``storyboard.VARIANT.lock``), while
+    the journal and the takes are shared by every film of the project."""
+    return f"storyboard.{variant}.lock" if variant else LOCK_NAME
 
 
 def media_key(sha256: str, size: int) -> str:

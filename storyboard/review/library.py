@@ -44,14 +44,19 @@ def open_project(path: str | Path, draft: bool = False) -> ReviewProject:
 class ReviewProject:
     """One project, loaded again on every call."""
 
-    def __init__(self, file: Path, draft: bool = False) -> None:
+    def __init__(self, file: Path, draft: bool = False, variant: str = "main") -> None:
         self.file = file
         self.root = file.parent
         self.draft = draft
+        self.variant = variant  # which film of the storyboard the page shows (issue 20)
+
+    def for_variant(self, name: str | None) -> ReviewProject:
+        """The same project, showing the film ``name`` (``main`` or a variant's name)."""
+        return ReviewProject(self.file, self.draft, name or "main")
 
     def load(self) -> sb.Project:
         """The storyboard as it is on disk now (raises StoryboardError when it is broken)."""
-        project = sb.load(self.file)
+        project = sb.load(self.file).variant(self.variant)
         project.validate()
         return project
 

@@ -32,6 +32,7 @@ def fingerprint(root: Path, file: Path) -> tuple:
     Cheap (a few ``stat`` calls and two small folder listings), so it is polled twice a second.
     """
     paths = [file, *(root / p for p in WATCHED[1:]), root / "build" / ".lock"]
+    paths.extend(sorted(root.glob("storyboard.*.lock")))  # the variants' films (issue 20)
     for folder in ("templates", "assets", "build"):
         try:
             paths.extend(sorted((root / folder).iterdir()))
@@ -117,6 +118,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
             }
         )
     film = status.film
+    suffix = "" if api.variant_name == "main" else f".{api.variant_name}"
     return {
         "title": api.title,
         "root": str(project.root),
@@ -129,7 +131,11 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
         "money": status.money,
         "rendering": {"what": writing[0], "pid": writing[1]} if writing else None,
         "film": _film(project, film.reasons if film and not film.up_to_date else []),
-        "contact_sheet": _maybe(project.root, project.root / "build" / "contact-sheet.png"),
+        "contact_sheet": _maybe(
+            project.root, project.root / "build" / f"contact-sheet{suffix}.png"
+        ),
+        "variant": api.variant_name,
+        "variants": ["main", *api.variants],
         "now": time.time(),
     }
 

@@ -115,6 +115,11 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     """The review app for ``project``; ``port`` is where it listens (for the Host check)."""
     jobs = Jobs()
     root = project.root.resolve()
+    main = project
+
+    def film(request: Request) -> ReviewProject:
+        """The film the page asks about (``?variant=NAME``; default the main film)."""
+        return main.for_variant(request.query_params.get("variant"))
 
     async def index(request: Request) -> Response:
         page = _static("index.html").replace(b"{{token}}", token.encode())
@@ -129,7 +134,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
 
     async def state(request: Request) -> Response:
         try:
-            data = await asyncio.to_thread(project.snapshot)
+            data = await asyncio.to_thread(film(request).snapshot)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         data["jobs"] = jobs.view()
@@ -138,8 +143,8 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     async def plan(request: Request) -> Response:
         retake = [s for s in request.query_params.getlist("retake") if s]
         try:
-            retake_list(retake, await asyncio.to_thread(project.scene_ids))
-            found, real = await asyncio.to_thread(project.plan, retake)
+            retake_list(retake, await asyncio.to_thread(film(request).scene_ids))
+            found, real = await asyncio.to_thread(film(request).plan, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         stale = [s.scene for s in found.to_generate]
@@ -148,7 +153,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     async def pick(request: Request) -> Response:
         try:
             scene, take = pick_request(await read_json(request))
-            down, warnings = await asyncio.to_thread(project.pick, scene, take)
+            down, warnings = await asyncio.to_thread(film(request).pick, scene, take)
         except BadRequest as e:
             return JSONResponse({"error": str(e)}, e.status)
         except WriterBusy as e:
@@ -160,7 +165,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
     async def render(request: Request) -> Response:
         try:
             data = await read_json(request)
-            scenes = await asyncio.to_thread(project.scene_ids)
+            scenes = await asyncio.to_thread(film(request).scene_ids)
             asked = render_request(data, scenes)
         except BadRequest as e:
             return JSONResponse({"error": str(e)}, e.status)
@@ -168,9 +173,12 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             return JSONResponse({"error": str(e)}, 400)
         retake, budget = asked.retake, asked.budget
         what = f"retake {', '.join(retake)}" if retake else "render"
+        chosen = film(request)
+        if chosen.variant != "main":
+            what += f" ({chosen.variant})"
 
         def run() -> str:
-            done = project.render(retake, budget)
+            done = chosen.render(retake, budget)
             if done.failed:
                 raise StoryboardError("; ".join(f"{s}: {why}" for s, why in done.failed.items()))
             made = ", ".join(done.generated) or "nothing was stale"
@@ -211,7 +219,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         return FileResponse(p, headers={"Cache-Control": "no-cache"})
 
     async def tracks(request: Request) -> Response:
-        captions, chapters = await asyncio.to_thread(film_tracks, project)
+        captions, chapters = await asyncio.to_thread(film_tracks, film(request))
         text = chapters if request.path_params["kind"] == "chapters" else captions
         return Response(text, media_type="text/vtt; charset=utf-8")
 

@@ -8,8 +8,38 @@ let state = null;
 let clockSkew = 0; // server time minus browser time, for the generating timers
 const drawn = new Map(); // scene id -> JSON of what its card shows (redraw only on change)
 
+let VARIANT = new URLSearchParams(location.search).get("variant") || "main"; // which film
+
 function withToken(url) {
-  return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(TOKEN);
+  const film = VARIANT !== "main" ? "&variant=" + encodeURIComponent(VARIANT) : "";
+  return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(TOKEN) + film;
+}
+
+function drawVariants(data) {
+  // the films of the storyboard (issue 20): a choice only when there is more than one
+  const names = data.variants || ["main"];
+  const box = $("#variant-box");
+  box.hidden = names.length < 2;
+  const select = $("#variant");
+  if (select.dataset.names !== names.join(",")) {
+    select.dataset.names = names.join(",");
+    select.textContent = "";
+    for (const n of names) select.append(el("option", { value: n, text: n }));
+  }
+  select.value = data.variant || "main";
+}
+
+function switchVariant(name) {
+  VARIANT = name;
+  drawn.clear();
+  $("#strip").textContent = "";
+  $("#strip").dataset.ids = "";
+  $("#film").dataset.key = "";
+  $("#sheet").dataset.src = "";
+  const url = new URL(location.href);
+  if (name === "main") url.searchParams.delete("variant"); else url.searchParams.set("variant", name);
+  history.replaceState(null, "", url);
+  refresh();
 }
 
 async function api(path, options) {
@@ -132,6 +162,7 @@ function draw(data) {
   const problem = $("#problem");
   if (data.error) { problem.hidden = false; problem.textContent = data.error; return; }
   problem.hidden = true;
+  drawVariants(data);
   document.title = data.title + " — storyboard review";
   $("#title").textContent = data.title;
   const spent = `spent ${data.money}`;
@@ -191,6 +222,7 @@ async function startRender(retakeScenes) {
 
 const retake = (scene) => startRender([scene]);
 $("#render-stale").addEventListener("click", () => startRender([]));
+$("#variant").addEventListener("change", (e) => switchVariant(e.target.value));
 
 setInterval(() => {
   for (const t of document.querySelectorAll(".timer")) t.textContent = elapsed(Number(t.dataset.since));

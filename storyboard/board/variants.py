@@ -1,0 +1,182 @@
+"""Variants: more films from one storyboard (aspect ratios, languages, versions).
+
+A variant names only what differs from the main film. It is turned into a storyboard of its
+own (the main file's data with the variant's changes applied) and validated like one, so every
+scene field, and every top-level field, works in a variant without being listed here; its
+problems are reported at the variant's own lines. The result is a :class:`~.spec.Project`
+with ``variant`` set: its film, captions, contact sheet, film key and lock are its own
+(``build/NAME.VARIANT.mp4``, ``storyboard.VARIANT.lock``), while the journal, takes and chunk
+cache are the project's, so a scene whose task is the same in two films is generated once.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import PurePosixPath
+from typing import Any
+
+from storyboard.errors import Problem, SpecError, unique
+
+from .schema import VARIANT_KEYS, Storyboard, Variant
+from .spec import Project, _check_references, _validate
+from .yamlsrc import Located, Path_, format_path
+
+
+def variant_names(project: Project) -> list[str]:
+    """The variants of a storyboard, in file order (the main film is not one of them)."""
+    return list(project.board.variants)
+
+
+def load_variant(project: Project, name: str) -> Project:
+    """The variant ``name`` of ``project`` as a project of its own; raises :class:`SpecError`
+    (every problem, at the variant's lines) when it does not make a valid storyboard."""
+    if project.variant is not None:
+        raise SpecError([Problem(project.display(), None, "", "a variant has no variants")])
+    if name not in project.board.variants:
+        known = ", ".join(project.board.variants) or "none"
+        raise SpecError(
+            [
+                Problem(
+                    project.display(),
+                    project.line(("variants",)),
+                    "variants",
+                    f"no variant {name!r} (variants: {known}; `main` is the storyboard itself)",
+                )
+            ]
+        )
+    v = project.board.variants[name]
+    raw, lines, problems = _apply(project, name, v)
+    src = Located(raw, lines)
+    shown = project.display()
+    if problems:
+        raise SpecError(problems)
+    board, schema = _validate(shown, src, raw)
+    problems = [_named(name, p) for p in schema]
+    if board is not None:
+        out = _derived(project, name, v, board, src, raw)
+        problems.extend(_named(name, p) for p in _check_references(out))
+    if problems:
+        raise SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
+    assert board is not None
+    return out
+
+
+def check_variants(project: Project) -> list[Problem]:
+    """Every problem of every variant (for ``load``: a broken variant is a broken file)."""
+    problems: list[Problem] = []
+    for name in project.board.variants:
+        try:
+            load_variant(project, name)
+        except SpecError as e:
+            problems.extend(e.problems)
+    return problems
+
+
+def _derived(
+    project: Project, name: str, v: Variant, board: Storyboard, src: Located, raw: dict
+) -> Project:
+    out = Project(project.root, project.file, board, src, raw)
+    out.variant = name
+    out.main_title = project.board.title
+    out.reframe = v.reframe or "pad"
+    out.focus = v.focus or (0.5, 0.5)
+    return out
+
+
+def _named(name: str, p: Problem) -> Problem:
+    return Problem(p.file, p.line, p.where, f"variant {name!r}: {p.message}")
+
+
+def _apply(project: Project, name: str, v: Variant) -> tuple[dict, dict[Path_, int], list[Problem]]:
+    """The main storyboard's data with variant ``name`` applied, and the line of each value."""
+    base: Path_ = ("variants", name)
+    src = project.src
+    main: dict[str, Any] = copy.deepcopy(project.raw)
+    given: dict[str, Any] = main.pop("variants")[name]
+    problems: list[Problem] = []
+
+    def problem(path: Path_, message: str) -> None:
+        problems.append(
+            Problem(project.display(), src.line_of(base + path), format_path(base + path), message)
+        )
+
+    # lines: everything outside scenes and variants stays where it is
+    lines: dict[Path_, int] = {
+        p: n for p, n in src.lines.items() if p and p[0] not in ("scenes", "variants")
+    }
+    if () in src.lines:
+        lines[()] = src.lines[()]
+    if v.size is not None:
+        output = main.setdefault("output", {})
+        if isinstance(output, dict):
+            output["size"] = v.size
+            _move(src.lines, lines, (*base, "size"), ("output", "size"))
+        if v.reframe is None:  # generated again at this size
+            main["size"] = v.size
+            _move(src.lines, lines, (*base, "size"), ("size",))
+            if isinstance(main.get("defaults"), dict) and "size" in main["defaults"]:
+                main["defaults"]["size"] = v.size
+    # then the variant's own top-level fields: an explicit `output: {size}` wins
+    for key, value in given.items():
+        if key in VARIANT_KEYS:
+            continue
+        main[key] = _merge(main.get(key), value)
+        _move(src.lines, lines, (*base, key), (key,))
+    output = main.get("output")
+    if (
+        isinstance(output, dict)
+        and output.get("file")
+        and "file" not in (given.get("output") or {})
+    ):
+        # the main film's file name, with the variant's name before its extension
+        f = PurePosixPath(str(output["file"]))
+        output["file"] = str(f.with_name(f"{f.stem}.{name}{f.suffix}"))
+    scenes: list[Any] = main.get("scenes") or []
+    ids = [str(s.get("id")) if isinstance(s, dict) else "" for s in scenes]
+    for sid in v.skip:
+        if sid not in ids:
+            problem(("skip",), f"no scene {sid!r} to skip (scenes: {', '.join(ids)})")
+    for sid, fields in v.scenes.items():
+        if sid not in ids:
+            problem(("scenes", sid), f"no scene {sid!r} (scenes: {', '.join(ids)})")
+            continue
+        i = ids.index(sid)
+        scene = scenes[i]
+        if "prompt" in fields or "template" in fields:
+            scene.pop("prompt", None)
+            scene.pop("template", None)
+        for key, value in fields.items():
+            scene[key] = _merge(scene.get(key), value) if key == "vars" else value
+    kept = [i for i, sid in enumerate(ids) if sid not in v.skip]
+    if not kept:
+        problem(("skip",), "skips every scene: a film needs at least one")
+    main["scenes"] = [scenes[i] for i in kept]
+    for j, i in enumerate(kept):
+        _move(src.lines, lines, ("scenes", i), ("scenes", j))
+        if ids[i] in v.scenes:
+            _move(src.lines, lines, (*base, "scenes", ids[i]), ("scenes", j), keep_root=True)
+    return main, lines, problems
+
+
+def _merge(old: Any, new: Any) -> Any:
+    """Mappings merge key by key (recursively); anything else replaces."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = dict(old)
+        for k, v in new.items():
+            out[k] = _merge(old.get(k), v)
+        return out
+    return copy.deepcopy(new)
+
+
+def _move(
+    have: dict[Path_, int],
+    lines: dict[Path_, int],
+    frm: Path_,
+    to: Path_,
+    keep_root: bool = False,
+) -> None:
+    """Copy the lines under ``frm`` to ``to`` (overriding what is there)."""
+    n = len(frm)
+    for p, line in have.items():
+        if p[:n] == frm and not (keep_root and len(p) == n):
+            lines[to + p[n:]] = line

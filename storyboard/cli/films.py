@@ -1,0 +1,111 @@
+"""``--variant`` on the commands (issue 20): which film of the storyboard a command is about,
+and the batch forms (``plan --variant all``, ``render --variant all --on ray``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import storyboard.api as sb
+from storyboard.errors import Problem, ProblemsError
+
+from .report import plan_table, table
+
+VARIANT_HELP = "which film: main (the storyboard's own), a variant's name, or all"
+ON_HELP = (
+    "run the composes (and their chunk encodes) as Ray tasks: `ray` (a local Ray instance) "
+    "or `ray://HOST:PORT` (an existing cluster); needs pip install -e '.[ray]'"
+)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def add_variant(p: argparse.ArgumentParser, batch: bool = False) -> None:
+    """``--variant`` (and, for batch commands, ``--on`` and ``--cache``)."""
+    p.add_argument("--variant", "-V", default=None, metavar="NAME", help=VARIANT_HELP)
+    if batch:
+        p.add_argument("--on", default=None, metavar="ray|ray://HOST:PORT", help=ON_HELP)
+        p.add_argument(
+            "--cache",
+            default=None,
+            metavar="PATH",
+            help="the chunk cache folder (default PROJECT/build/chunks); on a cluster of "
+            "several machines, a path every machine sees",
+        )
+
+
+def film_names(project: sb.Project, args: argparse.Namespace) -> list[str]:
+    """The films a command works on, checked (an unknown name is one message)."""
+    name = getattr(args, "variant", None) or "main"
+    films = project.films(name)  # raises SpecError naming the known variants
+    return [f.variant_name for f in films]
+
+
+def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
+    """``plan --variant all`` (or one name): each film's plan, and what it shares."""
+    batch = project.plan_variants(film_names(project, args))
+    rows = []
+    for film in batch.films:
+        print(f"== {film.variant} ==")
+        print(plan_table(film.plan))
+        if film.shared:
+            shared = ", ".join(f"{s} (with {v})" for s, v in film.shared.items())
+            print(f"shares: {shared}: generated once")
+        print()
+        rows.append(
+            [
+                film.variant,
+                film.plan.size,
+                str(len(film.plan.scenes)),
+                str(len(film.shared)),
+                f"${film.cost:.2f}",
+            ]
+        )
+    print(table(["film", "size", "scenes", "shared", "adds"], rows, right={2, 3, 4}))
+    print(f"\nall {len(batch.films)} films: ${batch.cost:.2f} (each shared scene counted once)")
+    return 0
+
+
+def compose_films(project: sb.Project, names: list[str], args: argparse.Namespace) -> int:
+    """Compose the films named (locally, or on Ray with ``--on``); print each film."""
+    results = project.compose_variants(
+        names,
+        on=args.on,
+        cache=args.cache,
+        force=getattr(args, "force", False),
+        wait=not args.no_wait,
+        progress=lambda e: None if isinstance(e, sb.Frames) else _err(str(e)),
+    )
+    for name, film in zip(names, results, strict=True):
+        where = " (up to date)" if film.up_to_date else ""
+        print(f"film ({name}): {film.film}{where}")
+        if film.captions is not None:
+            print(f"captions ({name}): {film.captions}")
+    return 0
+
+
+def print_variant_films(project: sb.Project) -> None:
+    """``status``: after the main film, each variant's film (up to date or why not)."""
+    for name in project.variants:
+        status = project.status(variant=name)
+        film = status.film
+        if film is None:
+            continue
+        state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"
+        print(f"film ({name}): {state}: {film.path}")
+
+
+def validate_variants(project: sb.Project) -> None:
+    """Compile every variant against the model's rules; its problems name the variant."""
+    for name in project.variants:
+        try:
+            project.variant(name).validate()
+        except ProblemsError as e:
+            raise type(e)(
+                [
+                    Problem(p.file, p.line, p.where, f"variant {name!r}: {p.message}")
+                    for p in e.problems
+                ]
+            ) from None

@@ -1,0 +1,159 @@
+"""Where the CPU work of composing runs: local processes (the default) or Ray tasks.
+
+One choice, made by ``--on``: ``None`` runs every compose here, as it always has (its chunk
+encodes in the compose's own pool); ``ray`` starts a small Ray instance on this machine
+(loopback only, no dashboard) and ``ray://HOST:PORT`` connects to an existing cluster. On Ray,
+each film's compose is a task and each chunk encode inside it is a task of its own, retried by
+Ray when a worker dies (a half-written chunk keeps its temporary name and is never used).
+Generation never runs here. Ray is an optional extra: without it, ``--on ray`` says how to
+install it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from storyboard.errors import StoryboardError
+
+from .picture import ChunkRunner, RemoteChunk
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+INSTALL = "pip install -e '.[ray]'  (or: pip install 'ray>=2.9')"
+RETRIES = 3  # a chunk or compose whose worker died is run again, up to this many times
+OBJECT_STORE = 80 * 1024 * 1024  # a local instance only passes small jobs and paths around
+ADDRESS = re.compile(r"\Aray://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}\Z")
+
+
+def executor_for(on: str | None) -> Executor:
+    """The executor ``--on`` names; one clear message for a bad name or a missing Ray."""
+    if on is None or on == "local":
+        return Executor()
+    if on != "ray" and not ADDRESS.match(on):
+        raise StoryboardError(
+            f"--on: expected `ray` (a local Ray instance) or `ray://HOST:PORT` (an existing "
+            f"cluster), got {on!r}"
+        )
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise StoryboardError(
+            f"--on {on}: Ray is not installed; install the optional extra: {INSTALL}"
+        ) from None
+    return RayExecutor(address=None if on == "ray" else on)
+
+
+@dataclass
+class Executor:
+    """Runs independent jobs here (threads; each job may start its own processes)."""
+
+    local: bool = True
+
+    def map(self, fn: Callable[[T], R], jobs: Sequence[T], workers: int = 2) -> list[R]:
+        """``fn`` over ``jobs``, results in order; the first error is raised."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if len(jobs) <= 1:
+            return [fn(j) for j in jobs]
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(fn, jobs))
+
+
+@dataclass
+class RayExecutor(Executor):
+    """Runs jobs as Ray tasks: on a local instance (``address`` None) or a cluster."""
+
+    address: str | None = None
+    local: bool = False
+    num_cpus: int | None = None  # a local instance's size (default: this machine's cores)
+    started: bool = field(default=False, repr=False)
+
+    def connect(self) -> None:
+        """Join the cluster, or start a local instance (loopback only, no dashboard)."""
+        import ray
+
+        if ray.is_initialized():
+            return
+        try:
+            if self.address is None:
+                ray.init(
+                    address="local",  # a new instance: never one another process started
+                    num_cpus=self.num_cpus or os.cpu_count() or 2,
+                    object_store_memory=OBJECT_STORE,
+                    include_dashboard=False,
+                    _temp_dir=ray_temp_dir(),
+                    _node_ip_address="127.0.0.1",
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+                self.started = True
+            else:
+                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+        except Exception as e:  # Ray raises many kinds; each is one message here
+            where = self.address or "a local Ray instance"
+            raise StoryboardError(f"--on: cannot start or reach {where}: {e}") from None
+
+    def map(self, fn: Callable[[T], R], jobs: Sequence[T], workers: int = 0) -> list[R]:
+        """``fn`` over ``jobs`` as Ray tasks (retried when a worker dies), results in order."""
+        import ray
+
+        self.connect()
+        remote = ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False)(fn)
+        refs = [remote.remote(j) for j in jobs]
+        try:
+            return list(ray.get(refs))
+        except ray.exceptions.RayTaskError as e:
+            cause: Any = e.as_instanceof_cause()
+            if isinstance(cause, StoryboardError):
+                raise StoryboardError(_plain(cause)) from None
+            raise StoryboardError(f"a Ray task failed: {_plain(e)}") from None
+        except ray.exceptions.RayError as e:
+            raise StoryboardError(f"a Ray task failed: {e}") from None
+
+    def where(self) -> str:
+        """Where the tasks run, in words."""
+        return self.address or "a local instance"
+
+    def chunk_runner(self) -> ChunkRunner:
+        """Chunk encodes as Ray tasks (used from inside a compose task)."""
+        return _RayChunks(self.address)
+
+    def close(self) -> None:
+        """Stop the local instance this executor started (a cluster is left running)."""
+        import ray
+
+        if self.started and ray.is_initialized():
+            ray.shutdown()
+        self.started = False
+
+
+@dataclass
+class _RayChunks:
+    """A picklable chunk runner: ``make_chunk`` over the jobs as Ray tasks."""
+
+    address: str | None
+
+    def __call__(self, fn: Callable[[RemoteChunk], Path], jobs: list[RemoteChunk]) -> list[Path]:
+        return RayExecutor(address=self.address).map(fn, jobs)
+
+
+def ray_temp_dir() -> str:
+    """Where a local instance keeps its session: the temporary folder, or ``/tmp`` when that
+    is too deep for the Unix sockets Ray makes there (107 bytes at most)."""
+    import tempfile
+
+    tmp = tempfile.gettempdir()
+    return os.path.join(tmp if len(tmp) <= 40 else "/tmp", "ray")
+
+
+def _plain(e: BaseException) -> str:
+    """An error's own message, without Ray's traceback decoration."""
+    text = str(e)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else type(e).__name__

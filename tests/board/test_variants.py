@@ -1,0 +1,130 @@
+"""Variants in the storyboard file: what a variant changes, and its problems at its own lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import write_project
+
+from storyboard.board.spec import load_project
+from storyboard.board.variants import load_variant, variant_names
+from storyboard.errors import SpecError
+
+BOARD = """
+title: Tide
+size: 1280x720
+vars: {lang: en, place: harbour}
+defaults: {duration: 4}
+scenes:
+  - {id: harbour, prompt: "A {{ place }} at dawn."}
+  - id: baker
+    prompt: "The baker speaks {{ lang }}."
+    dialogue: [{who: Baker, line: "Good morning!"}]
+  - {id: storm, prompt: "A storm.", transition: crossfade}
+output: {file: out/tide.mp4}
+variants:
+  vertical: {size: 720x1280, reframe: crop, focus: [0.3, 0.5]}
+  native: {size: 720x1280}
+  french:
+    vars: {lang: fr}
+    scenes:
+      baker: {dialogue: [{who: Boulanger, line: "Bonjour !"}], duration: 8}
+    edit: {captions: burn}
+    skip: [storm]
+"""
+
+
+def test_a_variant_is_the_main_film_with_its_changes(tmp_path: Path) -> None:
+    main = load_project(write_project(tmp_path / "p", BOARD))
+    assert variant_names(main) == ["vertical", "native", "french"]
+    v = load_variant(main, "vertical")
+    assert (v.variant, v.reframe, v.focus, v.suffix) == (
+        "vertical",
+        "crop",
+        (0.3, 0.5),
+        ".vertical",
+    )
+    assert v.board.size == "1280x720" and v.board.output.size == "720x1280"  # takes reused
+    assert v.board.output.file == "out/tide.vertical.mp4"  # never the main film's file
+    n = load_variant(main, "native")
+    assert n.board.size == "720x1280" and n.reframe == "pad"  # generated again at 9:16
+    f = load_variant(main, "french")
+    assert [s.id for s in f.board.scenes] == ["harbour", "baker"]
+    assert f.board.vars == {"lang": "fr", "place": "harbour"}  # vars merge key by key
+    baker = f.board.scenes[1]
+    assert baker.dialogue[0].line == "Bonjour !" and baker.duration == 8
+    assert baker.prompt == "The baker speaks {{ lang }}."  # untouched fields stay
+    assert f.board.edit.captions == "burn" and f.board.edit.loudness == -16  # edit merges
+    assert main.board.scenes[1].dialogue[0].line == "Good morning!"  # the main is unchanged
+    assert main.variant is None and main.suffix == ""
+
+
+@pytest.mark.parametrize(
+    "variant, line, message",
+    [
+        (
+            "x: {scenes: {bakery: {duration: 8}}}",
+            13,
+            "variants.x.scenes.bakery: no scene 'bakery' (scenes: harbour, baker, storm)",
+        ),
+        ("x: {skip: [harbour, baker, storm]}", 13, "variants.x.skip: skips every scene"),
+        ("x: {scenes: {baker: {duraton: 8}}}", 13, "variant 'x': unknown key 'duraton'"),
+        ("x: {scenes: {baker: {duration: soon}}}", 13, "variant 'x': "),
+        ("x: {reframe: crop}", 13, "'reframe' needs a 'size'"),
+        ("x: {size: 720x1280, focus: [0.5, 0.5]}", 13, "it needs 'reframe: crop'"),
+        ("x: {size: 720x1280, reframe: zoom}", 13, "reframe"),
+        ("all: {size: 720x1280}", 13, "'all' is reserved"),
+        ("Big: {size: 720x1280}", 13, "'Big' is not a slug"),
+        ("x: {edit: {captions: loud}}", 13, "variant 'x': "),
+        ("x: {titel: Marée}", 13, "titel"),
+    ],
+    ids=[
+        "unknown-scene",
+        "skip-all",
+        "typo-in-scene-field",
+        "bad-scene-value",
+        "reframe-without-size",
+        "focus-without-crop",
+        "bad-reframe",
+        "reserved-name",
+        "not-a-slug",
+        "bad-edit",
+        "unknown-top-level",
+    ],
+)
+def test_a_broken_variant_is_one_problem_at_its_line(
+    in_tmp: Path, variant: str, line: int, message: str
+) -> None:
+    text = BOARD.split("variants:")[0] + "variants:\n  " + variant + "\n"
+    write_project(in_tmp / "p", text)
+    with pytest.raises(SpecError) as err:
+        load_project(in_tmp / "p")
+    shown = str(err.value)
+    assert message in shown, shown
+    assert shown.startswith(f"p/storyboard.yaml:{line}"), shown
+    assert "Traceback" not in shown
+
+
+def test_a_scene_field_override_is_checked_at_the_variants_line(in_tmp: Path) -> None:
+    text = BOARD.replace("duration: 8}", "duration: 8, size: huge}")
+    write_project(in_tmp / "p", text)
+    with pytest.raises(SpecError) as err:
+        load_project(in_tmp / "p")
+    assert str(err.value).startswith("p/storyboard.yaml:18: scenes[1].size: variant 'french': ")
+
+
+def test_an_unknown_variant_names_the_known_ones(tmp_path: Path) -> None:
+    main = load_project(write_project(tmp_path / "p", BOARD))
+    with pytest.raises(SpecError, match="no variant 'vertcal' \\(variants: vertical, native"):
+        load_variant(main, "vertcal")
+
+
+def test_a_variants_film_file_stays_inside_the_project(in_tmp: Path) -> None:
+    text = BOARD.replace("  native: {size: 720x1280}", "  native: {output: {file: ../../x.mp4}}")
+    write_project(in_tmp / "p", text)
+    with pytest.raises(SpecError) as err:
+        load_project(in_tmp / "p")
+    shown = str(err.value)
+    assert shown.startswith("p/storyboard.yaml:14: output.file: variant 'native': "), shown
+    assert "outside the project" in shown
