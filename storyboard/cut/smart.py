@@ -1,0 +1,82 @@
+"""Smart rendering: untouched stretches of takes already in the film's stream settings are
+copied as whole GOPs, and only the partial GOPs at their edges are encoded.
+
+A take qualifies when its video stream has the signature of what our chunk encoder makes for
+this film (codec and profile, size, pixel format, colour tags, frame rate, time base and
+byte-identical SPS/PPS: :func:`~storyboard.media.gop.encoder_signature`), a constant frame
+rate, and the stretch starts on one of its frames. Then the edges, encoded with the film's
+settings, carry the same parameter sets as the copied packets and everything joins by stream
+copy. A take that does not qualify (another size, codec, rate, or encoder settings whose
+parameter sets differ) has its whole stretch encoded, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from storyboard.errors import StoryboardError
+from storyboard.media.gop import StreamLayout, encoder_signature, stream_layout
+
+from .timeline import Timeline
+
+Chunk = tuple[str, int, int, int]  # kind, first film frame, end film frame, segment
+COPYABLE = ("MP4", "MOV")  # H.264 films; VP9 films are always encoded
+
+
+def split_for_copy(
+    tl: Timeline,
+    chunks: list[Chunk],
+    root: Path,
+    fmt: str,
+    codec: list[str],
+    log: Callable[[str], None] | None = None,
+) -> tuple[list[Chunk], dict[int, tuple[int, int]]]:
+    """``chunks`` with each qualifying ``copy`` stretch split into its encoded edges and a
+    ``gop`` chunk of whole GOPs; returns the chunks and, for each ``gop`` chunk (by its
+    first film frame), the take's packets to copy (decode order, first and end)."""
+    if fmt not in COPYABLE:
+        return chunks, {}
+    wanted = encoder_signature(tl.width, tl.height, tl.fps, tuple(codec))
+    layouts: dict[str, StreamLayout | None] = {}
+    refused: set[str] = set()
+    out: list[Chunk] = []
+    packets: dict[int, tuple[int, int]] = {}
+    for kind, f0, f1, seg_i in chunks:
+        if kind != "copy":
+            out.append((kind, f0, f1, seg_i))
+            continue
+        seg = tl.segments[seg_i]
+        if seg.file not in layouts:
+            try:
+                layout: StreamLayout | None = stream_layout(root / seg.file)
+            except StoryboardError:
+                layout = None
+            if layout is not None and layout.signature != wanted:
+                refused.add(seg.scene)
+                layout = None
+            layouts[seg.file] = layout
+        layout = layouts[seg.file]
+        src = (seg.src_start + f0 / tl.fps - seg.start) * tl.fps
+        a = round(src)
+        run = None
+        if layout is not None and abs(src - a) < 1e-3:
+            run = layout.gops(a, a + (f1 - f0))
+        if run is None:
+            out.append((kind, f0, f1, seg_i))
+            continue
+        k0, k1, p0, p1 = run
+        g0, g1 = f0 + (k0 - a), f0 + (k1 - a)
+        if g0 > f0:
+            out.append(("copy", f0, g0, seg_i))
+        out.append(("gop", g0, g1, seg_i))
+        packets[g0] = (p0, p1)
+        if g1 < f1:
+            out.append(("copy", g1, f1, seg_i))
+    if log is not None and refused:
+        log(
+            "picture: takes of "
+            + ", ".join(sorted(refused))
+            + " are encoded whole (their stream settings differ from the film's)"
+        )
+    return out, packets

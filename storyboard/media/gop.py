@@ -1,0 +1,143 @@
+"""A video stream's layout, read without decoding: its parameter sets' signature and its
+keyframes, so whole GOPs of a take can be copied into a film as they are.
+
+One ``ffmpeg -c copy -f framecrc`` pass lists every packet (decode order, pts, whether it is
+a keyframe) and the stream's extradata (an MP4's SPS/PPS) as size and CRC; the stream report
+gives the codec, pixel format, colour tags and frame rate. Two streams with equal signatures
+have byte-identical parameter sets and the same shape: their packets join by stream copy.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from storyboard.errors import StoryboardError
+
+from .ffmpeg import ffmpeg_exe, run_child, run_ffmpeg
+
+_STREAM = re.compile(r"Stream #0:\d+[^:]*: Video: ([^\n]*)")
+
+
+@dataclass(frozen=True)
+class StreamLayout:
+    """What stream copy needs to know of a video stream."""
+
+    signature: str  # codec, size, pixel format and colour tags, frame rate, time base, SPS/PPS
+    frames: int
+    keyframes: tuple[int, ...]  # presentation-order frame numbers of the keyframes
+    key_packets: tuple[int, ...]  # decode-order packet number of each keyframe
+    ranks: tuple[int, ...]  # presentation-order frame number of each packet (decode order)
+    constant_rate: bool  # every frame one frame long, no gaps
+
+    def gops(self, a: int, b: int) -> tuple[int, int, int, int] | None:
+        """The longest run of whole GOPs inside frames ``a..b`` that can be copied:
+        ``(first frame, end frame, first packet, end packet)``, or None.
+
+        A GOP qualifies when it is closed: its packets (decode order, up to the next
+        keyframe's) show exactly its own frames, so nothing before or after it is needed."""
+        if not self.constant_rate:
+            return None
+        bounds = [
+            *zip(self.keyframes, self.key_packets, strict=True),
+            (self.frames, len(self.ranks)),
+        ]
+        run: tuple[int, int, int, int] | None = None
+        best: tuple[int, int, int, int] | None = None
+        for (k0, p0), (k1, p1) in zip(bounds, bounds[1:], strict=False):
+            whole = a <= k0 and k1 <= b and k1 - k0 == p1 - p0
+            closed = whole and sorted(self.ranks[p0:p1]) == list(range(k0, k1))
+            if closed:
+                run = (run[0], k1, run[2], p1) if run else (k0, k1, p0, p1)
+                if best is None or run[1] - run[0] > best[1] - best[0]:
+                    best = run
+            else:
+                run = None
+        return best
+
+
+def stream_layout(path: Path) -> StreamLayout:
+    """The layout of the first video stream of ``path`` (no decoding: packets only)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0"]
+    cmd += ["-c", "copy", "-f", "framecrc", "-"]
+    try:
+        proc = run_child(cmd, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise StoryboardError(f"{path}: ffmpeg could not run: {e}") from None
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        raise StoryboardError(f"{path}: cannot read its video packets")
+    out = proc.stdout.decode(errors="replace")
+    head = [line for line in out.splitlines() if line.startswith("#") and "software" not in line]
+    stream = _STREAM.search(err)
+    desc = stream.group(1) if stream else ""
+    # the description minus bitrates and container tags, which do not shape the stream
+    desc = re.sub(r"\s*\(\w+ / 0x[0-9A-Fa-f]+\)", "", desc)
+    desc = re.sub(r", \d+ kb/s", "", desc)
+    desc = re.sub(r" \(default\)| \[SAR[^\]]*\]", "", desc)
+    pts: list[int] = []
+    durs: set[int] = set()
+    keys: list[int] = []
+    for line in out.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = [x.strip() for x in line.split(",")]
+        flags = [int(p[2:], 16) for p in parts[6:] if p.startswith("F=")]
+        if not flags or flags[0] & 1:  # framecrc writes F= only for flags other than "key"
+            keys.append(len(pts))
+        pts.append(int(parts[2]))
+        durs.add(int(parts[3]))
+    order = sorted(range(len(pts)), key=lambda i: pts[i])
+    ranks = [0] * len(pts)
+    for r, i in enumerate(order):
+        ranks[i] = r
+    step = next(iter(durs)) if len(durs) == 1 else 0
+    constant = (
+        bool(pts) and step > 0 and sorted(pts) == [min(pts) + i * step for i in range(len(pts))]
+    )
+    return StreamLayout(
+        signature=" | ".join([*head, desc]),
+        frames=len(pts),
+        keyframes=tuple(ranks[i] for i in keys),
+        key_packets=tuple(keys),
+        ranks=tuple(ranks),
+        constant_rate=constant,
+    )
+
+
+@lru_cache(maxsize=16)
+def encoder_signature(width: int, height: int, fps: int, codec: tuple[str, ...]) -> str:
+    """The signature of what our encoder makes with ``codec`` at this size and rate (two
+    frames encoded once per process: parameter sets do not depend on the picture)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sb-sig-") as d:
+        ref = Path(d) / "ref.mp4"
+        src = f"color=c=black:s={width}x{height}:r={fps}:d={2 / fps:.6f}"
+        run_ffmpeg(
+            ["-f", "lavfi", "-i", src, "-frames:v", "2", *codec, "-threads", "1", str(ref)],
+            what="encoder parameter sets",
+        )
+        return stream_layout(ref).signature
+
+
+def copy_packets(src: Path, first: int, end: int, dest: Path) -> None:
+    """Packets ``first..end`` (decode order) of the video of ``src`` into ``dest``, copied."""
+    run_ffmpeg(
+        [
+            "-i",
+            str(src),
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-bsf:v",
+            f"noise=drop=lt(n\\,{first})+gte(n\\,{end})",
+            "-an",
+            str(dest),
+        ],
+        what=f"copying whole GOPs of {src.name}",
+    )

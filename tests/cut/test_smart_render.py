@@ -1,0 +1,127 @@
+"""Smart rendering: untouched stretches of takes in the film's stream settings are copied as
+whole GOPs; the film is the same cut as a full re-encode (frame count, timestamps, captions,
+decoded frames within a PSNR bound) and decodes without errors."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import write_project
+
+import storyboard.cut.picture as picture
+from storyboard.board.spec import load_project
+from storyboard.cut.compose import ComposeResult, compose_film
+from storyboard.cut.picture import chunk_codec_args
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+FPS = 10
+SIZE = "128x72"
+
+
+def take(path: Path, seconds: float, i: int, quality: int = 95) -> Path:
+    """A test-pattern take with sound in the film's settings; a keyframe every 7 frames, so
+    the copied stretches have partial GOPs at their edges."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi"]
+        + ["-i", f"testsrc2=s={SIZE}:r={FPS}:d={seconds}", "-f", "lavfi"]
+        + ["-i", f"sine=f={300 + 50 * i}:r=48000:d={seconds}"]
+        + [*chunk_codec_args("MP4", quality), "-g", "7", "-c:a", "aac", "-shortest", str(path)],
+        check=True,
+    )
+    return path
+
+
+def project(root: Path, quality: int = 95) -> tuple[object, BuildState]:
+    scenes = "".join(
+        f"  - {{id: s{i}, prompt: 'Scene {i}.', duration: 4"
+        + (", dialogue: [{who: A, line: 'Hello there.'}]" if i == 1 else "")
+        + "}\n"
+        for i in range(3)
+    )
+    p = write_project(
+        root,
+        "title: Smart\nscenes:\n" + scenes + "edit: {transition: {type: crossfade, duration: 0.5}, "
+        "loudness: 'off', captions: srt}\n" + f"output: {{fps: {FPS}, size: {SIZE}}}\n",
+    )
+    state = BuildState(p)
+    for i in range(3):
+        rel = f"build/takes/s{i}/take-1.mp4"
+        take(p / rel, 4.0, i, quality)
+        state.lock[f"s{i}"] = Take(
+            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
+            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
+        )  # fmt: skip
+    state.write_lock([f"s{i}" for i in range(3)])
+    return load_project(p), state
+
+
+def compose(root: Path, smart: bool, monkeypatch: pytest.MonkeyPatch) -> ComposeResult:
+    spec, state = project(root)
+    with monkeypatch.context() as m:
+        if not smart:  # the full re-encode of the same cut: no stretch qualifies for copying
+            m.setattr(picture, "split_for_copy", lambda tl, chunks, *a, **k: (chunks, {}))
+        return compose_film(spec, state, log=lambda s: None)  # type: ignore[arg-type]
+
+
+def packets(film: Path) -> list[int]:
+    """Presentation timestamps of the film's video frames, in order."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(film), "-map", "0:v", "-c", "copy"]
+        + ["-f", "framecrc", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted(int(x.split(",")[2]) for x in out.splitlines() if x and not x.startswith("#"))
+
+
+def psnr_per_frame(a: Path, b: Path) -> list[float]:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(a), "-i", str(b), "-filter_complex"]
+        + ["[0:v][1:v]psnr=stats_file=-", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.findall(r"psnr_avg:(\S+)", out)
+    return [99.0 if v == "inf" else float(v) for v in found]
+
+
+def test_smart_render_copies_gops_and_matches_a_full_reencode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smart = compose(tmp_path / "smart", True, monkeypatch)
+    full = compose(tmp_path / "full", False, monkeypatch)
+    assert full.frames_encoded == full.frames
+    # the untouched stretches went through as whole GOPs: far fewer frames encoded
+    assert 0 < smart.frames_encoded < smart.frames * 0.6, (smart.frames_encoded, smart.frames)
+    assert smart.frames == full.frames == 4 * 3 * FPS - 2 * 5
+    assert packets(smart.path) == packets(full.path)  # same frame count, same timestamps
+    scores = psnr_per_frame(smart.path, full.path)
+    assert len(scores) == smart.frames
+    assert min(scores) > 32, scores  # both are the same frames, encoded at crf 17 or copied
+    assert smart.captions is not None and full.captions is not None
+    assert smart.captions.read_text() == full.captions.read_text()  # captions in place
+    err = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(smart.path), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    assert err.returncode == 0 and err.stderr.strip() == ""  # decodes without an error
+
+
+def test_takes_in_other_settings_are_encoded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, state = project(tmp_path / "p", quality=60)  # another crf: other parameter sets
+    logs: list[str] = []
+    res = compose_film(spec, state, log=logs.append)  # type: ignore[arg-type]
+    assert res.frames_encoded == res.frames
+    assert any("encoded whole" in line for line in logs), logs
