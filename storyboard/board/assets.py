@@ -85,6 +85,10 @@ def inputs(project: Project) -> dict[Path, str]:
                 p = resolve_inside(project.root, image)
                 if p is not None:
                     out.setdefault(p, f"cast.{name}.images[{k}]")
+    from .references import reference_files  # issue 16: scene references
+
+    for p, where in reference_files(project).items():
+        out.setdefault(p, where)
     return out
 
 

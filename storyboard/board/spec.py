@@ -331,6 +331,9 @@ def _check_references(project: Project) -> list[Problem]:
     problems.extend(check_output_file(project))
     problems.extend(check_cast(project))
     problems.extend(sound_problems(project))
+    from .references import reference_problems  # issue 16: scene references
+
+    problems.extend(reference_problems(project))
     return problems
 
 

@@ -58,6 +58,8 @@ def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
     inputs = t.get("inputs") or {}
     if not isinstance(inputs, dict):
         raise _bad("invalidInputs", "inputs must be an object", "inputs")
+    for v in violations(t, profile):  # the overlay's "must not" rules, with their ids
+        raise _bad("incompatibleParameters", f"{v.message} [{v.rule}]", v.path)
     for k in inputs:
         if profile.inputs is not None and k not in profile.inputs:
             raise _bad("unknownParameter", f"unknown parameter inputs.{k}", f"inputs.{k}")
@@ -77,7 +79,8 @@ def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
     frames = inputs.get("frameImages")
     source = _check_video(t, inputs, profile, video_size, has_w or bool(frames))
     known = profile.frames.known
-    if known and source is None and not has_w and not frames and "resolution" not in t:
+    referenced = any(k.startswith("reference") for k in inputs)
+    if known and source is None and not (has_w or frames or referenced or "resolution" in t):
         raise _bad(
             "missingDimensions",
             "either provide inputs.frameImages, or specify width/height",
@@ -104,8 +107,6 @@ def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
         _check_frames(frames, profile)
     duration = _check_duration(t, profile, source)
     n = _check_common(t, profile)
-    for v in violations(t, profile):
-        raise _bad("incompatibleParameters", f"{v.message} [{v.rule}]", v.path)
     if not profile.price_known or duration is None or isinstance(duration, str):
         return 0.0
     dearest = max(profile.price_rule["per_second"], key=lambda x: profile.rate(x))  # type: ignore[index]

@@ -36,6 +36,7 @@ from .audio_tasks import AudioTasks
 from .clips import EXTENSIONS, ClipSpec, concat_clips, render_clip
 from .faults import Fault, FaultBook
 from .handler import Handler
+from .media import media_storage
 from .pictures import Pictures
 from .rules import ApiError, require_uuid, validate_video
 from .tasks import EmTask, TaskDesk
@@ -61,6 +62,9 @@ class EmulatorConfig:
     # no task reports done until this many were accepted: a client that waits for one task
     # before submitting the next never finishes (a structural check of concurrency for tests)
     hold_until_accepted: int | None = None
+    # False: answer mediaStorage as an unknown task type (a service without it; tests of the
+    # client's imageUpload fallback)
+    media_storage: bool = True
 
 
 class Emulator(TaskDesk, AudioTasks, Pictures):
@@ -203,6 +207,8 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
             return self._get_response(task)
         if kind == "imageUpload":
             return [self._upload(task)]
+        if kind == "mediaStorage":  # issue 16: the SDK's replacement for imageUpload
+            return [media_storage(self, task)]
         raise ApiError(400, "invalidTaskType", f"unsupported taskType {kind!r}", "taskType")
 
     def _video(self, task: dict[str, Any]) -> dict[str, Any]:

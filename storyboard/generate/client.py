@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import hashlib
 import json
@@ -46,10 +45,10 @@ from .protocol import (
     VideoResult,
     error_from,
     get_response_task,
-    image_upload_task,
     is_finished,
     parse_envelope,
 )
+from .uploads import Uploads
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -81,7 +80,7 @@ class _Waiter:
     scene: str | None = None
 
 
-class RunwareClient:
+class RunwareClient(Uploads):
     """Async client for Runware's REST API (or the local emulator, which speaks the same)."""
 
     def __init__(
@@ -115,6 +114,7 @@ class RunwareClient:
         self._clock = clock
         self._rng = rng
         self._allow_loopback_http = allow_loopback_http
+        self._no_media_storage = False  # set once the service refused a mediaStorage task
         self.stats = Stats()
         # told ``(scene, "waiting N s (why)")`` before each retry wait of a scene's request
         self.on_wait: Callable[[str, str], None] | None = None
@@ -345,19 +345,6 @@ class RunwareClient:
                     w.future.set_result(env)
 
     # -- images and files ----------------------------------------------------------------------
-
-    async def upload_image(self, data: bytes, mime: str = "image/png") -> str:
-        """Upload an image; returns its ``imageUUID`` (or the data URI if the upload is refused)."""
-        uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-        task = image_upload_task(uri)
-        env = await self.post([task])
-        for item in env.items_for(task["taskUUID"]):
-            if item.get("imageUUID"):
-                return str(item["imageUUID"])
-        errs = env.errors_for(task["taskUUID"])
-        if errs and errs[0].get("code") != CONFLICT:
-            raise error_from(errs[0], env.status, secret=self._key)
-        return uri  # the API also accepts data URIs in frameImages
 
     def check_url(self, url: str) -> None:
         """Only https, except plain http to a loopback emulator when allowed."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import mimetypes
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -417,19 +418,40 @@ class Executor(Fetcher):
                 if path is None or not path.is_file():
                     raise StoryboardError(f"scene {task.scene!r}: first_frame {rel} is missing")
                 frame["image"] = await self._upload(path.read_bytes(), task, rel)
+        for key, value in inputs.items():  # issue 16: references, uploaded as they are
+            if key in ("frameImages", "video", "videoId"):
+                continue
+            if isinstance(value, list):
+                inputs[key] = [await self._upload_file(v, task) for v in value]
+            elif isinstance(value, str):
+                inputs[key] = await self._upload_file(value, task)
         return req
 
     async def _upload_as_is(self, data: bytes) -> str:
         """Upload a reference picture unchanged (once per render and content)."""
+        key = hashlib.sha256(data).hexdigest()
+        if key not in self._uploads:
+            self._uploads[key] = await self.api.upload_image(data, image_mime(data))
+        return self._uploads[key]
+
+    async def _upload_file(self, value: Any, task: Task) -> Any:
+        """A ``${file:PATH}`` reference uploaded unchanged (mediaStorage); anything else as is."""
+        if not (isinstance(value, str) and value.startswith("${file:") and value.endswith("}")):
+            return value
+        rel = value[len("${file:") : -1]
+        path = resolve_inside(self.root, rel)
+        if path is None or not path.is_file():
+            raise StoryboardError(f"scene {task.scene!r}: reference {rel} is missing")
+        data = await asyncio.to_thread(path.read_bytes)
         digest = hashlib.sha256(data).hexdigest()
         if digest not in self._uploads:
-            self._uploads[digest] = await self.api.upload_image(data, image_mime(data))
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            self.rep.update(task.scene, "preparing", f"uploading {rel}")
+            self._uploads[digest] = await self.api.upload_media(data, mime)
         return self._uploads[digest]
 
     def _shown_until(self, scene_id: str | None, take: Take) -> float | None:
-        """Where the cut stops showing ``scene_id``'s take (seconds into its file), when its
-        ``trim.out`` ends it early; None: at the end of the file. ``last_frame`` continues
-        from there, so the cut does not jump (issue 15)."""
+        """Where the cut stops showing the take (``trim.out``; None: the file's end; issue 15)."""
         for scene in self.plan.project.board.scenes:
             if scene.id == scene_id and scene.trim is not None and scene.trim.out is not None:
                 return take.offset + scene.trim.out
@@ -455,13 +477,9 @@ class Executor(Fetcher):
 def needs_service(
     state: BuildState, assessments: dict[str, Assessment], only: set[str] | None = None
 ) -> bool:
-    """Whether a render must reach the service: something to generate, fetch again or collect
-    (``only``: among these nodes)."""
-    return any(
-        a.stale or a.redownload is not None
-        for s, a in assessments.items()
-        if only is None or s in only
-    ) or bool(state.uncollected())
+    """Whether a render must reach the service (``only``: for these nodes)."""
+    todo = (a for s, a in assessments.items() if only is None or s in only)
+    return any(a.stale or a.redownload is not None for a in todo) or bool(state.uncollected())
 
 
 async def render(

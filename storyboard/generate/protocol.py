@@ -34,6 +34,18 @@ def get_response_task(task_uuid: str) -> dict[str, str]:
     return {"taskType": "getResponse", "taskUUID": task_uuid}
 
 
+def media_storage_task(media: str, task_uuid: str | None = None) -> dict[str, str]:
+    """Store any media (a data URI, URL or base64) in the account; the result carries
+    ``mediaUUID`` and ``mediaURL`` (reference/runware-beyond-video.md 4.3; the SDK's
+    ``MediaStorageParams``: taskType, taskUUID, operation, media)."""
+    return {
+        "taskType": "mediaStorage",
+        "taskUUID": task_uuid or new_uuid(),
+        "operation": "upload",
+        "media": media,
+    }
+
+
 def image_upload_task(image: str, task_uuid: str | None = None) -> dict[str, str]:
     """Upload an image given as a data URI, URL or base64; the result carries ``imageUUID``."""
     return {"taskType": "imageUpload", "taskUUID": task_uuid or new_uuid(), "image": image}

@@ -358,23 +358,37 @@ def test_missing_key_is_refused() -> None:
         RunwareClient(httpx.AsyncClient(), api_key="")
 
 
-def test_image_upload_returns_image_uuid() -> None:
+def test_upload_uses_media_storage_and_returns_the_media_uuid() -> None:
     def reply(request: httpx.Request) -> httpx.Response:
         (task,) = json.loads(request.content)
-        assert task["taskType"] == "imageUpload" and task["image"].startswith(
-            "data:image/png;base64,"
-        )
-        return httpx.Response(
-            200,
-            json={
-                "data": [
-                    {"taskType": "imageUpload", "taskUUID": task["taskUUID"], "imageUUID": "img-1"}
-                ]
-            },
-        )
+        assert task["taskType"] == "mediaStorage" and task["operation"] == "upload"
+        assert task["media"].startswith("data:image/png;base64,")
+        item = {"taskType": "mediaStorage", "taskUUID": task["taskUUID"], "operation": "upload",
+                "mediaUUID": "m-1", "mediaURL": "https://im.runware.ai/m-1.png"}  # fmt: skip
+        return httpx.Response(200, json={"data": [item]})
 
     client, _, _ = make([reply])
+    assert run(client.upload_image(b"\x89PNG...")) == "m-1"
+
+
+def test_image_upload_is_the_fallback_when_media_storage_is_unknown() -> None:
+    seen: list[str] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        (task,) = json.loads(request.content)
+        seen.append(task["taskType"])
+        if task["taskType"] == "mediaStorage":
+            err = {"code": "invalidTaskType", "message": "unsupported taskType",
+                   "parameter": "taskType", "taskUUID": task["taskUUID"]}  # fmt: skip
+            return httpx.Response(400, json={"errors": [err]})
+        assert task["image"].startswith("data:image/png;base64,")
+        item = {"taskType": "imageUpload", "taskUUID": task["taskUUID"], "imageUUID": "img-1"}
+        return httpx.Response(200, json={"data": [item]})
+
+    client, _, _ = make([reply, reply, reply])
     assert run(client.upload_image(b"\x89PNG...")) == "img-1"
+    assert run(client.upload_image(b"\x89PNG2..")) == "img-1"
+    assert seen == ["mediaStorage", "imageUpload", "imageUpload"]  # refused once, remembered
 
 
 def _video_reply(

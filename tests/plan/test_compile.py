@@ -108,7 +108,7 @@ def test_every_profile_is_consistent() -> None:
     assert set(PROFILES) >= {"openai:3@1", "openai:3@2"}
     assert len(PROFILES) >= 4
     for p in PROFILES.values():
-        if p.price_rule is not None:  # a price a source gives names every size tier it has
+        if p.price_rule is not None and p.tiers:  # a price names every size tier listed
             assert set(p.price_rule["per_second"]) == set(p.tiers), p.air
         assert "cut" in p.continuity
     assert SORA_2.price(1280, 720) == 0.10

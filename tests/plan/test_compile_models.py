@@ -149,6 +149,35 @@ CASES: list[tuple[str, str, int, dict[str, Any], float]] = [
         },
         0.48,
     ),
+    # Kling O1 Pro / Standard (runware-beyond-video.md 3.2): exactly one of frameImages,
+    # referenceImages or width/height; frameImages => duration 5 or 10; the plan prices the
+    # higher R2V rate ($0.168/s Pro, $0.126/s Standard) as no size table is stored
+    (
+        "klingai:kling@o1",
+        "1920x1080",
+        5,
+        {
+            "cut": {"width": 1920, "height": 1080, "duration": 5},
+            "last_frame": {
+                "duration": 5,
+                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
+            },
+        },
+        0.84,
+    ),
+    (
+        "klingai:kling@o1-standard",
+        "1280x720",
+        5,
+        {
+            "cut": {"width": 1280, "height": 720, "duration": 5},
+            "last_frame": {
+                "duration": 5,
+                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
+            },
+        },
+        0.63,
+    ),
 ]
 
 
