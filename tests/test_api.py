@@ -43,6 +43,7 @@ def test_the_package_exports_only_the_api() -> None:
         "PlanResult",
         "PlannedScene",
         "PlannedImage",
+        "PlannedSound",
         "RenderResult",
         "SceneResult",
         "Status",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storyboard.plan.compile import Plan
 
 from .results import PlannedImage, PlannedScene, PlanResult
+from .sounds import planned_sounds
 
 
 def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
@@ -51,6 +52,7 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
         image_model=plan.project.board.image_model,
         boards_price=round(sum(i.cost for i in images), 4),
         clips_price=round(sum(t.cost for t in plan.tasks), 4),
+        sounds=planned_sounds(plan, stale),  # issue 18
     )
 
 

@@ -76,6 +76,30 @@ class PlannedImage:
 
 
 @dataclass(frozen=True)
+class PlannedSound:
+    """One sound task of a plan (issue 18): a spoken line ``line:SCENE/N``, the ``music``, an
+    effect ``sfx:SCENE/N`` or a lip sync ``lipsync:SCENE``."""
+
+    node: str
+    what: str
+    """voice, music, effect or lipsync."""
+    model: str
+    voice: str | None
+    """The voice speaking a line (None for the others)."""
+    text: str
+    """What is said, or the prompt."""
+    seconds: float
+    """Planned length (a line's is estimated from its text; the take's real length is used)."""
+    cost: float
+    """US dollars to generate it; 0 when no source gives the model's price (``priced``)."""
+    priced: bool
+    generate: bool
+    """True when this render would generate it."""
+    waits_for: list[str] = field(default_factory=list)
+    request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PlanResult:
     """What a render would generate, and what it would cost, before anything is spent."""
 
@@ -98,6 +122,8 @@ class PlanResult:
     """What every sheet and board costs (``render --boards``, the animatic), cached or not."""
     clips_price: float = 0.0
     """What every clip costs, cached or not."""
+    sounds: list[PlannedSound] = field(default_factory=list)
+    """Spoken lines, music, effects and lip sync (issue 18); ``generate`` as for images."""
 
     @property
     def to_generate(self) -> list[PlannedScene]:
@@ -112,8 +138,10 @@ class PlanResult:
     @property
     def cost(self) -> float:
         """US dollars a render would spend."""
-        return sum(s.cost for s in self.to_generate) + sum(
-            i.cost for i in self.images if i.generate
+        return (
+            sum(s.cost for s in self.to_generate)
+            + sum(i.cost for i in self.images if i.generate)
+            + sum(s.cost for s in self.sounds if s.generate)
         )
 
 

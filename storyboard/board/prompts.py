@@ -84,7 +84,7 @@ def scene_context(project: Project, scene: Scene) -> dict[str, Any]:
     ctx.update({k: v for k, v in fields.items() if k not in ("prompt", "template", "cast")})
     ctx["vars"] = {**board.vars, **scene.vars}
     if board.cast:  # the cast (issue 17): {{ cast.wren }} is wren's description
-        ctx["cast"] = {name: m.description for name, m in board.cast.items()}
+        ctx["cast"] = {name: m.description or name for name, m in board.cast.items()}
         ctx["scene_cast"] = list(scene.cast or [])
     ctx["scene"] = fields
     ctx["title"] = board.title

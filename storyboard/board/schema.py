@@ -324,14 +324,27 @@ class Output(Strict):
 class CastMember(Strict):
     """A recurring person, place or prop (issue 17: the cast)."""
 
-    description: str = Field(
-        min_length=1, description="Who or what it is; prompts read it as {{ cast.NAME }}."
+    description: str | None = Field(
+        None,
+        min_length=1,
+        description="Who or what it is; prompts read it as {{ cast.NAME }} (a member that is "
+        "only a voice may leave it out).",
     )
     images: list[str] = Field(
         default_factory=list,
         description="Your own reference pictures (project files or https URLs); without any, "
         "a reference sheet is generated from the description (`cast:NAME`).",
     )
+    # -- issue 18: voices and sound --
+    voice: Voice | None = Field(
+        None, description="The voice that speaks this member's lines: {model, voice, language}."
+    )
+
+    @model_validator(mode="after")
+    def _seen_or_heard(self) -> CastMember:
+        if self.description is None and self.voice is None:
+            raise ValueError("a cast member needs a 'description' (or, for a voice only, 'voice')")
+        return self
 
 
 # -- variants (issue 20): one storyboard, several films -------------------------------------

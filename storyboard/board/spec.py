@@ -329,8 +329,8 @@ def _check_references(project: Project) -> list[Problem]:
     from .voices import sound_problems  # issue 18: voices, sounds, music, lip sync
 
     problems.extend(check_output_file(project))
-    problems.extend(sound_problems(project))
     problems.extend(check_cast(project))
+    problems.extend(sound_problems(project))
     from .references import reference_problems  # issue 16: scene references
 
     problems.extend(reference_problems(project))

@@ -44,7 +44,10 @@ def _kind_error(kind: str, air: str | None) -> str | None:
     if p is None and air is None:
         return f"the model catalogue has no {kind} model"
     if p is None:
-        return f"unknown {kind} model {air!r} (known: {names}; `storyboard models --json`)"
+        return (
+            f"unknown {kind} model {air!r} (known: {names}; the audio catalogue: "
+            "storyboard/board/catalogue/audio_models.json)"
+        )
     if p.kind != kind:
         return f"{air} is a {p.kind} model, not a {kind} model (known: {names})"
     return None
@@ -71,7 +74,7 @@ def speaker_of(project: Project, who: str) -> str | None:
 
 
 def _cast(project: Project) -> dict[str, object]:
-    return dict(getattr(project.board, "cast", None) or {})
+    return dict(project.board.cast)
 
 
 def _declared(project: Project) -> list[tuple[str, Voice, tuple[str | int, ...]]]:
@@ -104,6 +107,18 @@ def sound_problems(project: Project) -> list[Problem]:
                 )
             )
     for i, scene in enumerate(board.scenes):
+        for k, name in enumerate(scene.cast or []):  # a voice only has no picture to hold
+            member = board.cast.get(name)
+            if member is not None and member.description is None and not member.images:
+                problems.append(
+                    project.problem(
+                        ("scenes", i, "cast", k),
+                        f"scene {scene.id!r}: {name!r} is only a voice (no description or "
+                        "images): it has no picture to hold; leave it out of `cast` (its "
+                        "lines are heard all the same)",
+                        project.scene_line(i, "cast"),
+                    )
+                )
         if scene.narration and board.narrator is None:
             problems.append(
                 project.problem(

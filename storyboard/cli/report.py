@@ -49,6 +49,8 @@ def plan_table(plan: PlanResult) -> str:
     out = table(head, rows, right={2, 3})
     if plan.images:
         out += "\n\n" + images_table(plan)
+    if plan.sounds:
+        out += "\n\n" + sounds_table(plan)
     who = f"models {', '.join(models)}" if mixed else f"{plan.model_name} ({plan.model})"
     if not mixed and models and models[0] != plan.model:
         who = models[0]
@@ -80,6 +82,31 @@ def images_table(plan: PlanResult) -> str:
         f"({plan.image_model}; `render --boards` and the animatic); "
         f"clips: {len(clips)} x {each} ${plan.clips_price:.2f}"
     )
+    return out
+
+
+def sounds_table(plan: PlanResult) -> str:
+    """Voices, music, effects and lip sync with their cost (issue 18)."""
+    rows = []
+    for s in plan.sounds:
+        cost = f"${s.cost:.4f}" if s.cost < 0.01 and s.cost else f"${s.cost:.2f}"
+        rows.append(
+            [
+                s.node,
+                s.what,
+                s.model + (f" {s.voice}" if s.voice else ""),
+                f"{s.seconds:g} s" if s.seconds else "-",
+                (cost if s.priced else "not published") if s.generate else "cached",
+                "generate" if s.generate else "-",
+            ]
+        )
+    out = table(["sound", "what", "model", "length", "cost", "action"], rows, right={3, 4})
+    unpriced = sorted({s.model for s in plan.sounds if not s.priced})
+    if unpriced:
+        out += (
+            f"\nnote: no source gives the price of {', '.join(unpriced)}; "
+            "the total counts them as $0"
+        )
     return out
 
 

@@ -40,7 +40,7 @@ from .picture import ChunkRunner, PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
-from .voice_mix import FilmSounds, film_sounds, line_lengths
+from .voice_mix import FilmSounds, cut_takes, film_sounds, line_lengths
 
 Log = Callable[[str], None]
 OnProgress = Callable[[int, int], None]  # frames of picture done, frames in the film
@@ -90,7 +90,7 @@ def contact_sheet_path(project: Project) -> Path:
 
 def film_state(project: Project, takes: Mapping[str, ChosenTake]) -> FilmStatus:
     """Is the film on disk the one these takes (and the storyboard) make? And if not, why."""
-    return film_status(project, takes, output_path(project))
+    return film_status(project, cut_takes(project, takes), output_path(project))
 
 
 def compose_project(project: Project, state: LockSource, log: Log = print) -> Path:
@@ -118,7 +118,7 @@ def compose_film(
     """
     t_start = time.monotonic()
     limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
-    lock = state.lock
+    lock = cut_takes(project, state.lock)  # issue 18: lip-synced scenes play their sync
     dest = output_path(project)
     check_destinations(dest)
     for scene in project.board.scenes:
@@ -128,7 +128,7 @@ def compose_film(
                 f"scene {scene.id!r}: take {take.n} file {take.file} is missing or does not "
                 f"match its sha256; run `storyboard render {project.root}` to fetch it again"
             )
-    status = film_state(project, lock)
+    status = film_status(project, lock, dest)
     have_all = all(s.id in lock for s in project.board.scenes)
     if have_all and status.up_to_date and not force:
         log(f"film up to date: {dest}")

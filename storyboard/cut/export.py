@@ -27,7 +27,7 @@ from storyboard.media.probe import probe_cached
 from .export_audio import audio_tracks, edl_sound_notes
 from .takes import ChosenTake
 from .timeline import Segment, Timeline, build_timeline
-from .voice_mix import line_lengths
+from .voice_mix import cut_takes, line_lengths
 
 FORMATS = {
     "otio": ("otio_json", ".otio"),
@@ -202,6 +202,7 @@ def export_cut(
                 f"--output: {str(dest)!r} is {kind}; name a new file or an existing regular "
                 f"file such as cut{ext}"
             )
+    lock = cut_takes(project, lock)  # issue 18: lip-synced scenes play their sync
     tl = lock_timeline(project, lock)
     if fmt == "edl" and tl.fps not in TIMECODE_RATES:
         raise StoryboardError(

@@ -156,6 +156,8 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
     starts = {s.scene: s.start for s in tl.segments}
     for scene in project.board.scenes:
         out.scene_gain[scene.id] = NATIVE_GAIN[scene.native_audio or "keep"]
+        if f"lipsync:{scene.id}" in lock:  # its sound is the lines, which are laid here
+            out.scene_gain[scene.id] = 0.0
         for k, sound in enumerate(scene.sounds, 1):
             at = starts[scene.id] + sound.at
             name = f"sfx:{scene.id}/{k}"
@@ -188,3 +190,13 @@ def line_lengths(project: Project, lock: Mapping[str, ChosenTake]) -> dict[str, 
             length = take.duration
             out[name] = float(length) if length else media_duration(project.root / take.file)
     return out
+
+
+def cut_takes(project: Project, lock: Mapping[str, ChosenTake]) -> dict[str, ChosenTake]:
+    """The takes the cut plays: a lip-synced scene plays its ``lipsync:SCENE`` take."""
+    view = dict(lock)
+    for scene in project.board.scenes:
+        synced = lock.get(f"lipsync:{scene.id}")
+        if synced is not None and scene.lipsync is not None:
+            view[scene.id] = synced
+    return view

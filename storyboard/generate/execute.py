@@ -31,7 +31,7 @@ from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Pla
 
 from .events import Progress
 from .fetch import Fetcher
-from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, image_mime, made_from
+from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, fill_outputs, image_mime, made_from
 from .kinds import adapter, adapter_for
 from .picks import remember
 from .protocol import VideoResult
@@ -400,7 +400,8 @@ class Executor(Fetcher):
                 )
             assert inputs["videoId"] == VIDEO_ID % task.source
             inputs["videoId"] = src_take.video_id
-        if "video" in inputs:  # models extending by inputs.video take the source's videoUUID
+        fill_outputs(inputs, task.waits, self._chosen_uuid)  # lip sync (issue 18)
+        if "video" in inputs and task.continues:  # extending by inputs.video: the source's UUID
             assert src_take is not None and inputs["video"] == VIDEO % task.source
             inputs["video"] = src_take.video_uuid
         for frame in inputs.get("frameImages", []):
@@ -428,10 +429,10 @@ class Executor(Fetcher):
 
     async def _upload_as_is(self, data: bytes) -> str:
         """Upload a reference picture unchanged (once per render and content)."""
-        digest = hashlib.sha256(data).hexdigest()
-        if digest not in self._uploads:
-            self._uploads[digest] = await self.api.upload_image(data, image_mime(data))
-        return self._uploads[digest]
+        key = hashlib.sha256(data).hexdigest()
+        if key not in self._uploads:
+            self._uploads[key] = await self.api.upload_image(data, image_mime(data))
+        return self._uploads[key]
 
     async def _upload_file(self, value: Any, task: Task) -> Any:
         """A ``${file:PATH}`` reference uploaded unchanged (mediaStorage); anything else as is."""
@@ -450,9 +451,7 @@ class Executor(Fetcher):
         return self._uploads[digest]
 
     def _shown_until(self, scene_id: str | None, take: Take) -> float | None:
-        """Where the cut stops showing ``scene_id``'s take (seconds into its file), when its
-        ``trim.out`` ends it early; None: at the end of the file. ``last_frame`` continues
-        from there, so the cut does not jump (issue 15)."""
+        """Where the cut stops showing the take (``trim.out``; None: the file's end; issue 15)."""
         for scene in self.plan.project.board.scenes:
             if scene.id == scene_id and scene.trim is not None and scene.trim.out is not None:
                 return take.offset + scene.trim.out
@@ -478,13 +477,9 @@ class Executor(Fetcher):
 def needs_service(
     state: BuildState, assessments: dict[str, Assessment], only: set[str] | None = None
 ) -> bool:
-    """Whether a render must reach the service: something to generate, fetch again or collect
-    (``only``: among these nodes)."""
-    return any(
-        a.stale or a.redownload is not None
-        for s, a in assessments.items()
-        if only is None or s in only
-    ) or bool(state.uncollected())
+    """Whether a render must reach the service (``only``: for these nodes)."""
+    todo = (a for s, a in assessments.items() if only is None or s in only)
+    return any(a.stale or a.redownload is not None for a in todo) or bool(state.uncollected())
 
 
 async def render(

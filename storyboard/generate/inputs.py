@@ -18,6 +18,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from storyboard.errors import StoryboardError
 from storyboard.plan.compile import Task
 
 TAKE_RE = re.compile(r"\A\$\{take:([^}]+)\}\Z")
@@ -74,3 +75,32 @@ def image_mime(data: bytes) -> str:
     if data.startswith(b"GIF8"):
         return "image/gif"
     return "image/png"
+
+
+OUTPUT_RE = re.compile(r"\A\$\{(?:video|audio):([^}]+)\}\Z")
+
+
+def fill_outputs(
+    inputs: dict[str, Any], waits: list[str], chosen: Callable[[str], str | None]
+) -> None:
+    """Replace ``${video:NODE}``/``${audio:NODE}`` of the nodes a task waits for with their
+    chosen takes' output UUIDs (``videoUUID``, ``audioUUID``), in place, wherever they sit in
+    ``inputs`` (lip sync: ``inputs.video`` and ``inputs.audios[].source``; issue 18)."""
+
+    def one(value: Any) -> Any:
+        if isinstance(value, str):
+            m = OUTPUT_RE.match(value)
+            if m and m.group(1) in waits:
+                uid = chosen(m.group(1))
+                if uid is None:
+                    raise StoryboardError(f"the take of {m.group(1)} it needs is missing")
+                return uid
+            return value
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        if isinstance(value, dict):
+            return {k: one(v) for k, v in value.items()}
+        return value
+
+    for key in list(inputs):
+        inputs[key] = one(inputs[key])

@@ -38,6 +38,9 @@ ADAPTERS: dict[str, Adapter] = {
     for a in (
         Adapter("video", "videoInference", "MP4", timed=True),
         Adapter("image", "imageInference", "JPG", timed=False, extensions=(("JPG", "jpg"),)),
+        # issue 18: spoken lines, music, effects (lip sync is a video task). Not "timed" here:
+        # the clip prober and thumbnails read pictures; the cut measures a sound's real length
+        Adapter("audio", "audioInference", "MP3", timed=False),
     )
 }
 

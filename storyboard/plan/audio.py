@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.board.audio_models import AudioProfile, estimated_speech_seconds
 from storyboard.board.lines import all_lines
@@ -30,6 +30,9 @@ from storyboard.board.voices import model_for, voices
 from storyboard.errors import Problem
 
 from .request import VIDEO
+
+if TYPE_CHECKING:
+    from .compile import Task
 
 AUDIO = "${audio:%s}"
 SPEECH_FORMAT = "WAV"  # exact lengths: a line's real length places the next one
@@ -220,3 +223,22 @@ def _prompt_rule(
             )
         ]
     return []
+
+
+def sound_tasks(
+    project: Project, new_uuid: Callable[[], str], clips: list[Task]
+) -> tuple[list[Task], list[Problem]]:
+    """The sound nodes as tasks of the plan's graph (kind ``audio``; lip sync ``video``)."""
+    from .compile import Task
+
+    film = sum(t.duration for t in clips)
+    found, problems = compile_sound(project, new_uuid, film)
+    clip_names = {t.scene for t in clips}
+    tasks = []
+    for n in found:
+        if n.what == "lipsync" and n.waits[0] not in clip_names:
+            continue  # the scene's clip failed to compile: reported already
+        task = Task(n.name, n.index, "cut", None, n.request, n.cost, n.text, kind=n.kind)
+        task.waits = list(n.waits)
+        tasks.append(task)
+    return tasks, problems

@@ -25,8 +25,10 @@ from storyboard.board.models import PROFILES, ModelProfile, alternatives, get_pr
 from storyboard.board.prompts import make_env, render_prompt
 from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
+from storyboard.board.voices import sound_warnings
 from storyboard.errors import PlanError, Problem, StoryboardError, unique
 
+from .audio import sound_tasks
 from .images import add_cast_inputs, cast_warnings, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
 
@@ -100,6 +102,7 @@ class Plan:
     profiles: dict[str, ModelProfile] = field(default_factory=dict)  # scene -> its model
     images: list[Task] = field(default_factory=list)  # cast sheets, then boards (issue 17)
     warnings: list[str] = field(default_factory=list)  # e.g. a cast its model cannot hold
+    sounds: list[Task] = field(default_factory=list)  # lines, music, effects, lip sync (18)
 
     def profile_of(self, scene_id: str) -> ModelProfile:
         return self.profiles.get(scene_id, self.profile)
@@ -120,7 +123,8 @@ class Plan:
     @property
     def nodes(self) -> list[Task]:
         """Every node of the graph, each after the nodes it waits for."""
-        return self.images + self.tasks
+        after = [t for t in self.sounds if t.waits]  # lip sync: over a clip and its lines
+        return self.images + [t for t in self.sounds if not t.waits] + self.tasks + after
 
     def node(self, name: str) -> Task:
         name = node_name(name)
@@ -131,7 +135,7 @@ class Plan:
         board and the sheets they use, and no clip."""
         roots = [t for t in self.images if t.kind == "image" and t.scene.startswith("board:")]
         want: set[str] = set()
-        frontier = [t.scene for t in (roots if boards else self.tasks)]
+        frontier = [t.scene for t in (roots if boards else self.tasks + self.sounds)]
         by_name = {t.scene: t for t in self.nodes}
         while frontier:
             name = frontier.pop()
@@ -143,7 +147,8 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        return round(sum(t.cost for t in self.tasks), 4)
+        """Every clip and every sound node (a render makes both; boards are optional)."""
+        return round(sum(t.cost for t in self.tasks + self.sounds), 4)
 
     @property
     def total_seconds(self) -> float:
@@ -169,14 +174,19 @@ class Plan:
         )
 
     def deprecation(self) -> str | None:
-        """One warning when the storyboard's model is not live, naming live alternatives."""
+        """The plan's warnings, one per line: the model not live (naming live alternatives),
+        then the sound's (voices the catalogue does not list; issue 18)."""
+        found = [*self._deprecated(), *sound_warnings(self.project)]
+        return "\n".join(found) if found else None
+
+    def _deprecated(self) -> list[str]:
         if self._gone().live:
-            return None
+            return []
         what, alts = self._status_text()
-        return (
+        return [
             f"{self.project.display()}: warning: {what}; a render with RUNWARE_API_KEY set "
             f"refuses it. {alts}"
-        )
+        ]
 
     def require_available(self, today: dt.date | None = None) -> None:
         """Refuse, before anything is spent, a model the real service has deactivated."""
@@ -283,9 +293,11 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
             tasks.append(task)
     images, image_problems = compile_images(project, prompts, new_uuid)
     problems.extend(image_problems)
+    sounds, sound_problems = sound_tasks(project, new_uuid, tasks)  # issue 18
+    problems.extend(sound_problems)
     if problems:
         raise PlanError(unique(problems))
-    return Plan(project, profile, tasks, profiles, images, cast_warnings(project, profiles))
+    return Plan(project, profile, tasks, profiles, images, cast_warnings(project, profiles), sounds)
 
 
 def unknown_model(air: str) -> str:

@@ -44,7 +44,7 @@ IMAGE_FORMAT = "PNG"
 
 def sheet_prompt(member: CastMember) -> str:
     """What a reference sheet asks for: the member on its own, plainly lit, nothing else."""
-    desc = member.description.strip().rstrip(".")
+    desc = (member.description or "").strip().rstrip(".")
     return (
         f"Reference sheet: {desc}. Shown alone, whole and clearly, front and three-quarter "
         "views side by side, plain light grey background, soft even light, no text."
@@ -139,7 +139,7 @@ def compile_images(
     quality = max(profile.quality[0], min(profile.quality[1], board.output.quality))
     sheet = SHEET_SIZE if profile.accepts_size(*SHEET_SIZE) else profile.listed[0]
     for name, member in board.cast.items():
-        if member.images:
+        if member.images or member.description is None:  # a voice only: no picture to make
             continue
         prompt = sheet_prompt(member)
         req = _request(profile, new_uuid(), prompt, sheet, [], quality)
