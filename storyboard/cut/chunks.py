@@ -11,9 +11,10 @@ chunk's own start), so editing one scene re-encodes only the chunks that show th
 * Bounded: after each compose the least recently used chunks are deleted until the cache fits
   its limit (``STORYBOARD_CACHE_MB``, default 2048 MB). A chunk is "used" when a compose looks
   it up or makes it (its mtime is set then); the chunks of the film just made are never evicted.
-* Proven: beside each entry a record (``KEY.EXT.sum``) holds its size and sha256, written when
-  the entry is made. A lookup checks both; an entry that does not match (swapped, truncated,
-  garbage, a symlink, no record) is deleted and made again, with one line saying so.
+* Proven: beside each entry a record (``KEY.EXT.sum``) holds its name, size and sha256,
+  written when the entry is made. A lookup checks all three; an entry that does not match
+  (swapped, alone or with its record; truncated, garbage, a symlink, no record) is deleted and
+  made again, with one line saying so.
 * Confined: ``build/chunks``, its folders and its entries are only ever real folders and
   files; a symlink is never followed (a symlinked folder is replaced by a real one, a
   symlinked entry deleted as a link), so nothing outside the cache is read or deleted.
@@ -177,10 +178,12 @@ class ChunkCache:
         record = _read_record(p)
         if record is None:
             return "it has no record of its size and hash"
+        if record[2] != p.name:
+            return f"its record is another entry's ({record[2][:16]}...)"
         if st.st_size != record[0]:
             return f"it is {st.st_size} bytes, {record[0]} were written"
         found = _sha256_nofollow(p)
-        if found is None or found != record:
+        if found is None or found != record[:2]:
             return "its content does not match the hash written with it"
         return None
 
@@ -326,9 +329,9 @@ def _record_path(p: Path) -> Path:
     return p.with_name(p.name + SUM_SUFFIX)
 
 
-def _read_record(p: Path) -> tuple[int, str] | None:
-    """The (size, sha256) written with the entry at ``p``, or None (missing, not a regular
-    file, not what a record holds)."""
+def _read_record(p: Path) -> tuple[int, str, str] | None:
+    """The (size, sha256, entry name) written with the entry at ``p``, or None (missing, not a
+    regular file, not what a record holds)."""
     rec = _record_path(p)
     try:
         fd = os.open(rec, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
@@ -343,14 +346,16 @@ def _read_record(p: Path) -> tuple[int, str] | None:
         return None
     if not isinstance(data, dict):
         return None
-    size, digest = data.get("size"), data.get("sha256")
+    size, digest, entry = data.get("size"), data.get("sha256"), data.get("entry")
     if type(size) is not int or not isinstance(digest, str) or len(digest) != 64:
         return None
-    return size, digest
+    if not isinstance(entry, str):
+        return None
+    return size, digest, entry
 
 
 def _write_record(p: Path, made: tuple[int, str]) -> None:
-    blob = json.dumps({"size": made[0], "sha256": made[1]}).encode()
+    blob = json.dumps({"entry": p.name, "size": made[0], "sha256": made[1]}).encode()
     fd, tmp = tempfile.mkstemp(prefix=PART_PREFIX, suffix=SUM_SUFFIX, dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

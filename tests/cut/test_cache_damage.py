@@ -21,7 +21,7 @@ from storyboard.cut.chunks import ChunkCache
 from storyboard.cut.compose import compose_film
 from storyboard.generate.state import BuildState
 
-DAMAGES = ["swapped", "truncated", "garbage", "symlink", "missing"]
+DAMAGES = ["swapped", "swapped-with-record", "truncated", "garbage", "symlink", "missing"]
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,18 @@ def entries(root: Path, ext: str) -> list[Path]:
     return sorted(p for p in (root / "build" / "chunks").glob(f"*/*.{ext}"))
 
 
+def sidecar(entry: Path) -> Path:
+    return entry.with_name(entry.name + ".sum")
+
+
 def damage(kind: str, victim: Path, other: Path, outside: Path) -> None:
     if kind == "swapped":
         victim.write_bytes(other.read_bytes())
+    elif kind == "swapped-with-record":  # the whole entry: chunk and its record together
+        for a, b in ((victim, other), (sidecar(victim), sidecar(other))):
+            data_a, data_b = a.read_bytes(), b.read_bytes()
+            a.write_bytes(data_b)
+            b.write_bytes(data_a)
     elif kind == "truncated":
         data = victim.read_bytes()
         victim.write_bytes(data[: len(data) // 3])
@@ -79,6 +88,12 @@ def test_a_damaged_entry_is_thrown_away_and_made_again(
     said = [line for line in lines if "chunk cache" in line]
     if kind == "missing":
         assert said == []
+    elif kind == "swapped-with-record":  # both entries are caught, each by its own key
+        assert len(said) == 2, lines
+        assert {victim.name, other.name} == {
+            name for line in said for name in (victim.name, other.name) if name in line
+        }
+        assert all("another entry" in line for line in said), said
     else:
         assert len(said) == 1, lines
         assert victim.name in said[0] and "made again" in said[0]
