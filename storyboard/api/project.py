@@ -18,6 +18,7 @@ from storyboard.errors import ProblemsError, SpecError, StoryboardError, unique
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
+    already_paid,
     assess,
     check_budget,
     require_real_takes,
@@ -217,6 +218,7 @@ class Project(Films):
         plan = self._compiled()
         with self._state() as state:
             found = assess(plan, state, maker=self._backend(draft).maker)
+            paid_for = already_paid(state, found)  # collected by the next render, not bought
             wanted = plan.wanted()
             rows = []
             for t in plan.nodes:
@@ -239,7 +241,7 @@ class Project(Films):
                         action=action,
                         reasons=list(a.reasons) if used else [],
                         take=take.n if take else None,
-                        next_cost=a.cost if a.stale and used else 0.0,
+                        next_cost=a.cost if a.stale and used and t.scene not in paid_for else 0.0,
                     )
                 )
             waiting = [

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.generate.execute import RenderOptions, needs_service, render
-from storyboard.generate.staleness import assess, check_budget, check_budget_amount
+from storyboard.generate.staleness import (
+    already_paid,
+    assess,
+    check_budget,
+    check_budget_amount,
+)
 from storyboard.generate.state import BuildState
 from storyboard.plan.compile import node_name
 
@@ -78,7 +83,7 @@ async def render_async(
         found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
         only = plan.wanted(req.boards) | {node_name(r) for r in req.retake}
         stale = {s for s, a in found.items() if a.stale and s in only}
-        planned = check_budget(plan, found, req.budget, only)
+        planned = check_budget(plan, found, req.budget, only, already_paid(state, found))
         if stale and backend.real_service:
             plan.require_available()  # a deactivated model: refuse before spending anything
         opts = RenderOptions(

@@ -284,15 +284,29 @@ def check_budget_amount(budget: float | None) -> None:
         raise BudgetError(f"--budget must be an amount of 0 or more dollars, got {budget:g}")
 
 
+def already_paid(state: BuildState, assessments: dict[str, Assessment]) -> set[str]:
+    """Stale nodes whose task the service already accepted (paid) and a render will collect,
+    not buy again: they cost the next render nothing. A ``pending`` task (sending it was never
+    confirmed) is not among them: sending it again may still be charged."""
+    accepted = {t.key for t in state.uncollected() if t.state in ("submitted", "done")}
+    return {s for s, a in assessments.items() if a.stale and a.key in accepted}
+
+
 def check_budget(
     plan: Plan,
     assessments: dict[str, Assessment],
     budget: float | None,
     only: set[str] | None = None,
+    paid: set[str] | frozenset[str] = frozenset(),
 ) -> float:
-    """What a render of the stale nodes (``only``: among these) costs; refuse it over budget."""
+    """What a render of the stale nodes (``only``: among these) costs, leaving out the ``paid``
+    ones it collects; refuse it over budget."""
     check_budget_amount(budget)
-    todo = [a for s, a in assessments.items() if a.stale and (only is None or s in only)]
+    todo = [
+        a
+        for s, a in assessments.items()
+        if a.stale and (only is None or s in only) and s not in paid
+    ]
     planned = round(sum(a.cost for a in todo), 4)
     unpriced = [
         s

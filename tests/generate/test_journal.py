@@ -151,3 +151,22 @@ def test_an_interrupted_retake_is_listed_by_status_and_collected_by_a_plain_rend
     capsys.readouterr()
     main(["status", str(p)])
     assert "paid but not collected" not in capsys.readouterr().out
+
+
+def test_a_resumed_render_counts_only_what_it_still_has_to_pay_against_the_budget(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """Both tasks were accepted (paid) and not collected: a resume costs nothing more, so a
+    budget of $0 lets it collect them (hostile finding F7: it was refused as $0.80)."""
+    import storyboard
+
+    p = write_project(tmp_path / "p", TWO)
+    emu.add_fault(Fault("status", task_type="getResponse", status=503, times=None))
+    lib_render(p, emu.base_url)
+    assert states(p) == {"a": "submitted", "b": "submitted"}
+    emu.faults.clear()
+    project = storyboard.load(p, api_key="test-key", base_url=emu.base_url)
+    assert project.status().next_cost == 0.0
+    result = project.render(budget=0.0)
+    assert result.failed == []
+    assert charges_by_scene(emu) == {"a": 1, "b": 1}
