@@ -128,8 +128,15 @@ def _check_duration(
     duration = t.get("duration")
     if duration is None:
         return None  # required ones were checked with the SDK's types
-    if isinstance(duration, str):  # typed `int | str` by the SDK (e.g. "auto"): as sent
-        return duration
+    if isinstance(duration, str):
+        if not profile.duration_str:  # the SDK types this model's duration int: no string
+            raise _bad("invalidDuration", "duration must be a number of seconds", "duration")
+        try:  # typed `int | str` by the SDK: a number as text is that number, checked and priced
+            duration = float(duration)
+        except ValueError:
+            return t["duration"]  # e.g. "auto": as sent
+    if isinstance(duration, bool) or not isinstance(duration, int | float):
+        raise _bad("invalidDuration", "duration must be a number of seconds", "duration")
     fixed = profile.extend.duration if source is not None and profile.extend else None
     if fixed is not None and duration != fixed:
         raise _bad("invalidDuration", f"with inputs.video, duration must be {fixed}", "duration")
@@ -220,7 +227,7 @@ def _check_frames(frames: Any, profile: ModelProfile) -> None:
 def _check_common(t: dict[str, Any], profile: ModelProfile) -> int:
     n = t.get("numberResults", 1)
     lo, hi = profile.number_results or (1, n if isinstance(n, int) and n >= 1 else 1)
-    if not isinstance(n, int) or not lo <= n <= hi:
+    if isinstance(n, bool) or not isinstance(n, int) or not lo <= n <= hi:
         raise _bad("invalidNumberResults", f"numberResults must be {lo} to {hi}", "numberResults")
     q = t.get("outputQuality", 95)
     if not isinstance(q, int) or not profile.quality[0] <= q <= profile.quality[1]:

@@ -176,3 +176,16 @@ def test_render_extends_by_inputs_video_and_pins_the_end(
     assert costs == [0.936, 0.936, 2.9132]
     out = capsys.readouterr().out
     assert "spent $4.79" in out
+
+
+def test_no_clip_is_delivered_free_or_for_a_wrongly_typed_field(emu: Emulator) -> None:
+    """Hostile finding F5: ``"duration": "4"`` on Sora 2 (typed int, not ``int | str``) was
+    accepted and charged $0; ``numberResults: true`` was taken as 1."""
+    sora = video("openai:3@1", duration="4")
+    assert error(post(emu, [sora]))["code"] == "invalidDuration"
+    flag = video("openai:3@1", duration=4, numberResults=True)
+    assert error(post(emu, [flag]))["code"] == "invalidNumberResults"
+    assert emu.ledger == []
+    ok = video("openai:3@1", duration=4)
+    assert post(emu, [ok]).status_code == 200
+    assert emu.ledger[-1]["cost"] == pytest.approx(0.40)
