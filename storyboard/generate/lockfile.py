@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,53 @@ HEADER = (
 )
 
 
+MAX_SECONDS = 86_400.0  # no take is a day long: a larger figure is a typo or an attack
+
+
+def _is_num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_entry(scene: object, d: object) -> None:
+    """Refuse a hand-edited entry of the wrong type or range, naming the field (a wrong value
+    would otherwise fail later, in compose or status, as a traceback)."""
+
+    def bad(field: str, want: str, got: object) -> ValueError:
+        return ValueError(f"scene {scene!r}: {field} must be {want}, got {got!r}")
+
+    if not isinstance(d, dict):
+        raise ValueError(f"scene {scene!r}: an entry must be a mapping, got {d!r}")
+    n = d.get("take")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise bad("take", "a whole number of 1 or more", n)
+    for field in ("key", "task_uuid", "video_uuid", "file", "sha256"):
+        if not isinstance(d.get(field), str):
+            raise bad(field, "text", d.get(field))
+    for field in ("source_take", "video_id", "url", "created"):
+        if d.get(field) is not None and not isinstance(d.get(field), str):
+            raise bad(field, "text or empty", d.get(field))
+    size = d.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise bad("size", "a whole number of bytes", size)
+    cost = d.get("cost")
+    if cost is not None and not (_is_num(cost) and cost >= 0):
+        raise bad("cost", "an amount of 0 or more dollars", cost)
+    duration = d.get("duration")
+    if duration is not None and not (_is_num(duration) and 0 < duration <= MAX_SECONDS):
+        raise bad("duration", "a number of seconds above 0", duration)
+    offset = d.get("offset", 0)
+    limit = duration if duration is not None else MAX_SECONDS
+    if not (_is_num(offset) and 0 <= offset <= limit):
+        raise bad("offset", "0 or more seconds, within the take", offset)
+    if not isinstance(d.get("nsfw", False), bool):
+        raise bad("nsfw", "true or false", d.get("nsfw"))
+    made_by = d.get("made_by")
+    if made_by is not None and not (
+        isinstance(made_by, str) and made_by.split()[:1] in (["emulator"], ["draft"], ["runware"])
+    ):
+        raise bad("made_by", "emulator, draft or runware ENDPOINT", made_by)
+
+
 def read_lock(root: Path, lock_path: Path) -> dict[str, Take]:
     """The lock's takes by scene; one clear error for an unreadable file or a hostile entry."""
     from .state import Take
@@ -30,7 +78,10 @@ def read_lock(root: Path, lock_path: Path) -> dict[str, Take]:
         return {}
     try:
         data = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
-        takes = {scene: Take.from_lock(scene, d) for scene, d in (data.get("scenes") or {}).items()}
+        entries = data.get("scenes") or {}
+        for scene, d in entries.items():
+            check_entry(scene, d)
+        takes = {scene: Take.from_lock(scene, d) for scene, d in entries.items()}
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
         raise StoryboardError(
             f"{lock_path}: unreadable lock file ({e}); fix or delete it "

@@ -199,3 +199,34 @@ def test_the_backup_is_a_copy_of_a_sound_journal_only(tmp_path: Path) -> None:
     assert not (tmp_path / "none.bak").exists()
     db.backup_to(tmp_path / "no" / "such" / "folder.bak")  # a spare: never fails the command
     db.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("duration", "x", "duration must be a number of seconds above 0"),
+        ("duration", float("nan"), "duration must be a number of seconds above 0"),
+        ("made_by", "alien", "made_by must be emulator, draft or runware ENDPOINT"),
+        ("made_by", ["x"], "made_by must be emulator, draft or runware ENDPOINT"),
+        ("offset", 1e300, "offset must be 0 or more seconds, within the take"),
+        ("offset", -3, "offset must be 0 or more seconds, within the take"),
+        ("cost", float("nan"), "cost must be an amount of 0 or more dollars"),
+        ("take", True, "take must be a whole number of 1 or more"),
+        ("size", "10", "size must be a whole number of bytes"),
+        ("sha256", 5, "sha256 must be text"),
+        ("nsfw", "no", "nsfw must be true or false"),
+    ],
+)
+def test_a_lock_entry_of_the_wrong_type_is_one_message_naming_it(
+    tmp_path: Path, field: str, value: Any, why: str
+) -> None:
+    """Hostile finding F2: a hand-edited lock (duration: x, made_by: alien, offset: 1e300)
+    gave tracebacks later, in compose and status; it is refused when read, naming the field."""
+    lock = tmp_path / "storyboard.lock"
+    write_lock(lock, {"a": take("a")}, ["a"])
+    data = yaml.safe_load(lock.read_text())
+    data["scenes"]["a"][field] = value
+    lock.write_text(yaml.safe_dump(data))
+    with pytest.raises(StoryboardError) as e:
+        read_lock(tmp_path, lock)
+    assert f"unreadable lock file (scene 'a': {why}, got " in str(e.value)
