@@ -65,7 +65,7 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
     """Generate one film's stale scenes, with the live table; 1 when a scene failed."""
     from .progress import Reporter
 
-    reporter = Reporter(project.nodes(args.boards), quiet=args.quiet)
+    reporter = Reporter(project.nodes(args.boards), quiet=args.quiet, placeholder=not project.real)
 
     def progress(event: sb.Event) -> None:
         if isinstance(event, SceneUpdate):

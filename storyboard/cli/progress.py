@@ -25,6 +25,7 @@ class Reporter:
         live: bool | None = None,
         quiet: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        placeholder: bool = False,
     ):
         self.stream = stream or sys.stderr
         self.clock = clock
@@ -34,6 +35,7 @@ class Reporter:
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         self.spent = 0.0
+        self.placeholder = placeholder  # emulator work: nothing is paid, it "would cost"
         self.t0 = clock()
         self.quiet = quiet
         self.live_mode = (self.stream.isatty() if live is None else live) and not quiet
@@ -82,8 +84,14 @@ class Reporter:
         elif not self.quiet:
             extra = f": {detail}" if detail else ""
             if state == "done":
-                extra += f" (${self.spent:.2f} spent so far)"
+                extra += f" ({self._money('${} spent')} so far)"
             print(f"[{now - self.t0:6.1f}s] {scene}: {state}{extra}", file=self.stream, flush=True)
+
+    def _money(self, paid: str) -> str:
+        """The money so far: ``paid`` filled with the amount, or the placeholder's words."""
+        if self.placeholder:
+            return f"$0 (would cost ${self.spent:.2f})"
+        return paid.format(f"{self.spent:.2f}")
 
     def add_cost(self, usd: float) -> None:
         """Money spent on a task."""
@@ -114,7 +122,7 @@ class Reporter:
         from rich.table import Table
 
         colours = {"done": "green", "cached": "cyan", "failed": "red", "skipped": "yellow"}
-        title = f"{_clock(self.total())} elapsed, spent ${self.spent:.2f}"
+        title = f"{_clock(self.total())} elapsed, {self._money('spent ${}')}"
         table = Table(title=title, title_justify="right", expand=False)
         for col in ("scene", "state", "detail", "time"):
             table.add_column(col)
@@ -139,6 +147,7 @@ class ComposeBar:
         live: bool | None = None,
         quiet: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        placeholder: bool = False,
     ):
         self.stream = stream or sys.stderr
         self.quiet = quiet

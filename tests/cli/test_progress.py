@@ -110,3 +110,18 @@ def test_compose_eta_counts_from_the_first_frames_not_from_the_render() -> None:
     lines = out.getvalue().splitlines()
     assert "ETA" not in lines[0]
     assert lines[-1].endswith("compose: 60/300 frames (20%), ETA 8 s"), lines
+
+
+def test_placeholder_money_is_never_called_spent() -> None:
+    """Hostile finding F4: on the emulator the progress said "$0.80 spent so far" while the
+    summary said "$0 (would cost $1.20)"; both now say it the same way."""
+    out = io.StringIO()
+    with Reporter(["dusk"], stream=out, placeholder=True) as rep:
+        rep.add_cost(0.8)
+        rep.update("dusk", "done", "take 1")
+    assert "dusk: done: take 1 ($0 (would cost $0.80) so far)" in out.getvalue()
+    assert "spent" not in out.getvalue()
+    live = io.StringIO()
+    with Reporter(["dusk"], stream=live, live=True, placeholder=True) as rep:
+        rep.add_cost(1.6)
+    assert "$0 (would cost $1.60)" in live.getvalue() and "spent" not in live.getvalue()
