@@ -297,7 +297,15 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems.extend(sound_problems)
     if problems:
         raise PlanError(unique(problems))
-    return Plan(project, profile, tasks, profiles, images, cast_warnings(project, profiles), sounds)
+    return Plan(
+        project,
+        profile,
+        tasks,
+        profiles,
+        images,
+        cast_warnings(project, profiles) + trim_warnings(project),
+        sounds,
+    )
 
 
 def unknown_model(air: str) -> str:
@@ -316,6 +324,28 @@ def source_of(project: Project, index: int) -> str | None:
     if cont.from_ is not None:
         return cont.from_
     return project.board.scenes[index - 1].id if index > 0 else None
+
+
+def trim_warnings(project: Project) -> list[str]:
+    """Scenes that extend a source trimmed at its end: the extension continues the source's
+    whole clip, so the cut would jump over what ``trim.out`` leaves out."""
+    scenes = project.board.scenes
+    by_id = {s.id: s for s in scenes}
+    out = []
+    for i, scene in enumerate(scenes):
+        if scene.continuity is None or scene.continuity.mode != "extend":
+            continue
+        src = by_id.get(source_of(project, i) or "")
+        if src is None or src.trim is None or src.trim.out is None:
+            continue
+        out.append(
+            f"{project.display()}:{project.scene_line(i, 'continuity')}: warning: scene "
+            f"{scene.id!r} extends {src.id!r}, whose trim.out ({src.trim.out:g} s) drops the end "
+            f"that the extension continues from: the cut jumps there; trim {src.id!r} at its "
+            "start only, or use `continuity: last_frame` (it starts from the last frame the cut "
+            "shows)"
+        )
+    return out
 
 
 def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Problem]:

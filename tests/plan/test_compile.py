@@ -186,3 +186,35 @@ def test_templates_support_inheritance_includes_and_macros(tmp_path: Path) -> No
     prompt = task.request["positivePrompt"]
     assert prompt.startswith("Ada, a harbour pilot watches. A kite over the harbour.")
     assert "Black-and-white film noir" in prompt and "slow push, on a 35mm lens" in prompt
+
+
+def test_extending_a_scene_trimmed_at_its_end_is_a_warning_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hostile finding F16: the extension continues the source's whole clip, so a source
+    trimmed at its end makes the cut jump over what the trim leaves out; validate says so."""
+    p = write_project(
+        tmp_path / "p",
+        """
+title: Trim
+model: openai:3@1
+defaults: {duration: 4}
+scenes:
+  - {id: a, prompt: "Scene A: a kite in the wind.", trim: {out: 2.5}}
+  - id: b
+    prompt: "Scene B: the kite lands."
+    continuity: extend
+""",
+    )
+    assert main(["validate", str(p)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "storyboard.yaml:8: warning: scene 'b' extends 'a', whose trim.out (2.5 s) drops the end "
+        "that the extension continues from: the cut jumps there; trim 'a' at its start only, or "
+        "use `continuity: last_frame` (it starts from the last frame the cut shows)"
+    ) in err
+    capsys.readouterr()
+    untrimmed = (p / "storyboard.yaml").read_text().replace(", trim: {out: 2.5}", "")
+    (p / "storyboard.yaml").write_text(untrimmed)
+    assert main(["validate", str(p)]) == 0
+    assert "jumps" not in capsys.readouterr().err
