@@ -30,7 +30,7 @@ from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
 from storyboard.files import atomic_write, sweep_stale, write_error
-from storyboard.media.ffmpeg import run_ffmpeg
+from storyboard.media.ffmpeg import check_interrupt, interruptible_call, run_ffmpeg
 from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
@@ -98,6 +98,7 @@ def compose_project(project: Project, state: LockSource, log: Log = print) -> Pa
     return compose_film(project, state, log=log).path
 
 
+@interruptible_call  # Ctrl-C stops every ffmpeg child at once: the interrupt lands now
 def compose_film(
     project: Project,
     state: LockSource,
@@ -217,6 +218,7 @@ def compose_film(
                     audio = audio_job.result()
                 mux(video, audio, part, fmt)
             check_destinations(dest)  # again: the encode took a while
+            check_interrupt()  # a Ctrl-C while composing puts no film in place
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
         raise ComposeError(str(write_error(dest, e))) from None

@@ -6,12 +6,16 @@ ffmpeg comes from the ``imageio-ffmpeg`` wheel.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
-from typing import Any
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
 
 from storyboard.errors import StoryboardError
 
@@ -51,16 +55,91 @@ def _die_with_parent() -> Callable[[], None] | None:
     return arm
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+_children: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
+_children_lock = threading.RLock()  # held only for a moment, never across a fork
+_stopping = threading.Event()
+
+
 def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-    """``subprocess.Popen`` for ffmpeg (and kin): the child dies with this process."""
-    return subprocess.Popen(cmd, preexec_fn=_die_with_parent(), **kwargs)
+    """``subprocess.Popen`` for ffmpeg (and kin): the child dies with this process, and with
+    :func:`interruptible` a Ctrl-C stops it at once."""
+    if _stopping.is_set():
+        raise StoryboardError("interrupted: no new ffmpeg is started")
+    proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent(), **kwargs)
+    with _children_lock:
+        _children.add(proc)
+    if _stopping.is_set():  # stopped while it started: it was not in the list yet
+        proc.kill()
+    return proc
 
 
 def run_child(cmd: list[str], *, timeout: float) -> subprocess.CompletedProcess[bytes]:
     """``subprocess.run`` with output captured; the child dies with this process."""
-    return subprocess.run(
-        cmd, capture_output=True, timeout=timeout, check=False, preexec_fn=_die_with_parent()
-    )
+    proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def stop_children() -> None:
+    """Kill every ffmpeg child still running and start no new one (until the end of
+    :func:`interruptible`)."""
+    _stopping.set()
+    with _children_lock:
+        live = list(_children)
+    for proc in live:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def check_interrupt() -> None:
+    """Raise :class:`KeyboardInterrupt` when a Ctrl-C came inside :func:`interruptible`
+    (before a step that must not happen after one, such as putting the film in place)."""
+    if _stopping.is_set():
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """While the main thread works inside, a Ctrl-C kills the ffmpeg children and starts no
+    new one, so worker threads end at once instead of finishing their encodes first; the
+    :class:`KeyboardInterrupt` is raised when the work inside has unwound. It is not raised
+    from the signal handler itself: landing inside ``subprocess``'s fork (logging's at-fork
+    lock) it would leave that lock held and hang every later fork."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: stop_children())
+    try:
+        yield
+    except Exception:
+        if _stopping.is_set():  # what failed because its ffmpeg was stopped
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        stopped = _stopping.is_set()
+        _stopping.clear()
+    if stopped:
+        raise KeyboardInterrupt
+
+
+def interruptible_call(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` run inside :func:`interruptible`."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with interruptible():
+            return fn(*args, **kwargs)
+
+    return run
 
 
 def ffmpeg_exe() -> str:

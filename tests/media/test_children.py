@@ -103,3 +103,52 @@ def test_file_size_limit_in_ffmpeg_reads_clearly(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"test sound: file size limit reached writing {dest} (ulimit -f)"
+
+
+def test_ctrl_c_while_composing_stops_every_child_at_once() -> None:
+    """The fault matrix's composing x SIGINT cell hung past 60 s: the interrupt waited for the
+    worker threads' encodes (and the whole sound) to finish. Inside ``interruptible`` a Ctrl-C
+    kills the running children first, so a worker's child returns at once."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from storyboard.errors import StoryboardError
+    from storyboard.media.ffmpeg import interruptible, run_child, spawn
+
+    done: list[float] = []
+
+    def worker() -> None:
+        run_child(["sleep", "30"], timeout=60)
+        done.append(time.monotonic())
+
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with interruptible():
+            th = threading.Thread(target=worker)
+            th.start()
+            while not any(c.args == ["sleep", "30"] for c in _live_children()):
+                time.sleep(0.01)
+            os.kill(os.getpid(), signal.SIGINT)
+            th.join(timeout=10)  # the worker's child is killed, so it ends at once
+            assert done and done[0] - t0 < 5  # killed, not waited for 30 s
+        # the KeyboardInterrupt comes when the work inside has unwound (never from inside
+        # a fork: that left logging's at-fork lock held and hung the next fork)
+    from storyboard.media import ffmpeg
+
+    ffmpeg._stopping.set()
+    try:
+        with pytest.raises(StoryboardError):  # nothing new starts while stopping ...
+            spawn(["true"])
+    finally:
+        ffmpeg._stopping.clear()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    spawn(["true"]).wait()  # ... and after it, children start again
+
+
+def _live_children() -> list:
+    from storyboard.media import ffmpeg
+
+    with ffmpeg._children_lock:
+        return [c for c in ffmpeg._children if c.poll() is None]
