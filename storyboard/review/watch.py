@@ -84,28 +84,31 @@ def file_changes(
     }
     while not stopped():
         ident = _identity(root)
-        if ident is None:
-            above = _nearest_folder(root)
-            for _ in watchfiles.watch(above, recursive=False, **common):
-                if _identity(root) is not None or stopped():
-                    break
-            if stopped():
-                return
-            yield {(watchfiles.Change.added, str(file))}
-            continue
-        folders = [root]
-        shared = shared_templates()
-        if shared.is_dir() and not shared.resolve().is_relative_to(root.resolve()):
-            folders.append(shared)
-        for batch in watchfiles.watch(
-            *folders, watch_filter=lambda _change, path: is_source(root, file, path), **common
-        ):
-            if batch:
-                yield batch
-            if _identity(root) != ident:
-                break  # deleted or moved away: find it again
-        else:
-            return  # the stream ended (stop, or Ctrl-C)
+        try:
+            if ident is None:
+                above = _nearest_folder(root)
+                for _ in watchfiles.watch(above, recursive=False, **common):
+                    if _identity(root) is not None or stopped():
+                        break
+                if stopped():
+                    return
+                yield {(watchfiles.Change.added, str(file))}
+                continue
+            folders = [root]
+            shared = shared_templates()
+            if shared.is_dir() and not shared.resolve().is_relative_to(root.resolve()):
+                folders.append(shared)
+            for batch in watchfiles.watch(
+                *folders, watch_filter=lambda _change, path: is_source(root, file, path), **common
+            ):
+                if batch:
+                    yield batch
+                if _identity(root) != ident:
+                    break  # deleted or moved away: find it again
+            else:
+                return  # the stream ended (stop, or Ctrl-C)
+        except FileNotFoundError:
+            continue  # the folder went away between the look and the watch: look again
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:
