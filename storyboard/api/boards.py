@@ -35,14 +35,4 @@ def cut_animatic(
                 )
             boards[scene.id] = take
         done = compose_animatic(spec, boards, log=events.log, on_progress=events.frames)
-    return ComposeResult(
-        done.path,
-        done.captions,
-        done.contact_sheet,
-        up_to_date=done.up_to_date,
-        route=done.route,
-        why=done.why,
-        encoded=done.encoded,
-        reused=done.reused,
-        seconds=done.seconds,
-    )
+    return ComposeResult.of(done)

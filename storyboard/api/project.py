@@ -423,17 +423,7 @@ class Project(Films):
                 force=force,
                 cache_dir=Path(cache) if cache is not None else None,
             )
-        return ComposeResult(
-            done.path,
-            done.captions,
-            done.contact_sheet,
-            up_to_date=done.up_to_date,
-            route=done.route,
-            why=done.why,
-            encoded=done.encoded,
-            reused=done.reused,
-            seconds=done.seconds,
-        )
+        return ComposeResult.of(done)
 
     def animatic(
         self, *, wait: bool = True, progress: ProgressCallback | None = None

@@ -73,17 +73,5 @@ def compose_remote(
         for line in d.logs:
             progress.log(line)
         r = d.result
-        out.append(
-            ComposeResult(
-                r.path,
-                r.captions,
-                r.contact_sheet,
-                up_to_date=r.up_to_date,
-                route=r.route,
-                why=r.why,
-                encoded=r.encoded,
-                reused=r.reused,
-                seconds=r.seconds,
-            )
-        )
+        out.append(ComposeResult.of(r))
     return out

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from storyboard.errors import GenerationError
+
+if TYPE_CHECKING:
+    from storyboard.cut.compose import ComposeResult as CutResult
 
 SceneOutcomeStatus = Literal["cached", "generated", "re-downloaded", "failed", "skipped"]
 
@@ -376,6 +379,21 @@ class ComposeResult:
     """Chunks found in the chunk cache."""
     seconds: float = 0.0
     """Wall time of the compose."""
+
+    @classmethod
+    def of(cls, done: CutResult) -> ComposeResult:
+        """The public result of a compose from the cut's own (film, animatic or remote)."""
+        return cls(
+            done.path,
+            done.captions,
+            done.contact_sheet,
+            up_to_date=done.up_to_date,
+            route=done.route,
+            why=done.why,
+            encoded=done.encoded,
+            reused=done.reused,
+            seconds=done.seconds,
+        )
 
 
 @dataclass(frozen=True)
