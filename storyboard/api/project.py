@@ -181,6 +181,7 @@ class Project(Films):
             plan.total_seconds,
             plan.total_cost,
             "\n".join(warnings) or None,
+            plan.counts(),
         )
 
     def plan(

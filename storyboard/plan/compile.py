@@ -147,8 +147,19 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        """Every clip and every sound node (a render makes both; boards are optional)."""
-        return round(sum(t.cost for t in self.tasks + self.sounds), 4)
+        """Every node a plain render makes: the clips, the sounds, and the sheets and boards
+        the clips wait for (boards no clip uses are made only by ``render --boards``)."""
+        wanted = self.wanted()
+        return round(sum(t.cost for t in self.nodes if t.scene in wanted), 4)
+
+    def counts(self) -> dict[str, int]:
+        """How many tasks of each kind (video, image, audio) a plain render makes."""
+        wanted = self.wanted()
+        out: dict[str, int] = {}
+        for t in self.nodes:
+            if t.scene in wanted:
+                out[t.kind] = out.get(t.kind, 0) + 1
+        return out
 
     @property
     def total_seconds(self) -> float:
