@@ -33,6 +33,8 @@ class Validation:
     """US dollars a full render would cost."""
     warning: str | None = None
     """Set when the model is deprecated: what to switch to."""
+    tasks: dict[str, int] = field(default_factory=dict)
+    """How many tasks of each kind (``video``, ``image``, ``audio``) a full render sends."""
 
 
 @dataclass(frozen=True)
