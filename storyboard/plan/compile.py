@@ -270,19 +270,17 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     board = project.board
     problems: list[Problem] = []
     profile = get_profile(board.model)
-    if profile is None:
-        raise PlanError([project.problem(("model",), unknown_model(board.model))])
+    if profile is None:  # the other scenes and the templates are still checked (issue 15)
+        problems.append(project.problem(("model",), unknown_model(board.model)))
     profiles: dict[str, ModelProfile] = {}
     for i, scene in enumerate(board.scenes):
         air = scene.model or board.model
         found = get_profile(air)
-        if found is None:
+        if found is None and scene.model is not None:
             line = project.scene_line(i, "model")
             problems.append(project.problem(("scenes", i, "model"), unknown_model(air), line))
-        else:
+        elif found is not None:
             profiles[scene.id] = found
-    if problems:
-        raise PlanError(unique(problems))
     new_uuid = task_uuid or (lambda: str(uuid.uuid4()))
     problems.extend(_check_graph(project, profiles))
     env = make_env(project.root)
@@ -290,23 +288,27 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     prompts: dict[int, str] = {}
     for i, scene in enumerate(board.scenes):
         try:
-            prompt = render_prompt(project, env, i)
-        except StoryboardError as e:  # TemplateError
+            prompt: str | None = render_prompt(project, env, i)
+        except StoryboardError as e:  # TemplateError; the model's rules are still checked
             problems.extend(getattr(e, "problems", []))
+            prompt = None
+        p = profiles.get(scene.id)
+        if p is None:
             continue
-        prompts[i] = prompt
-        p = profiles[scene.id]
+        if prompt is not None:
+            prompts[i] = prompt
         scene = with_board_frame(project, p, i, scene)
-        task, scene_problems = _compile_scene(project, p, i, scene, prompt, new_uuid())
+        stand_in = "x" * max(1, p.prompt_chars[0] if p.prompt_chars else 1)
+        task, scene_problems = _compile_scene(project, p, i, scene, prompt or stand_in, new_uuid())
         problems.extend(scene_problems)
-        if task is not None:
+        if task is not None and prompt is not None:
             problems.extend(add_cast_inputs(project, p, task))
             tasks.append(task)
     images, image_problems = compile_images(project, prompts, new_uuid)
     problems.extend(image_problems)
     sounds, sound_problems = sound_tasks(project, new_uuid, tasks)  # issue 18
     problems.extend(sound_problems)
-    if problems:
+    if problems or profile is None:
         raise PlanError(unique(problems))
     return Plan(
         project,
@@ -370,8 +372,8 @@ def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Pr
             continue
         line = project.scene_line(i, "continuity")
         path = ("scenes", i, "continuity")
-        profile = profiles[s.id]
-        if cont.mode not in profile.continuity:
+        profile = profiles.get(s.id)  # None: an unknown model, reported already
+        if profile is not None and cont.mode not in profile.continuity:
             problems.append(project.problem(path, unsupported(profile, cont.mode), line))
         src = source_of(project, i)
         if src is None:
@@ -391,8 +393,8 @@ def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Pr
                 project.problem(path, f"continues from unknown scene {src!r}{hint}", line)
             )
             continue
-        theirs = profiles[scenes[order[src]].id]
-        if cont.mode == "extend" and theirs.air != profile.air:
+        theirs = profiles.get(scenes[order[src]].id)
+        if cont.mode == "extend" and theirs and profile and theirs.air != profile.air:
             problems.append(
                 project.problem(
                     path,
