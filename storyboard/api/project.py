@@ -29,6 +29,7 @@ from storyboard.generate.staleness import (
 from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
+from .boards import CastInfo, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
 from .planning import _plan_result
@@ -143,6 +144,10 @@ class Project(Films):
     def scenes(self) -> list[str]:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
+
+    def cast(self) -> list[CastInfo]:
+        """The cast members that have a picture: their own, or a generated sheet (``node``)."""
+        return cast_of(self)
 
     def nodes(self, boards: bool = False) -> list[str]:
         """The tasks a render makes, each after those it waits for: ``cast:NAME`` sheets,

@@ -177,11 +177,10 @@ def compose_film(
         if on_progress is not None:
             on_progress(min(now, total), total)
 
-    # on the light paths the contact sheet is drawn while the film is joined; the full path
-    # already keeps both cores busy (and memory is the constraint there), so it waits
+    # the contact sheet is drawn while the film is made (a few one-frame decodes: light)
     sheet_pool = ThreadPoolExecutor(1)
     sheet_args = (tl, project.root, project.board.title, contact_sheet_path(project))
-    sheet = sheet_pool.submit(contact_sheet, *sheet_args) if route != "full" else None
+    sheet = sheet_pool.submit(contact_sheet, *sheet_args)
     try:
         sweep_stale(".compose-", dest.parent)  # what a killed compose left behind
         with tempfile.TemporaryDirectory(prefix=f".compose-{os.getpid()}-", dir=dest.parent) as d:
@@ -224,10 +223,7 @@ def compose_film(
         raise ComposeError(str(write_error(dest, e))) from None
     finally:
         sheet_pool.shutdown(wait=True)
-    if sheet is None:
-        contact_sheet(*sheet_args)
-    else:
-        sheet.result()
+    sheet.result()
     srt_path = dest.with_suffix(".srt")
     if tl.captions and edit.captions != "off":
         atomic_write(srt_path, srt(tl.captions).encode())
