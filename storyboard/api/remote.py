@@ -34,9 +34,11 @@ def compose_remote(
 ) -> list[ComposeResult]:
     """Compose ``films`` as Ray tasks; results in the films' order."""
     from storyboard.cut.chunks import ChunkCache, cache_limit_bytes
+    from storyboard.cut.machine import jobs_cap
     from storyboard.cut.remote import ComposeJob, compose_job
 
     limit = cache_limit_bytes()  # a bad setting is reported before anything runs
+    jobs_cap()
     main = films[0]
     folder = Path(cache).resolve() if cache is not None else main.root / "build" / "chunks"
     jobs = []

@@ -128,7 +128,7 @@ def test_compose_refuses_a_fifo_made_after_the_storyboard_was_read(tmp_path: Pat
 
 @pytest.mark.parametrize("parent", ["missing", "missing/deeper", "a-file"])
 def test_export_into_a_missing_folder_is_refused(project: Path, capsys, parent: str) -> None:
-    """Hostile F14: `export -o /nonexistent/x.otio` made /nonexistent; now one line, nothing made."""
+    """Hostile F14: `export -o /nonexistent/x.otio` made /nonexistent; now one line."""
     (project.parent / "a-file").write_bytes(b"x")
     target = project.parent / parent / "cut.otio"
     assert main(["export", str(project), "-o", str(target)]) == 1
