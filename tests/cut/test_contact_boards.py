@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import png_bytes, write_project
+from helpers import write_project
 from PIL import Image
 
 from storyboard.cli.main import main
