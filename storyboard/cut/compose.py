@@ -183,7 +183,7 @@ def compose_film(
     # the contact sheet is drawn while the film is made (a few one-frame decodes: light)
     sheet_pool = ThreadPoolExecutor(1)
     sheet_args = (tl, project.root, project.board.title, contact_sheet_path(project))
-    sheet = sheet_pool.submit(contact_sheet, *sheet_args)
+    sheet = sheet_pool.submit(contact_sheet, *sheet_args, _boards(project, state))
     try:
         sweep_stale(".compose-", dest.parent)  # what a killed compose left behind
         with tempfile.TemporaryDirectory(prefix=f".compose-{os.getpid()}-", dir=dest.parent) as d:
@@ -238,6 +238,16 @@ def compose_film(
     res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start
     return res
+
+
+def _boards(project: Project, state: LockSource) -> dict[str, Path]:
+    """Each scene's chosen board (issue 17), for the contact sheet: only files that check out."""
+    out = {}
+    for scene in project.board.scenes:
+        take = state.lock.get(f"board:{scene.id}")
+        if take is not None and state.file_ok(take):
+            out[scene.id] = project.root / take.file
+    return out
 
 
 def _companions(project: Project, dest: Path, res: ComposeResult) -> None:
