@@ -45,8 +45,8 @@ def models(
     ``end_frame``, ``references``, ``audio`` (``first-frame`` and ``last-frame``, the names
     before, are ``last_frame`` and ``end_frame``: see :func:`filter_notes`); ``max_price``:
     only models whose cheapest known rate is at most this many USD per second (unknown prices
-    are left out); ``sort="price"``: cheapest first, unknown prices last. Raises :class:`~storyboard.StoryboardError` for a bad
-    filter.
+    are left out); ``sort="price"``: cheapest first, unknown prices last. Raises
+    :class:`~storyboard.StoryboardError` for a bad filter.
     """
     from storyboard.board.modeltable import select
 
