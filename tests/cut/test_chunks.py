@@ -226,3 +226,15 @@ def test_a_bad_cache_limit_is_reported_before_anything_is_encoded(
     with pytest.raises(StoryboardError):
         compose_film(project, state, log=lambda s: None)
     assert not (project.build / "chunks").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "1e9"])
+def test_a_bad_jobs_setting_is_refused_before_any_work(tmp_path: Path, monkeypatch, value) -> None:
+    """Hostile F8: STORYBOARD_JOBS=0 was reported after the sound was measured and mixed."""
+    project, state = four(tmp_path)
+    monkeypatch.setenv("STORYBOARD_JOBS", value)
+    said: list[str] = []
+    with pytest.raises(StoryboardError, match="STORYBOARD_JOBS="):
+        compose_film(project, state, log=said.append)
+    assert said == []
+    assert not chunks(project, "mp4") and not chunks(project, "wav")
