@@ -14,6 +14,10 @@ process tree (python + ffmpeg children, RSS summed, sampled every 20 ms):
   - a bare moviepy ``concatenate_videoclips(...).write_videofile(...)``;
 * the share of the full path's frames that were encoded (the rest are copied GOPs).
 
+Both storyboard sides start from the state a render leaves: each take probed and its first and
+last thumbnails made by the executor right after its download (the cuts-only side also reports
+its cold time, with those still to make).
+
     python bench/compose.py [--clips 12] [--seconds 8] [--tiny]
     taskset -c 0,1 python bench/compose.py      # the 2-core row
 
@@ -198,6 +202,7 @@ def main() -> None:
             f"{{transition: {{type: crossfade, duration: {CROSSFADE}}}, "
             "music: {file: bed.mp3, volume: 0.3}, loudness: -16, captions: srt}",
             dialogue=True,
+            rendered=True,
         )
         bare_copy = FFMPEG.format(
             args=[

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
+from storyboard.media.probe import probe, probe_cached
+from storyboard.media.thumbs import prefill
 
 FPS = 30
 
@@ -53,9 +54,18 @@ def make_clips(
 
 
 def tiny_project(
-    root: Path, clips: list[Path], size: tuple[int, int], edit: str, dialogue: bool = False
+    root: Path,
+    clips: list[Path],
+    size: tuple[int, int],
+    edit: str,
+    dialogue: bool = False,
+    rendered: bool = False,
 ) -> Path:
-    """A project of one scene per clip, each clip linked in as take 1 of its scene."""
+    """A project of one scene per clip, each clip linked in as take 1 of its scene.
+
+    ``rendered``: in the state a render leaves, where the executor has probed each take and
+    made its first and last thumbnails right after downloading it (build/media, build/thumbs).
+    """
     root.mkdir()
     scenes = ""
     for i in range(len(clips)):
@@ -83,5 +93,9 @@ def tiny_project(
             0.8, probe(c).duration, made_by="emulator",
         )  # fmt: skip
     state.write_lock([f"s{i:02d}" for i in range(len(clips))])
+    if rendered:  # what generate/fetch.py does after each download
+        for take in state.lock.values():
+            probe_cached([(root / take.file, take.media_key)], root / "build" / "media")
+            prefill(root, take)
     state.close()
     return root

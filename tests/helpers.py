@@ -43,6 +43,20 @@ def png_bytes(
     return buf.getvalue()
 
 
+def wav_bytes() -> bytes:
+    """A real, tiny WAV (0.1 s of silence): validate checks that a sound file has audio."""
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 800)
+    return buf.getvalue()
+
+
 class Clock:
     """An injected clock for the client: ``sleep`` advances time at once (and yields)."""
 

@@ -29,9 +29,18 @@ if _typing.TYPE_CHECKING:
         Uncollected,
         Validation,
     )
-    from .tools import WriterBusy, init, models, schema, start_emulator
+    from .tools import (
+        CatalogueModel,
+        WriterBusy,
+        init,
+        model_catalogue,
+        models,
+        schema,
+        start_emulator,
+    )
 
 __all__ = [
+    "CatalogueModel",
     "ComposeResult",
     "Event",
     "FilmStatus",
@@ -58,6 +67,7 @@ __all__ = [
     "WriterBusy",
     "init",
     "load",
+    "model_catalogue",
     "models",
     "schema",
     "start_emulator",
@@ -91,7 +101,18 @@ _HOME = {
         ],
         ".results",
     ),
-    **dict.fromkeys(["WriterBusy", "init", "models", "schema", "start_emulator"], ".tools"),
+    **dict.fromkeys(
+        [
+            "CatalogueModel",
+            "WriterBusy",
+            "init",
+            "model_catalogue",
+            "models",
+            "schema",
+            "start_emulator",
+        ],
+        ".tools",
+    ),
 }
 
 

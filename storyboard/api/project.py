@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
-from storyboard.errors import ProblemsError, SpecError, StoryboardError, unique
+from storyboard.errors import SpecError
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -27,6 +27,7 @@ from storyboard.generate.staleness import (
 from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
+from .boards import CastInfo, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
 from .planning import _plan_result
@@ -42,6 +43,7 @@ from .results import (
     Uncollected,
     Validation,
 )
+from .stages import with_later_stages
 
 
 def load(path: str | Path, *, api_key: str | None = None, base_url: str | None = None) -> Project:
@@ -55,22 +57,8 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
     try:
         spec = load_project(path)
     except SpecError as e:
-        raise _with_later_stages(e) from None
+        raise with_later_stages(e) from None
     return Project(spec, api_key=api_key, base_url=base_url)
-
-
-def _with_later_stages(e: SpecError) -> SpecError:
-    """``e`` with the model rules' problems added (compiled from the board as far as it could
-    be read), so a run reports every stage's problems, not the first stage's alone."""
-    if e.partial is None:
-        return e
-    try:
-        compile_project(e.partial)
-    except ProblemsError as later:
-        return SpecError(unique(sorted([*e.problems, *later.problems], key=lambda p: p.line or 0)))
-    except StoryboardError:
-        pass
-    return e
 
 
 class Project(Films):
@@ -123,6 +111,10 @@ class Project(Films):
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
 
+    def cast(self) -> list[CastInfo]:
+        """The cast members that have a picture: their own, or a generated sheet (``node``)."""
+        return cast_of(self)
+
     def nodes(self, boards: bool = False) -> list[str]:
         """The tasks a render makes, each after those it waits for: ``cast:NAME`` sheets,
         ``board:SCENE`` boards and the scenes' clips (``boards``: as ``render --boards``)."""
@@ -160,6 +152,7 @@ class Project(Films):
             plan.total_seconds,
             plan.total_cost,
             "\n".join(warnings) or None,
+            plan.counts(),
         )
 
     def plan(

@@ -33,6 +33,8 @@ class Validation:
     """US dollars a full render would cost."""
     warning: str | None = None
     """Set when the model is deprecated: what to switch to."""
+    tasks: dict[str, int] = field(default_factory=dict)
+    """How many tasks of each kind (``video``, ``image``, ``audio``) a full render sends."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,16 @@ class PlanResult:
     def to_generate(self) -> list[PlannedScene]:
         """The scenes a render would generate."""
         return [s for s in self.scenes if s.generate]
+
+    @property
+    def task_names(self) -> list[str]:
+        """Every task a render would send, by name: cast sheets and boards, then the clips and
+        the sounds (``cast:wren``, ``board:a``, ``a``, ``line:a/1``)."""
+        return [
+            *(i.node for i in self.images if i.generate),
+            *(s.scene for s in self.to_generate),
+            *(s.node for s in self.sounds if s.generate),
+        ]
 
     @property
     def seconds(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,11 +41,12 @@ def models(
     """The models the compiler knows (every ``videoInference`` model of the SDK's registry plus
     the withdrawn ones the overlay keeps), live first, with sizes, durations, prices, continuity.
 
-    ``can``: only models a source says can do each of ``extend``, ``first-frame``,
-    ``last-frame``, ``references``, ``audio``; ``max_price``: only models whose cheapest known
-    rate is at most this many USD per second (unknown prices are left out); ``sort="price"``:
-    cheapest first, unknown prices last. Raises :class:`~storyboard.StoryboardError` for a bad
-    filter.
+    ``can``: only models that take each of ``extend``, ``last_frame`` (continuity modes),
+    ``end_frame``, ``references``, ``audio`` (``first-frame`` and ``last-frame``, the names
+    before, are ``last_frame`` and ``end_frame``: see :func:`filter_notes`); ``max_price``:
+    only models whose cheapest known rate is at most this many USD per second (unknown prices
+    are left out); ``sort="price"``: cheapest first, unknown prices last. Raises
+    :class:`~storyboard.StoryboardError` for a bad filter.
     """
     from storyboard.board.modeltable import select
 
@@ -74,6 +76,63 @@ def models(
         )
         for p in found
     ]
+
+
+@dataclass(frozen=True)
+class CatalogueModel:
+    """One image or audio model as its catalogue gives it (``storyboard models --kind``)."""
+
+    air: str
+    name: str
+    kind: str
+    """``image``, or the audio model's kind: ``speech``, ``music``, ``effect``, ``lipsync``."""
+    status: str
+    price_text: str
+    detail: dict[str, str]
+    """An image model's ``sizes`` and ``reference images``; an audio model's ``voices``."""
+    catalogue: dict[str, Any]
+    """The catalogue entry, every fact with its source."""
+
+
+def model_catalogue(kind: str) -> list[CatalogueModel]:
+    """The image models (``kind="image"``: cast sheets and boards) or the audio models
+    (``"audio"``: voices, music, sound effects, lip sync), in their catalogue's order."""
+    if kind == "image":
+        from storyboard.board.image_models import image_catalogue
+
+        out = []
+        for p in image_catalogue().values():
+            ref = p.references
+            limit = ("limit not stated" if ref.max is None else str(ref.max)) + (
+                "" if ref.verified else " (unverified)"
+            )
+            sizes = "any size" if p.any_size else _few([f"{w}x{h}" for w, h in p.listed])
+            detail = {"sizes": sizes, "reference images": f"{ref.field}: {limit}"}
+            exact = "" if p.exact_price(1024, 1024) else " (estimate)"
+            price = f"${p.price(1024, 1024):.4g} an image at 1024x1024{exact}"
+            out.append(CatalogueModel(p.air, p.name, "image", p.status, price, detail, p.to_json()))
+        return out
+    if kind == "audio":
+        from storyboard.board.audio_models import audio_catalogue
+
+        return [
+            CatalogueModel(
+                p.air,
+                p.name,
+                p.kind,
+                p.status,
+                p.price_text(),
+                {"voices": _few(p.known_voices())},
+                p.to_json(),
+            )
+            for p in audio_catalogue().values()
+        ]
+    raise StoryboardError(f"--kind: expected video, image or audio, got {kind!r}")
+
+
+def _few(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:4]) or "-"
+    return shown + (f" (+{len(names) - 4})" if len(names) > 4 else "")
 
 
 def check_port(port: int) -> None:
@@ -121,3 +180,10 @@ def start_emulator(
     except OSError as e:
         raise StoryboardError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
     return emu
+
+
+def filter_notes(can: Sequence[str]) -> list[str]:
+    """A note for each old ``can`` name (``first-frame``, ``last-frame``) naming the new one."""
+    from storyboard.board.modeltable import renamed_notes
+
+    return renamed_notes(can)

@@ -16,6 +16,7 @@ from storyboard.errors import Problem, SpecError, unique
 from storyboard.files import resolve_inside
 
 from .messages import clean_loc, did_you_mean, field_names, model_at, schema_problems
+from .partial import readable_part, without_unchecked
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
 from .yamlsrc import Located, Path_, YAMLLimitError, format_path, load_located, read_source
@@ -29,6 +30,8 @@ class Project:
     main_title: str | None = None  # the main film's title (names the variant's film file)
     reframe: str = "pad"  # how clips of another aspect fit the film: pad or crop
     focus: tuple[float, float] = (0.5, 0.5)  # the point a crop keeps
+    # issue 15: on a board read past schema problems, the fields the schema refused (cut out)
+    unchecked: list[Path_] = []
 
     @property
     def suffix(self) -> str:
@@ -134,10 +137,11 @@ def load_project(path: str | Path) -> Project:
     else:
         # every stage in one run (issue 15): check the files on the board as it would be with
         # the misspelt keys corrected and the unknown ones dropped, when that makes it valid
-        best = _best_effort(raw)
+        best, unchecked = _best_effort(raw)
         if best is not None:
             partial = Project(file.parent, file, best, src, raw)
-            problems.extend(_check_references(partial))
+            partial.unchecked = unchecked
+            problems.extend(without_unchecked(_check_references(partial), unchecked))
     if problems:
         err = SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
         err.partial = partial
@@ -218,25 +222,19 @@ def _validate(shown: str, src: Located, raw: dict) -> tuple[Storyboard | None, l
     return None, keep
 
 
-def _best_effort(raw: dict) -> Storyboard | None:
-    """The board with every root cause corrected and every unknown key dropped (keys that
-    had no effect), if that is valid; None when other problems remain."""
-    fixed = copy.deepcopy(raw)
+def _best_effort(raw: dict) -> tuple[Storyboard | None, list[Path_]]:
+    """The board with every misspelt key corrected and every field the schema refuses cut out
+    (board/partial.py), and the paths cut; None when not even that is valid."""
+    fixed = raw
     for _ in range(3):
         board, errors = _errors(fixed)
         if board is not None:
-            return board
-        fixed = _corrected(fixed, errors) or fixed
-        dropped = False
-        for err in errors:
-            path = clean_loc(tuple(err["loc"]))
-            parent = _get(fixed, path[:-1]) if path else None
-            if err["type"] == "extra_forbidden" and isinstance(parent, dict) and path[-1] in parent:
-                del parent[path[-1]]
-                dropped = True
-        if not dropped and _errors(fixed)[0] is None:
-            return None
-    return _errors(fixed)[0]
+            return board, []
+        again = _corrected(fixed, errors)
+        if again is None:
+            break
+        fixed = again
+    return readable_part(fixed, _errors)
 
 
 def _corrected(raw: dict, errors: list[Any]) -> dict | None:

@@ -52,11 +52,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .films import validate_variants
 
     validate_variants(project)
-    print(
-        f"{project.display()}: OK ({ok.scenes} scenes, {ok.seconds:g} s, "
-        f"${ok.cost:.2f} to generate everything)"
-    )
+    size = f"{ok.scenes} scenes, {ok.seconds:g} s{_kinds(ok.tasks)}"
+    print(f"{project.display()}: OK ({size}${ok.cost:.2f} to generate everything)")
     return 0
+
+
+def _kinds(tasks: dict[str, int]) -> str:
+    """``; 2 clips, 3 images: `` when a render sends more than clips, else ``, ``."""
+    if set(tasks) <= {"video"}:
+        return ", "
+    words = {"video": "clip", "image": "image", "audio": "sound"}
+    parts = [f"{n} {w}{'s' if n != 1 else ''}" for k, w in words.items() if (n := tasks.get(k))]
+    return "; " + ", ".join(parts) + ": "
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -92,7 +99,23 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from .report import models_sources, models_table
 
+    if args.kind != "video":
+        from .report import other_models
+
+        if args.can or args.max_price is not None or args.sort or args.sources:
+            _err("storyboard models: --can, --max-price and --sort apply to video models")
+            return 2
+        listed = sb.model_catalogue(args.kind)
+        if args.json:
+            print(json.dumps([m.catalogue for m in listed], indent=1))
+        else:
+            print(other_models(listed, args.kind))
+        return 0
     found = sb.models(args.can or (), args.max_price, args.sort)  # live models first
+    from storyboard.api.tools import filter_notes
+
+    for note in filter_notes(args.can or ()):
+        _err(note)
     if args.json:
         print(json.dumps([m.catalogue for m in found], indent=1))
         return 0
@@ -180,14 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--can",
         action="append",
         metavar="WHAT",
-        help="only models that can: extend, first-frame, last-frame, references, audio "
-        "(repeat for several)",
+        help="only models that take: extend, last_frame (continuity modes), end_frame, "
+        "references, audio (repeat for several)",
     )
     p.add_argument("--max-price", type=float, default=None, help="USD per second, at most")
     p.add_argument(
         "--sort", choices=["price", "status"], default=None, help="order (default status)"
     )
     p.add_argument("--sources", action="store_true", help="where each fact comes from")
+    p.add_argument(
+        "--kind",
+        choices=["video", "image", "audio"],
+        default="video",
+        help="which catalogue: video (default), image (cast sheets, boards) or audio "
+        "(voices, music, sounds, lip sync)",
+    )
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("emulator", help="run the local Runware API emulator")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storyboard.api import ModelInfo, PlanResult
+from storyboard.api import CatalogueModel, ModelInfo, PlanResult
 
 
 def table(
@@ -158,3 +158,16 @@ def _rule_text(rule: dict[str, object]) -> str:
     if rule.get("duration_in"):
         parts.append("duration only " + ", ".join(str(d) for d in rule["duration_in"]))  # type: ignore[attr-defined]
     return ": ".join(parts[:1]) + " " + "; ".join(parts[1:])
+
+
+def other_models(models: Sequence[CatalogueModel], kind: str) -> str:
+    """``storyboard models --kind image|audio``: one row per model of that catalogue."""
+    if kind == "image":
+        head = ["model", "name", "status", "price", "sizes", "reference images"]
+        rows = [[m.air, m.name, m.status, m.price_text, *m.detail.values()] for m in models]
+        what = "image model(s): for cast sheets and boards (`image_model:` in storyboard.yaml)"
+    else:
+        head = ["model", "name", "kind", "status", "price", "voices"]
+        rows = [[m.air, m.name, m.kind, m.status, m.price_text, *m.detail.values()] for m in models]
+        what = "audio model(s): voices, music, sound effects and lip sync"
+    return f"{table(head, rows)}\n\n{len(models)} {what}; every fact with its source: --json"

@@ -97,6 +97,15 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
         ";".join(parts) + f";{mix}amix=inputs={n}:normalize=0:dropout_transition=0,"
         f"apad=whole_dur={tl.duration:.6f},atrim=duration={tl.duration:.6f}[out]"
     )
+    return mix_to_wav(args, graph, dest, codec="pcm_s16le", what="clip audio")
+
+
+def mix_to_wav(args: list[str], graph: str, dest: Path, *, codec: str, what: str) -> Path:
+    """Run one filter graph ending in ``[out]`` over the inputs in ``args`` into a WAV at ``dest``.
+
+    The graph goes through a script file: a film of many segments makes a graph longer than a
+    command line may be.
+    """
     script = dest.with_name(dest.name + ".graph.txt")
     script.write_text(graph)
     try:
@@ -108,14 +117,14 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
                 "-map",
                 "[out]",
                 "-c:a",
-                "pcm_s16le",
+                codec,
                 "-ar",
                 str(RATE),
                 "-f",
                 "wav",
                 str(dest),
             ],
-            what="clip audio",
+            what=what,
         )
     finally:
         script.unlink(missing_ok=True)

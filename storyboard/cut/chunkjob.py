@@ -85,6 +85,14 @@ def encode_chunk(
         _encode_copy(job, dest, codec)
         tick(job["frames"])
         return int(job["frames"])
+    from .graph import graph_args
+
+    graph = graph_args(job)
+    if graph is not None:  # one ffmpeg filter graph: no frame through Python
+        threads = ["-filter_complex_threads", str(job["threads"])]
+        run_ffmpeg([*graph, *threads, "-an", *codec, dest], what="compositing the picture")
+        tick(job["f1"] - job["f0"])
+        return int(job["f1"] - job["f0"])
     from .composite import FrameFunction
 
     tl = _timeline(job)

@@ -3,9 +3,13 @@ kept in the chunk cache, then joined by stream copy.
 
 * a ``copy`` chunk is a stretch of one take playing untouched: ffmpeg conforms and encodes it
   directly (no frames through Python);
+* a ``gop`` chunk is a run of whole GOPs of a take already in the film's stream settings,
+  copied as they are (``smart``);
 * a ``composite`` chunk is a stretch that needs work (a transition window, a fade, burnt-in
-  captions): moviepy reads the source frames, numpy blends them (``composite``), and they are
-  piped as raw RGB into our own ffmpeg encoder, so every chunk of every format is ``yuv420p``.
+  captions): one ffmpeg filter graph where it can be (``graph``: crossfades, fades through
+  black, the film's fades), else moviepy reads the source frames, numpy blends them
+  (``composite``) and they are piped as raw RGB into our own ffmpeg encoder; every chunk of
+  every format is ``yuv420p``.
 
 Each chunk is encoded by ``chunkjob.encode_chunk`` from plain data; the chunks are encoded by a
 pool sized to the machine (``machine``): as many at once as there are CPUs (or chunks, or
@@ -182,7 +186,9 @@ def render_video(
     ext = "webm" if fmt == "WEBM" else "mp4"
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
-    chunks, gop_packets = split_for_copy(tl, plan_chunks(tl, burn), project.root, fmt, codec, log)
+    chunks, gop_packets = split_for_copy(
+        tl, plan_chunks(tl, burn), project.root, fmt, codec, log, project.build / "media"
+    )
     plan = pool or machine_pool(tl.width, tl.height, len(chunks))
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {plan.describe()}")

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from storyboard.errors import StoryboardError
-from storyboard.media.gop import StreamLayout, encoder_signature, stream_layout
+from storyboard.media.gop import StreamLayout, encoder_signature, layouts_cached
 
 from .timeline import Timeline
 
@@ -31,6 +30,7 @@ def split_for_copy(
     fmt: str,
     codec: list[str],
     log: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[list[Chunk], dict[int, tuple[int, int]]]:
     """``chunks`` with each qualifying ``copy`` stretch split into its encoded edges and a
     ``gop`` chunk of whole GOPs; returns the chunks and, for each ``gop`` chunk (by its
@@ -38,6 +38,11 @@ def split_for_copy(
     if fmt not in COPYABLE:
         return chunks, {}
     wanted = encoder_signature(tl.width, tl.height, tl.fps, tuple(codec))
+    files = {
+        s.file: (root / s.file, s.take.media_key)
+        for s in (tl.segments[c[3]] for c in chunks if c[0] == "copy")
+    }
+    read = layouts_cached(list(files.values()), cache_dir)
     layouts: dict[str, StreamLayout | None] = {}
     refused: set[str] = set()
     out: list[Chunk] = []
@@ -48,10 +53,7 @@ def split_for_copy(
             continue
         seg = tl.segments[seg_i]
         if seg.file not in layouts:
-            try:
-                layout: StreamLayout | None = stream_layout(root / seg.file)
-            except StoryboardError:
-                layout = None
+            layout = read[files[seg.file][0]]
             if layout is not None and layout.signature != wanted:
                 refused.add(seg.scene)
                 layout = None

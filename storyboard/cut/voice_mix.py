@@ -13,7 +13,7 @@ from storyboard.board.spec import Project
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.media.probe import media_duration
 
-from .audio import RATE
+from .audio import RATE, mix_to_wav
 from .filmkey import file_sha256
 from .takes import ChosenTake
 from .timeline import Timeline
@@ -103,29 +103,7 @@ def overlay(mixed: Path, items: list[Overlay], tl: Timeline, dest: Path) -> Path
         f";{ins}amix=inputs={len(items) + 1}:normalize=0:duration=first:dropout_transition=0,"
         f"atrim=duration={tl.duration:.6f}[out]"
     )
-    script = dest.with_name(dest.name + ".graph.txt")
-    script.write_text(graph)
-    try:
-        run_ffmpeg(
-            [
-                *args,
-                "-/filter_complex",
-                str(script),
-                "-map",
-                "[out]",
-                "-c:a",
-                "pcm_f32le",
-                "-ar",
-                str(RATE),
-                "-f",
-                "wav",
-                str(dest),
-            ],
-            what="the voices and sounds",
-        )
-    finally:
-        script.unlink(missing_ok=True)
-    return dest
+    return mix_to_wav(args, graph, dest, codec="pcm_f32le", what="the voices and sounds")
 
 
 @dataclass

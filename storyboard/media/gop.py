@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def stream_layout(path: Path) -> StreamLayout:
     # the description minus bitrates and container tags, which do not shape the stream
     desc = re.sub(r"\s*\(\w+ / 0x[0-9A-Fa-f]+\)", "", desc)
     desc = re.sub(r", \d+ kb/s", "", desc)
-    desc = re.sub(r" \(default\)| \[SAR[^\]]*\]", "", desc)
+    desc = re.sub(r" \(default\)| \[SAR[^\]]*\]|, start [-\d.]+", "", desc)
     pts: list[int] = []
     durs: set[int] = set()
     keys: list[int] = []
@@ -106,6 +106,53 @@ def stream_layout(path: Path) -> StreamLayout:
         ranks=tuple(ranks),
         constant_rate=constant,
     )
+
+
+def layouts_cached(
+    items: list[tuple[Path, str]], cache_dir: Path | None = None
+) -> dict[Path, StreamLayout | None]:
+    """:func:`stream_layout` of each file (None where it cannot be read), read a few at once,
+    kept in ``cache_dir`` under each file's content key (its hash and size)."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    out: dict[Path, StreamLayout | None] = {}
+    missing: list[tuple[Path, str]] = []
+    for path, key in items:
+        f = cache_dir / f"{key}.layout-1.json" if cache_dir is not None and key else None
+        try:
+            if f is not None and f.is_file():
+                d = json.loads(f.read_text())
+                out[path] = StreamLayout(
+                    str(d["signature"]),
+                    int(d["frames"]),
+                    tuple(d["keyframes"]),
+                    tuple(d["key_packets"]),
+                    tuple(d["ranks"]),
+                    bool(d["constant_rate"]),
+                )
+                continue
+        except (ValueError, TypeError, KeyError, OSError):
+            pass
+        missing.append((path, key))
+
+    def read(path: Path) -> StreamLayout | None:
+        try:
+            return stream_layout(path)
+        except StoryboardError:
+            return None
+
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(read, [p for p, _ in missing]))
+    for (path, key), layout in zip(missing, found, strict=True):
+        out[path] = layout
+        if layout is not None and cache_dir is not None and key:
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                (cache_dir / f"{key}.layout-1.json").write_text(json.dumps(asdict(layout)))
+            except OSError:
+                pass  # a cache, not a record
+    return out
 
 
 @lru_cache(maxsize=16)

@@ -31,6 +31,7 @@ from storyboard.errors import PlanError, Problem, StoryboardError, unique
 from .audio import sound_tasks
 from .images import add_cast_inputs, cast_warnings, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
+from .scenefields import source_of, trim_warnings
 
 __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
 
@@ -147,8 +148,19 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        """Every clip and every sound node (a render makes both; boards are optional)."""
-        return round(sum(t.cost for t in self.tasks + self.sounds), 4)
+        """Every node a plain render makes: the clips, the sounds, and the sheets and boards
+        the clips wait for (boards no clip uses are made only by ``render --boards``)."""
+        wanted = self.wanted()
+        return round(sum(t.cost for t in self.nodes if t.scene in wanted), 4)
+
+    def counts(self) -> dict[str, int]:
+        """How many tasks of each kind (video, image, audio) a plain render makes."""
+        wanted = self.wanted()
+        out: dict[str, int] = {}
+        for t in self.nodes:
+            if t.scene in wanted:
+                out[t.kind] = out.get(t.kind, 0) + 1
+        return out
 
     @property
     def total_seconds(self) -> float:
@@ -259,19 +271,17 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     board = project.board
     problems: list[Problem] = []
     profile = get_profile(board.model)
-    if profile is None:
-        raise PlanError([project.problem(("model",), unknown_model(board.model))])
+    if profile is None:  # the other scenes and the templates are still checked (issue 15)
+        problems.append(project.problem(("model",), unknown_model(board.model)))
     profiles: dict[str, ModelProfile] = {}
     for i, scene in enumerate(board.scenes):
         air = scene.model or board.model
         found = get_profile(air)
-        if found is None:
+        if found is None and scene.model is not None:
             line = project.scene_line(i, "model")
             problems.append(project.problem(("scenes", i, "model"), unknown_model(air), line))
-        else:
+        elif found is not None:
             profiles[scene.id] = found
-    if problems:
-        raise PlanError(unique(problems))
     new_uuid = task_uuid or (lambda: str(uuid.uuid4()))
     problems.extend(_check_graph(project, profiles))
     env = make_env(project.root)
@@ -279,23 +289,27 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     prompts: dict[int, str] = {}
     for i, scene in enumerate(board.scenes):
         try:
-            prompt = render_prompt(project, env, i)
-        except StoryboardError as e:  # TemplateError
+            prompt: str | None = render_prompt(project, env, i)
+        except StoryboardError as e:  # TemplateError; the model's rules are still checked
             problems.extend(getattr(e, "problems", []))
+            prompt = None
+        p = profiles.get(scene.id)
+        if p is None:
             continue
-        prompts[i] = prompt
-        p = profiles[scene.id]
+        if prompt is not None:
+            prompts[i] = prompt
         scene = with_board_frame(project, p, i, scene)
-        task, scene_problems = _compile_scene(project, p, i, scene, prompt, new_uuid())
+        stand_in = "x" * max(1, p.prompt_chars[0] if p.prompt_chars else 1)  # prompt failed
+        task, scene_problems = _compile_scene(project, p, i, scene, prompt or stand_in, new_uuid())
         problems.extend(scene_problems)
-        if task is not None:
+        if task is not None and prompt is not None:
             problems.extend(add_cast_inputs(project, p, task))
             tasks.append(task)
     images, image_problems = compile_images(project, prompts, new_uuid)
     problems.extend(image_problems)
     sounds, sound_problems = sound_tasks(project, new_uuid, tasks)  # issue 18
     problems.extend(sound_problems)
-    if problems:
+    if problems or profile is None:
         raise PlanError(unique(problems))
     return Plan(
         project,
@@ -315,39 +329,6 @@ def unknown_model(air: str) -> str:
     return f"unknown model {air!r}{hint} (`storyboard models` lists the {len(PROFILES)} known)"
 
 
-def source_of(project: Project, index: int) -> str | None:
-    """The scene a scene continues from (explicit ``from`` or the previous scene)."""
-    scene = project.board.scenes[index]
-    cont = scene.continuity
-    if cont is None or cont.mode == "cut":
-        return None
-    if cont.from_ is not None:
-        return cont.from_
-    return project.board.scenes[index - 1].id if index > 0 else None
-
-
-def trim_warnings(project: Project) -> list[str]:
-    """Scenes that extend a source trimmed at its end: the extension continues the source's
-    whole clip, so the cut would jump over what ``trim.out`` leaves out."""
-    scenes = project.board.scenes
-    by_id = {s.id: s for s in scenes}
-    out = []
-    for i, scene in enumerate(scenes):
-        if scene.continuity is None or scene.continuity.mode != "extend":
-            continue
-        src = by_id.get(source_of(project, i) or "")
-        if src is None or src.trim is None or src.trim.out is None:
-            continue
-        out.append(
-            f"{project.display()}:{project.scene_line(i, 'continuity')}: warning: scene "
-            f"{scene.id!r} extends {src.id!r}, whose trim.out ({src.trim.out:g} s) drops the end "
-            f"that the extension continues from: the cut jumps there; trim {src.id!r} at its "
-            "start only, or use `continuity: last_frame` (it starts from the last frame the cut "
-            "shows)"
-        )
-    return out
-
-
 def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Problem]:
     scenes = project.board.scenes
     order = {s.id: i for i, s in enumerate(scenes)}
@@ -359,8 +340,8 @@ def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Pr
             continue
         line = project.scene_line(i, "continuity")
         path = ("scenes", i, "continuity")
-        profile = profiles[s.id]
-        if cont.mode not in profile.continuity:
+        profile = profiles.get(s.id)  # None: an unknown model, reported already
+        if profile is not None and cont.mode not in profile.continuity:
             problems.append(project.problem(path, unsupported(profile, cont.mode), line))
         src = source_of(project, i)
         if src is None:
@@ -380,8 +361,8 @@ def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Pr
                 project.problem(path, f"continues from unknown scene {src!r}{hint}", line)
             )
             continue
-        theirs = profiles[scenes[order[src]].id]
-        if cont.mode == "extend" and theirs.air != profile.air:
+        theirs = profiles.get(scenes[order[src]].id)
+        if cont.mode == "extend" and theirs and profile and theirs.air != profile.air:
             problems.append(
                 project.problem(
                     path,
@@ -455,8 +436,9 @@ def _compile_scene(
     problems: list[Problem] = []
 
     def bad(field: str, message: str) -> None:
-        if not field:  # the storyboard's own size
-            problems.append(project.problem(("size",), message))
+        if not field:  # the storyboard's size (F13: the scene named when its own model refuses)
+            named = f"scene {scene.id!r}: {message}" if scene.model is not None else message
+            problems.append(project.problem(("size",), named))
             return
         problems.append(
             project.problem(

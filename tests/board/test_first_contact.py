@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import REPO, write_project
+from helpers import REPO, wav_bytes, write_project
 
 from storyboard.board.spec import load_project
 from storyboard.cli.main import main
@@ -221,7 +221,7 @@ def test_top_level_messages_in_our_words(block: str, message: str, in_tmp: Path)
         + block
         + "\n"
     )
-    msgs = _messages(text, in_tmp, {"a.mp3": b"x"})
+    msgs = _messages(text, in_tmp, {"a.mp3": wav_bytes()})
     assert [m.split(": ", 1)[1] for m in msgs] == [message]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import wav_bytes
 from pydantic import BaseModel
 
 from storyboard.board.messages import describe, message
@@ -115,7 +116,7 @@ def test_every_field_answers_wrong_values_in_our_words() -> None:
 def test_a_wrong_value_in_a_file_is_reported_at_its_line(tmp_path: Path) -> None:
     data = copy.deepcopy(BASE)
     _set(data, ("scenes", 0, "trim", "in"), "x")
-    (tmp_path / "a.mp3").write_bytes(b"x")
+    (tmp_path / "a.mp3").write_bytes(wav_bytes())
     (tmp_path / "storyboard.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(SpecError) as e:
         load_project(tmp_path)

@@ -125,3 +125,19 @@ def test_takes_in_other_settings_are_encoded_whole(
     res = compose_film(spec, state, log=logs.append)  # type: ignore[arg-type]
     assert res.frames_encoded == res.frames
     assert any("encoded whole" in line for line in logs), logs
+
+
+def test_stream_layouts_are_kept_by_content_key(tmp_path: Path) -> None:
+    from storyboard.media.gop import layouts_cached, stream_layout
+
+    clip = take(tmp_path / "a.mp4", 2.0, 0)
+    cache = tmp_path / "media"
+    first = layouts_cached([(clip, "key-a")], cache)[clip]
+    assert first == stream_layout(clip) and first is not None
+    kept = cache / "key-a.layout-1.json"
+    assert kept.is_file()
+    clip.write_bytes(b"")  # the cache answers without reading the file again
+    assert layouts_cached([(clip, "key-a")], cache)[clip] == first
+    kept.write_text("{broken")  # a damaged entry is read again (now: a file with no video)
+    assert layouts_cached([(clip, "key-a")], cache)[clip] is None
+    assert layouts_cached([(clip, "")], cache)[clip] is None  # no key: nothing kept

@@ -1,0 +1,137 @@
+"""The storyboard as far as it can be read, for the later stages' checks (issue 15).
+
+``validate`` reports every problem of every stage in one run: when the schema refuses some
+fields, the input files, prompts and model rules are still checked on a board made from the rest.
+A field the schema refused is cut out (an optional field falls back to its default; a required
+one gets a stand-in) and remembered as *unchecked*: a later stage's problem at or under an
+unchecked field is a follow-on of the schema problem already reported, so it is dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import Any
+
+from storyboard.errors import Problem
+
+from .messages import clean_loc
+from .yamlsrc import Path_, format_path
+
+ROUNDS = 12  # each round cuts every field still refused; nesting is a few levels deep
+STAND_IN_PROMPT = "unchecked"  # a scene whose prompt/template the schema refused
+STAND_IN_ID = re.compile(r"scene 'unchecked-([0-9]+)'")  # a scene whose id was missing
+
+
+def readable_part(
+    raw: dict, validate: Callable[[dict], tuple[Any, list[Any]]]
+) -> tuple[Any, list[Path_]]:
+    """``(board, unchecked)``: the board validated from ``raw`` without the fields the schema
+    refuses (None when even that fails: no scene list), and the paths that were cut out.
+
+    ``validate(raw) -> (board or None, pydantic errors)``.
+    """
+    fixed = copy.deepcopy(raw)
+    unchecked: list[Path_] = []
+    for _ in range(ROUNDS):
+        board, errors = validate(fixed)
+        if board is not None:
+            return board, unchecked
+        progress = False
+        for err in errors:
+            for cut in _cut(fixed, clean_loc(tuple(err["loc"]))):
+                progress = True
+                if cut not in unchecked:
+                    unchecked.append(cut)
+        if not progress:
+            break
+    return None, unchecked
+
+
+def _cut(data: dict, path: Path_) -> list[Path_]:
+    """Remove (or stand in for) what the schema refused at ``path``; the paths cut."""
+    if not path:
+        return []
+    if path[0] == "scenes" and len(path) >= 2 and isinstance(path[1], int):
+        return _cut_scene(data, path)
+    if path == ("title",):
+        data["title"] = "untitled"
+        return [path]
+    dropped = _drop_deepest(data, path)
+    return [dropped] if dropped else []
+
+
+def _drop_deepest(data: dict, path: Path_) -> Path_ | None:
+    """Delete the deepest mapping key on ``path`` that is there (list items are never removed:
+    that would renumber their neighbours); the path of what was deleted."""
+    for end in range(len(path), 0, -1):
+        key = path[end - 1]
+        if not isinstance(key, str):
+            continue
+        parent = _get(data, path[: end - 1])
+        if isinstance(parent, dict) and key in parent:
+            del parent[key]
+            return path[:end]
+    return None
+
+
+def _cut_scene(data: dict, path: Path_) -> list[Path_]:
+    scenes = data.get("scenes")
+    index = path[1]
+    if not isinstance(scenes, list) or not isinstance(index, int):
+        return []
+    if not 0 <= index < len(scenes):
+        return []
+    scene = scenes[index]
+    where: Path_ = ("scenes", index)
+    if not isinstance(scene, dict):
+        scenes[index] = {"id": f"unchecked-{index}", "prompt": STAND_IN_PROMPT}
+        return [where]
+    defaults = data.get("defaults")
+    if len(path) >= 3 and isinstance(path[2], str):
+        field = path[2]
+        if field in scene:
+            dropped = _drop_deepest(scene, path[2:])
+            return [(*where, *dropped)] if dropped else []
+        if isinstance(defaults, dict) and field in defaults:
+            dropped = _drop_deepest(defaults, path[2:])
+            return [("defaults", *dropped)] if dropped else []
+        if field == "id":  # required, and missing
+            scene["id"] = f"unchecked-{index}"
+            return [(*where, "id")]
+        return []
+    # the scene as a whole: its prompt and template (neither given, or both)
+    scene.pop("template", None)
+    scene["prompt"] = STAND_IN_PROMPT
+    return [(*where, "prompt"), (*where, "template")]
+
+
+def _get(data: Any, path: Path_) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def is_unchecked(problem: Problem, unchecked: list[str]) -> bool:
+    """True when ``problem`` is at or under a field the schema refused."""
+    w = problem.where
+    return any(w == u or w.startswith((u + ".", u + "[")) for u in unchecked)
+
+
+def without_unchecked(problems: list[Problem], unchecked: list[Path_]) -> list[Problem]:
+    """``problems`` less the follow-ons of fields the schema refused."""
+    shown = [format_path(u) for u in unchecked]
+    return [_named(p) for p in problems if not is_unchecked(p, shown)]
+
+
+def _named(problem: Problem) -> Problem:
+    """A scene whose id was missing is named by its place (``scenes[2]``), not its stand-in."""
+    message = STAND_IN_ID.sub(r"scenes[\1] (no id)", problem.message)
+    return dataclasses.replace(problem, message=message) if message != problem.message else problem

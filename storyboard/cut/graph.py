@@ -1,0 +1,101 @@
+"""Composited chunks as one ffmpeg filter graph: no frame passes through Python.
+
+A composite chunk (a transition window, a fade in or out of the film) whose frames all show
+the same one segment, or the same two segments of one transition, is made by ffmpeg alone:
+each segment's frames are read and conformed exactly as a copied stretch is
+(:func:`~storyboard.cut.chunkjob.reframe_filter`), then
+
+* a crossfade is ``xfade=transition=fade`` (at each frame ``A * (1 - a) + B * a`` with
+  ``a = (t - start) / overlap``, the blend of :mod:`~storyboard.cut.composite`);
+* a fade through black is the outgoing segment faded out over the first half of the overlap
+  and the incoming one faded in over the second half, joined where ``a`` reaches 0.5;
+* the film's fade in and fade out are ``fade`` filters at their film times.
+
+Anything else (burnt-in captions, a chunk across more than one transition) returns ``None``
+from :func:`graph_args` and is composited frame by frame as before. x264 and the decoders run
+in ffmpeg's own threads, outside the GIL, so composites scale with the pool like copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .chunkjob import PIXEL_FORMAT, reframe_filter
+
+EPS = 1e-6
+
+
+def _active(segs: list[dict[str, Any]], t: float) -> tuple[int, ...]:
+    """The segments showing at film time ``t`` (the rule of ``FrameFunction.frame``)."""
+    on = tuple(
+        i for i, s in enumerate(segs) if s["start"] - 1e-9 <= t < s["start"] + s["duration"] - 1e-9
+    )
+    return on or (len(segs) - 1,)
+
+
+def graph_args(job: dict[str, Any]) -> list[str] | None:
+    """ffmpeg arguments (inputs, filter graph, output frames; no codec, no destination) that
+    make the composite ``job``, or None when it needs frame-by-frame compositing."""
+    if job.get("captions"):
+        return None
+    fps, f0, f1 = job["fps"], job["f0"], job["f1"]
+    n = f1 - f0
+    segs = job["segments"]
+    shown = {_active(segs, f / fps) for f in range(f0, f1)}
+    if len(shown) != 1:
+        return None
+    (active,) = shown
+    t0 = f0 / fps
+    if len(active) > 2 or (len(active) == 2 and active[1] != active[0] + 1):
+        return None
+    w, h = job["size"]
+    mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
+    # a fine time base while filtering: fades and blends are computed from timestamps
+    conform = (
+        f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT},"
+        f"settb=1/{fps * 1000},setpts=N*1000,tpad=stop={n}:stop_mode=clone,trim=end_frame={n}"
+    )
+    args: list[str] = []
+    parts: list[str] = []
+    for k, i in enumerate(active):
+        s = segs[i]
+        src = s["src_start"] + t0 - s["start"]
+        # seek half a frame early: the first frame kept is the one nearest to src
+        args += ["-threads", "1", "-ss", f"{max(0.0, src - 0.5 / fps):.6f}", "-i", s["file"]]
+        parts.append(f"[{k}:v:0]{conform}[s{k}]")
+    out = "s0"
+    if len(active) == 2:
+        b = segs[active[1]]
+        overlap = b["overlap"]
+        if overlap <= 0 or abs(t0 - b["start"]) > EPS:
+            return None  # the window is entered mid-way: frame by frame
+        if b["transition"] == "crossfade":
+            parts.append(f"[s0][s1]xfade=transition=fade:duration={overlap:.6f}:offset=0[x]")
+        else:  # fade through black: a < 0.5 shows the outgoing clip, the rest the incoming
+            half = sum(1 for f in range(f0, f1) if (f / fps - b["start"]) / overlap < 0.5)
+            d = overlap / 2
+            parts.append(f"[s0]fade=t=out:st=0:d={d:.6f},trim=end_frame={half}[o]")
+            if half < n:
+                parts.append(f"[s1]fade=t=in:st={d:.6f}:d={d:.6f},trim=start_frame={half}[i]")
+                parts.append("[o][i]concat=n=2:v=1:a=0[x]")
+            else:
+                parts.append("[o]null[x]")
+        out = "x"
+    fade_in, fade_out = job["fade"]
+    last = segs[-1]
+    total = round((last["start"] + last["duration"]) * fps) / fps  # Timeline.frames()
+    fades = []
+    if fade_in and t0 < fade_in:
+        if t0 > EPS:
+            return None
+        fades.append(f"fade=t=in:st=0:d={fade_in:.6f}")
+    if fade_out and f1 / fps > total - fade_out + EPS:
+        st = total - fade_out - t0
+        if st < -EPS:
+            return None
+        fades.append(f"fade=t=out:st={max(0.0, st):.6f}:d={fade_out:.6f}")
+    if fades:
+        parts.append(f"[{out}]{','.join(fades)}[f]")
+        out = "f"
+    parts.append(f"[{out}]settb=1/{fps},setpts=N[v]")  # the copied chunks' time base
+    return [*args, "-filter_complex", ";".join(parts), "-map", "[v]", "-frames:v", str(n)]

@@ -1,0 +1,123 @@
+"""``validate`` reports every problem of every stage in one run (issue 15, hostile F3): the
+schema, the input files, the prompts and templates, the model rules. A field that failed the
+schema is left out of the later stages' checks (no follow-on noise); the rest is still checked."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from helpers import png_bytes, write_project
+
+from storyboard.cli.main import main
+
+BOARD = """\
+title: V
+model: openai:3@1
+defaults: {duration: 4}
+scenes:
+  - id: a
+    prompt: A kite over the sea.
+    first_frame: assets/text.png
+  - id: b
+    prompt: A kite over the sand.
+    first_frame: assets/out.png
+  - id: c
+    prompt: A kite over the town.
+    first_frame: ../outside/secret.txt
+  - id: d
+    prompt: A kite over the hills.
+    first_frame: /dev/zero
+  - id: e
+    prompt: "{{ nope }} over the bay."
+    duration: 5
+  - id: f
+    prompt: A kite in the rain.
+    trim: {in: 3, out: 1}
+  - id: g
+    prompt: A kite at night.
+    duration: [4]
+edit: {music: {file: assets/tune.mp3, volume: -2}, loudness: 99}
+output: {fps: 0}
+"""
+
+LINE = re.compile(r"^proj/storyboard\.yaml:\d+: [a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: \S")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text("secret\n")
+    root = write_project(
+        tmp_path / "proj",
+        BOARD,
+        {"assets/text.png": "hello, not an image\n", "assets/tune.mp3": png_bytes()},
+    )
+    os.symlink(tmp_path / "outside" / "secret.txt", root / "assets" / "out.png")
+    return root
+
+
+def test_every_stage_reports_in_one_run(project: Path, capsys) -> None:
+    assert main(["validate", "proj"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    for line in lines:
+        assert LINE.match(line), line
+    text = "\n".join(lines)
+    expected = [
+        # the schema
+        "scenes[5].trim: trim.out (1.0) must be after trim.in (3.0)",
+        "scenes[6].duration:",
+        "edit.music.volume:",
+        "edit.loudness:",
+        "output.fps:",
+        # the input files
+        "scenes[0].first_frame: 'assets/text.png' is not an image",
+        "scenes[1].first_frame: 'assets/out.png' is outside the project folder",
+        "scenes[2].first_frame: '../outside/secret.txt' is outside the project folder",
+        "scenes[3].first_frame: '/dev/zero' is outside the project folder",
+        "edit.music.file: 'assets/tune.mp3' has no audio stream",
+        # the prompts and templates
+        "scenes[4].prompt:",
+        # the model rules
+        "scenes[4].duration: scene 'e': OpenAI Sora 2 accepts durations",
+    ]
+    for want in expected:
+        assert want in text, f"missing {want!r} in:\n{text}"
+    assert "'nope'" in text or "nope" in text
+
+
+def test_a_field_that_failed_the_schema_is_not_checked_again(project: Path, capsys) -> None:
+    """scene g's duration is a list: one schema problem, no model-rule problem about the
+    duration it fell back to; scene f's bad trim leaves its prompt and files checked."""
+    assert main(["validate", "proj"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("scenes[6].duration") == 1, err
+    assert err.count("scenes[5].trim") == 1, err
+
+
+def test_broken_scenes_leave_the_others_checked(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A scene without an id, one that is not a mapping and one with an unknown model: the
+    other scenes' model rules are still checked, and a scene without an id is named by its
+    place, never by a stand-in."""
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path / "proj",
+        "title: T\nscenes:\n"
+        "  - {prompt: A kite over the sea., duration: 5}\n"
+        "  - hello\n"
+        "  - {id: c, prompt: A kite on the sand., model: nope:1@1}\n"
+        "  - {id: d, prompt: A kite in the rain., duration: 7}\n",
+    )
+    assert main(["validate", "proj"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "unchecked" not in err, err
+    assert "proj/storyboard.yaml:3: scenes[0].id: required key 'id' is missing" in err
+    assert "scenes[0].duration: scenes[0] (no id): OpenAI Sora 2 accepts durations" in err
+    assert "proj/storyboard.yaml:4: scenes[1]: expected a mapping" in err
+    assert "scenes[2].model: unknown model 'nope:1@1'" in err
+    assert "scenes[3].duration: scene 'd': OpenAI Sora 2 accepts durations" in err

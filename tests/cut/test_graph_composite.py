@@ -1,0 +1,99 @@
+"""Composited chunks made by one ffmpeg filter graph show the frames the frame-by-frame
+compositor shows: crossfades, fades through black, the film's fade in and out."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from storyboard.cut.chunkjob import composite_job, copy_job, encode_chunk
+from storyboard.cut.composite import FrameFunction
+from storyboard.cut.graph import graph_args
+from storyboard.cut.picture import chunk_codec_args, plan_chunks
+from storyboard.cut.timeline import Caption, Segment, Timeline
+from storyboard.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from storyboard.media.gop import stream_layout
+
+FPS, W, H = 10, 96, 54
+
+
+def clip(path: Path, pattern: str) -> str:
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"{pattern}=s={W}x{H}:r={FPS}:d=3"]
+        + ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )
+    return path.name
+
+
+def frames(path: Path) -> np.ndarray:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return np.frombuffer(out, np.uint8).reshape(-1, H, W, 3).astype(float)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a - b) ** 2).mean())
+    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def timeline(tmp: Path, transition: str, fades: tuple[float, float]) -> Timeline:
+    no_take: Any = None
+    a = clip(tmp / "a.mp4", "testsrc2")
+    b = clip(tmp / "b.mp4", "rgbtestsrc")
+    c = clip(tmp / "c.mp4", "smptebars")
+    return Timeline(
+        [
+            Segment("a", no_take, a, 0.5, 2.0, 0.0, "cut", 0.0),
+            Segment("b", no_take, b, 0.0, 2.0, 1.4, transition, 0.6),
+            Segment("c", no_take, c, 0.3, 1.5, 2.9, transition, 0.5),
+        ],
+        FPS,
+        W,
+        H,
+        *fades,
+    )
+
+
+@pytest.mark.parametrize("transition", ["crossfade", "fade"])
+def test_graph_composites_match_the_frame_by_frame_ones(tmp_path: Path, transition: str) -> None:
+    tl = timeline(tmp_path, transition, (0.4, 0.7))
+    codec = [*chunk_codec_args("MP4", 99), "-threads", "1"]
+    chunks = plan_chunks(tl, False)
+    composites = [c for c in chunks if c[0] == "composite"]
+    _, c0, c1, seg = next(c for c in chunks if c[0] == "copy")
+    encode_chunk(copy_job(tl, seg, c0, c1, tmp_path, codec[:-2], 1), str(tmp_path / "copy.mp4"))
+    copied = stream_layout(tmp_path / "copy.mp4").signature
+    assert len(composites) == 4  # fade in, two transitions, fade out
+    for _, f0, f1, _ in composites:
+        job = composite_job(tl, f0, f1, tmp_path, codec[:-2], 1, burn=False)
+        graph = graph_args(job)
+        assert graph is not None
+        by_graph, by_frames = tmp_path / f"g{f0}.mp4", tmp_path / f"f{f0}.mp4"
+        run_ffmpeg([*graph, "-an", *codec, str(by_graph)], what="graph")
+        ff = FrameFunction(tl, tmp_path, None)
+        ff.write(f0, f1, by_frames, codec, lambda n: None)
+        ff.close()
+        g, f = frames(by_graph), frames(by_frames)
+        assert len(g) == len(f) == f1 - f0
+        # the stream settings of the chunks copied from the takes: they join by stream copy
+        assert stream_layout(by_graph).signature == copied
+        for i in range(len(g)):
+            assert psnr(g[i], f[i]) > 30, (f0, i, psnr(g[i], f[i]))
+
+
+def test_burnt_captions_and_windows_entered_mid_way_are_composited_frame_by_frame(
+    tmp_path: Path,
+) -> None:
+    tl = timeline(tmp_path, "crossfade", (0.0, 0.0))
+    tl.captions = [Caption(1.0, 2.0, "Hello.")]
+    assert graph_args(composite_job(tl, 14, 20, tmp_path, [], 1, burn=True)) is None
+    assert graph_args(composite_job(tl, 14, 20, tmp_path, [], 1, burn=False)) is not None
+    assert graph_args(composite_job(tl, 16, 20, tmp_path, [], 1, burn=False)) is None

@@ -1,0 +1,71 @@
+"""The cast on a video model that takes reference images (issue 17): the clip's own task sends
+the cast's pictures, checked on the emulator's request log by content hash.
+
+Veo 3.1 Fast takes ``inputs.referenceImages`` (the catalogue's ``references`` overlay, sourced
+there); a cast scene on it sends the given picture and the generated sheet, not its board.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import png_bytes, write_project
+
+import storyboard
+from storyboard.emulator import Emulator, EmulatorConfig
+from storyboard.plan.images import takes_references
+
+CAST = """
+title: Cast
+model: google:3@3
+size: 1280x720
+image_model: bfl:6@1
+defaults: {duration: 4}
+cast:
+  wren:
+    description: Wren, a weathered woman of seventy in a navy wool jumper
+  tower:
+    description: the lamp room of a Victorian lighthouse
+    images: [assets/tower.png]
+scenes:
+  - {id: a, cast: [wren, tower], prompt: "{{ cast.wren }} lays her hand on the lens"}
+  - {id: b, prompt: "The sea at dawn"}
+"""
+
+
+@pytest.fixture
+def emu() -> Any:
+    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as e:
+        yield e
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_the_model_of_this_test_takes_reference_images() -> None:
+    from storyboard.board.models import PROFILES
+
+    assert takes_references(PROFILES["google:3@3"])
+
+
+def test_a_reference_model_clip_sends_the_cast_given_and_generated(
+    tmp_path: Path, emu: Emulator
+) -> None:
+    tower = png_bytes(96, 64, (20, 120, 200))
+    p = write_project(tmp_path / "p", CAST, {"assets/tower.png": tower})
+    result = storyboard.load(p, api_key="k", base_url=emu.base_url).render()
+    assert result.ok, [s.error for s in result.scenes]
+    # no board is bought: the clip holds the cast by its references, not a first frame
+    images = [t for t in emu.log if t["taskType"] == "imageInference"]
+    assert [t["positivePrompt"][:16] for t in images] == ["Reference sheet:"]
+    clips = {t["positivePrompt"][:8]: t for t in emu.log if t["taskType"] == "videoInference"}
+    clip_a, clip_b = clips["Wren, a "], clips["The sea "]
+    sheet = next(t for t in storyboard.load(p).takes("cast:wren") if t.chosen)
+    sent = [sha(emu.images[r]) for r in clip_a["inputs"]["referenceImages"]]
+    assert sent == [sha(sheet.path.read_bytes()), sha(tower)]
+    assert "frameImages" not in clip_a["inputs"]
+    assert "referenceImages" not in (clip_b.get("inputs") or {})
