@@ -34,8 +34,10 @@ from storyboard.media.ffmpeg import check_interrupt, interruptible_call, run_ffm
 from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
+from .cachefolder import admit_cache_folder
 from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
+from .machine import jobs_cap
 from .picture import ChunkRunner, PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
@@ -119,6 +121,9 @@ def compose_film(
     """
     t_start = time.monotonic()
     limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
+    jobs_cap()  # likewise (hostile F8: it was read after the sound was made)
+    if cache_dir is not None:  # --cache PATH: a cache folder, never a folder of anything else
+        cache_dir = admit_cache_folder(cache_dir, project.root)
     lock = cut_takes(project, state.lock)  # issue 18: lip-synced scenes play their sync
     dest = output_path(project)
     check_destinations(dest)
