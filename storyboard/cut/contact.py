@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 from storyboard.media.thumbs import THUMB_W, thumbnail
 
 from .timeline import Timeline
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] | None:
@@ -37,6 +39,8 @@ def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] |
 
 def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
     """Per scene its first and last frame with id, duration and take: continuity at a glance."""
+    from PIL import Image, ImageDraw, ImageFont  # imported when used: start-up stays quick
+
     with ThreadPoolExecutor(2) as pool:
         pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
     thumb_h = round(THUMB_W * tl.height / tl.width)
