@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.fixtures import make_clips, tiny_project  # noqa: E402
-from storyboard.cut.executors import ray_temp_dir  # noqa: E402
+from storyboard.cut.executors import start_local_ray  # noqa: E402
 
 
 def variants_project(tmp: Path, n: int, scenes: int, seconds: float, size: tuple[int, int]) -> Path:
@@ -90,16 +90,7 @@ def main() -> None:
             print("ratio ray/local: not measured (Ray is not installed: pip install -e '.[ray]')")
             return
         t0 = time.monotonic()
-        ray.init(
-            address="local",  # a new instance: never one another process started
-            num_cpus=cpus,
-            include_dashboard=False,
-            _temp_dir=ray_temp_dir(),
-            object_store_memory=80 * 1024 * 1024,
-            _node_ip_address="127.0.0.1",
-            log_to_driver=False,
-            configure_logging=False,
-        )
+        session = start_local_ray(cpus)
         t_start = time.monotonic() - t0
         try:
 
@@ -118,6 +109,7 @@ def main() -> None:
             t_ray = time.monotonic() - t0
         finally:
             ray.shutdown()
+            shutil.rmtree(session, ignore_errors=True)
         tasks = len(on_ray) + sum(f.encoded for f in on_ray)
         print(f"ray start-up: {t_start:.2f} s (not in the ratio)")
         print(

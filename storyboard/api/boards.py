@@ -3,6 +3,7 @@ cut as the film is cut."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from storyboard.errors import ComposeError
@@ -12,6 +13,37 @@ from .results import ComposeResult
 
 if TYPE_CHECKING:
     from .project import Project
+
+
+@dataclass(frozen=True)
+class CastInfo:
+    """One member of the storyboard's cast, as the review page shows it."""
+
+    name: str
+    description: str
+    images: list[str]
+    """The member's own pictures (project-relative paths or https URLs)."""
+    node: str | None
+    """``cast:NAME`` when its reference sheet is generated (no pictures of its own)."""
+    scenes: list[str]
+    """The scenes it is in."""
+
+
+def cast_of(project: Project) -> list[CastInfo]:
+    """The members that have a picture (given or generated), in the storyboard's order; a
+    member that is only a voice (issue 18) has none and is left out."""
+    board = project._spec.board
+    return [
+        CastInfo(
+            name,
+            member.description,
+            list(member.images),
+            None if member.images else f"cast:{name}",
+            [s.id for s in board.scenes if name in (s.cast or [])],
+        )
+        for name, member in board.cast.items()
+        if member.description is not None
+    ]
 
 
 def cut_animatic(

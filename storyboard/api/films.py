@@ -106,6 +106,16 @@ class Films:
         return VariantsPlan(out)
 
     @staticmethod
+    def check_compose_settings() -> None:
+        """Raise :class:`~storyboard.StoryboardError` when ``STORYBOARD_CACHE_MB`` or
+        ``STORYBOARD_JOBS`` is unusable: a render checks them before it spends anything."""
+        from storyboard.cut.chunks import cache_limit_bytes
+        from storyboard.cut.machine import jobs_cap
+
+        cache_limit_bytes()
+        jobs_cap()
+
+    @staticmethod
     def check_executor(on: str | None) -> None:
         """Raise :class:`~storyboard.StoryboardError` when ``on`` names no executor or Ray is
         not installed (``on``: as for :meth:`compose_variants`)."""

@@ -12,11 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storyboard.board.partial import without_unchecked
-from storyboard.board.prompts import make_env, render_prompt
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
-from storyboard.errors import ProblemsError, SpecError, StoryboardError, TemplateError, unique
+from storyboard.errors import SpecError
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -29,6 +27,7 @@ from storyboard.generate.staleness import (
 from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
+from .boards import CastInfo, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
 from .planning import _plan_result
@@ -44,6 +43,7 @@ from .results import (
     Uncollected,
     Validation,
 )
+from .stages import with_later_stages
 
 
 def load(path: str | Path, *, api_key: str | None = None, base_url: str | None = None) -> Project:
@@ -57,41 +57,8 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
     try:
         spec = load_project(path)
     except SpecError as e:
-        raise _with_later_stages(e) from None
+        raise with_later_stages(e) from None
     return Project(spec, api_key=api_key, base_url=base_url)
-
-
-def _with_later_stages(e: SpecError) -> SpecError:
-    """``e`` with the prompts' and model rules' problems added (compiled from the board as far
-    as it could be read), so a run reports every stage's problems, not the first stage's alone.
-    A problem at a field the schema refused is a follow-on, left out (board/partial.py)."""
-    if e.partial is None:
-        return e
-    unchecked = e.partial.unchecked
-    try:
-        if ("model",) in unchecked:  # every model rule hangs on it: the templates alone
-            templates_only(e.partial)
-        else:
-            compile_project(e.partial)
-    except ProblemsError as later:
-        found = without_unchecked(later.problems, unchecked)
-        return SpecError(unique(sorted([*e.problems, *found], key=lambda p: p.line or 0)))
-    except StoryboardError:
-        pass
-    return e
-
-
-def templates_only(spec: _Spec) -> None:
-    """Render every scene's prompt; raise one TemplateError listing every failure."""
-    env = make_env(spec.root)
-    problems = []
-    for i in range(len(spec.board.scenes)):
-        try:
-            render_prompt(spec, env, i)
-        except ProblemsError as t:
-            problems.extend(t.problems)
-    if problems:
-        raise TemplateError(problems)
 
 
 class Project(Films):
@@ -143,6 +110,10 @@ class Project(Films):
     def scenes(self) -> list[str]:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
+
+    def cast(self) -> list[CastInfo]:
+        """The cast members that have a picture: their own, or a generated sheet (``node``)."""
+        return cast_of(self)
 
     def nodes(self, boards: bool = False) -> list[str]:
         """The tasks a render makes, each after those it waits for: ``cast:NAME`` sheets,

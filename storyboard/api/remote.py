@@ -33,12 +33,17 @@ def compose_remote(
     progress: CallbackProgress,
 ) -> list[ComposeResult]:
     """Compose ``films`` as Ray tasks; results in the films' order."""
+    from storyboard.cut.cachefolder import admit_cache_folder
     from storyboard.cut.chunks import ChunkCache, cache_limit_bytes
+    from storyboard.cut.machine import jobs_cap
     from storyboard.cut.remote import ComposeJob, compose_job
 
     limit = cache_limit_bytes()  # a bad setting is reported before anything runs
+    jobs_cap()
     main = films[0]
-    folder = Path(cache).resolve() if cache is not None else main.root / "build" / "chunks"
+    folder = main.root / "build" / "chunks"
+    if cache is not None:  # a cache folder, never a folder of anything else (hostile H8)
+        folder = admit_cache_folder(Path(cache), main.root)
     jobs = []
     with main._state("compose", wait, progress):
         for film in films:

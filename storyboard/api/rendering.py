@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import StoryboardError
@@ -26,7 +28,7 @@ from .results import RenderResult, SceneResult
 
 if TYPE_CHECKING:
     from storyboard.generate.execute import RenderResult as _Outcomes
-    from storyboard.plan.compile import Task
+    from storyboard.plan.compile import Plan, Task
 
     from .project import Project
 
@@ -55,13 +57,36 @@ def check_jobs(jobs: int) -> None:
         raise StoryboardError(f"--jobs: scenes generated at once is 1 or more, got {jobs}")
 
 
+Known = tuple[str, Path, str | None, tuple[int, int] | None]
+"""A take the emulator is told of: its UUID, file, ``outputs.videoId`` and the size asked for."""
+
+
 @contextmanager
-def local_emulator(opts: BackendOptions) -> Iterator[str]:
-    """Run the emulator in this process for a keyless render; yields its base URL."""
+def local_emulator(opts: BackendOptions, account: Sequence[Known] = ()) -> Iterator[str]:
+    """Run the emulator in this process for a keyless render; yields its base URL.
+
+    ``account``: the media earlier renders made (the project's takes): this emulator knows them,
+    so a task may send their UUIDs again (an extension, a lip sync), as on Runware."""
     from storyboard.emulator import Emulator, EmulatorConfig
+    from storyboard.emulator.media import adopt
 
     with Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft)) as emu:
+        for media_uuid, path, video_id, asked in account:
+            adopt(emu, media_uuid, path, video_id=video_id, asked=asked)
         yield emu.base_url
+
+
+def known_media(plan: Plan, state: BuildState) -> list[Known]:
+    """Every intact take of the plan's nodes: (its UUID, file, videoId, size asked for)."""
+    known: list[Known] = []
+    for task in plan.nodes:
+        w, h = task.request.get("width"), task.request.get("height")
+        asked = (w, h) if isinstance(w, int) and isinstance(h, int) else None
+        for take in state.takes(task.scene):
+            path = state.path_of(take)
+            if path is not None and take.video_uuid and state.file_ok(take):
+                known.append((take.video_uuid, path, take.video_id, asked))
+    return known
 
 
 async def render_async(
@@ -104,7 +129,8 @@ async def render_async(
             # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
-            async with open_client(backend, log=progress.log, local=local_emulator) as client:
+            local = partial(local_emulator, account=known_media(plan, state))
+            async with open_client(backend, log=progress.log, local=local) as client:
                 outcome = await render(plan, state, client, progress, opts, found)
         return _result(project, state, plan.nodes, outcome, time.monotonic() - t0, backend.maker)
     finally:

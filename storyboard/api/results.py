@@ -136,6 +136,16 @@ class PlanResult:
         return [s for s in self.scenes if s.generate]
 
     @property
+    def task_names(self) -> list[str]:
+        """Every task a render would send, by name: cast sheets and boards, then the clips and
+        the sounds (``cast:wren``, ``board:a``, ``a``, ``line:a/1``)."""
+        return [
+            *(i.node for i in self.images if i.generate),
+            *(s.scene for s in self.to_generate),
+            *(s.node for s in self.sounds if s.generate),
+        ]
+
+    @property
     def seconds(self) -> float:
         """Seconds of video a render would generate."""
         return sum(s.duration * s.takes for s in self.to_generate)

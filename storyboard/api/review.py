@@ -84,10 +84,8 @@ def film_cut(project: Project) -> FilmCut | None:
 def activity(project: Project) -> dict[str, Activity]:
     """Each scene's newest journal task (what a render, from any process, is doing)."""
     with project._state() as state:
-        rows = state.db.execute(
-            "SELECT scene, state, created_at, error FROM tasks ORDER BY created_at"
-        ).fetchall()
-    return {r[0]: Activity(r[0], r[1], float(r[2]), r[3]) for r in rows}
+        tasks = sorted(state.all_tasks(), key=lambda t: t.created_at)
+    return {t.scene: Activity(t.scene, t.state, t.created_at, t.error) for t in tasks}
 
 
 def writer(project: Project) -> tuple[str, int] | None:

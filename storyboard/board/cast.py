@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from storyboard.errors import Problem
 from storyboard.files import resolve_inside
-from storyboard.media.frames import ImageRefused, image_size
+from storyboard.media.frames import ImageRefused, image_decodes, image_size
 
 from .assets import MAX_IMAGE_BYTES
 from .messages import did_you_mean
@@ -84,4 +84,8 @@ def _check_picture(project: Project, path: tuple[str | int, ...], value: str) ->
         image_size(p)
     except ImageRefused as e:
         return [project.problem(path, f"{value!r} {e}")]
+    if not image_decodes(p):  # the header is not enough: a truncated file reads as an image
+        return [
+            project.problem(path, f"{value!r} cannot be decoded (a damaged or truncated image)")
+        ]
     return []

@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from .sound_schema import (
     LipSync,
     NarrationLine,
     NativeAudio,
     Sound,
+    Strict,
     Voice,
     _lipsync,
     _narration,
@@ -23,14 +30,6 @@ SIZE = re.compile(r"\A([0-9]{1,6})x([0-9]{1,6})\Z")
 MAX_ID = 64  # scene ids name folders (build/takes/ID)
 FILM_SIDE = (16, 3840)
 STORYBOARD_FILE = "storyboard.yaml"
-
-
-class Strict(BaseModel):
-    # `title: 1984` is text to a reader, a number to YAML: numbers are accepted as text.
-    # No .inf / .nan anywhere (the YAML loader refuses them too; this covers '1e999' and the API)
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, coerce_numbers_to_str=True, allow_inf_nan=False
-    )
 
 
 class DialogueLine(Strict):

@@ -7,15 +7,50 @@ music bed). Which models exist, their voices and prices are the audio catalogue'
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+# Control characters other than tab and newlines: the service refuses a NUL in JSON text, and no
+# prompt, line or name means one (hostile finding H6)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SPOKEN_OR_SEEN = frozenset({"line", "description"})  # text that must say something
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    # `title: 1984` is text to a reader, a number to YAML: numbers are accepted as text.
+    # No .inf / .nan anywhere (the YAML loader refuses them too; this covers '1e999' and the API)
     model_config = ConfigDict(
         extra="forbid", populate_by_name=True, coerce_numbers_to_str=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text(cls, value: Any, info: ValidationInfo) -> Any:
+        """No control character in any text (nested in lists and ``vars`` too); a line or a
+        description is not blank."""
+        bad = _control(value)
+        if bad is not None:
+            raise ValueError(f"contains a control character (U+{ord(bad):04X}); remove it")
+        if info.field_name in SPOKEN_OR_SEEN and isinstance(value, str) and not value.strip():
+            raise ValueError("must not be blank (only spaces)")
+        return value
+
+
+def _control(value: Any, depth: int = 0) -> str | None:
+    if isinstance(value, str):
+        m = CONTROL.search(value)
+        return m.group() if m else None
+    if depth < 32 and isinstance(value, list | tuple):
+        return next((c for v in value if (c := _control(v, depth + 1)) is not None), None)
+    if depth < 32 and isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+        return next((c for v in items if (c := _control(v, depth + 1)) is not None), None)
+    return None
+
+
+_Strict = Strict
 
 
 class Voice(_Strict):

@@ -15,6 +15,7 @@ from storyboard.errors import Problem
 from storyboard.files import resolve_inside
 
 from .audio_models import AudioProfile, audio_catalogue, default_model, of_kind
+from .schema import Scene
 from .sound_schema import Voice
 from .spec import Project
 
@@ -73,6 +74,18 @@ def speaker_of(project: Project, who: str) -> str | None:
     return None
 
 
+def in_picture(project: Project, index: int, speaker: str | None) -> bool:
+    """Whether ``speaker`` (a voiced line's speaker) can be seen speaking in scene ``index``:
+    a cast member with a picture (description or images), in the scene's ``cast`` when it has
+    one. The narrator and voice-only members (heard on a radio) never are: lip sync would move
+    a face in the picture to a voice that is not its own (hostile finding H7)."""
+    member = project.board.cast.get(speaker) if speaker is not None else None
+    if member is None or (member.description is None and not member.images):
+        return False
+    listed = project.board.scenes[index].cast
+    return not listed or speaker in listed
+
+
 def _cast(project: Project) -> dict[str, object]:
     return dict(project.board.cast)
 
@@ -127,6 +140,7 @@ def sound_problems(project: Project) -> list[Problem]:
                     project.scene_line(i, "narration"),
                 )
             )
+        problems.extend(_late(project, i))  # hostile H9: cues after the scene has ended
         for k, sound in enumerate(scene.sounds):
             where = ("scenes", i, "sounds", k)
             if sound.file is not None:
@@ -151,6 +165,39 @@ def sound_problems(project: Project) -> list[Problem]:
         if err is not None:
             problems.append(project.problem(("edit", "music", "model"), err))
     return problems
+
+
+def shown_length(scene: Scene) -> float | None:
+    """How long a scene plays in the cut before transitions (its duration less its trims), or
+    None when the model decides its length."""
+    if scene.duration is None:
+        return None
+    trim = scene.trim
+    end = trim.out if trim is not None and trim.out is not None else scene.duration
+    return max(0.0, min(end, scene.duration) - (trim.in_ if trim is not None else 0.0))
+
+
+def _late(project: Project, i: int) -> list[Problem]:
+    """Each line, narration or placed sound of scene ``i`` whose ``at`` is at or after the end
+    of what the scene shows: it would play after the scene (or the film) has ended."""
+    scene = project.board.scenes[i]
+    length = shown_length(scene)
+    if length is None:
+        return []
+    cues = [
+        *(("dialogue", k, d.at) for k, d in enumerate(scene.dialogue)),
+        *(("narration", k, n.at) for k, n in enumerate(scene.narration)),
+        *(("sounds", k, snd.at) for k, snd in enumerate(scene.sounds)),
+    ]
+    return [
+        project.problem(
+            ("scenes", i, field, k, "at"),
+            f"at {at:g} s is after the end of scene {scene.id!r} ({length:g} s long in the "
+            "cut): it would never be heard; `at` is seconds into the scene",
+        )
+        for field, k, at in cues
+        if at is not None and at >= length
+    ]
 
 
 def _check_file(project: Project, where: tuple[str | int, ...], value: str) -> list[Problem]:
@@ -204,13 +251,19 @@ def sound_warnings(project: Project) -> list[str]:
             )
     speakers = voices(project)
     for i, scene in enumerate(project.board.scenes):
-        spoken = any(speaker_of(project, d.who) in speakers for d in scene.dialogue)
-        if scene.lipsync is not None and not spoken:
+        seen = [
+            slug
+            for d in scene.dialogue
+            if (slug := speaker_of(project, d.who)) in speakers and in_picture(project, i, slug)
+        ]
+        if scene.lipsync is not None and not seen:
             out.append(
                 str(
                     project.problem(
                         ("scenes", i, "lipsync"),
-                        "warning: no voiced dialogue in this scene: nothing to lip-sync",
+                        "warning: nobody in the picture speaks in this scene (the narrator and "
+                        "cast members who are only a voice are never lip-synced): nothing to "
+                        "lip-sync",
                         project.scene_line(i, "lipsync"),
                     )
                 )

@@ -42,6 +42,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         )
     if args.on is not None:
         main.check_executor(args.on)  # no Ray, or a bad address: said before anything is spent
+    if not args.no_compose:
+        main.check_compose_settings()  # hostile F8: a bad setting is said before anything is spent
     if args.budget is not None and len(names) > 1:
         over = main.plan_variants(names, draft=args.draft).cost
         if over > args.budget + 1e-9:

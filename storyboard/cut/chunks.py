@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -43,6 +44,8 @@ MAX_LIMIT_MB = 1e12  # a petabyte and more: any larger figure is a typo
 PART_PREFIX = ".part-"
 STALE_PART_SECONDS = 3600  # temporary files older than this belong to no running compose
 SUM_SUFFIX = ".sum"  # an entry's record: its size and sha256
+SHARD = re.compile(r"\A[0-9a-f]{2}\Z")  # the folders the cache makes: a key's first two digits
+ENTRY = re.compile(r"\A([0-9a-f]{40})\.[A-Za-z0-9]{1,8}(?:\.sum)?\Z")  # KEY.EXT, KEY.EXT.sum
 CHUNK_VERSION = "1"  # bump when a chunk would be encoded differently from the same description
 
 
@@ -316,13 +319,25 @@ class ChunkCache:
         except OSError:
             return out
         for sub in subs:
+            if not SHARD.match(sub.name):
+                continue  # not a folder the cache made: never looked into (hostile H8)
             try:
                 out += [
-                    Path(e.path) for e in os.scandir(sub.path) if e.is_file(follow_symlinks=False)
+                    Path(e.path)
+                    for e in os.scandir(sub.path)
+                    if _ours(e.name, sub.name) and e.is_file(follow_symlinks=False)
                 ]
             except OSError:
                 continue
         return out
+
+
+def _ours(name: str, shard: str) -> bool:
+    """A name the cache writes in ``shard``: an entry, its record or a temporary file."""
+    if name.startswith(PART_PREFIX):
+        return True
+    m = ENTRY.match(name)
+    return m is not None and m.group(1)[:2] == shard
 
 
 def _record_path(p: Path) -> Path:

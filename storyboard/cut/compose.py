@@ -34,8 +34,10 @@ from storyboard.media.ffmpeg import check_interrupt, interruptible_call, run_ffm
 from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
+from .cachefolder import admit_cache_folder
 from .chunks import ChunkCache, cache_limit_bytes
 from .filmkey import FilmStatus, film_status, write_stamp
+from .machine import jobs_cap
 from .picture import ChunkRunner, PictureStats, render_video
 from .sound import film_sound
 from .takes import ChosenTake, LockSource
@@ -119,6 +121,9 @@ def compose_film(
     """
     t_start = time.monotonic()
     limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
+    jobs_cap()  # likewise (hostile F8: it was read after the sound was made)
+    if cache_dir is not None:  # --cache PATH: a cache folder, never a folder of anything else
+        cache_dir = admit_cache_folder(cache_dir, project.root)
     lock = cut_takes(project, state.lock)  # issue 18: lip-synced scenes play their sync
     dest = output_path(project)
     check_destinations(dest)
@@ -180,7 +185,7 @@ def compose_film(
     # the contact sheet is drawn while the film is made (a few one-frame decodes: light)
     sheet_pool = ThreadPoolExecutor(1)
     sheet_args = (tl, project.root, project.board.title, contact_sheet_path(project))
-    sheet = sheet_pool.submit(contact_sheet, *sheet_args)
+    sheet = sheet_pool.submit(contact_sheet, *sheet_args, _boards(project, state))
     try:
         sweep_stale(".compose-", dest.parent)  # what a killed compose left behind
         with tempfile.TemporaryDirectory(prefix=f".compose-{os.getpid()}-", dir=dest.parent) as d:
@@ -235,6 +240,16 @@ def compose_film(
     res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start
     return res
+
+
+def _boards(project: Project, state: LockSource) -> dict[str, Path]:
+    """Each scene's chosen board (issue 17), for the contact sheet: only files that check out."""
+    out = {}
+    for scene in project.board.scenes:
+        take = state.lock.get(f"board:{scene.id}")
+        if take is not None and state.file_ok(take):
+            out[scene.id] = project.root / take.file
+    return out
 
 
 def _companions(project: Project, dest: Path, res: ComposeResult) -> None:

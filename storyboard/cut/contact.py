@@ -37,26 +37,59 @@ def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] |
     return first, last
 
 
-def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
-    """Per scene its first and last frame with id, duration and take: continuity at a glance."""
+def _board(path: Path | None) -> Image.Image | None:
+    if path is None:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def contact_sheet(
+    tl: Timeline, root: Path, title: str, dest: Path, boards: dict[str, Path] | None = None
+) -> Path:
+    """Per scene its first and last frame with id, duration and take: continuity at a glance.
+
+    ``boards`` (issue 17): scene id -> its chosen board's file; when any scene has one, the
+    sheet has a board column before the clip's frames (empty for a scene without a board).
+    """
     from PIL import Image, ImageDraw, ImageFont  # imported when used: start-up stays quick
 
     with ThreadPoolExecutor(2) as pool:
         pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
     thumb_h = round(THUMB_W * tl.height / tl.width)
     pad, label_w = 12, 230
+    boards = boards or {}
+    cols = 3 if boards else 2
+    head = 36 + (20 if boards else 0)  # the column names, when there is a board column
     sheet = Image.new(
         "RGB",
-        (label_w + 2 * THUMB_W + 4 * pad, len(tl.segments) * (thumb_h + pad) + pad + 36),
+        (
+            label_w + cols * THUMB_W + (cols + 2) * pad,
+            len(tl.segments) * (thumb_h + pad) + pad + head,
+        ),
         (24, 24, 28),
     )
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=16)
     small = ImageFont.load_default(size=13)
     draw.text((pad, 10), f"{title}: {tl.duration:.1f} s", font=font, fill=(255, 220, 120))
+    if boards:
+        for c, name in enumerate(("board", "first frame", "last frame")):
+            x = label_w + 2 * pad + c * (THUMB_W + pad)
+            draw.text((x, 36), name, font=small, fill=(160, 160, 160))
     for r, (seg, pair) in enumerate(zip(tl.segments, pairs, strict=True)):
-        y = 36 + pad + r * (thumb_h + pad)
-        for c, im in enumerate(pair or ()):
+        y = head + pad + r * (thumb_h + pad)
+        frames: list[Image.Image | None] = list(pair) if pair is not None else []
+        if boards:
+            frames.insert(0, _board(boards.get(seg.scene)))
+        for c, im in enumerate(frames):
+            if im is None:
+                continue
             fitted = im.copy()
             fitted.thumbnail((THUMB_W, thumb_h))
             x = label_w + 2 * pad + c * (THUMB_W + pad) + (THUMB_W - fitted.width) // 2
@@ -75,9 +108,8 @@ def contact_sheet(tl: Timeline, root: Path, title: str, dest: Path) -> Path:
             fill=(160, 160, 160),
         )
         if pair is None:
-            draw.text(
-                (label_w + 2 * pad, y + 4), "(frames unavailable)", font=small, fill=(255, 120, 120)
-            )
+            x = label_w + 2 * pad + (THUMB_W + pad if boards else 0)
+            draw.text((x, y + 4), "(frames unavailable)", font=small, fill=(255, 120, 120))
     buf = io.BytesIO()
     sheet.save(buf, format="PNG", compress_level=1)
     atomic_write(dest, buf.getvalue())

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from storyboard.errors import StoryboardError
+from storyboard.files import owned_tempdir, sweep_stale
 
 from .picture import ChunkRunner, RemoteChunk
 
@@ -73,6 +75,7 @@ class RayExecutor(Executor):
     local: bool = False
     num_cpus: int | None = None  # a local instance's size (default: this machine's cores)
     started: bool = field(default=False, repr=False)
+    session: Path | None = field(default=None, repr=False)  # a local instance's own folder
 
     def connect(self) -> None:
         """Join the cluster, or start a local instance (loopback only, no dashboard)."""
@@ -82,16 +85,7 @@ class RayExecutor(Executor):
             return
         try:
             if self.address is None:
-                ray.init(
-                    address="local",  # a new instance: never one another process started
-                    num_cpus=self.num_cpus or os.cpu_count() or 2,
-                    object_store_memory=OBJECT_STORE,
-                    include_dashboard=False,
-                    _temp_dir=ray_temp_dir(),
-                    _node_ip_address="127.0.0.1",
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
+                self.session = start_local_ray(self.num_cpus or os.cpu_count() or 2)
                 self.started = True
             else:
                 ray.init(address=self.address, log_to_driver=False, configure_logging=False)
@@ -131,6 +125,9 @@ class RayExecutor(Executor):
         if self.started and ray.is_initialized():
             ray.shutdown()
         self.started = False
+        if self.session is not None:
+            shutil.rmtree(self.session, ignore_errors=True)
+            self.session = None
 
 
 @dataclass
@@ -144,12 +141,47 @@ class _RayChunks:
 
 
 def ray_temp_dir() -> str:
-    """Where a local instance keeps its session: the temporary folder, or ``/tmp`` when that
+    """Where local instances keep their sessions: the temporary folder, or ``/tmp`` when that
     is too deep for the Unix sockets Ray makes there (107 bytes at most)."""
     import tempfile
 
     tmp = tempfile.gettempdir()
-    return os.path.join(tmp if len(tmp) <= 40 else "/tmp", "ray")
+    return tmp if len(tmp) <= 40 else "/tmp"
+
+
+def start_local_ray(num_cpus: int, object_store: int = OBJECT_STORE) -> Path:
+    """Start a new Ray instance in this process that listens on loopback only; returns the
+    folder of its session (logs, sockets), which the caller removes after ``ray.shutdown()``.
+
+    Ray replaces a node address of 127.0.0.1 by the machine's routable one, and its servers
+    then listen on every interface; with ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (Ray's own
+    switch for single-machine use, ``ray._private.ray_constants``) the node address stays
+    loopback and so do the GCS, raylet and worker servers. The variable is set for this
+    process and the Ray processes it starts; it is Ray's, read nowhere else.
+    """
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    import ray
+    from ray._private import ray_constants  # read at import: set here if Ray came in earlier
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    base = Path(ray_temp_dir())
+    sweep_stale("sb-ray-", base)  # what killed runs left
+    session = owned_tempdir("sb-ray-", base)
+    try:
+        ray.init(
+            address="local",  # a new instance: never one another process started
+            num_cpus=num_cpus,
+            object_store_memory=object_store,
+            include_dashboard=False,
+            _temp_dir=str(session),
+            _node_ip_address="127.0.0.1",
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    except BaseException:
+        shutil.rmtree(session, ignore_errors=True)
+        raise
+    return session
 
 
 def _plain(e: BaseException) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 
 JOBS_ENV = "STORYBOARD_JOBS"
+MAX_JOBS = 1024  # more than any machine this runs on has
 CGROUP = Path("/sys/fs/cgroup")
 MEMORY_SHARE = 0.5  # of the memory available, what the picture's encoders may take
 MAX_THREADS = 8  # x264 frame threads per chunk beyond which a second chunk does better
@@ -86,7 +87,7 @@ def jobs_cap(environ: dict[str, str] | None = None) -> int | None:
     if not raw:
         return None
     try:
-        n = int(raw)
+        n = int(raw) if len(raw) <= 20 else 0
     except ValueError:
         n = 0
     if n < 1:
@@ -94,6 +95,8 @@ def jobs_cap(environ: dict[str, str] | None = None) -> int | None:
             f"{JOBS_ENV}={raw!r}: expected a whole number of CPUs, 1 or more "
             f"(e.g. {JOBS_ENV}=2 on a shared machine)"
         )
+    if n > MAX_JOBS:  # hostile F8: not clamped silently
+        raise StoryboardError(f"{JOBS_ENV}={raw!r}: at most {MAX_JOBS} CPUs")
     return n
 
 

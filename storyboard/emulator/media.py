@@ -12,6 +12,7 @@ import base64
 import binascii
 import io
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -86,3 +87,47 @@ def media_storage(emu: Emulator, task: dict[str, Any]) -> dict[str, Any]:
         "mediaUUID": media_uuid,
         "mediaURL": url,
     }
+
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv")
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
+
+
+def adopt(
+    emu: Emulator,
+    media_uuid: str,
+    path: Path,
+    *,
+    video_id: str | None = None,
+    asked: tuple[int, int] | None = None,
+) -> None:
+    """Know ``path`` as media this account made earlier, under ``media_uuid`` (and a video's
+    ``outputs.videoId``): a keyless render's emulator is started afresh each time, while the
+    takes it made before are still the project's, and Runware keeps an account's media. The file
+    is read where it is, never changed. ``asked``: the size the clip was asked for (a draft clip
+    is smaller), used by the extension rules."""
+    suffix = path.suffix.lower()
+    with emu._lock:
+        if suffix in VIDEO_SUFFIXES:
+            emu.videos[media_uuid] = path
+            size = asked or _video_size(path)
+            if size is not None:
+                emu.video_sizes[media_uuid] = size
+            if video_id:
+                emu.video_ids[video_id] = path
+                if size is not None:
+                    emu.video_sizes[video_id] = size
+        elif suffix in AUDIO_SUFFIXES:
+            emu.audios[media_uuid] = path
+        else:
+            emu.images[media_uuid] = path.read_bytes()
+
+
+def _video_size(path: Path) -> tuple[int, int] | None:
+    from storyboard.media.probe import probe
+
+    try:
+        info = probe(path)
+    except Exception:  # noqa: BLE001 - a take that does not probe is simply not known by size
+        return None
+    return info.width, info.height

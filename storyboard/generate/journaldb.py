@@ -14,6 +14,7 @@ class Guarded:
 
     def __init__(self, db: sqlite3.Connection, path: Path):
         self._db, self.path = db, path
+        self.bad_rows = False  # a row of the wrong type was read (journalrows.py)
 
     def _fail(self, e: sqlite3.DatabaseError) -> StoryboardError:
         return StoryboardError(
@@ -40,6 +41,8 @@ class Guarded:
 
     def backup_to(self, dest: Path) -> None:
         """Copy the journal with sqlite's online backup API (a damaged journal is not copied)."""
+        if self.bad_rows:  # the backup still holds the good row: keep it for the recovery
+            return
         try:
             if self._db.execute("PRAGMA quick_check").fetchone() != ("ok",):
                 return

@@ -24,6 +24,7 @@ from storyboard.generate.writer import project_writer
 
 from .integrity import HashCache, take_path
 from .journaldb import Guarded
+from .journalrows import take_fields, task_fields
 from .lockfile import read_lock, write_lock
 from .protocol import VideoResult
 
@@ -238,7 +239,10 @@ class BuildState:
                 if name not in have:
                     self.db.execute(f"ALTER TABLE takes ADD COLUMN {name} {kind}")
             self.hashes = HashCache(self.db)
+            self.all_tasks(), self.all_takes()  # every row checked before any work (issue 15)
         except StoryboardError:
+            if hasattr(self, "db"):
+                self.db.close()  # no backup: it holds the last good journal
             raise
         except (OSError, sqlite3.Error) as e:
             raise StoryboardError(f"{self.build}: cannot open the build journal: {e}") from None
@@ -323,29 +327,34 @@ class BuildState:
         r = self.db.execute("SELECT * FROM tasks WHERE task_uuid=?", (task_uuid,)).fetchone()
         return self._task(r) if r else None
 
+    def all_tasks(self) -> list[JournalTask]:
+        """Every task of the journal, oldest first."""
+        return [self._task(r) for r in self.db.execute("SELECT * FROM tasks ORDER BY rowid")]
+
+    def all_takes(self) -> list[Take]:
+        """Every take of the journal, by scene and number."""
+        return [self._take(r) for r in self.db.execute("SELECT * FROM takes ORDER BY scene, n")]
+
     def spent(self) -> float:
-        r = self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM tasks").fetchone()
-        return float(r[0])
+        return sum(t.cost or 0.0 for t in self.all_tasks())
 
     def spent_split(self, placeholder_backend: bool) -> tuple[float, float]:
         """(paid, would have cost): every task's cost, split by what made its takes (a task
         without takes counts as made by the backend now in use)."""
-        rows = self.db.execute(
-            "SELECT t.cost, k.made_by, k.url FROM tasks t LEFT JOIN takes k"
-            " ON k.task_uuid = t.task_uuid AND k.n = (SELECT MIN(n) FROM takes"
-            " WHERE task_uuid = t.task_uuid)"
-        ).fetchall()
+        first: dict[str, Take] = {}  # each task's first take (its lowest number)
+        for take in sorted(self.all_takes(), key=lambda t: t.n):
+            first.setdefault(take.task_uuid, take)
         paid = placeholder = 0.0
-        for cost, made_by, url in rows:
-            fake = (
-                placeholder_backend
-                if made_by is None and url is None
-                else (maker_class(made_by, url) != RUNWARE)
-            )
-            if fake:
-                placeholder += float(cost or 0.0)
+        for task in self.all_tasks():
+            made = first.get(task.task_uuid)
+            if made is None or (made.made_by is None and made.url is None):
+                fake = placeholder_backend
             else:
-                paid += float(cost or 0.0)
+                fake = maker_class(made.made_by, made.url) != RUNWARE
+            if fake:
+                placeholder += task.cost or 0.0
+            else:
+                paid += task.cost or 0.0
         return paid, placeholder
 
     def _all_downloaded(self, t: JournalTask) -> bool:
@@ -359,19 +368,7 @@ class BuildState:
         return bool(uuids) and all(u in have for u in uuids)
 
     def _task(self, r: tuple) -> JournalTask:
-        return JournalTask(
-            task_uuid=r[0],
-            scene=r[1],
-            key=r[2],
-            source_take=r[3],
-            request=json.loads(r[4]),
-            state=r[5],
-            results=json.loads(r[6]) if r[6] else None,
-            cost=r[7],
-            error=r[8],
-            created_at=r[9],
-            estimate=r[11],
-        )
+        return JournalTask(**task_fields(self.db, r))  # checked: hand-edited rows (issue 15)
 
     def _exec(self, sql: str, params: tuple) -> None:
         try:
@@ -385,10 +382,7 @@ class BuildState:
     # -- takes ---------------------------------------------------------------------------------
 
     def next_take_number(self, scene: str) -> int:
-        r = self.db.execute(
-            "SELECT COALESCE(MAX(n), 0) FROM takes WHERE scene=?", (scene,)
-        ).fetchone()
-        return int(r[0]) + 1
+        return max((t.n for t in self.takes(scene)), default=0) + 1
 
     def add_take(self, take: Take) -> None:
         self._exec(
@@ -452,25 +446,7 @@ class BuildState:
         return self.hashes.sha256(p) == take.sha256
 
     def _take(self, r: tuple) -> Take:
-        return Take(
-            scene=r[0],
-            n=r[1],
-            key=r[2],
-            source_take=r[3],
-            task_uuid=r[4],
-            video_uuid=r[5],
-            video_id=r[6],
-            url=r[7],
-            file=r[8],
-            size=r[9],
-            sha256=r[10],
-            cost=r[11],
-            duration=r[12],
-            offset=r[13],
-            nsfw=bool(r[14]),
-            created_at=r[15],
-            made_by=r[16],
-        )
+        return Take(**take_fields(self.db, r))  # checked: hand-edited rows (issue 15)
 
     # -- lock ----------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard.board.audio_models import AudioProfile, estimated_speech_seconds
 from storyboard.board.lines import all_lines
 from storyboard.board.spec import Project
-from storyboard.board.voices import model_for, voices
+from storyboard.board.voices import in_picture, model_for, voices
 from storyboard.errors import Problem
 
 from .request import VIDEO
@@ -109,7 +109,8 @@ def compile_sound(
                 seconds=estimated_speech_seconds(ln.text),
             )
         )
-        spoken.setdefault(ln.index, []).append(ln.node)
+        if in_picture(project, ln.index, ln.speaker):  # lip sync: only faces in the picture
+            spoken.setdefault(ln.index, []).append(ln.node)
     music = project.board.edit.music
     if music is not None and music.prompt is not None:
         p = model_for("music", music.model)

@@ -31,6 +31,7 @@ from storyboard.errors import PlanError, Problem, StoryboardError, unique
 from .audio import sound_tasks
 from .images import add_cast_inputs, cast_warnings, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
+from .scenefields import source_of, trim_warnings
 
 __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
 
@@ -298,7 +299,7 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
         if prompt is not None:
             prompts[i] = prompt
         scene = with_board_frame(project, p, i, scene)
-        stand_in = "x" * max(1, p.prompt_chars[0] if p.prompt_chars else 1)
+        stand_in = "x" * max(1, p.prompt_chars[0] if p.prompt_chars else 1)  # prompt failed
         task, scene_problems = _compile_scene(project, p, i, scene, prompt or stand_in, new_uuid())
         problems.extend(scene_problems)
         if task is not None and prompt is not None:
@@ -326,39 +327,6 @@ def unknown_model(air: str) -> str:
     guess = difflib.get_close_matches(air, list(PROFILES), n=1)
     hint = f"; did you mean '{guess[0]}'?" if guess else ""
     return f"unknown model {air!r}{hint} (`storyboard models` lists the {len(PROFILES)} known)"
-
-
-def source_of(project: Project, index: int) -> str | None:
-    """The scene a scene continues from (explicit ``from`` or the previous scene)."""
-    scene = project.board.scenes[index]
-    cont = scene.continuity
-    if cont is None or cont.mode == "cut":
-        return None
-    if cont.from_ is not None:
-        return cont.from_
-    return project.board.scenes[index - 1].id if index > 0 else None
-
-
-def trim_warnings(project: Project) -> list[str]:
-    """Scenes that extend a source trimmed at its end: the extension continues the source's
-    whole clip, so the cut would jump over what ``trim.out`` leaves out."""
-    scenes = project.board.scenes
-    by_id = {s.id: s for s in scenes}
-    out = []
-    for i, scene in enumerate(scenes):
-        if scene.continuity is None or scene.continuity.mode != "extend":
-            continue
-        src = by_id.get(source_of(project, i) or "")
-        if src is None or src.trim is None or src.trim.out is None:
-            continue
-        out.append(
-            f"{project.display()}:{project.scene_line(i, 'continuity')}: warning: scene "
-            f"{scene.id!r} extends {src.id!r}, whose trim.out ({src.trim.out:g} s) drops the end "
-            f"that the extension continues from: the cut jumps there; trim {src.id!r} at its "
-            "start only, or use `continuity: last_frame` (it starts from the last frame the cut "
-            "shows)"
-        )
-    return out
 
 
 def _check_graph(project: Project, profiles: dict[str, ModelProfile]) -> list[Problem]:
@@ -468,8 +436,9 @@ def _compile_scene(
     problems: list[Problem] = []
 
     def bad(field: str, message: str) -> None:
-        if not field:  # the storyboard's own size
-            problems.append(project.problem(("size",), message))
+        if not field:  # the storyboard's size (F13: the scene named when its own model refuses)
+            named = f"scene {scene.id!r}: {message}" if scene.model is not None else message
+            problems.append(project.problem(("size",), named))
             return
         problems.append(
             project.problem(

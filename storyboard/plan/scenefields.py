@@ -5,6 +5,9 @@ Each goes where the scene's model takes it, as the catalogue says: ``seed`` and
 field the SDK types for the model (and not one the storyboard fills itself); ``references`` go in
 the model's own ``inputs`` field (``referenceImages``, ``referenceVideos``, ``audio`` ...) within
 the limit its page gives. Local files become ``${file:PATH}`` placeholders, uploaded at render.
+
+Also where a scene continues from (``source_of``) and the warning when it extends a source
+trimmed at its end (``trim_warnings``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from storyboard.board.models import MANAGED, ModelProfile
 from storyboard.board.schema import Scene
+from storyboard.board.spec import Project
 
 Bad = Callable[[str, str], None]
 LOCAL_FILE = "${file:%s}"
@@ -136,3 +140,36 @@ def takers(kind: str) -> list[ModelProfile]:
     from storyboard.board.models import PROFILES
 
     return [p for p in PROFILES.values() if p.live and kind in p.references]
+
+
+def source_of(project: Project, index: int) -> str | None:
+    """The scene a scene continues from (explicit ``from`` or the previous scene)."""
+    scene = project.board.scenes[index]
+    cont = scene.continuity
+    if cont is None or cont.mode == "cut":
+        return None
+    if cont.from_ is not None:
+        return cont.from_
+    return project.board.scenes[index - 1].id if index > 0 else None
+
+
+def trim_warnings(project: Project) -> list[str]:
+    """Scenes that extend a source trimmed at its end: the extension continues the source's
+    whole clip, so the cut would jump over what ``trim.out`` leaves out."""
+    scenes = project.board.scenes
+    by_id = {s.id: s for s in scenes}
+    out = []
+    for i, scene in enumerate(scenes):
+        if scene.continuity is None or scene.continuity.mode != "extend":
+            continue
+        src = by_id.get(source_of(project, i) or "")
+        if src is None or src.trim is None or src.trim.out is None:
+            continue
+        out.append(
+            f"{project.display()}:{project.scene_line(i, 'continuity')}: warning: scene "
+            f"{scene.id!r} extends {src.id!r}, whose trim.out ({src.trim.out:g} s) drops the end "
+            f"that the extension continues from: the cut jumps there; trim {src.id!r} at its "
+            "start only, or use `continuity: last_frame` (it starts from the last frame the cut "
+            "shows)"
+        )
+    return out

@@ -87,16 +87,30 @@ def retake_list(value: Any, scenes: Collection[str]) -> list[str]:
     if len(value) > MAX_RETAKES:
         raise BadRequest(f"render: at most {MAX_RETAKES} scenes in 'retake'")
     for s in value:
-        if s not in scenes:
-            raise BadRequest(f"render: no scene {s[:64]!r} in the storyboard")
+        known(s, scenes, "render")
     return list(dict.fromkeys(value))
 
 
-def pick_request(data: dict[str, Any]) -> tuple[str, int]:
-    """``POST /api/pick``: a scene id (text) and a take number (an integer, not a boolean)."""
+def known(name: str, scenes: Collection[str], what: str) -> None:
+    """Refuse a name that is not a scene id (``clip:ID`` is one too) or another task's name
+    (``cast:NAME``, ``board:SCENE``, issue 17)."""
+    if name in scenes or (name.startswith("clip:") and name[5:] in scenes):
+        return
+    if ":" in name:
+        raise BadRequest(
+            f"{what}: no task {name[:64]!r} in the storyboard (a scene id, cast:NAME or "
+            "board:SCENE)"
+        )
+    raise BadRequest(f"{what}: no scene {name[:64]!r} in the storyboard")
+
+
+def pick_request(data: dict[str, Any], scenes: Collection[str]) -> tuple[str, int]:
+    """``POST /api/pick``: a scene id or another task's name (``cast:NAME``, ``board:SCENE``)
+    and a take number (an integer, not a boolean)."""
     scene, take = data.get("scene"), data.get("take")
     if not isinstance(scene, str) or not scene:
-        raise BadRequest("pick: 'scene' must be a scene id")
+        raise BadRequest("pick: 'scene' must be a scene id or a task name (cast:NAME, board:SCENE)")
     if isinstance(take, bool) or not isinstance(take, int) or not 1 <= take <= 10**9:
         raise BadRequest("pick: 'take' must be a take number (1, 2, ...)")
+    known(scene, scenes, "pick")
     return scene, take

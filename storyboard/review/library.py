@@ -61,8 +61,10 @@ class ReviewProject:
         return project
 
     def scene_ids(self) -> list[str]:
-        """The scene ids of the storyboard as it is now (what ``retake`` may name)."""
-        return self.load().scenes
+        """What ``retake`` and ``pick`` may name in the storyboard as it is now: its scene ids,
+        then its other tasks (``cast:NAME`` sheets, ``board:SCENE`` boards, sounds; issue 17)."""
+        project = self.load()
+        return list(dict.fromkeys([*project.scenes, *project.nodes(), *project.nodes(True)]))
 
     def pick(self, scene: str, n: int) -> tuple[list[str], list[str]]:
         """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes and

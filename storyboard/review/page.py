@@ -60,6 +60,8 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
     from storyboard.api import review as extras
 
+    from .nodes import Nodes, reuse, take_rows
+
     try:
         api = project.load()
         plan = api.plan(draft=project.draft)
@@ -70,6 +72,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     if writing is not None and writing[1] == os.getpid():
         writing = None  # this server's own action: the page reports it as its job
     journal = extras.activity(api)
+    nodes = Nodes(api, plan, status, journal, writing is not None, project.draft)
     rows = {s.scene: s for s in status.scenes}
     scenes = []
     for p in plan.scenes:
@@ -80,24 +83,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
             state, since = "generating", last.started
         elif last and last.state == "failed" and st.stale:
             state, error = "failed", last.error
-        takes = [
-            {
-                "n": t.n,
-                "url": media_url(t.file, t.created.timestamp()),
-                "file": t.file,
-                "model": t.model,
-                "size": t.size,
-                "made": t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
-                "cost": t.cost or 0.0,
-                "money": t.money,
-                "duration": t.duration or 0.0,
-                "chosen": t.chosen,
-                "current": t.current,
-                "missing": t.missing,
-                "nsfw": t.nsfw,
-            }
-            for t in api.takes(p.scene, draft=project.draft)
-        ]
+        takes = take_rows(api, p.scene, project.draft)
         scenes.append(
             {
                 "id": p.scene,
@@ -108,13 +94,14 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
                 "source": p.source if p.mode != "cut" else None,
                 "first_frame": _first_frame(p.request),
                 "status": state,
-                "reasons": list(st.reasons),
+                "reasons": [*st.reasons, *reuse(st.action)],
                 "since": since,
                 "error": error,
                 "cost": p.cost,
                 "next_cost": st.next_cost,
                 "take": st.take,
                 "takes": takes,
+                "board": nodes.board(p.scene),  # issue 17: its keyframe, beside its clip
             }
         )
     film = status.film
@@ -125,6 +112,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
         "model": plan.model,
         "real": api.real,
         "scenes": scenes,
+        "cast": nodes.cast(),
         "next_cost": status.next_cost,
         "stale": [s["id"] for s in scenes if s["status"] != "up to date"],
         "spent": status.spent,

@@ -147,12 +147,15 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             found, real = await asyncio.to_thread(film(request).plan, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
-        stale = [s.scene for s in found.to_generate]
-        return JSONResponse({"generate": stale, "cost": round(found.cost, 4), "real": real})
+        return JSONResponse(
+            {"generate": found.task_names, "cost": round(found.cost, 4), "real": real}
+        )
 
     async def pick(request: Request) -> Response:
         try:
-            scene, take = pick_request(await read_json(request))
+            data = await read_json(request)
+            scenes = await asyncio.to_thread(film(request).scene_ids)
+            scene, take = pick_request(data, scenes)
             down, warnings = await asyncio.to_thread(film(request).pick, scene, take)
         except BadRequest as e:
             return JSONResponse({"error": str(e)}, e.status)

@@ -71,7 +71,8 @@ def test_every_sound_field_loads(tmp_path: Path, monkeypatch) -> None:
     assert p.board.edit.music is not None and p.board.edit.music.prompt
     assert voices(p)["narrator"].voice == "Eve"
     assert sound_warnings(p) == [
-        "p/storyboard.yaml:16: scenes[0].lipsync: warning: no voiced dialogue in this scene: "
+        "p/storyboard.yaml:16: scenes[0].lipsync: warning: nobody in the picture speaks in this "
+        "scene (the narrator and cast members who are only a voice are never lip-synced): "
         "nothing to lip-sync"
     ]
 

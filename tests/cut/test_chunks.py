@@ -12,7 +12,7 @@ import pytest
 from test_compose import make_clip, setup
 
 from storyboard.board.spec import load_project
-from storyboard.cut.chunks import PART_PREFIX, ChunkCache, cache_limit_bytes
+from storyboard.cut.chunks import PART_PREFIX, ChunkCache, cache_limit_bytes, chunk_key
 from storyboard.cut.compose import compose_film
 from storyboard.errors import StoryboardError
 from storyboard.generate.state import BuildState
@@ -103,14 +103,14 @@ def test_a_music_change_remakes_only_the_sound(tmp_path: Path) -> None:
 def test_lru_eviction_keeps_what_this_compose_used(tmp_path: Path) -> None:
     now = [1000.0]
     cache = ChunkCache(tmp_path / "chunks", clock=lambda: now[0])
-    made = []
-    for i in range(4):
+    made, keys = [], [chunk_key("test", i) for i in range(4)]
+    for key in keys:
         now[0] += 10
-        made.append(cache.make(f"{i:02d}key", "bin", lambda p: p.write_bytes(b"x" * 1000)))
+        made.append(cache.make(key, "bin", lambda p: p.write_bytes(b"x" * 1000)))
     now[0] += 10
-    assert cache.get("00key", "bin") is not None  # the oldest becomes the most recent
+    assert cache.get(keys[0], "bin") is not None  # the oldest becomes the most recent
     later = ChunkCache(tmp_path / "chunks", clock=lambda: now[0])
-    assert later.get("03key", "bin") is not None  # in use by this compose
+    assert later.get(keys[3], "bin") is not None  # in use by this compose
     removed = later.evict(limit=2000)
     assert removed == [made[1], made[2]]
     assert later.size() == 2000
@@ -226,3 +226,15 @@ def test_a_bad_cache_limit_is_reported_before_anything_is_encoded(
     with pytest.raises(StoryboardError):
         compose_film(project, state, log=lambda s: None)
     assert not (project.build / "chunks").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "1e9"])
+def test_a_bad_jobs_setting_is_refused_before_any_work(tmp_path: Path, monkeypatch, value) -> None:
+    """Hostile F8: STORYBOARD_JOBS=0 was reported after the sound was measured and mixed."""
+    project, state = four(tmp_path)
+    monkeypatch.setenv("STORYBOARD_JOBS", value)
+    said: list[str] = []
+    with pytest.raises(StoryboardError, match="STORYBOARD_JOBS="):
+        compose_film(project, state, log=said.append)
+    assert said == []
+    assert not chunks(project, "mp4") and not chunks(project, "wav")

@@ -124,3 +124,16 @@ def test_compose_refuses_a_fifo_made_after_the_storyboard_was_read(tmp_path: Pat
         compose_film(board, BuildState(board.root), log=lambda s: None)
     assert "film.mp4" in str(e.value) and "a FIFO" in str(e.value)
     assert stat.S_ISFIFO((board.root / "film.mp4").lstat().st_mode)
+
+
+@pytest.mark.parametrize("parent", ["missing", "missing/deeper", "a-file"])
+def test_export_into_a_missing_folder_is_refused(project: Path, capsys, parent: str) -> None:
+    """Hostile F14: `export -o /nonexistent/x.otio` made /nonexistent; now one line."""
+    (project.parent / "a-file").write_bytes(b"x")
+    target = project.parent / parent / "cut.otio"
+    assert main(["export", str(project), "-o", str(target)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"--output: {str(target)!r}" in err and "no folder" in err, err
+    assert not (project.parent / "missing").exists()
+    assert (project.parent / "a-file").read_bytes() == b"x"

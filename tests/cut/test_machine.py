@@ -54,6 +54,13 @@ def test_a_bad_cap_is_one_message(raw: str) -> None:
         jobs_cap({"STORYBOARD_JOBS": raw})
 
 
+def test_an_absurd_cap_is_refused() -> None:
+    """Hostile F8: 99999999999999999999 CPUs was taken silently."""
+    with pytest.raises(StoryboardError, match=r"STORYBOARD_JOBS='99999999999999999999': at most"):
+        jobs_cap({"STORYBOARD_JOBS": "99999999999999999999"})
+    assert jobs_cap({"STORYBOARD_JOBS": "1024"}) == 1024
+
+
 def test_cap_unset_or_set() -> None:
     assert jobs_cap({}) is None
     assert jobs_cap({"STORYBOARD_JOBS": " 3 "}) == 3

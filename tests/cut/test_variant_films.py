@@ -5,6 +5,7 @@ charged once, each film has its size and its captions their language."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pytest
 from helpers import write_project
 
 import storyboard
-from storyboard.cut.executors import ray_temp_dir
+from storyboard.cut.executors import start_local_ray
 from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import probe
@@ -127,20 +128,12 @@ def local_ray() -> Iterator[None]:
     ray = pytest.importorskip(
         "ray", reason="Ray is not installed (pip install -e '.[ray]'; CI installs it)"
     )
-    ray.init(
-        address="local",  # a new instance: never one another process started
-        num_cpus=2,
-        include_dashboard=False,
-        _temp_dir=ray_temp_dir(),
-        object_store_memory=80 * 1024 * 1024,
-        _node_ip_address="127.0.0.1",
-        log_to_driver=False,
-        configure_logging=False,
-    )
+    session = start_local_ray(2)
     try:
         yield
     finally:
         ray.shutdown()
+        shutil.rmtree(session, ignore_errors=True)
 
 
 def test_films_composed_on_ray_are_the_local_films_frame_by_frame(

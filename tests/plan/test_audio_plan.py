@@ -15,11 +15,14 @@ from storyboard.plan.audio import compile_sound
 STORY = """
 title: Sound
 narrator: {model: inworld:tts@2, voice: Sarah, language: en}
+cast:
+  wren: {description: "Wren, a keeper of seventy", voice: {model: xai:tts@0, voice: Eve}}
 scenes:
   - id: a
     prompt: "A keeper climbs the stairs."
     duration: 4
     narration: ["The light has not missed a night."]
+    dialogue: [{who: wren, line: "Forty-one years.", at: 2}]  # lip-synced: she is in the picture
     sounds:
       - {prompt: "a door slams", at: 0.5, duration: 1.5}
     lipsync: true
@@ -46,7 +49,7 @@ def stripped(req: dict[str, Any]) -> dict[str, Any]:
 
 def test_each_voiced_line_is_a_speech_task_with_the_catalogue_spelling(tmp_path: Path) -> None:
     got = nodes(tmp_path)
-    assert list(got) == ["line:a/1", "line:b/1", "music", "sfx:a/1", "lipsync:a"]
+    assert list(got) == ["line:a/1", "line:a/2", "line:b/1", "music", "sfx:a/1", "lipsync:a"]
     line = got["line:a/1"]
     assert stripped(line.request) == {
         "taskType": "audioInference",
@@ -72,10 +75,10 @@ def test_music_effect_and_lipsync_requests(tmp_path: Path) -> None:
         "a door slams",
     )
     ls = got["lipsync:a"]
-    assert ls.kind == "video" and ls.waits == ["a", "line:a/1"]
+    assert ls.kind == "video" and ls.waits == ["a", "line:a/2"]  # never the narrator (H7)
     assert ls.request["inputs"] == {
         "video": "${video:a}",
-        "audios": [{"id": "line-1", "source": "${audio:line:a/1}"}],
+        "audios": [{"id": "line-1", "source": "${audio:line:a/2}"}],
     }
     assert ls.cost == pytest.approx(0.044 * ls.seconds)
 
@@ -108,6 +111,6 @@ def test_an_effect_outside_the_models_range_is_an_error_at_its_line(
     )
     _, problems = compile_sound(project, lambda: "u", 8.0)
     assert [str(p) for p in problems] == [
-        "p/storyboard.yaml:9: scenes[0].sounds[0].duration: Mirelo SFX 1.5 makes 1 to 10 s of "
+        "p/storyboard.yaml:12: scenes[0].sounds[0].duration: Mirelo SFX 1.5 makes 1 to 10 s of "
         "sound, got 30"
     ]

@@ -212,3 +212,18 @@ def test_a_model_known_only_from_the_registry_has_an_unknown_price(
     assert plan.tasks[0].price_known and plan.tasks[0].cost == pytest.approx(0.25)
     assert not plan.unpriced
     assert BudgetError  # the error class render raises for both
+
+
+def test_a_size_the_scenes_own_model_refuses_names_the_scene(tmp_path: Path) -> None:
+    """Hostile F13: the top-level size refused by one scene's own model said only
+    `size: LTX-2.3 accepts sizes ...`: which scene? Now the scene is named."""
+    p = write_project(
+        tmp_path / "p",
+        "title: T\nmodel: openai:3@1\nsize: 1280x720\ndefaults: {duration: 4}\nscenes:\n"
+        "  - {id: a, prompt: A lighthouse at dusk.}\n"
+        "  - {id: b, prompt: The keeper climbs., model: lightricks:ltx@2.3, duration: 6}\n",
+    )
+    with pytest.raises(PlanError) as e:
+        compile_project(load_project(p))
+    [problem] = [q for q in e.value.problems if "accepts sizes" in q.message]
+    assert problem.where == "size" and problem.message.startswith("scene 'b': LTX-2.3 accepts")

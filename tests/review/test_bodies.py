@@ -37,6 +37,8 @@ RENDER = [
     ("retake-a-string", '{"retake": "ab", "budget": 1}', "render: 'retake' must be a list of scene ids"),  # noqa: E501
     ("retake-a-number", '{"retake": 5, "budget": 1}', "render: 'retake' must be a list of scene ids"),  # noqa: E501
     ("retake-unknown", '{"retake": ["zz"], "budget": 1}', "render: no scene 'zz' in the storyboard"),  # noqa: E501
+    ("retake-unknown-task", '{"retake": ["cast:zz"], "budget": 1}', "render: no task 'cast:zz' in the storyboard (a scene id, cast:NAME or board:SCENE)"),  # noqa: E501
+    ("retake-unknown-board", '{"retake": ["board:zz"], "budget": 1}', "render: no task 'board:zz' in the storyboard (a scene id, cast:NAME or board:SCENE)"),  # noqa: E501
     ("retake-nul", '{"retake": ["a\\u0000"], "budget": 1}', "the request body: a NUL character in a string"),  # noqa: E501
     ("no-budget", '{"retake": ["a"]}', "render: 'budget' (US dollars, the most this render may spend) is required"),  # noqa: E501
     ("budget-true", '{"budget": true}', "render: 'budget' must be a number of US dollars"),
@@ -69,6 +71,8 @@ PICK = [
     ("take-text", {"scene": "a", "take": "1"}),
     ("take-zero", {"scene": "a", "take": 0}),
     ("scene-number", {"scene": 5, "take": 1}),
+    ("scene-unknown", {"scene": "zz", "take": 1}),
+    ("task-unknown", {"scene": "cast:zz", "take": 1}),
 ]
 
 
@@ -77,7 +81,9 @@ def test_a_bad_pick_body_is_a_400(client: TestClient, takes_project: Path, data:
     before = (takes_project / "storyboard.lock").read_bytes()
     r = post(client, "/api/pick", json.dumps(data))
     assert r.status_code == 400
-    assert r.json()["error"].startswith(("pick: 'take' must be", "pick: 'scene' must be"))
+    assert r.json()["error"].startswith(
+        ("pick: 'take' must be", "pick: 'scene' must be", "pick: no scene 'zz'", "pick: no task")
+    )
     assert (takes_project / "storyboard.lock").read_bytes() == before
 
 
@@ -123,3 +129,19 @@ def test_a_good_body_still_starts_a_capped_render(client: TestClient) -> None:
     jobs = client.app.state.jobs  # type: ignore[attr-defined]
     jobs.thread.join(timeout=60)
     assert "over the --budget of $0.01" in jobs.last["message"]
+
+
+def test_plan_and_pick_name_boards_too(client: TestClient, takes_project: Path) -> None:
+    """Issue 17: a board (and a cast sheet) is a retake and pick target as a scene is."""
+    stale = client.get(f"/api/plan?token={TOKEN}").json()["generate"]
+    assert stale == ["a", "b"]  # the fixture's takes were made from other content
+    r = client.get(f"/api/plan?retake=board:a&token={TOKEN}")
+    assert r.status_code == 200, r.text
+    assert r.json()["generate"] == ["board:a", *stale]  # no clip starts from it
+    r = client.get(f"/api/plan?retake=clip:b&token={TOKEN}")
+    assert r.status_code == 200 and r.json()["generate"] == stale
+    before = (takes_project / "storyboard.lock").read_bytes()
+    r = post(client, "/api/pick", json.dumps({"scene": "board:a", "take": 1}))
+    assert r.status_code == 400  # a known board with no take yet: the API's own message
+    assert r.json()["error"] == "board:a: no take 1 (takes: none)"
+    assert (takes_project / "storyboard.lock").read_bytes() == before

@@ -36,6 +36,7 @@ function switchVariant(name) {
   $("#strip").dataset.ids = "";
   $("#film").dataset.key = "";
   $("#sheet").dataset.src = "";
+  $("#cast").dataset.key = "";
   const url = new URL(location.href);
   if (name === "main") url.searchParams.delete("variant"); else url.searchParams.set("variant", name);
   history.replaceState(null, "", url);
@@ -91,20 +92,44 @@ function statusText(scene) {
   return scene.status;
 }
 
-function takeBox(scene, take) {
-  const v = el("video", { src: withToken(take.url), controls: true, preload: "metadata", muted: true, playsinline: true });
-  const pick = take.chosen ? el("span", { class: "in-cut", text: "★ in the cut" })
-    : el("button", { class: "pick", type: "button", onclick: () => pickTake(scene.id, take.n), disabled: take.missing || take.nsfw }, "Pick");
-  return el("div", { class: "take" + (take.chosen ? " chosen" : ""), "data-scene": scene.id, "data-take": take.n },
-    v,
+function takeBox(name, take) {
+  // a clip's take plays; a sheet's or a board's (issue 17) is a picture
+  const media = take.image
+    ? el("a", { href: withToken(take.url), target: "_blank", rel: "noopener" }, el("img", { src: withToken(take.url), alt: name + " take " + take.n, loading: "lazy" }))
+    : el("video", { src: withToken(take.url), controls: true, preload: "metadata", muted: true, playsinline: true });
+  const pick = take.chosen ? el("span", { class: "in-cut", text: name.includes(":") ? "★ chosen" : "★ in the cut" })
+    : el("button", { class: "pick", type: "button", onclick: () => pickTake(name, take.n), disabled: take.missing || take.nsfw }, "Pick");
+  const length = take.image ? null : take.duration.toFixed(1) + " s";
+  return el("div", { class: "take" + (take.chosen ? " chosen" : "") + (take.image ? " picture" : ""), "data-scene": name, "data-take": take.n },
+    media,
     el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
-    el("div", { class: "meta", text: [take.model, take.size, take.duration.toFixed(1) + " s", take.money, take.made].filter((x) => x && x !== "-").join(" · ") }),
-    take.current ? null : el("div", { class: "old", text: "made from an earlier version of the scene" }),
+    el("div", { class: "meta", text: [take.model, take.size, length, take.money, take.made].filter((x) => x && x !== "-").join(" · ") }),
+    take.current ? null : el("div", { class: "old", text: "made from an earlier version of " + (name.includes(":") ? "it" : "the scene") }),
     take.missing ? el("div", { class: "old", text: "file missing (render fetches it again)" }) : null);
+}
+
+function nodeBox(node, label, cls) {
+  // a cast sheet or a board: its state, its takes (pick), and a retake, as a clip's
+  const why = node.status === "failed" ? node.error : node.reasons.join(", ");
+  const facts = [node.size, money(node.cost), node.take ? "take " + node.take + " chosen" : "no take yet"].filter(Boolean).join(" · ");
+  return el("div", { class: cls + " node " + node.status.replace(/ /g, "-"), "data-node": node.node },
+    el("div", { class: "node-head" },
+      el("span", { class: "label", text: label }),
+      el("span", { class: "badge status" }, statusText(node)),
+      el("span", { class: "facts", text: facts })),
+    why ? el("div", { class: node.status === "not made" ? "why muted" : "why", text: why + (node.next_cost ? " — next render " + money(node.next_cost) : "") }) : null,
+    node.takes.length ? el("div", { class: "takes" }, ...node.takes.map((t) => takeBox(node.node, t))) : null,
+    el("div", { class: "actions" },
+      el("button", { class: "retake-node", type: "button", onclick: () => retake(node.node) }, node.takes.length ? "Retake " + label + "…" : "Make " + label + "…")));
 }
 
 function card(scene) {
   const why = scene.status === "failed" ? scene.error : scene.reasons.join(", ");
+  const clip = el("div", { class: "clip-col" },
+    scene.board ? el("div", { class: "node-head" }, el("span", { class: "label", text: "clip" })) : null,
+    el("div", { class: "takes" }, ...scene.takes.map((t) => takeBox(scene.id, t))),
+    el("div", { class: "actions" },
+      el("button", { class: "retake", type: "button", onclick: () => retake(scene.id) }, "Retake…")));
   return el("article", { class: "card " + scene.status.replace(/ /g, "-"), "data-scene": scene.id, id: "scene-" + scene.id },
     el("div", { class: "card-head" },
       el("span", { class: "id", text: scene.id }),
@@ -112,9 +137,34 @@ function card(scene) {
       el("span", { class: "facts", text: [scene.model, scene.duration + " s", money(scene.cost), scene.take ? "take " + scene.take + " in the cut" : "no take yet"].join(" · ") })),
     why ? el("div", { class: "why", text: why + (scene.next_cost ? " — next render " + money(scene.next_cost) : "") }) : null,
     el("details", {}, el("summary", { text: "prompt" }), el("pre", { text: scene.prompt })),
-    el("div", { class: "takes" }, ...scene.takes.map((t) => takeBox(scene, t))),
-    el("div", { class: "actions" },
-      el("button", { class: "retake", type: "button", onclick: () => retake(scene.id) }, "Retake…")));
+    el("div", { class: "card-body" }, scene.board ? nodeBox(scene.board, "board", "board-col") : null, clip));
+}
+
+function drawCast(cast) {
+  // the cast on top (issue 17): each member's own pictures, or its generated sheet's takes
+  const box = $("#cast");
+  const key = JSON.stringify(cast || []);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.textContent = "";
+  box.hidden = !cast || cast.length === 0;
+  if (box.hidden) return;
+  box.append(el("h2", { text: "The cast" }));
+  const row = el("div", { class: "members" });
+  for (const m of cast) {
+    const head = el("div", { class: "member-head" }, el("strong", { text: m.name }),
+      el("span", { class: "facts", text: m.scenes.length ? "in " + m.scenes.join(", ") : "in no scene" }));
+    const body = m.sheet ? nodeBox(m.sheet, "sheet", "sheet")
+      : !m.pictures.length ? el("div", { class: "facts", text: "no sheet: it is in no scene" })
+      : el("div", { class: "given" },
+        el("div", { class: "facts", text: "its own pictures" }),
+        el("div", { class: "takes" }, ...m.pictures.map((pic) => el("div", { class: "take picture" },
+          el("img", { src: pic.url.startsWith("https://") ? pic.url : withToken(pic.url), alt: m.name, loading: "lazy" }),
+          el("div", { class: "meta", text: pic.file }))))) ;
+    row.append(el("div", { class: "member", "data-member": m.name }, head,
+      el("div", { class: "description", text: m.description }), body));
+  }
+  box.append(row);
 }
 
 function drawStrip(scenes) {
@@ -175,6 +225,7 @@ function draw(data) {
   if (job) say(`${job.what}: running (${elapsed(job.started)})`);
   else if (data.rendering) say(`${data.rendering.what} running in another process (pid ${data.rendering.pid})`);
   else if (data.jobs && data.jobs.last) say(data.jobs.last.message, !data.jobs.last.ok);
+  drawCast(data.cast);
   drawStrip(data.scenes);
   drawFilm(data.film);
   const sheet = $("#sheet");
@@ -202,7 +253,7 @@ async function pickTake(scene, n) {
   try {
     const r = await api("/api/pick", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scene, take: n }) });
     const warned = (r.warnings || []).length > 0;
-    say(`${scene}: take ${n} is in the cut` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : "")
+    say(`${scene}: take ${n} is ${scene.includes(":") ? "chosen" : "in the cut"}` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : "")
       + (warned ? `; warning: ${r.warnings.join("; ")}` : ""), warned);
   } catch (e) { say(e.message, true); }
   refresh();

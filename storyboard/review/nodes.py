@@ -1,0 +1,128 @@
+"""The review page's view of the tasks that are not clips (issue 17): the cast on top, and each
+scene's board on its card beside the clip's takes.
+
+A cast member with pictures of its own shows them; one without has a generated reference sheet
+(``cast:NAME``), whose takes are picked and retaken exactly as a clip's are. So is a scene's
+board (``board:SCENE``). A board that no clip uses is made only by ``render --boards`` (or a
+retake of it from the page); until then it shows as not made.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .page import media_url
+
+if TYPE_CHECKING:
+    import storyboard.api as sb
+    from storyboard.api.review import Activity
+
+NOT_MADE = "no clip starts from it: render --boards (or Make board here) makes it"
+
+
+def take_rows(api: sb.Project, name: str, draft: bool) -> list[dict[str, Any]]:
+    """Every take of the node ``name`` (a scene id, ``cast:NAME`` or ``board:SCENE``)."""
+    return [
+        {
+            "n": t.n,
+            "url": media_url(t.file, t.created.timestamp()),
+            "file": t.file,
+            "image": t.file.lower().endswith((".png", ".jpg", ".jpeg", ".webp")),
+            "model": t.model,
+            "size": t.size,
+            "made": t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "cost": t.cost or 0.0,
+            "money": t.money,
+            "duration": t.duration or 0.0,
+            "chosen": t.chosen,
+            "current": t.current,
+            "missing": t.missing,
+            "nsfw": t.nsfw,
+        }
+        for t in api.takes(name, draft=draft)
+    ]
+
+
+def reuse(action: str) -> list[str]:
+    """``reuse take N``: another take was made from the inputs chosen now; the next render puts
+    it back in the cut (it costs nothing)."""
+    if not action.startswith("reuse take "):
+        return []
+    n = action.removeprefix("reuse take ")
+    return [f"made from other inputs than those chosen: the next render puts take {n} back"]
+
+
+class Nodes:
+    """The state of every image node, read once per snapshot."""
+
+    def __init__(
+        self,
+        api: sb.Project,
+        plan: sb.PlanResult,
+        status: sb.Status,
+        journal: dict[str, Activity],
+        writing: bool,
+        draft: bool,
+    ) -> None:
+        self.api = api
+        self.images = {i.node: i for i in plan.images}
+        self.rows = {s.scene: s for s in status.scenes}
+        self.journal = journal
+        self.writing = writing
+        self.draft = draft
+
+    def view(self, name: str) -> dict[str, Any] | None:
+        """One sheet or board: its state, why, its cost and its takes (None: no such task)."""
+        planned = self.images.get(name)
+        row = self.rows.get(name)
+        if planned is None and row is None:
+            return None
+        cost = planned.cost if planned is not None else 0.0
+        if row is None:  # a board no clip uses, never made
+            state, reasons, take, next_cost = "not made", [NOT_MADE], None, 0.0
+        elif row.action == "for render --boards":
+            state, reasons, take, next_cost = "stale", [NOT_MADE], row.take, 0.0
+        else:
+            state = "stale" if row.stale else "up to date"
+            reasons, take, next_cost = [*row.reasons, *reuse(row.action)], row.take, row.next_cost
+        error = None
+        last = self.journal.get(name)
+        if last and last.state in ("pending", "submitted") and self.writing:
+            state = "generating"
+        elif last and last.state == "failed" and state == "stale":
+            state, error = "failed", last.error
+        return {
+            "node": name,
+            "status": state,
+            "reasons": reasons,
+            "error": error,
+            "since": last.started if last else 0.0,
+            "size": planned.size if planned is not None else None,
+            "cost": cost,
+            "next_cost": next_cost,
+            "take": take,
+            "takes": take_rows(self.api, name, self.draft) if row is not None else [],
+        }
+
+    def board(self, scene: str) -> dict[str, Any] | None:
+        return self.view(f"board:{scene}")
+
+    def cast(self) -> list[dict[str, Any]]:
+        """The cast, in the storyboard's order: given pictures, or the sheet's takes."""
+        out = []
+        for member in self.api.cast():
+            pictures = [
+                {"url": p if p.startswith("https://") else media_url(p), "file": p}
+                for p in member.images
+            ]
+            sheet = self.view(member.node) if member.node else None
+            out.append(
+                {
+                    "name": member.name,
+                    "description": member.description,
+                    "scenes": member.scenes,
+                    "pictures": pictures,
+                    "sheet": sheet,
+                }
+            )
+        return out

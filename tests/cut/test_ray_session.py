@@ -1,0 +1,54 @@
+"""A local Ray instance started by ``--on ray`` keeps its session (logs, sockets) in a folder of
+its own and removes it when it stops: nothing is left in the temporary folder (hostile H4)."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+import pytest
+
+from storyboard.cut.executors import RayExecutor, ray_temp_dir
+
+
+def test_a_local_instance_leaves_no_session_behind() -> None:
+    pytest.importorskip(
+        "ray", reason="Ray is not installed (pip install -e '.[ray]'; CI installs it)"
+    )
+    import ray
+
+    if ray.is_initialized():
+        pytest.skip("another test's Ray instance is running in this process")
+    base = Path(ray_temp_dir()).parent
+    before = {p.name for p in base.glob("sb-ray-*")}
+    ex = RayExecutor(num_cpus=1)
+    try:
+        assert ex.map(posixpath.basename, ["a/b", "c/d"]) == ["b", "d"]
+        node = ray.nodes()[0]
+        assert node["NodeManagerAddress"] == "127.0.0.1"  # never this machine's other addresses
+        session = Path(ray._private.worker._global_node.get_session_dir_path())
+        listening = _listening(str(session))
+        assert listening, "no Ray server found listening"
+        assert all(ip in ("127.0.0.1", "::ffff:127.0.0.1", "::1") for ip in listening), listening
+        assert session.parent.name.startswith(f"sb-ray-{os.getpid()}-"), session
+    finally:
+        ex.close()
+    assert not session.exists()
+    assert {p.name for p in base.glob("sb-ray-*")} == before
+
+
+def _listening(session: str) -> set[str]:
+    """The addresses Ray's processes of this session listen on (GCS, raylet, workers)."""
+    psutil = pytest.importorskip("psutil", reason="psutil comes with Ray")
+    found: set[str] = set()
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if not any(session in c for c in proc.info["cmdline"] or []):
+                continue
+            for c in proc.net_connections(kind="inet"):
+                if c.status == psutil.CONN_LISTEN:
+                    found.add(c.laddr.ip)
+        except (psutil.Error, OSError):
+            continue
+    return found

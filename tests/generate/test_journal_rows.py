@@ -1,0 +1,144 @@
+"""A hand-edited build/journal.sqlite row of the wrong type or range (issue 15: every file read
+defensively): one message naming the journal, the task or take and the field, never a traceback;
+the backup stays the good one, and once the row is put back nothing is bought twice."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import write_project
+
+from storyboard.cli.main import main
+from storyboard.emulator import Emulator, EmulatorConfig
+
+TWO = """
+title: Two
+defaults: {duration: 4}
+scenes:
+  - {id: a, prompt: "Scene A: a kite in the wind."}
+  - {id: b, prompt: "Scene B: the kite lands."}
+"""
+
+# (table, column, value written by hand, words the message must hold). A number written into
+# a TEXT column is stored as text by sqlite (column affinity); bytes stay a BLOB.
+CASES = [
+    ("tasks", "cost", "free", "cost"),
+    ("tasks", "cost", -3.0, "cost"),
+    ("tasks", "cost", float("inf"), "cost"),
+    ("tasks", "estimate", "x", "estimate"),
+    ("tasks", "request", "not json", "request"),
+    ("tasks", "request", "[1, 2]", "request"),
+    ("tasks", "results", "[5]", "results"),
+    ("tasks", "results", "{bad", "results"),
+    ("tasks", "state", "weird", "state"),
+    ("tasks", "state", 7, "state"),
+    ("tasks", "created_at", "yesterday", "created_at"),
+    ("tasks", "scene", b"a", "scene"),
+    ("tasks", "error", b"oops", "error"),
+    ("takes", "n", "one", "n"),
+    ("takes", "n", -1, "n"),
+    ("takes", "size", "big", "size"),
+    ("takes", "cost", "free", "cost"),
+    ("takes", "duration", -5.0, "duration"),
+    ("takes", "offset", "x", "offset"),
+    ("takes", "offset", 1e300, "offset"),
+    ("takes", "nsfw", "yes", "nsfw"),
+    ("takes", "file", b"x.mp4", "file"),
+    ("takes", "sha256", b"00", "sha256"),
+    ("takes", "made_by", "alien", "made_by"),
+    ("takes", "made_by", b"emulator", "made_by"),
+    ("takes", "created_at", "x", "created_at"),
+    ("takes", "video_uuid", b"7", "video_uuid"),
+]
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Any:
+    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as e:
+        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
+        monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
+        yield e
+
+
+def charged(emu: Emulator) -> list[str]:
+    return sorted(c["prompt"][6] for c in emu.ledger if not c.get("refunded"))
+
+
+def edit(journal: Path, table: str, column: str, value: Any) -> tuple[Any, str]:
+    """Set ``column`` of the first row in ``table``; the old value, and the row's scene."""
+    db = sqlite3.connect(journal)
+    try:
+        old, scene = db.execute(f"SELECT {column}, scene FROM {table} WHERE rowid=1").fetchone()
+        db.execute(f"UPDATE {table} SET {column}=? WHERE rowid=1", (value,))
+        db.commit()
+    finally:
+        db.close()
+    return old, scene
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "words"),
+    CASES,
+    ids=[f"{t}.{c}={v!r}" for t, c, v, _ in CASES],
+)
+def test_a_wrong_row_is_one_message_and_nothing_is_bought_twice(
+    emu: Emulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    column: str,
+    value: Any,
+    words: str,
+) -> None:
+    p = write_project(tmp_path, TWO)
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    journal = p / "build" / "journal.sqlite"
+    good_backup = (p / "build" / "journal.sqlite.bak").read_bytes()
+    old, scene = edit(journal, table, column, value)
+    # a retake of b must not be bought because a's row is unreadable
+    (p / "storyboard.yaml").write_text(
+        TWO.replace("the kite lands", "the kite lands softly"), encoding="utf-8"
+    )
+    capsys.readouterr()
+    for cmd in (
+        ["status", str(p)],
+        ["takes", str(p), "a"],
+        ["render", str(p), "--no-compose", "--quiet"],
+    ):
+        rc = main(cmd)
+        out = capsys.readouterr()
+        err = out.err.strip()
+        assert "Traceback" not in out.out + err, (cmd, err)
+        assert rc == 1, (cmd, out.out, err)
+        assert len(err.splitlines()) == 1, (cmd, err)
+        assert "journal.sqlite" in err and words in err, (cmd, err)
+        named = f"scene {value!r}" if column == "scene" else f"scene {scene!r}"
+        assert named in err and ("take " in err or "task " in err), (cmd, err)
+    assert charged(emu) == ["A", "B"]  # the refused render bought nothing
+    # the backup is still the good journal: restoring it, or putting the value back, recovers
+    assert (p / "build" / "journal.sqlite.bak").read_bytes() == good_backup
+    edit(journal, table, column, old)
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert charged(emu) == ["A", "B", "B"]  # only the changed scene, once
+
+
+def test_a_bad_row_and_the_backup(emu: Emulator, tmp_path: Path, capsys) -> None:
+    """The message says how to recover, and the recovery it names works."""
+    p = write_project(tmp_path, TWO)
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    journal = p / "build" / "journal.sqlite"
+    edit(journal, "takes", "size", "big")
+    capsys.readouterr()
+    assert main(["status", str(p)]) == 1
+    err = capsys.readouterr().err
+    assert f"{journal}.bak" in err
+    for side in ("-wal", "-shm"):
+        Path(f"{journal}{side}").unlink(missing_ok=True)
+    shutil.copy(f"{journal}.bak", journal)
+    assert main(["status", str(p)]) == 0
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert charged(emu) == ["A", "B"]
