@@ -41,11 +41,12 @@ def models(
     """The models the compiler knows (every ``videoInference`` model of the SDK's registry plus
     the withdrawn ones the overlay keeps), live first, with sizes, durations, prices, continuity.
 
-    ``can``: only models a source says can do each of ``extend``, ``first-frame``,
-    ``last-frame``, ``references``, ``audio``; ``max_price``: only models whose cheapest known
-    rate is at most this many USD per second (unknown prices are left out); ``sort="price"``:
-    cheapest first, unknown prices last. Raises :class:`~storyboard.StoryboardError` for a bad
-    filter.
+    ``can``: only models that take each of ``extend``, ``last_frame`` (continuity modes),
+    ``end_frame``, ``references``, ``audio`` (``first-frame`` and ``last-frame``, the names
+    before, are ``last_frame`` and ``end_frame``: see :func:`filter_notes`); ``max_price``:
+    only models whose cheapest known rate is at most this many USD per second (unknown prices
+    are left out); ``sort="price"``: cheapest first, unknown prices last. Raises
+    :class:`~storyboard.StoryboardError` for a bad filter.
     """
     from storyboard.board.modeltable import select
 
@@ -179,3 +180,10 @@ def start_emulator(
     except OSError as e:
         raise StoryboardError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
     return emu
+
+
+def filter_notes(can: Sequence[str]) -> list[str]:
+    """A note for each old ``can`` name (``first-frame``, ``last-frame``) naming the new one."""
+    from storyboard.board.modeltable import renamed_notes
+
+    return renamed_notes(can)

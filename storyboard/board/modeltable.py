@@ -6,18 +6,29 @@ from collections.abc import Iterable
 
 from .models import PROFILES, ModelProfile
 
-# `--can WHAT`: what a model must be able to do
-CAN = ("extend", "first-frame", "last-frame", "references", "audio")
+# `--can WHAT`: what a scene may use on the model: the continuity modes `extend` and `last_frame`
+# (a first-frame image; also `first_frame:`), `end_frame`, `references`, `audio` (hostile F12:
+# `--can last-frame` meant an end frame, while `continuity: last_frame` needs a first frame)
+CAN = ("extend", "last_frame", "end_frame", "references", "audio")
+RENAMED = {"first-frame": "last_frame", "last-frame": "end_frame"}  # the names before, still taken
+
+
+def renamed_notes(wanted: Iterable[str]) -> list[str]:
+    """One note per old filter name in ``wanted``, naming the new one."""
+    return [
+        f"note: --can {w} is now --can {RENAMED[w]} ("
+        + ("continuity: last_frame, first_frame" if RENAMED[w] == "last_frame" else "end_frame")
+        + " on a scene)"
+        for w in dict.fromkeys(wanted)
+        if w in RENAMED
+    ]
 
 
 def can(p: ModelProfile, what: str) -> bool:
-    """Whether a source says the model can do ``what`` (one of :data:`CAN`)."""
-    if what == "extend":
-        return p.extend is not None
-    if what == "first-frame":
-        return p.frames.known and p.frames.first
-    if what == "last-frame":
-        return p.frames.known and p.frames.last
+    """Whether the model takes what ``what`` (one of :data:`CAN`) asks for."""
+    what = RENAMED.get(what, what)
+    if what in ("extend", "last_frame", "end_frame"):
+        return what in p.continuity  # exactly what the continuity column lists
     if what == "references":
         return bool(p.references)
     if what == "audio":
@@ -38,7 +49,7 @@ def select(
     """
     wanted = list(abilities)
     for w in wanted:
-        if w not in CAN:
+        if w not in CAN and w not in RENAMED:
             raise ValueError(f"--can: expected one of {', '.join(CAN)}, got {w!r}")
     found = [
         p

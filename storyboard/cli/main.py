@@ -113,6 +113,10 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(other_models(listed, args.kind))
         return 0
     found = sb.models(args.can or (), args.max_price, args.sort)  # live models first
+    from storyboard.api.tools import filter_notes
+
+    for note in filter_notes(args.can or ()):
+        _err(note)
     if args.json:
         print(json.dumps([m.catalogue for m in found], indent=1))
         return 0
@@ -200,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--can",
         action="append",
         metavar="WHAT",
-        help="only models that can: extend, first-frame, last-frame, references, audio "
-        "(repeat for several)",
+        help="only models that take: extend, last_frame (continuity modes), end_frame, "
+        "references, audio (repeat for several)",
     )
     p.add_argument("--max-price", type=float, default=None, help="USD per second, at most")
     p.add_argument(

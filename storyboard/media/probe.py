@@ -165,16 +165,28 @@ def probe(path: Path) -> ClipInfo:
     return _parse_info(ffmpeg_report(["-i", str(path)], what=str(path)), path)
 
 
+MAX_SOUND_BYTES = 2**30  # 1 GiB: over an hour of 48 kHz stereo WAV
+SOUND_CHECK_SECONDS = 15  # decoding half a second of a real sound file takes well under one
+
+
 def audio_problem(path: Path) -> str | None:
     """Why ``path`` is not usable as sound (no audio stream, or one that does not decode), or
     None. Decodes its first half second, so a renamed picture or a broken file is caught
     before a render spends money, not in the final mix."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    if size > MAX_SOUND_BYTES:  # hostile F15: 2 GiB of zeros kept ffmpeg busy for a minute
+        return f"is {size // 2**20} MiB; a sound file may be at most {MAX_SOUND_BYTES // 2**20} MiB"
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
     args += ["-map", "0:a:0", "-t", "0.5", "-f", "null", "-"]
     try:
-        proc = run_child(args, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"could not be read by ffmpeg ({e})"
+        proc = run_child(args, timeout=SOUND_CHECK_SECONDS)
+    except subprocess.TimeoutExpired:
+        return f"could not be read as sound within {SOUND_CHECK_SECONDS} s"
+    except OSError as e:
+        return f"could not be read ({e.strerror or e})"
     err = proc.stderr.decode(errors="replace")
     if not re.search(r"Stream #0:\d+.*: Audio:", err):
         return "has no audio stream"

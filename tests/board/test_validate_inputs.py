@@ -4,6 +4,7 @@ music has an audio stream) and reports every problem of every stage in one run."
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,35 @@ def test_a_good_music_file_is_decoded_once_and_again_when_it_changes(
     capsys.readouterr()
     assert main(["validate", "proj"]) == 1  # rewritten (same size): decoded again, refused
     assert "has no audio stream" in capsys.readouterr().err
+
+
+def test_a_huge_music_file_is_refused_at_once(in_tmp: Path, capsys) -> None:
+    """Hostile F15: a 2 GiB file of zeros named .mp3 kept validate busy 60 s, then printed the
+    ffmpeg command line. Now a size cap: one line at once, no command line."""
+    root = write_project(
+        in_tmp / "proj", "title: T\nscenes:\n" + SCENE + "edit: {music: {file: big.mp3}}\n"
+    )
+    with open(root / "big.mp3", "wb") as f:
+        f.truncate(2 * 1024**3)  # sparse: no disk used
+    started = time.monotonic()
+    assert main(["validate", "proj"]) == 1
+    assert time.monotonic() - started < 10
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "proj/storyboard.yaml:4: edit.music.file: 'big.mp3' is 2048 MiB; a sound file may be at "
+        "most 1024 MiB (music must be a sound file: m4a, mp3, wav, ...)"
+    ), err
+
+
+def test_a_slow_sound_file_says_so_without_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    """A file ffmpeg does not finish reading in time: words, not a command line."""
+    from storyboard.media import probe
+
+    def slow(args: list[str], timeout: float) -> None:
+        raise subprocess.TimeoutExpired(args, timeout)
+
+    monkeypatch.setattr(probe, "run_child", slow)
+    (tmp_path / "x.mp3").write_bytes(b"\0" * 1000)
+    why = probe.audio_problem(tmp_path / "x.mp3")
+    assert why is not None and "ffmpeg-" not in why and "Command" not in why, why
+    assert why.startswith("could not be read as sound within"), why
