@@ -28,6 +28,15 @@ from .sound_schema import (
 SLUG = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
 SIZE = re.compile(r"\A([0-9]{1,6})x([0-9]{1,6})\Z")
 MAX_ID = 64  # scene ids name folders (build/takes/ID)
+# Names a scene id may not take: the film's other tasks are named (and keep their takes) there
+RESERVED_IDS = {
+    "music": "the film's generated music task",
+    "cast": "the cast sheets' tasks (cast:NAME)",
+    "board": "the boards' tasks (board:SCENE)",
+    "line": "the spoken lines' tasks (line:SCENE/N)",
+    "sfx": "the sound effects' tasks (sfx:SCENE/N)",
+    "lipsync": "the lip-sync tasks (lipsync:SCENE)",
+}
 FILM_SIDE = (16, 3840)
 STORYBOARD_FILE = "storyboard.yaml"
 
@@ -232,6 +241,8 @@ class Scene(SceneFields):
             raise ValueError(f"{v!r} is not a slug (use lowercase letters, digits, '-' and '_')")
         if len(v) > MAX_ID:
             raise ValueError(f"a scene id may have at most {MAX_ID} characters, got {len(v)}")
+        if v in RESERVED_IDS:  # hostile H14: one namespace with the film's other tasks
+            raise ValueError(f"{v!r} names {RESERVED_IDS[v]}; give the scene another id")
         return v
 
     @model_validator(mode="after")

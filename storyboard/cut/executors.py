@@ -30,6 +30,7 @@ R = TypeVar("R")
 INSTALL = "pip install -e '.[ray]'  (or: pip install 'ray>=2.9')"
 RETRIES = 3  # a chunk or compose whose worker died is run again, up to this many times
 OBJECT_STORE = 80 * 1024 * 1024  # a local instance only passes small jobs and paths around
+CLASS_PREFIX = re.compile(r"\A(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): ")
 ADDRESS = re.compile(r"\Aray://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}\Z")
 
 
@@ -188,4 +189,6 @@ def _plain(e: BaseException) -> str:
     """An error's own message, without Ray's traceback decoration."""
     text = str(e)
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else type(e).__name__
+    if not lines:
+        return type(e).__name__
+    return CLASS_PREFIX.sub("", lines[-1].strip(), count=1)  # Ray's `pkg.mod.Error: ` (H16)

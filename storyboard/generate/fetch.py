@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .execute import RenderOptions
     from .protocol import VideoResult
 
+# what a paid result that failed to download is called, by its file extension
+RESULT_WORD = dict.fromkeys(("png", "jpg", "jpeg", "webp"), "image") | dict.fromkeys(
+    ("mp4", "webm", "mov"), "clip"
+)
+
 
 class Fetcher:
     """The download half of the executor (a mixin: :class:`Executor` provides the fields)."""
@@ -81,7 +86,12 @@ class Fetcher:
             try:
                 d = await self.api.download(r.video_url, self._dest(rel), scene=scene)
             except GenerationError as e:
-                e.message += "; the clip is paid and kept in the journal: render again to fetch it"
+                what = RESULT_WORD.get(
+                    ext.lower(), "result"
+                )  # a clip, an image (issue 17), a sound
+                e.message += (
+                    f"; the {what} is paid and kept in the journal: render again to fetch it"
+                )
                 raise
             self.state.hashes.remember(d.path, d.sha256)
             duration: float | None = None

@@ -30,6 +30,33 @@ def _is_num(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
+# The suffixes each kind of take is written with (outputFormat, lower case). A file whose suffix
+# is another kind's cannot be this node's take (hostile H2: a clip hand-put as a cast sheet was
+# sent as a reference picture); a suffix no kind lists is left to the file checks.
+SUFFIXES = {
+    "an image": {".png", ".jpg", ".jpeg", ".webp"},
+    "a clip": {".mp4", ".webm", ".mov", ".mkv"},
+    "a sound": {".mp3", ".wav", ".flac", ".ogg", ".opus", ".m4a", ".aac"},
+}
+
+
+def _kind_of(node: str) -> str:
+    if node.startswith(("cast:", "board:")):
+        return "an image"
+    if node == "music" or node.startswith(("line:", "sfx:")):
+        return "a sound"
+    return "a clip"
+
+
+def _other_kind(node: str, file: str) -> str | None:
+    """What the node's take must be, when ``file`` has the suffix of another kind; else None."""
+    want = _kind_of(node)
+    suffix = Path(file).suffix.lower()
+    if any(suffix in sufs for kind, sufs in SUFFIXES.items() if kind != want):
+        return want
+    return None
+
+
 def check_entry(scene: object, d: object) -> None:
     """Refuse a hand-edited entry of the wrong type or range, naming the field (a wrong value
     would otherwise fail later, in compose or status, as a traceback)."""
@@ -63,6 +90,12 @@ def check_entry(scene: object, d: object) -> None:
         raise bad("offset", "0 or more seconds, within the take", offset)
     if not isinstance(d.get("nsfw", False), bool):
         raise bad("nsfw", "true or false", d.get("nsfw"))
+    wrong = _other_kind(str(scene), str(d["file"]))
+    if wrong is not None:
+        raise ValueError(
+            f"scene {scene!r}: file {d['file']!r} is not {wrong}, as its takes are; "
+            "put back the lock's line for it"
+        )
     made_by = d.get("made_by")
     if made_by is not None and not (
         isinstance(made_by, str) and made_by.split()[:1] in (["emulator"], ["draft"], ["runware"])

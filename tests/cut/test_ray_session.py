@@ -52,3 +52,17 @@ def _listening(session: str) -> set[str]:
         except (psutil.Error, OSError):
             continue
     return found
+
+
+def test_a_workers_error_reads_as_the_local_one() -> None:
+    """Ray's text of a worker's error ends in ``module.Class: message``; the message alone is
+    shown, as on the local path (hostile finding H16)."""
+    from storyboard.cut.executors import _plain
+
+    text = (
+        'ray::compose_job() (pid=1, ip=127.0.0.1)\n  File "x.py", line 3, in f\n'
+        "storyboard.errors.StoryboardError: cannot read the clips: Error: bad\n"
+    )
+    assert _plain(RuntimeError(text)) == "cannot read the clips: Error: bad"
+    assert _plain(RuntimeError("ComposeError: scene 'a': no take")) == "scene 'a': no take"
+    assert _plain(RuntimeError("scene 'a': a plain message")) == "scene 'a': a plain message"

@@ -57,8 +57,10 @@ def lib_render(
     retry: RetryPolicy | None = None,
     timeout: float = 10.0,
     notes: Notes | None = None,
+    boards: bool = False,
 ) -> RenderResult:
-    """One render through the library (holding the writer lock), like ``storyboard render``."""
+    """One render through the library (holding the writer lock), like ``storyboard render``
+    (``boards``: like ``render --boards``: the cast sheets and every board, no clip)."""
     plan = compile_project(load_project(project))
     state = BuildState(project, writer="render")
     try:
@@ -78,7 +80,11 @@ def lib_render(
                     state,
                     client,
                     notes or Notes(),
-                    RenderOptions(retake=retake or [], made_by=backend.made_by),
+                    RenderOptions(
+                        retake=retake or [],
+                        made_by=backend.made_by,
+                        only=plan.wanted(True) if boards else None,
+                    ),
                     assessments,
                 )
 

@@ -52,6 +52,11 @@ HTTP_TIMEOUT = 0.3  # the client gives up on a silent request after this (in-pro
 HOLD = 1.5  # seconds a request is held so a process fault lands in its phase
 
 
+# the note a render prints when it makes the video kind's b (from a's last frame: a draft clip,
+# conformed)
+LAST_FRAME_NOTE = "b: last frame of a is 320x180; cover-cropped to 1280x720"
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of task under the matrix."""
@@ -59,10 +64,31 @@ class Kind:
     submit: str  # the taskType of its submission (what the emulator's faults match)
     storyboard: str  # two nodes, ``a`` and ``b``; ``b`` waits for ``a``
     film: str  # the composed film, relative to the project
+    nodes: tuple[str, str] = ("a", "b")  # a's and b's names (in the lock and the render)
+    note: str | None = LAST_FRAME_NOTE  # what a render that makes b prints (None: nothing)
+    boards: bool = False  # rendered as `render --boards` (sheets and boards; the animatic)
+    result: str = "clip"  # what a task delivers (the words of a failed download)
+    hold: float = HOLD  # seconds a request is held so a process fault lands in its phase
 
     def node_of(self, prompt: str) -> str:
         """The node a ledger entry's prompt belongs to (``Node A: ...`` -> ``a``)."""
         return prompt.split(":")[0].split()[-1].lower()
+
+    def name(self, letter: str) -> str:
+        """The task named ``a`` or ``b`` in this file, as the lock and the render name it."""
+        return self.nodes["ab".index(letter)]
+
+    def names(self, outcomes: dict[str, str]) -> dict[str, str]:
+        return {self.name(x): v for x, v in outcomes.items()}
+
+
+@dataclass(frozen=True)
+class SheetAndBoard(Kind):
+    """Image tasks (issue 17): a cast member's reference sheet (a) and the board of a scene
+    with that member (b), which is sent the sheet as a reference."""
+
+    def node_of(self, prompt: str) -> str:
+        return "a" if prompt.startswith("Reference sheet:") else super().node_of(prompt)
 
 
 KINDS = {
@@ -76,6 +102,29 @@ scenes:
   - {id: b, prompt: "Scene B: the kite lands.", continuity: last_frame}
 """,
         film="build/matrix.mp4",
+    ),
+    "image": SheetAndBoard(
+        submit="imageInference",
+        storyboard="""
+title: Matrix
+model: alibaba:wan@2.6
+image_model: bfl:6@1
+size: 1920x1080  # the animatic is cut at the film's size: long enough to start a second render
+defaults: {duration: 5}
+output: {fps: 30}
+cast:
+  kite: {description: "a red kite with a long tail"}
+scenes:
+  - {id: b, cast: [kite], prompt: "Scene B: the kite lands.", duration: 15}
+""",
+        film="build/matrix.animatic.mp4",
+        nodes=("cast:kite", "board:b"),
+        note=None,  # a reference is sent as it is: nothing conformed, nothing to say
+        boards=True,
+        result="image",
+        # a render of two images is over soon after the hold: a longer one keeps it running
+        # while a second render starts (a Python process, slow on a loaded machine)
+        hold=4.0,
     ),
 }
 
@@ -137,11 +186,15 @@ FAILED_HOW = {
     "submit": SEND_AGAIN,
     "accepted-always": SEND_AGAIN,
     "processing": "; the task stays in the journal: render again to collect it (not paid again)",
-    "downloading": "; the clip is paid and kept in the journal: render again to fetch it",
+    "downloading": "; the {result} is paid and kept in the journal: render again to fetch it",
 }
-# the notes the first render prints (b starts from a's last frame: a draft clip, conformed)
-LAST_FRAME_NOTE = "b: last frame of a is 320x180; cover-cropped to 1280x720"
-NOTES = {"accepted": [LAST_FRAME_NOTE]}
+
+
+def notes_of(kind: Kind, phase: str) -> list[str]:
+    """The notes the first render prints: the kind's note when it made b (``accepted``)."""
+    return [kind.note] if phase == "accepted" and kind.note else []
+
+
 # which nodes the service charged during the first render
 CHARGED_FIRST = {
     ("submit", "5xx-storm"): {},
@@ -184,7 +237,7 @@ def assert_paid_once_and_intact(emu: Emulator, kind: Kind, p: Path, compose: boo
     assert charges(emu, kind) == {"a": 1, "b": 1}
     served = {e["file"]: e["sha256"] for e in wire_log(emu) if e["event"] == "served"}
     lock = yaml.safe_load((p / "storyboard.lock").read_text())["scenes"]
-    assert set(lock) == {"a", "b"}
+    assert set(lock) == set(kind.nodes)
     for entry in lock.values():
         data = (p / entry["file"]).read_bytes()
         name = urlsplit(entry["url"]).path.rsplit("/", 1)[-1]
@@ -194,20 +247,25 @@ def assert_paid_once_and_intact(emu: Emulator, kind: Kind, p: Path, compose: boo
         assert (p / kind.film).is_file()
 
 
-def render_again(emu: Emulator, p: Path, monkeypatch: pytest.MonkeyPatch, compose: bool) -> None:
+def render_again(
+    emu: Emulator, kind: Kind, p: Path, monkeypatch: pytest.MonkeyPatch, compose: bool
+) -> None:
     """Render (and compose) again without the fault: it completes, and prints only the note of
     a b it makes now (from a's last frame), never "paid in an earlier render"."""
     emu.faults.clear()
     lock = p / "storyboard.lock"
-    had_b = lock.exists() and "b" in (yaml.safe_load(lock.read_text()).get("scenes") or {})
+    b = kind.name("b")
+    had_b = lock.exists() and b in (yaml.safe_load(lock.read_text()).get("scenes") or {})
     notes = Notes()
-    result = lib_render(p, emu.base_url, notes=notes)
+    result = lib_render(p, emu.base_url, notes=notes, boards=kind.boards)
     assert not result.failed, result.outcomes
-    assert notes.notes == ([] if had_b else [LAST_FRAME_NOTE])
+    assert notes.notes == ([] if had_b or not kind.note else [kind.note])
     if compose:
         monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
         monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
-        assert main(["compose", str(p)]) == 0
+        # the film; for the boards, the animatic (`render --boards` cuts it, buying nothing)
+        again = ["render", str(p), "--boards", "--quiet"] if kind.boards else ["compose", str(p)]
+        assert main(again) == 0
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -226,7 +284,7 @@ def test_network_fault(
     injected = network_fault(k, phase, fault)
     emu.add_fault(injected)
     notes = Notes()
-    result = lib_render(p, emu.base_url, timeout=HTTP_TIMEOUT, notes=notes)
+    result = lib_render(p, emu.base_url, timeout=HTTP_TIMEOUT, notes=notes, boards=k.boards)
 
     # the fault struck, and only in its phase
     hits = fired(emu)
@@ -241,13 +299,14 @@ def test_network_fault(
         assert len(conflicts) == 1
 
     # the first render's outcome and what it printed
-    assert {s: o.status for s, o in result.outcomes.items()} == FIRST_RENDER[phase]
-    assert notes.notes == NOTES.get(phase, [])
+    assert {s: o.status for s, o in result.outcomes.items()} == k.names(FIRST_RENDER[phase])
+    assert notes.notes == notes_of(k, phase)
     if phase in FAILED_HOW:
-        assert (result.outcomes["a"].error or "").endswith(FAILED_HOW[phase])
+        how = FAILED_HOW[phase].format(result=k.result)
+        assert (result.outcomes[k.name("a")].error or "").endswith(how)
     assert charges(emu, k) == CHARGED_FIRST[(phase, fault)]
 
-    render_again(emu, p, monkeypatch, compose=False)
+    render_again(emu, k, p, monkeypatch, compose=False)
     assert_paid_once_and_intact(emu, k, p, compose=False)
 
 
@@ -256,10 +315,12 @@ def test_network_fault(
 
 def hold(kind: Kind, phase: str) -> Fault:
     ph = PHASES[phase]
-    return Fault("latency", task_type=task_type(kind, phase), delay=HOLD, times=1, after=ph.after)
+    return Fault(
+        "latency", task_type=task_type(kind, phase), delay=kind.hold, times=1, after=ph.after
+    )
 
 
-def cli(p: Path, emu: Emulator, compose: bool) -> subprocess.Popen[str]:
+def cli(p: Path, emu: Emulator, compose: bool, kind: Kind) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "RUNWARE_API_KEY": "test-key",
@@ -267,6 +328,7 @@ def cli(p: Path, emu: Emulator, compose: bool) -> subprocess.Popen[str]:
         "PYTHONPATH": str(REPO),
     }
     argv = ["render", str(p), "--quiet", *([] if compose else ["--no-compose"])]
+    argv += ["--boards"] if kind.boards else []
     return subprocess.Popen(
         [sys.executable, "-m", "storyboard", *argv],
         env=env,
@@ -311,7 +373,7 @@ def test_process_fault(
     compose = phase == "composing"
     if not compose:
         emu.add_fault(hold(k, phase))
-    first = cli(p, emu, compose)
+    first = cli(p, emu, compose, k)
     reached = wait_for_phase(emu, p, phase, first)
     if not compose:  # the held request is the one this phase names
         (hit,) = fired(emu)
@@ -321,7 +383,7 @@ def test_process_fault(
             PHASES[phase].after,
         )
     if fault == "second-render":
-        second = cli(p, emu, compose)
+        second = cli(p, emu, compose, k)
         out, err = second.communicate(timeout=120)
         assert second.returncode == 0, err
         first.communicate(timeout=120)
@@ -338,7 +400,7 @@ def test_process_fault(
             if fault == "SIGKILL":
                 assert compose_folders(p, first.pid)
         else:  # the signal came while the request of this phase was still held
-            assert sent - reached < HOLD
+            assert sent - reached < k.hold
         if fault == "SIGKILL":
             assert first.returncode == -signal.SIGKILL
         else:
@@ -350,5 +412,5 @@ def test_process_fault(
                 assert first.returncode == 130, err
                 assert "interrupted: finished clips are kept" in err
     assert all(n == 1 for n in charges(emu, k).values())
-    render_again(emu, p, monkeypatch, compose)
+    render_again(emu, k, p, monkeypatch, compose)
     assert_paid_once_and_intact(emu, k, p, compose)
