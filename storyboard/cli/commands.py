@@ -10,6 +10,7 @@ from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
 from storyboard.errors import NSFW_WORDS, BudgetError, StoryboardError
 
+from . import noop
 from .films import add_variant, cmd_plan_variants, compose_films, film_names, print_variant_films
 from .report import continuity_text, plan_table, table
 
@@ -99,6 +100,8 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
     if not reporter.live_mode:  # a live table already stands as the final one
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
     print(f"\nspent {result.money} in {result.seconds:.1f} s; lock: {result.lock}")
+    if result.spent == 0 and all(s.status == "cached" for s in result.scenes):
+        noop.saw("generate")  # nothing generated, nothing spent
     if result.failed:
         _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
         for s in result.failed:
@@ -137,6 +140,8 @@ def _compose(project: sb.Project, args: argparse.Namespace) -> int:
             film = project.compose(
                 wait=not args.no_wait, progress=progress, force=getattr(args, "force", False)
             )
+    if film.up_to_date and not getattr(args, "boards", False):
+        noop.saw("compose")
     if not film.up_to_date:
         _err(
             f"composed in {film.seconds:.1f} s: {film.encoded} chunks encoded, "
