@@ -13,6 +13,7 @@ from storyboard.media.frames import ImageRefused, image_decodes, image_size
 
 from .assets import MAX_IMAGE_BYTES
 from .messages import did_you_mean
+from .schema import TEMPLATE_MARKS
 from .spec import Project, display_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
@@ -56,6 +57,15 @@ def check_cast(project: Project) -> list[Problem]:
                 )
             )
     for name, member in board.cast.items():
+        text = member.description or ""
+        if any(mark in text for mark in TEMPLATE_MARKS):  # hostile H11: sent as written
+            problems.append(
+                project.problem(
+                    ("cast", name, "description"),
+                    "a description is plain text, not a template: its `{{`, `{%` or `{#` would "
+                    "reach the model as written; describe the member in words",
+                )
+            )
         for k, value in enumerate(member.images):
             problems.extend(_check_picture(project, ("cast", name, "images", k), value))
     return problems

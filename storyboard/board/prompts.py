@@ -15,7 +15,7 @@ from storyboard.board.spec import Project, display_path, where_in_file
 from storyboard.errors import Problem, TemplateError
 
 from .sandbox import ConfinedLoader, LimitedEnvironment, LimitError, UnsafeTemplate
-from .schema import Scene
+from .schema import SHOT_FIELDS, TEMPLATE_MARKS, Scene
 from .undefined import TracedUndefined, explain, passed_from
 from .voices import speaker_of, voices
 from .yamlsrc import format_path
@@ -103,11 +103,15 @@ def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
     scene = project.board.scenes[index]
     ctx = scene_context(project, scene)
     try:
+        for shot in SHOT_FIELDS:  # hostile H11: `subject: "{{ cast.wren }} ..."` is a template too
+            value = ctx.get(shot)
+            if isinstance(value, str) and any(mark in value for mark in TEMPLATE_MARKS):
+                ctx[shot] = ctx["scene"][shot] = env.render(env.from_string(value), ctx)
         if scene.template is not None:
             tmpl = env.get_template(scene.template)
         else:
             assert scene.prompt is not None
-            if not any(mark in scene.prompt for mark in ("{{", "{%", "{#")):
+            if not any(mark in scene.prompt for mark in TEMPLATE_MARKS):
                 return " ".join(scene.prompt.split())  # plain text: nothing to compile
             tmpl = env.from_string(scene.prompt)
         text = env.render(tmpl, ctx)

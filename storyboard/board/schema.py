@@ -121,6 +121,7 @@ class References(Strict):
 
 
 SHOT_FIELDS = ("subject", "setting", "action", "camera", "sound", "style", "mood")
+TEMPLATE_MARKS = ("{{", "{%", "{#")  # text holding one of these is a jinja2 template
 
 
 class SceneFields(Strict):
