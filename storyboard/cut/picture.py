@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.board.spec import Project
-from storyboard.media.ffmpeg import run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import COLOR_TAGS, run_ffmpeg, video_codec_args
 from storyboard.media.gop import copy_packets
 
 from .chunkjob import composite_job, copy_job, encode_chunk
@@ -40,16 +40,6 @@ from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
 
-COLOR_TAGS = [
-    "-colorspace",
-    "bt709",
-    "-color_primaries",
-    "bt709",
-    "-color_trc",
-    "bt709",
-    "-color_range",
-    "tv",
-]
 CAPTION_STYLE = "1"  # bump when burnt-in captions are drawn differently
 
 

@@ -141,3 +141,19 @@ def test_stream_layouts_are_kept_by_content_key(tmp_path: Path) -> None:
     kept.write_text("{broken")  # a damaged entry is read again (now: a file with no video)
     assert layouts_cached([(clip, "key-a")], cache)[clip] is None
     assert layouts_cached([(clip, "")], cache)[clip] is None  # no key: nothing kept
+
+
+def test_the_emulators_full_size_clips_qualify_for_copying(tmp_path: Path) -> None:
+    """Placeholders are made in the film's chunk settings with a keyframe every 2 s, so their
+    untouched stretches are copied at the default film settings (draft clips are not)."""
+    from storyboard.emulator.clips import ClipSpec, render_clip
+    from storyboard.media.gop import encoder_signature, stream_layout
+
+    film = encoder_signature(320, 180, 30, tuple(chunk_codec_args("MP4", 95)))
+    clip = render_clip(ClipSpec("A red kite.", 320, 180, 4.0), tmp_path / "c.mp4")
+    layout = stream_layout(clip)
+    assert layout.signature == film
+    assert layout.keyframes == (0, 60)  # a keyframe every 2 s at 30 fps
+    assert layout.gops(15, 120) == (60, 120, 60, 120)  # the second GOP, copied whole
+    draft = render_clip(ClipSpec("A red kite.", 320, 180, 4.0, draft=True), tmp_path / "d.mp4")
+    assert stream_layout(draft).signature != film
