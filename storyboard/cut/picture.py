@@ -176,7 +176,7 @@ def render_video(
     ext = "webm" if fmt == "WEBM" else "mp4"
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
-    chunks, gop_packets = split_for_copy(
+    chunks, gop_packets, codec = split_for_copy(
         tl, plan_chunks(tl, burn), project.root, fmt, codec, log, project.build / "media"
     )
     plan = pool or machine_pool(tl.width, tl.height, len(chunks))
