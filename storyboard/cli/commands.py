@@ -8,7 +8,7 @@ import sys
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
-from storyboard.errors import BudgetError, StoryboardError
+from storyboard.errors import NSFW_WORDS, BudgetError, StoryboardError
 
 from . import noop
 from .films import add_variant, cmd_plan_variants, compose_films, film_names, print_variant_films
@@ -106,7 +106,19 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
         _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
         for s in result.failed:
             _err(f"  {s.scene}: {s.error}")
-        _err("render again to retry just those (nothing already paid for is bought again)")
+        flagged = [s for s in result.failed if NSFW_WORDS in (s.error or "")]
+        if flagged:  # hostile H18: retrying a flagged scene buys a new take of it
+            paid = result.maker == "runware"
+            each = ", ".join(
+                f"{s.scene} ({'' if paid else 'would cost '}${s.cost:.2f})" for s in flagged
+            )
+            _err(
+                f"render again to retry just those; a render again buys a new take of {each} "
+                "(flagged NSFW: pick the flagged take, or change the prompt); nothing else "
+                "already paid for is bought again"
+            )
+        else:
+            _err("render again to retry just those (nothing already paid for is bought again)")
         return 1
     return 0
 
