@@ -179,13 +179,14 @@ class Project(Films):
         plan.require_scenes(list(retake), "--retake")
         maker = self._backend(draft).maker
         only = plan.wanted(boards) | {node_name(r) for r in retake}
-        stale = stale_scenes(plan, list(retake), keep_downstream, maker) & only
+        every = stale_scenes(plan, list(retake), keep_downstream, maker)
+        stale = every & only
         if budget is not None:
             found = {
                 t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.nodes
             }
             check_budget(plan, found, budget)
-        return _plan_result(plan, stale)
+        return _plan_result(plan, stale, later=every - only)
 
     # -- build state -------------------------------------------------------------------------
 

@@ -76,7 +76,9 @@ class PlannedImage:
     """True when this render would generate it."""
     waits_for: list[str]
     """The nodes whose takes it sends as references."""
-    prompt: str = field(repr=False)
+    boards_only: bool = False
+    """Not made yet and used by no clip: ``render --boards`` makes it, this render does not."""
+    prompt: str = field(repr=False, default="")
     request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 

@@ -82,3 +82,18 @@ def test_models_video_is_the_default_listing(capsys: Any) -> None:
 def test_models_filters_are_for_video_models(capsys: Any) -> None:
     assert main(["models", "--kind", "image", "--can", "extend"]) == 2
     assert "--can, --max-price and --sort apply to video models" in capsys.readouterr().err
+
+
+def test_plan_says_a_board_no_clip_uses_waits_for_render_boards(
+    tmp_path: Path, capsys: Any
+) -> None:
+    p = write_project(tmp_path / "p", CAST, {"assets/tower.png": png_bytes(64, 64, (9, 9, 9))})
+    assert main(["plan", str(p)]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line}
+    # a starts from its board (Wan2.6 takes no references): a plain render makes it
+    assert rows["board:a"].split()[-2:] == ["$0.06", "generate"]
+    # b's board is used by no clip: not cached, made by --boards
+    assert rows["board:b"].split()[-2:] == ["$0.06", "--boards"]
+    assert main(["plan", str(p), "--boards"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line}
+    assert rows["board:b"].split()[-2:] == ["$0.06", "generate"]
