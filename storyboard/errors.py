@@ -153,6 +153,9 @@ class SafetyError(GenerationError):
     """The provider refused the content (safety filter, NSFW)."""
 
 
+NSFW_WORDS = "the provider flagged the result as NSFW"  # how a flagged scene's failure begins
+
+
 class ProviderError(GenerationError):
     """The provider failed or timed out while generating."""
 

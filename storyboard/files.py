@@ -60,6 +60,11 @@ def owned_tempdir(prefix: str, folder: Path | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=folder))
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (someone else's counts as alive)."""
+    return _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -78,3 +78,74 @@ def test_a_broken_block_fails_and_points_at_its_readme_line() -> None:
     assert err.value.lineno == 8
     with pytest.raises(NameError):
         run_blocks([(1, "print(undefined_name)\n")])
+
+
+# -- the cast, the boards and the animatic: every command of the section, as shown ------------
+
+CAST_SECTION = "## The cast, the boards and the animatic"
+RELIEF = "projects/the-relief"
+
+
+def section(readme: str, title: str) -> str:
+    start = readme.index(title)
+    return readme[start : readme.index("\n## ", start + len(title))]
+
+
+@pytest.fixture
+def relief(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    dest = tmp_path / RELIEF
+    shutil.copytree(
+        REPO / RELIEF, dest, ignore=shutil.ignore_patterns("build", "storyboard.lock", "*.jpg")
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    monkeypatch.delenv("RUNWARE_BASE_URL", raising=False)
+    return dest
+
+
+def run(command: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """``storyboard ...`` as the README shows it (P: the example project); its output."""
+    from storyboard.cli.main import main
+
+    argv = command.removeprefix("storyboard ").replace(" P ", f" {RELIEF} ").split()
+    assert main(argv) == 0, command
+    got = capsys.readouterr()
+    return got.out, got.err
+
+
+def test_the_cast_section_commands_work_as_shown(
+    relief: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = section((REPO / "README.md").read_text(encoding="utf-8"), CAST_SECTION)
+    plain = " ".join(text.split())  # the section's words, whatever the line breaks
+
+    # the price of each step: plan's line, validate's total, the table's commands
+    out, _ = run(f"storyboard plan {RELIEF}", capsys)
+    (prices,) = [ln for ln in out.splitlines() if ln.startswith("boards: ")]
+    assert f"```\n{prices}\n```" in text
+    out, _ = run(f"storyboard validate {RELIEF}", capsys)
+    total = out.strip().split(": ", 1)[1]
+    assert f"`{total}`" in plain
+    # only for speed (prices do not depend on it): the animatic at 10 frames a second
+    board = relief / "storyboard.yaml"
+    yaml_text = board.read_text(encoding="utf-8")
+    assert "\noutput:\n" in yaml_text
+    board.write_text(yaml_text.replace("\noutput:\n", "\noutput:\n  fps: 10\n"), encoding="utf-8")
+    board_step = f"storyboard render {RELIEF} --boards"
+    retake_step = f"storyboard render {RELIEF} --boards --retake board:jetty"
+    for step, cost in ((board_step, "$0.48"), (retake_step, "$0.06")):
+        assert f"| `{step}` |" in text
+        assert f"(${cost[1:]} planned)" in run(step, capsys)[1]  # what the render says it buys
+    assert (relief / "build" / "the-relief.animatic.mp4").is_file()
+    film_step = f"storyboard render {RELIEF}"
+    assert f"| `{film_step}` |" in text and "| $3.60 |" in text
+    out = run(f"storyboard plan {RELIEF}", capsys)[0]
+    assert sum(ln.endswith("generate") for ln in out.splitlines()) == 6  # the clips, no image
+
+    # takes, pick and a retake of a sheet or board, as the section names them
+    for shown in ("storyboard takes P cast:wren", "pick P board:jetty 2"):
+        assert f"`{shown}`" in text
+    assert "`render P --boards --retake board:jetty`" in text
+    run("pick P board:jetty 2", capsys)
+    out, _ = run("storyboard takes P cast:wren", capsys)
+    assert "take-1.png" in out and "*" in out

@@ -8,7 +8,8 @@ from .results import PlannedImage, PlannedScene, PlanResult
 from .sounds import planned_sounds
 
 
-def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
+def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> PlanResult:
+    """``later``: the images not made by this render that ``render --boards`` would make."""
     p = plan.profile
     scenes = [
         PlannedScene(
@@ -34,6 +35,8 @@ def _plan_result(plan: Plan, stale: set[str]) -> PlanResult:
             cost=t.cost,
             generate=t.scene in stale,
             waits_for=t.depends_on,
+            boards_only=t.scene in (later or ()),
+            files=list(t.files),
             prompt=t.prompt,
             request=t.request,
         )

@@ -27,7 +27,7 @@ from storyboard.generate.staleness import (
 from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
-from .boards import CastInfo, cast_of
+from .boards import CastInfo, animatic_file, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
 from .planning import _plan_result
@@ -111,6 +111,11 @@ class Project(Films):
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
 
+    @property
+    def animatic_file(self) -> Path:
+        """``build/NAME.animatic.mp4``: where ``render(boards=True)`` cuts the animatic."""
+        return animatic_file(self)
+
     def cast(self) -> list[CastInfo]:
         """The cast members that have a picture: their own, or a generated sheet (``node``)."""
         return cast_of(self)
@@ -179,13 +184,14 @@ class Project(Films):
         plan.require_scenes(list(retake), "--retake")
         maker = self._backend(draft).maker
         only = plan.wanted(boards) | {node_name(r) for r in retake}
-        stale = stale_scenes(plan, list(retake), keep_downstream, maker) & only
+        every = stale_scenes(plan, list(retake), keep_downstream, maker)
+        stale = every & only
         if budget is not None:
             found = {
                 t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.nodes
             }
             check_budget(plan, found, budget)
-        return _plan_result(plan, stale)
+        return _plan_result(plan, stale, later=every - only)
 
     # -- build state -------------------------------------------------------------------------
 

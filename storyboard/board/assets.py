@@ -190,10 +190,35 @@ def check_audio(
     project: Project, field: tuple[str | int, ...], value: str, path: Path, what: str
 ) -> list[Problem]:
     """A sound file the storyboard names (``what``: music, a scene's sound, ...) opens and
-    has an audio stream that decodes; checked before a render spends anything."""
-    why = audio_problem(path)
+    has an audio stream that decodes; checked before a render spends anything (a file found
+    good is remembered by its exact stat under build/media: not decoded again until it
+    changes)."""
+    why = _audio_problem_kept(path, project.root / "build" / "media")
     if why is None:
         return []
     return [
         project.problem(field, f"{value!r} {why} ({what} must be a sound file: m4a, mp3, wav, ...)")
     ]
+
+
+def _audio_problem_kept(path: Path, cache: Path) -> str | None:
+    """:func:`audio_problem`, with a good result kept under the file's path, size, inode,
+    modification and change times (any write changes the change time)."""
+    import zlib
+
+    try:
+        st = path.stat()
+    except OSError:
+        return audio_problem(path)
+    stamp = f"{st.st_size}-{st.st_ino}-{st.st_mtime_ns}-{st.st_ctime_ns}"
+    mark = cache / f"audio-ok-{zlib.crc32(str(path.resolve()).encode()):08x}-{stamp}"
+    if mark.is_file():
+        return None
+    why = audio_problem(path)
+    if why is None:
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            mark.touch()
+        except OSError:
+            pass  # a cache, not a record (a read-only project is checked every time)
+    return why

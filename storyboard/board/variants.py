@@ -12,13 +12,13 @@ cache are the project's, so a scene whose task is the same in two films is gener
 from __future__ import annotations
 
 import copy
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from storyboard.errors import Problem, SpecError, unique
 
 from .schema import VARIANT_KEYS, Storyboard, Variant
-from .spec import Project, _check_references, _validate
+from .spec import Project, _check_references, _validate, display_path
 from .yamlsrc import Located, Path_, format_path
 
 
@@ -64,12 +64,38 @@ def load_variant(project: Project, name: str) -> Project:
 def check_variants(project: Project) -> list[Problem]:
     """Every problem of every variant (for ``load``: a broken variant is a broken file)."""
     problems: list[Problem] = []
+    written: dict[Path, str] = {}  # every file a film writes -> the film (hostile H12)
+    for path in _written(project):
+        written.setdefault(path, "main")
     for name in project.board.variants:
         try:
-            load_variant(project, name)
+            film = load_variant(project, name)
         except SpecError as e:
             problems.extend(e.problems)
+            continue
+        for path in _written(film):
+            other = written.setdefault(path, name)
+            if other != name:
+                problems.append(
+                    Problem(
+                        project.display(),
+                        project.src.line_of(("variants", name)),
+                        format_path(("variants", name)),
+                        f"variant {name!r} would write {display_path(path)}, as the film "
+                        f"{other!r} does: each compose would overwrite the other; give it its "
+                        "own output.file",
+                    )
+                )
+                break
     return problems
+
+
+def _written(film: Project) -> list[Path]:
+    """The film and its captions, as resolved paths."""
+    from .assets import film_path
+
+    out = film_path(film).resolve()
+    return [out, out.with_suffix(".srt")]
 
 
 def _derived(

@@ -8,8 +8,9 @@ import sys
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
-from storyboard.errors import BudgetError, StoryboardError
+from storyboard.errors import NSFW_WORDS, BudgetError, StoryboardError
 
+from . import noop
 from .films import add_variant, cmd_plan_variants, compose_films, film_names, print_variant_films
 from .report import continuity_text, plan_table, table
 
@@ -99,11 +100,25 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
     if not reporter.live_mode:  # a live table already stands as the final one
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
     print(f"\nspent {result.money} in {result.seconds:.1f} s; lock: {result.lock}")
+    if result.spent == 0 and all(s.status == "cached" for s in result.scenes):
+        noop.saw("generate")  # nothing generated, nothing spent
     if result.failed:
         _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
         for s in result.failed:
             _err(f"  {s.scene}: {s.error}")
-        _err("render again to retry just those (nothing already paid for is bought again)")
+        flagged = [s for s in result.failed if NSFW_WORDS in (s.error or "")]
+        if flagged:  # hostile H18: retrying a flagged scene buys a new take of it
+            paid = result.maker == "runware"
+            each = ", ".join(
+                f"{s.scene} ({'' if paid else 'would cost '}${s.cost:.2f})" for s in flagged
+            )
+            _err(
+                f"render again to retry just those; a render again buys a new take of {each} "
+                "(flagged NSFW: pick the flagged take, or change the prompt); nothing else "
+                "already paid for is bought again"
+            )
+        else:
+            _err("render again to retry just those (nothing already paid for is bought again)")
         return 1
     return 0
 
@@ -125,6 +140,8 @@ def _compose(project: sb.Project, args: argparse.Namespace) -> int:
             film = project.compose(
                 wait=not args.no_wait, progress=progress, force=getattr(args, "force", False)
             )
+    if film.up_to_date and not getattr(args, "boards", False):
+        noop.saw("compose")
     if not film.up_to_date:
         _err(
             f"composed in {film.seconds:.1f} s: {film.encoded} chunks encoded, "

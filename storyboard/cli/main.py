@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -27,6 +26,8 @@ def warn_once(root: Path, warning: str) -> None:
     """A model warning on every `plan` is noise: once per project (remembered in build/), and
     every time while RUNWARE_API_KEY is set, when a render would really be refused."""
     seen = root / "build" / ".warnings-shown"
+    import hashlib
+
     digest = hashlib.sha256(warning.encode()).hexdigest()[:16]
     try:
         shown = seen.read_text(encoding="utf-8").split()
@@ -285,6 +286,30 @@ def prepare_process() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     prepare_process()
+    # storyboard's models use no pydantic plugin; looking for one reads the metadata of every
+    # installed package at each start. A value set by the user is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from . import noop
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    root = noop.project_of(args)
+    if root is not None:
+        code = noop.replay(args)  # the same render again, nothing changed: said in no time
+        if code is not None:
+            return code
+        noop.RECORDER = noop.Recorder(args, root)
+    try:
+        code = _main(argv)
+    finally:
+        recorder, noop.RECORDER = noop.RECORDER, None
+        if recorder is not None:
+            recorder.restore()
+    if recorder is not None:
+        recorder.finish(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         code = _run(argv)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush

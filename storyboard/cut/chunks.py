@@ -29,6 +29,7 @@ import math
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import threading
@@ -37,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
+from storyboard.files import alive
 
 DEFAULT_LIMIT_MB = 2048
 LIMIT_ENV = "STORYBOARD_CACHE_MB"
@@ -222,7 +224,7 @@ class ChunkCache:
         try:
             self._real_dir(self.folder)
             self._real_dir(p.parent)
-            fd, tmp_name = tempfile.mkstemp(prefix=PART_PREFIX, suffix=f".{ext}", dir=p.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix=part_prefix(), suffix=f".{ext}", dir=p.parent)
             os.close(fd)
         except OSError as e:
             raise StoryboardError(f"cannot write the chunk cache {self.folder}: {e}") from None
@@ -256,7 +258,8 @@ class ChunkCache:
         """Delete least recently used chunks until the cache fits ``limit`` bytes.
 
         Chunks used by this compose are kept whatever the limit; so are temporary files of a
-        compose that may still be running (younger than an hour). Only real files inside the
+        compose that may still be running (its process is alive, or it is on another machine
+        and younger than an hour). Only real files inside the
         real cache folder are ever deleted. Returns what was deleted.
         """
         limit = cache_limit_bytes() if limit is None else limit
@@ -276,7 +279,7 @@ class ChunkCache:
             except OSError:
                 continue
             if p.name.startswith(PART_PREFIX):
-                if now - st.st_mtime > STALE_PART_SECONDS:
+                if _writer_gone(p.name) or now - st.st_mtime > STALE_PART_SECONDS:
                     p.unlink(missing_ok=True)
                     removed.append(p)
                 continue
@@ -332,6 +335,25 @@ class ChunkCache:
         return out
 
 
+def part_prefix() -> str:
+    """``.part-PID-HOST-``: a temporary file names its writer, so a killed compose's are swept
+    by the next one at once, not an hour later (hostile F9). The host is named too: a cache
+    shared by several machines never judges another machine's process."""
+    return f"{PART_PREFIX}{os.getpid()}-{_host()}-"
+
+
+def _host() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _writer_gone(name: str) -> bool:
+    """Whether the process that wrote the temporary file ``name`` (on this machine) is dead."""
+    pid, _, rest = name[len(PART_PREFIX) :].partition("-")
+    if not pid.isdigit() or not rest.startswith(_host() + "-"):
+        return False  # another machine's, or a name from before: swept when old
+    return int(pid) not in (0, os.getpid()) and not alive(int(pid))
+
+
 def _ours(name: str, shard: str) -> bool:
     """A name the cache writes in ``shard``: an entry, its record or a temporary file."""
     if name.startswith(PART_PREFIX):
@@ -371,7 +393,7 @@ def _read_record(p: Path) -> tuple[int, str, str] | None:
 
 def _write_record(p: Path, made: tuple[int, str]) -> None:
     blob = json.dumps({"entry": p.name, "size": made[0], "sha256": made[1]}).encode()
-    fd, tmp = tempfile.mkstemp(prefix=PART_PREFIX, suffix=SUM_SUFFIX, dir=p.parent)
+    fd, tmp = tempfile.mkstemp(prefix=part_prefix(), suffix=SUM_SUFFIX, dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 from storyboard.media.thumbs import THUMB_W, thumbnail
 
 from .timeline import Timeline
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] | None:
@@ -38,6 +40,8 @@ def _pair(root: Path, tl: Timeline, i: int) -> tuple[Image.Image, Image.Image] |
 def _board(path: Path | None) -> Image.Image | None:
     if path is None:
         return None
+    from PIL import Image
+
     try:
         with Image.open(path) as im:
             return im.convert("RGB")
@@ -53,6 +57,8 @@ def contact_sheet(
     ``boards`` (issue 17): scene id -> its chosen board's file; when any scene has one, the
     sheet has a board column before the clip's frames (empty for a scene without a board).
     """
+    from PIL import Image, ImageDraw, ImageFont  # imported when used: start-up stays quick
+
     with ThreadPoolExecutor(2) as pool:
         pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
     thumb_h = round(THUMB_W * tl.height / tl.width)

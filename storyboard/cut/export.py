@@ -191,16 +191,16 @@ def export_cut(
     if dest is not None:
         from storyboard.board.assets import not_a_file, overwritten
 
+        what = overwritten(project, Path(dest).resolve())
+        if what is not None:
+            raise StoryboardError(
+                f"--output: {str(dest)!r} would overwrite {what}; name a new file such as cut{ext}"
+            )
         folder = Path(dest).parent
         if not folder.is_dir():  # never make folders (hostile F14: `-o /nonexistent/x` made one)
             raise StoryboardError(
                 f"--output: {str(dest)!r}: there is no folder {str(folder)!r}; make it first, "
                 f"or name a file in an existing folder such as cut{ext}"
-            )
-        what = overwritten(project, Path(dest).resolve())
-        if what is not None:
-            raise StoryboardError(
-                f"--output: {str(dest)!r} would overwrite {what}; name a new file such as cut{ext}"
             )
         kind = not_a_file(Path(dest))
         if kind is not None:

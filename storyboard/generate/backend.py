@@ -42,12 +42,21 @@ class BackendOptions:
         never pass for a real take."""
         if not self.api_key:
             return DRAFT if self.emulator_draft else EMULATOR
+        self.check()  # status judges the URL as render does (hostile F11)
         base = self.base_url or DEFAULT_BASE_URL
         if not _is_loopback_url(base):
             return RUNWARE
         if self._loopback_maker is None:
             self._loopback_maker = _ask_loopback(base)
         return self._loopback_maker
+
+    def check(self) -> None:
+        """Raise one :class:`StoryboardError` when a key is set and ``base_url`` cannot be used."""
+        from .policy import base_url_problem
+
+        why = base_url_problem(self.base_url or DEFAULT_BASE_URL) if self.api_key else None
+        if why is not None:
+            raise StoryboardError(f"insecureBaseURL: {why}")
 
     @property
     def real_service(self) -> bool:
@@ -128,7 +137,10 @@ def _is_loopback_url(url: str) -> bool:
 
     from .policy import _is_loopback
 
-    return _is_loopback(urlsplit(url).hostname)
+    try:
+        return _is_loopback(urlsplit(url).hostname)
+    except ValueError:  # not a URL: never loopback (check() says why)
+        return False
 
 
 def _ask_loopback(base_url: str) -> str:

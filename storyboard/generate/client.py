@@ -36,7 +36,7 @@ from storyboard.errors import (
 )
 from storyboard.files import write_error
 
-from .policy import PollPolicy, RetryPolicy, _is_loopback, _retry_after
+from .policy import PollPolicy, RetryPolicy, _is_loopback, _retry_after, base_url_problem
 from .protocol import (
     CONFLICT,
     DEFAULT_BASE_URL,
@@ -98,13 +98,9 @@ class RunwareClient(Uploads):
     ):
         if not api_key:
             raise GenerationError("no API key: set RUNWARE_API_KEY", code="invalidApiKey")
-        base = urlsplit(base_url)
-        if base.scheme != "https" and not (base.scheme == "http" and _is_loopback(base.hostname)):
-            raise GenerationError(
-                f"refusing RUNWARE_BASE_URL {base_url}: the API key would travel in clear text; "
-                "use https (plain http only to 127.0.0.0/8, ::1 or localhost)",
-                code="insecureBaseURL",
-            )
+        why = base_url_problem(base_url)
+        if why is not None:
+            raise GenerationError(why, code="insecureBaseURL")
         self._http = http
         self._key = api_key
         self.base_url = base_url

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from storyboard.board.schema import parse_size
+from storyboard.board.spec import display_path
 from storyboard.errors import (
+    NSFW_WORDS,
     GenerationError,
     SafetyError,
     StoryboardError,
@@ -199,8 +201,9 @@ class Executor(Fetcher):
                 )
             if flagged and not usable:
                 raise SafetyError(
-                    f"the provider flagged the result as NSFW; it is kept as take "
-                    f"{flagged[0].n}: `storyboard pick {scene} {flagged[0].n}` to use "
+                    f"{NSFW_WORDS}; it is kept as take "
+                    f"{flagged[0].n}: `storyboard pick {display_path(self.root)} {scene} "
+                    f"{flagged[0].n}` to use "
                     "it anyway, or change the prompt",
                     scene=scene,
                     code="NSFWContent",
@@ -359,7 +362,7 @@ class Executor(Fetcher):
         for t in takes:
             self.rep.note(
                 f"{scene}: collected take {t.n} from task {uid[:8]}, paid in an earlier render; "
-                f"`storyboard pick {scene} {t.n}` to use it"
+                f"`storyboard pick {display_path(self.root)} {scene} {t.n}` to use it"
             )
 
     async def _resolve(self, task: Task, src_take: Take | None) -> dict[str, Any]:

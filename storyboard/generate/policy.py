@@ -73,3 +73,23 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the Runware endpoint, or None: one judgement for ``render``,
+    ``status`` and the client (hostile F11). https anywhere, plain http only to loopback."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as e:
+        return f"refusing RUNWARE_BASE_URL {url}: not a URL ({e})"
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+        return (
+            f"refusing RUNWARE_BASE_URL {url}: the API key would travel in clear text; "
+            "use https (plain http only to 127.0.0.0/8, ::1 or localhost)"
+        )
+    if not host:
+        return f"refusing RUNWARE_BASE_URL {url}: it names no host (e.g. https://api.runware.ai/v1)"
+    return None

@@ -98,6 +98,28 @@ def test_a_scene_sound_that_is_a_png_is_refused(in_tmp: Path, capsys) -> None:
     )
 
 
+def test_a_good_music_file_is_decoded_once_and_again_when_it_changes(
+    in_tmp: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storyboard.board.assets as assets
+
+    proj = write_project(
+        in_tmp / "proj", "title: T\nscenes:\n" + SCENE + "edit: {music: {file: bed.m4a}}\n"
+    )
+    tone(proj / "bed.m4a")
+    decoded: list[Path] = []
+    real = assets.audio_problem
+    monkeypatch.setattr(assets, "audio_problem", lambda p: decoded.append(p) or real(p))
+    assert main(["validate", "proj"]) == 0
+    assert main(["validate", "proj"]) == 0
+    assert len(decoded) == 1  # found good once: remembered by its exact stat
+    data = (proj / "bed.m4a").read_bytes()
+    (proj / "bed.m4a").write_bytes(png_bytes()[: len(data)].ljust(len(data), b"\0"))
+    capsys.readouterr()
+    assert main(["validate", "proj"]) == 1  # rewritten (same size): decoded again, refused
+    assert "has no audio stream" in capsys.readouterr().err
+
+
 def test_a_huge_music_file_is_refused_at_once(in_tmp: Path, capsys) -> None:
     """Hostile F15: a 2 GiB file of zeros named .mp3 kept validate busy 60 s, then printed the
     ffmpeg command line. Now a size cap: one line at once, no command line."""

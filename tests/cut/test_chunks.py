@@ -12,7 +12,13 @@ import pytest
 from test_compose import make_clip, setup
 
 from storyboard.board.spec import load_project
-from storyboard.cut.chunks import PART_PREFIX, ChunkCache, cache_limit_bytes, chunk_key
+from storyboard.cut.chunks import (
+    PART_PREFIX,
+    ChunkCache,
+    cache_limit_bytes,
+    chunk_key,
+    part_prefix,
+)
 from storyboard.cut.compose import compose_film
 from storyboard.errors import StoryboardError
 from storyboard.generate.state import BuildState
@@ -238,3 +244,26 @@ def test_a_bad_jobs_setting_is_refused_before_any_work(tmp_path: Path, monkeypat
         compose_film(project, state, log=said.append)
     assert said == []
     assert not chunks(project, "mp4") and not chunks(project, "wav")
+
+
+def test_a_dead_composes_temporary_files_are_swept_at_once(tmp_path: Path) -> None:
+    """Hostile F9: `.part-*` files of a SIGKILLed compose stayed after the next compose (they
+    were swept only after an hour). A temporary file names its writer's pid: the next compose
+    sweeps those whose writer is dead, young or not, and keeps a live writer's."""
+    from helpers import dead_pid
+
+    cache = ChunkCache(tmp_path / "chunks")
+    seen: list[str] = []
+    cache.make("abkey", "mp4", lambda p: (seen.append(p.name), p.write_bytes(b"whole")))
+    prefix = part_prefix()
+    assert seen[0].startswith(prefix) and prefix.startswith(f"{PART_PREFIX}{os.getpid()}-"), seen
+    shard = tmp_path / "chunks" / "ab"
+    gone = prefix.replace(str(os.getpid()), str(dead_pid()), 1)
+    dead = [shard / f"{gone}x1.mp4", shard / f"{gone}x2.json"]
+    live = shard / f"{prefix}x3.mp4"
+    elsewhere = shard / f"{PART_PREFIX}{dead_pid()}-0000beef-x4.mp4"  # another machine's
+    for p in [*dead, live, elsewhere]:
+        p.write_bytes(b"half")
+    removed = cache.evict(limit=10**9)
+    assert sorted(removed) == sorted(dead)
+    assert live.exists() and elsewhere.exists() and cache.get("abkey", "mp4") is not None

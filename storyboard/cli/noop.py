@@ -1,0 +1,224 @@
+"""The repeated no-op render: ``storyboard render PROJECT`` again when nothing at all changed.
+
+A render that found nothing to do (every scene's take kept, nothing spent, the film up to
+date) leaves a stamp, ``build/.noop-render.json``, that proves what it saw:
+
+* the command line, the working folder, the interpreter, storyboard's version and every
+  environment variable (as a digest: the API key is never written down), and whether the
+  output went to a terminal;
+* the size, inode, modification and change time of every file under the project folder
+  (but the chunk cache, which a finished film does not need) and of every file of the
+  storyboard package, and of every other file the render opened;
+* what the render printed.
+
+The next ``render`` with the same command line checks all of it before importing anything
+heavy; if every single item is as recorded, the render would do exactly the same nothing,
+so it prints the same words (with its own time) and stops. Any change (an edit saved, even
+with the same bytes, a file added or removed anywhere in the project, a take replaced, an
+environment variable, another version) and the render runs in full, as always. Files that
+changed while the recording render ran are caught too: its stamp is not written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STAMP = ".noop-render.json"
+SKIP = ("chunks",)  # under build/: the chunk cache (a finished film does not need it)
+VOLATILE = {"_", "OLDPWD", "SHLVL", "PWD"}  # set by shells, read by nothing here
+QUIET = {"--quiet", "-q"}
+
+
+def project_of(argv: list[str]) -> Path | None:
+    """The project folder when ``argv`` is a plain ``render PROJECT [--quiet]``, else None."""
+    if len(argv) < 2 or argv[0] != "render":
+        return None
+    rest = [a for a in argv[1:] if a not in QUIET]
+    if len(rest) != 1 or rest[0].startswith("-") or len(argv) - len(rest) > 2:
+        return None
+    p = Path(rest[0])
+    return p if (p / "storyboard.yaml").is_file() else None
+
+
+def _env() -> str:
+    import hashlib
+
+    items = sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE)
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, list[int] | None]:
+    """Every file under ``root`` (``skip``: folder paths left out) by its stat."""
+    out: dict[str, list[int] | None] = {}
+    stack = [str(root)]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            out[d] = None
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                if e.path not in skip:
+                    stack.append(e.path)
+            elif e.name != STAMP:
+                out[e.path] = _stat(e.path)
+    return out
+
+
+def _package() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def _seen(root: Path, opened: set[str]) -> dict[str, Any]:
+    tree = _tree(root, tuple(str(root / "build" / s) for s in SKIP))
+    others = {p: _stat(p) for p in sorted(opened) if p not in tree}
+    return {"tree": tree, "code": _tree(_package()), "others": others}
+
+
+def _context(argv: list[str]) -> dict[str, Any]:
+    from storyboard import __version__
+
+    return {
+        "version": __version__,
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "python": sys.executable,
+        "env": _env(),
+        "tty": [sys.stdout.isatty(), sys.stderr.isatty()],
+    }
+
+
+def replay(argv: list[str]) -> int | None:
+    """0 after printing what the recorded no-op printed, when nothing changed; else None."""
+    root = project_of(argv)
+    if root is None:
+        return None
+    t0 = time.perf_counter()
+    try:
+        stamp = json.loads((root / "build" / STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("context") != _context(argv):
+        return None
+    seen = stamp.get("seen") or {}
+    if seen.get("code") != _tree(_package()):
+        return None
+    if seen.get("tree") != _tree(root, tuple(str(root / "build" / s) for s in SKIP)):
+        return None
+    if any(_stat(p) != s for p, s in (seen.get("others") or {}).items()):
+        return None
+    took = f"{time.perf_counter() - t0:.1f}"
+    sys.stdout.write(re.sub(r"\{seconds\}", took, stamp["out"]))
+    sys.stderr.write(re.sub(r"\{seconds\}", took, stamp["err"]))
+    return 0
+
+
+class Recorder:
+    """Around a plain ``render PROJECT``: notes the files it opens and what it prints, and
+    writes the stamp when the render turns out to have done nothing."""
+
+    def __init__(self, argv: list[str], root: Path):
+        self.argv, self.root = argv, root
+        self.opened: set[str] = set()
+        self.noop = {"generate": False, "compose": False}
+        self.before = _seen(root, set())
+        self.context = _context(argv)
+        self.out: list[str] = []
+        self.err: list[str] = []
+        ours = (sys.prefix, sys.base_prefix, "/proc", "/dev", "/sys")
+
+        self.first: dict[str, list[int] | None] = {}  # each file's stat when first read
+        self.written: set[str] = set()  # files it wrote (its own state: the lock, the journal)
+
+        def hook(event: str, args: tuple[Any, ...]) -> None:
+            if RECORDER is not self:  # audit hooks stay: this one only while it records
+                return
+            if event in ("os.rename", "os.replace") and isinstance(args[1], str | Path):
+                self.written.add(os.path.abspath(args[1]))
+            if event == "open" and isinstance(args[0], str) and not args[0].startswith(ours):
+                path = os.path.abspath(args[0])
+                mode, flags = args[1] or "", args[2] if isinstance(args[2], int) else 0
+                if set("wax+") & set(mode) or flags & (os.O_WRONLY | os.O_RDWR):
+                    self.written.add(path)
+                elif path not in self.first:
+                    self.first[path] = _stat(path)
+                self.opened.add(path)
+
+        sys.addaudithook(hook)  # stays for this process: a CLI command is one process
+        self.streams = sys.stdout, sys.stderr
+        sys.stdout = _Tee(sys.stdout, self.out)  # type: ignore[assignment]
+        sys.stderr = _Tee(sys.stderr, self.err)  # type: ignore[assignment]
+
+    def restore(self) -> None:
+        sys.stdout, sys.stderr = self.streams
+
+    def finish(self, code: int) -> None:
+        """Write the stamp if the render did nothing and nothing changed while it ran."""
+        if code != 0 or not all(self.noop.values()):
+            return
+        now = _seen(self.root, self.opened)
+        build = str(self.root / "build") + os.sep
+        for path, st in self.before["tree"].items():
+            # a file that changed under the render's feet (what it wrote itself aside)
+            mine = path.startswith(build) or path in self.written
+            if now["tree"].get(path) != st and not mine:
+                return
+        outside = {p for p in now["tree"] if not p.startswith(build)}
+        if outside != {p for p in self.before["tree"] if not p.startswith(build)}:
+            return  # a file came or went beside the storyboard while it ran
+        if now["code"] != self.before["code"]:
+            return
+        if any(
+            now["others"].get(p, st) != st for p, st in self.first.items() if p not in self.written
+        ):
+            return  # a file it read elsewhere changed after it was read
+        secs = re.compile(r"(?<= in )\d+\.\d(?= s)")
+        stamp = {
+            "context": self.context,
+            "seen": now,
+            "out": secs.sub("{seconds}", "".join(self.out)),
+            "err": secs.sub("{seconds}", "".join(self.err)),
+        }
+        try:
+            (self.root / "build" / STAMP).write_text(json.dumps(stamp))
+        except OSError:
+            pass  # a stamp, not a record
+
+
+class _Tee:
+    """A text stream that also keeps what is written to it."""
+
+    def __init__(self, stream: Any, sink: list[str]):
+        self._stream, self._sink = stream, sink
+
+    def write(self, s: str) -> int:
+        self._sink.append(s)
+        return int(self._stream.write(s))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+RECORDER: Recorder | None = None
+
+
+def saw(step: str) -> None:
+    """A step of the render found nothing to do (``generate`` or ``compose``)."""
+    if RECORDER is not None:
+        RECORDER.noop[step] = True
