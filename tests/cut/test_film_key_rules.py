@@ -61,7 +61,7 @@ def made(tmp_path: Path) -> Project:
     p = write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC})
     project = load_project(p)
     dest = project.build / "key.mp4"
-    dest.parent.mkdir(parents=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(b"the film")
     (project.build / "key.srt").write_text("1\n")
     st = film_status(project, TAKES, dest)
@@ -85,7 +85,7 @@ def test_no_film_no_record(tmp_path: Path) -> None:
     project = load_project(write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC}))
     dest = project.build / "key.mp4"
     assert film_status(project, TAKES, dest).reasons == ["film missing"]
-    dest.parent.mkdir(parents=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(b"someone else's film")
     st = film_status(project, TAKES, dest)
     assert st.reasons == ["never composed here"] and not st.up_to_date
