@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.board.spec import Project
-from storyboard.media.ffmpeg import run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import COLOR_TAGS, run_ffmpeg, video_codec_args
 from storyboard.media.gop import copy_packets
 
 from .chunkjob import composite_job, copy_job, encode_chunk
@@ -40,16 +40,6 @@ from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
 
-COLOR_TAGS = [
-    "-colorspace",
-    "bt709",
-    "-color_primaries",
-    "bt709",
-    "-color_trc",
-    "bt709",
-    "-color_range",
-    "tv",
-]
 CAPTION_STYLE = "1"  # bump when burnt-in captions are drawn differently
 
 
@@ -186,7 +176,7 @@ def render_video(
     ext = "webm" if fmt == "WEBM" else "mp4"
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
-    chunks, gop_packets = split_for_copy(
+    chunks, gop_packets, codec = split_for_copy(
         tl, plan_chunks(tl, burn), project.root, fmt, codec, log, project.build / "media"
     )
     plan = pool or machine_pool(tl.width, tl.height, len(chunks))

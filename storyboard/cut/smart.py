@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storyboard.media.gop import StreamLayout, encoder_signature, layouts_cached
+from storyboard.media.x264 import matching_args
 
 from .timeline import Timeline
 
@@ -31,18 +32,25 @@ def split_for_copy(
     codec: list[str],
     log: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
-) -> tuple[list[Chunk], dict[int, tuple[int, int]]]:
+) -> tuple[list[Chunk], dict[int, tuple[int, int]], list[str]]:
     """``chunks`` with each qualifying ``copy`` stretch split into its encoded edges and a
-    ``gop`` chunk of whole GOPs; returns the chunks and, for each ``gop`` chunk (by its
-    first film frame), the take's packets to copy (decode order, first and end)."""
+    ``gop`` chunk of whole GOPs; returns the chunks, for each ``gop`` chunk (by its first film
+    frame) the take's packets to copy (decode order, first and end), and the encoder settings
+    of every encoded chunk (``codec``, or the takes' own: see :func:`own_settings`)."""
     if fmt not in COPYABLE:
-        return chunks, {}
-    wanted = encoder_signature(tl.width, tl.height, tl.fps, tuple(codec))
+        return chunks, {}, codec
     files = {
         s.file: (root / s.file, s.take.media_key)
         for s in (tl.segments[c[3]] for c in chunks if c[0] == "copy")
     }
     read = layouts_cached(list(files.values()), cache_dir)
+    wanted = encoder_signature(tl.width, tl.height, tl.fps, tuple(codec))
+    own = own_settings(tl, read, wanted)
+    if own is not None:
+        wanted, codec = own
+        if log is not None:
+            log("picture: the takes are copied in their own x264 settings (read from them); "
+                "the edges and transitions are encoded with the same")  # fmt: skip
     layouts: dict[str, StreamLayout | None] = {}
     refused: set[str] = set()
     out: list[Chunk] = []
@@ -81,4 +89,24 @@ def split_for_copy(
             + ", ".join(sorted(refused))
             + " are encoded whole (their stream settings differ from the film's)"
         )
-    return out, packets
+    return out, packets, codec
+
+
+def own_settings(
+    tl: Timeline, read: dict[Path, StreamLayout | None], film: str
+) -> tuple[str, list[str]] | None:
+    """When most takes share one stream signature other than the film's own: that signature
+    and the encoder settings that reproduce it (the takes' x264 options, checked by a
+    two-frame encode); else None. Every encoded chunk then uses them, so the whole film joins
+    by stream copy with one SPS/PPS."""
+    from collections import Counter
+
+    counts = Counter(lay.signature for lay in read.values() if lay is not None)
+    if not counts:
+        return None
+    common, n = counts.most_common(1)[0]
+    if common == film or counts.get(film, 0) >= n:
+        return None
+    path = next(p for p, lay in read.items() if lay is not None and lay.signature == common)
+    args = matching_args(path, common, tl.width, tl.height, tl.fps)
+    return (common, args) if args is not None else None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import COLOR_TAGS, audio_codec_args, run_ffmpeg, video_codec_args
 from storyboard.media.frames import conform_image
 
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
@@ -81,11 +81,16 @@ def sprite(size: int, color: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def _codec_args(fmt: str, quality: int, draft: bool) -> list[str]:
-    args = [
-        *video_codec_args(fmt, quality, preset="ultrafast" if draft else "veryfast"),
-        *audio_codec_args(fmt, "96k" if fmt == "WEBM" else "128k"),
-    ]
+def _codec_args(fmt: str, quality: int, draft: bool, fps: int = 30) -> list[str]:
+    """The clip's encoder settings. Full-size H.264 placeholders are made in the stream
+    settings of the film's own chunks (same x264 preset and quality, BT.709 tags) with a
+    keyframe every 2 s, so a film at the defaults copies their untouched stretches as whole
+    GOPs (issue 19), as it would a real take made that way; they stay placeholders (the
+    lock's ``made_by`` says so)."""
+    args = [*video_codec_args(fmt, quality, preset="ultrafast" if draft else "veryfast")]
+    if fmt != "WEBM" and not draft:
+        args += [*COLOR_TAGS, "-g", str(2 * fps)]
+    args += audio_codec_args(fmt, "96k" if fmt == "WEBM" else "128k")
     return args + (["-movflags", "+faststart"] if fmt == "MP4" else [])
 
 
@@ -146,7 +151,7 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
             str(fps),
             "-t",
             f"{dur}",
-            *_codec_args(spec.fmt, spec.quality, spec.draft),
+            *_codec_args(spec.fmt, spec.quality, spec.draft, fps),
             "-f",
             {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[spec.fmt],
             str(dest),

@@ -175,6 +175,19 @@ def ffmpeg_report(args: list[str], *, what: str) -> str:
     return proc.stderr.decode(errors="replace")
 
 
+COLOR_TAGS = [
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+]
+"""The colour tags of every H.264 stream the cut writes (and of the emulator's clips)."""
+
+
 def video_codec_args(
     fmt: str, quality: int, *, preset: str = "veryfast", threads: int | None = None
 ) -> list[str]:

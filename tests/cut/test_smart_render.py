@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,11 @@ def compose(root: Path, smart: bool, monkeypatch: pytest.MonkeyPatch) -> Compose
     spec, state = project(root)
     with monkeypatch.context() as m:
         if not smart:  # the full re-encode of the same cut: no stretch qualifies for copying
-            m.setattr(picture, "split_for_copy", lambda tl, chunks, *a, **k: (chunks, {}))
+            m.setattr(
+                picture,
+                "split_for_copy",
+                lambda tl, chunks, root, fmt, codec, *a, **k: (chunks, {}, codec),
+            )
         return compose_film(spec, state, log=lambda s: None)  # type: ignore[arg-type]
 
 
@@ -117,10 +122,39 @@ def test_smart_render_copies_gops_and_matches_a_full_reencode(
     assert err.returncode == 0 and err.stderr.strip() == ""  # decodes without an error
 
 
-def test_takes_in_other_settings_are_encoded_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_takes_in_their_own_x264_settings_are_copied_with_edges_encoded_to_match(
+    tmp_path: Path,
 ) -> None:
-    spec, state = project(tmp_path / "p", quality=60)  # another crf: other parameter sets
+    """Takes at another crf (other parameter sets than the film's chunks): their x264 options
+    are read from their SEI and every encoded chunk uses them, so the film still joins."""
+    spec, state = project(tmp_path / "p", quality=60)
+    logs: list[str] = []
+    res = compose_film(spec, state, log=logs.append)  # type: ignore[arg-type]
+    assert 0 < res.frames_encoded < res.frames * 0.6, (res.frames_encoded, res.frames)
+    assert any("their own x264 settings" in line for line in logs), logs
+    err = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(res.path), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    assert err.returncode == 0 and err.stderr.strip() == ""  # decodes without an error
+    assert len(packets(res.path)) == res.frames
+
+
+def test_takes_whose_settings_cannot_be_read_are_encoded_whole(tmp_path: Path) -> None:
+    spec, state = project(tmp_path / "p", quality=60)
+    for take in state.lock.values():  # the x264 options (an SEI message) stripped out
+        f = spec.root / take.file  # type: ignore[attr-defined]
+        bare = f.with_name("bare.mp4")
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-i", str(f), "-map", "0", "-c", "copy"]
+            + ["-bsf:v", "filter_units=remove_types=6", str(bare)],
+            check=True,
+        )
+        bare.replace(f)
+        state.lock[take.scene] = replace(
+            take, sha256=hashlib.sha256(f.read_bytes()).hexdigest(), size=f.stat().st_size
+        )
     logs: list[str] = []
     res = compose_film(spec, state, log=logs.append)  # type: ignore[arg-type]
     assert res.frames_encoded == res.frames
@@ -141,3 +175,19 @@ def test_stream_layouts_are_kept_by_content_key(tmp_path: Path) -> None:
     kept.write_text("{broken")  # a damaged entry is read again (now: a file with no video)
     assert layouts_cached([(clip, "key-a")], cache)[clip] is None
     assert layouts_cached([(clip, "")], cache)[clip] is None  # no key: nothing kept
+
+
+def test_the_emulators_full_size_clips_qualify_for_copying(tmp_path: Path) -> None:
+    """Placeholders are made in the film's chunk settings with a keyframe every 2 s, so their
+    untouched stretches are copied at the default film settings (draft clips are not)."""
+    from storyboard.emulator.clips import ClipSpec, render_clip
+    from storyboard.media.gop import encoder_signature, stream_layout
+
+    film = encoder_signature(320, 180, 30, tuple(chunk_codec_args("MP4", 95)))
+    clip = render_clip(ClipSpec("A red kite.", 320, 180, 4.0), tmp_path / "c.mp4")
+    layout = stream_layout(clip)
+    assert layout.signature == film
+    assert layout.keyframes == (0, 60)  # a keyframe every 2 s at 30 fps
+    assert layout.gops(15, 120) == (60, 120, 60, 120)  # the second GOP, copied whole
+    draft = render_clip(ClipSpec("A red kite.", 320, 180, 4.0, draft=True), tmp_path / "d.mp4")
+    assert stream_layout(draft).signature != film
