@@ -4,6 +4,7 @@ cut as the film is cut."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import ComposeError
@@ -44,6 +45,13 @@ def cast_of(project: Project) -> list[CastInfo]:
         for name, member in board.cast.items()
         if member.description is not None
     ]
+
+
+def animatic_file(project: Project) -> Path:
+    """Where ``render --boards`` cuts the animatic (``build/NAME.animatic.mp4``)."""
+    from storyboard.cut.animatic import animatic_path
+
+    return animatic_path(project._spec)
 
 
 def cut_animatic(

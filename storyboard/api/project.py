@@ -27,7 +27,7 @@ from storyboard.generate.staleness import (
 from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
-from .boards import CastInfo, cast_of
+from .boards import CastInfo, animatic_file, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
 from .planning import _plan_result
@@ -110,6 +110,11 @@ class Project(Films):
     def scenes(self) -> list[str]:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
+
+    @property
+    def animatic_file(self) -> Path:
+        """``build/NAME.animatic.mp4``: where ``render(boards=True)`` cuts the animatic."""
+        return animatic_file(self)
 
     def cast(self) -> list[CastInfo]:
         """The cast members that have a picture: their own, or a generated sheet (``node``)."""
