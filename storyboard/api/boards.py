@@ -74,5 +74,14 @@ def cut_animatic(
                     f"run `storyboard render {project.root} --boards` to fetch it again"
                 )
             boards[scene.id] = take
-        done = compose_animatic(spec, boards, log=events.log, on_progress=events.frames)
+        # the film's sounds play in the animatic too (lines, music, effects; not a lip sync,
+        # which is a clip, nor the images)
+        pictures = ("board:", "cast:", "lipsync:")
+        scenes = {s.id for s in spec.board.scenes}
+        sounds = {
+            n: t for n, t in state.lock.items() if n not in scenes and not n.startswith(pictures)
+        }
+        done = compose_animatic(
+            spec, boards, log=events.log, on_progress=events.frames, sounds=sounds
+        )
     return ComposeResult.of(done)

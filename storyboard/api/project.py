@@ -292,8 +292,10 @@ class Project(Films):
         *,
         wait: bool = True,
         progress: ProgressCallback | None = None,
+        draft: bool = False,
     ) -> PickResult:
-        """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``).
+        """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``);
+        ``draft``: judged as ``render --draft`` would (``--draft`` takes are current).
 
         The pick sticks while the scene keeps its content; when the scene changes, the next
         render makes a new take (changing it back brings this pick back). ``stale`` lists the
@@ -308,7 +310,7 @@ class Project(Films):
         plan.require_scenes([scene])
         scene = node_name(scene)
         with self._state("pick", wait, CallbackProgress(progress)) as state:
-            done = pick_take(plan, state, scene, take, self._backend().maker)
+            done = pick_take(plan, state, scene, take, self._backend(draft).maker)
         return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings)
 
     # -- spending and making -----------------------------------------------------------------
