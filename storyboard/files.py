@@ -120,8 +120,9 @@ MAX_JSON_DEPTH = 64  # no file or request the tool reads nests deeper than this
 
 def parse_json(raw: bytes | str, what: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """JSON read defensively: UTF-8, finite numbers only (no NaN or Infinity, no 1e309),
-    no NUL character in any string or key, nested at most ``max_depth`` deep. Raises
-    :class:`StoryboardError` naming ``what`` and the reason; never anything else."""
+    no NUL character in any string or key, no key twice in an object, nested at most
+    ``max_depth`` deep. Raises :class:`StoryboardError` naming ``what`` and the reason; never
+    anything else."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
@@ -130,8 +131,16 @@ def parse_json(raw: bytes | str, what: str, max_depth: int = MAX_JSON_DEPTH) -> 
     def no_constant(name: str) -> Any:
         raise StoryboardError(f"{what}: {name} is not a number JSON allows")
 
+    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:  # `{"budget": 1, "budget": 50}`: which one was meant? (hostile F6)
+                raise StoryboardError(f"{what}: the key {key!r} is given twice")
+            out[key] = value
+        return out
+
     try:
-        data = json.loads(text, parse_constant=no_constant)
+        data = json.loads(text, parse_constant=no_constant, object_pairs_hook=no_repeats)
     except RecursionError:
         raise StoryboardError(f"{what}: nested more than {max_depth} deep") from None
     except ValueError as e:

@@ -4,6 +4,7 @@ cut as the film is cut."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import ComposeError
@@ -46,6 +47,13 @@ def cast_of(project: Project) -> list[CastInfo]:
     ]
 
 
+def animatic_file(project: Project) -> Path:
+    """Where ``render --boards`` cuts the animatic (``build/NAME.animatic.mp4``)."""
+    from storyboard.cut.animatic import animatic_path
+
+    return animatic_path(project._spec)
+
+
 def cut_animatic(
     project: Project, *, wait: bool = True, progress: ProgressCallback | None = None
 ) -> ComposeResult:
@@ -66,5 +74,14 @@ def cut_animatic(
                     f"run `storyboard render {project.root} --boards` to fetch it again"
                 )
             boards[scene.id] = take
-        done = compose_animatic(spec, boards, log=events.log, on_progress=events.frames)
+        # the film's sounds play in the animatic too (lines, music, effects; not a lip sync,
+        # which is a clip, nor the images)
+        pictures = ("board:", "cast:", "lipsync:")
+        scenes = {s.id for s in spec.board.scenes}
+        sounds = {
+            n: t for n, t in state.lock.items() if n not in scenes and not n.startswith(pictures)
+        }
+        done = compose_animatic(
+            spec, boards, log=events.log, on_progress=events.frames, sounds=sounds
+        )
     return ComposeResult.of(done)

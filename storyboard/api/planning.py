@@ -36,6 +36,7 @@ def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> 
             generate=t.scene in stale,
             waits_for=t.depends_on,
             boards_only=t.scene in (later or ()),
+            files=list(t.files),
             prompt=t.prompt,
             request=t.request,
         )

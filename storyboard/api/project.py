@@ -27,7 +27,7 @@ from storyboard.generate.staleness import (
 from storyboard.generate.state import RUNWARE, BuildState, Take, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
-from .boards import CastInfo, cast_of
+from .boards import CastInfo, animatic_file, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
 from .planning import _plan_result
@@ -110,6 +110,11 @@ class Project(Films):
     def scenes(self) -> list[str]:
         """Scene ids, in film order."""
         return [s.id for s in self._spec.board.scenes]
+
+    @property
+    def animatic_file(self) -> Path:
+        """``build/NAME.animatic.mp4``: where ``render(boards=True)`` cuts the animatic."""
+        return animatic_file(self)
 
     def cast(self) -> list[CastInfo]:
         """The cast members that have a picture: their own, or a generated sheet (``node``)."""
@@ -287,8 +292,10 @@ class Project(Films):
         *,
         wait: bool = True,
         progress: ProgressCallback | None = None,
+        draft: bool = False,
     ) -> PickResult:
-        """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``).
+        """Put take number ``take`` of ``scene`` in the cut (rewrites ``storyboard.lock``);
+        ``draft``: judged as ``render --draft`` would (``--draft`` takes are current).
 
         The pick sticks while the scene keeps its content; when the scene changes, the next
         render makes a new take (changing it back brings this pick back). ``stale`` lists the
@@ -303,7 +310,7 @@ class Project(Films):
         plan.require_scenes([scene])
         scene = node_name(scene)
         with self._state("pick", wait, CallbackProgress(progress)) as state:
-            done = pick_take(plan, state, scene, take, self._backend().maker)
+            done = pick_take(plan, state, scene, take, self._backend(draft).maker)
         return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings)
 
     # -- spending and making -----------------------------------------------------------------

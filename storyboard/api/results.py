@@ -78,6 +78,8 @@ class PlannedImage:
     """The nodes whose takes it sends as references."""
     boards_only: bool = False
     """Not made yet and used by no clip: ``render --boards`` makes it, this render does not."""
+    files: list[str] = field(default_factory=list)
+    """The project pictures it sends as references (a cast member's own ``images``)."""
     prompt: str = field(repr=False, default="")
     request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 

@@ -243,7 +243,13 @@ def cmd_pick(args: argparse.Namespace) -> int:
     picked = (
         sb.load(args.project)
         .variant(args.variant or "main")
-        .pick(args.scene, args.take, wait=not args.no_wait, progress=lambda e: _err(str(e)))
+        .pick(
+            args.scene,
+            args.take,
+            wait=not args.no_wait,
+            progress=lambda e: _err(str(e)),
+            draft=args.draft,
+        )
     )
     for w in picked.warnings:
         _err(f"warning: {w}")
@@ -327,5 +333,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scene")
     p.add_argument("take", type=int)
     p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
+    p.add_argument(
+        "--draft", action="store_true", help="judge the take as `render --draft` does (emulator)"
+    )
     add_variant(p)
     p.set_defaults(func=cmd_pick)

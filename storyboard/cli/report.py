@@ -66,7 +66,7 @@ def images_table(plan: PlanResult) -> str:
         [
             i.node,
             i.size,
-            ", ".join(i.waits_for) or "-",
+            ", ".join([*i.waits_for, *i.files]) or "-",
             f"${i.cost:.2f}" if i.generate or i.boards_only else "cached",
             "generate" if i.generate else "--boards" if i.boards_only else "-",
         ]

@@ -48,7 +48,7 @@ class Still:
 class Stills:
     """A lock of still shots, scene id -> :class:`Still` (what ``compose_film`` reads)."""
 
-    def __init__(self, root: Path, lock: dict[str, Still]):
+    def __init__(self, root: Path, lock: Mapping[str, ChosenTake]):
         self.root = root
         self._lock = lock
 
@@ -117,18 +117,19 @@ def compose_animatic(
     boards: Mapping[str, ChosenTake],
     log: Any = print,
     on_progress: Any = None,
+    sounds: Mapping[str, ChosenTake] | None = None,
 ) -> ComposeResult:
-    """Cut ``build/NAME.animatic.EXT`` from the boards (scene id -> its board's chosen take)."""
+    """Cut ``build/NAME.animatic.EXT`` from the boards (scene id -> its board's chosen take);
+    ``sounds``: the chosen takes of the film's sound tasks (``line:``, ``music``, ``sfx:``)."""
     missing = [s.id for s in project.board.scenes if s.id not in boards]
     if missing:
         raise ComposeError(
             f"no board yet for {', '.join(missing)}: run `storyboard render "
             f"{project.root} --boards` first"
         )
-    lock = {
-        s.id: still_shot(project, s.id, boards[s.id], float(s.duration or 4.0))
-        for s in project.board.scenes
-    }
+    lock: dict[str, ChosenTake] = dict(sounds or {})
+    for s in project.board.scenes:
+        lock[s.id] = still_shot(project, s.id, boards[s.id], float(s.duration or 4.0))
     dest = animatic_path(project)
     rel = str(dest.relative_to(project.root))
     out = project.board.output.model_copy(update={"file": rel, "format": "MP4"})
@@ -137,6 +138,7 @@ def compose_animatic(
         edit = edit.model_copy(update={"loudness": "off"})
     board = project.board.model_copy(update={"output": out, "edit": edit})
     shadow = Project(project.root, project.file, board, project.src, project.raw)
-    shadow.stamp_name = "animatic.json"  # type: ignore[attr-defined]
-    shadow.contact_sheet_name = "contact-sheet.animatic.png"  # type: ignore[attr-defined]
+    # each film of the storyboard (issue 20) has its own animatic key and contact sheet
+    shadow.stamp_name = f"animatic{project.suffix}.json"  # type: ignore[attr-defined]
+    shadow.contact_sheet_name = f"contact-sheet{project.suffix}.animatic.png"  # type: ignore[attr-defined]
     return compose_film(shadow, Stills(project.root, lock), log=log, on_progress=on_progress)

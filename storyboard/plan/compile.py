@@ -214,6 +214,13 @@ class Plan:
         for name in names:
             if node_name(name) in ids:
                 continue
+            member = self.project.board.cast.get(name.removeprefix("cast:"))
+            if name.startswith("cast:") and member is not None and member.images:
+                given = ", ".join(member.images)
+                why = f"{name[5:]} has no generated sheet: its own images ({given}) are sent"
+                why += " as they are"
+                problems.append(Problem(self.project.display(), None, where, f"{name!r}: {why}"))
+                continue
             guess = difflib.get_close_matches(name, ids, n=1)
             scenes = ", ".join(t.scene for t in self.tasks)
             hint = f"; did you mean '{guess[0]}'?" if guess else f" (scenes: {scenes})"

@@ -156,9 +156,9 @@ def compile_images(
             problems.append(
                 project.problem(
                     ("image_model",),
-                    f"{profile.name} ({profile.air}) cannot draw scene {scene.id!r}'s board at "
-                    f"{size[0]}x{size[1]} (it takes {profile.sizes_text()}); image models that "
-                    f"can: {can or 'none'}",
+                    f"{profile.name} ({profile.air}) cannot draw the board of scene "
+                    f"{scene.id!r} at {size[0]}x{size[1]} (it takes {profile.sizes_text()}); "
+                    f"image models that can: {can or 'none'}",
                 )
             )
             continue

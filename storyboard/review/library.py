@@ -69,7 +69,7 @@ class ReviewProject:
     def pick(self, scene: str, n: int) -> tuple[list[str], list[str]]:
         """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes and
         the warnings (a take whose file does not match its sha256, NSFW, ...)."""
-        done = self.load().pick(scene, n, wait=False)
+        done = self.load().pick(scene, n, wait=False, draft=self.draft)  # hostile F6
         return list(done.stale), list(done.warnings)
 
     def plan(self, retake: Sequence[str] = ()) -> tuple[sb.PlanResult, bool]:

@@ -53,6 +53,8 @@ def _first_frame(request: dict[str, Any]) -> str | None:
     image = str(frames[0].get("image", "")) if frames else ""
     if image.startswith("${file:"):
         return image[len("${file:") : -1]
+    if image.startswith("${take:"):  # a board (issue 17): the node whose chosen take it is
+        return image[len("${take:") : -1]
     return image if image.startswith("https://") else None
 
 
@@ -122,6 +124,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
         "contact_sheet": _maybe(
             project.root, project.root / "build" / f"contact-sheet{suffix}.png"
         ),
+        "animatic": _maybe(project.root, api.animatic_file),  # issue 17: render --boards
         "variant": api.variant_name,
         "variants": ["main", *api.variants],
         "now": time.time(),

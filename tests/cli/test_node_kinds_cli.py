@@ -97,3 +97,27 @@ def test_plan_says_a_board_no_clip_uses_waits_for_render_boards(
     assert main(["plan", str(p), "--boards"]) == 0
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line}
     assert rows["board:b"].split()[-2:] == ["$0.06", "generate"]
+
+
+def test_a_member_with_its_own_pictures_has_no_sheet_to_retake(tmp_path: Path) -> None:
+    """hostile2 H17: `--retake cast:tower` for a member with `images:` said "did you mean
+    'cast:tom'?"; it has no sheet: its pictures are used as they are."""
+    import storyboard
+
+    p = write_project(tmp_path / "p", CAST, {"assets/tower.png": png_bytes(64, 64, (9, 9, 9))})
+    with pytest.raises(storyboard.PlanError) as err:
+        storyboard.load(p).takes("cast:tower")
+    assert (
+        "'cast:tower': tower has no generated sheet: its own images (assets/tower.png) are "
+        "sent as they are" in str(err.value)
+    )
+
+
+def test_plan_lists_a_board_s_given_pictures_among_its_references(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """hostile2 H13d: the references column named only generated sheets."""
+    p = write_project(tmp_path / "p", CAST, {"assets/tower.png": png_bytes(64, 64, (9, 9, 9))})
+    assert main(["plan", str(p)]) == 0
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("board:a"))
+    assert "cast:wren, assets/tower.png" in row

@@ -61,3 +61,38 @@ def test_the_cli_render_boards_prints_the_animatic(
     out = capsys.readouterr().out
     assert f"animatic: {p / 'build' / 'two-boards.animatic.mp4'}" in out
     assert "board:a" in out and "cast:wren" in out
+
+
+def test_each_film_of_a_storyboard_has_its_own_animatic_files(
+    tmp_path: Path, emu: Emulator
+) -> None:
+    """hostile2 H15: a variant's --boards overwrote the main animatic's contact sheet and key."""
+    vertical = "variants:\n  vertical: {size: 180x320, reframe: crop}\n"
+    p = write_project(tmp_path / "p", TWO + vertical)
+    main_film = storyboard.load(p, api_key="k", base_url=emu.base_url)
+    vertical = main_film.variant("vertical")
+    assert main_film.render(boards=True).ok and vertical.render(boards=True).ok
+    one, two = main_film.animatic(), vertical.animatic()
+    assert one.contact_sheet == p / "build" / "contact-sheet.animatic.png"
+    assert two.contact_sheet == p / "build" / "contact-sheet.vertical.animatic.png"
+    assert one.film != two.film and one.contact_sheet.is_file()
+    assert (p / "build" / "animatic.json").is_file()
+    assert (p / "build" / "animatic.vertical.json").is_file()
+    # each is up to date after the other was cut: nothing encoded again
+    assert main_film.animatic().up_to_date and vertical.animatic().up_to_date
+
+
+def test_the_animatic_has_the_spoken_lines_already_made(tmp_path: Path, emu: Emulator) -> None:
+    """hostile2 H15: the animatic was cut without the lines the film has ("line:a/1 has no take
+    yet"): it plays the takes of the film's sounds, only the pictures are the boards."""
+    text = TWO.replace(
+        "defaults: {duration: 4}",
+        "defaults: {duration: 4}\nnarrator: {model: xai:tts@0, voice: Eve}",
+    ).replace('climbs the stair"}', 'climbs the stair", narration: ["She climbs."]}')
+    p = write_project(tmp_path / "p", text)
+    project = storyboard.load(p, api_key="k", base_url=emu.base_url)
+    assert project.render().ok  # the clips and the line
+    assert project.render(boards=True).ok
+    said: list[str] = []
+    project.animatic(progress=lambda e: said.append(str(e)))
+    assert not [s for s in said if "has no take yet" in s], said

@@ -121,10 +121,13 @@ def test_the_page_shows_the_cast_and_each_board_beside_its_clip(
         board = pg.eval_on_selector(f"{a} .board-col", "e => e.getBoundingClientRect().toJSON()")  # type: ignore[attr-defined]
         clip = pg.eval_on_selector(f"{a} .clip-col", "e => e.getBoundingClientRect().toJSON()")  # type: ignore[attr-defined]
         assert board["right"] <= clip["left"] and abs(board["top"] - clip["top"]) < 40
+        assert "first frame: board:a" in pg.inner_text('[data-wrap="a"] .link')  # type: ignore[attr-defined]
         b = '.card[data-scene="b"]'
         assert "not made" in pg.inner_text(f"{b} .board-col .badge")  # type: ignore[attr-defined]
         assert pg.locator(f"{b} .board-col img").count() == 0  # type: ignore[attr-defined]
         assert pg.locator(f"{b} .clip-col .take video").count() == 1  # type: ignore[attr-defined]
+
+        assert pg.is_hidden("#animatic-box")  # no render --boards yet: no animatic
 
         shot = os.environ.get("BOARD_SCREENSHOT")
         if shot:

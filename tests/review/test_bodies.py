@@ -51,6 +51,7 @@ RENDER = [
     ("not-json", "{budget: 1}", "the request body: not valid JSON"),
     ("a-list", "[1]", "the request body must be a JSON object"),
     ("not-utf8", b'{"budget": "\xff"}', "the request body: not UTF-8 text"),
+    ("duplicate-key", '{"budget": 1, "retake": ["a"], "budget": 50}', "the request body: the key 'budget' is given twice"),  # noqa: E501
 ]  # fmt: skip
 
 

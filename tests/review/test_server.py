@@ -215,3 +215,15 @@ def test_render_stale_from_the_page_generates_and_composes(
         ("b", "up to date", 2),
     ]
     assert data["film"] is not None and len(data["film"]["chapters"]) == 2
+
+
+def test_state_has_the_animatic_once_render_boards_cut_it(
+    client: TestClient, takes_project: Path
+) -> None:
+    """hostile2 H5: the page plays the animatic (`build/NAME.animatic.mp4`, issue 17)."""
+    assert client.get(q("/api/state")).json()["animatic"] is None
+    clip = (takes_project / "build/takes/a/take-1.mp4").read_bytes()
+    (takes_project / "build/review-test.animatic.mp4").write_bytes(clip)  # as the page sees it
+    url = client.get(q("/api/state")).json()["animatic"]
+    assert url.startswith("/media/build/review-test.animatic.mp4?v=")
+    assert client.get(q(url)).content == clip

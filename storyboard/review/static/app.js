@@ -37,6 +37,7 @@ function switchVariant(name) {
   $("#film").dataset.key = "";
   $("#sheet").dataset.src = "";
   $("#cast").dataset.key = "";
+  $("#animatic").dataset.src = "";
   const url = new URL(location.href);
   if (name === "main") url.searchParams.delete("variant"); else url.searchParams.set("variant", name);
   history.replaceState(null, "", url);
@@ -206,6 +207,16 @@ function drawFilm(film) {
   });
 }
 
+function drawAnimatic(url) {
+  // the boards cut as a film (render --boards, issue 17)
+  const box = $("#animatic");
+  if (box.dataset.src === String(url)) return;
+  box.dataset.src = String(url);
+  box.textContent = "";
+  $("#animatic-box").hidden = !url;
+  if (url) box.append(el("video", { src: withToken(url), controls: true, preload: "metadata", id: "animatic-video" }));
+}
+
 function draw(data) {
   state = data;
   clockSkew = data.now ? data.now - Date.now() / 1000 : 0;
@@ -228,6 +239,7 @@ function draw(data) {
   drawCast(data.cast);
   drawStrip(data.scenes);
   drawFilm(data.film);
+  drawAnimatic(data.animatic);
   const sheet = $("#sheet");
   if (sheet.dataset.src !== String(data.contact_sheet)) {
     sheet.dataset.src = String(data.contact_sheet);
