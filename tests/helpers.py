@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,3 +89,17 @@ def plant(folder: Path, prefix: str) -> tuple[Path, Path, Path]:
         (d / "sub").mkdir(parents=True)
         (d / "sub" / "part.mp4").write_bytes(b"x")
     return dead, live, anon
+
+
+@contextmanager
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """Ctrl-C (SIGINT) at Python's default inside, as when a terminal starts the process.
+
+    A test process started in the background by a non-interactive shell (``pytest ... &``)
+    inherits SIGINT *ignored*, and Python leaves it so: a Ctrl-C test would then see its
+    Ctrl-C lost (issue 21). The previous handler is put back after."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -19,7 +19,7 @@ from storyboard.generate.staleness import (
     check_budget,
     check_budget_amount,
 )
-from storyboard.generate.state import BuildState
+from storyboard.generate.state import DRAFT, BuildState
 from storyboard.plan.compile import node_name
 
 from .events import CallbackProgress
@@ -119,6 +119,12 @@ async def render_async(
             made_by=backend.made_by,
             only=only,
         )
+        if stale and backend.emulator_draft and backend.api_key and backend.maker != DRAFT:
+            progress.log(  # hostile F10: an endpoint makes what it makes
+                f"note: --draft has no effect with RUNWARE_API_KEY set: "
+                f"{backend.base_url or 'Runware'} makes full clips; for draft clips unset "
+                "RUNWARE_API_KEY (the built-in emulator) or start `storyboard emulator --draft`"
+            )
         if stale:
             clips_only = all(plan.node(s).kind == "video" for s in only)
             progress.log(

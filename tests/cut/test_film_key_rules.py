@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import write_project
@@ -60,7 +61,7 @@ def made(tmp_path: Path) -> Project:
     p = write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC})
     project = load_project(p)
     dest = project.build / "key.mp4"
-    dest.parent.mkdir(parents=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(b"the film")
     (project.build / "key.srt").write_text("1\n")
     st = film_status(project, TAKES, dest)
@@ -84,7 +85,7 @@ def test_no_film_no_record(tmp_path: Path) -> None:
     project = load_project(write_project(tmp_path / "p", BOARD, {"bed.wav": MUSIC}))
     dest = project.build / "key.mp4"
     assert film_status(project, TAKES, dest).reasons == ["film missing"]
-    dest.parent.mkdir(parents=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(b"someone else's film")
     st = film_status(project, TAKES, dest)
     assert st.reasons == ["never composed here"] and not st.up_to_date
@@ -226,3 +227,136 @@ def test_a_placed_sound_file_is_judged_by_its_content(made: Project) -> None:
     assert status(made) == []
     (made.root / "door.wav").write_bytes(wav(-500))  # same name, same size, other sound
     assert status(made) == ["trim, transition or dialogue of 'a' changed"]
+
+
+def restamp(project: Project, takes: dict[str, T] | None = None) -> None:
+    """Record the film again as made from the storyboard now (and ``takes``)."""
+    again = load_project(project.root)
+    dest = again.build / "key.mp4"
+    write_stamp(again, film_status(again, takes or TAKES, dest), dest, ["build/key.srt"])
+
+
+def test_music_and_sounds_that_leave_the_project_are_never_read(made: Project) -> None:
+    (made.root / "door.wav").write_bytes(wav(500))
+    edit(made, "'Scene a.', duration: 4}", "'Scene a.', duration: 4, sounds: [{file: door.wav}]}")
+    loaded = load_project(made.root)  # checked while both are inside the project
+    outside = made.root.parent / "elsewhere.wav"
+    outside.write_bytes(OTHER_MUSIC)
+    for name in ("bed.wav", "door.wav"):  # then swapped for links out of it
+        (made.root / name).unlink()
+        (made.root / name).symlink_to(outside)
+    assert music_hash(loaded) is None
+    parts = filmkey.film_parts(loaded, TAKES)
+    outside.write_bytes(MUSIC)  # what lies outside is not part of the film
+    assert filmkey.film_parts(loaded, TAKES) == parts
+
+
+def test_a_generated_sound_is_judged_by_its_take(made: Project) -> None:
+    edit(made, "'Scene a.', duration: 4}", "'Scene a.', duration: 4, sounds: [{prompt: A door}]}")
+    sfx = {**TAKES, "sfx:a/1": T(sha256="5" * 64)}
+    restamp(made, sfx)
+    assert status(made, sfx) == []
+    assert status(made, {**sfx, "sfx:a/1": T(sha256="6" * 64)}) == [
+        "trim, transition or dialogue of 'a' changed"
+    ]
+
+
+def test_each_placed_sound_file_counts(made: Project) -> None:
+    (made.root / "one.wav").write_bytes(wav(100))
+    (made.root / "two.wav").write_bytes(wav(200))
+    both = "sounds: [{file: one.wav}, {file: two.wav, at: 1}]"
+    edit(made, "'Scene a.', duration: 4}", f"'Scene a.', duration: 4, {both}}}")
+    restamp(made)
+    (made.root / "one.wav").write_bytes(wav(-100))  # the first of two, same size
+    assert status(made) == ["trim, transition or dialogue of 'a' changed"]
+
+
+def test_every_changed_scene_is_named_after_a_new_one(made: Project) -> None:
+    edit(made, "scenes:\n", "scenes:\n  - {id: new, prompt: 'New.', duration: 4}\n")
+    takes = {**TAKES, "b": T(sha256="d" * 64)}
+    assert status(made, takes) == ["scenes added, removed or reordered", "take of 'b' changed"]
+
+
+def test_a_key_edited_by_hand_is_stale_for_no_named_reason(made: Project) -> None:
+    import json
+
+    stamp = filmkey.stamp_path(made)
+    data = json.loads(stamp.read_bytes())
+    stamp.write_text(json.dumps({**data, "key": "0" * 32}))
+    assert status(made) == ["storyboard changed"]
+
+
+def test_the_film_is_the_file_recorded(made: Project, tmp_path: Path) -> None:
+    film = made.build / "key.mp4"
+    copy = made.build / "copy.mp4"
+    copy.write_bytes(film.read_bytes())
+    os.utime(copy, ns=(film.stat().st_atime_ns, film.stat().st_mtime_ns))
+    again = load_project(made.root)
+    assert film_status(again, TAKES, copy).reasons == ["film file changed on disk"]
+    # a film outside the project is recorded by its full path
+    out, out_copy = tmp_path / "out.mp4", tmp_path / "out-copy.mp4"
+    out.write_bytes(b"the film")
+    write_stamp(again, film_status(again, TAKES, out), out, [])
+    out_copy.write_bytes(out.read_bytes())
+    os.utime(out_copy, ns=(out.stat().st_atime_ns, out.stat().st_mtime_ns))
+    assert film_status(again, TAKES, out).reasons == []
+    assert film_status(again, TAKES, out_copy).reasons == ["film file changed on disk"]
+
+
+def test_a_film_that_cannot_be_read_or_seen_is_not_the_film(
+    made: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    film = made.build / "key.mp4"
+    data = __import__("json").loads(filmkey.stamp_path(made).read_bytes())
+    assert filmkey._same_file(film, data)
+    assert not filmkey._same_file(made.build / "gone.mp4", data)  # gone between look and stat
+    st = film.stat()
+    os.utime(film, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))  # content is read
+
+    def film_unreadable(path: Path, read: Any = filmkey.file_sha256) -> str:
+        if path == film:
+            raise PermissionError(13, "Permission denied", str(path))
+        return str(read(path))
+
+    monkeypatch.setattr(filmkey, "file_sha256", film_unreadable)
+    assert status(made) == ["film file changed on disk"]
+
+
+def test_a_film_record_up_to_its_size_limit_is_read(
+    made: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = filmkey.stamp_path(made).stat().st_size
+    monkeypatch.setattr(filmkey, "MAX_STAMP_BYTES", size)
+    assert status(made) == []
+    monkeypatch.setattr(filmkey, "MAX_STAMP_BYTES", size - 1)
+    assert status(made) == ["build/film.json is damaged"]
+
+
+DAMAGED = {
+    "a list": [1],
+    "size as text": {"size": "8"},
+    "extras not a list": {"extras": 5},
+    "an extra not text": {"extras": [1]},
+    "parts not a mapping": {"parts": []},
+    "scenes not a mapping": {"parts": {"scenes": [], "order": []}},
+    "order not a list": {"parts": {"scenes": {}, "order": "ab"}},
+    "a scene part not a mapping": {"parts": {"scenes": {"a": "x"}, "order": []}},
+    "a take not text": {"parts": {"scenes": {"a": {"take": 5}}, "order": []}},
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED), ids=list(DAMAGED))
+def test_a_hand_edited_film_record_is_damaged_never_trusted(made: Project, damage: str) -> None:
+    import json
+
+    stamp = filmkey.stamp_path(made)
+    data = json.loads(stamp.read_bytes())
+    bad = DAMAGED[damage]
+    stamp.write_text(json.dumps(bad if isinstance(bad, list) else {**data, **bad}))
+    assert status(made) == ["build/film.json is damaged"]
+
+
+def test_the_animatic_has_its_own_film_record(made: Project) -> None:
+    assert filmkey.stamp_path(made) == made.build / "film.json"
+    made.stamp_name = "animatic.json"  # type: ignore[attr-defined]
+    assert filmkey.stamp_path(made) == made.build / "animatic.json"

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import ctrl_c_as_in_a_terminal
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 
@@ -124,8 +125,8 @@ def test_ctrl_c_while_composing_stops_every_child_at_once() -> None:
         done.append(time.monotonic())
 
     t0 = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        with interruptible():
+    with ctrl_c_as_in_a_terminal():
+        with pytest.raises(KeyboardInterrupt), interruptible():
             th = threading.Thread(target=worker)
             th.start()
             while not any(c.args == ["sleep", "30"] for c in _live_children()):
@@ -133,8 +134,9 @@ def test_ctrl_c_while_composing_stops_every_child_at_once() -> None:
             os.kill(os.getpid(), signal.SIGINT)
             th.join(timeout=10)  # the worker's child is killed, so it ends at once
             assert done and done[0] - t0 < 5  # killed, not waited for 30 s
-        # the KeyboardInterrupt comes when the work inside has unwound (never from inside
-        # a fork: that left logging's at-fork lock held and hung the next fork)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    # the KeyboardInterrupt comes when the work inside has unwound (never from inside
+    # a fork: that left logging's at-fork lock held and hung the next fork)
     from storyboard.media import ffmpeg
 
     ffmpeg._stopping.set()
@@ -143,7 +145,6 @@ def test_ctrl_c_while_composing_stops_every_child_at_once() -> None:
             spawn(["true"])
     finally:
         ffmpeg._stopping.clear()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     spawn(["true"]).wait()  # ... and after it, children start again
 
 

@@ -31,9 +31,7 @@ def encode(path: Path, *args: str) -> Path:
         ["-preset", "slow", "-qp", "30", "-color_range", "tv"],
     ],
 )
-def test_a_takes_own_settings_reproduce_its_parameter_sets(
-    tmp_path: Path, args: list[str]
-) -> None:
+def test_a_takes_own_settings_reproduce_its_parameter_sets(tmp_path: Path, args: list[str]) -> None:
     take = encode(tmp_path / "t.mp4", *args)
     signature = stream_layout(take).signature
     found = matching_args(take, signature, 160, 90, 25)

@@ -27,193 +27,112 @@ TAIL = {
     "deliveryMethod": "async",
 }
 
-# model, size, duration, [what each scene sends beyond taskType/taskUUID/model/prompt/TAIL],
-# cost of the cut scene: reference facts, one model per row
-CASES: list[tuple[str, str, int, dict[str, Any], float]] = [
+AT_720P = {"resolution": "720p"}
+EXTEND_7 = {"duration": 7, "inputs": {"video": "${video:a}"}}  # extends scene a's clip by 7 s
+
+
+def _frames(*images: tuple[str, str]) -> dict[str, Any]:
+    """``inputs`` carrying frame images, as ``(image, "first" | "last")`` pairs."""
+    return {"frameImages": [{"image": image, "frame": frame} for image, frame in images]}
+
+
+def case(
+    model: str,
+    size: str,
+    duration: int,
+    cost: float,
+    *,
+    frame_size: dict[str, Any],
+    extend: dict[str, Any] | None = None,
+    end_frame: bool = False,
+) -> tuple[str, str, int, dict[str, Any], float]:
+    """One pinned model: what each scene sends beyond taskType/taskUUID/model/prompt/TAIL.
+
+    The cut scene ``a`` sends the storyboard's size; a scene that starts on an image sends
+    ``frame_size`` instead (the reference's rule per model: a resolution, width/height, or
+    nothing) with the duration; ``extend`` is the extend scene's body (None: the model cannot);
+    ``end_frame``: the model takes a first and a last frame image."""
+    width, height = (int(x) for x in size.split("x"))
+    with_frames = {**frame_size, "duration": duration}
+    scenes = {
+        "cut": {"width": width, "height": height, "duration": duration},
+        "last_frame": {**with_frames, "inputs": _frames(("${lastFrame:a}", "first"))},
+    }
+    if extend is not None:
+        scenes["extend"] = extend
+    if end_frame:
+        first_last = _frames(("${file:first.png}", "first"), ("${file:last.png}", "last"))
+        scenes["end_frame"] = {**with_frames, "inputs": first_last}
+    return model, size, duration, scenes, cost
+
+
+# reference facts, one model per row: model, size, duration, cost of the cut scene, and what
+# its continuity scenes send
+CASES = [
     # Veo 3.1 Fast: 1280x720 is one of its six sizes; durations {4, 6, 7, 8} [SDK]; $0.15/s with
     # audio (1080p figure; 720p not priced on the page); extends by inputs.video with 7 s
-    (
-        "google:3@3",
-        "1280x720",
-        4,
-        {
-            "cut": {"width": 1280, "height": 720, "duration": 4},
-            "last_frame": {
-                "resolution": "720p",
-                "duration": 4,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-            "extend": {"duration": 7, "inputs": {"video": "${video:a}"}},
-            "end_frame": {
-                "resolution": "720p",
-                "duration": 4,
-                "inputs": {
-                    "frameImages": [
-                        {"image": "${file:first.png}", "frame": "first"},
-                        {"image": "${file:last.png}", "frame": "last"},
-                    ]
-                },
-            },
-        },
-        0.60,
-    ),
+    case("google:3@3", "1280x720", 4, 0.60, frame_size=AT_720P, extend=EXTEND_7, end_frame=True),
     # Seedance 2.5: 1280x720 (720p), 4-30 s; inputs.video + settings.operation "extend"; with
     # frame images no width/height (resolution instead); ~$1.17 for 5 s 720p
-    (
+    case(
         "bytedance:seedance@2.5",
-        "1280x720",
-        5,
-        {
-            "cut": {"width": 1280, "height": 720, "duration": 5},
-            "last_frame": {
-                "resolution": "720p",
-                "duration": 5,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-            "extend": {
-                "duration": 5,
-                "inputs": {"video": "${video:a}"},
-                "settings": {"operation": "extend"},
-            },
-            "end_frame": {
-                "resolution": "720p",
-                "duration": 5,
-                "inputs": {
-                    "frameImages": [
-                        {"image": "${file:first.png}", "frame": "first"},
-                        {"image": "${file:last.png}", "frame": "last"},
-                    ]
-                },
-            },
-        },
-        1.17,
+        *("1280x720", 5, 1.17),
+        frame_size=AT_720P,
+        extend={**EXTEND_7, "duration": 5, "settings": {"operation": "extend"}},
+        end_frame=True,
     ),
     # Kling 3.0 Pro: 1920x1080, exactly one of frameImages or width/height, $0.168/s with audio
-    (
-        "klingai:kling-video@3-pro",
-        "1920x1080",
-        5,
-        {
-            "cut": {"width": 1920, "height": 1080, "duration": 5},
-            "last_frame": {
-                "duration": 5,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-        },
-        0.84,
-    ),
+    case("klingai:kling-video@3-pro", "1920x1080", 5, 0.84, frame_size={}),
     # Wan2.6: 5/10/15 s, $0.10/s at 720p; frameImages, or width/height, or resolution
-    (
-        "alibaba:wan@2.6",
-        "1280x720",
-        5,
-        {
-            "cut": {"width": 1280, "height": 720, "duration": 5},
-            "last_frame": {
-                "resolution": "720p",
-                "duration": 5,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-        },
-        0.50,
-    ),
+    case("alibaba:wan@2.6", "1280x720", 5, 0.50, frame_size=AT_720P),
     # FLUX 3 Video: 5-20 s, 1280x704 is a 720p size; inputs.video for extension; ~$1.20 / 7 s
-    (
-        "bfl:flux@3-video",
-        "1280x704",
-        7,
-        {
-            "cut": {"width": 1280, "height": 704, "duration": 7},
-            "last_frame": {
-                "resolution": "720p",
-                "duration": 7,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-            "extend": {"duration": 7, "inputs": {"video": "${video:a}"}},
-        },
-        1.20,
-    ),
+    case("bfl:flux@3-video", "1280x704", 7, 1.20, frame_size=AT_720P, extend=EXTEND_7),
     # LTX-2.3: 1920x1080, {6, 8, 10}, $0.08/s at 1080p; width/height required [SDK]
-    (
-        "lightricks:ltx@2.3",
-        "1920x1080",
-        6,
-        {
-            "cut": {"width": 1920, "height": 1080, "duration": 6},
-            "last_frame": {
-                "width": 1920,
-                "height": 1080,
-                "duration": 6,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-        },
-        0.48,
-    ),
+    case("lightricks:ltx@2.3", "1920x1080", 6, 0.48, frame_size={"width": 1920, "height": 1080}),
     # Kling O1 Pro / Standard (runware-beyond-video.md 3.2): exactly one of frameImages,
     # referenceImages or width/height; frameImages => duration 5 or 10; the plan prices the
     # higher R2V rate ($0.168/s Pro, $0.126/s Standard) as no size table is stored
-    (
-        "klingai:kling@o1",
-        "1920x1080",
-        5,
-        {
-            "cut": {"width": 1920, "height": 1080, "duration": 5},
-            "last_frame": {
-                "duration": 5,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-        },
-        0.84,
-    ),
-    (
-        "klingai:kling@o1-standard",
-        "1280x720",
-        5,
-        {
-            "cut": {"width": 1280, "height": 720, "duration": 5},
-            "last_frame": {
-                "duration": 5,
-                "inputs": {"frameImages": [{"image": "${lastFrame:a}", "frame": "first"}]},
-            },
-        },
-        0.63,
-    ),
+    case("klingai:kling@o1", "1920x1080", 5, 0.84, frame_size={}),
+    case("klingai:kling@o1-standard", "1280x720", 5, 0.63, frame_size={}),
 ]
 
 
-def _board(model: str, size: str, duration: int, modes: list[str]) -> str:
-    lines = [
-        "title: T",
-        f"model: {model}",
-        f"size: {size}",
-        f"defaults: {{duration: {duration}}}",
-        "scenes:",
-        "  - {id: a, prompt: A lighthouse at dusk.}",
-    ]
-    for mode in modes:
-        if mode == "cut":
-            continue
-        if mode == "end_frame":
-            lines.append(
-                "  - {id: end_frame, prompt: The lamp turns., first_frame: first.png, "
-                "end_frame: last.png}"
-            )
-        elif mode == "extend" and model == "google:3@3":
-            lines.append(
-                "  - {id: extend, prompt: The lamp turns., duration: 7, "
-                "continuity: {mode: extend, from: a}}"
-            )
-        else:
-            cont = f"{{mode: {mode}, from: a}}"
-            lines.append(f"  - {{id: {mode}, prompt: The lamp turns., continuity: {cont}}}")
+def storyboard(
+    *scenes: str,
+    model: str | None = None,
+    size: str | None = None,
+    duration: int = 4,
+    a: str = "",
+) -> str:
+    """The storyboard of these tests: title T, ``model`` and ``size`` when given, scene ``a``
+    (a lighthouse at dusk, with the fields ``a`` adds), then ``scenes`` (one flow-style YAML
+    mapping each). Line 1 is the title; scene ``a`` is on line 4, plus one for each of
+    ``model`` and ``size``."""
+    head = [f"model: {model}"] if model else []
+    head += [f"size: {size}"] if size else []
+    lines = ["title: T", *head, f"defaults: {{duration: {duration}}}", "scenes:"]
+    first = "{id: a, prompt: A lighthouse at dusk." + (f", {a}" if a else "") + "}"
+    lines += [f"  - {x}" for x in (first, *scenes)]
     return "\n".join(lines) + "\n"
+
+
+def _continuing(model: str, mode: str) -> str:
+    """The scene that continues ``a`` (or starts and ends on images) in ``mode``."""
+    if mode == "end_frame":
+        return (
+            "{id: end_frame, prompt: The lamp turns., first_frame: first.png, end_frame: last.png}"
+        )
+    extra = "duration: 7, " if mode == "extend" and model == "google:3@3" else ""
+    return f"{{id: {mode}, prompt: The lamp turns., {extra}continuity: {{mode: {mode}, from: a}}}}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_request_bodies_follow_the_reference(case: Any, tmp_path: Path) -> None:
     model, size, duration, scenes, cost = case
     files = {"first.png": png_bytes(), "last.png": png_bytes()}
-    write_project(tmp_path / "p", _board(model, size, duration, list(scenes)), files)
+    modes = [_continuing(model, mode) for mode in scenes if mode != "cut"]
+    board = storyboard(*modes, model=model, size=size, duration=duration)
+    write_project(tmp_path / "p", board, files)
     plan = compile_project(load_project(tmp_path / "p"))
     got = {("cut" if t.scene == "a" else t.scene): t for t in plan.tasks}
     assert set(got) == set(scenes)
@@ -233,24 +152,24 @@ def test_every_live_model_with_page_facts_has_a_pinned_case() -> None:
 
 
 def test_wan_flash_makes_video_from_an_image_only(tmp_path: Path) -> None:
-    board = """
-        title: T
-        model: alibaba:wan@2.6-flash
-        size: 1280x720
-        defaults: {duration: 5}
-        scenes:
-          - {id: a, prompt: A lighthouse at dusk., first_frame: first.png}
-          - {id: b, prompt: The lamp turns., continuity: last_frame}
-          - {id: c, prompt: Waves.}
-    """
-    write_project(tmp_path / "p", board, {"first.png": png_bytes()})
+    def flash(*scenes: str) -> str:  # scene a starts on an image
+        return storyboard(
+            *scenes,
+            model="alibaba:wan@2.6-flash",
+            size="1280x720",
+            duration=5,
+            a="first_frame: first.png",
+        )
+
+    b = "{id: b, prompt: The lamp turns., continuity: last_frame}"
+    write_project(tmp_path / "p", flash(b, "{id: c, prompt: Waves.}"), {"first.png": png_bytes()})
     with pytest.raises(PlanError) as e:
         compile_project(load_project(tmp_path / "p"))
     assert str(e.value).endswith(
         "storyboard.yaml:8: scenes[2].first_frame: scene 'c': Wan2.6 Flash makes video from an "
         "image only: give the scene a first_frame or continuity: last_frame"
     )
-    write_project(tmp_path / "p", board.replace("          - {id: c, prompt: Waves.}\n", ""))
+    write_project(tmp_path / "p", flash(b))
     plan = compile_project(load_project(tmp_path / "p"))
     a = plan.tasks[0].request
     assert a["resolution"] == "720p" and "width" not in a
@@ -263,16 +182,13 @@ def test_a_scene_asking_what_the_model_cannot_do_names_the_models_that_can(
 ) -> None:
     write_project(
         tmp_path / "p",
-        """
-        title: T
-        model: lightricks:ltx@2.3
-        size: 1920x1080
-        defaults: {duration: 6}
-        scenes:
-          - {id: a, prompt: A lighthouse at dusk.}
-          - {id: b, prompt: The lamp turns., continuity: extend}
-          - {id: c, prompt: Waves., first_frame: f.png, end_frame: f.png}
-        """,
+        storyboard(
+            "{id: b, prompt: The lamp turns., continuity: extend}",
+            "{id: c, prompt: Waves., first_frame: f.png, end_frame: f.png}",
+            model="lightricks:ltx@2.3",
+            size="1920x1080",
+            duration=6,
+        ),
         {"f.png": png_bytes()},
     )
     with pytest.raises(PlanError) as e:
@@ -314,18 +230,7 @@ def test_a_scene_asking_what_the_model_cannot_do_names_the_models_that_can(
     ids=["veo-extends-by-7", "end-without-first", "extend-with-end"],
 )
 def test_continuity_rules_per_model(scene: str, message: str, tmp_path: Path) -> None:
-    write_project(
-        tmp_path / "p",
-        f"""
-        title: T
-        model: google:3@3
-        defaults: {{duration: 4}}
-        scenes:
-          - {{id: a, prompt: A lighthouse at dusk.}}
-          - {scene}
-        """,
-        {"f.png": png_bytes()},
-    )
+    write_project(tmp_path / "p", storyboard(scene, model="google:3@3"), {"f.png": png_bytes()})
     with pytest.raises(PlanError) as e:
         compile_project(load_project(tmp_path / "p"))
     assert str(e.value).endswith(message)
@@ -334,14 +239,10 @@ def test_continuity_rules_per_model(scene: str, message: str, tmp_path: Path) ->
 def test_a_deprecated_model_is_warned_once(tmp_path: Path, capsys: Any) -> None:
     write_project(
         tmp_path / "p",
-        """
-        title: T
-        defaults: {duration: 4}
-        scenes:
-          - {id: a, prompt: A lighthouse at dusk.}
-          - {id: b, prompt: The lamp turns., continuity: extend}
-          - {id: c, prompt: The lamp turns., continuity: last_frame}
-        """,
+        storyboard(
+            "{id: b, prompt: The lamp turns., continuity: extend}",
+            "{id: c, prompt: The lamp turns., continuity: last_frame}",
+        ),
     )
     warning = (
         "warning: model openai:3@1 (OpenAI Sora 2) is deprecated: deactivated on 2026-09-24; "
@@ -358,15 +259,7 @@ def test_a_deprecated_model_is_warned_once(tmp_path: Path, capsys: Any) -> None:
 def test_with_a_real_key_render_refuses_a_deactivated_model_before_spending(
     tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_project(
-        tmp_path / "p",
-        """
-        title: T
-        defaults: {duration: 4}
-        scenes:
-          - {id: a, prompt: A lighthouse at dusk.}
-        """,
-    )
+    write_project(tmp_path / "p", storyboard())  # no model: the default, deactivated one
     monkeypatch.setenv("RUNWARE_API_KEY", "a-real-key")
     # unreachable on purpose: a request would fail differently
     monkeypatch.setenv("RUNWARE_BASE_URL", "https://runware.invalid/v1")
