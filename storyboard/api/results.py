@@ -457,8 +457,13 @@ class FilmPlan:
 
     @property
     def cost(self) -> float:
-        """US dollars this film adds: what it generates that no earlier film does."""
-        return sum(s.cost for s in self.plan.to_generate if s.scene not in self.shared)
+        """US dollars this film adds: what it generates (clips, sheets, boards, sounds) that no
+        earlier film does."""
+        plan = self.plan
+        costs = {s.scene: s.cost for s in plan.to_generate}
+        costs |= {i.node: i.cost for i in plan.images if i.generate}
+        costs |= {s.node: s.cost for s in plan.sounds if s.generate}
+        return sum(c for name, c in costs.items() if name not in self.shared)
 
 
 @dataclass(frozen=True)
