@@ -96,6 +96,7 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
     for s in result.scenes:
         take = s.take if s.take is not None else ""
         cost = money_words(s.cost) if result.maker == "runware" else placeholder_words(s.cost)
+        cost = "-" if s.status == "cached" and not s.cost else cost  # nothing bought (H13e)
         rows.append([s.scene, s.status, str(take), cost, (s.error or "")[:90]])
     if not reporter.live_mode:  # a live table already stands as the final one
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
@@ -211,7 +212,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
                 "current" if t.current else "stale",
                 t.model,
                 t.size,
-                f"{t.duration or 0:.1f} s",
+                f"{t.duration:.1f} s" if t.duration is not None else "-",
                 t.money,
                 t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
                 t.prompt,
