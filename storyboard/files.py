@@ -6,6 +6,7 @@ import errno
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -103,6 +104,23 @@ def sweep_stale(prefix: str, folder: Path) -> list[Path]:
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(Path(entry.path))
     return removed
+
+
+def https_url_problem(url: str) -> str | None:
+    """Why ``url`` (an https URL a storyboard names) cannot be fetched, or None: it must name
+    a host of letters, digits, dots and dashes, and hold no space or control character."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "it holds a space or a control character"
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", host, re.ASCII):
+        return "it names no usable host"
+    return None
 
 
 def resolve_inside(root: Path, rel: str) -> Path | None:

@@ -215,9 +215,9 @@ def _audio_problem_kept(path: Path, cache: Path) -> str | None:
     if mark.is_file():
         return None
     why = audio_problem(path)
-    if why is None:
+    if why is None and cache.parent.is_dir():  # validate on a fresh project makes no build/
         try:
-            cache.mkdir(parents=True, exist_ok=True)
+            cache.mkdir(exist_ok=True)
             mark.touch()
         except OSError:
             pass  # a cache, not a record (a read-only project is checked every time)

@@ -8,7 +8,7 @@ reference sheet generated from its description (the node ``cast:NAME``).
 from __future__ import annotations
 
 from storyboard.errors import Problem
-from storyboard.files import resolve_inside
+from storyboard.files import https_url_problem, resolve_inside
 from storyboard.media.frames import ImageRefused, image_decodes, image_size
 
 from .assets import MAX_IMAGE_BYTES
@@ -75,7 +75,8 @@ def _check_picture(project: Project, path: tuple[str | int, ...], value: str) ->
     if value.startswith(("http://", "https://")):
         if value.startswith("http://"):
             return [project.problem(path, "image URLs must use https")]
-        return []
+        why = https_url_problem(value)
+        return [project.problem(path, f"{value!r} is not a usable https URL ({why})")] * bool(why)
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder")]

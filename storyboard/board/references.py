@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storyboard.errors import Problem
-from storyboard.files import resolve_inside
+from storyboard.files import https_url_problem, resolve_inside
 
 from .spec import Project
 
@@ -48,6 +48,10 @@ def reference_problems(project: Project) -> list[Problem]:
                     )
                     continue
                 if value.startswith("https://"):
+                    why = https_url_problem(value)
+                    if why:
+                        msg = f"references.{kind}: {value!r} is not a usable https URL ({why})"
+                        problems.append(project.problem(path, msg, line))
                     continue
                 p = resolve_inside(project.root, value)
                 if p is None:

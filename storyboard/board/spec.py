@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from storyboard.errors import Problem, SpecError, unique
-from storyboard.files import resolve_inside
+from storyboard.files import https_url_problem, resolve_inside
 
 from .messages import clean_loc, did_you_mean, field_names, model_at, schema_problems
 from .partial import readable_part, without_unchecked
@@ -341,7 +341,9 @@ def _check_image(project: Project, i: int, name: str, value: str) -> list[Proble
     if value.startswith(("http://", "https://")):
         if value.startswith("http://"):
             return [project.problem(path, f"{name} URLs must use https", line)]
-        return []
+        why = https_url_problem(value)
+        msg = f"{value!r} is not a usable https URL ({why})"
+        return [project.problem(path, msg, line)] if why else []
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder", line)]

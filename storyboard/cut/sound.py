@@ -126,7 +126,9 @@ def film_sound(
             atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
 
         m_path = cache.make(
-            chunk_key("sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp}),
+            chunk_key(
+                "sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp, "by": "ebur128"}
+            ),
             "json",
             measure,
         )

@@ -164,7 +164,10 @@ def pick_take(
     state.lock[scene] = take
     state.write_lock([t.scene for t in plan.nodes])
     after = assess(plan, state, maker=maker)
+    wanted = plan.wanted()
     for d in plan.downstream(scene):
+        if d not in wanted and state.lock.get(d) is None:
+            continue  # a board no clip uses and nobody made (issue 17): nothing to redo
         da = after[d]
         if da.stale:
             res.stale.append(d)

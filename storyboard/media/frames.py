@@ -88,13 +88,13 @@ def image_size(src: Path | BinaryIO) -> tuple[int, int]:
     except Image.DecompressionBombError:
         raise ImageRefused(
             f"has more than {MAX_PIXELS // 1_000_000} megapixels (a decompression bomb?); "
-            f"a first frame may have at most {MAX_PIXELS // 1_000_000} megapixels"
+            f"an image may have at most {MAX_PIXELS // 1_000_000} megapixels"
         ) from None
     except (OSError, ValueError, SyntaxError):
         raise ImageRefused("is not an image Pillow can read") from None
     if width * height > MAX_PIXELS:
         raise ImageRefused(
-            f"is {width}x{height} ({width * height / 1e6:.0f} megapixels); a first frame may "
+            f"is {width}x{height} ({width * height / 1e6:.0f} megapixels); an image may "
             f"have at most {MAX_PIXELS // 1_000_000} megapixels"
         )
     return width, height

@@ -445,6 +445,10 @@ def _compile_scene(
     def bad(field: str, message: str) -> None:
         if not field:  # the storyboard's size (F13: the scene named when its own model refuses)
             named = f"scene {scene.id!r}: {message}" if scene.model is not None else message
+            if ("size",) not in project.src.lines:  # the default: point at the model (H17)
+                named += " (the default size: set `size:` to one it accepts)"
+                at = project.scene_line(i, "model") if scene.model else project.line(("model",))
+                return problems.append(project.problem(("size",), named, at))
             problems.append(project.problem(("size",), named))
             return
         problems.append(

@@ -251,14 +251,14 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         board(scene=FF % "bomb.png"),
         {"bomb.png": png_header(60000, 60000)},
         "proj/storyboard.yaml:3: scenes[0].first_frame: 'bomb.png' has more than 40"
-        " megapixels (a decompression bomb?); a first frame may have at most 40 megapixels",
+        " megapixels (a decompression bomb?); an image may have at most 40 megapixels",
     ),
     (
         "first-frame-too-big",
         board(scene=FF % "big.png"),
         {"big.png": png_header(8000, 6000)},
         "proj/storyboard.yaml:3: scenes[0].first_frame: 'big.png' is 8000x6000 (48"
-        " megapixels); a first frame may have at most 40 megapixels",
+        " megapixels); an image may have at most 40 megapixels",
     ),
     (
         "end-frame-random-bytes",

@@ -107,6 +107,7 @@ def test_a_good_music_file_is_decoded_once_and_again_when_it_changes(
         in_tmp / "proj", "title: T\nscenes:\n" + SCENE + "edit: {music: {file: bed.m4a}}\n"
     )
     tone(proj / "bed.m4a")
+    (proj / "build").mkdir()  # as after a first render (validate alone makes no build/)
     decoded: list[Path] = []
     real = assets.audio_problem
     monkeypatch.setattr(assets, "audio_problem", lambda p: decoded.append(p) or real(p))

@@ -227,3 +227,18 @@ def test_a_size_the_scenes_own_model_refuses_names_the_scene(tmp_path: Path) -> 
         compile_project(load_project(p))
     [problem] = [q for q in e.value.problems if "accepts sizes" in q.message]
     assert problem.where == "size" and problem.message.startswith("scene 'b': LTX-2.3 accepts")
+
+
+def test_a_default_size_the_model_refuses_points_at_the_model(tmp_path: Path) -> None:
+    """Hostile2 H17: with no `size:` in the file, `size: Kling ... got 1280x720` pointed at
+    line 1 (the title). Now it points at the model's line and says the size is the default."""
+    p = write_project(
+        tmp_path / "p",
+        "title: T\nmodel: klingai:kling-video@3-pro\ndefaults: {duration: 5}\nscenes:\n"
+        "  - {id: a, prompt: A lighthouse at dusk.}\n",
+    )
+    with pytest.raises(PlanError) as e:
+        compile_project(load_project(p))
+    [problem] = [q for q in e.value.problems if "accepts sizes" in q.message]
+    assert problem.line == 2, problem
+    assert "got 1280x720 (the default size: set `size:` to one it accepts)" in problem.message
