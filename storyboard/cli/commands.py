@@ -167,7 +167,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
-    status = main.status(variant=args.variant)
+    status = main.status(draft=args.draft, variant=args.variant)
     rows = [
         [
             s.scene,
@@ -199,7 +199,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_takes(args: argparse.Namespace) -> int:
-    takes = sb.load(args.project).variant(args.variant or "main").takes(args.scene)
+    takes = sb.load(args.project).variant(args.variant or "main").takes(args.scene, args.draft)
     if not takes:
         print(f"{args.scene}: no takes yet (storyboard render {args.project})")
         return 0
@@ -320,12 +320,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
     p.add_argument("project")
+    p.add_argument(
+        "--draft", action="store_true", help="judge takes as `render --draft` does (emulator)"
+    )
     add_variant(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("takes", help="list the takes of a scene")
     p.add_argument("project")
     p.add_argument("scene")
+    p.add_argument(
+        "--draft", action="store_true", help="judge takes as `render --draft` does (emulator)"
+    )
     add_variant(p)
     p.set_defaults(func=cmd_takes)
 
