@@ -96,10 +96,11 @@ class Films:
             plan = film.plan(draft=draft)
             keys = scene_keys(film._compiled(), film._backend(draft).maker)
             shared = {}
-            for s in plan.scenes:
-                mark = (s.scene, keys[s.scene])
+            # every task the film makes: clips, and its sheets, boards and sounds (issue 17)
+            for name in dict.fromkeys([s.scene for s in plan.scenes] + plan.task_names):
+                mark = (name, keys[name])
                 if mark in seen:
-                    shared[s.scene] = seen[mark]
+                    shared[name] = seen[mark]
                 else:
                     seen[mark] = film.variant_name
             out.append(FilmPlan(film.variant_name, plan, shared))

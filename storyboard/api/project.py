@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
-from storyboard.errors import SpecError
+from storyboard.errors import SpecError, StoryboardError
 from storyboard.generate.backend import BackendOptions
 from storyboard.generate.staleness import (
     Assessment,
@@ -460,7 +460,7 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
         n=t.n,
         file=t.file,
         path=root / t.file,
-        duration=t.duration,
+        duration=t.duration if t.duration is not None else _sound_length(root, t, state),
         cost=t.cost,
         created=datetime.fromtimestamp(t.created_at, UTC),
         chosen=chosen is not None and chosen.video_uuid == t.video_uuid,
@@ -472,3 +472,17 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
         sha256=t.sha256,
         placeholder=t.maker != RUNWARE,
     )
+
+
+def _sound_length(root: Path, t: Take, state: BuildState) -> float | None:
+    """A spoken line's, an effect's or the music's length, read from its file (the service
+    does not say it); None for a picture (hostile2 H13e: both were shown as 0.0 s)."""
+    from storyboard.media.probe import media_duration
+
+    if Path(t.file).suffix.lower() not in (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac"):
+        return None
+    path = state.path_of(t)
+    try:
+        return media_duration(path) if path is not None and state.file_ok(t) else None
+    except StoryboardError:
+        return None

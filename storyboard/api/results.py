@@ -169,15 +169,20 @@ def money_words(spent: float, would_cost: float = 0.0) -> str:
     API): dollars paid as ``$X.XX``; placeholder (emulator) takes, which cost nothing, as
     ``$0 (would cost $X.XX)``; both, when a project has both."""
     if would_cost <= 0:
-        return f"${spent:.2f}"
+        return usd(spent)
     if spent <= 0:
         return placeholder_words(would_cost)
-    return f"${spent:.2f} (and placeholders that would cost ${would_cost:.2f})"
+    return f"{usd(spent)} (and placeholders that would cost {usd(would_cost)})"
 
 
 def placeholder_words(would_cost: float) -> str:
     """What placeholder (emulator) work cost: ``$0 (would cost $X.XX)``."""
-    return f"$0 (would cost ${would_cost:.2f})"
+    return f"$0 (would cost {usd(would_cost)})"
+
+
+def usd(dollars: float) -> str:
+    """``$X.XX``; under half a cent (a spoken line), ``$0.0003``: never a price shown as $0.00."""
+    return f"${dollars:.4f}" if 0 < dollars < 0.005 else f"${dollars:.2f}"
 
 
 @dataclass(frozen=True)
@@ -452,8 +457,13 @@ class FilmPlan:
 
     @property
     def cost(self) -> float:
-        """US dollars this film adds: what it generates that no earlier film does."""
-        return sum(s.cost for s in self.plan.to_generate if s.scene not in self.shared)
+        """US dollars this film adds: what it generates (clips, sheets, boards, sounds) that no
+        earlier film does."""
+        plan = self.plan
+        costs = {s.scene: s.cost for s in plan.to_generate}
+        costs |= {i.node: i.cost for i in plan.images if i.generate}
+        costs |= {s.node: s.cost for s in plan.sounds if s.generate}
+        return sum(c for name, c in costs.items() if name not in self.shared)
 
 
 @dataclass(frozen=True)

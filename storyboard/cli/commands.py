@@ -96,6 +96,7 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
     for s in result.scenes:
         take = s.take if s.take is not None else ""
         cost = money_words(s.cost) if result.maker == "runware" else placeholder_words(s.cost)
+        cost = "-" if s.status == "cached" and not s.cost else cost  # nothing bought (H13e)
         rows.append([s.scene, s.status, str(take), cost, (s.error or "")[:90]])
     if not reporter.live_mode:  # a live table already stands as the final one
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))
@@ -166,7 +167,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
-    status = main.status(variant=args.variant)
+    status = main.status(draft=args.draft, variant=args.variant)
     rows = [
         [
             s.scene,
@@ -198,7 +199,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_takes(args: argparse.Namespace) -> int:
-    takes = sb.load(args.project).variant(args.variant or "main").takes(args.scene)
+    takes = sb.load(args.project).variant(args.variant or "main").takes(args.scene, args.draft)
     if not takes:
         print(f"{args.scene}: no takes yet (storyboard render {args.project})")
         return 0
@@ -211,7 +212,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
                 "current" if t.current else "stale",
                 t.model,
                 t.size,
-                f"{t.duration or 0:.1f} s",
+                f"{t.duration:.1f} s" if t.duration is not None else "-",
                 t.money,
                 t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
                 t.prompt,
@@ -319,12 +320,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("status", help="which scenes are up to date or stale, and why")
     p.add_argument("project")
+    p.add_argument(
+        "--draft", action="store_true", help="judge takes as `render --draft` does (emulator)"
+    )
     add_variant(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("takes", help="list the takes of a scene")
     p.add_argument("project")
     p.add_argument("scene")
+    p.add_argument(
+        "--draft", action="store_true", help="judge takes as `render --draft` does (emulator)"
+    )
     add_variant(p)
     p.set_defaults(func=cmd_takes)
 

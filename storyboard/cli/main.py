@@ -75,7 +75,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from .films import cmd_plan_variants
 
         return cmd_plan_variants(project, args)
-    plan = project.plan(args.retake or [], args.keep_downstream, boards=args.boards)
+    plan = project.plan(
+        args.retake or [], args.keep_downstream, draft=args.draft, boards=args.boards
+    )
     if plan.warning:
         warn_once(project.root, plan.warning)
     if args.json:
@@ -180,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--boards", action="store_true", help="plan `render --boards`: sheets and boards only"
+    )
+    p.add_argument(
+        "--draft", action="store_true", help="plan `render --draft`: draft takes are current"
     )
     p.add_argument(
         "--variant",

@@ -10,6 +10,7 @@ from helpers import write_project
 
 from storyboard.board.spec import load_project
 from storyboard.cut.timeline import build_timeline, parse_srt, srt
+from storyboard.errors import SpecError
 from storyboard.generate.state import Take
 
 
@@ -31,8 +32,16 @@ HOSTILE = [
     ("arrow", "a --> b"),
     ("blank-lines", "one\n\n\n\ntwo"),
     ("unicode-line-separators", "one\u2028two\u2029three\x85four\rfive"),
-    ("control-chars", "bell\x07 and nul\x00 and esc\x1b[31m"),
 ]
+
+
+def test_control_characters_never_reach_a_caption(tmp_path: Path) -> None:
+    """A bell, a NUL or an escape in a line is refused when the storyboard is read (hostile
+    finding H6), so no caption can carry one."""
+    line = "bell\x07 and nul\x00 and esc\x1b[31m"
+    scene = "  - {id: a, prompt: x y, duration: 4, dialogue: [{who: Ada, line: %s}]}\n"
+    with pytest.raises(SpecError, match=r"dialogue\[0\]\.line: contains a control character"):
+        timeline(tmp_path, scene % _json(line))
 
 
 @pytest.mark.parametrize("line", [h[1] for h in HOSTILE], ids=[h[0] for h in HOSTILE])

@@ -86,3 +86,18 @@ def test_picking_a_sheet_names_only_what_a_render_would_remake(
     assert project.render(boards=True).ok
     picked = storyboard.load(p, api_key="k", base_url=emu.base_url).pick("cast:wren", 2)
     assert "board:a" in picked.stale
+
+
+def test_a_batch_plan_counts_the_sheets_once(tmp_path: Path) -> None:
+    """hostile2 H13c: `plan --variant all` left the cast sheets out of its totals."""
+    text = CAST + "variants:\n  vertical: {size: 720x1280, reframe: crop}\n"
+    p = write_project(tmp_path / "p", text, {"assets/tower.png": png_bytes(96, 64, (1, 2, 3))})
+    batch = storyboard.load(p).plan_variants("all")
+    main_film, vertical = batch.films
+    clips = sum(s.cost for s in main_film.plan.to_generate)
+    sheet = next(i.cost for i in main_film.plan.images if i.node == "cast:wren")
+    assert main_film.cost == pytest.approx(clips + sheet)
+    # the vertical film crops the same clips, sent the same sheet: it adds nothing
+    assert vertical.shared == {"a": "main", "b": "main", "cast:wren": "main"}
+    assert vertical.cost == 0
+    assert batch.cost == pytest.approx(clips + sheet)
