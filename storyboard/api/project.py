@@ -223,10 +223,13 @@ class Project(Films):
             for t in plan.nodes:
                 a = found[t.scene]
                 take = state.lock.get(t.scene)
-                if t.kind == "video":
+                if t.scene.startswith("lipsync:"):  # a clip made over the scene's clip and lines
+                    mode, source = "lip sync", ", ".join(t.depends_on) or None
+                elif t.kind == "video":
                     mode, source = t.mode, t.source
-                else:  # a sheet or board: its references; boards no clip uses wait for --boards
-                    mode, source = "image", ", ".join(t.depends_on) or None
+                else:  # a sheet or board (its references), or a sound (hostile H13f)
+                    mode = "image" if t.kind == "image" else "sound"
+                    source = ", ".join(t.depends_on) or None
                 used = t.scene in wanted
                 if not used and take is None:
                     continue  # a board no clip uses and nobody made yet: `render --boards`

@@ -33,6 +33,7 @@ STAMP = ".noop-render.json"
 SKIP = ("chunks",)  # under build/: the chunk cache (a finished film does not need it)
 VOLATILE = {"_", "OLDPWD", "SHLVL", "PWD"}  # set by shells, read by nothing here
 QUIET = {"--quiet", "-q"}
+SKIP_NAMES = ("__pycache__",)  # compiled modules: written by any start, their sources count
 
 
 def project_of(argv: list[str]) -> Path | None:
@@ -74,7 +75,7 @@ def _tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, list[int] | None]
             continue
         for e in entries:
             if e.is_dir(follow_symlinks=False):
-                if e.path not in skip:
+                if e.path not in skip and e.name not in SKIP_NAMES:
                     stack.append(e.path)
             elif e.name != STAMP:
                 out[e.path] = _stat(e.path)

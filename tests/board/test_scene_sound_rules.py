@@ -90,3 +90,11 @@ def test_lip_sync_takes_only_the_voices_in_the_picture(tmp_path: Path) -> None:
     assert any("scenes[1].lipsync" in w and "nobody in the picture" in w for w in warnings), (
         warnings
     )
+
+
+def test_status_names_a_sound_task_a_sound(tmp_path: Path) -> None:
+    """`status`'s continuity column said `image` for spoken lines and music (hostile H13f)."""
+    root = write_project(tmp_path / "p", LIPS)
+    rows = {s.scene: s.mode for s in storyboard.load(root).status().scenes}
+    assert rows["line:a/2"] == "sound" and rows["a"] == "cut", rows
+    assert rows["lipsync:a"] == "lip sync", rows
