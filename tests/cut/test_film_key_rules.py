@@ -360,3 +360,22 @@ def test_the_animatic_has_its_own_film_record(made: Project) -> None:
     assert filmkey.stamp_path(made) == made.build / "film.json"
     made.stamp_name = "animatic.json"  # type: ignore[attr-defined]
     assert filmkey.stamp_path(made) == made.build / "animatic.json"
+
+
+def test_only_a_crop_and_its_focus_change_the_output_part(made: Project) -> None:
+    """Variants (issue 20): a film padded to another size keeps the main film's output part;
+    a crop, and where it is centred, are part of it."""
+
+    def reasons(reframe: str, focus: tuple[float, float] = (0.5, 0.5)) -> list[str]:
+        again = load_project(made.root)
+        again.reframe, again.focus = reframe, focus
+        return film_status(again, TAKES, again.build / "key.mp4").reasons
+
+    assert reasons("pad") == [] and reasons("pad", (0.2, 0.5)) == []
+    assert reasons("crop") == ["output settings changed"]
+    again = load_project(made.root)
+    again.reframe, again.focus = "crop", (0.5, 0.5)
+    dest = again.build / "key.mp4"
+    write_stamp(again, film_status(again, TAKES, dest), dest, ["build/key.srt"])
+    assert reasons("crop") == [] and reasons("pad") == ["output settings changed"]
+    assert reasons("crop", (0.2, 0.5)) == ["output settings changed"]
