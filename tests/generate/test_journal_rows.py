@@ -142,3 +142,22 @@ def test_a_bad_row_and_the_backup(emu: Emulator, tmp_path: Path, capsys) -> None
     assert main(["status", str(p)]) == 0
     assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
     assert charged(emu) == ["A", "B"]
+
+
+@pytest.mark.parametrize("value", ["5", b"\x00"])
+def test_a_hand_edited_file_hash_is_only_a_cache(
+    emu: Emulator, tmp_path: Path, capsys, value: Any
+) -> None:
+    """build/journal.sqlite's file_hashes is a cache: a wrong value there is not trusted (the
+    file is hashed again), so a good take is never taken for a damaged one and bought again."""
+    p = write_project(tmp_path, TWO)
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    db = sqlite3.connect(p / "build" / "journal.sqlite")
+    db.execute("UPDATE file_hashes SET sha256=?", (value,))
+    db.commit()
+    db.close()
+    capsys.readouterr()
+    assert main(["status", str(p)]) == 0
+    assert "0 of 2 scenes stale" in capsys.readouterr().out
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert charged(emu) == ["A", "B"]
