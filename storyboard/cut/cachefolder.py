@@ -25,6 +25,8 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 
+from .chunks import read_head
+
 TAG = "CACHEDIR.TAG"
 SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
 TAG_TEXT = (
@@ -94,11 +96,4 @@ def _check_existing(where: Path, shown: Path) -> None:
 
 def _tagged(tag: Path) -> bool:
     """A regular file (not a link) that starts with the specification's signature."""
-    try:
-        fd = os.open(tag, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return False
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            return False
-        return fh.read(len(SIGNATURE)) == SIGNATURE.encode()
+    return read_head(tag, len(SIGNATURE)) == SIGNATURE.encode()

@@ -81,6 +81,22 @@ def cache_limit_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
+def read_head(path: Path, n: int) -> bytes | None:
+    """The first ``n`` bytes of a regular file, opened without following a symlink or waiting
+    on a FIFO; None for anything else (missing, a link, a folder, a device)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            return fh.read(n)
+    except OSError:
+        return None
+
+
 def _sha256_nofollow(path: Path) -> tuple[int, str] | None:
     """(size, sha256) of a regular file, opened without following a symlink; else None."""
     try:
@@ -369,17 +385,10 @@ def _record_path(p: Path) -> Path:
 def _read_record(p: Path) -> tuple[int, str, str] | None:
     """The (size, sha256, entry name) written with the entry at ``p``, or None (missing, not a
     regular file, not what a record holds)."""
-    rec = _record_path(p)
+    head = read_head(_record_path(p), 4096)
     try:
-        fd = os.open(rec, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                return None
-            data = json.loads(fh.read(4096).decode("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(head.decode("utf-8")) if head is not None else None
+    except ValueError:
         return None
     if not isinstance(data, dict):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write_project
+from helpers import wav_bytes, write_project
 
 import storyboard.board.voices as voices_mod
 from storyboard.board.audio_models import audio_catalogue
@@ -36,21 +36,7 @@ edit:
 
 
 def load(tmp: Path, text: str, files: dict | None = None):  # noqa: ANN201
-    return load_project(write_project(tmp / "p", text, files or {"assets/door.wav": silence()}))
-
-
-def silence() -> bytes:
-    """A real, tiny WAV (validate checks that a sound file has an audio stream)."""
-    import io
-    import wave
-
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 800)
-    return buf.getvalue()
+    return load_project(write_project(tmp / "p", text, files or {"assets/door.wav": wav_bytes()}))
 
 
 def errors(tmp: Path, text: str, files: dict | None = None) -> list[str]:
