@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 import uuid
@@ -49,7 +48,7 @@ class AudioTasks:
         items = []
         n = int(t.get("numberResults", 1))
         for k in range(n):
-            seed = int(hashlib.sha256(f"{em.uuid}:{k}".encode()).hexdigest()[:8], 16)
+            seed = em.seed(k)
             audio_uuid = str(uuid.uuid4())
             dest = self.workdir / "audio" / f"{audio_uuid}.{AUDIO_EXT[fmt]}"
             part = dest.with_name(f"{audio_uuid}.part.{AUDIO_EXT[fmt]}")

@@ -8,7 +8,6 @@ which board. Prices are the catalogue's, so the emulator's "would cost" equals t
 
 from __future__ import annotations
 
-import hashlib
 import io
 import textwrap
 import threading
@@ -215,7 +214,7 @@ class Pictures:
         items = []
         n = int(t.get("numberResults", 1))
         for k in range(n):
-            seed = int(hashlib.sha256(f"{em.uuid}:{k}".encode()).hexdigest()[:8], 16)
+            seed = em.seed(k)
             image_uuid = str(uuid.uuid4())
             data = draw_picture(
                 str(t["positivePrompt"]), w, h, seed, refs, fmt, label=f"image {k + 1}"

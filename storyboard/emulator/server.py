@@ -252,7 +252,7 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
         fps = 10 if self.config.draft else CLIP_FPS
         items = []
         for k in range(int(t.get("numberResults", 1))):
-            seed = int(hashlib.sha256(f"{em.uuid}:{k}".encode()).hexdigest()[:8], 16)
+            seed = em.seed(k)
             video_uuid = str(uuid.uuid4())
             dest = self.workdir / "videos" / f"{video_uuid}.{ext}"
             spec = ClipSpec(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,10 @@ class EmTask:
     noticed_at: float | None = None
     rendered_at: float | None = None
     polls: int = 0
+
+    def seed(self, k: int) -> int:
+        """The seed of result ``k``: derived from the task, so the same task answers alike."""
+        return int(hashlib.sha256(f"{self.uuid}:{k}".encode()).hexdigest()[:8], 16)
 
 
 def wait_for(job: Future[Any]) -> None:
