@@ -17,6 +17,11 @@ from .spec import Project
 LOCK_FILE = "storyboard.lock"
 EXTENSIONS = {"MP4": ".mp4", "MOV": ".mov", "WEBM": ".webm"}
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
+# The file suffixes of each kind of media: what the storyboard may name, and what a take of
+# each kind of task is written as (the lock's check that a take is its node's kind)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv")
 # build/ holds the journal, the takes, caches and the contact sheet; only a film may sit there
 BUILD_STATE = ("journal.sqlite", "contact-sheet.png")
 FILM_RECORD = "film.json"  # the last film's key (cut/filmkey.py)

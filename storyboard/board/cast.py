@@ -11,12 +11,11 @@ from storyboard.errors import Problem
 from storyboard.files import https_url_problem, resolve_inside
 from storyboard.media.frames import ImageRefused, image_decodes, image_size
 
-from .assets import MAX_IMAGE_BYTES
+from .assets import IMAGE_SUFFIXES, MAX_IMAGE_BYTES
 from .messages import did_you_mean
 from .schema import TEMPLATE_MARKS
 from .spec import Project, display_path
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 BOARD = "board"  # first_frame: board -> the scene's own board
 
 

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from storyboard.errors import Problem
 from storyboard.files import resolve_inside
 
+from .assets import AUDIO_SUFFIXES
 from .audio_models import AudioProfile, audio_catalogue, default_model, of_kind
 from .schema import Scene
 from .sound_schema import Voice
 from .spec import Project
-
-AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
 @dataclass(frozen=True)

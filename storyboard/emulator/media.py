@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from storyboard.board.assets import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+
 from .rules import ApiError, require_uuid
 
 if TYPE_CHECKING:
@@ -87,10 +89,6 @@ def media_storage(emu: Emulator, task: dict[str, Any]) -> dict[str, Any]:
         "mediaUUID": media_uuid,
         "mediaURL": url,
     }
-
-
-VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv")
-AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
 def adopt(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from storyboard.board.assets import AUDIO_SUFFIXES, IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 
@@ -33,11 +34,7 @@ def _is_num(v: object) -> bool:
 # The suffixes each kind of take is written with (outputFormat, lower case). A file whose suffix
 # is another kind's cannot be this node's take (hostile H2: a clip hand-put as a cast sheet was
 # sent as a reference picture); a suffix no kind lists is left to the file checks.
-SUFFIXES = {
-    "an image": {".png", ".jpg", ".jpeg", ".webp"},
-    "a clip": {".mp4", ".webm", ".mov", ".mkv"},
-    "a sound": {".mp3", ".wav", ".flac", ".ogg", ".opus", ".m4a", ".aac"},
-}
+SUFFIXES = {"an image": IMAGE_SUFFIXES, "a clip": VIDEO_SUFFIXES, "a sound": AUDIO_SUFFIXES}
 
 
 def _kind_of(node: str) -> str:
