@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -62,16 +62,19 @@ Known = tuple[str, Path, str | None, tuple[int, int] | None]
 
 
 @contextmanager
-def local_emulator(opts: BackendOptions, account: Sequence[Known] = ()) -> Iterator[str]:
+def local_emulator(
+    opts: BackendOptions, account: Callable[[], Sequence[Known]] = tuple
+) -> Iterator[str]:
     """Run the emulator in this process for a keyless render; yields its base URL.
 
-    ``account``: the media earlier renders made (the project's takes): this emulator knows them,
-    so a task may send their UUIDs again (an extension, a lip sync), as on Runware."""
+    ``account``: the media earlier renders made (the project's takes), asked for only when the
+    emulator starts: it knows them, so a task may send their UUIDs again (an extension, a lip
+    sync), as on Runware."""
     from storyboard.emulator import Emulator, EmulatorConfig
     from storyboard.emulator.media import adopt
 
     with Emulator(EmulatorConfig(latency=opts.emulator_latency, draft=opts.emulator_draft)) as emu:
-        for media_uuid, path, video_id, asked in account:
+        for media_uuid, path, video_id, asked in account():
             adopt(emu, media_uuid, path, video_id=video_id, asked=asked)
         yield emu.base_url
 
@@ -135,7 +138,7 @@ async def render_async(
             # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
-            local = partial(local_emulator, account=known_media(plan, state))
+            local = partial(local_emulator, account=partial(known_media, plan, state))
             async with open_client(backend, log=progress.log, local=local) as client:
                 outcome = await render(plan, state, client, progress, opts, found)
         return _result(project, state, plan.nodes, outcome, time.monotonic() - t0, backend.maker)
