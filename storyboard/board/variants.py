@@ -17,6 +17,7 @@ from typing import Any
 
 from storyboard.errors import Problem, SpecError, unique
 
+from .assets import film_path
 from .schema import VARIANT_KEYS, Storyboard, Variant
 from .spec import Project, _check_references, _validate, display_path
 from .yamlsrc import Located, Path_, format_path
@@ -92,8 +93,6 @@ def check_variants(project: Project) -> list[Problem]:
 
 def _written(film: Project) -> list[Path]:
     """The film and its captions, as resolved paths."""
-    from .assets import film_path
-
     out = film_path(film).resolve()
     return [out, out.with_suffix(".srt")]
 
