@@ -41,15 +41,15 @@ def admit_cache_folder(folder: Path, root: Path) -> Path:
     """Check that ``folder`` may be the chunk cache of the project at ``root`` and tag it;
     returns its real path (a symlinked ``--cache`` is followed once, here, by choice).
     Raises :class:`StoryboardError` naming it (nothing is created or deleted)."""
-    own = root / "build" / "chunks"
     where = Path(os.path.abspath(folder))
     real, real_root = Path(os.path.realpath(where)), Path(os.path.realpath(root))
-    if real != Path(os.path.realpath(own)):
+    own = Path(os.path.realpath(root / "build" / "chunks"))
+    if real != own:
         if real == real_root or real in real_root.parents:
             raise StoryboardError(
                 f"--cache {folder}: that folder holds the project; give a folder of its own"
             )
-        if real_root in real.parents and Path(os.path.realpath(own)) not in real.parents:
+        if real_root in real.parents and own not in real.parents:
             raise StoryboardError(
                 f"--cache {folder}: a folder inside the project; its own cache is build/chunks"
             )
@@ -64,7 +64,7 @@ def admit_cache_folder(folder: Path, root: Path) -> Path:
             tag.write_text(TAG_TEXT)
         except OSError as e:
             raise StoryboardError(f"--cache {folder}: cannot write {TAG} ({e.strerror})") from None
-    return Path(os.path.realpath(where))
+    return real
 
 
 def _check_existing(where: Path, shown: Path) -> None:
