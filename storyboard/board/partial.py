@@ -18,7 +18,7 @@ from typing import Any
 from storyboard.errors import Problem
 
 from .messages import clean_loc
-from .yamlsrc import Path_, format_path
+from .yamlsrc import Path_, format_path, value_at
 
 ROUNDS = 12  # each round cuts every field still refused; nesting is a few levels deep
 STAND_IN_PROMPT = "unchecked"  # a scene whose prompt/template the schema refused
@@ -70,7 +70,7 @@ def _drop_deepest(data: dict, path: Path_) -> Path_ | None:
         key = path[end - 1]
         if not isinstance(key, str):
             continue
-        parent = _get(data, path[: end - 1])
+        parent = value_at(data, path[: end - 1])
         if isinstance(parent, dict) and key in parent:
             del parent[key]
             return path[:end]
@@ -106,17 +106,6 @@ def _cut_scene(data: dict, path: Path_) -> list[Path_]:
     scene.pop("template", None)
     scene["prompt"] = STAND_IN_PROMPT
     return [(*where, "prompt"), (*where, "template")]
-
-
-def _get(data: Any, path: Path_) -> Any:
-    for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def is_unchecked(problem: Problem, unchecked: list[str]) -> bool:

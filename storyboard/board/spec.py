@@ -19,7 +19,15 @@ from .messages import clean_loc, did_you_mean, field_names, model_at, schema_pro
 from .partial import readable_part, without_unchecked
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
-from .yamlsrc import Located, Path_, YAMLLimitError, format_path, load_located, read_source
+from .yamlsrc import (
+    Located,
+    Path_,
+    YAMLLimitError,
+    format_path,
+    load_located,
+    read_source,
+    value_at,
+)
 
 
 class Project:
@@ -246,7 +254,7 @@ def _corrected(raw: dict, errors: list[Any]) -> dict | None:
         if err["type"] == "extra_forbidden" and path:
             model = model_at(path[:-1])
             guess = did_you_mean(str(path[-1]), field_names(model)) if model else None
-            parent = _get(fixed, path[:-1])
+            parent = value_at(fixed, path[:-1])
             if guess and isinstance(parent, dict) and path[-1] in parent:
                 value = parent.pop(path[-1])
                 parent.setdefault(guess, value)
@@ -256,17 +264,6 @@ def _corrected(raw: dict, errors: list[Any]) -> dict | None:
         del defaults["prompt"]
         changed = True
     return fixed if changed else None
-
-
-def _get(data: Any, path: Path_) -> Any:
-    for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def where_in_file(src: Located, path: Path_) -> tuple[Path_, int | None]:

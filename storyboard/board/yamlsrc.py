@@ -246,3 +246,15 @@ def format_path(path: Path_) -> str:
         else:
             s += f".{part}" if s else str(part)
     return s
+
+
+def value_at(data: Any, path: Path_) -> Any:
+    """The value at ``path`` in loaded YAML data (mappings and lists), or None."""
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
