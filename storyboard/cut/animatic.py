@@ -20,6 +20,7 @@ from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
 from storyboard.files import resolve_inside
 from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg, video_codec_args
+from storyboard.media.probe import media_key
 
 from .compose import ComposeResult, compose_film, output_path
 from .takes import ChosenTake
@@ -42,7 +43,7 @@ class Still:
 
     @property
     def media_key(self) -> str:
-        return f"{self.sha256[:32]}-{self.size}"
+        return media_key(self.sha256, self.size)
 
 
 class Stills:

@@ -21,6 +21,7 @@ from typing import Any
 
 from storyboard.errors import StoryboardError
 from storyboard.generate.writer import project_writer
+from storyboard.media.probe import media_key
 
 from .integrity import HashCache, take_path
 from .journaldb import Guarded
@@ -466,7 +467,3 @@ def lock_name(variant: str | None = None) -> str:
     """``storyboard.lock``; a variant's film has its own (``storyboard.VARIANT.lock``), while
     the journal and the takes are shared by every film of the project."""
     return f"storyboard.{variant}.lock" if variant else LOCK_NAME
-
-
-def media_key(sha256: str, size: int) -> str:
-    return f"{sha256[:32]}-{size}"

@@ -12,6 +12,11 @@ from storyboard.errors import StoryboardError
 from storyboard.media.ffmpeg import ffmpeg_exe, ffmpeg_report, run_child
 
 
+def media_key(sha256: str, size: int) -> str:
+    """The cache key of a media file (build/media, build/thumbs): its content hash and size."""
+    return f"{sha256[:32]}-{size}"
+
+
 @dataclass(frozen=True)
 class ClipInfo:
     duration: float
