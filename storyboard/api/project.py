@@ -480,12 +480,14 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
 def _sound_length(root: Path, t: Take, state: BuildState) -> float | None:
     """A spoken line's, an effect's or the music's length, read from its file (the service
     does not say it); None for a picture (hostile2 H13e: both were shown as 0.0 s)."""
-    from storyboard.media.probe import media_duration
+    from storyboard.media.probe import duration_cached
 
     if Path(t.file).suffix.lower() not in (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac"):
         return None
     path = state.path_of(t)
     try:
-        return media_duration(path) if path is not None and state.file_ok(t) else None
+        if path is None or not state.file_ok(t):
+            return None
+        return duration_cached(path, t.media_key, root / "build" / "media")
     except StoryboardError:
         return None

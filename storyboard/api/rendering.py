@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyboard.board.assets import keep_checked_sounds
 from storyboard.errors import StoryboardError
 from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.generate.execute import RenderOptions, needs_service, render
@@ -107,6 +108,7 @@ async def render_async(
         on_wait=progress.log,
         variant=project._spec.variant,
     )
+    keep_checked_sounds(project.root)  # build/ exists now
     try:
         found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
         only = plan.wanted(req.boards) | {node_name(r) for r in req.retake}

@@ -220,10 +220,27 @@ def _audio_problem_kept(path: Path, cache: Path) -> str | None:
     if mark.is_file():
         return None
     why = audio_problem(path)
-    if why is None and cache.parent.is_dir():  # validate on a fresh project makes no build/
-        try:
-            cache.mkdir(exist_ok=True)
-            mark.touch()
-        except OSError:
-            pass  # a cache, not a record (a read-only project is checked every time)
+    if why is None:
+        _GOOD.setdefault(str(cache), set()).add(mark.name)
+        _keep(cache)
     return why
+
+
+_GOOD: dict[str, set[str]] = {}  # cache folder -> marks of sounds found good by this process
+
+
+def _keep(cache: Path) -> None:
+    if not cache.parent.is_dir():  # validate on a fresh project makes no build/
+        return
+    try:
+        cache.mkdir(exist_ok=True)
+        for name in _GOOD.pop(str(cache), set()):
+            (cache / name).touch()
+    except OSError:
+        pass  # a cache, not a record (a read-only project is checked every time)
+
+
+def keep_checked_sounds(root: Path) -> None:
+    """Remember the sounds found good before the project's build/ existed (a first render
+    checks them before its state makes build/), so the next render does not decode them."""
+    _keep(root / "build" / "media")

@@ -84,11 +84,11 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
         result = project.render(
             retake=args.retake,
             keep_downstream=args.keep_downstream,
-            budget=args.budget,
+            budget=0.0 if noop.REHEARSING else args.budget,  # the rehearsal buys nothing
             jobs=args.jobs,
             progress=progress,
             draft=args.draft,
-            wait=not args.no_wait,
+            wait=not args.no_wait and not noop.REHEARSING,
             emulator_latency=args.emulator_latency,
             boards=args.boards,
         )
@@ -126,6 +126,11 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
 
 def _compose(project: sb.Project, args: argparse.Namespace) -> int:
     from .progress import ComposeBar
+
+    if noop.REHEARSING:  # the rehearsal composes nothing (see noop.rehearse)
+        film_now = project.status().film
+        if film_now is None or not film_now.up_to_date:
+            raise StoryboardError("the film changed since the render: not a no-op")
 
     with ComposeBar(quiet=getattr(args, "quiet", False)) as bar:
 

@@ -309,8 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         recorder, noop.RECORDER = noop.RECORDER, None
         if recorder is not None:
             recorder.restore()
-    if recorder is not None:
+    if recorder is not None and root is not None:
         recorder.finish(code)
+        if code == 0 and recorder.did_work():
+            noop.rehearse(args, root, _main)  # the next render again is then answered at once
     return code
 
 

@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ def replay(argv: list[str]) -> int | None:
     root = project_of(argv)
     if root is None:
         return None
+    root = Path(os.path.abspath(root))  # as recorded (the paths it wrote are absolute)
     t0 = time.perf_counter()
     try:
         stamp = json.loads((root / "build" / STAMP).read_text())
@@ -134,11 +136,12 @@ class Recorder:
     """Around a plain ``render PROJECT``: notes the files it opens and what it prints, and
     writes the stamp when the render turns out to have done nothing."""
 
-    def __init__(self, argv: list[str], root: Path):
-        self.argv, self.root = argv, root
+    def __init__(self, argv: list[str], root: Path, echo: bool = True):
+        # absolute, like the paths the audit hook sees written (``render projects/x``)
+        self.argv, self.root = argv, Path(os.path.abspath(root))
         self.opened: set[str] = set()
         self.noop = {"generate": False, "compose": False}
-        self.before = _seen(root, set())
+        self.before = _seen(self.root, set())
         self.context = _context(argv)
         self.out: list[str] = []
         self.err: list[str] = []
@@ -163,8 +166,8 @@ class Recorder:
 
         sys.addaudithook(hook)  # stays for this process: a CLI command is one process
         self.streams = sys.stdout, sys.stderr
-        sys.stdout = _Tee(sys.stdout, self.out)  # type: ignore[assignment]
-        sys.stderr = _Tee(sys.stderr, self.err)  # type: ignore[assignment]
+        sys.stdout = _Tee(sys.stdout, self.out, echo)  # type: ignore[assignment]
+        sys.stderr = _Tee(sys.stderr, self.err, echo)  # type: ignore[assignment]
 
     def restore(self) -> None:
         sys.stdout, sys.stderr = self.streams
@@ -201,22 +204,65 @@ class Recorder:
         except OSError:
             pass  # a stamp, not a record
 
+    def did_work(self) -> bool:
+        """Whether the recorded render generated or composed anything."""
+        return not all(self.noop.values())
+
 
 class _Tee:
-    """A text stream that also keeps what is written to it."""
+    """A text stream that also keeps what is written to it (``echo=False``: only keeps it;
+    the stream still answers ``isatty`` and the like, so the words are the same)."""
 
-    def __init__(self, stream: Any, sink: list[str]):
-        self._stream, self._sink = stream, sink
+    def __init__(self, stream: Any, sink: list[str], echo: bool = True):
+        self._stream, self._sink, self._echo = stream, sink, echo
 
     def write(self, s: str) -> int:
         self._sink.append(s)
-        return int(self._stream.write(s))
+        return int(self._stream.write(s)) if self._echo else len(s)
+
+    def flush(self) -> None:
+        if self._echo:
+            self._stream.flush()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
 RECORDER: Recorder | None = None
+REHEARSING = False  # the silent no-op after a render that did work (see ``rehearse``)
+
+
+def nothing_to_do(root: Path) -> bool:
+    """Whether a plain render of ``root`` would now generate, fetch and compose nothing."""
+    import storyboard.api as sb
+
+    try:
+        st = sb.load(root).status()
+    except Exception:  # noqa: BLE001 - a check before a stamp, never an error of the render
+        return False
+    film_ok = st.film is not None and st.film.up_to_date
+    return film_ok and not st.uncollected and not any(r.stale for r in st.scenes)
+
+
+def rehearse(argv: list[str], root: Path, run: Callable[[list[str]], int]) -> None:
+    """After a plain render that did work: the render again, in this process (its modules
+    already loaded: a tenth of a second), its words kept and not shown, so it leaves the stamp
+    the next ``render`` is answered from. Only when nothing is left to do; the rehearsal may
+    spend nothing (budget 0), wait for nobody and compose nothing (``cli/commands`` checks
+    :data:`REHEARSING`), and a change while it runs leaves no stamp, as always."""
+    global RECORDER, REHEARSING
+    if not nothing_to_do(root):
+        return
+    recorder = Recorder(argv, root, echo=False)
+    RECORDER, REHEARSING = recorder, True
+    try:
+        code = run(argv)
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the render itself succeeded
+        code = 1
+    finally:
+        RECORDER, REHEARSING = None, False
+        recorder.restore()
+    recorder.finish(code)
 
 
 def saw(step: str) -> None:

@@ -3,7 +3,7 @@ copied as whole GOPs, and only the partial GOPs at their edges are encoded.
 
 A take qualifies when its video stream has the signature of what our chunk encoder makes for
 this film (codec and profile, size, pixel format, colour tags, frame rate, time base and
-byte-identical SPS/PPS: :func:`~storyboard.media.gop.encoder_signature`), a constant frame
+byte-identical SPS/PPS: :func:`~storyboard.media.gop.encoder_signature_cached`), a constant frame
 rate, and the stretch starts on one of its frames. Then the edges, encoded with the film's
 settings, carry the same parameter sets as the copied packets and everything joins by stream
 copy. A take that does not qualify (another size, codec, rate, or encoder settings whose
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from storyboard.media.gop import StreamLayout, encoder_signature, layouts_cached
+from storyboard.media.gop import StreamLayout, encoder_signature_cached, layouts_cached
 from storyboard.media.x264 import matching_args
 
 from .timeline import Timeline
@@ -44,7 +44,7 @@ def split_for_copy(
         for s in (tl.segments[c[3]] for c in chunks if c[0] == "copy")
     }
     read = layouts_cached(list(files.values()), cache_dir)
-    wanted = encoder_signature(tl.width, tl.height, tl.fps, tuple(codec))
+    wanted = encoder_signature_cached(tl.width, tl.height, tl.fps, tuple(codec), cache_dir)
     own = own_settings(tl, read, wanted)
     if own is not None:
         wanted, codec = own

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import GenerationError, StoryboardError
+from storyboard.media.gop import layouts_cached
 from storyboard.media.probe import probe_cached
 from storyboard.media.thumbs import prefill
 
@@ -127,7 +128,7 @@ class Fetcher:
             takes.append(take)
             if timed:  # contact-sheet thumbnails, made while other scenes generate
                 self._background.append(
-                    asyncio.create_task(asyncio.to_thread(prefill, self.root, take))
+                    asyncio.create_task(asyncio.to_thread(ready_for_cut, self.root, take))
                 )
         return takes
 
@@ -157,3 +158,11 @@ class Fetcher:
             )
             return src_len
         return 0.0
+
+
+def ready_for_cut(root: Path, take: Take) -> None:
+    """What the cut reads of a new take, read while other scenes generate: its contact-sheet
+    thumbnails and, for a clip, its stream layout (which GOPs could be copied)."""
+    prefill(root, take)
+    if Path(take.file).suffix.lower() in (".mp4", ".mov", ".webm", ".mkv"):
+        layouts_cached([(root / take.file, take.media_key)], root / "build" / "media")

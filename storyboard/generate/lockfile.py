@@ -24,6 +24,10 @@ HEADER = (
 )
 
 
+# libyaml's safe loader when PyYAML has it (several times faster: the lock is read on every
+# render, the no-op one too), else the pure-Python one; both build the same data
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_SECONDS = 86_400.0  # no take is a day long: a larger figure is a typo or an attack
 
 
@@ -107,7 +111,7 @@ def read_lock(root: Path, lock_path: Path) -> dict[str, Take]:
     if not lock_path.is_file():
         return {}
     try:
-        data = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(lock_path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         entries = data.get("scenes") or {}
         for scene, d in entries.items():
             check_entry(scene, d)
@@ -135,4 +139,10 @@ def write_lock(lock_path: Path, takes: dict[str, Take], order: list[str]) -> Non
     text = HEADER + yaml.safe_dump(
         {"version": 1, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
     )
-    atomic_write(lock_path, text.encode())
+    data = text.encode()
+    try:
+        if lock_path.read_bytes() == data:
+            return  # the same takes: the file is left as it was (times and inode too)
+    except OSError:
+        pass  # none yet, or unreadable: written whole
+    atomic_write(lock_path, data)

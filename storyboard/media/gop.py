@@ -159,6 +159,46 @@ def layouts_cached(
 def encoder_signature(width: int, height: int, fps: int, codec: tuple[str, ...]) -> str:
     """The signature of what our encoder makes with ``codec`` at this size and rate (two
     frames encoded once per process: parameter sets do not depend on the picture)."""
+    return _encoder_signature(width, height, fps, codec)
+
+
+def encoder_signature_cached(
+    width: int, height: int, fps: int, codec: tuple[str, ...], cache_dir: Path | None
+) -> str:
+    """:func:`encoder_signature`, kept in ``cache_dir`` under the settings and the ffmpeg
+    binary (its path, size and modification time): a compose does not encode two frames
+    each time it starts."""
+    import hashlib
+    import json
+    import os
+
+    exe = ffmpeg_exe()
+    try:
+        st = os.stat(exe)
+        binary: list[object] = [exe, st.st_size, st.st_mtime_ns]
+    except OSError:
+        binary = [exe]
+    key = json.dumps(["signature-1", width, height, fps, list(codec), binary])
+    name = f"encoder-{hashlib.sha256(key.encode()).hexdigest()[:32]}.sig"
+    f = cache_dir / name if cache_dir is not None else None
+    if f is not None:
+        try:
+            text = f.read_text()
+            if text.endswith("\n") and " | " in text:  # written whole
+                return text[:-1]
+        except (OSError, UnicodeDecodeError):
+            pass
+    sig = _encoder_signature(width, height, fps, codec)
+    if f is not None:
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(sig + "\n")
+        except OSError:
+            pass  # a cache, not a record
+    return sig
+
+
+def _encoder_signature(width: int, height: int, fps: int, codec: tuple[str, ...]) -> str:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="sb-sig-") as d:

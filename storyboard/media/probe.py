@@ -53,6 +53,30 @@ def media_duration(path: Path) -> float:
     return int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))
 
 
+def duration_cached(path: Path, key: str, cache_dir: Path) -> float:
+    """:func:`media_duration`, kept under ``cache_dir`` by the file's content key (``key``:
+    :func:`media_key`; no key: read every time)."""
+    import math
+
+    f = cache_dir / f"{key}.duration"
+    if key:
+        try:
+            text = f.read_text()
+            kept = float(text) if text.endswith("\n") else -1.0  # a write cut short
+            if math.isfinite(kept) and kept >= 0:
+                return kept
+        except (OSError, ValueError):
+            pass
+    seconds = media_duration(path)
+    if key:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            f.write_text(f"{seconds!r}\n")
+        except OSError:
+            pass  # a cache, not a record
+    return seconds
+
+
 def _parse_info(text: str, path: Path) -> ClipInfo:
     d = _DURATION.search(text)
     v = _VIDEO.search(text)

@@ -35,6 +35,7 @@ def test_draft_views(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) ->
     (p / "storyboard.yaml").write_text(BOARD.replace("The kite lands.", "It lands."))
     assert main(["plan", str(p), "--draft"]) == 0
     edited = capsys.readouterr().out
+
     def generated(out: str) -> list[str]:
         return [r.split()[0] for r in out.splitlines() if r.rstrip().endswith(" generate")]
 

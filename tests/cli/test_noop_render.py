@@ -1,6 +1,7 @@
 """A render repeated when nothing changed is answered from the stamp the last no-op render
 left (build/.noop-render.json), with the same words; every change of what a render reads
-defeats it, and a render that did work leaves no stamp."""
+defeats it. A render that did work rehearses the no-op that would follow it (in its own
+process, silently) and leaves that one's stamp, so the first render again is answered too."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ def rendered(tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
     # pytest names the running test and its phase in the environment
     monkeypatch.setattr(noop, "VOLATILE", noop.VOLATILE | {"PYTEST_CURRENT_TEST"})
     p = write_project(tmp_path / "p", BOARD, {"notes/a.txt": "x"})
-    assert main(["render", str(p), "-q"]) == 0  # did work: no stamp
-    assert not (p / "build" / noop.STAMP).exists()
+    assert main(["render", str(p), "-q"]) == 0  # did work, then rehearsed the no-op
+    assert (p / "build" / noop.STAMP).is_file()
+    (p / "build" / noop.STAMP).unlink()
     capsys.readouterr()
     assert main(["render", str(p), "-q"]) == 0  # nothing to do: the stamp is left
     assert (p / "build" / noop.STAMP).is_file()
@@ -168,3 +170,107 @@ def test_no_stamp_when_the_storyboard_changed_while_the_render_ran(
     monkeypatch.setattr(sb, "load", load)
     assert main(["render", str(rendered), "-q"]) == 0
     assert not (rendered / "build" / noop.STAMP).exists()
+
+
+def test_a_project_named_relative_to_the_working_folder_gets_its_stamp(
+    rendered: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``storyboard render projects/x`` (as users type it): a file the render wrote itself
+    beside the storyboard (the lock) is told apart from one changed under its feet, whatever
+    form the project's path has."""
+    (rendered / "build" / noop.STAMP).unlink()
+    monkeypatch.chdir(rendered.parent)
+    argv = ["render", rendered.name, "-q"]
+    lock = Path(rendered.name) / "storyboard.lock"
+
+    def rewrite_lock() -> None:  # written again by the render itself
+        lock.write_text(lock.read_text())
+
+    real_saw = noop.saw
+
+    def saw(step: str) -> None:
+        if step == "compose":
+            rewrite_lock()
+        real_saw(step)
+
+    monkeypatch.setattr(noop, "saw", saw)
+    assert main(argv) == 0
+    assert (rendered / "build" / noop.STAMP).is_file()
+    capsys.readouterr()
+    monkeypatch.setattr(noop, "saw", real_saw)
+    assert noop.replay(argv) == 0
+
+
+def _words(s: str) -> str:
+    return re.sub(r" in \d+\.\d s", " in T s", s)
+
+
+def test_a_render_that_did_work_leaves_the_stamp_of_the_no_op_after_it(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("RUNWARE_API_KEY", "key-4b1d-never-written")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    monkeypatch.setattr(noop, "VOLATILE", noop.VOLATILE | {"PYTEST_CURRENT_TEST"})
+    p = write_project(tmp_path / "p", BOARD)
+    charged = len(emulator.ledger)
+    assert main(["render", str(p), "-q"]) == 0
+    first = capsys.readouterr()
+    assert len(emulator.ledger) == charged + 2
+    assert first.out.count("spent ") == 1  # the rehearsal printed nothing
+    assert "composed in" in first.err and "film up to date" not in first.err
+    fast, out, err = again(p, capsys)
+    assert fast  # the first render again is answered from the stamp
+    assert "film up to date" in err and "(up to date)" in out
+    (p / "build" / noop.STAMP).unlink()
+    slow, out2, err2 = again(p, capsys)  # the same render, checked in full
+    assert not slow
+    assert (_words(out), _words(err)) == (_words(out2), _words(err2))
+    assert len(emulator.ledger) == charged + 2
+
+
+def test_the_rehearsal_never_spends_or_composes(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Something changed between the render and its rehearsal (its check passed, then an
+    editor saved): the rehearsal buys nothing, composes nothing and leaves no stamp."""
+    monkeypatch.setenv("RUNWARE_API_KEY", "key-4b1d-never-written")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    p = write_project(tmp_path / "p", BOARD)
+    film = p / "build" / "again.mp4"
+    real = noop.nothing_to_do
+
+    def then_edited(root: Path, edit: Callable[[], object]) -> bool:
+        ok = real(root)
+        edit()
+        return ok
+
+    for edit in (
+        lambda: (p / "storyboard.yaml").write_text(BOARD.replace("red kite", "green kite")),
+        lambda: (p / "storyboard.yaml").write_text(BOARD + "edit: {fade_in: 1}\n"),
+    ):
+        (p / "storyboard.yaml").write_text(BOARD)
+        assert main(["render", str(p), "-q"]) == 0  # whatever it had to do
+        capsys.readouterr()
+        (p / "storyboard.yaml").write_text(BOARD + "# a comment\n")  # the film is current
+        charged, made = len(emulator.ledger), film.stat().st_mtime_ns
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(noop, "nothing_to_do", lambda root, e=edit: then_edited(root, e))
+            m.setattr(noop.Recorder, "did_work", lambda self: True)  # as if it had
+            assert main(["render", str(p), "-q"]) == 0
+        capsys.readouterr()
+        assert len(emulator.ledger) == charged  # nothing bought
+        assert film.stat().st_mtime_ns == made  # nothing composed
+        assert noop.replay(["render", str(p), "-q"]) is None  # no stamp of the edited board
+
+
+def test_a_render_that_failed_rehearses_nothing(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("RUNWARE_API_KEY", "key-4b1d-never-written")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    p = write_project(tmp_path / "p", BOARD)
+    calls: list[Path] = []
+    monkeypatch.setattr(noop, "nothing_to_do", lambda root: calls.append(root) or True)
+    assert main(["render", str(p), "-q", "--no-compose"]) == 0  # not a plain render
+    assert main(["render", str(p / "nowhere"), "-q"]) != 0
+    assert calls == []
