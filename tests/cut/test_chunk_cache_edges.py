@@ -187,3 +187,36 @@ def test_an_entry_without_its_record_is_evicted_too(tmp_path: Path) -> None:
     p = put(ChunkCache(tmp_path / "chunks"), KEYS[0])
     (p.parent / f"{p.name}.sum").unlink()  # deleted by hand, or lost
     assert ChunkCache(tmp_path / "chunks").evict(limit=0) == [p] and not p.exists()
+
+
+class Listing(list):  # type: ignore[type-arg]
+    """A directory listing in an order the test chose (``os.scandir``'s is the file system's)."""
+
+    def __enter__(self) -> Listing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_eviction_goes_on_past_a_folder_that_is_not_a_shard_listed_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ChunkCache(tmp_path / "chunks")
+    made = [put(cache, k) for k in KEYS[:3]]
+    (tmp_path / "chunks" / "photos").mkdir()
+    real = os.scandir
+
+    def scandir(path: object) -> Listing:
+        entries = Listing(real(path))  # type: ignore[call-overload]
+        entries.sort(key=lambda e: chunks.SHARD.match(e.name) is not None)  # others first
+        return entries
+
+    monkeypatch.setattr(chunks.os, "scandir", scandir)
+    fresh = ChunkCache(tmp_path / "chunks")
+    assert fresh.size() == 5 * 3
+    assert sorted(fresh.evict(limit=0)) == sorted(made)
+    assert not any(p.exists() for p in made)
