@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,13 @@ def _check_tree(data: Any, what: str, max_depth: int) -> None:
             raise StoryboardError(f"{what}: a number too large to be finite")
         elif isinstance(node, str) and "\x00" in node:
             raise StoryboardError(f"{what}: a NUL character in a string")
+
+
+def shared_templates() -> Path:
+    """The folder of the shared prompt templates (``shot.j2`` and the others): the repo's
+    ``templates/`` (editable installs), else the copy a regular install puts under ``share/``.
+    Here, light, because the no-op render's check reads it before anything heavy is imported."""
+    repo = Path(__file__).resolve().parents[1] / "templates"
+    if repo.is_dir():
+        return repo
+    return Path(sys.prefix) / "share" / "storyboard" / "templates"

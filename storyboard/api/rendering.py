@@ -112,7 +112,8 @@ async def render_async(
     try:
         found = assess(plan, state, req.retake, req.keep_downstream, backend.maker)
         only = plan.wanted(req.boards) | {node_name(r) for r in req.retake}
-        stale = {s for s, a in found.items() if a.stale and s in only}
+        # a flagged node (hostile H18) is stale but not bought: said as failed, not rendered
+        stale = {s for s, a in found.items() if a.stale and s in only and a.flagged is None}
         planned = check_budget(plan, found, req.budget, only, already_paid(state, found))
         if stale and backend.real_service:
             plan.require_available()  # a deactivated model: refuse before spending anything

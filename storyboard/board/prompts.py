@@ -13,6 +13,7 @@ import jinja2
 
 from storyboard.board.spec import Project, display_path, where_in_file
 from storyboard.errors import Problem, TemplateError
+from storyboard.files import shared_templates
 
 from .sandbox import ConfinedLoader, LimitedEnvironment, LimitError, UnsafeTemplate
 from .schema import SHOT_FIELDS, TEMPLATE_MARKS, Scene
@@ -20,16 +21,7 @@ from .undefined import TracedUndefined, explain, passed_from
 from .voices import speaker_of, voices
 from .yamlsrc import format_path
 
-
-def _shared_templates() -> Path:
-    """The repo's templates/ (editable installs), else the copy installed under share/."""
-    repo = Path(__file__).resolve().parents[2] / "templates"
-    if repo.is_dir():
-        return repo
-    return Path(sys.prefix) / "share" / "storyboard" / "templates"
-
-
-SHARED_TEMPLATES = _shared_templates()
+SHARED_TEMPLATES = shared_templates()
 INLINE = "<inline prompt>"
 
 

@@ -107,19 +107,16 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
         _err(f"{len(result.failed)} scene(s) did not render; the others are kept:")
         for s in result.failed:
             _err(f"  {s.scene}: {s.error}")
-        flagged = [s for s in result.failed if NSFW_WORDS in (s.error or "")]
-        if flagged:  # hostile H18: retrying a flagged scene buys a new take of it
-            paid = result.maker == "runware"
-            each = ", ".join(
-                f"{s.scene} ({'' if paid else 'would cost '}${s.cost:.2f})" for s in flagged
-            )
+        flagged = [s.scene for s in result.failed if NSFW_WORDS in (s.error or "")]
+        if flagged:  # hostile H18: a flagged result is kept, and not bought again
             _err(
-                f"render again to retry just those; a render again buys a new take of {each} "
-                "(flagged NSFW: pick the flagged take, or change the prompt); nothing else "
-                "already paid for is bought again"
+                f"flagged NSFW: {', '.join(flagged)} stay out of the film until you pick the "
+                "flagged take, change the prompt, or render with --retake (which buys a new take)"
             )
+        if len(flagged) < len(result.failed):
+            _err("render again to retry the others (nothing already paid for is bought again)")
         else:
-            _err("render again to retry just those (nothing already paid for is bought again)")
+            _err("a render again buys nothing (nothing already paid for is bought again)")
         return 1
     return 0
 

@@ -87,10 +87,65 @@ def _package() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def _code() -> dict[str, list[int] | None]:
+    """storyboard's own files: the package and the shared templates (a regular install keeps
+    them under ``sys.prefix``, whose files the audit hook does not record: hostile3 N1)."""
+    from storyboard import files
+
+    return {**_tree(_package()), **_tree(files.shared_templates())}
+
+
 def _seen(root: Path, opened: set[str]) -> dict[str, Any]:
     tree = _tree(root, tuple(str(root / "build" / s) for s in SKIP))
     others = {p: _stat(p) for p in sorted(opened) if p not in tree}
-    return {"tree": tree, "code": _tree(_package()), "others": others}
+    return {"tree": tree, "code": _code(), "others": others}
+
+
+MAX_STAMP = 256 * 2**20  # a stamp lists the project's files: far less than this
+
+
+def _read_stamp(path: Path) -> dict[str, Any] | None:
+    """The stamp as written by :meth:`Recorder.finish`, or None: only a plain file (not a link,
+    a fifo or a device), of a sane size, whose digest matches what it holds (hostile3 N3, N4)."""
+    import hashlib
+    import stat as st_
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not st_.S_ISREG(info.st_mode) or info.st_size > MAX_STAMP:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            wrapped = json.loads(f.read(MAX_STAMP + 1))
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    if not isinstance(wrapped, dict) or not isinstance(wrapped.get("stamp"), dict):
+        return None
+    body = json.dumps(wrapped["stamp"], sort_keys=True)
+    if wrapped.get("sha256") != hashlib.sha256(body.encode()).hexdigest():
+        return None  # changed by hand, or cut short
+    return wrapped["stamp"]
+
+
+def _write_stamp(path: Path, stamp: dict[str, Any]) -> None:
+    """Written whole under a temporary name and renamed: a link in its place is replaced, never
+    written through (hostile3 N2)."""
+    import hashlib
+
+    from storyboard.errors import StoryboardError
+    from storyboard.files import atomic_write
+
+    body = json.dumps(stamp, sort_keys=True)
+    wrapped = {"stamp": stamp, "sha256": hashlib.sha256(body.encode()).hexdigest()}
+    try:
+        atomic_write(path, json.dumps(wrapped).encode())
+    except (StoryboardError, OSError):
+        pass  # a stamp, not a record
 
 
 def _context(argv: list[str]) -> dict[str, Any]:
@@ -113,22 +168,24 @@ def replay(argv: list[str]) -> int | None:
         return None
     root = Path(os.path.abspath(root))  # as recorded (the paths it wrote are absolute)
     t0 = time.perf_counter()
+    stamp = _read_stamp(root / "build" / STAMP)
     try:
-        stamp = json.loads((root / "build" / STAMP).read_text())
-    except (OSError, ValueError):
+        if stamp is None or stamp.get("context") != _context(argv):
+            return None
+        seen = stamp["seen"]
+        if seen["code"] != _code():
+            return None
+        if seen["tree"] != _tree(root, tuple(str(root / "build" / s) for s in SKIP)):
+            return None
+        if any(_stat(p) != s for p, s in seen["others"].items()):
+            return None
+        took = f"{time.perf_counter() - t0:.1f}"
+        out = re.sub(r"\{seconds\}", took, stamp["out"])
+        err = re.sub(r"\{seconds\}", took, stamp["err"])
+    except Exception:  # noqa: BLE001 - a stamp of the wrong shape: the render runs in full
         return None
-    if not isinstance(stamp, dict) or stamp.get("context") != _context(argv):
-        return None
-    seen = stamp.get("seen") or {}
-    if seen.get("code") != _tree(_package()):
-        return None
-    if seen.get("tree") != _tree(root, tuple(str(root / "build" / s) for s in SKIP)):
-        return None
-    if any(_stat(p) != s for p, s in (seen.get("others") or {}).items()):
-        return None
-    took = f"{time.perf_counter() - t0:.1f}"
-    sys.stdout.write(re.sub(r"\{seconds\}", took, stamp["out"]))
-    sys.stderr.write(re.sub(r"\{seconds\}", took, stamp["err"]))
+    sys.stdout.write(out)
+    sys.stderr.write(err)
     return 0
 
 
@@ -199,10 +256,7 @@ class Recorder:
             "out": secs.sub("{seconds}", "".join(self.out)),
             "err": secs.sub("{seconds}", "".join(self.err)),
         }
-        try:
-            (self.root / "build" / STAMP).write_text(json.dumps(stamp))
-        except OSError:
-            pass  # a stamp, not a record
+        _write_stamp(self.root / "build" / STAMP, stamp)
 
     def did_work(self) -> bool:
         """Whether the recorded render generated or composed anything."""

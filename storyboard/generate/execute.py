@@ -181,6 +181,16 @@ class Executor(Fetcher):
                     self.outcomes[scene] = SceneOutcome(scene, "cached", [a.use])
                     self.rep.update(scene, "cached", f"take {a.use.n}")
                     return
+            if a.flagged is not None:  # hostile H18: the same content is not bought again
+                where = display_path(self.root)
+                raise SafetyError(
+                    f"{NSFW_WORDS} in an earlier render; it is kept as take {a.flagged.n}: "
+                    f"`storyboard pick {where} {scene} {a.flagged.n}` to use it anyway, change "
+                    f"the prompt, or `storyboard render {where} --retake {scene}` to buy a new "
+                    "take",
+                    scene=scene,
+                    code="NSFWContent",
+                )
             for why in a.reasons:
                 if why.startswith("picked take"):
                     self.rep.note(f"{scene}: {why}; generating a new take")
@@ -482,7 +492,9 @@ def needs_service(
 ) -> bool:
     """Whether a render must reach the service (``only``: for these nodes)."""
     todo = (a for s, a in assessments.items() if only is None or s in only)
-    return any(a.stale or a.redownload is not None for a in todo) or bool(state.uncollected())
+    return any((a.stale and a.flagged is None) or a.redownload is not None for a in todo) or bool(
+        state.uncollected()
+    )
 
 
 async def render(

@@ -57,9 +57,14 @@ class Assessment:
     redownload: Take | None = None  # the lock's take, whose file is missing: fetch it again
     cost: float = 0.0
     locked: Take | None = None  # what storyboard.lock has now
+    # hostile H18: this very content came back flagged NSFW (paid, kept as this take): a render
+    # does not buy it again; pick it, change the prompt, or --retake
+    flagged: Take | None = None
 
     @property
     def action(self) -> str:
+        if self.stale and self.flagged is not None:
+            return f"flagged: take {self.flagged.n} kept"
         if self.stale:
             return "generate"
         if self.redownload is not None:
@@ -210,6 +215,9 @@ def assess(
         a.stale = bool(a.reasons)
         if a.stale:
             a.use = None
+            regenerated = any(r.endswith("will be re-generated") for r in a.reasons)
+            if t.scene not in retake and not regenerated:
+                a.flagged = state.flagged_take(t.scene, key, expected_src, maker)
         out[t.scene] = a
     return out
 
@@ -273,7 +281,7 @@ def stale_scenes(
     state = BuildState(plan.project.root, variant=variant)
     try:
         found = assess(plan, state, retake, keep_downstream, maker)
-        return {s for s, a in found.items() if a.stale}
+        return {s for s, a in found.items() if a.stale and a.flagged is None}  # H18
     finally:
         state.close()
 
@@ -289,7 +297,11 @@ def already_paid(state: BuildState, assessments: dict[str, Assessment]) -> set[s
     not buy again: they cost the next render nothing. A ``pending`` task (sending it was never
     confirmed) is not among them: sending it again may still be charged."""
     accepted = {t.key for t in state.uncollected() if t.state in ("submitted", "done")}
-    return {s for s, a in assessments.items() if a.stale and a.key in accepted}
+    return {
+        s
+        for s, a in assessments.items()
+        if a.stale and (a.key in accepted or a.flagged is not None)  # H18: not bought again
+    }
 
 
 def check_budget(

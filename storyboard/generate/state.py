@@ -432,6 +432,22 @@ class BuildState:
                 return t
         return None
 
+    def flagged_take(
+        self, scene: str, key: str, source_take: str | None, maker: str | None = None
+    ) -> Take | None:
+        """The newest take of exactly this content that the provider flagged NSFW (paid for,
+        kept, out of the cut unless picked)."""
+        for t in reversed(self.takes(scene)):
+            if (
+                t.key == key
+                and t.source_take == source_take
+                and (maker is None or t.maker == maker)
+                and t.nsfw
+                and self.file_ok(t)
+            ):
+                return t
+        return None
+
     def path_of(self, take: Take) -> Path | None:
         """The take's file, resolved; None when it would lead outside ``build/takes``."""
         return take_path(self.root, take.file)

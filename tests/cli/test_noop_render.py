@@ -274,3 +274,107 @@ def test_a_render_that_failed_rehearses_nothing(
     assert main(["render", str(p), "-q", "--no-compose"]) == 0  # not a plain render
     assert main(["render", str(p / "nowhere"), "-q"]) != 0
     assert calls == []
+
+
+# hostile3 N1-N4: the stamp is read and written defensively, and covers the shared templates
+
+
+def test_a_shared_template_edited_defeats_the_stamp(
+    rendered: Path, capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular install keeps the shared templates under sys.prefix/share (which the audit
+    hook does not record): they are part of what the stamp checks, like the package's code."""
+    shared = tmp_path / "share" / "templates"
+    shared.mkdir(parents=True)
+    (shared / "shot.j2").write_text("{{ prompt }}")
+    monkeypatch.setattr("storyboard.files.shared_templates", lambda: shared)
+    (rendered / "build" / noop.STAMP).unlink()
+    assert main(["render", str(rendered), "-q"]) == 0
+    capsys.readouterr()
+    assert noop.replay(["render", str(rendered), "-q"]) == 0
+    capsys.readouterr()
+    (shared / "shot.j2").write_text("{{ prompt }}, in the rain")
+    assert noop.replay(["render", str(rendered), "-q"]) is None
+
+
+def test_a_stamp_that_is_a_link_is_replaced_not_written_through(
+    rendered: Path, capsys, tmp_path: Path
+) -> None:
+    outside = tmp_path / "precious.txt"
+    outside.write_text("precious")
+    stamp = rendered / "build" / noop.STAMP
+    stamp.unlink()
+    stamp.symlink_to(outside)
+    assert noop.replay(["render", str(rendered), "-q"]) is None  # a link is not read
+    assert main(["render", str(rendered), "-q"]) == 0
+    capsys.readouterr()
+    assert outside.read_text() == "precious"
+    assert stamp.is_file() and not stamp.is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge", "folder"])
+def test_a_stamp_that_is_no_plain_file_is_ignored_at_once(
+    rendered: Path, capsys, kind: str
+) -> None:
+    import threading
+
+    stamp = rendered / "build" / noop.STAMP
+    stamp.unlink()
+    if kind == "fifo":
+        os.mkfifo(stamp)
+    elif kind == "dev-zero":
+        stamp.symlink_to("/dev/zero")
+    elif kind == "huge":
+        with open(stamp, "wb") as f:
+            f.truncate(2**30)  # sparse: no disk used
+    else:
+        stamp.mkdir()
+    answer: list[int | None] = []
+    t = threading.Thread(
+        target=lambda: answer.append(noop.replay(["render", str(rendered), "-q"])), daemon=True
+    )
+    t.start()
+    t.join(10)
+    assert not t.is_alive() and answer == [None]
+
+
+FORGED = {
+    "words changed by hand": lambda d: d.update(out=d["out"].replace("cached", "FORGED")),
+    "out not text": lambda d: d.update(out=5),
+    "out missing": lambda d: d.pop("out"),
+    "seen a list": lambda d: d.update(seen=["x"]),
+    "others a list": lambda d: d["seen"].update(others=["x"]),
+    "a NUL in a path": lambda d: d["seen"]["others"].update({"/tmp/a\x00b": None}),
+    "not an object": lambda d: d.clear(),
+}
+
+
+@pytest.mark.parametrize("change", list(FORGED))
+def test_a_stamp_changed_by_hand_is_never_replayed(rendered: Path, capsys, change: str) -> None:
+    import json
+
+    stamp = rendered / "build" / noop.STAMP
+    wrapped = json.loads(stamp.read_text())
+    FORGED[change](wrapped["stamp"])  # the digest beside it is left as it was
+    stamp.write_text(json.dumps(wrapped))
+    assert noop.replay(["render", str(rendered), "-q"]) is None
+    assert main(["render", str(rendered), "-q"]) == 0  # the render runs in full, as always
+    out = capsys.readouterr().out
+    assert "FORGED" not in out and "cached" in out
+
+
+@pytest.mark.parametrize("change", [c for c in FORGED if c != "words changed by hand"])
+def test_a_stamp_of_the_wrong_shape_is_ignored_even_with_its_digest(
+    rendered: Path, capsys, change: str
+) -> None:
+    """Whatever the stamp holds, a replay never raises: the render runs in full."""
+    import hashlib
+    import json
+
+    stamp = rendered / "build" / noop.STAMP
+    wrapped = json.loads(stamp.read_text())
+    FORGED[change](wrapped["stamp"])
+    body = json.dumps(wrapped["stamp"], sort_keys=True)
+    wrapped["sha256"] = hashlib.sha256(body.encode()).hexdigest()
+    stamp.write_text(json.dumps(wrapped))
+    assert noop.replay(["render", str(rendered), "-q"]) is None

@@ -1,7 +1,7 @@
-"""What a render says after the provider flags a result NSFW is true (hostile finding H18):
-a plain render again buys a new take of a flagged scene, so the closing line says so (with
-its price) instead of promising that nothing is bought again, and the pick hint names the
-project."""
+"""A result the provider flagged NSFW is paid for and kept as a take; a plain render again does
+not buy the same content again (hostile finding H18: it used to, on every render, while its
+closing line promised that nothing paid for is bought again). The scene stays failed until the
+user picks the flagged take, changes the prompt, or asks for a new take with ``--retake``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import write_project
 
+import storyboard.api as sb
 from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 
@@ -31,7 +32,11 @@ def emu() -> Iterator[Emulator]:
         yield e
 
 
-def test_a_flagged_scene_is_said_to_be_bought_again(
+def charged(emu: Emulator, text: str) -> int:
+    return sum(1 for c in emu.ledger if text in c.get("prompt", "") and not c.get("refunded"))
+
+
+def test_a_flagged_scene_is_not_bought_again_by_a_plain_render(
     emu: Emulator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -44,5 +49,47 @@ def test_a_flagged_scene_is_said_to_be_bought_again(
     assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
     said = capsys.readouterr().err
     assert f"`storyboard pick {root} a 1`" in said, said
-    assert "(nothing already paid for is bought again)" not in said
-    assert "a render again buys a new take of a (would cost $0.40)" in said, said
+    assert charged(emu, "harbour at dawn") == 1
+    for _ in range(2):  # again, and again: nothing bought, the same advice
+        assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
+        said = capsys.readouterr().err
+        assert charged(emu, "harbour at dawn") == 1
+        assert "flagged the result as NSFW in an earlier render; it is kept as take 1" in said, said
+        assert f"`storyboard pick {root} a 1`" in said
+        assert f"`storyboard render {root} --retake a`" in said
+        assert "(nothing already paid for is bought again)" in said
+        assert "rendering" not in said  # nothing to render: nothing said to be
+    status = sb.load(root).status()
+    row = next(r for r in status.scenes if r.scene == "a")
+    assert row.next_cost == 0.0 and row.action == "flagged: take 1 kept"
+    assert "a" not in [s.scene for s in sb.load(root).plan().to_generate]
+    # a budget of $0 is enough: nothing is to be bought
+    assert main(["render", str(root), "--no-compose", "--quiet", "--budget", "0"]) == 1
+    capsys.readouterr()
+    assert charged(emu, "harbour at dawn") == 1
+    # asked for: a new take is bought (and flagged again here)
+    assert main(["render", str(root), "--no-compose", "--quiet", "--retake", "a"]) == 1
+    assert charged(emu, "harbour at dawn") == 2
+    capsys.readouterr()
+    # picked: the flagged take makes the cut, and the film is made
+    assert main(["pick", str(root), "a", "1"]) == 0
+    assert main(["render", str(root), "--quiet"]) == 0
+    assert charged(emu, "harbour at dawn") == 2
+    assert (root / "build" / "flag.mp4").is_file()
+
+
+def test_a_changed_prompt_is_bought(
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+    root = write_project(tmp_path / "p", ONE)
+    emu.add_fault(Fault("nsfw", prompt_contains="harbour at dawn", times=1))
+    assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
+    (root / "storyboard.yaml").write_text(ONE.replace("gulls circling", "gulls resting"))
+    assert main(["render", str(root), "--quiet"]) == 0
+    capsys.readouterr()
+    assert charged(emu, "harbour at dawn") == 2
