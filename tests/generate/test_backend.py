@@ -175,3 +175,16 @@ def test_an_oversized_hello_is_not_read_whole() -> None:
     big = b'{"emulator": "storyboard", "pad": "' + b"x" * 70_000 + b'"}'
     with answering(200, big) as url:
         assert BackendOptions(api_key="k", base_url=url).maker == "runware"
+
+
+def test_without_a_key_the_url_is_not_judged() -> None:
+    """Keyless, the built-in emulator is used: RUNWARE_BASE_URL is not read, so not refused."""
+    keyless = BackendOptions(base_url="ftp://nowhere")
+    keyless.check()
+    assert keyless.maker == "emulator"
+    with pytest.raises(StoryboardError, match="^insecureBaseURL: "):
+        BackendOptions(api_key="k", base_url="ftp://nowhere").check()
+
+
+def test_a_url_that_does_not_parse_is_never_loopback() -> None:
+    assert BackendOptions(api_key="k", base_url="http://[oops/v1").real_service

@@ -120,7 +120,11 @@ def test_an_owned_temp_folder_is_in_its_folder_and_named_for_this_process(
 
 def test_alive_tells_a_running_process_from_a_finished_one() -> None:
     assert _alive(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    # SIGHUP back to its default (a run under nohup would ignore it): any signal ends the child
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGHUP, "
+         "signal.SIG_DFL); time.sleep(30)"]
+    )  # fmt: skip
     try:
         assert _alive(child.pid)
         with pytest.raises(subprocess.TimeoutExpired):  # asking sent it no signal
@@ -222,3 +226,28 @@ def test_a_folder_another_sweep_removed_first_is_no_error(
     monkeypatch.setattr(files.os, "scandir", scandir)
     removed = sweep_stale(".compose-", tmp_path)
     assert real in removed and not real.exists()
+
+
+def test_alive_is_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(files, "_alive", lambda pid: asked.append(pid) or pid == 7)
+    assert files.alive(7) and not files.alive(8) and asked == [7, 8]
+
+
+def test_a_live_owners_folder_listed_first_does_not_stop_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = tmp_path / ".compose-1-init"  # pid 1 is always running
+    dead = tmp_path / f".compose-{dead_pid()}-b"
+    live.mkdir()
+    dead.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(folder: Any) -> Any:
+        if folder != tmp_path:  # shutil.rmtree scans too
+            return real_scandir(folder)
+        return sorted(real_scandir(folder), key=lambda e: e.name != live.name)  # live first
+
+    monkeypatch.setattr(files.os, "scandir", scandir)
+    assert sweep_stale(".compose-", tmp_path) == [dead]
+    assert live.is_dir() and not dead.exists()
