@@ -220,3 +220,36 @@ def test_eviction_goes_on_past_a_folder_that_is_not_a_shard_listed_first(
     assert fresh.size() == 5 * 3
     assert sorted(fresh.evict(limit=0)) == sorted(made)
     assert not any(p.exists() for p in made)
+
+
+def test_eviction_goes_on_past_a_shard_that_cannot_be_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ChunkCache(tmp_path / "chunks")
+    made = sorted(put(cache, k) for k in KEYS[:3])
+    unreadable = str(made[0].parent)  # listed first, then unreadable (gone, or no permission)
+    real = os.scandir
+
+    def scandir(path: object) -> Listing:
+        if os.fspath(path) == unreadable:  # type: ignore[call-overload]
+            raise PermissionError(13, "Permission denied", unreadable)
+        entries = Listing(real(path))  # type: ignore[call-overload]
+        entries.sort(key=lambda e: e.path != unreadable)
+        return entries
+
+    monkeypatch.setattr(chunks.os, "scandir", scandir)
+    fresh = ChunkCache(tmp_path / "chunks")
+    assert fresh.size() == 5 * 2
+    assert sorted(fresh.evict(limit=0)) == made[1:]
+
+
+def test_eviction_goes_on_past_a_file_that_went_away_after_the_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another compose deleted it between the listing and its size being read."""
+    made = sorted(put(ChunkCache(tmp_path / "chunks"), k) for k in KEYS[:2])
+    fresh = ChunkCache(tmp_path / "chunks")
+    listed = fresh._files()
+    gone = made[0].parent / f"{made[0].parent.name}{'2' * 38}.bin"  # listed, then deleted
+    monkeypatch.setattr(fresh, "_files", lambda: [gone, *listed])
+    assert sorted(fresh.evict(limit=0)) == made

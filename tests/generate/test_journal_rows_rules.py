@@ -152,6 +152,7 @@ BAD_TASKS = [
     ("task_uuid", None, "text"),
     ("task_uuid", "", "text"),
     ("task_uuid", "abc\0def", "text"),
+    ("task_uuid", 5, "text"),
     ("scene", b"a", "text"),
     ("key", "", "text"),
     ("key", 5, "text"),
@@ -237,3 +238,10 @@ def test_a_wrong_take_column_is_one_message_naming_it(
     name = f"take {n!r} of scene {scene!r}"
     assert str(e.value) == message(name, column, value, expected)
     assert d.bad_rows is True
+
+
+def test_a_row_with_a_column_this_version_does_not_know_is_read() -> None:
+    """A journal a newer version appended a column to (as ``made_by`` and ``estimate`` were):
+    the columns known are read, the new one is left alone."""
+    assert task_fields(db(), (*task_row(), "new")) == task_fields(db(), task_row())
+    assert take_fields(db(), (*take_row(), 7)) == take_fields(db(), take_row())

@@ -683,3 +683,33 @@ def test_a_hostile_lock_is_refused_when_the_state_is_opened(tmp_path: Path) -> N
     (tmp_path / LOCK_NAME).write_text("scenes:\n  a: {take: 1}\n")
     with pytest.raises(StoryboardError, match="unreadable lock file"):
         BuildState(tmp_path)
+
+
+def test_the_flagged_take_is_the_newest_intact_flagged_one_of_this_content(
+    st: BuildState,
+) -> None:
+    """A take the provider flagged NSFW is paid for and kept, out of the cut: found again by
+    its content (and source take, and maker), never bought again."""
+    root = st.root
+    t1 = put(root, take("a", 1, nsfw=True))
+    t2 = put(root, take("a", 2, nsfw=True))
+    t3 = put(root, take("a", 3))  # not flagged
+    t4 = put(root, take("a", 4, nsfw=True, key="other"))
+    t5 = put(root, take("a", 5, nsfw=True, source_take="a/1"))
+    t6 = put(root, take("a", 6, nsfw=True, made_by="emulator"))
+    t7 = take("a", 7, nsfw=True)  # its file was never written
+    for t in (t1, t2, t3, t4, t5, t6, t7):
+        st.add_take(t)
+    assert st.flagged_take("a", "key-a", None) == t6
+    assert st.flagged_take("a", "key-a", None, maker=RUNWARE) == t2
+    assert st.flagged_take("a", "key-a", None, maker=EMULATOR) == t6
+    assert st.flagged_take("a", "key-a", None, maker=DRAFT) is None
+    assert st.flagged_take("a", "other", None) == t4
+    assert st.flagged_take("a", "key-a", "a/1") == t5
+    assert st.flagged_take("a", "key-a", "a/9") is None
+    assert st.flagged_take("b", "key-a", None) is None
+    (root / t2.file).write_bytes(b"changed!!!")
+    assert st.flagged_take("a", "key-a", None, maker=RUNWARE) == t1
+    (root / t1.file).unlink()
+    assert st.flagged_take("a", "key-a", None, maker=RUNWARE) is None
+    assert st.cached_take("a", "key-a", None, maker=RUNWARE) == t3
