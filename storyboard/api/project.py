@@ -331,6 +331,7 @@ class Project(Films):
         emulator_latency: float = 1.0,
         variant: str | None = None,
         boards: bool = False,
+        only_if_up_to_date: bool = False,
     ) -> RenderResult:
         """Generate every stale scene (and nothing else); keep the takes; update the lock
         (``variant``: that film's scenes and lock; takes another film has are reused).
@@ -345,7 +346,9 @@ class Project(Films):
         failure does not stop the others: see :attr:`RenderResult.failed` and
         :meth:`RenderResult.raise_for_failures`. Raises :class:`~storyboard.BudgetError`
         before spending anything when the render would cost more than ``budget``.
-        An interrupted render resumes its paid tasks when run again.
+        An interrupted render resumes its paid tasks when run again. ``only_if_up_to_date``:
+        send, fetch and collect nothing; raise :class:`~storyboard.StoryboardError` when
+        anything is to be done (a check with the words of a render).
         """
         import asyncio
 
@@ -360,6 +363,7 @@ class Project(Films):
                 wait=wait,
                 emulator_latency=emulator_latency,
                 boards=boards,
+                only_if_up_to_date=only_if_up_to_date,
             )
         )
 
@@ -375,6 +379,7 @@ class Project(Films):
         wait: bool = True,
         emulator_latency: float = 1.0,
         boards: bool = False,
+        only_if_up_to_date: bool = False,
     ) -> RenderResult:
         """:meth:`render` for code already inside an event loop (same arguments)."""
         from .rendering import RenderRequest, render_async
@@ -387,6 +392,7 @@ class Project(Films):
             backend=self._backend(draft, emulator_latency),
             wait=wait,
             boards=boards,
+            only_if_up_to_date=only_if_up_to_date,
         )
         return await render_async(self, req, CallbackProgress(progress))
 
@@ -398,6 +404,7 @@ class Project(Films):
         force: bool = False,
         variant: str | None = None,
         cache: str | Path | None = None,
+        only_if_up_to_date: bool = False,
     ) -> ComposeResult:
         """Build the film from ``storyboard.lock`` alone (no generation); returns its paths.
 
@@ -405,6 +412,8 @@ class Project(Films):
         composes anyway); otherwise only the chunks of picture and sound the chunk cache lacks
         (``cache``, default ``build/chunks``, bounded by ``STORYBOARD_CACHE_MB``). ``progress``
         receives :class:`Frames` events while the picture is made. ``variant``: that film.
+        ``only_if_up_to_date``: compose nothing; raise :class:`~storyboard.ComposeError` when
+        the film is not up to date (a check with the words of a compose).
 
         Raises :class:`~storyboard.ComposeError` when a chosen take's file is missing, when the
         project has a real key but the cut holds placeholder takes, or when the film cannot be
@@ -414,7 +423,13 @@ class Project(Films):
 
         if variant is not None:
             film = self._film_of(variant)
-            return film.compose(wait=wait, progress=progress, force=force, cache=cache)
+            return film.compose(
+                wait=wait,
+                progress=progress,
+                force=force,
+                cache=cache,
+                only_if_up_to_date=only_if_up_to_date,
+            )
         events = CallbackProgress(progress)
         with self._state("compose", wait, events) as state:
             if self.real:
@@ -426,6 +441,7 @@ class Project(Films):
                 on_progress=events.frames,
                 force=force,
                 cache_dir=Path(cache) if cache is not None else None,
+                only_if_up_to_date=only_if_up_to_date,
             )
         return ComposeResult.of(done)
 

@@ -45,6 +45,7 @@ class RenderRequest:
     backend: BackendOptions = field(default_factory=BackendOptions)
     wait: bool = True
     boards: bool = False  # only the cast sheets and the boards, no clip (issue 17)
+    only_if_up_to_date: bool = False  # send, fetch, collect nothing (the no-op's rehearsal)
 
 
 def check_budget_value(budget: float | None) -> None:
@@ -114,6 +115,10 @@ async def render_async(
         only = plan.wanted(req.boards) | {node_name(r) for r in req.retake}
         # a flagged node (hostile H18) is stale but not bought: said as failed, not rendered
         stale = {s for s, a in found.items() if a.stale and s in only and a.flagged is None}
+        if req.only_if_up_to_date and (
+            any(found[s].stale for s in only) or needs_service(state, found, only)
+        ):  # hostile3 N13: a $0 budget does not stop a model whose price is unknown
+            raise StoryboardError("not up to date: nothing sent (asked only to check)")
         planned = check_budget(plan, found, req.budget, only, already_paid(state, found))
         if stale and backend.real_service:
             plan.require_available()  # a deactivated model: refuse before spending anything

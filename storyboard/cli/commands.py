@@ -84,13 +84,14 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
         result = project.render(
             retake=args.retake,
             keep_downstream=args.keep_downstream,
-            budget=0.0 if noop.REHEARSING else args.budget,  # the rehearsal buys nothing
+            budget=args.budget,
             jobs=args.jobs,
             progress=progress,
             draft=args.draft,
             wait=not args.no_wait and not noop.REHEARSING,
             emulator_latency=args.emulator_latency,
             boards=args.boards,
+            only_if_up_to_date=noop.REHEARSING,  # the rehearsal sends nothing (noop.rehearse)
         )
     rows = []
     for s in result.scenes:
@@ -124,11 +125,6 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
 def _compose(project: sb.Project, args: argparse.Namespace) -> int:
     from .progress import ComposeBar
 
-    if noop.REHEARSING:  # the rehearsal composes nothing (see noop.rehearse)
-        film_now = project.status().film
-        if film_now is None or not film_now.up_to_date:
-            raise StoryboardError("the film changed since the render: not a no-op")
-
     with ComposeBar(quiet=getattr(args, "quiet", False)) as bar:
 
         def progress(event: sb.Event) -> None:
@@ -141,7 +137,10 @@ def _compose(project: sb.Project, args: argparse.Namespace) -> int:
             film = project.animatic(wait=not args.no_wait, progress=progress)
         else:
             film = project.compose(
-                wait=not args.no_wait, progress=progress, force=getattr(args, "force", False)
+                wait=not args.no_wait and not noop.REHEARSING,  # the rehearsal waits for nobody
+                progress=progress,
+                force=getattr(args, "force", False),
+                only_if_up_to_date=noop.REHEARSING,  # and composes nothing (see noop.rehearse)
             )
     if film.up_to_date and not getattr(args, "boards", False):
         noop.saw("compose")

@@ -299,7 +299,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     root = noop.project_of(args)
     if root is not None:
-        code = noop.replay(args)  # the same render again, nothing changed: said in no time
+        try:
+            code = noop.replay(args)  # the same render again, nothing changed: said in no time
+        except BrokenPipeError:  # as `_main` answers a reader that has gone (hostile3 N10)
+            _silence_output()
+            return 141
         if code is not None:
             return code
         noop.RECORDER = noop.Recorder(args, root)

@@ -31,6 +31,14 @@ from pathlib import Path
 from typing import Any
 
 STAMP = ".noop-render.json"
+# the render's own state under build/, written by sqlite or by its lock (not seen by the hook)
+OWN_STATE = {
+    "journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm", "journal.sqlite-journal",
+    "journal.sqlite.bak", ".lock",
+}  # fmt: skip
+SECONDS = "\x00seconds\x00"  # the one timing a replay fills in (no path holds a NUL: N11)
+TIMED = re.compile(r"(?m)^(spent [^\n]*? in )\d+\.\d( s; lock: )")
+WAITED = re.compile(r"another \w+ of this project is running( \(pid \d+\))?; waiting")
 SKIP = ("chunks",)  # under build/: the chunk cache (a finished film does not need it)
 VOLATILE = {"_", "OLDPWD", "SHLVL", "PWD"}  # set by shells, read by nothing here
 QUIET = {"--quiet", "-q"}
@@ -81,6 +89,18 @@ def _tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, list[int] | None]
             elif e.name != STAMP:
                 out[e.path] = _stat(e.path)
     return out
+
+
+def _under(path: str, folders: tuple[str, ...]) -> bool:
+    """Whether ``path`` is one of ``folders`` or inside one (whole path parts: hostile3 N1)."""
+    return any(
+        path == f.rstrip(os.sep) or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders
+    )
+
+
+def _site() -> list[list[int] | None]:
+    """The folders Python imports from: installing or upgrading a library changes them."""
+    return [_stat(p) for p in sys.path if p and os.path.isdir(p)]
 
 
 def _package() -> Path:
@@ -156,9 +176,22 @@ def _context(argv: list[str]) -> dict[str, Any]:
         "argv": argv,
         "cwd": os.getcwd(),
         "python": sys.executable,
+        "site": _site(),
         "env": _env(),
         "tty": [sys.stdout.isatty(), sys.stderr.isatty()],
+        "size": _terminal_size(),  # a live table is drawn for the terminal's width (N6)
     }
+
+
+def _terminal_size() -> list[int] | None:
+    for stream in (sys.stderr, sys.stdout):
+        try:
+            if stream.isatty():
+                size = os.get_terminal_size(stream.fileno())
+                return [size.columns, size.lines]
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
 
 
 def replay(argv: list[str]) -> int | None:
@@ -180,12 +213,14 @@ def replay(argv: list[str]) -> int | None:
         if any(_stat(p) != s for p, s in seen["others"].items()):
             return None
         took = f"{time.perf_counter() - t0:.1f}"
-        out = re.sub(r"\{seconds\}", took, stamp["out"])
-        err = re.sub(r"\{seconds\}", took, stamp["err"])
+        words = [(int(fd), str(text).replace(SECONDS, took)) for fd, text in stamp["words"]]
+        if any(fd not in (1, 2) for fd, _ in words):
+            return None
     except Exception:  # noqa: BLE001 - a stamp of the wrong shape: the render runs in full
         return None
-    sys.stdout.write(out)
-    sys.stderr.write(err)
+    for fd, text in words:  # in the order the render printed them (hostile3 N6)
+        (sys.stdout if fd == 1 else sys.stderr).write(text)
+    sys.stdout.flush()
     return 0
 
 
@@ -200,8 +235,7 @@ class Recorder:
         self.noop = {"generate": False, "compose": False}
         self.before = _seen(self.root, set())
         self.context = _context(argv)
-        self.out: list[str] = []
-        self.err: list[str] = []
+        self.words: list[tuple[int, str]] = []  # (1 stdout | 2 stderr, text), in order
         ours = (sys.prefix, sys.base_prefix, "/proc", "/dev", "/sys")
 
         self.first: dict[str, list[int] | None] = {}  # each file's stat when first read
@@ -212,7 +246,7 @@ class Recorder:
                 return
             if event in ("os.rename", "os.replace") and isinstance(args[1], str | Path):
                 self.written.add(os.path.abspath(args[1]))
-            if event == "open" and isinstance(args[0], str) and not args[0].startswith(ours):
+            if event == "open" and isinstance(args[0], str) and not _under(args[0], ours):
                 path = os.path.abspath(args[0])
                 mode, flags = args[1] or "", args[2] if isinstance(args[2], int) else 0
                 if set("wax+") & set(mode) or flags & (os.O_WRONLY | os.O_RDWR):
@@ -223,8 +257,8 @@ class Recorder:
 
         sys.addaudithook(hook)  # stays for this process: a CLI command is one process
         self.streams = sys.stdout, sys.stderr
-        sys.stdout = _Tee(sys.stdout, self.out, echo)  # type: ignore[assignment]
-        sys.stderr = _Tee(sys.stderr, self.err, echo)  # type: ignore[assignment]
+        sys.stdout = _Tee(sys.stdout, self.words, 1, echo)  # type: ignore[assignment]
+        sys.stderr = _Tee(sys.stderr, self.words, 2, echo)  # type: ignore[assignment]
 
     def restore(self) -> None:
         sys.stdout, sys.stderr = self.streams
@@ -233,12 +267,16 @@ class Recorder:
         """Write the stamp if the render did nothing and nothing changed while it ran."""
         if code != 0 or not all(self.noop.values()):
             return
+        if any(WAITED.search(text) for _, text in self.words):
+            return  # it waited for another command: its words are not those of a no-op
         now = _seen(self.root, self.opened)
         build = str(self.root / "build") + os.sep
-        for path, st in self.before["tree"].items():
-            # a file that changed under the render's feet (what it wrote itself aside)
-            mine = path.startswith(build) or path in self.written
-            if now["tree"].get(path) != st and not mine:
+        for path in set(self.before["tree"]) | set(now["tree"]):
+            # a file that changed under the render's feet: only its own writes are exempt,
+            # and its own state (the journal, its lock), which sqlite writes (hostile3 N5)
+            own = path.startswith(build) and os.path.basename(path) in OWN_STATE
+            mine = own or path in self.written
+            if now["tree"].get(path) != self.before["tree"].get(path) and not mine:
                 return
         outside = {p for p in now["tree"] if not p.startswith(build)}
         if outside != {p for p in self.before["tree"] if not p.startswith(build)}:
@@ -249,12 +287,10 @@ class Recorder:
             now["others"].get(p, st) != st for p, st in self.first.items() if p not in self.written
         ):
             return  # a file it read elsewhere changed after it was read
-        secs = re.compile(r"(?<= in )\d+\.\d(?= s)")
         stamp = {
             "context": self.context,
             "seen": now,
-            "out": secs.sub("{seconds}", "".join(self.out)),
-            "err": secs.sub("{seconds}", "".join(self.err)),
+            "words": [[fd, TIMED.sub(rf"\g<1>{SECONDS}\g<2>", t)] for fd, t in self.words],
         }
         _write_stamp(self.root / "build" / STAMP, stamp)
 
@@ -264,14 +300,15 @@ class Recorder:
 
 
 class _Tee:
-    """A text stream that also keeps what is written to it (``echo=False``: only keeps it;
-    the stream still answers ``isatty`` and the like, so the words are the same)."""
+    """A text stream that also keeps what is written to it, tagged with its stream
+    (``echo=False``: only keeps it; the stream still answers ``isatty`` and the like, so the
+    words are the same)."""
 
-    def __init__(self, stream: Any, sink: list[str], echo: bool = True):
-        self._stream, self._sink, self._echo = stream, sink, echo
+    def __init__(self, stream: Any, sink: list[tuple[int, str]], fd: int, echo: bool = True):
+        self._stream, self._sink, self._fd, self._echo = stream, sink, fd, echo
 
     def write(self, s: str) -> int:
-        self._sink.append(s)
+        self._sink.append((self._fd, s))
         return int(self._stream.write(s)) if self._echo else len(s)
 
     def flush(self) -> None:
@@ -302,21 +339,22 @@ def rehearse(argv: list[str], root: Path, run: Callable[[list[str]], int]) -> No
     """After a plain render that did work: the render again, in this process (its modules
     already loaded: a tenth of a second), its words kept and not shown, so it leaves the stamp
     the next ``render`` is answered from. Only when nothing is left to do; the rehearsal may
-    spend nothing (budget 0), wait for nobody and compose nothing (``cli/commands`` checks
+    send nothing, wait for nobody and compose nothing (``cli/commands`` checks
     :data:`REHEARSING`), and a change while it runs leaves no stamp, as always."""
     global RECORDER, REHEARSING
-    if not nothing_to_do(root):
-        return
-    recorder = Recorder(argv, root, echo=False)
-    RECORDER, REHEARSING = recorder, True
     try:
-        code = run(argv)
-    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the render itself succeeded
-        code = 1
-    finally:
-        RECORDER, REHEARSING = None, False
-        recorder.restore()
-    recorder.finish(code)
+        if not nothing_to_do(root):
+            return
+        recorder = Recorder(argv, root, echo=False)
+        RECORDER, REHEARSING = recorder, True
+        try:
+            code = run(argv)
+        finally:
+            RECORDER, REHEARSING = None, False
+            recorder.restore()
+        recorder.finish(code)
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the render itself succeeded (N7)
+        return
 
 
 def saw(step: str) -> None:

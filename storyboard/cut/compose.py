@@ -110,8 +110,12 @@ def compose_film(
     cache_dir: Path | None = None,
     runner: ChunkRunner | None = None,
     evict: bool = True,
+    only_if_up_to_date: bool = False,
 ) -> ComposeResult:
     """Build the film from the lock alone, encoding only what the chunk cache lacks.
+
+    ``only_if_up_to_date``: never compose; a film that is not up to date raises
+    :class:`ComposeError` (the no-op render's rehearsal: ``cli/noop.py``).
 
     With an unchanged film key (and ``force`` off) nothing is encoded at all. ``cache_dir``:
     the chunk cache (default ``build/chunks``; chunks are content-keyed, so several films and
@@ -136,6 +140,8 @@ def compose_film(
             )
     status = film_status(project, lock, dest)
     have_all = all(s.id in lock for s in project.board.scenes)
+    if only_if_up_to_date and not (have_all and status.up_to_date and not force):
+        raise ComposeError(f"{dest}: not up to date; nothing composed (asked only to check)")
     if have_all and status.up_to_date and not force:
         log(f"film up to date: {dest}")
         res = ComposeResult(dest, up_to_date=True, route="up to date")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -295,6 +296,31 @@ def test_a_shared_template_edited_defeats_the_stamp(
     capsys.readouterr()
     (shared / "shot.j2").write_text("{{ prompt }}, in the rain")
     assert noop.replay(["render", str(rendered), "-q"]) is None
+    (shared / "shot.j2").write_text("{{ prompt }}")
+    (rendered / "build" / noop.STAMP).unlink()
+    assert main(["render", str(rendered), "-q"]) == 0
+    capsys.readouterr()
+    assert noop.replay(["render", str(rendered), "-q"]) == 0
+    capsys.readouterr()
+    # N14: a template looked for and not found (`include ... ignore missing`) appears
+    (shared / "house-look.j2").write_text("warm light")
+    assert noop.replay(["render", str(rendered), "-q"]) is None
+
+
+def test_paths_are_judged_by_whole_parts() -> None:
+    """N1: a project under /usr-data or beside the venv is not taken for Python's own files."""
+    assert noop._under("/usr/lib/x.py", ("/usr",))
+    assert noop._under("/usr", ("/usr/",))
+    assert not noop._under("/usrdata/p/storyboard.yaml", ("/usr",))
+    assert not noop._under("/work/venv-projects/p", ("/work/venv",))
+
+
+def test_a_library_installed_or_upgraded_defeats_the_stamp(
+    rendered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert noop.replay(["render", str(rendered), "-q"]) == 0
+    monkeypatch.setattr(noop, "_site", lambda: [[1, 2, 3, 4]])
+    assert noop.replay(["render", str(rendered), "-q"]) is None
 
 
 def test_a_stamp_that_is_a_link_is_replaced_not_written_through(
@@ -339,9 +365,12 @@ def test_a_stamp_that_is_no_plain_file_is_ignored_at_once(
 
 
 FORGED = {
-    "words changed by hand": lambda d: d.update(out=d["out"].replace("cached", "FORGED")),
-    "out not text": lambda d: d.update(out=5),
-    "out missing": lambda d: d.pop("out"),
+    "words changed by hand": lambda d: d.update(
+        words=[[fd, t.replace("cached", "FORGED")] for fd, t in d["words"]]
+    ),
+    "words not a list of pairs": lambda d: d.update(words=5),
+    "a stream that is not 1 or 2": lambda d: d.update(words=[[7, "x"]]),
+    "words missing": lambda d: d.pop("words"),
     "seen a list": lambda d: d.update(seen=["x"]),
     "others a list": lambda d: d["seen"].update(others=["x"]),
     "a NUL in a path": lambda d: d["seen"]["others"].update({"/tmp/a\x00b": None}),
@@ -378,3 +407,183 @@ def test_a_stamp_of_the_wrong_shape_is_ignored_even_with_its_digest(
     wrapped["sha256"] = hashlib.sha256(body.encode()).hexdigest()
     stamp.write_text(json.dumps(wrapped))
     assert noop.replay(["render", str(rendered), "-q"]) is None
+
+
+def _recorded(p: Path, words: list[tuple[int, str]], **noop_flags: bool) -> noop.Recorder:
+    """A recorder over ``p`` that saw a no-op render print ``words``."""
+    rec = noop.Recorder(["render", str(p), "-q"], p, echo=False)
+    rec.restore()
+    rec.words[:] = words
+    rec.noop.update({"generate": True, "compose": True, **noop_flags})
+    return rec
+
+
+class _Both:
+    """stdout and stderr into one list, in order."""
+
+    def __init__(self, fd: int, sink: list[tuple[int, str]]):
+        self.fd, self.sink = fd, sink
+
+    def write(self, s: str) -> int:
+        self.sink.append((self.fd, s))
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _replayed(p: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]] | None:
+    got: list[tuple[int, str]] = []
+    with monkeypatch.context() as m:
+        m.setattr("sys.stdout", _Both(1, got))
+        m.setattr("sys.stderr", _Both(2, got))
+        code = noop.replay(["render", str(p), "-q"])
+    return got if code == 0 else None
+
+
+def test_the_words_come_back_in_their_order_and_only_the_timing_changes(
+    rendered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N6, N11: stdout and stderr interleaved as printed; only the render's own timing is
+    filled in, never text that looks like it in a path."""
+    (rendered / "build" / noop.STAMP).unlink()
+    words = [
+        (2, "[   0.0s] a: cached: take 1\n"),
+        (1, "a  cached  1\n"),
+        (1, "spent $0 (would cost $0.00) in 7.3 s; lock: /x{seconds}/take in 4.0 s; lock: /l\n"),
+        (2, "film up to date: /x{seconds}/take in 4.0 s/f.mp4\n"),
+        (1, "film: /x{seconds}/f.mp4 (up to date)\n"),
+    ]
+    _recorded(rendered, words).finish(0)
+    got = _replayed(rendered, monkeypatch)
+    assert got is not None
+    assert [fd for fd, _ in got] == [fd for fd, _ in words]
+    texts = [t for _, t in got]
+    assert texts[2].startswith("spent $0 (would cost $0.00) in 0.")
+    assert texts[2].endswith(" s; lock: /x{seconds}/take in 4.0 s; lock: /l\n")
+    assert texts[3:] == [t for _, t in words][3:]
+
+
+def test_another_terminal_size_is_not_replayed(
+    rendered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (rendered / "build" / noop.STAMP).unlink()
+    monkeypatch.setattr(noop, "_terminal_size", lambda: [100, 40])
+    _recorded(rendered, [(1, "x\n")]).finish(0)
+    assert _replayed(rendered, monkeypatch) is not None
+    monkeypatch.setattr(noop, "_terminal_size", lambda: [40, 60])
+    assert _replayed(rendered, monkeypatch) is None
+
+
+def test_a_render_that_waited_for_another_leaves_no_stamp(rendered: Path) -> None:
+    """N9: its words hold "waiting", which a later render would repeat forever."""
+    (rendered / "build" / noop.STAMP).unlink()
+    for busy in (
+        "another compose of this project is running (pid 20974); waiting\n",
+        "another render of this project is running; waiting\n",
+    ):
+        _recorded(rendered, [(2, busy), (1, "a  cached  1\n")]).finish(0)
+        assert not (rendered / "build" / noop.STAMP).exists()
+
+
+def test_a_film_removed_by_another_program_while_it_ran_leaves_no_stamp(
+    rendered: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N5: files under build/ are exempt only when the render wrote them itself."""
+    (rendered / "build" / noop.STAMP).unlink()
+    film = next((rendered / "build").glob("*.mp4"))
+    real_saw = noop.saw
+
+    def saw(step: str) -> None:
+        real_saw(step)
+        if step == "compose":
+            film.unlink()  # another program, after the render found the film up to date
+
+    monkeypatch.setattr(noop, "saw", saw)
+    assert main(["render", str(rendered), "-q"]) == 0
+    assert not (rendered / "build" / noop.STAMP).exists()
+
+
+def test_ctrl_c_during_the_rehearsal_is_quiet(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """N7: the render had finished: its own result stands, with no traceback."""
+    monkeypatch.setenv("RUNWARE_API_KEY", "k")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    p = write_project(tmp_path / "p", BOARD)
+
+    def interrupted(root: Path) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(noop, "nothing_to_do", interrupted)
+    assert main(["render", str(p), "-q"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (p / "build" / noop.STAMP).exists()
+
+
+def test_the_rehearsal_waits_for_nobody(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """N8: another command took the project once the render was done: the rehearsal stops at
+    once (and leaves no stamp) instead of waiting, silently, for it."""
+    import threading
+    import time
+
+    from storyboard.generate.writer import project_writer
+
+    monkeypatch.setenv("RUNWARE_API_KEY", "k")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    p = write_project(tmp_path / "p", BOARD)
+    held = threading.Event()
+
+    def other() -> None:
+        with project_writer(p, "compose"):
+            held.set()
+            time.sleep(20)  # far longer than the render: a wait would show
+
+    real = noop.nothing_to_do
+
+    def then_busy(root: Path) -> bool:
+        ok = real(root)
+        threading.Thread(target=other, daemon=True).start()
+        held.wait(10)
+        return ok
+
+    monkeypatch.setattr(noop, "nothing_to_do", then_busy)
+    t0 = time.monotonic()
+    assert main(["render", str(p), "-q"]) == 0
+    assert time.monotonic() - t0 < 15
+    assert not (p / "build" / noop.STAMP).exists()
+
+
+def test_a_replay_into_a_closed_pipe_ends_quietly(
+    rendered: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N10: as a full render does (exit 141, no traceback)."""
+
+    def gone(argv: list[str]) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(noop, "replay", gone)
+    monkeypatch.setattr(sys.modules["storyboard.cli.main"], "_silence_output", lambda: None)
+    assert main(["render", str(rendered), "-q"]) == 141
+
+
+def test_a_render_asked_only_to_check_sends_nothing(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N13: the rehearsal's guard does not depend on prices (a model whose price no source
+    gives counts $0, which a $0 budget lets through): nothing at all is sent."""
+    from storyboard.errors import StoryboardError
+
+    monkeypatch.setenv("RUNWARE_API_KEY", "k")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    p = write_project(tmp_path / "p", BOARD)
+    charged = len(emulator.ledger)
+    with pytest.raises(StoryboardError, match="nothing sent"):
+        sb.load(p).render(only_if_up_to_date=True)
+    assert len(emulator.ledger) == charged
+    assert not list((p / "build").glob("takes/*/*"))
