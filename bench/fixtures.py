@@ -8,10 +8,10 @@ import os
 import subprocess
 from pathlib import Path
 
+from storyboard.generate.fetch import ready_for_cut
 from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import probe, probe_cached
-from storyboard.media.thumbs import prefill
 
 FPS = 30
 
@@ -64,7 +64,8 @@ def tiny_project(
     """A project of one scene per clip, each clip linked in as take 1 of its scene.
 
     ``rendered``: in the state a render leaves, where the executor has probed each take and
-    made its first and last thumbnails right after downloading it (build/media, build/thumbs).
+    made its first and last thumbnails and read its stream layout right after downloading it
+    (build/media, build/thumbs).
     """
     root.mkdir()
     scenes = ""
@@ -96,6 +97,6 @@ def tiny_project(
     if rendered:  # what generate/fetch.py does after each download
         for take in state.lock.values():
             probe_cached([(root / take.file, take.media_key)], root / "build" / "media")
-            prefill(root, take)
+            ready_for_cut(root, take)  # thumbnails and the stream layout
     state.close()
     return root
