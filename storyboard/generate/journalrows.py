@@ -121,7 +121,7 @@ def take_fields(db: Any, r: tuple) -> dict[str, Any]:
     scene, n = r[0], r[1]
     row = Row(db, TAKE_COLUMNS, r, f"take {n!r} of scene {scene!r}")
     made_by = row.text("made_by", optional=True)
-    if made_by is not None and made_by.split()[0] not in MAKERS:
+    if made_by is not None and (made_by.split() or [""])[0] not in MAKERS:  # blank: refused
         raise row.fail("made_by", "emulator, draft or 'runware ENDPOINT'")
     nsfw = row.values.get("nsfw")
     if nsfw not in (0, 1):

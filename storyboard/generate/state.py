@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import sqlite3
@@ -150,7 +151,10 @@ class Take:
     @classmethod
     def from_lock(cls, scene: str, d: dict[str, Any]) -> Take:
         created = d.get("created")
-        ts = time.mktime(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")) if created else 0.0
+        # written in UTC (``to_lock``): read back in UTC, whatever the local time zone
+        ts = (
+            float(calendar.timegm(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ"))) if created else 0.0
+        )
         return cls(
             scene=scene,
             n=int(d["take"]),
