@@ -316,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if recorder is not None and root is not None:
         recorder.finish(code)
         if code == 0 and recorder.did_work():
-            noop.rehearse(args, root, _main)  # the next render again is then answered at once
+            # the next render again is then answered at once
+            noop.rehearse(args, root, _main, origin=recorder)
     return code
 
 

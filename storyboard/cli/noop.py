@@ -36,6 +36,7 @@ OWN_STATE = {
     "journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm", "journal.sqlite-journal",
     "journal.sqlite.bak", ".lock",
 }  # fmt: skip
+CODE_SUFFIXES = (".py", ".pyc", ".so", ".pth")
 SECONDS = "\x00seconds\x00"  # the one timing a replay fills in (no path holds a NUL: N11)
 TIMED = re.compile(r"(?m)^(spent [^\n]*? in )\d+\.\d( s; lock: )")
 WAITED = re.compile(r"another \w+ of this project is running( \(pid \d+\))?; waiting")
@@ -281,8 +282,8 @@ class Recorder:
         outside = {p for p in now["tree"] if not p.startswith(build)}
         if outside != {p for p in self.before["tree"] if not p.startswith(build)}:
             return  # a file came or went beside the storyboard while it ran
-        if now["code"] != self.before["code"]:
-            return
+        if now["code"] != self.before["code"] or self.context["site"] != _site():
+            return  # storyboard or a library changed on disk since the process started
         if any(
             now["others"].get(p, st) != st for p, st in self.first.items() if p not in self.written
         ):
@@ -335,7 +336,9 @@ def nothing_to_do(root: Path) -> bool:
     return film_ok and not st.uncollected and not any(r.stale for r in st.scenes)
 
 
-def rehearse(argv: list[str], root: Path, run: Callable[[list[str]], int]) -> None:
+def rehearse(
+    argv: list[str], root: Path, run: Callable[[list[str]], int], origin: Recorder | None = None
+) -> None:
     """After a plain render that did work: the render again, in this process (its modules
     already loaded: a tenth of a second), its words kept and not shown, so it leaves the stamp
     the next ``render`` is answered from. Only when nothing is left to do; the rehearsal may
@@ -346,6 +349,18 @@ def rehearse(argv: list[str], root: Path, run: Callable[[list[str]], int]) -> No
         if not nothing_to_do(root):
             return
         recorder = Recorder(argv, root, echo=False)
+        if origin is not None:  # the code it runs is what the render loaded (hostile4 P1)
+            recorder.before["code"] = origin.before["code"]
+            recorder.context["site"] = origin.context["site"]
+            for path, st in origin.first.items():  # and what it read importing it (P3)
+                if path in origin.written or _under(path, (str(recorder.root),)):
+                    continue  # its own files, and the project's (the tree has those)
+                if _stat(path) == st:
+                    recorder.first.setdefault(path, st)
+                    recorder.opened.add(path)
+                elif path.endswith(CODE_SUFFIXES):
+                    return  # a module it loaded changed since: not what it ran
+                # else a file that came and went while it ran (ffmpeg's temporary files)
         RECORDER, REHEARSING = recorder, True
         try:
             code = run(argv)

@@ -587,3 +587,63 @@ def test_a_render_asked_only_to_check_sends_nothing(
         sb.load(p).render(only_if_up_to_date=True)
     assert len(emulator.ledger) == charged
     assert not list((p / "build").glob("takes/*/*"))
+
+
+def test_code_changed_while_the_render_ran_leaves_no_stamp(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """hostile4 P1: the rehearsal runs the code the render loaded when it started; storyboard's
+    files (or a library) changed on disk since are not what it ran, so it stamps nothing."""
+    monkeypatch.setenv("RUNWARE_API_KEY", "k")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    p = write_project(tmp_path / "p", BOARD)
+    seen: list[int] = []
+    real_code, real_site = noop._code, noop._site
+
+    def code() -> dict[str, list[int] | None]:
+        seen.append(1)
+        return {**real_code(), "/pkg/prompts.py": [len(seen) > 1]}  # edited after the start
+
+    monkeypatch.setattr(noop, "_code", code)
+    assert main(["render", str(p), "-q"]) == 0
+    assert not (p / "build" / noop.STAMP).exists()
+    monkeypatch.setattr(noop, "_code", real_code)
+    calls: list[int] = []
+
+    def site() -> list[list[int] | None]:
+        calls.append(1)
+        return [*real_site(), [len(calls) > 1]]  # a library upgraded after the start
+
+    monkeypatch.setattr(noop, "_site", site)
+    (p / "storyboard.yaml").write_text(BOARD.replace("red kite", "blue kite"))
+    assert main(["render", str(p), "-q"]) == 0
+    assert not (p / "build" / noop.STAMP).exists()
+
+
+def test_the_rehearsals_stamp_lists_what_the_render_loaded(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """hostile4 P3: a library outside Python's own folders (on PYTHONPATH, or an editable
+    install) was read when the render imported it, before the rehearsal began: the rehearsal's
+    stamp still checks it, as a full no-op render's stamp does."""
+    monkeypatch.setenv("RUNWARE_API_KEY", "k")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
+    monkeypatch.setattr(noop, "VOLATILE", noop.VOLATILE | {"PYTEST_CURRENT_TEST"})
+    p = write_project(tmp_path / "p", BOARD)
+    lib = tmp_path / "pylib" / "jinja2x.py"
+    lib.parent.mkdir()
+    lib.write_text("X = 1\n")
+    real = noop.rehearse
+
+    def rehearse(argv: list[str], root: Path, run: object, origin: noop.Recorder) -> None:
+        origin.first[str(lib)] = noop._stat(str(lib))  # as if the render had imported it
+        origin.opened.add(str(lib))
+        real(argv, root, run, origin=origin)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(noop, "rehearse", rehearse)
+    assert main(["render", str(p), "-q"]) == 0
+    capsys.readouterr()
+    assert noop.replay(["render", str(p), "-q"]) == 0
+    capsys.readouterr()
+    lib.write_text("X = 2\n")
+    assert noop.replay(["render", str(p), "-q"]) is None
