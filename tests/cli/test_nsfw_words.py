@@ -32,19 +32,21 @@ def emu() -> Iterator[Emulator]:
         yield e
 
 
+@pytest.fixture
+def root(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project, rendered against ``emu`` with a key (its ledger counts every charge)."""
+    monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
+    monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+    return write_project(tmp_path / "p", ONE)
+
+
 def charged(emu: Emulator, text: str) -> int:
     return sum(1 for c in emu.ledger if text in c.get("prompt", "") and not c.get("refunded"))
 
 
 def test_a_flagged_scene_is_not_bought_again_by_a_plain_render(
-    emu: Emulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    emu: Emulator, root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-    monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
-    root = write_project(tmp_path / "p", ONE)
     emu.add_fault(Fault("nsfw", prompt_contains="harbour at dawn", times=None))
     assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
     said = capsys.readouterr().err
@@ -79,14 +81,8 @@ def test_a_flagged_scene_is_not_bought_again_by_a_plain_render(
 
 
 def test_a_changed_prompt_is_bought(
-    emu: Emulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    emu: Emulator, root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-    monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
-    root = write_project(tmp_path / "p", ONE)
     emu.add_fault(Fault("nsfw", prompt_contains="harbour at dawn", times=1))
     assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
     (root / "storyboard.yaml").write_text(ONE.replace("gulls circling", "gulls resting"))
