@@ -58,6 +58,14 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
         spec = load_project(path)
     except SpecError as e:
         raise with_later_stages(e) from None
+    try:  # hostile4 P2: the build journal records paths as text
+        str(spec.root.resolve()).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(spec.root).encode("utf-8", "backslashreplace").decode()
+        raise StoryboardError(
+            f"{shown}: the project folder's path is not valid UTF-8; rename the folder "
+            "(storyboard keeps the project's paths as text)"
+        ) from None
     return Project(spec, api_key=api_key, base_url=base_url)
 
 
