@@ -425,28 +425,24 @@ class BuildState:
         self, scene: str, key: str, source_take: str | None, maker: str | None = None
     ) -> Take | None:
         """The newest usable take made from exactly this content (and source take, and maker)."""
-        for t in reversed(self.takes(scene)):
-            if (
-                t.key == key
-                and t.source_take == source_take
-                and (maker is None or t.maker == maker)
-                and not t.nsfw
-                and self.file_ok(t)
-            ):
-                return t
-        return None
+        return self._newest(scene, key, source_take, maker, nsfw=False)
 
     def flagged_take(
         self, scene: str, key: str, source_take: str | None, maker: str | None = None
     ) -> Take | None:
         """The newest take of exactly this content that the provider flagged NSFW (paid for,
         kept, out of the cut unless picked)."""
+        return self._newest(scene, key, source_take, maker, nsfw=True)
+
+    def _newest(
+        self, scene: str, key: str, source_take: str | None, maker: str | None, nsfw: bool
+    ) -> Take | None:
         for t in reversed(self.takes(scene)):
             if (
                 t.key == key
                 and t.source_take == source_take
                 and (maker is None or t.maker == maker)
-                and t.nsfw
+                and t.nsfw == nsfw
                 and self.file_ok(t)
             ):
                 return t
