@@ -18,6 +18,7 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 
 from .ffmpeg import ffmpeg_exe, run_child, run_ffmpeg
+from .probe import kept_line
 
 _STREAM = re.compile(r"Stream #0:\d+[^:]*: Video: ([^\n]*)")
 
@@ -180,22 +181,11 @@ def encoder_signature_cached(
         binary = [exe]
     key = json.dumps(["signature-1", width, height, fps, list(codec), binary])
     name = f"encoder-{hashlib.sha256(key.encode()).hexdigest()[:32]}.sig"
-    f = cache_dir / name if cache_dir is not None else None
-    if f is not None:
-        try:
-            text = f.read_text()
-            if text.endswith("\n") and " | " in text:  # written whole
-                return text[:-1]
-        except (OSError, UnicodeDecodeError):
-            pass
-    sig = _encoder_signature(width, height, fps, codec)
-    if f is not None:
-        try:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(sig + "\n")
-        except OSError:
-            pass  # a cache, not a record
-    return sig
+    return kept_line(
+        cache_dir / name if cache_dir is not None else None,
+        lambda: _encoder_signature(width, height, fps, codec),
+        lambda text: " | " in text,
+    )
 
 
 def _encoder_signature(width: int, height: int, fps: int, codec: tuple[str, ...]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -53,28 +54,38 @@ def media_duration(path: Path) -> float:
     return int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))
 
 
+def kept_line(f: Path | None, make: Callable[[], str], ok: Callable[[str], bool]) -> str:
+    """A one-line value kept in the file ``f`` (None: not kept): read back when it was written
+    whole (it ends in a newline) and ``ok`` accepts it, else made by ``make`` and written."""
+    if f is not None:
+        try:
+            text = f.read_text()
+            if text.endswith("\n") and ok(text[:-1]):
+                return text[:-1]
+        except (OSError, UnicodeDecodeError, ValueError):
+            pass
+    value = make()
+    if f is not None:
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(value + "\n")
+        except OSError:
+            pass  # a cache, not a record
+    return value
+
+
+def _a_length(text: str) -> bool:
+    import math
+
+    seconds = float(text)
+    return math.isfinite(seconds) and seconds >= 0
+
+
 def duration_cached(path: Path, key: str, cache_dir: Path) -> float:
     """:func:`media_duration`, kept under ``cache_dir`` by the file's content key (``key``:
     :func:`media_key`; no key: read every time)."""
-    import math
-
-    f = cache_dir / f"{key}.duration"
-    if key:
-        try:
-            text = f.read_text()
-            kept = float(text) if text.endswith("\n") else -1.0  # a write cut short
-            if math.isfinite(kept) and kept >= 0:
-                return kept
-        except (OSError, ValueError):
-            pass
-    seconds = media_duration(path)
-    if key:
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            f.write_text(f"{seconds!r}\n")
-        except OSError:
-            pass  # a cache, not a record
-    return seconds
+    f = cache_dir / f"{key}.duration" if key else None
+    return float(kept_line(f, lambda: repr(media_duration(path)), _a_length))
 
 
 def _parse_info(text: str, path: Path) -> ClipInfo:
