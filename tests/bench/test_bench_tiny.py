@@ -18,7 +18,7 @@ BENCHES = sorted(
 # what each bench must print when it ran through: its ratios
 EXPECT = {
     "compose.py": ["ours / hand", "ours / moviepy", "of its frames encoded", "cuts only:"],
-    "iterate.py": ["ratios: prompt edit", "no-op"],
+    "iterate.py": ["ratios: prompt edit", "no-op", "floor of a one-scene edit"],
     "render.py": ["8 independent scenes", "no-op re-render"],
     "client.py": ["ratio vs baseline", "clip rendering"],
     "plan.py": ["ratio 40/20"],
