@@ -223,6 +223,8 @@ class BuildState:
         try:
             self._open()
         except BaseException:
+            if hasattr(self, "db"):
+                self.db.close()  # no backup: a refused journal or lock leaves the last good one
             self._exit.close()
             raise
 
@@ -246,9 +248,7 @@ class BuildState:
             self.hashes = HashCache(self.db)
             self.all_tasks(), self.all_takes()  # every row checked before any work (issue 15)
         except StoryboardError:
-            if hasattr(self, "db"):
-                self.db.close()  # no backup: it holds the last good journal
-            raise
+            raise  # the caller closes the journal (no backup: it holds the last good one)
         except (OSError, sqlite3.Error) as e:
             raise StoryboardError(f"{self.build}: cannot open the build journal: {e}") from None
         self.lock: dict[str, Take] = self._read_lock()

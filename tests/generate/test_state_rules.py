@@ -679,10 +679,28 @@ def test_the_lock_is_read_when_opened_and_again_on_demand(tmp_path: Path, utc: A
     variant.close()
 
 
-def test_a_hostile_lock_is_refused_when_the_state_is_opened(tmp_path: Path) -> None:
+def test_a_hostile_lock_is_refused_when_the_state_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused, and nothing is left open: the journal's connection is closed (it was left
+    open until the object was collected) and the writer lock released."""
+    opened: list[sqlite3.Connection] = []
+    real = sqlite3.connect
+
+    def connect(*a: Any, **k: Any) -> sqlite3.Connection:
+        opened.append(real(*a, **k))
+        return opened[-1]
+
+    monkeypatch.setattr(state_module.sqlite3, "connect", connect)
     (tmp_path / LOCK_NAME).write_text("scenes:\n  a: {take: 1}\n")
     with pytest.raises(StoryboardError, match="unreadable lock file"):
-        BuildState(tmp_path)
+        BuildState(tmp_path, writer="render", wait=False)
+    assert opened
+    for conn in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")
+    (tmp_path / LOCK_NAME).unlink()
+    BuildState(tmp_path, writer="render", wait=False).close()  # the writer lock was released
 
 
 def test_the_flagged_take_is_the_newest_intact_flagged_one_of_this_content(
