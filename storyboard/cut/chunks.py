@@ -97,7 +97,7 @@ def read_head(path: Path, n: int) -> bytes | None:
         return None
 
 
-def _sha256_nofollow(path: Path) -> tuple[int, str] | None:
+def sha256_nofollow(path: Path) -> tuple[int, str] | None:
     """(size, sha256) of a regular file, opened without following a symlink; else None."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
@@ -203,7 +203,7 @@ class ChunkCache:
             return f"its record is another entry's ({record[2][:16]}...)"
         if st.st_size != record[0]:
             return f"it is {st.st_size} bytes, {record[0]} were written"
-        found = _sha256_nofollow(p)
+        found = sha256_nofollow(p)
         if found is None or found != record[:2]:
             return "its content does not match the hash written with it"
         return None
@@ -251,7 +251,7 @@ class ChunkCache:
                 raise StoryboardError(f"internal: chunk {p.name} came out empty")
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
-            made = _sha256_nofollow(tmp)
+            made = sha256_nofollow(tmp)
             if made is None:
                 raise StoryboardError(f"internal: chunk {p.name} is not a regular file")
             # the record first, then the chunk, each renamed over the old one (never deleted

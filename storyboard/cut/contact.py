@@ -2,11 +2,17 @@
 
 Thumbnails are keyed by the take's file hash and the time they show, so they are made once:
 the executor makes each take's first and last thumbnail right after downloading it.
+
+The sheet is drawn again only when what it shows changed (a compose that changed only the
+sound keeps it): ``build/media/<sheet>.json`` records the key of what was drawn and the sha256
+of the file written, and both must match (the sheet a regular file, not a link).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +21,7 @@ from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 from storyboard.media.thumbs import THUMB_W, thumbnail
 
+from .chunks import read_head, sha256_nofollow
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -49,6 +56,41 @@ def _board(path: Path | None) -> Image.Image | None:
         return None
 
 
+SHEET_STYLE = "1"  # bump when the sheet is drawn differently: every kept sheet is drawn again
+
+
+def sheet_key(tl: Timeline, title: str, boards: dict[str, Path]) -> str:
+    """What the sheet shows: the title and length, each row's scene, take (by content), the
+    stretch of it shown, duration and transition, and each board (by content)."""
+    rows = [
+        [s.scene, s.take.n, s.take.sha256, s.take.duration, s.src_start, s.duration, s.transition]
+        for s in tl.segments
+    ]
+    shown = {scene: sha256_nofollow(path) for scene, path in sorted(boards.items())}
+    what = [SHEET_STYLE, title, tl.duration, tl.width, tl.height, tl.fps, rows, shown]
+    return hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()
+
+
+def _record(dest: Path) -> Path:
+    return dest.parent / "media" / f"{dest.name}.json"
+
+
+def _kept(dest: Path, key: str) -> bool:
+    """Is ``dest`` the sheet drawn for ``key`` (recorded, and the same bytes)?"""
+    raw = read_head(_record(dest), 4096)
+    try:
+        rec = json.loads(raw or b"")
+    except ValueError:
+        return False
+    found = sha256_nofollow(dest)
+    return (
+        isinstance(rec, dict)
+        and rec.get("key") == key
+        and found is not None
+        and rec.get("sha256") == found[1]
+    )
+
+
 def contact_sheet(
     tl: Timeline, root: Path, title: str, dest: Path, boards: dict[str, Path] | None = None
 ) -> Path:
@@ -56,7 +98,11 @@ def contact_sheet(
 
     ``boards`` (issue 17): scene id -> its chosen board's file; when any scene has one, the
     sheet has a board column before the clip's frames (empty for a scene without a board).
+    Kept as it is when it already shows all of this (see the module's note).
     """
+    key = sheet_key(tl, title, boards or {})
+    if _kept(dest, key):
+        return dest
     from PIL import Image, ImageDraw, ImageFont  # imported when used: start-up stays quick
 
     with ThreadPoolExecutor(2) as pool:
@@ -112,5 +158,18 @@ def contact_sheet(
             draw.text((x, y + 4), "(frames unavailable)", font=small, fill=(255, 120, 120))
     buf = io.BytesIO()
     sheet.save(buf, format="PNG", compress_level=1)
-    atomic_write(dest, buf.getvalue())
+    png = buf.getvalue()
+    record = _record(dest)
+    try:
+        record.unlink(missing_ok=True)  # no record while the sheet is replaced
+    except OSError:
+        pass  # not a file (a folder?): it is never read as a record (_kept)
+    atomic_write(dest, png)
+    if all(pair is not None for pair in pairs):  # frames missing: try again next time
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            key_of = {"key": key, "sha256": hashlib.sha256(png).hexdigest()}
+            atomic_write(record, json.dumps(key_of).encode())
+        except (OSError, StoryboardError):
+            pass  # a record of a convenience: without it the sheet is drawn again
     return dest

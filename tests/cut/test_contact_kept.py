@@ -1,0 +1,69 @@
+"""The contact sheet is drawn again only when what it shows changed: a compose that changed
+only the sound (a music volume) keeps it, and a sheet that is not the one drawn (tampered,
+replaced by a link, gone) is drawn again."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from PIL import Image
+from test_compose import make_clip
+from test_film_key import edit_yaml, reload, three
+
+from storyboard.cut.compose import compose_film
+from storyboard.media.ffmpeg import ffmpeg_exe
+
+
+def sheet_id(p: Path) -> tuple[int, int]:
+    st = p.lstat()
+    return st.st_ino, st.st_mtime_ns
+
+
+def test_a_sound_only_change_keeps_the_sheet_and_a_tampered_one_is_drawn_again(
+    tmp_path: Path,
+) -> None:
+    bed = make_clip(tmp_path / "bed.mp4", 2.0, tone=220)
+    (tmp_path / "p").mkdir()
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(bed), "-vn", str(tmp_path / "p/bed.wav")],
+        check=True,
+    )
+    project, state = three(tmp_path, edit="{loudness: 'off', music: {file: bed.wav, volume: 0.3}}")
+    first = compose_film(project, state, log=lambda s: None)
+    sheet = first.contact_sheet
+    assert sheet is not None
+    drawn = sheet.read_bytes()
+    before = sheet_id(sheet)
+
+    edit_yaml(project, "volume: 0.3", "volume: 0.5")  # the film changes, not what the sheet shows
+    again = compose_film(*reload(project), log=lambda s: None)
+    assert not again.up_to_date and again.contact_sheet == sheet
+    assert sheet_id(sheet) == before and sheet.read_bytes() == drawn
+
+    sheet.write_bytes(b"not a contact sheet")  # tampered: drawn again
+    edit_yaml(project, "volume: 0.5", "volume: 0.4")
+    compose_film(*reload(project), log=lambda s: None)
+    assert sheet.read_bytes() == drawn
+
+    elsewhere = tmp_path / "elsewhere.png"  # a link to the right bytes is not the sheet drawn
+    elsewhere.write_bytes(drawn)
+    sheet.unlink()
+    sheet.symlink_to(elsewhere)
+    edit_yaml(project, "volume: 0.4", "volume: 0.3")
+    compose_film(*reload(project), log=lambda s: None)
+    assert not sheet.is_symlink() and sheet.read_bytes() == drawn
+    assert elsewhere.read_bytes() == drawn  # nothing written through the link
+
+
+def test_what_the_sheet_shows_changing_draws_it_again(tmp_path: Path) -> None:
+    project, state = three(tmp_path)
+    first = compose_film(project, state, log=lambda s: None)
+    sheet = first.contact_sheet
+    assert sheet is not None
+    before = sheet.read_bytes()
+    edit_yaml(project, "{type: crossfade, duration: 0.3}", "{type: fade, duration: 0.3}")
+    compose_film(*reload(project), log=lambda s: None)
+    with Image.open(sheet) as im:
+        im.verify()
+    assert sheet.read_bytes() != before  # the rows say "in: fade" now
