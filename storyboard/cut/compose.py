@@ -160,7 +160,7 @@ def compose_film(
     )
     infos: dict[str, ClipInfo] = {f: probed[project.root / f] for f in items}
     tl = build_timeline(
-        project, lock, {k: v.duration for k, v in infos.items()}, line_lengths(project, lock)
+        project, lock, {k: v.picture_seconds for k, v in infos.items()}, line_lengths(project, lock)
     )
     for warning in tl.warnings:
         log(warning if ": warning: " in warning else f"warning: {warning}")
@@ -212,7 +212,7 @@ def compose_film(
                         on_frames(total)
                     else:
                         video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
-                        lengths = {k: v.duration for k, v in infos.items()}
+                        lengths = {k: v.picture_seconds for k, v in infos.items()}
                         render_video(
                             tl,
                             project,
@@ -285,7 +285,7 @@ def choose_path(
     if any(s.transition != "cut" for s in tl.segments):
         reasons.append("transitions")
     if any(
-        s.src_start > 1e-6 or abs(s.duration - infos[s.file].duration) > 1.5 / tl.fps
+        s.src_start > 1e-6 or abs(s.duration - infos[s.file].picture_seconds) > 1.5 / tl.fps
         for s in tl.segments
     ):
         reasons.append("trims")
@@ -326,19 +326,55 @@ def choose_path(
 
 
 def concat_copy(tl: Timeline, root: Path, dest: Path, audio: bool = True) -> Path:
-    """ffmpeg concat demuxer, streams copied."""
-    listing = dest.with_suffix(".txt")
-    lines = []
-    for s in tl.segments:
-        p = str((root / s.file).resolve()).replace("'", "'\\''")
-        # inpoint 0 drops each clip's encoder-priming audio packet: joins stay sample-exact
-        lines += [f"file '{p}'", "inpoint 0"]
-    listing.write_text("\n".join(lines) + "\n")
-    maps = ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio else [])
+    """The takes joined end to end, streams copied (ffmpeg's concat demuxer).
+
+    In an MP4 or MOV film the picture and the sound are joined apart (hostile5 Q1): a take's
+    AAC starts with the encoder's priming packet, which its MP4 hides with an edit list, and
+    the concat demuxer drops it (``inpoint 0``) only when it seeks in a file of sound alone:
+    with B-frames in the picture, the seek lands before the priming packet, and every later
+    take's sound came 21 ms late. So each take's sound is first copied out to a file of its
+    own (one ffmpeg for all of them), and those are joined."""
+    files = [root / s.file for s in tl.segments]
+    inputs: list[str] = []
+    maps: list[str] = []
+    lists: list[Path] = []
+
+    def listing(name: str, paths: list[Path], inpoint: bool) -> None:
+        f = dest.with_name(f"{dest.stem}.{name}.txt")
+        entry = "file '{}'\ninpoint 0\n" if inpoint else "file '{}'\n"
+        f.write_text("".join(entry.format(_quoted(p)) for p in paths))
+        inputs.extend(["-f", "concat", "-safe", "0", "-i", str(f)])
+        lists.append(f)
+
+    apart = audio and dest.suffix in (".mp4", ".mov")
+    # inpoint 0 drops each take's priming packet: the joins stay sample-exact
+    listing("parts", files, inpoint=not apart)
+    maps += ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio and not apart else [])
+    if apart:
+        listing("sound", _sounds_apart(files, dest), inpoint=True)
+        maps += ["-map", "1:a:0"]
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
-    run_ffmpeg(
-        ["-f", "concat", "-safe", "0", "-i", str(listing), *maps, "-c", "copy", *extra, str(dest)],
-        what="stream-copy join",
-    )
-    listing.unlink(missing_ok=True)
+    run_ffmpeg([*inputs, *maps, "-c", "copy", *extra, str(dest)], what="stream-copy join")
+    for f in lists:
+        f.unlink(missing_ok=True)
     return dest
+
+
+def _quoted(p: Path) -> str:
+    """A path for a concat listing's single quotes."""
+    return str(p.resolve()).replace("'", "'\\''")
+
+
+def _sounds_apart(files: list[Path], dest: Path) -> list[Path]:
+    """Each take's first sound stream copied into a file of its own beside ``dest`` (its edit
+    list kept), up to 64 takes per ffmpeg."""
+    out: list[Path] = []
+    for first in range(0, len(files), 64):
+        group = files[first : first + 64]
+        args = [a for f in group for a in ("-i", str(f.resolve()))]
+        for k in range(len(group)):
+            sound = dest.with_name(f"{dest.stem}.sound-{first + k}.m4a")
+            args += ["-map", f"{k}:a:0", "-c", "copy", "-f", "ipod", str(sound)]
+            out.append(sound)
+        run_ffmpeg(args, what="copying the takes' sound")
+    return out

@@ -69,7 +69,7 @@ def lock_timeline(project: Project, lock: Mapping[str, ChosenTake]) -> Timeline:
         if items
         else {}
     )
-    lengths = {f: probed[project.root / f].duration for f in items}
+    lengths = {f: probed[project.root / f].picture_seconds for f in items}
     return build_timeline(project, lock, lengths, line_lengths(project, lock))
 
 

@@ -30,6 +30,15 @@ class ClipInfo:
     audio_codec: str | None = None
     video_seconds: float | None = None  # exact, from packet durations (probe_many)
     audio_seconds: float | None = None  # exact, priming packets excluded (probe_many)
+    picture_end: float | None = None  # when the last frame ends (probe_many), in seconds
+
+    @property
+    def picture_seconds(self) -> float:
+        """How long the picture plays: the file's length, unless its sound runs on past the
+        last frame (hostile5 Q5: the scene was as long as the sound)."""
+        if self.picture_end is None or self.picture_end <= 0:
+            return self.duration
+        return min(self.duration, self.picture_end)
 
     @property
     def drift(self) -> float:
@@ -147,6 +156,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
     # a stream-copy join keeps whole packets: count them at their full length
     count: dict[int, int] = {}
     longest: dict[int, int] = {}
+    ends: dict[int, int] = {}
     for line in out.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -156,6 +166,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
             continue
         count[stream] = count.get(stream, 0) + 1
         longest[stream] = max(longest.get(stream, 0), dur)
+        ends[stream] = max(ends.get(stream, 0), pts + dur)
     for outp, (inp, kind) in kinds.items():
         info = infos[inp]
         if kind == "v":
@@ -163,7 +174,8 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         else:
             value = round(count.get(outp, 0) * longest.get(outp, 0) * tbs.get(outp, 0.0), 6)
         if kind == "v":
-            infos[inp] = replace(info, video_seconds=value)
+            last = round(ends.get(outp, 0) * tbs.get(outp, 0.0), 6)
+            infos[inp] = replace(info, video_seconds=value, picture_end=last or None)
         else:
             infos[inp] = replace(info, audio_seconds=value)
     return {uniq[i]: infos[i] for i in range(len(uniq))}
@@ -180,8 +192,10 @@ def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, C
         f = cache_dir / f"{key}.json"
         if key and f.is_file():
             try:
-                out[path] = ClipInfo(**json.loads(f.read_text()))
-                continue
+                known = json.loads(f.read_text())
+                if "picture_end" in known:  # older records lack it: probed again (Q5)
+                    out[path] = ClipInfo(**known)
+                    continue
             except (ValueError, TypeError, OSError):
                 pass
         missing.append((path, key))

@@ -1,0 +1,127 @@
+"""Picture and sound stay together whatever the takes look like inside (hostile5 Q1, Q5): each
+take flashes white and clicks at 0.1 s, and in the film every flash and its click land at the
+same time, scene after scene.
+
+- Q1: takes with B-frames (like the emulator's full-size clips and our own chunks) joined by
+  stream copy: each later take's AAC priming packet was kept, the sound 21 ms late per join.
+- Q5: takes whose sound runs longer than their picture: the scenes were as long as the sound,
+  the film short of frames and its sound drifting by the difference per scene.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from helpers import write_project
+
+from storyboard.board.spec import load_project
+from storyboard.cut.compose import compose_project
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+FPS = 10
+SIZE = "64x36"
+
+
+def sync_take(path: Path, video: float, sound: float, i: int) -> Path:
+    """A grey clip with B-frames whose picture flashes white, and whose sound clicks, at 0.1 s."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tone = f"0.05*sin(2*PI*{300 + 50 * i}*t)"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y"]
+        + ["-f", "lavfi", "-i", f"color=c=gray:s={SIZE}:r={FPS}:d={video}"]
+        + ["-f", "lavfi", "-i", f"aevalsrc='if(between(t,0.1,0.102),0.9,{tone})':s=48000:d={sound}"]
+        + ["-vf", f"drawbox=enable='between(t,0.099,{0.101 + 1 / FPS})':c=white:t=fill"]
+        + ["-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", str(2 * FPS)]
+        + ["-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
+        check=True,
+    )
+    return path
+
+
+def project_of(tmp: Path, n: int, video: float, sound: float, edit: str) -> tuple:
+    scenes = "".join(f"  - {{id: s{i}, prompt: 'Scene {i}.', duration: 4}}\n" for i in range(n))
+    output = f"output: {{fps: {FPS}, size: {SIZE}}}\n"
+    p = write_project(tmp / "p", f"title: Sync\nscenes:\n{scenes}edit: {edit}\n{output}")
+    state = BuildState(p)
+    for i in range(n):
+        rel = f"build/takes/s{i}/take-1.mp4"
+        f = sync_take(p / rel, video, sound, i)
+        data = f.read_bytes()
+        state.lock[f"s{i}"] = Take(
+            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, len(data),
+            hashlib.sha256(data).hexdigest(), 0.4, probe(f).duration,
+        )  # fmt: skip
+    state.write_lock([f"s{i}" for i in range(n)])
+    return load_project(p), state
+
+
+def flashes(film: Path) -> list[float]:
+    """Film times of the white frames (the first of each run)."""
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(film), "-map", "0:v:0"]
+        + ["-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    w, h = (int(x) for x in SIZE.split("x"))
+    means = np.frombuffer(raw, np.uint8).reshape(-1, w * h).mean(axis=1)
+    white = [i for i, m in enumerate(means) if m > 200]
+    return [i / FPS for k, i in enumerate(white) if k == 0 or i - white[k - 1] > 1]
+
+
+def sound(film: Path) -> np.ndarray:
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(film), "-map", "0:a:0"]
+        + ["-f", "s16le", "-ac", "1", "-ar", "48000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, np.int16)
+
+
+def clicks(pcm: np.ndarray) -> list[float]:
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 20000)
+    return [int(k) / 48000 for j, k in enumerate(loud) if j == 0 or k - loud[j - 1] > 4800]
+
+
+def frames_of(film: Path) -> int:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(film), "-map", "0:v:0", "-f", "framemd5", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return sum(1 for line in out.splitlines() if line and not line.startswith("#"))
+
+
+def test_takes_with_b_frames_joined_by_stream_copy_keep_their_sound_in_sync(
+    tmp_path: Path,
+) -> None:
+    # 8 s at 48 kHz is 375 AAC frames: the copy path (nothing re-encoded) is taken
+    project, state = project_of(tmp_path, 3, 8.0, 8.0, "{transition: cut, loudness: 'off'}")
+    lines: list[str] = []
+    film = compose_project(project, state, log=lines.append)
+    assert "copy path" in lines[0]
+    want = [0.1, 8.1, 16.1]
+    assert np.allclose(flashes(film), want, atol=0.5 / FPS), flashes(film)
+    pcm = sound(film)
+    assert np.allclose(clicks(pcm), want, atol=0.002), clicks(pcm)  # was +21 ms per join
+    assert abs(len(pcm) / 48000 - 24.0) < 0.002
+
+
+def test_takes_whose_sound_outlasts_their_picture_are_cut_to_the_picture(tmp_path: Path) -> None:
+    edit = "{transition: cut, fade_in: 0.05, loudness: 'off'}"  # the full path
+    project, state = project_of(tmp_path, 3, 4.0, 4.6, edit)
+    lines: list[str] = []
+    film = compose_project(project, state, log=lines.append)
+    assert "full path" in lines[0]
+    assert frames_of(film) == 120  # three 4 s pictures; the sound's extra 0.6 s is not shown
+    want = [0.1, 4.1, 8.1]
+    assert np.allclose(flashes(film), want, atol=0.5 / FPS), flashes(film)
+    pcm = sound(film)
+    assert np.allclose(clicks(pcm), want, atol=0.002), clicks(pcm)
+    assert abs(len(pcm) / 48000 - 12.0) <= 1 / FPS
