@@ -175,3 +175,33 @@ def test_layouts_name_why_a_take_cannot_be_copied(tmp_path: Path) -> None:
         f = tmp_path / f"{name}.mp4"
         make_take(f, 0, x264, post)
         assert stream_layout(f).unsafe, name
+
+
+def test_a_layout_kept_before_unsafe_was_read_is_read_again(tmp_path: Path) -> None:
+    """A cache entry written before layouts said whether they are safe to copy does not make
+    an open-GOP take look safe: it is read again."""
+    import json
+    from dataclasses import asdict
+
+    from storyboard.media.gop import layouts_cached
+
+    f = tmp_path / "open.mp4"
+    make_take(f, 0, ["-x264-params", "open-gop=1"], None)
+    cache = tmp_path / "media"
+    cache.mkdir()
+    old = asdict(stream_layout(f))
+    del old["unsafe"]
+    (cache / "key-o.layout-1.json").write_text(json.dumps(old))
+    layout = layouts_cached([(f, "key-o")], cache)[f]
+    assert layout is not None and "IDR" in layout.unsafe
+
+
+def test_nal_unit_types_are_read_from_either_framing() -> None:
+    from storyboard.media.gop import nal_types
+
+    sei, idr = b"\x06\x05\x01\x80", b"\x65\x88\x84\x00"
+    mp4 = len(sei).to_bytes(4, "big") + sei + len(idr).to_bytes(4, "big") + idr
+    assert nal_types(mp4) == [6, 5]
+    assert nal_types(b"\0\0\0\1" + sei + b"\0\0\1" + b"\x41\x9a") == [6, 1]
+    assert nal_types(mp4[:-1]) is None  # lengths that do not add up
+    assert nal_types(b"") == []
