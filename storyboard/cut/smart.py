@@ -8,6 +8,12 @@ rate, and the stretch starts on one of its frames. Then the edges, encoded with 
 settings, carry the same parameter sets as the copied packets and everything joins by stream
 copy. A take that does not qualify (another size, codec, rate, or encoder settings whose
 parameter sets differ) has its whole stretch encoded, as before.
+
+Nor does a take whose packets are not its frames one to one from its start, or whose GOPs do
+not stand alone (``StreamLayout.unsafe``): an edit list that hides packets (``ffmpeg -ss``
+with ``-c copy``), video that starts after the file (``-itsoffset``), keyframes that are not
+IDR pictures (open GOPs, periodic intra refresh). Copying those would put frames out of place
+or decode them from pictures of another scene; they are encoded whole and the log says why.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ def split_for_copy(
                 "the edges and transitions are encoded with the same")  # fmt: skip
     layouts: dict[str, StreamLayout | None] = {}
     refused: set[str] = set()
+    unsafe: dict[str, set[str]] = {}  # reason -> scenes
     out: list[Chunk] = []
     packets: dict[int, tuple[int, int]] = {}
     for kind, f0, f1, seg_i in chunks:
@@ -62,7 +69,10 @@ def split_for_copy(
         seg = tl.segments[seg_i]
         if seg.file not in layouts:
             layout = read[files[seg.file][0]]
-            if layout is not None and layout.signature != wanted:
+            if layout is not None and layout.unsafe:  # never copied, whatever its settings
+                unsafe.setdefault(layout.unsafe, set()).add(seg.scene)
+                layout = None
+            elif layout is not None and layout.signature != wanted:
                 refused.add(seg.scene)
                 layout = None
             layouts[seg.file] = layout
@@ -89,6 +99,9 @@ def split_for_copy(
             + ", ".join(sorted(refused))
             + " are encoded whole (their stream settings differ from the film's)"
         )
+    for reason, scenes in sorted(unsafe.items()):
+        if log is not None:
+            log(f"picture: takes of {', '.join(sorted(scenes))} are encoded whole ({reason})")
     return out, packets, codec
 
 
@@ -98,15 +111,16 @@ def own_settings(
     """When most takes share one stream signature other than the film's own: that signature
     and the encoder settings that reproduce it (the takes' x264 options, checked by a
     two-frame encode); else None. Every encoded chunk then uses them, so the whole film joins
-    by stream copy with one SPS/PPS."""
+    by stream copy with one SPS/PPS. Takes that are never copied (``unsafe``) do not count."""
     from collections import Counter
 
-    counts = Counter(lay.signature for lay in read.values() if lay is not None)
+    usable = {p: lay for p, lay in read.items() if lay is not None and not lay.unsafe}
+    counts = Counter(lay.signature for lay in usable.values())
     if not counts:
         return None
     common, n = counts.most_common(1)[0]
     if common == film or counts.get(film, 0) >= n:
         return None
-    path = next(p for p, lay in read.items() if lay is not None and lay.signature == common)
+    path = next(p for p, lay in usable.items() if lay.signature == common)
     args = matching_args(path, common, tl.width, tl.height, tl.fps)
     return (common, args) if args is not None else None

@@ -5,6 +5,11 @@ One ``ffmpeg -c copy -f framecrc`` pass lists every packet (decode order, pts, w
 a keyframe) and the stream's extradata (an MP4's SPS/PPS) as size and CRC; the stream report
 gives the codec, pixel format, colour tags and frame rate. Two streams with equal signatures
 have byte-identical parameter sets and the same shape: their packets join by stream copy.
+
+The same pass copies the keyframe packets out, to read their NAL unit types, and keeps the
+timestamps as the file has them (``-copyts``). A stream whose packets are not its frames one
+to one from the file's start, or whose keyframes are not IDR pictures, is marked ``unsafe``
+(with the reason): its GOPs are never copied (see :meth:`StreamLayout.gops`).
 """
 
 from __future__ import annotations
@@ -33,14 +38,16 @@ class StreamLayout:
     key_packets: tuple[int, ...]  # decode-order packet number of each keyframe
     ranks: tuple[int, ...]  # presentation-order frame number of each packet (decode order)
     constant_rate: bool  # every frame one frame long, no gaps
+    unsafe: str = ""  # why no GOP of it may be copied (see stream_layout); "" when none
 
     def gops(self, a: int, b: int) -> tuple[int, int, int, int] | None:
         """The longest run of whole GOPs inside frames ``a..b`` that can be copied:
         ``(first frame, end frame, first packet, end packet)``, or None.
 
         A GOP qualifies when it is closed: its packets (decode order, up to the next
-        keyframe's) show exactly its own frames, so nothing before or after it is needed."""
-        if not self.constant_rate:
+        keyframe's) show exactly its own frames, so nothing before or after it is needed.
+        Nothing qualifies in an ``unsafe`` stream."""
+        if not self.constant_rate or self.unsafe:
             return None
         bounds = [
             *zip(self.keyframes, self.key_packets, strict=True),
@@ -62,17 +69,29 @@ class StreamLayout:
 
 def stream_layout(path: Path) -> StreamLayout:
     """The layout of the first video stream of ``path`` (no decoding: packets only)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0"]
-    cmd += ["-c", "copy", "-f", "framecrc", "-"]
-    try:
-        proc = run_child(cmd, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise StoryboardError(f"{path}: ffmpeg could not run: {e}") from None
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sb-gop-") as d:
+        keys_file = Path(d) / "keys.bin"
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", str(path)]
+        cmd += ["-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+        # the keyframe packets as they are, one after another (their sizes are in the list)
+        cmd += ["-map", "0:v:0", "-c", "copy", "-bsf:v", "noise=drop=not(key)"]
+        cmd += ["-f", "data", str(keys_file)]
+        try:
+            proc = run_child(cmd, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise StoryboardError(f"{path}: ffmpeg could not run: {e}") from None
+        if proc.returncode != 0:
+            raise StoryboardError(f"{path}: cannot read its video packets")
+        try:
+            key_data = keys_file.read_bytes()
+        except OSError:
+            key_data = b""
     err = proc.stderr.decode(errors="replace")
-    if proc.returncode != 0:
-        raise StoryboardError(f"{path}: cannot read its video packets")
     out = proc.stdout.decode(errors="replace")
     head = [line for line in out.splitlines() if line.startswith("#") and "software" not in line]
+    tb = next((line for line in head if line.startswith("#tb 0:")), "")
     stream = _STREAM.search(err)
     desc = stream.group(1) if stream else ""
     # the description minus bitrates and container tags, which do not shape the stream
@@ -82,6 +101,8 @@ def stream_layout(path: Path) -> StreamLayout:
     pts: list[int] = []
     durs: set[int] = set()
     keys: list[int] = []
+    key_sizes: list[int] = []
+    hidden = 0
     for line in out.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -89,6 +110,9 @@ def stream_layout(path: Path) -> StreamLayout:
         flags = [int(p[2:], 16) for p in parts[6:] if p.startswith("F=")]
         if not flags or flags[0] & 1:  # framecrc writes F= only for flags other than "key"
             keys.append(len(pts))
+            key_sizes.append(int(parts[4]))
+        if flags and flags[0] & 4:  # "discard": in the file, not shown (an edit list)
+            hidden += 1
         pts.append(int(parts[2]))
         durs.add(int(parts[3]))
     order = sorted(range(len(pts)), key=lambda i: pts[i])
@@ -106,7 +130,62 @@ def stream_layout(path: Path) -> StreamLayout:
         key_packets=tuple(keys),
         ranks=tuple(ranks),
         constant_rate=constant,
+        unsafe=_unsafe(err, tb, pts, hidden, key_sizes, key_data),
     )
+
+
+_FILE_START = re.compile(r"Duration: [^\n]*?, start: (-?[\d.]+)")
+
+
+def _unsafe(
+    report: str, tb: str, pts: list[int], hidden: int, key_sizes: list[int], key_data: bytes
+) -> str:
+    """Why the packets of a stream cannot be copied as whole GOPs, or "".
+
+    The edges of a copied stretch are decoded from the frames the file shows, on the file's
+    timeline; the copied GOPs are counted from its first packet. They agree only when every
+    packet is shown (no edit list hides any), the first frame is at pts 0 and the file
+    starts at 0 too. A GOP stands alone only when it starts on an IDR picture: a keyframe
+    that is an I or P picture with a recovery point (open GOPs, periodic intra refresh) lets
+    the pictures after it refer to pictures before it."""
+    if hidden:
+        return f"an edit list hides {hidden} of its video packets"
+    start = _FILE_START.search(report)
+    if start is None or float(start.group(1)) != 0:
+        return "the file does not start at 0"
+    if not pts or min(pts) != 0:
+        m = re.fullmatch(r"#tb 0: (\d+)/(\d+)", tb)
+        at = f" {min(pts) * int(m.group(1)) / int(m.group(2)):g} s" if m and pts else ""
+        return f"its video does not start with the file (its first frame at{at or ' another time'})"
+    pos = 0
+    for size in key_sizes:
+        types = nal_types(key_data[pos : pos + size])
+        pos += size
+        slices = [t for t in types or [] if 1 <= t <= 5]
+        if not slices or any(t != 5 for t in slices):
+            return "its keyframes are not all IDR pictures (open GOPs or intra refresh)"
+    if pos != len(key_data):
+        return "its keyframes could not be read"
+    return ""
+
+
+def nal_types(packet: bytes) -> list[int] | None:
+    """The NAL unit types of an H.264 packet (4-byte lengths, as in MP4, or Annex B start
+    codes), or None when it is neither."""
+    types: list[int] = []
+    if packet.startswith((b"\0\0\1", b"\0\0\0\1")):
+        for unit in re.split(b"\0\0\1", packet)[1:]:
+            if unit:
+                types.append(unit[0] & 31)
+        return types
+    i = 0
+    while i + 4 < len(packet):
+        n = int.from_bytes(packet[i : i + 4], "big")
+        if n == 0:
+            return None
+        types.append(packet[i + 4] & 31)
+        i += 4 + n
+    return types if i == len(packet) else None
 
 
 def layouts_cached(
@@ -131,6 +210,7 @@ def layouts_cached(
                     tuple(d["key_packets"]),
                     tuple(d["ranks"]),
                     bool(d["constant_rate"]),
+                    str(d["unsafe"]),  # an entry from before it was read: read again
                 )
                 continue
         except (ValueError, TypeError, KeyError, OSError):
