@@ -19,10 +19,15 @@ chunk's own start), so editing one scene re-encodes only the chunks that show th
   files; a symlink is never followed (a symlinked folder is replaced by a real one, a
   symlinked entry deleted as a link), so nothing outside the cache is read or deleted.
 * ``fresh`` (``compose --force``): nothing is read from the cache; every entry is made again.
+* Shared: a compose holds the cache while it runs (a shared ``flock`` on ``.in-use`` in the
+  cache folder); the trim after it is done only when no other compose holds it (an exclusive
+  lock, not waited for), else it is left to the last one to finish (hostile5 Q2: two composes
+  on one ``--cache``, the first to end deleted the chunks the other was about to join).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
@@ -49,6 +54,7 @@ SUM_SUFFIX = ".sum"  # an entry's record: its size and sha256
 SHARD = re.compile(r"\A[0-9a-f]{2}\Z")  # the folders the cache makes: a key's first two digits
 ENTRY = re.compile(r"\A([0-9a-f]{40})\.[A-Za-z0-9]{1,8}(?:\.sum)?\Z")  # KEY.EXT, KEY.EXT.sum
 CHUNK_VERSION = "1"  # bump when a chunk would be encoded differently from the same description
+IN_USE = ".in-use"  # held shared by each running compose; the trim needs it exclusive
 
 
 def chunk_key(kind: str, spec: object) -> str:
@@ -159,6 +165,44 @@ class ChunkCache:
         self.damaged = 0
         self.used: set[Path] = set()
         self._lock = threading.Lock()
+        self._held: int | None = None  # the file descriptor of this compose's shared hold
+
+    def _in_use(self) -> int | None:
+        """A descriptor of the cache folder's ``.in-use`` file (made if missing; never a link
+        followed), or None when the folder cannot hold one."""
+        try:
+            self._real_dir(self.folder)
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            fd = os.open(self.folder / IN_USE, flags, 0o644)
+        except OSError:
+            return None
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+        return None
+
+    def hold(self) -> None:
+        """Hold the cache for a compose: no other compose trims it until :meth:`release` (or
+        this process ends). Waits while another one is trimming it (a moment)."""
+        if self._held is not None:
+            return
+        fd = self._in_use()
+        if fd is None:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:
+            os.close(fd)
+            return
+        self._held = fd
+
+    def release(self) -> None:
+        if self._held is not None:
+            os.close(self._held)  # closing the descriptor drops its lock
+            self._held = None
 
     def path(self, key: str, ext: str) -> Path:
         return self.folder / key[:2] / f"{key}.{ext}"
@@ -284,6 +328,20 @@ class ChunkCache:
                 return []  # a symlink (or nothing): never followed
         except OSError:
             return []
+        self.release()
+        alone = self._in_use()
+        if alone is None:
+            return []  # no way to know who else uses the cache: nothing is deleted
+        try:
+            try:
+                fcntl.flock(alone, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return []  # another compose holds the cache: the last to finish trims it
+            return self._trim(limit)
+        finally:
+            os.close(alone)
+
+    def _trim(self, limit: int) -> list[Path]:
         entries: list[tuple[float, int, Path]] = []
         removed: list[Path] = []
         now = self.clock()

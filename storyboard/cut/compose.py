@@ -176,6 +176,7 @@ def compose_film(
     route, why = choose_path(tl, infos, project, sounds)
     log(f"compose: {route} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
     cache = ChunkCache(cache_dir or project.build / "chunks", log=log, fresh=force)
+    cache.hold()  # no other compose trims the cache under this one (hostile5 Q2)
     total = tl.frames()
     done = [0]
     count = threading.Lock()
@@ -234,6 +235,7 @@ def compose_film(
         raise ComposeError(str(write_error(dest, e))) from None
     finally:
         sheet_pool.shutdown(wait=True)
+        cache.release()
     sheet.result()
     srt_path = dest.with_suffix(".srt")
     if tl.captions and edit.captions != "off":

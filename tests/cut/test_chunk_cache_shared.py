@@ -1,0 +1,67 @@
+"""Two composes sharing one chunk cache (``compose --cache PATH``) at once (hostile5 Q2): the
+one that ends first does not trim the cache under the other. A compose holds the cache while
+it runs; the trim is done only when no other compose holds it, else it is left to the last one
+to finish."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from storyboard.cut.chunks import ChunkCache, chunk_key
+
+
+def put(cache: ChunkCache, n: int) -> Path:
+    return cache.make(chunk_key("test", {"n": n}), "bin", lambda p: p.write_bytes(b"x" * 1000))
+
+
+def test_a_trim_leaves_the_chunks_of_a_compose_still_running(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    a, b = ChunkCache(folder), ChunkCache(folder)
+    a.hold()
+    b.hold()
+    mine, theirs = put(a, 1), put(b, 2)
+    old = put(b, 3)
+    b.used.discard(old)  # looked up by B long before: still B's, though not "used" by A
+    assert a.evict(0) == []  # B still holds the cache: nothing is deleted
+    assert mine.is_file() and theirs.is_file() and old.is_file()
+    b.release()
+    a2 = ChunkCache(folder)
+    a2.hold()
+    a2.used.add(mine)
+    assert set(a2.evict(0)) == {theirs, old}  # nobody else holds it now: trimmed
+    assert mine.is_file()
+
+
+def test_a_compose_in_another_process_holds_the_cache(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    other = ChunkCache(folder)
+    theirs = put(other, 1)
+    code = (
+        "import sys, time; from pathlib import Path; from storyboard.cut.chunks import ChunkCache;"
+        f"c = ChunkCache(Path({str(folder)!r})); c.hold(); print('held', flush=True);"
+        "sys.stdin.readline()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        me = ChunkCache(folder)
+        me.hold()
+        assert me.evict(0) == [] and theirs.is_file()
+    finally:
+        proc.communicate("\n", timeout=30)
+    time.sleep(0.05)
+    me2 = ChunkCache(folder)
+    me2.hold()
+    assert me2.evict(0) == [theirs]  # the other process has ended: its hold went with it
+
+
+def test_a_cache_never_held_trims_as_before(tmp_path: Path) -> None:
+    cache = ChunkCache(tmp_path / "chunks")
+    p = put(cache, 1)
+    cache.used.clear()
+    assert cache.evict(0) == [p]
