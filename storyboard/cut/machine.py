@@ -86,17 +86,17 @@ def jobs_cap(environ: dict[str, str] | None = None) -> int | None:
     raw = (environ if environ is not None else os.environ).get(JOBS_ENV, "").strip()
     if not raw:
         return None
-    try:
-        n = int(raw) if len(raw) <= 20 else 0
-    except ValueError:
-        n = 0
+    shown = repr(raw) if len(raw) <= 40 else f"{raw[:20]!r}... ({len(raw)} characters)"
+    digits = raw.isascii() and raw.isdigit()  # not "1_0" or full-width digits (hostile5 Q9)
+    figure = raw.lstrip("0") or "0"
+    if digits and (len(figure) > 6 or int(figure) > MAX_JOBS):  # hostile F8: not clamped
+        raise StoryboardError(f"{JOBS_ENV}={shown}: at most {MAX_JOBS} CPUs")
+    n = int(figure) if digits else 0
     if n < 1:
         raise StoryboardError(
-            f"{JOBS_ENV}={raw!r}: expected a whole number of CPUs, 1 or more "
+            f"{JOBS_ENV}={shown}: expected a whole number of CPUs, 1 or more "
             f"(e.g. {JOBS_ENV}=2 on a shared machine)"
         )
-    if n > MAX_JOBS:  # hostile F8: not clamped silently
-        raise StoryboardError(f"{JOBS_ENV}={raw!r}: at most {MAX_JOBS} CPUs")
     return n
 
 

@@ -48,7 +48,7 @@ def test_little_memory_means_fewer_chunks_at_once() -> None:
     assert plan_pool(1280, 720, chunks=20, cpus=16, memory=1).workers == 1
 
 
-@pytest.mark.parametrize("raw", ["0", "-2", "two", "1.5"])
+@pytest.mark.parametrize("raw", ["0", "-2", "two", "1.5", "1_0", "\uff11", "+2", "0x2"])
 def test_a_bad_cap_is_one_message(raw: str) -> None:
     with pytest.raises(StoryboardError, match=r"STORYBOARD_JOBS='.*': expected a whole number"):
         jobs_cap({"STORYBOARD_JOBS": raw})
@@ -59,6 +59,10 @@ def test_an_absurd_cap_is_refused() -> None:
     with pytest.raises(StoryboardError, match=r"STORYBOARD_JOBS='99999999999999999999': at most"):
         jobs_cap({"STORYBOARD_JOBS": "99999999999999999999"})
     assert jobs_cap({"STORYBOARD_JOBS": "1024"}) == 1024
+    for raw in ("99999999999999999999999", "1" * 5000, "1025"):  # hostile5 Q9: not "1 or more"
+        with pytest.raises(StoryboardError, match="at most 1024"):
+            jobs_cap({"STORYBOARD_JOBS": raw})
+    assert jobs_cap({"STORYBOARD_JOBS": "0002"}) == 2
 
 
 def test_cap_unset_or_set() -> None:
