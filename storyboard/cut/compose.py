@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from storyboard.board.assets import film_path, not_a_file
@@ -35,7 +36,7 @@ from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
 from .cachefolder import admit_cache_folder
-from .chunks import ChunkCache, cache_limit_bytes
+from .chunks import ChunkCache, cache_limit_bytes, chunk_key
 from .filmkey import FilmStatus, film_status, write_stamp
 from .machine import jobs_cap
 from .picture import ChunkRunner, PictureStats, render_video
@@ -199,7 +200,9 @@ def compose_film(
             tmp = Path(d)
             part = tmp / f"film.{fmt.lower()}"
             if route == "copy":
-                concat_copy(tl, project.root, part)
+                made, hits = cache.made, cache.hits
+                concat_copy(tl, project.root, part, cache=cache)
+                cache.made, cache.hits = made, hits  # the takes' sound copied, nothing encoded
                 on_frames(total)
             else:
                 # the sound is prepared while the picture renders; they meet in the final mux.
@@ -327,15 +330,17 @@ def choose_path(
     return "copy", "plain cuts of compatible clips: streams copied, nothing re-encoded"
 
 
-def concat_copy(tl: Timeline, root: Path, dest: Path, audio: bool = True) -> Path:
+def concat_copy(
+    tl: Timeline, root: Path, dest: Path, audio: bool = True, cache: ChunkCache | None = None
+) -> Path:
     """The takes joined end to end, streams copied (ffmpeg's concat demuxer).
 
     In an MP4 or MOV film the picture and the sound are joined apart (hostile5 Q1): a take's
     AAC starts with the encoder's priming packet, which its MP4 hides with an edit list, and
     the concat demuxer drops it (``inpoint 0``) only when it seeks in a file of sound alone:
     with B-frames in the picture, the seek lands before the priming packet, and every later
-    take's sound came 21 ms late. So each take's sound is first copied out to a file of its
-    own (one ffmpeg for all of them), and those are joined."""
+    take's sound came 21 ms late. So each take's sound is copied into a file of its own first
+    (kept in ``cache`` by the take's content: made once), and those are joined."""
     files = [root / s.file for s in tl.segments]
     inputs: list[str] = []
     maps: list[str] = []
@@ -353,7 +358,8 @@ def concat_copy(tl: Timeline, root: Path, dest: Path, audio: bool = True) -> Pat
     listing("parts", files, inpoint=not apart)
     maps += ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio and not apart else [])
     if apart:
-        listing("sound", _sounds_apart(files, dest), inpoint=True)
+        keys = [chunk_key("take-sound", {"take": s.take.media_key}) for s in tl.segments]
+        listing("sound", _sounds_apart(files, keys, dest, cache), inpoint=True)
         maps += ["-map", "1:a:0"]
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
     run_ffmpeg([*inputs, *maps, "-c", "copy", *extra, str(dest)], what="stream-copy join")
@@ -367,16 +373,28 @@ def _quoted(p: Path) -> str:
     return str(p.resolve()).replace("'", "'\\''")
 
 
-def _sounds_apart(files: list[Path], dest: Path) -> list[Path]:
-    """Each take's first sound stream copied into a file of its own beside ``dest`` (its edit
-    list kept), up to 64 takes per ffmpeg."""
-    out: list[Path] = []
-    for first in range(0, len(files), 64):
-        group = files[first : first + 64]
-        args = [a for f in group for a in ("-i", str(f.resolve()))]
-        for k in range(len(group)):
-            sound = dest.with_name(f"{dest.stem}.sound-{first + k}.m4a")
-            args += ["-map", f"{k}:a:0", "-c", "copy", "-f", "ipod", str(sound)]
-            out.append(sound)
+def _sounds_apart(
+    files: list[Path], keys: list[str], dest: Path, cache: ChunkCache | None
+) -> list[Path]:
+    """Each take's first sound stream in a file of its own (its edit list kept): from
+    ``cache`` when there, the missing ones copied out by one ffmpeg (64 takes at most each)."""
+    found: dict[str, Path] = {}
+    if cache is not None:
+        for key in keys:
+            hit = cache.get(key, "m4a")
+            if hit is not None:
+                found[key] = hit
+    todo = list(dict.fromkeys((k, f) for k, f in zip(keys, files, strict=True) if k not in found))
+    for first in range(0, len(todo), 64):
+        group = todo[first : first + 64]
+        args = [a for _, f in group for a in ("-i", str(f.resolve()))]
+        made = [dest.with_name(f"{dest.stem}.sound-{first + k}.m4a") for k in range(len(group))]
+        for k, out in enumerate(made):
+            args += ["-map", f"{k}:a:0", "-c", "copy", "-f", "ipod", str(out)]
         run_ffmpeg(args, what="copying the takes' sound")
-    return out
+        for (key, _), out in zip(group, made, strict=True):
+            if cache is None:
+                found[key] = out
+            else:
+                found[key] = cache.make(key, "m4a", partial(shutil.copyfile, out))
+    return [found[k] for k in keys]

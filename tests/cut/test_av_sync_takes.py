@@ -125,3 +125,27 @@ def test_takes_whose_sound_outlasts_their_picture_are_cut_to_the_picture(tmp_pat
     pcm = sound(film)
     assert np.allclose(clicks(pcm), want, atol=0.002), clicks(pcm)
     assert abs(len(pcm) / 48000 - 12.0) <= 1 / FPS
+
+
+def test_the_takes_sound_is_copied_out_once_and_a_damaged_copy_is_made_again(
+    tmp_path: Path,
+) -> None:
+    from storyboard.cut.chunks import ChunkCache, chunk_key
+
+    project, state = project_of(tmp_path, 3, 8.0, 8.0, "{transition: cut, loudness: 'off'}")
+    film = compose_project(project, state, log=lambda s: None)
+    cache = ChunkCache(project.build / "chunks")
+    kept = [
+        cache.path(chunk_key("take-sound", {"take": t.media_key}), "m4a")
+        for t in state.lock.values()
+    ]
+    assert all(p.is_file() for p in kept)
+    before = [p.stat().st_mtime_ns for p in kept]
+    film.unlink()
+    kept[1].write_bytes(b"not a sound")  # damaged: copied out again
+    lines: list[str] = []
+    film = compose_project(project, state, log=lines.append)
+    assert any("damaged" in line for line in lines)
+    assert kept[0].stat().st_mtime_ns >= before[0] and kept[1].read_bytes() != b"not a sound"
+    pcm = sound(film)
+    assert np.allclose(clicks(pcm), [0.1, 8.1, 16.1], atol=0.002), clicks(pcm)
