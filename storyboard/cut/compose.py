@@ -359,7 +359,11 @@ def concat_copy(
     maps += ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio and not apart else [])
     if apart:
         keys = [chunk_key("take-sound", {"take": s.take.media_key}) for s in tl.segments]
-        listing("sound", _sounds_apart(files, keys, dest, cache), inpoint=True)
+        joined = _sound_joined(files, keys, dest, cache)
+        if joined is not None:  # the same takes' sound joined before: one file
+            inputs.extend(["-i", str(joined)])
+        else:
+            listing("sound", _sounds_apart(files, keys, dest, cache), inpoint=True)
         maps += ["-map", "1:a:0"]
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
     run_ffmpeg([*inputs, *maps, "-c", "copy", *extra, str(dest)], what="stream-copy join")
@@ -371,6 +375,27 @@ def concat_copy(
 def _quoted(p: Path) -> str:
     """A path for a concat listing's single quotes."""
     return str(p.resolve()).replace("'", "'\\''")
+
+
+def _sound_joined(
+    files: list[Path], keys: list[str], dest: Path, cache: ChunkCache | None
+) -> Path | None:
+    """The takes' sound joined in their order, kept in ``cache`` (None without one)."""
+    if cache is None:
+        return None
+
+    def join(out: Path) -> None:
+        listing = dest.with_name(f"{dest.stem}.sound-join.txt")
+        sounds = _sounds_apart(files, keys, dest, cache)
+        listing.write_text("".join(f"file '{_quoted(p)}'\ninpoint 0\n" for p in sounds))
+        run_ffmpeg(
+            ["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:a:0", "-c", "copy"]
+            + ["-f", "ipod", str(out)],
+            what="joining the takes' sound",
+        )
+        listing.unlink(missing_ok=True)
+
+    return cache.make(chunk_key("takes-sound", {"takes": keys}), "m4a", join)
 
 
 def _sounds_apart(
