@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from test_compose import make_clip, setup
+from test_film_key import music_bed
 
 from storyboard.board.spec import load_project
 from storyboard.cut.chunks import (
@@ -87,12 +88,7 @@ def test_one_scene_edit_re_encodes_only_the_chunks_of_that_scene(tmp_path: Path)
 
 
 def test_a_music_change_remakes_only_the_sound(tmp_path: Path) -> None:
-    bed = make_clip(tmp_path / "bed.mp4", 2.0, tone=220)
-    (tmp_path / "p").mkdir()
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(bed), "-vn", str(tmp_path / "p/bed.wav")],
-        check=True,
-    )
+    music_bed(tmp_path)
     project, state = four(tmp_path, edit="{music: {file: bed.wav, volume: 0.3}}")
     compose_film(project, state, log=lambda s: None)
     pictures, wavs = chunks(project, "mp4"), chunks(project, "wav")

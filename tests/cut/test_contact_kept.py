@@ -4,15 +4,12 @@ replaced by a link, gone) is drawn again."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from PIL import Image
-from test_compose import make_clip
-from test_film_key import edit_yaml, reload, three
+from test_film_key import edit_yaml, music_bed, reload, three
 
 from storyboard.cut.compose import compose_film
-from storyboard.media.ffmpeg import ffmpeg_exe
 
 
 def sheet_id(p: Path) -> tuple[int, int]:
@@ -23,12 +20,7 @@ def sheet_id(p: Path) -> tuple[int, int]:
 def test_a_sound_only_change_keeps_the_sheet_and_a_tampered_one_is_drawn_again(
     tmp_path: Path,
 ) -> None:
-    bed = make_clip(tmp_path / "bed.mp4", 2.0, tone=220)
-    (tmp_path / "p").mkdir()
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(bed), "-vn", str(tmp_path / "p/bed.wav")],
-        check=True,
-    )
+    music_bed(tmp_path)
     project, state = three(tmp_path, edit="{loudness: 'off', music: {file: bed.wav, volume: 0.3}}")
     first = compose_film(project, state, log=lambda s: None)
     sheet = first.contact_sheet

@@ -30,6 +30,16 @@ def three(tmp_path: Path, edit: str = "", output: str = "") -> tuple:
     )
 
 
+def music_bed(tmp_path: Path) -> None:
+    """``p/bed.wav``: a 2 s tone, for a storyboard's ``music: {file: bed.wav}``."""
+    bed = make_clip(tmp_path / "bed.mp4", 2.0, tone=220)
+    (tmp_path / "p").mkdir(exist_ok=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(bed), "-vn", str(tmp_path / "p/bed.wav")],
+        check=True,
+    )
+
+
 def reload(project) -> tuple:  # type: ignore[no-untyped-def]
     p = load_project(project.root)
     return p, BuildState(p.root)
@@ -57,12 +67,7 @@ def test_unchanged_key_encodes_nothing_and_says_film_up_to_date(tmp_path: Path) 
 
 
 def test_what_changes_the_key_and_why(tmp_path: Path) -> None:
-    bed = make_clip(tmp_path / "bed.mp4", 2.0, tone=220)
-    (tmp_path / "p").mkdir()
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(bed), "-vn", str(tmp_path / "p/bed.wav")],
-        check=True,
-    )
+    music_bed(tmp_path)
     project, state = three(tmp_path, edit="{loudness: 'off', music: {file: bed.wav, volume: 0.3}}")
     compose_film(project, state, log=lambda s: None)
 
