@@ -21,6 +21,7 @@ stream copy.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.board.spec import Project
-from storyboard.media.ffmpeg import COLOR_TAGS, run_ffmpeg, video_codec_args
+from storyboard.errors import ComposeError
+from storyboard.media.ffmpeg import COLOR_TAGS, ffmpeg_exe, run_child, run_ffmpeg, video_codec_args
 from storyboard.media.gop import copy_packets
 
 from .chunkjob import composite_job, copy_job, encode_chunk
@@ -243,7 +245,28 @@ def render_video(
                 j.cancel()
             raise
     join_copy(parts, dest, what="joining the picture")
+    found = count_frames(dest)
+    if found != tl.frames():  # hostile5 Q8: a chunk that is not what its key says
+        raise ComposeError(
+            f"the joined picture has {found} frames where the cut has {tl.frames()}: a chunk "
+            f"in {cache.folder} is not what it should be; nothing was put in place. Run "
+            f"`storyboard compose --force {project.root}` to encode every chunk again"
+        )
     return dest
+
+
+def count_frames(path: Path) -> int:
+    """The video packets of ``path`` (one per frame in our chunks), read without decoding."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path)]
+    cmd += ["-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+    try:
+        proc = run_child(cmd, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ComposeError(f"{path}: cannot be read back: {e}") from None
+    if proc.returncode != 0:
+        raise ComposeError(f"{path}: cannot be read back: {proc.stderr.decode(errors='replace')}")
+    lines = proc.stdout.decode(errors="replace").splitlines()
+    return sum(1 for line in lines if line and not line.startswith("#"))
 
 
 @dataclass(frozen=True)

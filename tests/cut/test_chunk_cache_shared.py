@@ -65,3 +65,35 @@ def test_a_cache_never_held_trims_as_before(tmp_path: Path) -> None:
     p = put(cache, 1)
     cache.used.clear()
     assert cache.evict(0) == [p]
+
+
+def test_a_forged_chunk_with_a_matching_record_does_not_make_a_short_film(tmp_path: Path) -> None:
+    """hostile5 Q8: a chunk and its record both replaced (a forgery the record cannot catch)
+    made a film short of frames, and nothing said so. The joined picture's frames are counted:
+    a film that is not the cut's length is refused, and none is put in place."""
+    import hashlib
+    import os
+
+    import pytest
+    from test_film_key import reload, three
+
+    from storyboard.cut import chunks
+    from storyboard.cut.compose import compose_film
+    from storyboard.errors import ComposeError
+
+    project, state = three(tmp_path)
+    first = compose_film(project, state, log=lambda s: None)
+    pictures = sorted(
+        (p for p in (project.build / "chunks").rglob("*.mp4")), key=lambda p: p.stat().st_size
+    )
+    forged = pictures[-1]
+    other = pictures[0]  # a real chunk of another length, with a record made to match it
+    data = other.read_bytes()
+    forged.write_bytes(data)
+    chunks._write_record(forged, (len(data), hashlib.sha256(data).hexdigest()))
+    first.path.unlink()
+    with pytest.raises(ComposeError, match="frames") as e:
+        compose_film(*reload(project), log=lambda s: None)
+    assert "compose --force" in str(e.value)
+    assert not first.path.exists()
+    assert not any(n.startswith(".compose-") for n in os.listdir(project.build))
