@@ -23,8 +23,9 @@ from storyboard.files import atomic_write, parse_json, resolve_inside
 
 from .takes import ChosenTake
 
-# bump whenever compose would write a different film from the same inputs
-COMPOSE_VERSION = "3"
+# bump whenever compose would write a different film from the same inputs (4: the copy path's
+# sound joined apart, a scene as long as its picture, takes smart rendering no longer copies)
+COMPOSE_VERSION = "4"
 STAMP_NAME = "film.json"
 MAX_STAMP_BYTES = 16 * 1024 * 1024  # a film of thousands of scenes is a few hundred KB
 
