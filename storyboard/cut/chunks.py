@@ -168,20 +168,33 @@ class ChunkCache:
         self._held: int | None = None  # the file descriptor of this compose's shared hold
 
     def _in_use(self) -> int | None:
-        """A descriptor of the cache folder's ``.in-use`` file (made if missing; never a link
-        followed), or None when the folder cannot hold one."""
-        try:
-            self._real_dir(self.folder)
-            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-            fd = os.open(self.folder / IN_USE, flags, 0o644)
-        except OSError:
-            return None
-        try:
-            if stat.S_ISREG(os.fstat(fd).st_mode):
-                return fd
-        except OSError:
-            pass
-        os.close(fd)
+        """A descriptor of the cache folder's ``.in-use`` file (made if missing), or None when
+        the folder cannot hold one. Anything else there (a folder, a FIFO, a link: never
+        followed) is replaced by a file, with one line saying so (hostile6 R4: it stopped every
+        trim, silently)."""
+        spot = self.folder / IN_USE
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        for attempt in range(2):
+            try:
+                self._real_dir(self.folder)
+                fd = os.open(spot, flags, 0o644)
+            except OSError:
+                fd = None
+            if fd is not None:
+                try:
+                    if stat.S_ISREG(os.fstat(fd).st_mode):
+                        return fd
+                except OSError:
+                    pass
+                os.close(fd)
+            try:
+                st = spot.lstat()
+            except OSError:
+                return None  # nothing there and none can be made: a folder we cannot write
+            if attempt or stat.S_ISREG(st.st_mode):
+                return None
+            _remove(spot)
+            self._say(f"chunk cache: {spot} was not a file; replaced by one")
         return None
 
     def hold(self) -> None:

@@ -320,6 +320,8 @@ def choose_path(
         audio_changes.append("silent clips")
     if {infos[s.file].audio_codec for s in tl.segments} != {AUDIO_CODECS[fmt]}:
         audio_changes.append("audio codec")
+    elif len({(infos[s.file].audio_fps, infos[s.file].audio_layout) for s in tl.segments}) > 1:
+        audio_changes.append("sample rates or channels differ")  # hostile6 R3
     drift = sum(infos[s.file].drift for s in tl.segments)
     if abs(drift) > 0.5 / tl.fps:
         audio_changes.append(f"sync (copied audio would drift {drift * 1000:+.0f} ms)")
@@ -346,16 +348,23 @@ def concat_copy(
     maps: list[str] = []
     lists: list[Path] = []
 
-    def listing(name: str, paths: list[Path], inpoint: bool) -> None:
+    def listing(
+        name: str, paths: list[Path], inpoint: bool, lengths: list[float] | None = None
+    ) -> None:
         f = dest.with_name(f"{dest.stem}.{name}.txt")
-        entry = "file '{}'\ninpoint 0\n" if inpoint else "file '{}'\n"
-        f.write_text("".join(entry.format(_quoted(p)) for p in paths))
+        lines = []
+        for i, p in enumerate(paths):
+            lines.append(f"file '{_quoted(p)}'\n" + ("inpoint 0\n" if inpoint else ""))
+            if lengths is not None:  # the next take starts where this one's picture ends
+                lines.append(f"duration {lengths[i]:.6f}\n")
+        f.write_text("".join(lines))
         inputs.extend(["-f", "concat", "-safe", "0", "-i", str(f)])
         lists.append(f)
 
     apart = audio and dest.suffix in (".mp4", ".mov")
-    # inpoint 0 drops each take's priming packet: the joins stay sample-exact
-    listing("parts", files, inpoint=not apart)
+    # inpoint 0 drops each take's priming packet: the joins stay sample-exact. Each take lasts
+    # its picture (hostile6 R2: a take whose sound ran on held its last frame that long)
+    listing("parts", files, inpoint=not apart, lengths=[s.duration for s in tl.segments])
     maps += ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio and not apart else [])
     if apart:
         keys = [chunk_key("take-sound", {"take": s.take.media_key}) for s in tl.segments]
@@ -366,6 +375,9 @@ def concat_copy(
             listing("sound", _sounds_apart(files, keys, dest, cache), inpoint=True)
         maps += ["-map", "1:a:0"]
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
+    # -copyts: each stream keeps its own timestamps; else the picture was shifted by the first
+    # take's sound priming (its listing's start), 21 ms late against the sound (hostile6 R1)
+    extra += ["-copyts"] if apart else []
     run_ffmpeg([*inputs, *maps, "-c", "copy", *extra, str(dest)], what="stream-copy join")
     for f in lists:
         f.unlink(missing_ok=True)

@@ -31,6 +31,7 @@ class ClipInfo:
     video_seconds: float | None = None  # exact, from packet durations (probe_many)
     audio_seconds: float | None = None  # exact, priming packets excluded (probe_many)
     picture_end: float | None = None  # when the last frame ends (probe_many), in seconds
+    audio_layout: str | None = None  # the sound's channels as ffmpeg names them (mono, stereo)
 
     @property
     def picture_seconds(self) -> float:
@@ -51,7 +52,7 @@ class ClipInfo:
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\d+:\d+[^:]*: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*")
 _FPS = re.compile(r"([\d.]+) (?:fps|tbr)")
-_AUDIO = re.compile(r"Stream #\d+:\d+[^:]*: Audio: (\w+)[^\n]*?, (\d+) Hz")
+_AUDIO = re.compile(r"Stream #\d+:\d+[^:]*: Audio: (\w+)[^\n]*?, (\d+) Hz(?:, ([^,\n]+))?")
 
 
 def media_duration(path: Path) -> float:
@@ -113,6 +114,7 @@ def _parse_info(text: str, path: Path) -> ClipInfo:
         audio_fps=int(a.group(2)) if a else None,
         video_codec=v.group(1),
         audio_codec=a.group(1) if a else None,
+        audio_layout=(a.group(3) or "").strip() or None if a else None,
     )
 
 
@@ -193,7 +195,7 @@ def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, C
         if key and f.is_file():
             try:
                 known = json.loads(f.read_text())
-                if "picture_end" in known:  # older records lack it: probed again (Q5)
+                if "audio_layout" in known:  # older records lack it: probed again
                     out[path] = ClipInfo(**known)
                     continue
             except (ValueError, TypeError, OSError):

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from storyboard.cut.chunks import ChunkCache, chunk_key
 
 
@@ -97,3 +99,34 @@ def test_a_forged_chunk_with_a_matching_record_does_not_make_a_short_film(tmp_pa
     assert "compose --force" in str(e.value)
     assert not first.path.exists()
     assert not any(n.startswith(".compose-") for n in os.listdir(project.build))
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "symlink", "dangling"])
+def test_an_in_use_file_that_is_not_a_file_is_replaced_and_the_trim_goes_on(
+    tmp_path: Path, kind: str
+) -> None:
+    """hostile6 R4: a `.in-use` that was a folder, FIFO or link stopped every trim, silently."""
+    import os
+
+    folder = tmp_path / "chunks"
+    cache = ChunkCache(folder)
+    old = put(cache, 1)
+    spot = folder / ".in-use"
+    outside = tmp_path / "outside"
+    outside.write_text("keep")
+    if kind == "folder":
+        spot.mkdir()
+        (spot / "x").write_text("x")
+    elif kind == "fifo":
+        os.mkfifo(spot)
+    elif kind == "symlink":
+        spot.symlink_to(outside)
+    else:
+        spot.symlink_to(tmp_path / "nowhere")
+    said: list[str] = []
+    again = ChunkCache(folder, log=said.append)
+    again.hold()
+    assert again.evict(0) == [old]
+    assert any(".in-use" in line for line in said), said
+    assert spot.is_file() and not spot.is_symlink()
+    assert outside.read_text() == "keep"
