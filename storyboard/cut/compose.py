@@ -344,43 +344,31 @@ def concat_copy(
     take's sound came 21 ms late. So each take's sound is copied into a file of its own first
     (kept in ``cache`` by the take's content: made once), and those are joined."""
     files = [root / s.file for s in tl.segments]
-    inputs: list[str] = []
-    maps: list[str] = []
-    lists: list[Path] = []
-
-    def listing(
-        name: str, paths: list[Path], inpoint: bool, lengths: list[float] | None = None
-    ) -> None:
-        f = dest.with_name(f"{dest.stem}.{name}.txt")
-        lines = []
-        for i, p in enumerate(paths):
-            lines.append(f"file '{_quoted(p)}'\n" + ("inpoint 0\n" if inpoint else ""))
-            if lengths is not None:  # the next take starts where this one's picture ends
-                lines.append(f"duration {lengths[i]:.6f}\n")
-        f.write_text("".join(lines))
-        inputs.extend(["-f", "concat", "-safe", "0", "-i", str(f)])
-        lists.append(f)
-
     apart = audio and dest.suffix in (".mp4", ".mov")
     # inpoint 0 drops each take's priming packet: the joins stay sample-exact. Each take lasts
     # its picture (hostile6 R2: a take whose sound ran on held its last frame that long)
-    listing("parts", files, inpoint=not apart, lengths=[s.duration for s in tl.segments])
-    maps += ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio and not apart else [])
+    listing = dest.with_name(f"{dest.stem}.parts.txt")
+    inpoint = "" if apart else "inpoint 0\n"
+    listing.write_text(
+        "".join(
+            f"file '{_quoted(f)}'\n{inpoint}duration {s.duration:.6f}\n"
+            for f, s in zip(files, tl.segments, strict=True)
+        )
+    )
+    inputs = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    maps = ["-map", "0:v:0"] + (["-map", "0:a:0"] if audio and not apart else [])
     if apart:
+        if cache is None:
+            raise ValueError("internal: the takes' sound is joined through the chunk cache")
         keys = [chunk_key("take-sound", {"take": s.take.media_key}) for s in tl.segments]
-        joined = _sound_joined(files, keys, dest, cache)
-        if joined is not None:  # the same takes' sound joined before: one file
-            inputs.extend(["-i", str(joined)])
-        else:
-            listing("sound", _sounds_apart(files, keys, dest, cache), inpoint=True)
+        inputs += ["-i", str(_sound_joined(files, keys, dest, cache))]
         maps += ["-map", "1:a:0"]
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
     # -copyts: each stream keeps its own timestamps; else the picture was shifted by the first
     # take's sound priming (its listing's start), 21 ms late against the sound (hostile6 R1)
     extra += ["-copyts"] if apart else []
     run_ffmpeg([*inputs, *maps, "-c", "copy", *extra, str(dest)], what="stream-copy join")
-    for f in lists:
-        f.unlink(missing_ok=True)
+    listing.unlink(missing_ok=True)
     return dest
 
 
@@ -389,12 +377,8 @@ def _quoted(p: Path) -> str:
     return str(p.resolve()).replace("'", "'\\''")
 
 
-def _sound_joined(
-    files: list[Path], keys: list[str], dest: Path, cache: ChunkCache | None
-) -> Path | None:
-    """The takes' sound joined in their order, kept in ``cache`` (None without one)."""
-    if cache is None:
-        return None
+def _sound_joined(files: list[Path], keys: list[str], dest: Path, cache: ChunkCache) -> Path:
+    """The takes' sound joined in their order, kept in ``cache``."""
 
     def join(out: Path) -> None:
         listing = dest.with_name(f"{dest.stem}.sound-join.txt")
@@ -410,17 +394,10 @@ def _sound_joined(
     return cache.make(chunk_key("takes-sound", {"takes": keys}), "m4a", join)
 
 
-def _sounds_apart(
-    files: list[Path], keys: list[str], dest: Path, cache: ChunkCache | None
-) -> list[Path]:
-    """Each take's first sound stream in a file of its own (its edit list kept): from
-    ``cache`` when there, the missing ones copied out by one ffmpeg (64 takes at most each)."""
-    found: dict[str, Path] = {}
-    if cache is not None:
-        for key in keys:
-            hit = cache.get(key, "m4a")
-            if hit is not None:
-                found[key] = hit
+def _sounds_apart(files: list[Path], keys: list[str], dest: Path, cache: ChunkCache) -> list[Path]:
+    """Each take's first sound stream in a file of its own (its edit list kept), kept in
+    ``cache``: the missing ones copied out by one ffmpeg (64 takes at most each)."""
+    found = {k: hit for k in keys if (hit := cache.get(k, "m4a")) is not None}
     todo = list(dict.fromkeys((k, f) for k, f in zip(keys, files, strict=True) if k not in found))
     for first in range(0, len(todo), 64):
         group = todo[first : first + 64]
@@ -430,8 +407,5 @@ def _sounds_apart(
             args += ["-map", f"{k}:a:0", "-c", "copy", "-f", "ipod", str(out)]
         run_ffmpeg(args, what="copying the takes' sound")
         for (key, _), out in zip(group, made, strict=True):
-            if cache is None:
-                found[key] = out
-            else:
-                found[key] = cache.make(key, "m4a", partial(shutil.copyfile, out))
+            found[key] = cache.make(key, "m4a", partial(shutil.copyfile, out))
     return [found[k] for k in keys]
