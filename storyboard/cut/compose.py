@@ -253,13 +253,14 @@ def compose_film(
     return res
 
 
-def _boards(project: Project, state: LockSource) -> dict[str, Path]:
-    """Each scene's chosen board (issue 17), for the contact sheet: only files that check out."""
+def _boards(project: Project, state: LockSource) -> dict[str, tuple[Path, str]]:
+    """Each scene's chosen board (issue 17), for the contact sheet: its file and sha256, only
+    files that check out (their bytes are the lock's)."""
     out = {}
     for scene in project.board.scenes:
         take = state.lock.get(f"board:{scene.id}")
         if take is not None and state.file_ok(take):
-            out[scene.id] = project.root / take.file
+            out[scene.id] = (project.root / take.file, take.sha256)
     return out
 
 

@@ -59,14 +59,14 @@ def _board(path: Path | None) -> Image.Image | None:
 SHEET_STYLE = "1"  # bump when the sheet is drawn differently: every kept sheet is drawn again
 
 
-def sheet_key(tl: Timeline, title: str, boards: dict[str, Path]) -> str:
+def sheet_key(tl: Timeline, title: str, boards: dict[str, tuple[Path, str]]) -> str:
     """What the sheet shows: the title and length, each row's scene, take (by content), the
     stretch of it shown, duration and transition, and each board (by content)."""
     rows = [
         [s.scene, s.take.n, s.take.sha256, s.take.duration, s.src_start, s.duration, s.transition]
         for s in tl.segments
     ]
-    shown = {scene: sha256_nofollow(path) for scene, path in sorted(boards.items())}
+    shown = {scene: sha for scene, (_, sha) in sorted(boards.items())}
     what = [SHEET_STYLE, title, tl.duration, tl.width, tl.height, tl.fps, rows, shown]
     return hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()
 
@@ -92,11 +92,16 @@ def _kept(dest: Path, key: str) -> bool:
 
 
 def contact_sheet(
-    tl: Timeline, root: Path, title: str, dest: Path, boards: dict[str, Path] | None = None
+    tl: Timeline,
+    root: Path,
+    title: str,
+    dest: Path,
+    boards: dict[str, tuple[Path, str]] | None = None,
 ) -> Path:
     """Per scene its first and last frame with id, duration and take: continuity at a glance.
 
-    ``boards`` (issue 17): scene id -> its chosen board's file; when any scene has one, the
+    ``boards`` (issue 17): scene id -> its chosen board's file and sha256 (checked against the
+    lock by the caller, so not hashed again here); when any scene has one, the
     sheet has a board column before the clip's frames (empty for a scene without a board).
     Kept as it is when it already shows all of this (see the module's note).
     """
@@ -132,7 +137,8 @@ def contact_sheet(
         y = head + pad + r * (thumb_h + pad)
         frames: list[Image.Image | None] = list(pair) if pair is not None else []
         if boards:
-            frames.insert(0, _board(boards.get(seg.scene)))
+            board = boards.get(seg.scene)
+            frames.insert(0, _board(board[0] if board is not None else None))
         for c, im in enumerate(frames):
             if im is None:
                 continue
