@@ -3,7 +3,7 @@ each lip sync would cost, from the audio catalogue."""
 
 from __future__ import annotations
 
-from storyboard.board.audio_models import audio_profile, estimated_speech_seconds
+from storyboard.board.audio_models import estimated_speech_seconds
 from storyboard.plan.compile import Plan
 
 from .results import PlannedSound
@@ -18,7 +18,6 @@ def planned_sounds(plan: Plan, stale: set[str]) -> list[PlannedSound]:
         req = t.request
         speech = req.get("speech") or {}
         model = str(req.get("model"))
-        profile = audio_profile(model)
         text = str(speech.get("text") or req.get("positivePrompt") or "")
         if speech:
             seconds = estimated_speech_seconds(text)
@@ -36,7 +35,7 @@ def planned_sounds(plan: Plan, stale: set[str]) -> list[PlannedSound]:
                 text=text,
                 seconds=round(seconds, 2),
                 cost=t.cost,
-                priced=profile is not None and profile.priced,
+                priced=t.price_known,  # the catalogue's price or the storyboard's `price:`
                 generate=t.scene in stale,
                 waits_for=list(t.waits),
                 request=req,

@@ -270,13 +270,19 @@ class Music(Strict):
     start: float = Field(0.0, ge=0, description="Offset into the music file, in seconds.")
     loop: bool = Field(True, description="Loop the music to the film's length.")
     duck: float = Field(0.35, ge=0, le=1, description="Gain of the bed while a scene has dialogue.")
+    price: float | None = Field(
+        None,
+        gt=0,
+        description="USD per second of music you expect: used only when the catalogue knows no "
+        "price for the model of `prompt` (plan and --budget).",
+    )
 
     @model_validator(mode="after")
     def _file_or_prompt(self) -> Music:
         if (self.file is None) == (self.prompt is None):
             raise ValueError("music needs exactly one of 'file' or 'prompt'")
-        if self.file is not None and self.model is not None:
-            raise ValueError("'model' is for generated music ('prompt')")
+        if self.file is not None and (self.model is not None or self.price is not None):
+            raise ValueError("'model' and 'price' are for generated music ('prompt')")
         return self
 
 

@@ -65,6 +65,12 @@ class Voice(_Strict):
     language: str | None = Field(
         None, description="speech.language, for models that take one (e.g. inworld:tts@2: en)."
     )
+    price: float | None = Field(
+        None,
+        gt=0,
+        description="USD per second of speech you expect: used only when the catalogue knows no "
+        "price for the model (plan and --budget).",
+    )
 
 
 class NarrationLine(_Strict):
@@ -99,13 +105,21 @@ class Sound(_Strict):
     )
     at: float = Field(0.0, ge=0, description="Seconds into the scene it starts.")
     volume: float = Field(1.0, ge=0, le=4, description="Linear gain.")
+    price: float | None = Field(
+        None,
+        gt=0,
+        description="USD per second of effect you expect: used only when the catalogue knows no "
+        "price for the model (plan and --budget).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Sound:
         if (self.file is None) == (self.prompt is None):
             raise ValueError("a sound needs exactly one of 'file' or 'prompt'")
-        if self.file is not None and (self.model is not None or self.duration is not None):
-            raise ValueError("'model' and 'duration' are for generated sounds ('prompt')")
+        if self.file is not None and (
+            self.model is not None or self.duration is not None or self.price is not None
+        ):
+            raise ValueError("'model', 'duration' and 'price' are for generated sounds ('prompt')")
         return self
 
 

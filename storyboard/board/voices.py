@@ -29,6 +29,7 @@ class Speaker:
     profile: AudioProfile
     voice: str  # the catalogue's spelling when listed
     language: str | None
+    price: float | None = None  # USD per second the storyboard expects (an unpriced model)
 
 
 def model_for(kind: str, air: str | None) -> AudioProfile | None:
@@ -60,7 +61,8 @@ def voices(project: Project) -> dict[str, Speaker]:
     for name, v, _ in _declared(project):
         p = model_for("speech", v.model)
         if p is not None and p.kind == "speech":
-            out[name] = Speaker(name, p, p.canonical_voice(v.voice, v.language), v.language)
+            voice = p.canonical_voice(v.voice, v.language)
+            out[name] = Speaker(name, p, voice, v.language, v.price)
     return out
 
 

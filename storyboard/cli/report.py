@@ -105,7 +105,8 @@ def sounds_table(plan: PlanResult) -> str:
     if unpriced:
         out += (
             f"\nnote: no source gives the price of {', '.join(unpriced)}; "
-            "the total counts them as $0"
+            "the total counts them as $0 (set `price:`, USD per second you expect, and "
+            "`--budget` can hold them)"
         )
     return out
 

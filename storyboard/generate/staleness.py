@@ -328,8 +328,9 @@ def check_budget(
     if budget is not None and unpriced:
         raise BudgetError(
             f"no source gives the price of {', '.join(unpriced)} "
-            f"({', '.join(sorted({plan.task(s).model for s in unpriced}))}), so --budget cannot "
-            "hold it; set `price:` (USD per second you expect) on those scenes; nothing was spent"
+            f"({', '.join(sorted({plan.node(s).model for s in unpriced}))}), "
+            "so --budget cannot hold it; set `price:` (USD per second you expect) on "
+            f"{_where_priced(unpriced)}; nothing was spent"
         )
     if budget is not None and planned > budget + 1e-9:
         stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in todo)
@@ -338,6 +339,22 @@ def check_budget(
             f"${budget:.2f} ({stale}); nothing was spent"
         )
     return planned
+
+
+def _where_priced(nodes: list[str]) -> str:
+    """Where the storyboard takes the ``price:`` of each unpriced node."""
+    where = []
+    for n in nodes:
+        if n.startswith("sfx:"):
+            scene, k = n[4:].rsplit("/", 1)
+            where.append(f"scene {scene}'s sound {k}")
+        elif n == "music":
+            where.append("edit.music")
+        elif n.startswith("line:"):
+            where.append(f"the voice speaking {n}")
+        else:
+            where.append(f"scene {n.split(':', 1)[-1]}")
+    return ", ".join(dict.fromkeys(where))
 
 
 def require_real_takes(state: BuildState, order: list[str]) -> None:

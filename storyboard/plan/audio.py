@@ -58,6 +58,19 @@ class SoundNode:
     seconds: float = 0.0  # planned length (speech: estimated from the text)
 
 
+def _costed(
+    profile: AudioProfile, cost: float, seconds: float, price: float | None
+) -> tuple[float, bool]:
+    """A node's planned cost and whether it is known (N13): the catalogue's price, else the
+    storyboard's ``price:`` (USD per second expected) over the planned seconds, else unknown
+    ($0 in a plan's total, and refused under ``--budget``)."""
+    if profile.priced:
+        return cost, True
+    if price is not None:
+        return round(price * seconds, 4), True
+    return 0.0, False
+
+
 def _common(fmt: str) -> dict[str, Any]:
     return {
         "outputType": "URL",
@@ -95,18 +108,20 @@ def compile_sound(
         if sp.language is not None:
             speech["language"] = sp.language
         req = _audio_request(new_uuid(), sp.profile, {"speech": speech}, SPEECH_FORMAT)
+        said = estimated_speech_seconds(ln.text)
+        cost, priced = _costed(sp.profile, sp.profile.cost(chars=len(ln.text)), said, sp.price)
         nodes.append(
             SoundNode(
                 ln.node,
                 ln.index,
                 "audio",
                 req,
-                sp.profile.cost(chars=len(ln.text)),
+                cost,
                 ln.text,
                 "voice",
                 sp.profile.air,
-                sp.profile.priced,
-                seconds=estimated_speech_seconds(ln.text),
+                priced,
+                seconds=said,
             )
         )
         if in_picture(project, ln.index, ln.speaker):  # lip sync: only faces in the picture
@@ -121,17 +136,19 @@ def compile_sound(
                 lo, hi = p.duration_range
                 body["duration"] = round(min(hi, max(lo, film_seconds)), 1)
             req = _audio_request(new_uuid(), p, body, MUSIC_FORMAT)
+            length = float(body.get("duration", film_seconds))
+            cost, priced = _costed(p, p.cost(), length, music.price)
             nodes.append(
                 SoundNode(
                     "music",
                     -1,
                     "audio",
                     req,
-                    p.cost(),
+                    cost,
                     music.prompt,
                     "music",
                     p.air,
-                    p.priced,
+                    priced,
                     seconds=float(body.get("duration", 0)),
                 )
             )
@@ -158,17 +175,18 @@ def compile_sound(
                 continue
             body = {"positivePrompt": sound.prompt, "duration": seconds}
             req = _audio_request(new_uuid(), p, body, EFFECT_FORMAT)
+            cost, priced = _costed(p, p.cost(), seconds, sound.price)
             nodes.append(
                 SoundNode(
                     f"sfx:{scene.id}/{k}",
                     i,
                     "audio",
                     req,
-                    p.cost(),
+                    cost,
                     sound.prompt,
                     "effect",
                     p.air,
-                    p.priced,
+                    priced,
                     seconds=seconds,
                 )
             )
@@ -241,5 +259,6 @@ def sound_tasks(
             continue  # the scene's clip failed to compile: reported already
         task = Task(n.name, n.index, "cut", None, n.request, n.cost, n.text, kind=n.kind)
         task.waits = list(n.waits)
+        task.price_known = n.priced  # N13: an unpriced sound is refused under --budget
         tasks.append(task)
     return tasks, problems

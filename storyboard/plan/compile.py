@@ -115,8 +115,8 @@ class Plan:
 
     @property
     def unpriced(self) -> list[str]:
-        """Scenes whose price no source gives and the storyboard does not set."""
-        return [t.scene for t in self.tasks if not t.price_known]
+        """Nodes (scenes, sounds) whose price no source gives and the storyboard does not set."""
+        return [t.scene for t in self.nodes if not t.price_known]
 
     def task(self, scene_id: str) -> Task:
         return next(t for t in self.tasks if t.scene == scene_id)

@@ -1,9 +1,9 @@
 """``last_frame`` continues from the end of what the source scene shows in the cut: a source
 trimmed to end at 2.5 s hands on its frame at 2.5 s, not its untrimmed last frame.
 
-The emulator's dot swings with a 2 s period in a 4 s clip, so the frame at 2 s can look like the last
-one (only the slow gradient behind it tells them apart, and how much depends on the task's seed):
-2.5 s puts the dot at the far edge of its swing, while at 4 s it is back in the middle."""
+The emulator's dot swings with a 2 s period in a 4 s clip, so the frame at 2 s can look like the
+last one (only the slow gradient behind it tells them apart, and how much depends on the task's
+seed): 2.5 s puts the dot at the far edge of its swing, while at 4 s it is back in the middle."""
 
 from __future__ import annotations
 
