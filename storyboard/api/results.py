@@ -400,6 +400,11 @@ class ComposeResult:
     """Chunks found in the chunk cache."""
     seconds: float = 0.0
     """Wall time of the compose."""
+    frames: int = 0
+    """Frames in the film."""
+    frames_encoded: int = 0
+    """Frames of picture this compose encoded; the rest were copied from the takes as whole
+    GOPs or came from the chunk cache."""
 
     @classmethod
     def of(cls, done: CutResult) -> ComposeResult:
@@ -414,6 +419,8 @@ class ComposeResult:
             encoded=done.encoded,
             reused=done.reused,
             seconds=done.seconds,
+            frames=done.frames,
+            frames_encoded=done.frames_encoded,
         )
 
 

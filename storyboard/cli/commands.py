@@ -145,9 +145,14 @@ def _compose(project: sb.Project, args: argparse.Namespace) -> int:
     if film.up_to_date and not getattr(args, "boards", False):
         noop.saw("compose")
     if not film.up_to_date:
+        frames = (
+            f"; {film.frames_encoded} of {film.frames} frames encoded, the rest copied or cached"
+            if film.frames
+            else ""
+        )
         _err(
             f"composed in {film.seconds:.1f} s: {film.encoded} chunks encoded, "
-            f"{film.reused} from the cache"
+            f"{film.reused} from the cache{frames}"
         )
     what = "animatic" if getattr(args, "boards", False) else "film"
     print(f"{what}: {film.film}" + (" (up to date)" if film.up_to_date else ""))

@@ -143,6 +143,9 @@ def test_compose_command_says_film_up_to_date_and_names_its_companions(
     assert main(["compose", str(project.root), "--quiet"]) == 0
     first = capsys.readouterr()
     assert "composed in " in first.err and "film up to date" not in first.err
+    # how much of the picture was encoded, and how much copied or taken from the cache
+    m = re.search(r"; (\d+) of (\d+) frames encoded, the rest copied or cached", first.err)
+    assert m is not None and 0 < int(m.group(1)) <= int(m.group(2))
     assert main(["compose", str(project.root), "--quiet"]) == 0
     again = capsys.readouterr()
     film = project.build / "test-film.mp4"
