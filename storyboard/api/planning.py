@@ -64,9 +64,12 @@ def price_note(plan: Plan) -> str:
     notes = []
     unpriced = plan.unpriced
     if unpriced:
+        from storyboard.generate.staleness import where_priced
+
         notes.append(
             f"price unknown (no source gives it) for {', '.join(unpriced)}: not in the total; "
-            "set `price:` (USD per second) on those scenes to plan them, --budget refuses them"
+            f"set `price:` (USD per second you expect) on {where_priced(plan, unpriced)} to "
+            "plan them (a render under --budget that makes one is refused)"
         )
     seen: set[str] = set()
     for t in plan.tasks:

@@ -29,6 +29,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     names = film_names(main, args)
     if args.dry_run:
         if args.variant is not None:
+            _check_films_budget(main, names, args)  # hostile N13 F6: a dry run checks it too
             return cmd_plan_variants(main, args)
         plan = main.plan(
             args.retake, args.keep_downstream, args.budget, draft=args.draft, boards=args.boards
@@ -44,13 +45,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         main.check_executor(args.on)  # no Ray, or a bad address: said before anything is spent
     if not args.no_compose:
         main.check_compose_settings()  # hostile F8: a bad setting is said before anything is spent
-    if args.budget is not None and len(names) > 1:
-        over = main.plan_variants(names, draft=args.draft).cost
-        if over > args.budget + 1e-9:
-            raise BudgetError(
-                f"these films would cost ${over:.2f}, over the --budget of "
-                f"${args.budget:.2f}; nothing was spent"
-            )
+    if len(names) > 1:
+        _check_films_budget(main, names, args)
     for name in names:
         if len(names) > 1:
             _err(f"== {name}")
@@ -62,6 +58,25 @@ def cmd_render(args: argparse.Namespace) -> int:
     if len(names) > 1 or args.on is not None or args.cache is not None:
         return compose_films(main, names, args)
     return _compose(main.variant(names[0]), args)
+
+
+def _check_films_budget(main: sb.Project, names: list[str], args: argparse.Namespace) -> None:
+    """``--budget`` over several films (or one named with ``--variant``), before any is bought:
+    their total, and in each a node no source prices (hostile N13 F1: the first film was bought
+    and the second refused)."""
+    if args.budget is None:
+        return
+    over = main.plan_variants(names, draft=args.draft).cost
+    if over > args.budget + 1e-9:
+        raise BudgetError(
+            f"these films would cost ${over:.2f}, over the --budget of "
+            f"${args.budget:.2f}; nothing was spent"
+        )
+    for name in names:
+        try:
+            main.variant(name).plan(args.retake, budget=args.budget, draft=args.draft)
+        except BudgetError as e:
+            raise BudgetError(f"film {name}: {e}" if len(names) > 1 else str(e)) from None
 
 
 def _generate(project: sb.Project, args: argparse.Namespace) -> int:

@@ -73,6 +73,8 @@ def film_parts(project: Project, takes: Mapping[str, ChosenTake]) -> dict[str, A
     board = project.board
     edit = board.edit.model_dump(mode="json")
     music = edit.pop("music")
+    if music:
+        music.pop("price", None)  # what it costs is not in the film (hostile N13 F7)
     scenes = {}
     for s in board.scenes:
         t = takes.get(s.id)
@@ -124,7 +126,9 @@ def _scene_sound(project: Project, scene: Scene, takes: Mapping[str, ChosenTake]
     found = {
         "narration": [n.model_dump(mode="json", exclude_none=True) for n in scene.narration],
         "native_audio": scene.native_audio,
-        "sounds": [x.model_dump(mode="json", exclude_none=True) for x in scene.sounds],
+        "sounds": [
+            x.model_dump(mode="json", exclude_none=True, exclude={"price"}) for x in scene.sounds
+        ],
         "takes": {k: t.sha256 for k, t in sorted(takes.items()) if k.startswith(mine)},
         "files": files,
     }

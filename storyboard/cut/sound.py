@@ -100,7 +100,7 @@ def film_sound(
             "sound-music",
             {
                 "native": mixed_key,
-                "music": edit.music.model_dump(mode="json"),
+                "music": edit.music.model_dump(mode="json", exclude={"price"}),
                 "file": music_hash(project) or sounds.music_key,
                 "duck": [[_r(a), _r(b)] for a, b in duck_spans(tl)],
                 "duration": _r(tl.duration),

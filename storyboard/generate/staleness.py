@@ -320,38 +320,61 @@ def check_budget(
         if a.stale and (only is None or s in only) and s not in paid
     ]
     planned = round(sum(a.cost for a in todo), 4)
-    unpriced = [
+    unpriced = [  # one already accepted is collected for nothing (hostile N13 F3)
         s
         for s in plan.unpriced
-        if s in assessments and assessments[s].stale and (only is None or s in only)
+        if s in assessments
+        and assessments[s].stale
+        and (only is None or s in only)
+        and s not in paid
     ]
     if budget is not None and unpriced:
-        raise BudgetError(
-            f"no source gives the price of {', '.join(unpriced)} "
-            f"({', '.join(sorted({plan.node(s).model for s in unpriced}))}), "
-            "so --budget cannot hold it; set `price:` (USD per second you expect) on "
-            f"{_where_priced(unpriced)}; nothing was spent"
-        )
+        raise BudgetError(unpriced_message(plan, unpriced, "--budget cannot hold it"))
     if budget is not None and planned > budget + 1e-9:
-        stale = ", ".join(f"{a.scene} ${a.cost:.2f}" for a in todo)
+        stale = ", ".join(f"{a.scene} {_usd(a.cost)}" for a in todo)
         raise BudgetError(
-            f"this render would cost ${planned:.2f}, over the --budget of "
-            f"${budget:.2f} ({stale}); nothing was spent"
+            f"this render would cost {_usd(planned, budget)}, over the --budget of "
+            f"{_usd(budget, planned)} ({stale}); nothing was spent"
         )
     return planned
 
 
-def _where_priced(nodes: list[str]) -> str:
-    """Where the storyboard takes the ``price:`` of each unpriced node."""
+def _usd(x: float, other: float | None = None) -> str:
+    """Dollars to the cent, or to the hundredth of a cent where cents would hide the difference
+    from ``other`` (or the amount itself: a sound costs a fraction of a cent)."""
+    if (other is not None and f"{x:.2f}" == f"{other:.2f}" and abs(x - other) > 1e-9) or (
+        0 < x < 0.01
+    ):
+        return f"${x:.4f}"
+    return f"${x:.2f}"
+
+
+def unpriced_message(plan: Plan, nodes: list[str], why: str) -> str:
+    """One line naming the nodes no source prices, their models, and where their ``price:``
+    goes; ``why``: what it stops (e.g. ``--budget cannot hold it``)."""
+    named = ", ".join(f"{n} ({plan.node(n).model})" for n in nodes)
+    return (
+        f"no source gives the price of {named}, so {why}; set `price:` (USD per second you "
+        f"expect) on {where_priced(plan, nodes)}; nothing was spent"
+    )
+
+
+def where_priced(plan: Plan, nodes: list[str]) -> str:
+    """Where the storyboard takes the ``price:`` of each unpriced node: the scene, its sound
+    entry, ``edit.music``, or the voice that speaks the line (``narrator``, ``cast.NAME.voice``)."""
+    from storyboard.board.lines import all_lines
+
+    speakers = {ln.node: ln.speaker for ln in all_lines(plan.project) if ln.speaker}
     where = []
     for n in nodes:
         if n.startswith("sfx:"):
             scene, k = n[4:].rsplit("/", 1)
-            where.append(f"scene {scene}'s sound {k}")
+            where.append(f"scene {scene}'s sounds entry {k} (or defaults.sounds)")
         elif n == "music":
             where.append("edit.music")
         elif n.startswith("line:"):
-            where.append(f"the voice speaking {n}")
+            who = speakers.get(n)
+            where.append("narrator" if who == "narrator" else f"cast.{who}.voice")
         else:
             where.append(f"scene {n.split(':', 1)[-1]}")
     return ", ".join(dict.fromkeys(where))

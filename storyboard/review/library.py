@@ -78,6 +78,17 @@ class ReviewProject:
         project = self.load()
         return project.plan(list(retake), draft=self.draft), project.real
 
+    def refusal(self, retake: Sequence[str] = ()) -> str | None:
+        """Why the page's render (always with a budget) would be refused whatever the budget:
+        a node no source prices (hostile N13 F2); None when it would not."""
+        from storyboard.errors import BudgetError
+
+        try:
+            self.load().plan(list(retake), budget=1e12, draft=self.draft)
+        except BudgetError as e:
+            return str(e).replace("--budget cannot hold it", "a budget cannot hold it")
+        return None
+
     def render(
         self,
         retake: Sequence[str] = (),

@@ -1,5 +1,6 @@
 """The review page's view of the tasks that are not clips (issue 17): the cast on top, and each
-scene's board on its card beside the clip's takes.
+scene's board on its card beside the clip's takes; the sounds (issue 18): each scene's spoken
+lines, effects and lip sync on its card, the music on top, each take playable.
 
 A cast member with pictures of its own shows them; one without has a generated reference sheet
 (``cast:NAME``), whose takes are picked and retaken exactly as a clip's are. So is a scene's
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from storyboard.api.review import Activity
 
 NOT_MADE = "no clip starts from it: render --boards (or Make board here) makes it"
+PICTURE = (".png", ".jpg", ".jpeg", ".webp")
+SOUND = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".flac")
 
 
 def take_rows(api: sb.Project, name: str, draft: bool) -> list[dict[str, Any]]:
@@ -27,7 +30,8 @@ def take_rows(api: sb.Project, name: str, draft: bool) -> list[dict[str, Any]]:
             "n": t.n,
             "url": media_url(t.file, t.created.timestamp()),
             "file": t.file,
-            "image": t.file.lower().endswith((".png", ".jpg", ".jpeg", ".webp")),
+            "image": t.file.lower().endswith(PICTURE),
+            "audio": t.file.lower().endswith(SOUND),  # a line, the music, an effect
             "model": t.model,
             "size": t.size,
             "made": t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
@@ -52,6 +56,18 @@ def reuse(action: str) -> list[str]:
     return [f"made from other inputs than those chosen: the next render puts take {n} back"]
 
 
+def _sound_facts(sound: Any) -> dict[str, Any]:
+    """What the page says of a sound node besides its state: what it is, the words or the
+    prompt, the model (and voice), the planned length."""
+    return {
+        "what": sound.what,
+        "text": sound.text,
+        "model": sound.model + (f" {sound.voice}" if sound.voice else ""),
+        "seconds": sound.seconds,
+        "priced": sound.priced,
+    }
+
+
 class Nodes:
     """The state of every image node, read once per snapshot."""
 
@@ -66,6 +82,7 @@ class Nodes:
     ) -> None:
         self.api = api
         self.images = {i.node: i for i in plan.images}
+        self.sounds = {s.node: s for s in plan.sounds}
         self.rows = {s.scene: s for s in status.scenes}
         self.journal = journal
         self.writing = writing
@@ -74,10 +91,11 @@ class Nodes:
     def view(self, name: str) -> dict[str, Any] | None:
         """One sheet or board: its state, why, its cost and its takes (None: no such task)."""
         planned = self.images.get(name)
+        sound = self.sounds.get(name)
         row = self.rows.get(name)
-        if planned is None and row is None:
+        if planned is None and sound is None and row is None:
             return None
-        cost = planned.cost if planned is not None else 0.0
+        cost = planned.cost if planned is not None else sound.cost if sound is not None else 0.0
         if row is None:  # a board no clip uses, never made
             state, reasons, take, next_cost = "not made", [NOT_MADE], None, 0.0
         elif row.action == "for render --boards":
@@ -102,7 +120,18 @@ class Nodes:
             "next_cost": next_cost,
             "take": take,
             "takes": take_rows(self.api, name, self.draft) if row is not None else [],
+            **(_sound_facts(sound) if sound is not None else {}),
         }
+
+    def sounds_of(self, scene: str) -> list[dict[str, Any]]:
+        """The scene's spoken lines, effects and lip sync, in the plan's order."""
+        mine = (f"line:{scene}/", f"sfx:{scene}/")
+        names = [n for n in self.sounds if n.startswith(mine) or n == f"lipsync:{scene}"]
+        return [v for n in names if (v := self.view(n)) is not None]
+
+    def music(self) -> dict[str, Any] | None:
+        """The generated music (None: a music file, or none)."""
+        return self.view("music") if "music" in self.sounds else None
 
     def board(self, scene: str) -> dict[str, Any] | None:
         return self.view(f"board:{scene}")

@@ -104,6 +104,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
                 "take": st.take,
                 "takes": takes,
                 "board": nodes.board(p.scene),  # issue 17: its keyframe, beside its clip
+                "sounds": nodes.sounds_of(p.scene),  # issue 18: its lines, effects, lip sync
             }
         )
     film = status.film
@@ -115,6 +116,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
         "real": api.real,
         "scenes": scenes,
         "cast": nodes.cast(),
+        "music": nodes.music(),
         "next_cost": status.next_cost,
         "stale": [s["id"] for s in scenes if s["status"] != "up to date"],
         "spent": status.spent,

@@ -145,10 +145,16 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         try:
             retake_list(retake, await asyncio.to_thread(film(request).scene_ids))
             found, real = await asyncio.to_thread(film(request).plan, retake)
+            refused = await asyncio.to_thread(film(request).refusal, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         return JSONResponse(
-            {"generate": found.task_names, "cost": round(found.cost, 4), "real": real}
+            {
+                "generate": found.task_names,
+                "cost": round(found.cost, 4),
+                "real": real,
+                "refused": refused,  # the page's render would be refused: say why, ask nothing
+            }
         )
 
     async def pick(request: Request) -> Response:

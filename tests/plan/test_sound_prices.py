@@ -38,7 +38,7 @@ def test_an_unpriced_effect_is_refused_under_a_budget(tmp_path: Path, capsys: An
     assert main(["render", str(p), "--budget", "100"]) != 0
     err = capsys.readouterr().err
     assert "no source gives the price of sfx:a/1 (mirelo:1@1)" in err
-    assert "set `price:` (USD per second you expect) on scene a's sound 1" in err
+    assert "set `price:` (USD per second you expect) on scene a's sounds entry 1" in err
     assert "nothing was spent" in err and "Traceback" not in err
     assert not (p / "storyboard.lock").exists() and not (p / "build" / "takes").exists()
     # plan still shows it, as not published, and says how to price it
@@ -81,7 +81,8 @@ scenes:
     assert sorted(plan.unpriced) == ["line:a/1", "music"]
     assert main(["render", str(p), "--budget", "100"]) != 0
     err = capsys.readouterr().err
-    assert "on the voice speaking line:a/1, edit.music" in err and "nothing was spent" in err
+    assert "line:a/1 (inworld:tts@2), music (runware:ace-step@v1.5-base)" in err
+    assert "on narrator, edit.music;" in err and "nothing was spent" in err
     p = write_project(tmp_path / "p", board % (", price: 0.01", ", price: 0.002"))
     plan = _plan(p)
     assert not plan.unpriced
@@ -97,3 +98,70 @@ def test_a_price_on_a_sound_file_is_refused_with_its_line(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "storyboard.yaml:8" in err and "'price' are for generated sounds" in err
     assert "Traceback" not in err
+
+
+VARIANTS = """
+variants:
+  loud:
+    scenes:
+      a: {sounds: [{prompt: "a gull screams", at: 0.5, duration: 2}]}
+"""
+
+
+def test_several_films_are_refused_before_the_first_is_bought(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile N13 F1: `--variant all --budget` bought the main film, then refused the variant
+    whose effect has no price, saying "nothing was spent". F6: a dry run of a variant never
+    checked the budget at all."""
+    from storyboard.emulator import Emulator, EmulatorConfig
+
+    p = write_project(tmp_path / "p", BOARD % ", price: 0.2" + VARIANTS)
+    with Emulator(EmulatorConfig(latency=0.01, draft=True)) as emu:
+        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
+        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+        assert main(["render", str(p), "--variant", "all", "--budget", "100"]) != 0
+        err = capsys.readouterr().err
+        assert "film loud: no source gives the price of sfx:a/1 (mirelo:1@1)" in err
+        assert not emu.ledger and not (p / "storyboard.lock").exists()
+        assert main(["render", str(p), "--variant", "loud", "--dry-run", "--budget", "100"]) != 0
+        assert "no source gives the price of sfx:a/1" in capsys.readouterr().err
+        assert main(["render", str(p), "--variant", "main", "--dry-run", "--budget", "0.1"]) != 0
+        assert "over the --budget of $0.10" in capsys.readouterr().err
+
+
+def test_an_unpriced_sound_already_paid_for_is_collected_under_a_budget(tmp_path: Path) -> None:
+    """Hostile N13 F3: an effect the service had accepted (charged, not yet collected) still
+    blocked a budgeted render, though collecting it costs nothing."""
+    from storyboard.errors import BudgetError
+    from storyboard.generate.staleness import Assessment, check_budget
+
+    plan = _plan(write_project(tmp_path / "p", BOARD % ""))
+    found = {t.scene: Assessment(t.scene, "", True, cost=t.cost) for t in plan.nodes}
+    with pytest.raises(BudgetError):
+        check_budget(plan, found, 100.0)
+    rest = sum(t.cost for t in plan.nodes if t.scene != "sfx:a/1")
+    assert check_budget(plan, found, 100.0, paid={"sfx:a/1"}) == pytest.approx(rest)
+
+
+def test_amounts_under_a_cent_apart_are_told_apart(tmp_path: Path) -> None:
+    """Hostile N13 F9: "would cost $0.02, over the --budget of $0.02"."""
+    from storyboard.errors import BudgetError
+    from storyboard.generate.staleness import Assessment, check_budget
+
+    plan = _plan(write_project(tmp_path / "p", BOARD % ", price: 0.0137"))
+    found = {t.scene: Assessment(t.scene, "", True, cost=t.cost) for t in plan.nodes}
+    with pytest.raises(BudgetError) as e:
+        check_budget(plan, found, 0.02, only={"sfx:a/1"})
+    assert "would cost $0.0205, over the --budget of $0.0200 (sfx:a/1 $0.02)" in str(e.value)
+
+
+def test_a_price_leaves_the_film_as_it_is(tmp_path: Path) -> None:
+    """Hostile N13 F7: adding `price:` made the film stale ("dialogue of 'a' changed", "music
+    changed"): what a sound costs is not in the film."""
+    from storyboard.cut.filmkey import film_parts
+
+    board = BOARD + "edit:\n  music: {prompt: a slow cello%s}\n"
+    plain = film_parts(load_project(write_project(tmp_path / "a", board % ("", ""))), {})
+    priced = load_project(write_project(tmp_path / "b", board % (", price: 0.2", ", price: 0.01")))
+    assert film_parts(priced, {}) == plain

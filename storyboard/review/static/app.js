@@ -63,7 +63,7 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-const money = (x) => "$" + Number(x || 0).toFixed(2);
+const money = (x) => { const n = Number(x || 0); return "$" + (n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)); };
 
 function say(text, bad) {
   const a = $("#activity");
@@ -94,14 +94,16 @@ function statusText(scene) {
 }
 
 function takeBox(name, take) {
-  // a clip's take plays; a sheet's or a board's (issue 17) is a picture
+  // a clip's take plays; a sheet's or a board's (issue 17) is a picture; a line's, the
+  // music's or an effect's (issue 18) is a sound
   const media = take.image
     ? el("a", { href: withToken(take.url), target: "_blank", rel: "noopener" }, el("img", { src: withToken(take.url), alt: name + " take " + take.n, loading: "lazy" }))
+    : take.audio ? el("audio", { src: withToken(take.url), controls: true, preload: "metadata" })
     : el("video", { src: withToken(take.url), controls: true, preload: "metadata", muted: true, playsinline: true });
   const pick = take.chosen ? el("span", { class: "in-cut", text: name.includes(":") ? "★ chosen" : "★ in the cut" })
     : el("button", { class: "pick", type: "button", onclick: () => pickTake(name, take.n), disabled: take.missing || take.nsfw }, "Pick");
   const length = take.image ? null : take.duration.toFixed(1) + " s";
-  return el("div", { class: "take" + (take.chosen ? " chosen" : "") + (take.image ? " picture" : ""), "data-scene": name, "data-take": take.n },
+  return el("div", { class: "take" + (take.chosen ? " chosen" : "") + (take.image ? " picture" : "") + (take.audio ? " sound" : ""), "data-scene": name, "data-take": take.n },
     media,
     el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
     el("div", { class: "meta", text: [take.model, take.size, length, take.money, take.made].filter((x) => x && x !== "-").join(" · ") }),
@@ -110,14 +112,16 @@ function takeBox(name, take) {
 }
 
 function nodeBox(node, label, cls) {
-  // a cast sheet or a board: its state, its takes (pick), and a retake, as a clip's
+  // a cast sheet, a board or a sound: its state, its takes (pick), and a retake, as a clip's
   const why = node.status === "failed" ? node.error : node.reasons.join(", ");
-  const facts = [node.size, money(node.cost), node.take ? "take " + node.take + " chosen" : "no take yet"].filter(Boolean).join(" · ");
+  const price = node.priced === false ? "price not published" : money(node.cost);
+  const facts = [node.size || node.model, node.seconds ? node.seconds + " s" : null, price, node.take ? "take " + node.take + " chosen" : "no take yet"].filter(Boolean).join(" · ");
   return el("div", { class: cls + " node " + node.status.replace(/ /g, "-"), "data-node": node.node },
     el("div", { class: "node-head" },
       el("span", { class: "label", text: label }),
       el("span", { class: "badge status" }, statusText(node)),
       el("span", { class: "facts", text: facts })),
+    node.text ? el("q", { class: "said", text: node.text }) : null,
     why ? el("div", { class: node.status === "not made" ? "why muted" : "why", text: why + (node.next_cost ? " — next render " + money(node.next_cost) : "") }) : null,
     node.takes.length ? el("div", { class: "takes" }, ...node.takes.map((t) => takeBox(node.node, t))) : null,
     el("div", { class: "actions" },
@@ -138,7 +142,22 @@ function card(scene) {
       el("span", { class: "facts", text: [scene.model, scene.duration + " s", money(scene.cost), scene.take ? "take " + scene.take + " in the cut" : "no take yet"].join(" · ") })),
     why ? el("div", { class: "why", text: why + (scene.next_cost ? " — next render " + money(scene.next_cost) : "") }) : null,
     el("details", {}, el("summary", { text: "prompt" }), el("pre", { text: scene.prompt })),
-    el("div", { class: "card-body" }, scene.board ? nodeBox(scene.board, "board", "board-col") : null, clip));
+    el("div", { class: "card-body" }, scene.board ? nodeBox(scene.board, "board", "board-col") : null, clip),
+    scene.sounds && scene.sounds.length ? el("div", { class: "sounds" }, ...scene.sounds.map((s) => nodeBox(s, SOUND_LABEL[s.what] || s.what, "sound-col"))) : null);
+}
+
+// issue 18: what each sound node is called on the page
+const SOUND_LABEL = { voice: "line", effect: "effect", lipsync: "lip sync", music: "music" };
+
+function drawMusic(music) {
+  // the generated music on top, with its takes (a music file is not a task: not shown)
+  const box = $("#music");
+  const key = JSON.stringify(music || null);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.textContent = "";
+  box.hidden = !music;
+  if (music) box.append(nodeBox(music, "music", "music-col"));
 }
 
 function drawCast(cast) {
@@ -237,6 +256,7 @@ function draw(data) {
   else if (data.rendering) say(`${data.rendering.what} running in another process (pid ${data.rendering.pid})`);
   else if (data.jobs && data.jobs.last) say(data.jobs.last.message, !data.jobs.last.ok);
   drawCast(data.cast);
+  drawMusic(data.music);
   drawStrip(data.scenes);
   drawFilm(data.film);
   drawAnimatic(data.animatic);
@@ -277,8 +297,11 @@ async function startRender(retakeScenes) {
     const what = retakeScenes.length ? "A new take of " + retakeScenes.join(", ") : "Rendering the stale scenes";
     const free = !plan.real ? " (the local emulator makes placeholder clips and charges nothing)" : "";
     if (!plan.generate.length) { say("nothing is stale"); return; }
+    if (plan.refused) { say(plan.refused, true); return; } // a price no source gives: ask nothing
     if (!confirm(`${what} generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}. Go ahead?`)) return;
-    await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget: plan.cost }) });
+    // the budget is what was just shown (a render costing nothing still needs one above $0)
+    const budget = Math.max(plan.cost, 0.0001);
+    await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget }) });
   } catch (e) { say(e.message, true); }
   refresh();
 }
