@@ -103,3 +103,43 @@ def ctrl_c_as_in_a_terminal() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+# -- the review page in a real browser: Debian's Chromium driven by Playwright --------------
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+def chromium() -> str | None:
+    """Debian's Chromium (``CHROMIUM`` names another), or None when there is none."""
+    import shutil
+
+    found = (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium")
+    path = next((p for p in found if p), None)
+    return path if path is not None and Path(path).is_file() else None
+
+
+NO_CHROMIUM = "no Chromium: install it with `apt-get install -y chromium` (or set CHROMIUM=path)"
+
+
+@contextmanager
+def browser_page(
+    profile: Path, width: int, height: int, args: list[str] | None = None
+) -> Iterator[object]:
+    """A page of a headless Chromium with a fresh profile at ``profile`` (the caller skips
+    when :func:`chromium` finds none, or Playwright is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=chromium(),
+            args=args or CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+        )
+        try:
+            pg = context.new_page()
+            pg.set_default_timeout(60_000)
+            yield pg
+        finally:
+            context.close()

@@ -8,28 +8,20 @@ and retake for a sheet and a board exactly as for a clip's takes.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import REPO, png_bytes, write_project
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium, png_bytes, write_project
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
 from storyboard.review.server import ReviewServer
 
-CHROMIUM = next(
-    (p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium") if p),
-    None,
-)
-if CHROMIUM is None or not Path(CHROMIUM).is_file():
-    pytest.skip(
-        "no Chromium: install it with `apt-get install -y chromium` (or set CHROMIUM=path)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+if chromium() is None:
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
 # Wan2.6 takes no reference images: scene a (with a cast) starts from its board; b has none
 CAST = """
@@ -65,19 +57,8 @@ def rendered(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-            viewport={"width": 1400, "height": 1000},
-        )
-        try:
-            pg = context.new_page()
-            pg.set_default_timeout(60_000)
-            yield pg
-        finally:
-            context.close()
+    with browser_page(tmp_path / "profile", 1400, 1000) as pg:
+        yield pg
 
 
 def lock_take(p: Path, name: str) -> int:

@@ -16,22 +16,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import REPO
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
 from storyboard.review.server import ReviewServer
 
-CHROMIUM = next(
-    (p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium") if p),
-    None,
-)
-if CHROMIUM is None or not Path(CHROMIUM).is_file():
-    pytest.skip(
-        "no Chromium: install it with `apt-get install -y chromium` (or set CHROMIUM=path)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+if chromium() is None:
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
 ARGS = [
     "--headless",
@@ -58,19 +51,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),  # a fresh profile each time
-            executable_path=CHROMIUM,
-            args=ARGS,
-            viewport={"width": 1500, "height": 1000},
-        )
-        try:
-            pg = context.new_page()
-            pg.set_default_timeout(60_000)
-            yield pg
-        finally:
-            context.close()
+    with browser_page(tmp_path / "profile", 1500, 1000, ARGS) as pg:
+        yield pg
 
 
 def lock_take(p: Path, scene: str) -> int:

@@ -8,23 +8,17 @@ state and cost, and every take playable as sound; pick and retake them exactly a
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import REPO, write_project
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium, write_project
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
 from storyboard.review.page import snapshot
 from storyboard.review.server import ReviewServer
-
-CHROMIUM = next(
-    (p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium") if p),
-    None,
-)
 
 BOARD = """
 title: Sound Page
@@ -86,22 +80,11 @@ def test_the_snapshot_has_each_scenes_sounds_and_the_music(rendered: Path) -> No
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[object]:
-    if CHROMIUM is None or not Path(CHROMIUM).is_file():
-        pytest.skip("no Chromium: install it with `apt-get install -y chromium` (or set CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-            viewport={"width": 1400, "height": 1100},
-        )
-        try:
-            pg = context.new_page()
-            pg.set_default_timeout(60_000)
-            yield pg
-        finally:
-            context.close()
+    if chromium() is None:
+        pytest.skip(NO_CHROMIUM)
+    pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    with browser_page(tmp_path / "profile", 1400, 1100) as pg:
+        yield pg
 
 
 def playable(pg: object, selector: str) -> list[float]:

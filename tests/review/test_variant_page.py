@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import NO_CHROMIUM, browser_page, chromium
 
 from storyboard.review.library import open_project
 from storyboard.review.server import ReviewServer
 
-CHROMIUM = next(
-    (p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium") if p),
-    None,
-)
-if CHROMIUM is None or not Path(CHROMIUM).is_file():
-    pytest.skip(
-        "no Chromium: install it with `apt-get install -y chromium` (or set CHROMIUM=path)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+if chromium() is None:
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
 VARIANTS = """variants:
   vertical: {size: 36x64, reframe: crop}
@@ -44,19 +37,8 @@ def films(takes_project: Path) -> Path:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-            viewport={"width": 1200, "height": 900},
-        )
-        try:
-            pg = context.new_page()
-            pg.set_default_timeout(60_000)
-            yield pg
-        finally:
-            context.close()
+    with browser_page(tmp_path / "profile", 1200, 900) as pg:
+        yield pg
 
 
 def cards(pg: object) -> list[str]:
