@@ -217,6 +217,35 @@ def _check_file(project: Project, where: tuple[str | int, ...], value: str) -> l
     return check_audio(project, path, value, p, "a sound")
 
 
+def _ignored_prices(project: Project) -> list[str]:
+    """A ``price:`` on a voice, the music or an effect whose model has a published price: the
+    catalogue's is used (hostile N13 F8: it was ignored without a word)."""
+    found: list[tuple[tuple[str | int, ...], str | None, str]] = [
+        (path, v.model, "speech") for _, v, path in _declared(project) if v.price is not None
+    ]
+    music = project.board.edit.music
+    if music is not None and music.prompt is not None and music.price is not None:
+        found.append((("edit", "music"), music.model, "music"))
+    for i, scene in enumerate(project.board.scenes):
+        for k, sound in enumerate(scene.sounds):
+            if sound.prompt is not None and sound.price is not None:
+                found.append((("scenes", i, "sounds", k), sound.model, "effect"))
+    out = []
+    for path, air, kind in found:
+        p = model_for(kind, air)
+        if p is not None and p.kind == kind and p.priced:
+            out.append(
+                str(
+                    project.problem(
+                        (*path, "price"),
+                        f"warning: {p.air} has a published price ({p.price_text()}); "
+                        "this `price:` is not used",
+                    )
+                )
+            )
+    return out
+
+
 def sound_warnings(project: Project) -> list[str]:
     """Warnings (``file:line: where: warning: ...``): voices and languages the catalogue does
     not list, lip sync on a scene nobody speaks in."""
@@ -250,6 +279,7 @@ def sound_warnings(project: Project) -> list[str]:
                     )
                 )
             )
+    out.extend(_ignored_prices(project))
     speakers = voices(project)
     for i, scene in enumerate(project.board.scenes):
         seen = [

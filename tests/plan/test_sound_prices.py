@@ -165,3 +165,26 @@ def test_a_price_leaves_the_film_as_it_is(tmp_path: Path) -> None:
     plain = film_parts(load_project(write_project(tmp_path / "a", board % ("", ""))), {})
     priced = load_project(write_project(tmp_path / "b", board % (", price: 0.2", ", price: 0.01")))
     assert film_parts(priced, {}) == plain
+
+
+def test_a_price_on_a_priced_model_is_said_to_be_unused(tmp_path: Path, capsys: Any) -> None:
+    """Hostile N13 F8: a `price:` on a voice or music whose model has a published price was
+    ignored without a word."""
+    board = """
+title: T
+size: 1280x720
+defaults: {duration: 4}
+narrator: {model: "xai:tts@0", voice: Sal, price: 0.5}
+edit:
+  music: {prompt: "a slow cello", price: 0.5}
+scenes:
+  - {id: a, prompt: A lighthouse at dusk., narration: ["She lit the lamp."]}
+"""
+    p = write_project(tmp_path / "p", board)
+    plan = _plan(p)
+    assert plan.node("music").cost == pytest.approx(0.15)  # the catalogue's, not 0.5 x seconds
+    assert main(["validate", str(p)]) == 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "storyboard.yaml:4: narrator.price: warning: xai:tts@0 has a published price" in text
+    assert "storyboard.yaml:6: edit.music.price: warning: minimax:music@2.6 has a published" in text
