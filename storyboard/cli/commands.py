@@ -189,6 +189,10 @@ def cmd_compose(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
     status = main.status(draft=args.draft, variant=args.variant)
+    plan = main.plan(draft=args.draft, variant=args.variant)
+    unknown = {s.scene for s in plan.scenes if not s.price_known} | {  # hostile N13 F10
+        s.node for s in plan.sounds if not s.priced
+    }
     rows = [
         [
             s.scene,
@@ -196,15 +200,18 @@ def cmd_status(args: argparse.Namespace) -> int:
             "stale" if s.stale else s.action,
             ", ".join(s.reasons),
             str(s.take) if s.take is not None else "-",
-            f"${s.next_cost:.2f}" if s.stale else "-",
+            ("unknown" if s.scene in unknown else f"${s.next_cost:.2f}") if s.stale else "-",
         ]
         for s in status.scenes
     ]
     print(table(["scene", "continuity", "status", "reason", "take", "next cost"], rows, right={5}))
+    left_out = [s.scene for s in status.scenes if s.stale and s.scene in unknown]
     print(
         f"\n{len(status.stale)} of {len(status.scenes)} "
         f"{'scenes' if all(':' not in s.scene for s in status.scenes) else 'tasks'} stale; "
-        f"next render: ${status.next_cost:.2f}; spent so far on this project: {status.money}"
+        f"next render: ${status.next_cost:.2f}"
+        + (f" and {', '.join(left_out)}, whose price no source gives" if left_out else "")
+        + f"; spent so far on this project: {status.money}"
     )
     if status.uncollected:
         print("\npaid but not collected yet (render again to collect them, not paid again):")

@@ -188,3 +188,13 @@ scenes:
     text = out.out + out.err
     assert "storyboard.yaml:4: narrator.price: warning: xai:tts@0 has a published price" in text
     assert "storyboard.yaml:6: edit.music.price: warning: minimax:music@2.6 has a published" in text
+
+
+def test_status_says_the_price_is_unknown(tmp_path: Path, capsys: Any) -> None:
+    """Hostile N13 F10: `status` showed an unpriced effect's next cost as $0.00."""
+    p = write_project(tmp_path / "p", BOARD % "")
+    assert main(["status", str(p)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("sfx:a/1"))
+    assert row.rstrip().endswith("unknown")
+    assert "and sfx:a/1, whose price no source gives;" in out
