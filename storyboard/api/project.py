@@ -278,23 +278,31 @@ class Project(Films):
         """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut; each
         with the model, size and prompt it was made from and whether that is still current
         (``draft``: as ``render --draft`` judges it)."""
+        return self.all_takes([scene], draft)[node_name(scene)]
+
+    def all_takes(self, names: Sequence[str], draft: bool = False) -> dict[str, list[TakeInfo]]:
+        """:meth:`takes` of each of ``names`` (scene ids or task names), the build state read
+        once for all of them (a review page of 120 lines read it 120 times)."""
         from storyboard.generate.picks import take_rows
 
         plan = self._compiled()
-        plan.require_scenes([scene])
-        scene = node_name(scene)
+        plan.require_scenes(list(names))
+        maker = self._backend(draft).maker
+        out: dict[str, list[TakeInfo]] = {}
         with self._state() as state:
-            chosen = state.lock.get(scene)
-            return [
-                dataclasses.replace(
-                    _take_info(self.root, r.take, state, chosen),
-                    model=r.model,
-                    size=r.size,
-                    prompt=r.prompt,
-                    current=r.current,
-                )
-                for r in take_rows(plan, state, scene, self._backend(draft).maker)
-            ]
+            for scene in map(node_name, names):
+                chosen = state.lock.get(scene)
+                out[scene] = [
+                    dataclasses.replace(
+                        _take_info(self.root, r.take, state, chosen),
+                        model=r.model,
+                        size=r.size,
+                        prompt=r.prompt,
+                        current=r.current,
+                    )
+                    for r in take_rows(plan, state, scene, maker)
+                ]
+        return out
 
     def pick(
         self,
@@ -504,9 +512,9 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
 def _sound_length(root: Path, t: Take, state: BuildState) -> float | None:
     """A spoken line's, an effect's or the music's length, read from its file (the service
     does not say it); None for a picture (hostile2 H13e: both were shown as 0.0 s)."""
-    from storyboard.media.probe import duration_cached
+    from storyboard.media.probe import SOUND_SUFFIXES, duration_cached
 
-    if Path(t.file).suffix.lower() not in (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac"):
+    if Path(t.file).suffix.lower() not in SOUND_SUFFIXES:
         return None
     path = state.path_of(t)
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from storyboard.board.spec import Project
 from storyboard.media.ffmpeg import run_ffmpeg
-from storyboard.media.probe import media_duration
+from storyboard.media.probe import duration_cached
 
 from .audio import RATE, mix_to_wav
 from .filmkey import file_sha256
@@ -166,7 +166,13 @@ def line_lengths(project: Project, lock: Mapping[str, ChosenTake]) -> dict[str, 
     for name, take in lock.items():
         if name.startswith("line:"):
             length = take.duration
-            out[name] = float(length) if length else media_duration(project.root / take.file)
+            # read once per content (a review page of 120 lines probed them all at every look)
+            cache = project.build / "media"
+            out[name] = (
+                float(length)
+                if length
+                else duration_cached(project.root / take.file, take.media_key, cache)
+            )
     return out
 
 

@@ -16,6 +16,7 @@ import hashlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
@@ -190,9 +191,12 @@ class TakeRow:
 
 
 def _clip_size(state: BuildState, take: Take) -> str:
-    """The size of a take's clip, probed (cached by content under ``build/media``)."""
-    from storyboard.media.probe import probe_cached
+    """The size of a take's clip, probed (cached by content under ``build/media``); a sound has
+    none (it was probed as a video, failed, and was probed again at every look)."""
+    from storyboard.media.probe import SOUND_SUFFIXES, probe_cached
 
+    if Path(take.file).suffix.lower() in SOUND_SUFFIXES:
+        return "-"
     path = state.root / take.file
     try:
         info = probe_cached([(path, take.media_key)], state.root / "build" / "media")[path]

@@ -91,16 +91,21 @@ def retake_list(value: Any, scenes: Collection[str]) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+TASK_NAMES = "a scene id, cast:NAME, board:SCENE, line:SCENE/N, sfx:SCENE/N, music or lipsync:SCENE"
+
+
 def known(name: str, scenes: Collection[str], what: str) -> None:
     """Refuse a name that is not a scene id (``clip:ID`` is one too) or another task's name
-    (``cast:NAME``, ``board:SCENE``, issue 17)."""
-    if name in scenes or (name.startswith("clip:") and name[5:] in scenes):
+    (``cast:NAME``, ``board:SCENE``, issue 17; the sounds, issue 18)."""
+    if name in scenes and not name.startswith("clip:"):
         return
+    clip = name[5:] if name.startswith("clip:") else None
+    if clip is not None and ":" not in clip and clip in scenes:  # not clip:line:a/1 (hostile M2)
+        return
+    if name == "music":
+        raise BadRequest(f"{what}: the storyboard generates no music (none, or edit.music.file)")
     if ":" in name:
-        raise BadRequest(
-            f"{what}: no task {name[:64]!r} in the storyboard (a scene id, cast:NAME or "
-            "board:SCENE)"
-        )
+        raise BadRequest(f"{what}: no task {name[:64]!r} in the storyboard ({TASK_NAMES})")
     raise BadRequest(f"{what}: no scene {name[:64]!r} in the storyboard")
 
 
@@ -109,7 +114,7 @@ def pick_request(data: dict[str, Any], scenes: Collection[str]) -> tuple[str, in
     and a take number (an integer, not a boolean)."""
     scene, take = data.get("scene"), data.get("take")
     if not isinstance(scene, str) or not scene:
-        raise BadRequest("pick: 'scene' must be a scene id or a task name (cast:NAME, board:SCENE)")
+        raise BadRequest(f"pick: 'scene' must be a scene id or a task name ({TASK_NAMES})")
     if isinstance(take, bool) or not isinstance(take, int) or not 1 <= take <= 10**9:
         raise BadRequest("pick: 'take' must be a take number (1, 2, ...)")
     known(scene, scenes, "pick")

@@ -121,6 +121,18 @@ class ReviewProject:
         """The cut for an editor (otio, fcpxml, edl)."""
         return extras.export(self.load(), fmt, dest)
 
+    def film_file(self) -> Path:
+        """Where the film is (or will be)."""
+        from storyboard.cut.compose import output_path
+
+        return output_path(self.load()._spec)
+
+    def refetch(self) -> list[str]:
+        """The tasks whose take file a render would fetch again (missing, or not the bytes
+        kept): nothing is bought."""
+        status = self.load().status(draft=self.draft)
+        return [s.scene for s in status.scenes if s.action == "re-download"]
+
     def film_cut(self) -> extras.FilmCut | None:
         """The film's path, chapters and captions (None until every scene has a take)."""
         return extras.film_cut(self.load())

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from storyboard.media.probe import SOUND_SUFFIXES
+
 from .page import media_url
 
 if TYPE_CHECKING:
@@ -19,19 +21,19 @@ if TYPE_CHECKING:
     from storyboard.api.review import Activity
 
 NOT_MADE = "no clip starts from it: render --boards (or Make board here) makes it"
+FETCH = "its file is missing or not the one kept: the next render fetches it again (not paid)"
 PICTURE = (".png", ".jpg", ".jpeg", ".webp")
-SOUND = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".flac")
 
 
-def take_rows(api: sb.Project, name: str, draft: bool) -> list[dict[str, Any]]:
-    """Every take of the node ``name`` (a scene id, ``cast:NAME`` or ``board:SCENE``)."""
+def take_rows(takes: list[sb.TakeInfo]) -> list[dict[str, Any]]:
+    """Every take of a node (a scene id, ``cast:NAME``, ``board:SCENE``, a sound), for the page."""
     return [
         {
             "n": t.n,
             "url": media_url(t.file, t.created.timestamp()),
             "file": t.file,
             "image": t.file.lower().endswith(PICTURE),
-            "audio": t.file.lower().endswith(SOUND),  # a line, the music, an effect
+            "audio": t.file.lower().endswith(SOUND_SUFFIXES),  # a line, the music, an effect
             "model": t.model,
             "size": t.size,
             "made": t.created.astimezone().strftime("%Y-%m-%d %H:%M"),
@@ -43,7 +45,7 @@ def take_rows(api: sb.Project, name: str, draft: bool) -> list[dict[str, Any]]:
             "missing": t.missing,
             "nsfw": t.nsfw,
         }
-        for t in api.takes(name, draft=draft)
+        for t in takes
     ]
 
 
@@ -78,7 +80,7 @@ class Nodes:
         status: sb.Status,
         journal: dict[str, Activity],
         writing: bool,
-        draft: bool,
+        takes: dict[str, list[sb.TakeInfo]],
     ) -> None:
         self.api = api
         self.images = {i.node: i for i in plan.images}
@@ -86,7 +88,7 @@ class Nodes:
         self.rows = {s.scene: s for s in status.scenes}
         self.journal = journal
         self.writing = writing
-        self.draft = draft
+        self.takes = takes  # every node's takes, read at once
 
     def view(self, name: str) -> dict[str, Any] | None:
         """One sheet or board: its state, why, its cost and its takes (None: no such task)."""
@@ -101,8 +103,9 @@ class Nodes:
         elif row.action == "for render --boards":
             state, reasons, take, next_cost = "stale", [NOT_MADE], row.take, 0.0
         else:
-            state = "stale" if row.stale else "up to date"
+            state = "stale" if row.stale or row.action == "re-download" else "up to date"
             reasons, take, next_cost = [*row.reasons, *reuse(row.action)], row.take, row.next_cost
+            reasons += [FETCH] if row.action == "re-download" else []
         error = None
         last = self.journal.get(name)
         if last and last.state in ("pending", "submitted") and self.writing:
@@ -119,7 +122,7 @@ class Nodes:
             "cost": cost,
             "next_cost": next_cost,
             "take": take,
-            "takes": take_rows(self.api, name, self.draft) if row is not None else [],
+            "takes": take_rows(self.takes.get(name, [])) if row is not None else [],
             **(_sound_facts(sound) if sound is not None else {}),
         }
 

@@ -62,7 +62,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
     from storyboard.api import review as extras
 
-    from .nodes import Nodes, reuse, take_rows
+    from .nodes import FETCH, Nodes, reuse, take_rows
 
     try:
         api = project.load()
@@ -74,18 +74,20 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     if writing is not None and writing[1] == os.getpid():
         writing = None  # this server's own action: the page reports it as its job
     journal = extras.activity(api)
-    nodes = Nodes(api, plan, status, journal, writing is not None, project.draft)
+    takes = api.all_takes([s.scene for s in status.scenes], draft=project.draft)
+    nodes = Nodes(api, plan, status, journal, writing is not None, takes)
     rows = {s.scene: s for s in status.scenes}
     scenes = []
     for p in plan.scenes:
         st = rows[p.scene]
-        state, since, error = ("stale" if st.stale else "up to date"), 0.0, None
+        fetch = st.action == "re-download"  # hostile B2: a missing take showed "up to date"
+        state, since, error = ("stale" if st.stale or fetch else "up to date"), 0.0, None
         last = journal.get(p.scene)
         if last and last.state in ("pending", "submitted") and writing:
             state, since = "generating", last.started
         elif last and last.state == "failed" and st.stale:
             state, error = "failed", last.error
-        takes = take_rows(api, p.scene, project.draft)
+        rows_of = take_rows(takes.get(p.scene, []))
         scenes.append(
             {
                 "id": p.scene,
@@ -96,13 +98,13 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
                 "source": p.source if p.mode != "cut" else None,
                 "first_frame": _first_frame(p.request),
                 "status": state,
-                "reasons": [*st.reasons, *reuse(st.action)],
+                "reasons": [*st.reasons, *reuse(st.action), *([FETCH] if fetch else [])],
                 "since": since,
                 "error": error,
                 "cost": p.cost,
                 "next_cost": st.next_cost,
                 "take": st.take,
-                "takes": takes,
+                "takes": rows_of,
                 "board": nodes.board(p.scene),  # issue 17: its keyframe, beside its clip
                 "sounds": nodes.sounds_of(p.scene),  # issue 18: its lines, effects, lip sync
             }
@@ -118,7 +120,12 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
         "cast": nodes.cast(),
         "music": nodes.music(),
         "next_cost": status.next_cost,
-        "stale": [s["id"] for s in scenes if s["status"] != "up to date"],
+        # every task a render makes or fetches, the sounds too (hostile B1: only the clips)
+        "stale": [
+            s.scene
+            for s in status.scenes
+            if (s.stale and s.action != "for render --boards") or s.action == "re-download"
+        ],
         "spent": status.spent,
         "money": status.money,
         "rendering": {"what": writing[0], "pid": writing[1]} if writing else None,
@@ -144,8 +151,17 @@ def _maybe(root: Path, path: Path) -> str | None:
 def _film(project: ReviewProject, outdated: list[str]) -> dict[str, Any] | None:
     try:
         cut = project.film_cut()
-    except StoryboardError:
-        return None
+    except StoryboardError as e:  # a take it plays cannot be read: the film is still shown
+        url = _maybe(project.root, project.film_file())
+        if url is None:
+            return None
+        return {
+            "url": url,
+            "duration": 0.0,
+            "chapters": [],
+            "outdated": [str(e)],
+            "captions": False,
+        }
     if cut is None:
         return None
     url = _maybe(project.root, cut.path)

@@ -146,6 +146,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             retake_list(retake, await asyncio.to_thread(film(request).scene_ids))
             found, real = await asyncio.to_thread(film(request).plan, retake)
             refused = await asyncio.to_thread(film(request).refusal, retake)
+            fetch = await asyncio.to_thread(film(request).refetch)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
         return JSONResponse(
@@ -154,6 +155,7 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
                 "cost": round(found.cost, 4),
                 "real": real,
                 "refused": refused,  # the page's render would be refused: say why, ask nothing
+                "fetch": fetch,  # take files a render fetches again (not paid again)
             }
         )
 

@@ -37,8 +37,8 @@ RENDER = [
     ("retake-a-string", '{"retake": "ab", "budget": 1}', "render: 'retake' must be a list of scene ids"),  # noqa: E501
     ("retake-a-number", '{"retake": 5, "budget": 1}', "render: 'retake' must be a list of scene ids"),  # noqa: E501
     ("retake-unknown", '{"retake": ["zz"], "budget": 1}', "render: no scene 'zz' in the storyboard"),  # noqa: E501
-    ("retake-unknown-task", '{"retake": ["cast:zz"], "budget": 1}', "render: no task 'cast:zz' in the storyboard (a scene id, cast:NAME or board:SCENE)"),  # noqa: E501
-    ("retake-unknown-board", '{"retake": ["board:zz"], "budget": 1}', "render: no task 'board:zz' in the storyboard (a scene id, cast:NAME or board:SCENE)"),  # noqa: E501
+    ("retake-unknown-task", '{"retake": ["cast:zz"], "budget": 1}', "render: no task 'cast:zz' in the storyboard (a scene id, cast:NAME, board:SCENE, line:SCENE/N, sfx:SCENE/N, music or lipsync:SCENE)"),  # noqa: E501
+    ("retake-unknown-board", '{"retake": ["board:zz"], "budget": 1}', "render: no task 'board:zz' in the storyboard (a scene id, cast:NAME, board:SCENE, line:SCENE/N, sfx:SCENE/N, music or lipsync:SCENE)"),  # noqa: E501
     ("retake-nul", '{"retake": ["a\\u0000"], "budget": 1}', "the request body: a NUL character in a string"),  # noqa: E501
     ("no-budget", '{"retake": ["a"]}', "render: 'budget' (US dollars, the most this render may spend) is required"),  # noqa: E501
     ("budget-true", '{"budget": true}', "render: 'budget' must be a number of US dollars"),

@@ -158,3 +158,79 @@ def test_the_page_plays_picks_and_retakes_the_sounds(rendered: Path, page: objec
         assert "set `price:`" in pg.inner_text("#activity")  # type: ignore[attr-defined]
         assert (rendered / "storyboard.lock").read_bytes() == before
         pg.goto("about:blank")  # type: ignore[attr-defined]  # close the event stream first
+
+
+def test_stale_sounds_count_and_a_missing_take_is_fetched(
+    rendered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile B1: with only a line stale, the page said "0 scenes stale" and its render button
+    was off. B2: a sound take whose file is gone showed "up to date", nothing offered to fetch
+    it, and the film vanished from the page."""
+    from storyboard.review.bodies import BadRequest, known
+
+    review = open_project(rendered, draft=True)
+    text = (rendered / "storyboard.yaml").read_text()
+    (rendered / "storyboard.yaml").write_text(text.replace("she lit the lamp", "she kept the lamp"))
+    snap = snapshot(review)
+    assert snap["stale"] == ["line:a/1"] and snap["next_cost"] > 0
+    (rendered / "storyboard.yaml").write_text(text)
+    lock = yaml.safe_load((rendered / "storyboard.lock").read_text())["scenes"]
+    (rendered / lock["sfx:a/1"]["file"]).unlink()
+    (rendered / lock["line:a/1"]["file"]).write_bytes(b"<html>not a sound</html>")
+    snap = snapshot(review)
+    assert sorted(snap["stale"]) == ["line:a/1", "sfx:a/1"]
+    a = snap["scenes"][0]
+    line, door = a["sounds"]
+    assert line["status"] == door["status"] == "stale"
+    assert "fetches it again" in door["reasons"][-1]
+    assert review.refetch() == ["line:a/1", "sfx:a/1"]
+    assert snap["film"] is not None and snap["film"]["url"]  # the film is still shown
+    (rendered / lock["a"]["file"]).unlink()  # a clip it plays is gone: still shown, and why
+    film = snapshot(review)["film"]
+    assert film is not None and film["url"] and "missing" in film["outdated"][0]
+    # M1, M2: what a name may be; clip: only before a scene id
+    for bad in ("clip:line:a/1", "line:a/9", "music:x"):
+        with pytest.raises(BadRequest) as e:
+            known(bad, review.scene_ids(), "pick")
+        assert "line:SCENE/N, sfx:SCENE/N, music or lipsync:SCENE" in str(e.value)
+    known("clip:a", review.scene_ids(), "pick")
+
+
+def test_a_page_of_many_lines_reads_the_state_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile B3: 120 lines made the page's state 15 s: each node's takes opened the state
+    again, and each line take was probed as a video (and failed) and its length read again,
+    at every look. Now nothing is probed twice and the state is read once."""
+    import storyboard.media.ffmpeg as ff
+    from storyboard.generate import state as state_mod
+
+    lines = "\n".join(f'      - "Line {k}, said slowly and clearly."' for k in range(8))
+    board = (
+        BOARD.split("scenes:")[0]
+        + "scenes:\n"
+        + "".join(
+            f"  - id: s{i}\n    prompt: Scene {i}.\n    narration:\n{lines}\n" for i in range(2)
+        )
+    )
+    p = write_project(tmp_path / "p", board)
+    assert main(["render", str(p), *DRAFT]) == 0
+    review = open_project(p, draft=True)
+    snapshot(review)  # the first look reads each length once (kept by content)
+    runs, opens = [0], [0]
+    real_run, real_open = ff.run_child, state_mod.BuildState._open
+
+    def run(*a: object, **k: object) -> object:
+        runs[0] += 1
+        return real_run(*a, **k)  # type: ignore[arg-type]
+
+    def opened(self: object, *a: object, **k: object) -> object:
+        opens[0] += 1
+        return real_open(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ff, "run_child", run)
+    monkeypatch.setattr(state_mod.BuildState, "_open", opened)
+    snap = snapshot(review)
+    assert sum(len(s["sounds"]) for s in snap["scenes"]) == 16
+    assert runs[0] == 0
+    assert opens[0] <= 6  # status, activity, writer, film, the takes: not one per node

@@ -93,6 +93,9 @@ function statusText(scene) {
   return scene.status;
 }
 
+// a task's take is "chosen"; a clip's is "in the cut" (the music is a task, issue 18)
+const isTask = (name) => name.includes(":") || name === "music";
+
 function takeBox(name, take) {
   // a clip's take plays; a sheet's or a board's (issue 17) is a picture; a line's, the
   // music's or an effect's (issue 18) is a sound
@@ -100,14 +103,14 @@ function takeBox(name, take) {
     ? el("a", { href: withToken(take.url), target: "_blank", rel: "noopener" }, el("img", { src: withToken(take.url), alt: name + " take " + take.n, loading: "lazy" }))
     : take.audio ? el("audio", { src: withToken(take.url), controls: true, preload: "metadata" })
     : el("video", { src: withToken(take.url), controls: true, preload: "metadata", muted: true, playsinline: true });
-  const pick = take.chosen ? el("span", { class: "in-cut", text: name.includes(":") ? "★ chosen" : "★ in the cut" })
+  const pick = take.chosen ? el("span", { class: "in-cut", text: isTask(name) ? "★ chosen" : "★ in the cut" })
     : el("button", { class: "pick", type: "button", onclick: () => pickTake(name, take.n), disabled: take.missing || take.nsfw }, "Pick");
   const length = take.image ? null : take.duration.toFixed(1) + " s";
   return el("div", { class: "take" + (take.chosen ? " chosen" : "") + (take.image ? " picture" : "") + (take.audio ? " sound" : ""), "data-scene": name, "data-take": take.n },
     media,
     el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
     el("div", { class: "meta", text: [take.model, take.size, length, take.money, take.made].filter((x) => x && x !== "-").join(" · ") }),
-    take.current ? null : el("div", { class: "old", text: "made from an earlier version of " + (name.includes(":") ? "it" : "the scene") }),
+    take.current ? null : el("div", { class: "old", text: "made from an earlier version of " + (isTask(name) ? "it" : "the scene") }),
     take.missing ? el("div", { class: "old", text: "file missing (render fetches it again)" }) : null);
 }
 
@@ -246,12 +249,12 @@ function draw(data) {
   document.title = data.title + " — storyboard review";
   $("#title").textContent = data.title;
   const spent = `spent ${data.money}`;
-  $("#money").textContent = `${spent} · next render ${money(data.next_cost)} (${data.stale.length} scene${data.stale.length === 1 ? "" : "s"} stale)`;
+  $("#money").textContent = `${spent} · next render ${money(data.next_cost)} (${data.stale.length} to make or fetch)`;
   const job = data.jobs && data.jobs.current;
   const busy = job || data.rendering;
   const btn = $("#render-stale");
   btn.disabled = !!busy || data.stale.length === 0;
-  btn.textContent = data.stale.length ? `Render stale scenes (${money(data.next_cost)})` : "Everything is up to date";
+  btn.textContent = data.stale.length ? `Render what is stale (${money(data.next_cost)})` : "Everything is up to date";
   if (job) say(`${job.what}: running (${elapsed(job.started)})`);
   else if (data.rendering) say(`${data.rendering.what} running in another process (pid ${data.rendering.pid})`);
   else if (data.jobs && data.jobs.last) say(data.jobs.last.message, !data.jobs.last.ok);
@@ -285,7 +288,7 @@ async function pickTake(scene, n) {
   try {
     const r = await api("/api/pick", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ scene, take: n }) });
     const warned = (r.warnings || []).length > 0;
-    say(`${scene}: take ${n} is ${scene.includes(":") ? "chosen" : "in the cut"}` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : "")
+    say(`${scene}: take ${n} is ${isTask(scene) ? "chosen" : "in the cut"}` + (r.stale.length ? ` (now stale: ${r.stale.join(", ")})` : "")
       + (warned ? `; warning: ${r.warnings.join("; ")}` : ""), warned);
   } catch (e) { say(e.message, true); }
   refresh();
@@ -296,9 +299,12 @@ async function startRender(retakeScenes) {
     const plan = await api("/api/plan?" + retakeScenes.map((s) => "retake=" + encodeURIComponent(s)).join("&"));
     const what = retakeScenes.length ? "A new take of " + retakeScenes.join(", ") : "Rendering the stale scenes";
     const free = !plan.real ? " (the local emulator makes placeholder clips and charges nothing)" : "";
-    if (!plan.generate.length) { say("nothing is stale"); return; }
+    const fetch = plan.fetch || [];
+    if (!plan.generate.length && !fetch.length) { say("nothing is stale"); return; }
     if (plan.refused) { say(plan.refused, true); return; } // a price no source gives: ask nothing
-    if (!confirm(`${what} generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}. Go ahead?`)) return;
+    const makes = plan.generate.length ? `generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}` : "buys nothing";
+    const again = fetch.length ? `; it fetches ${fetch.join(", ")} again (not paid again)` : "";
+    if (!confirm(`${what} ${makes}${again}. Go ahead?`)) return;
     // the budget is what was just shown (a render costing nothing still needs one above $0)
     const budget = Math.max(plan.cost, 0.0001);
     await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget }) });
