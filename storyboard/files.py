@@ -197,3 +197,7 @@ def shared_templates() -> Path:
     if repo.is_dir():
         return repo
     return Path(sys.prefix) / "share" / "storyboard" / "templates"
+
+
+SOUND_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".flac")
+"""The file names of sound takes (lines, music, effects): they have a length, not a size."""

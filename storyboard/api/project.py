@@ -120,6 +120,13 @@ class Project(Films):
         return [s.id for s in self._spec.board.scenes]
 
     @property
+    def film_file(self) -> Path:
+        """Where the film is written (``output.file``, or ``build/<title slug>.<ext>``)."""
+        from storyboard.cut.compose import output_path
+
+        return output_path(self._spec)
+
+    @property
     def animatic_file(self) -> Path:
         """``build/NAME.animatic.mp4``: where ``render(boards=True)`` cuts the animatic."""
         return animatic_file(self)
@@ -512,7 +519,8 @@ def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> T
 def _sound_length(root: Path, t: Take, state: BuildState) -> float | None:
     """A spoken line's, an effect's or the music's length, read from its file (the service
     does not say it); None for a picture (hostile2 H13e: both were shown as 0.0 s)."""
-    from storyboard.media.probe import SOUND_SUFFIXES, duration_cached
+    from storyboard.files import SOUND_SUFFIXES
+    from storyboard.media.probe import duration_cached
 
     if Path(t.file).suffix.lower() not in SOUND_SUFFIXES:
         return None

@@ -193,7 +193,8 @@ class TakeRow:
 def _clip_size(state: BuildState, take: Take) -> str:
     """The size of a take's clip, probed (cached by content under ``build/media``); a sound has
     none (it was probed as a video, failed, and was probed again at every look)."""
-    from storyboard.media.probe import SOUND_SUFFIXES, probe_cached
+    from storyboard.files import SOUND_SUFFIXES
+    from storyboard.media.probe import probe_cached
 
     if Path(take.file).suffix.lower() in SOUND_SUFFIXES:
         return "-"

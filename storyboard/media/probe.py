@@ -91,10 +91,6 @@ def _a_length(text: str) -> bool:
     return math.isfinite(seconds) and seconds >= 0
 
 
-SOUND_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".flac")
-"""The file names of sound takes (lines, music, effects): they have a length, not a size."""
-
-
 def duration_cached(path: Path, key: str, cache_dir: Path) -> float:
     """:func:`media_duration`, kept under ``cache_dir`` by the file's content key (``key``:
     :func:`media_key`; no key: read every time)."""

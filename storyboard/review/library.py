@@ -123,9 +123,7 @@ class ReviewProject:
 
     def film_file(self) -> Path:
         """Where the film is (or will be)."""
-        from storyboard.cut.compose import output_path
-
-        return output_path(self.load()._spec)
+        return self.load().film_file
 
     def refetch(self) -> list[str]:
         """The tasks whose take file a render would fetch again (missing, or not the bytes

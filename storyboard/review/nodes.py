@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from storyboard.media.probe import SOUND_SUFFIXES
+from storyboard.files import SOUND_SUFFIXES
 
 from .page import media_url
 
