@@ -205,7 +205,7 @@ def test_a_page_of_many_lines_reads_the_state_once(
     import storyboard.media.ffmpeg as ff
     from storyboard.generate import state as state_mod
 
-    lines = "\n".join(f'      - "Line {k}, said slowly and clearly."' for k in range(8))
+    lines = "\n".join(f'      - "Line {k}, said slowly and clearly."' for k in range(5))
     board = (
         BOARD.split("scenes:")[0]
         + "scenes:\n"
@@ -231,6 +231,6 @@ def test_a_page_of_many_lines_reads_the_state_once(
     monkeypatch.setattr(ff, "run_child", run)
     monkeypatch.setattr(state_mod.BuildState, "_open", opened)
     snap = snapshot(review)
-    assert sum(len(s["sounds"]) for s in snap["scenes"]) == 16
+    assert sum(len(s["sounds"]) for s in snap["scenes"]) == 10
     assert runs[0] == 0
     assert opens[0] <= 6  # status, activity, writer, film, the takes: not one per node
