@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -32,16 +33,36 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
+@pytest.fixture(scope="module")
+def first_render(tmp_path_factory: pytest.TempPathFactory, emulator: Emulator) -> Path:
+    """The project after its first render (which did work, then rehearsed the no-op): made
+    once for the module, copied for each test (the takes and the film are what a render
+    leaves; the copy's stamp is made again in its own folder)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("RUNWARE_API_KEY", "key-4b1d-never-written")
+        m.setenv("RUNWARE_BASE_URL", emulator.base_url)
+        m.setattr(noop, "VOLATILE", noop.VOLATILE | {"PYTEST_CURRENT_TEST"})
+        p = write_project(tmp_path_factory.mktemp("first") / "p", BOARD, {"notes/a.txt": "x"})
+        assert main(["render", str(p), "-q"]) == 0
+    assert (p / "build" / noop.STAMP).is_file()
+    (p / "build" / noop.STAMP).unlink()
+    return p
+
+
 @pytest.fixture
-def rendered(tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
+def rendered(
+    tmp_path: Path,
+    first_render: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+) -> Path:
     monkeypatch.setenv("RUNWARE_API_KEY", "key-4b1d-never-written")
     monkeypatch.setenv("RUNWARE_BASE_URL", emulator.base_url)
     # pytest names the running test and its phase in the environment
     monkeypatch.setattr(noop, "VOLATILE", noop.VOLATILE | {"PYTEST_CURRENT_TEST"})
-    p = write_project(tmp_path / "p", BOARD, {"notes/a.txt": "x"})
-    assert main(["render", str(p), "-q"]) == 0  # did work, then rehearsed the no-op
-    assert (p / "build" / noop.STAMP).is_file()
-    (p / "build" / noop.STAMP).unlink()
+    p = tmp_path / "p"
+    shutil.copytree(first_render, p, symlinks=True)
     capsys.readouterr()
     assert main(["render", str(p), "-q"]) == 0  # nothing to do: the stamp is left
     assert (p / "build" / noop.STAMP).is_file()
