@@ -18,6 +18,22 @@ from storyboard.api import review as extras
 Log = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What a render from the page would do, shown before it is asked for."""
+
+    generate: list[str]
+    """The tasks it would send."""
+    cost: float
+    """US dollars."""
+    real: bool
+    """Spent on the real service (else the local emulator)."""
+    refused: str | None
+    """Why a budgeted render would be refused whatever the budget (a price no source gives)."""
+    fetch: list[str]
+    """The tasks whose take file it fetches again (missing, or not the bytes kept): not paid."""
+
+
 @dataclass
 class RenderSummary:
     """What a render from the page or the watch loop did."""
@@ -72,22 +88,21 @@ class ReviewProject:
         done = self.load().pick(scene, n, wait=False, draft=self.draft)  # hostile F6
         return list(done.stale), list(done.warnings)
 
-    def plan(self, retake: Sequence[str] = ()) -> tuple[sb.PlanResult, bool]:
-        """What a render with these retakes would generate and its cost (nothing is spent), and
-        whether it would be spent on the real service."""
-        project = self.load()
-        return project.plan(list(retake), draft=self.draft), project.real
-
-    def refusal(self, retake: Sequence[str] = ()) -> str | None:
-        """Why the page's render (always with a budget) would be refused whatever the budget:
-        a node no source prices (hostile N13 F2); None when it would not."""
+    def offer(self, retake: Sequence[str] = ()) -> Offer:
+        """What a render with these retakes would do, from one load of the project: nothing is
+        spent."""
         from storyboard.errors import BudgetError
 
-        try:
-            self.load().plan(list(retake), budget=1e12, draft=self.draft)
-        except BudgetError as e:
-            return str(e).replace("--budget cannot hold it", "a budget cannot hold it")
-        return None
+        project = self.load()
+        refused = None
+        try:  # the page's render always has a budget: a node no source prices stops it
+            found = project.plan(list(retake), budget=1e12, draft=self.draft)
+        except BudgetError as e:  # hostile N13 F2
+            refused = str(e).replace("--budget cannot hold it", "a budget cannot hold it")
+            found = project.plan(list(retake), draft=self.draft)
+        status = project.status(draft=self.draft)
+        fetch = [s.scene for s in status.scenes if s.action == "re-download"]
+        return Offer(found.task_names, round(found.cost, 4), project.real, refused, fetch)
 
     def render(
         self,
@@ -124,12 +139,6 @@ class ReviewProject:
     def film_file(self) -> Path:
         """Where the film is (or will be)."""
         return self.load().film_file
-
-    def refetch(self) -> list[str]:
-        """The tasks whose take file a render would fetch again (missing, or not the bytes
-        kept): nothing is bought."""
-        status = self.load().status(draft=self.draft)
-        return [s.scene for s in status.scenes if s.action == "re-download"]
 
     def film_cut(self) -> extras.FilmCut | None:
         """The film's path, chapters and captions (None until every scene has a take)."""

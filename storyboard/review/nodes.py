@@ -58,6 +58,22 @@ def reuse(action: str) -> list[str]:
     return [f"made from other inputs than those chosen: the next render puts take {n} back"]
 
 
+def row_state(
+    row: sb.SceneStatus, last: Activity | None, writing: bool
+) -> tuple[str, list[str], float, str | None]:
+    """A task's state on the page, its reasons, since when it is generating and its error: a
+    take to fetch again counts as stale (hostile B2), a task sent by a render now running is
+    generating, a stale one whose last task failed is failed."""
+    fetch = row.action == "re-download"
+    state = "stale" if row.stale or fetch else "up to date"
+    reasons = [*row.reasons, *reuse(row.action), *([FETCH] if fetch else [])]
+    if last and last.state in ("pending", "submitted") and writing:
+        return "generating", reasons, last.started, None
+    if last and last.state == "failed" and row.stale:
+        return "failed", reasons, 0.0, last.error
+    return state, reasons, 0.0, None
+
+
 def _sound_facts(sound: Any) -> dict[str, Any]:
     """What the page says of a sound node besides its state: what it is, the words or the
     prompt, the model (and voice), the planned length."""
@@ -98,26 +114,21 @@ class Nodes:
         if planned is None and sound is None and row is None:
             return None
         cost = planned.cost if planned is not None else sound.cost if sound is not None else 0.0
+        last = self.journal.get(name)
+        since, error = 0.0, None
         if row is None:  # a board no clip uses, never made
             state, reasons, take, next_cost = "not made", [NOT_MADE], None, 0.0
         elif row.action == "for render --boards":
             state, reasons, take, next_cost = "stale", [NOT_MADE], row.take, 0.0
         else:
-            state = "stale" if row.stale or row.action == "re-download" else "up to date"
-            reasons, take, next_cost = [*row.reasons, *reuse(row.action)], row.take, row.next_cost
-            reasons += [FETCH] if row.action == "re-download" else []
-        error = None
-        last = self.journal.get(name)
-        if last and last.state in ("pending", "submitted") and self.writing:
-            state = "generating"
-        elif last and last.state == "failed" and state == "stale":
-            state, error = "failed", last.error
+            state, reasons, since, error = row_state(row, last, self.writing)
+            take, next_cost = row.take, row.next_cost
         return {
             "node": name,
             "status": state,
             "reasons": reasons,
             "error": error,
-            "since": last.started if last else 0.0,
+            "since": since,
             "size": planned.size if planned is not None else None,
             "cost": cost,
             "next_cost": next_cost,

@@ -62,7 +62,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
     from storyboard.api import review as extras
 
-    from .nodes import FETCH, Nodes, reuse, take_rows
+    from .nodes import Nodes, row_state, take_rows
 
     try:
         api = project.load()
@@ -80,13 +80,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
     scenes = []
     for p in plan.scenes:
         st = rows[p.scene]
-        fetch = st.action == "re-download"  # hostile B2: a missing take showed "up to date"
-        state, since, error = ("stale" if st.stale or fetch else "up to date"), 0.0, None
-        last = journal.get(p.scene)
-        if last and last.state in ("pending", "submitted") and writing:
-            state, since = "generating", last.started
-        elif last and last.state == "failed" and st.stale:
-            state, error = "failed", last.error
+        state, reasons, since, error = row_state(st, journal.get(p.scene), writing is not None)
         rows_of = take_rows(takes.get(p.scene, []))
         scenes.append(
             {
@@ -98,7 +92,7 @@ def snapshot(project: ReviewProject) -> dict[str, Any]:
                 "source": p.source if p.mode != "cut" else None,
                 "first_frame": _first_frame(p.request),
                 "status": state,
-                "reasons": [*st.reasons, *reuse(st.action), *([FETCH] if fetch else [])],
+                "reasons": reasons,
                 "since": since,
                 "error": error,
                 "cost": p.cost,

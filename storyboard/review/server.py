@@ -9,6 +9,7 @@ project folder, with HTTP Range requests so the videos seek.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
 import socket
@@ -144,20 +145,10 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
         retake = [s for s in request.query_params.getlist("retake") if s]
         try:
             retake_list(retake, await asyncio.to_thread(film(request).scene_ids))
-            found, real = await asyncio.to_thread(film(request).plan, retake)
-            refused = await asyncio.to_thread(film(request).refusal, retake)
-            fetch = await asyncio.to_thread(film(request).refetch)
+            offer = await asyncio.to_thread(film(request).offer, retake)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
-        return JSONResponse(
-            {
-                "generate": found.task_names,
-                "cost": round(found.cost, 4),
-                "real": real,
-                "refused": refused,  # the page's render would be refused: say why, ask nothing
-                "fetch": fetch,  # take files a render fetches again (not paid again)
-            }
-        )
+        return JSONResponse(dataclasses.asdict(offer))
 
     async def pick(request: Request) -> Response:
         try:

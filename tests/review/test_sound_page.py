@@ -73,9 +73,9 @@ def test_the_snapshot_has_each_scenes_sounds_and_the_music(rendered: Path) -> No
     assert music["text"] == "a slow cello under the sea"
     # what the page asks before a render: the unpriced effect is refused whatever the budget
     review = open_project(rendered, draft=True)
-    why = review.refusal(["sfx:b/1"])
+    why = review.offer(["sfx:b/1"]).refused
     assert why is not None and "no source gives the price of sfx:b/1 (mirelo:1@1)" in why
-    assert "a budget cannot hold it" in why and review.refusal(["sfx:a/1"]) is None
+    assert "a budget cannot hold it" in why and review.offer(["sfx:a/1"]).refused is None
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def test_stale_sounds_count_and_a_missing_take_is_fetched(
     line, door = a["sounds"]
     assert line["status"] == door["status"] == "stale"
     assert "fetches it again" in door["reasons"][-1]
-    assert review.refetch() == ["line:a/1", "sfx:a/1"]
+    assert review.offer().fetch == ["line:a/1", "sfx:a/1"]
     assert snap["film"] is not None and snap["film"]["url"]  # the film is still shown
     (rendered / lock["a"]["file"]).unlink()  # a clip it plays is gone: still shown, and why
     film = snapshot(review)["film"]
