@@ -259,6 +259,7 @@ class Project(Films):
                         reasons=list(a.reasons) if used else [],
                         take=take.n if take else None,
                         next_cost=a.cost if a.stale and used and t.scene not in paid_for else 0.0,
+                        price_known=t.price_known,
                     )
                 )
             waiting = [

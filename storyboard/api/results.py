@@ -308,6 +308,9 @@ class SceneStatus:
     """The take in the cut now (``storyboard.lock``), if any."""
     next_cost: float
     """US dollars the next render spends on it (0 when not stale)."""
+    price_known: bool = True
+    """False when no source gives its model's price and the storyboard sets no ``price:``
+    (``next_cost`` then leaves it out)."""
 
 
 @dataclass(frozen=True)

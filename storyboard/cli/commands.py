@@ -189,10 +189,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
     status = main.status(draft=args.draft, variant=args.variant)
-    plan = main.plan(draft=args.draft, variant=args.variant)
-    unknown = {s.scene for s in plan.scenes if not s.price_known} | {  # hostile N13 F10
-        s.node for s in plan.sounds if not s.priced
-    }
+    unknown = {s.scene for s in status.scenes if not s.price_known}  # hostile N13 F10
     rows = [
         [
             s.scene,
