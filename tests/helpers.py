@@ -143,3 +143,10 @@ def browser_page(
             yield pg
         finally:
             context.close()
+
+
+def lock_take(p: Path, name: str) -> int:
+    """The take number ``storyboard.lock`` puts in the cut for ``name`` (a scene or a task)."""
+    import yaml
+
+    return int(yaml.safe_load((p / "storyboard.lock").read_text())["scenes"][name]["take"])

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from helpers import NO_CHROMIUM, REPO, browser_page, chromium, png_bytes, write_project
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take, png_bytes, write_project
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
@@ -59,10 +58,6 @@ def rendered(tmp_path: Path) -> Path:
 def page(tmp_path: Path) -> Iterator[object]:
     with browser_page(tmp_path / "profile", 1400, 1000) as pg:
         yield pg
-
-
-def lock_take(p: Path, name: str) -> int:
-    return int(yaml.safe_load((p / "storyboard.lock").read_text())["scenes"][name]["take"])
 
 
 def loaded(pg: object, selector: str) -> int:

@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from helpers import NO_CHROMIUM, REPO, browser_page, chromium
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
@@ -53,10 +52,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def page(tmp_path: Path) -> Iterator[object]:
     with browser_page(tmp_path / "profile", 1500, 1000, ARGS) as pg:
         yield pg
-
-
-def lock_take(p: Path, scene: str) -> int:
-    return int(yaml.safe_load((p / "storyboard.lock").read_text())["scenes"][scene]["take"])
 
 
 def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(

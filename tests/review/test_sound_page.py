@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import NO_CHROMIUM, REPO, browser_page, chromium, write_project
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take, write_project
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
@@ -51,10 +51,6 @@ def rendered(tmp_path: Path) -> Path:
     assert main(["render", str(p), *DRAFT]) == 0
     assert main(["render", str(p), "--retake", "line:a/1", *DRAFT]) == 0
     return p
-
-
-def lock_take(p: Path, name: str) -> int:
-    return int(yaml.safe_load((p / "storyboard.lock").read_text())["scenes"][name]["take"])
 
 
 def test_the_snapshot_has_each_scenes_sounds_and_the_music(rendered: Path) -> None:
