@@ -134,8 +134,11 @@ def main() -> None:
         help="seconds of post-roll (repeatable; default: as much as the pre-roll)",
     )
     ap.add_argument("--pre", type=float, action="append", help="seconds of pre-roll (repeatable)")
+    ap.add_argument("--joins", type=int, default=3, help="joins, evenly spaced (default 3)")
     args = ap.parse_args()
-    seconds, segments = args.seconds, 4
+    if args.joins < 1:
+        ap.error("--joins must be at least 1")
+    seconds, segments = args.seconds, args.joins + 1
     prerolls: tuple[float, ...] = (0.0, 1.0, 2.7, 5.0, 11.0)
     if args.tiny:
         seconds, segments, prerolls = 8.0, 2, (0.0, 1.0)
@@ -167,11 +170,13 @@ def main() -> None:
             got = joined(src, work, total, joins, pre, post)
             n = min(total, len(got), len(whole))
             worst = (np.inf, 0.0, 0.0)
+            after: list[float] = []
             for j in joins:
                 for w0 in np.arange(0.0, 2.0, 0.5):
                     a = j * FRAME + int(w0 * RATE)
                     win = slice(a, min(n, a + RATE // 2))
                     s_join, s_whole = snr(got[win], ref[win]), snr(whole[win], ref[win])
+                    after.append(s_join)
                     if s_join - s_whole < worst[0]:
                         worst = (s_join - s_whole, s_join, s_whole)
             encoded = (
@@ -182,9 +187,10 @@ def main() -> None:
                 / RATE
             )
             print(
-                f"  pre-roll {p:4.1f} s, post-roll {post * FRAME / RATE:4.2f} s: worst half-second "
-                f"after a join {worst[1]:.1f} dB SNR "
-                f"against {worst[2]:.1f} dB for the whole encode there ({worst[0]:+.1f} dB); "
+                f"  pre-roll {p:4.1f} s, post-roll {post * FRAME / RATE:4.2f} s: the half-seconds "
+                f"after the joins: worst {min(after):.1f} dB SNR, 5th percentile "
+                f"{np.percentile(after, 5):.1f} dB; the most under the whole encode there "
+                f"{worst[1]:.1f} dB against {worst[2]:.1f} dB ({worst[0]:+.1f} dB); "
                 f"sound encoded {encoded:.1f} s for {seconds:g} s (ratio {encoded / seconds:.2f}x)"
             )
     sys.stdout.flush()

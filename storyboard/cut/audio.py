@@ -214,16 +214,42 @@ def _num(v: object) -> bool:
     return True
 
 
-def loudnorm_filter(measured: dict[str, float], target: float, true_peak: float) -> str:
-    """Second pass. Where loudnorm would normalise linearly (its rule: a range within 11 LU and
-    the true peak still under the limit after the gain), that is one constant gain: applied
-    as ``volume``, without loudnorm's 192 kHz round trip. Otherwise loudnorm, dynamic."""
+TOLERANCE = 0.5
+"""LU: how far from its target the film's loudness may land when the last cut's gain is kept
+(an edit then re-encodes only the sound it changed). A fresh cut lands on the target."""
+
+
+def linear_gain(
+    measured: dict[str, float], target: float, true_peak: float, last: float | None = None
+) -> float | None:
+    """The second pass as one constant gain (dB), where loudnorm would normalise linearly (its
+    rule: a range within 11 LU and the true peak still under the limit after the gain); None
+    where it must be loudnorm, dynamic.
+
+    ``last``: the gain the last cut of this film applied. It is kept while the film still lands
+    within :data:`TOLERANCE` of the target with it (and under the peak limit): a one-scene edit
+    moves the film's loudness a little, and a new gain would change every sample of the sound,
+    so every stretch of its AAC would be encoded again."""
     i, tp = measured["input_i"], measured["input_tp"]
     lra, thresh = measured["input_lra"], measured["input_thresh"]
-    gain = target - i
+    gain = round(target - i, 4)
     valid = tp != 99 and thresh != -70 and lra != 0 and i != 0
-    if valid and tp + gain <= true_peak and lra <= 11:
+    if not (valid and tp + gain <= true_peak and lra <= 11):
+        return None
+    if last is not None and abs(i + last - target) <= TOLERANCE and tp + last <= true_peak:
+        return last
+    return gain
+
+
+def loudnorm_filter(measured: dict[str, float], target: float, true_peak: float) -> str:
+    """Second pass. Where loudnorm would normalise linearly (:func:`linear_gain`), that is one
+    constant gain: applied as ``volume``, without loudnorm's 192 kHz round trip. Otherwise
+    loudnorm, dynamic."""
+    gain = linear_gain(measured, target, true_peak)
+    if gain is not None:
         return f"volume={gain:.4f}dB"
+    i, tp = measured["input_i"], measured["input_tp"]
+    lra, thresh = measured["input_lra"], measured["input_thresh"]
     return (
         f"loudnorm=I={target}:TP={true_peak}:LRA=11:measured_I={i}"
         f":measured_TP={tp}:measured_LRA={lra}"

@@ -37,10 +37,10 @@ from storyboard.media.probe import ClipInfo, probe_cached
 from .audio import mux
 from .cachefolder import admit_cache_folder
 from .chunks import ChunkCache, cache_limit_bytes, chunk_key
-from .filmkey import FilmStatus, film_status, write_stamp
+from .filmkey import FilmStatus, film_status, kept_loudness, write_stamp
 from .machine import jobs_cap
 from .picture import ChunkRunner, PictureStats, render_video
-from .sound import film_sound
+from .sound import Loudness, film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
 from .voice_mix import FilmSounds, cut_takes, film_sounds, line_lengths
@@ -194,6 +194,7 @@ def compose_film(
     sheet_pool = ThreadPoolExecutor(1)
     sheet_args = (tl, project.root, project.board.title, contact_sheet_path(project))
     sheet = sheet_pool.submit(contact_sheet, *sheet_args, _boards(project, state))
+    loudness: Loudness | None = None
     try:
         sweep_stale(".compose-", dest.parent)  # what a killed compose left behind
         with tempfile.TemporaryDirectory(prefix=f".compose-{os.getpid()}-", dir=dest.parent) as d:
@@ -206,10 +207,13 @@ def compose_film(
                 on_frames(total)
             else:
                 # the sound is prepared while the picture renders; they meet in the final mux.
-                # The picture's pool takes the CPUs; the sound steps (one ffmpeg at a time,
-                # light) run beside it
+                # The picture's pool takes the CPUs; the sound steps run beside it (its AAC
+                # segments, few for an edit, encoded at once)
+                kept = None if force else kept_loudness(project)
                 with ThreadPoolExecutor(1) as pool:
-                    audio_job = pool.submit(film_sound, tl, project, infos, cache, log, sounds)
+                    audio_job = pool.submit(
+                        film_sound, tl, project, infos, cache, log, sounds, kept
+                    )
                     if route == "audio-only":
                         video = tmp / f"video.{fmt.lower()}"
                         concat_copy(tl, project.root, video, audio=False)
@@ -230,7 +234,8 @@ def compose_film(
                             runner,
                         )
                     audio = audio_job.result()
-                mux(video, audio, part, fmt)
+                loudness = audio.loudness
+                mux(video, audio.path, part, fmt)
             check_destinations(dest)  # again: the encode took a while
             check_interrupt()  # a Ctrl-C while composing puts no film in place
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
@@ -246,7 +251,7 @@ def compose_film(
     res = ComposeResult(dest, route=route, why=why, encoded=cache.made, reused=cache.hits)
     res.frames, res.frames_encoded = total, stats.encoded
     _companions(project, dest, res)
-    write_stamp(project, status, dest, [_rel(project, p) for p in res.extras])
+    write_stamp(project, status, dest, [_rel(project, p) for p in res.extras], loudness)
     res.used = set(cache.used)
     res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start

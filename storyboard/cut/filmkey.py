@@ -8,13 +8,15 @@ tool can say *why* the film is stale) of the last film written, with the film fi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.board.schema import Scene
 from storyboard.board.spec import Project
@@ -22,6 +24,9 @@ from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write, parse_json, resolve_inside
 
 from .takes import ChosenTake
+
+if TYPE_CHECKING:
+    from .sound import Loudness
 
 # bump whenever compose would write a different film from the same inputs (4: the copy path's
 # sound joined apart, a scene as long as its picture, takes smart rendering no longer copies)
@@ -248,9 +253,16 @@ def _stamp_ok(data: Any) -> bool:
     )
 
 
-def write_stamp(project: Project, st: FilmStatus, dest: Path, extras: list[str]) -> None:
+def write_stamp(
+    project: Project,
+    st: FilmStatus,
+    dest: Path,
+    extras: list[str],
+    loudness: Loudness | None = None,
+) -> None:
     """Record the film just written, and its companions (captions, contact sheet: paths
-    relative to the project), once all of them are complete."""
+    relative to the project), once all of them are complete; and the loudness gain its sound
+    was given (the next cut keeps it while it holds: ``audio.linear_gain``)."""
     info = os.stat(dest)
     data = {
         "key": st.key,
@@ -261,7 +273,29 @@ def write_stamp(project: Project, st: FilmStatus, dest: Path, extras: list[str])
         "sha256": file_sha256(dest),
         "extras": extras,
     }
+    if loudness is not None:
+        data["loudness"] = dataclasses.asdict(loudness)
     atomic_write(stamp_path(project), json.dumps(data, indent=1).encode())
+
+
+def kept_loudness(project: Project) -> Loudness | None:
+    """The loudness gain the last cut of this film gave its sound (from its stamp), None when
+    there is none or it is not three finite numbers in range (a hand edit is not trusted)."""
+    from .sound import Loudness
+
+    stamp = read_stamp(project)
+    rec = stamp.get("loudness") if stamp else None
+    if not isinstance(rec, dict):
+        return None
+    values: list[float] = []
+    for k in ("target", "true_peak", "gain"):
+        v = rec.get(k)
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            return None
+        if not math.isfinite(v) or abs(v) > 99:
+            return None
+        values.append(float(v))
+    return Loudness(*values)
 
 
 def stamp_path(project: Project) -> Path:

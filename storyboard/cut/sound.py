@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -17,12 +18,15 @@ from storyboard.files import atomic_write
 from storyboard.media.ffmpeg import audio_codec_args
 from storyboard.media.probe import ClipInfo
 
+from .aac import SEGMENTED, encode_segmented, read_wav, segmentable
 from .audio import (
     AUDIO_EXT,
     RATE,
+    TOLERANCE,
     duck_spans,
     encode_audio,
     fades,
+    linear_gain,
     loudnorm_filter,
     measure_loudness,
     mix_music,
@@ -42,6 +46,22 @@ def _r(x: float) -> float:
     return round(x, 6)
 
 
+@dataclass(frozen=True)
+class Loudness:
+    """The constant gain the film's sound was given (two-pass loudness, linear), recorded in the
+    film's stamp so the next cut can keep it (:func:`linear_gain`)."""
+
+    target: float
+    true_peak: float
+    gain: float
+
+
+@dataclass(frozen=True)
+class FilmSound:
+    path: Path  # the encoded track, ready to be stream-copied
+    loudness: Loudness | None  # the constant gain applied, None when none was (or loudnorm)
+
+
 def film_sound(
     tl: Timeline,
     project: Project,
@@ -49,10 +69,13 @@ def film_sound(
     cache: ChunkCache,
     log: Log | None = None,
     sounds: FilmSounds | None = None,
-) -> Path:
+    kept: Loudness | None = None,
+) -> FilmSound:
     """The encoded sound track of the film (a cached file, ready to be stream-copied).
 
-    ``sounds``: the spoken lines, placed sounds and generated music (issue 18)."""
+    ``sounds``: the spoken lines, placed sounds and generated music (issue 18). ``kept``: the
+    last cut's loudness gain (from its stamp), kept while the film stays within
+    :data:`TOLERANCE` of its target with it."""
     root = project.root
     sounds = sounds or FilmSounds()
     music = project.board.edit.music
@@ -117,6 +140,7 @@ def film_sound(
         )
         mixed = cache.make(mixed_key, "wav", lambda p: overlay(under, sounds.overlays, tl, p))
     af: list[str] = []
+    loud: Loudness | None = None
     if edit.loudness != "off":
         target = float(edit.loudness)
         tp = edit.true_peak
@@ -133,12 +157,31 @@ def film_sound(
             measure,
         )
         measured = {k: float(v) for k, v in json.loads(m_path.read_text()).items()}
-        af = ["-af", loudnorm_filter(measured, target, tp) + f",aresample={RATE}"]
+        last = kept.gain if kept and (kept.target, kept.true_peak) == (target, tp) else None
+        gain = linear_gain(measured, target, tp, last)
+        if gain is None:  # loudnorm, dynamic
+            af = ["-af", loudnorm_filter(measured, target, tp) + f",aresample={RATE}"]
+        else:
+            af = ["-af", f"volume={gain:.4f}dB,aresample={RATE}"]
+            loud = Loudness(target, tp, gain)
         if log is not None:
-            log(
-                f"loudness: {measured['input_i']:.1f} LUFS measured -> {target:g} LUFS "
-                f"(true peak <= {tp:g} dBTP)"
-            )
+            level = measured["input_i"]
+            if gain is not None and gain == last and round(target - level, 4) != gain:
+                log(
+                    f"loudness: {level:.1f} LUFS measured -> {level + gain:.1f} LUFS with the "
+                    f"last cut's gain ({gain:+.1f} dB: within {TOLERANCE:g} LU of {target:g}, "
+                    f"so the sound it did not change is not encoded again; true peak <= "
+                    f"{tp:g} dBTP)"
+                )
+            else:
+                log(
+                    f"loudness: {level:.1f} LUFS measured -> {target:g} LUFS "
+                    f"(true peak <= {tp:g} dBTP)"
+                )
+    # issue 19: AAC with a constant gain (or none) is encoded in segments, each kept by the PCM
+    # it encodes, so an edit re-encodes only the stretches whose sound changed; Opus and the
+    # dynamic loudnorm (state through the whole film) are encoded whole
+    wav = read_wav(mixed) if segmentable(fmt, af) else None
     enc_key = chunk_key(
         "sound-encoded",
         {
@@ -147,6 +190,14 @@ def film_sound(
             "codec": audio_codec_args(fmt),
             "container": AUDIO_EXT[fmt],
             "duration": _r(tl.duration),
+            "by": SEGMENTED if wav is not None else "whole",
         },
     )
-    return cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))
+    if wav is not None:
+        chain = af[1] if af else None
+        path = cache.make(
+            enc_key, AUDIO_EXT[fmt], lambda p: encode_segmented(wav, chain, fmt, p, cache, log)
+        )
+    else:
+        path = cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))
+    return FilmSound(path, loud)

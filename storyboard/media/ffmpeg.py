@@ -75,11 +75,15 @@ def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     return proc
 
 
-def run_child(cmd: list[str], *, timeout: float) -> subprocess.CompletedProcess[bytes]:
-    """``subprocess.run`` with output captured; the child dies with this process."""
-    proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def run_child(
+    cmd: list[str], *, timeout: float, input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run`` with output captured (and ``input`` fed to its stdin); the child dies
+    with this process."""
+    stdin = subprocess.PIPE if input is not None else None
+    proc = spawn(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input, timeout=timeout)
     except BaseException:
         proc.kill()
         proc.communicate()
@@ -149,12 +153,15 @@ def ffmpeg_exe() -> str:
 
 
 def run_ffmpeg(
-    args: list[str], *, what: str, timeout: float = 600
+    args: list[str], *, what: str, timeout: float = 600, input: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ffmpeg quietly; a failure becomes one readable :class:`StoryboardError`."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    """Run ffmpeg quietly; a failure becomes one readable :class:`StoryboardError`.
+
+    ``input``: bytes for ffmpeg's stdin (an input ``pipe:0``); its stdout is captured."""
+    stdin = [] if input is not None else ["-nostdin"]
+    cmd = [ffmpeg_exe(), "-hide_banner", *stdin, "-loglevel", "error", "-y", *args]
     try:
-        proc = run_child(cmd, timeout=timeout)
+        proc = run_child(cmd, timeout=timeout, input=input)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StoryboardError(f"{what}: ffmpeg could not run: {e}") from None
     if proc.returncode == -signal.SIGXFSZ or b"File too large" in proc.stderr:

@@ -22,7 +22,7 @@ EXPECT = {
     "render.py": ["8 independent scenes", "no-op re-render"],
     "client.py": ["ratio vs baseline", "clip rendering"],
     "plan.py": ["ratio 40/20"],
-    "aac_joins.py": ["pre-roll", "after a join", "ratio"],
+    "aac_joins.py": ["pre-roll", "after the joins", "ratio"],
 }
 
 

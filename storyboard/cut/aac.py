@@ -1,0 +1,261 @@
+"""The film's AAC in fixed segments (issue 19): encoded at once, each kept in the chunk cache by
+the PCM it encodes, joined packet by packet.
+
+The film's frames of 1024 samples are cut on a fixed grid (:data:`SEGMENT_FRAMES` each, 6.4 s).
+A segment is encoded from its own stretch of the mixed WAV plus :data:`PRE_ROLL_FRAMES` before
+it and :data:`POST_ROLL_FRAMES` after it (the encoder warms up on sound whose packets are then
+dropped, and looks one frame ahead); the first segment keeps the encoder's priming packet, the
+last its final packets.
+
+How long a pre-roll: ffmpeg's AAC encoder adapts its quantiser to its bitrate frame by frame, so
+a segment encoded cold is coded worse for its first second. After that, two encodes of the same
+sound are no closer for a longer pre-roll: each is as good as the encoder is anywhere.
+``bench/aac_joins.py --seconds 60 --joins 14`` (the film's settings): the worst half-second
+after 14 joins had 31.1 dB SNR at 1 s of pre-roll and 24.2 dB at 8.19 s, against 31.4 dB for
+the whole encode's own worst half-second; their 5th percentiles 33.7, 34.8 and 33.6 dB. At 0.5 s
+the worst was 25.6 dB.
+
+A segment's key is the sha256 of the PCM bytes it encodes (rolls included: the pre-roll shapes
+the packets), the filter chain (the loudness gain), the codec settings and which packets it
+keeps; an edit re-encodes only the segments whose encoded stretch it changed, as long as the
+loudness gain holds (``audio.linear_gain``). The joined ADTS stream is muxed into an .m4a with
+the priming packet skipped by the edit list and the last packet's duration cut to the sound's
+end, so the track is exactly as long as the sound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg
+
+from .chunks import ChunkCache, chunk_key
+from .machine import jobs_cap, usable_cpus
+
+RATE = 48000
+FRAME = 1024  # samples per AAC frame
+SEGMENT_FRAMES = 300  # 6.4 s
+PRE_ROLL_FRAMES = 48  # 1.02 s (see above)
+POST_ROLL_FRAMES = 2  # the encoder looks one frame ahead (window switching): none is 15-37 dB worse
+SEGMENTED_FORMATS = ("MP4", "MOV")
+SEGMENTED = f"segments {SEGMENT_FRAMES}/{PRE_ROLL_FRAMES}/{POST_ROLL_FRAMES}"
+
+Log = Callable[[str], None]
+
+_PCM = 1
+_FLOAT = 3
+_EXTENSIBLE = 0xFFFE
+
+
+@dataclass(frozen=True)
+class WavInfo:
+    """Where a WAV's samples are and what they are."""
+
+    path: Path
+    offset: int  # byte offset of the first sample
+    size: int  # bytes of samples (whole sample frames)
+    codec: str  # ffmpeg's raw format: s16le or f32le
+    channels: int
+    rate: int
+
+    @property
+    def block(self) -> int:
+        return self.channels * (2 if self.codec == "s16le" else 4)
+
+    @property
+    def samples(self) -> int:
+        return self.size // self.block
+
+
+def read_wav(path: Path) -> WavInfo | None:
+    """The RIFF header of a WAV (fmt and data chunks, any others skipped): None when it is not
+    16-bit integer or 32-bit float PCM at the film's rate, or not a WAV."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            file_size = path.stat().st_size
+            fmt: tuple[int, int, int, int] | None = None
+            pos = 12
+            while pos + 8 <= file_size:
+                fh.seek(pos)
+                cid, size = struct.unpack("<4sI", fh.read(8))
+                if cid == b"fmt ":
+                    body = fh.read(min(size, 40))
+                    if len(body) < 16:
+                        return None
+                    tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                    if tag == _EXTENSIBLE and len(body) >= 26:
+                        tag = struct.unpack("<H", body[24:26])[0]  # the subformat GUID's start
+                    fmt = (tag, channels, rate, bits)
+                elif cid == b"data":
+                    if fmt is None:
+                        return None
+                    tag, channels, rate, bits = fmt
+                    codec = {(_PCM, 16): "s16le", (_FLOAT, 32): "f32le"}.get((tag, bits))
+                    if codec is None or rate != RATE or not 1 <= channels <= 8:
+                        return None
+                    start = pos + 8
+                    avail = min(size, file_size - start)  # a size never written (0xFFFFFFFF)
+                    block = channels * bits // 8
+                    return WavInfo(path, start, avail - avail % block, codec, channels, rate)
+                pos += 8 + size + (size & 1)
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Film frames ``a`` to ``b`` kept, encoded from samples ``s`` to ``e`` (rolls included)."""
+
+    a: int
+    b: int
+    s: int
+    e: int
+    last: bool
+
+    @property
+    def keep(self) -> tuple[int, int | None]:
+        """The packets of its encode kept: packet j of an encode starting at frame s/FRAME holds
+        that encode's frame j - 1 (the priming frame first); the first segment keeps the priming
+        packet, the last every packet to the end."""
+        first = self.s // FRAME
+        j0 = 0 if self.a == 0 else self.a - first + 1
+        return j0, None if self.last else self.b - first + 1
+
+
+def plan(samples: int) -> list[Segment]:
+    """The segments of a sound of ``samples`` samples."""
+    frames = max(1, math.ceil(samples / FRAME))
+    out = []
+    for a in range(0, frames, SEGMENT_FRAMES):
+        b = min(frames, a + SEGMENT_FRAMES)
+        last = b == frames
+        s = max(0, a - PRE_ROLL_FRAMES) * FRAME
+        e = samples if last else min(samples, (b + POST_ROLL_FRAMES) * FRAME)
+        out.append(Segment(a, b, s, e, last))
+    return out
+
+
+def segmentable(fmt: str, af: list[str]) -> bool:
+    """Whether the film's sound is encoded in segments: AAC, and no filter or a constant gain
+    (``loudnorm``, dynamic, carries state through the whole film)."""
+    if fmt not in SEGMENTED_FORMATS:
+        return False
+    if not af:
+        return True
+    return len(af) == 2 and af[0] == "-af" and af[1].startswith("volume=")
+
+
+def adts_frames(data: bytes) -> list[bytes]:
+    """The ADTS frames of a raw AAC stream, header and all."""
+    frames, i = [], 0
+    while i + 7 <= len(data):
+        if data[i] != 0xFF or data[i + 1] & 0xF6 != 0xF0:
+            raise ValueError(f"no ADTS sync word at byte {i}")
+        size = ((data[i + 3] & 3) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
+        if size < 7 or i + size > len(data):
+            raise ValueError(f"an ADTS frame at byte {i} runs past the end")
+        frames.append(data[i : i + size])
+        i += size
+    if i != len(data):
+        raise ValueError("trailing bytes after the last ADTS frame")
+    return frames
+
+
+def _pcm(wav: WavInfo, s: int, e: int) -> bytes:
+    with open(wav.path, "rb") as fh:
+        fh.seek(wav.offset + s * wav.block)
+        return fh.read((e - s) * wav.block)
+
+
+def _encode(wav: WavInfo, seg: Segment, pcm: bytes, chain: str | None, fmt: str) -> bytes:
+    """The kept packets of one segment's encode (raw ADTS)."""
+    proc = run_ffmpeg(
+        ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels), "-i", "pipe:0"]
+        + (["-af", chain] if chain else [])
+        + [*audio_codec_args(fmt), "-f", "adts", "pipe:1"],
+        what=f"encoding the sound ({seg.a * FRAME / RATE:.2f} s on)",
+        input=pcm,
+    )
+    frames = adts_frames(proc.stdout)
+    j0, j1 = seg.keep
+    if j1 is not None and len(frames) < j1:
+        raise ValueError(f"the encoder gave {len(frames)} packets, {j1} expected")
+    return b"".join(frames[j0:j1])
+
+
+def workers() -> int:
+    """AAC encoders at once: the CPUs this process may use (``STORYBOARD_JOBS`` caps them)."""
+    cap = jobs_cap()
+    return max(1, min(usable_cpus(), cap or usable_cpus()))
+
+
+def encode_segmented(
+    wav: WavInfo, chain: str | None, fmt: str, dest: Path, cache: ChunkCache, log: Log | None = None
+) -> Path:
+    """The WAV's sound through ``chain`` (an ``-af`` filter, or None) into the film's AAC at
+    ``dest`` (.m4a), its segments taken from or put in ``cache``."""
+    segs = plan(wav.samples)
+    codec = audio_codec_args(fmt)
+    keys = []
+    for seg in segs:
+        digest = hashlib.sha256(_pcm(wav, seg.s, seg.e)).hexdigest()
+        spec = {
+            "pcm": digest,
+            "format": [wav.codec, wav.channels, wav.rate],
+            "af": chain,
+            "codec": codec,
+            "keep": list(seg.keep),
+        }
+        keys.append(chunk_key("sound-aac-segment", spec))
+
+    def one(i: int) -> Path:
+        seg = segs[i]
+
+        def produce(p: Path) -> None:
+            p.write_bytes(_encode(wav, seg, _pcm(wav, seg.s, seg.e), chain, fmt))
+
+        return cache.make(keys[i], "aac", produce)
+
+    paths: dict[int, Path] = {}
+    for i, k in enumerate(keys):
+        found = cache.get(k, "aac")
+        if found is not None:
+            paths[i] = found
+    missing = [i for i in range(len(segs)) if i not in paths]
+    if missing:
+        if log is not None:
+            log(f"sound: {len(missing)} of {len(segs)} AAC segment(s) to encode")
+        with ThreadPoolExecutor(min(workers(), len(missing))) as pool:
+            for i, path in zip(missing, pool.map(one, missing), strict=True):
+                paths[i] = path
+    join(wav.samples, [paths[i].read_bytes() for i in range(len(segs))], dest)
+    return dest
+
+
+def join(samples: int, parts: list[bytes], dest: Path) -> None:
+    """The segments' packets, concatenated, in an .m4a: the priming packet skipped by the edit
+    list, the last packet's duration cut so the track is ``samples`` long."""
+    raw = b"".join(parts)
+    packets = len(adts_frames(raw))
+    last = packets - 1  # the priming packet is packet 0
+    tail = samples - (last - 1) * FRAME  # samples of the last packet that are sound
+    bsf = []
+    if 0 < tail < FRAME:
+        bsf = ["-bsf:a", f"setts=duration=if(eq(N\\,{last})\\,DURATION*{tail}/{FRAME}\\,DURATION)"]
+    run_ffmpeg(
+        ["-itsoffset", f"{-FRAME / RATE:.9f}", "-f", "aac", "-i", "pipe:0", "-c", "copy"]
+        + bsf
+        + ["-f", "ipod", str(dest)],
+        what="joining the sound",
+        input=raw,
+    )

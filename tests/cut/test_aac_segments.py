@@ -1,0 +1,236 @@
+"""The film's AAC encoded in fixed segments, each kept in the chunk cache by the PCM it encodes,
+joined packet by packet (issue 19)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_compose import FPS, decoded_seconds, decodes_to_the_end, make_clip, setup
+from test_film_key import edit_yaml, reload
+
+from storyboard.cut import sound
+from storyboard.cut.aac import FRAME, encode_segmented, plan, read_wav
+from storyboard.cut.chunks import ChunkCache
+from storyboard.cut.compose import compose_film
+from storyboard.media.ffmpeg import audio_codec_args, ffmpeg_exe
+
+RATE = 48000
+GAIN = "volume=-2.0000dB,aresample=48000"
+
+
+def ff(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-y", *args], check=True)
+
+
+def decode(path: Path, af: str | None = None) -> np.ndarray:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path)]
+        + (["-af", af] if af else [])
+        + ["-f", "f32le", "-ac", "2", "-ar", str(RATE), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(out, np.float32).reshape(-1, 2)
+
+
+def signal(dest: Path, seconds: float, codec: str = "pcm_s16le") -> Path:
+    """Chords that change, swell and fade, and clicks (bench/aac_joins.py's test sound)."""
+    chord = "+".join(
+        f"0.08*sin(2*PI*{f}*(1+0.25*floor(mod(t,6)/1.5))*t)" for f in (196, 247, 294, 392, 587)
+    )
+    ff(
+        "-f", "lavfi", "-i",
+        f"aevalsrc='({chord})*(0.6+0.4*sin(2*PI*0.3*t))+0.5*lt(mod(t,1.7),0.003)'"
+        f":s={RATE}:d={seconds}",
+        "-af", "aformat=channel_layouts=stereo", "-c:a", codec, str(dest),
+    )  # fmt: skip
+    return dest
+
+
+def snr(x: np.ndarray, ref: np.ndarray) -> float:
+    err = float(np.sum((x - ref) ** 2))
+    return 10 * np.log10(float(np.sum(ref**2)) / max(err, 1e-20))
+
+
+def lag(a: np.ndarray, b: np.ndarray, span: int = 2048) -> int:
+    """The shift of ``a`` against ``b`` (samples) that matches them best."""
+    x, y = a[:, 0][RATE : 3 * RATE], b[:, 0][RATE : 3 * RATE]
+    best = max(range(-span, span + 1, 1), key=lambda k: float(np.dot(np.roll(x, k), y)))
+    return best
+
+
+def encode(wav: Path, chain: str | None, cache: ChunkCache, dest: Path) -> Path:
+    info = read_wav(wav)
+    assert info is not None
+    return encode_segmented(info, chain, "MP4", dest, cache)
+
+
+def aac_entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*/*.aac"))
+
+
+def test_the_wav_header_is_read_s16_float_and_with_a_list_chunk(tmp_path: Path) -> None:
+    s16 = read_wav(signal(tmp_path / "a.wav", 1.0))
+    f32 = read_wav(signal(tmp_path / "b.wav", 1.0, "pcm_f32le"))
+    assert s16 is not None and f32 is not None
+    assert (s16.codec, s16.channels, s16.rate, s16.samples) == ("s16le", 2, RATE, RATE)
+    assert (f32.codec, f32.channels, f32.rate, f32.samples) == ("f32le", 2, RATE, RATE)
+    assert b"LIST" in (tmp_path / "a.wav").read_bytes()[:200]  # ffmpeg's INFO chunk
+    (tmp_path / "c.wav").write_bytes(b"RIFF\0\0\0\0WAVEjunk")
+    assert read_wav(tmp_path / "c.wav") is None
+    ff("-i", str(tmp_path / "a.wav"), "-ar", "44100", str(tmp_path / "d.wav"))
+    assert read_wav(tmp_path / "d.wav") is None  # not the film's rate: encoded whole
+
+
+def test_joined_track_matches_a_whole_encode(tmp_path: Path) -> None:
+    src = signal(tmp_path / "src.wav", 25.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    joined = decode(encode(src, GAIN, cache, tmp_path / "joined.m4a"))
+    whole_path = tmp_path / "whole.m4a"
+    ff("-i", str(src), "-af", GAIN, *audio_codec_args("MP4"), "-f", "ipod", str(whole_path))
+    whole = decode(whole_path)
+    ref = decode(src, GAIN)
+    total = len(ref)
+    segs = plan(total)
+    assert len(segs) == 4 and cache.made == 4
+    assert lag(joined, ref) == 0 and lag(whole, ref) == 0
+    assert total <= len(joined) < total + FRAME
+    # every half-second after a join is as good as the whole encode is somewhere: two encodes
+    # of the same sound differ window by window, the join's no more than the encoder's spread
+    half = RATE // 2
+    spread = [snr(whole[a : a + half], ref[a : a + half]) for a in range(0, total - half, half)]
+    joins = [s.a * FRAME for s in segs[1:]]
+    for j in joins:
+        for w in range(4):
+            win = slice(j + w * half, j + (w + 1) * half)
+            got = snr(joined[win], ref[win])
+            assert got > min(spread) - 1.0, (j / RATE, w, got, min(spread))
+
+
+def changed(src: Path, dest: Path, start: float, end: float) -> Path:
+    """``src`` with a tone added between ``start`` and ``end`` seconds."""
+    ff(
+        "-i", str(src), "-af",
+        f"volume='if(between(t,{start},{end}),0.5,1)':eval=frame",
+        "-c:a", "pcm_s16le", str(dest),
+    )  # fmt: skip
+    return dest
+
+
+@pytest.mark.parametrize("stretch", [(1.0, 1.5), (15.0, 15.4)])
+def test_an_edit_re_encodes_only_the_segments_that_encode_it(
+    tmp_path: Path, stretch: tuple[float, float]
+) -> None:
+    src = signal(tmp_path / "src.wav", 25.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    encode(src, GAIN, cache, tmp_path / "a.m4a")
+    edited = changed(src, tmp_path / "edited.wav", *stretch)
+    a, b = round(stretch[0] * RATE), round(stretch[1] * RATE)
+    segs = plan(round(25.0 * RATE))
+    want = [k for k, s in enumerate(segs) if s.s < b + FRAME and a < s.e]
+    assert 0 < len(want) < len(segs)
+    made = cache.made
+    out = encode(edited, GAIN, cache, tmp_path / "b.m4a")
+    assert cache.made - made == len(want)
+    assert decodes_to_the_end(out)
+    made = cache.made
+    encode(edited, "volume=-1.0000dB,aresample=48000", cache, tmp_path / "c.m4a")
+    assert cache.made - made == len(segs)  # another gain: every segment
+
+
+def test_a_damaged_or_missing_segment_is_made_again(tmp_path: Path) -> None:
+    src = signal(tmp_path / "src.wav", 22.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    first = decode(encode(src, None, cache, tmp_path / "a.m4a"))
+    entries = aac_entries(cache.folder)
+    assert len(entries) == len(plan(22 * RATE)) == 4
+    data = bytearray(entries[0].read_bytes())
+    data[100:110] = b"\0" * 10
+    entries[0].write_bytes(bytes(data))
+    entries[1].unlink()
+    lines: list[str] = []
+    again_cache = ChunkCache(tmp_path / "chunks", log=lines.append)
+    out = encode(src, None, again_cache, tmp_path / "b.m4a")
+    assert again_cache.made == 2 and again_cache.damaged == 1 and again_cache.hits == 2
+    assert any("damaged" in line for line in lines)
+    assert decodes_to_the_end(out)
+    assert np.array_equal(decode(out), first)
+
+
+def scenes(n: int, seconds: float) -> list[dict]:
+    return [{"id": f"s{i}", "seconds": seconds, "clip": {"tone": 300 + 60 * i}} for i in range(n)]
+
+
+def music_bed(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir(exist_ok=True)
+    ff("-f", "lavfi", "-i", f"sine=f=196:r={RATE}:d=6", "-ac", "2", str(tmp_path / "p/bed.wav"))
+
+
+def test_the_full_route_music_and_loudness_is_segmented_and_in_sync(tmp_path: Path) -> None:
+    music_bed(tmp_path)
+    project, state = setup(
+        tmp_path, scenes(3, 4.0), edit="{music: {file: bed.wav, volume: 0.3}, loudness: -16}"
+    )
+    film = compose_film(project, state, log=lambda s: None)
+    chunks = project.build / "chunks"
+    assert len(aac_entries(chunks)) == 2  # 12 s: two segments
+    assert decodes_to_the_end(film.path)
+    video, audio = decoded_seconds(film.path)
+    assert abs(video - audio) <= 1 / FPS
+    # the music louder: every segment's sound changed (and its gain): all made again
+    edit_yaml(project, "volume: 0.3", "volume: 0.5")
+    again = compose_film(*reload(project), log=lambda s: None)
+    assert len(aac_entries(chunks)) == 4
+    assert decodes_to_the_end(again.path)
+
+
+def test_loudness_off_an_edit_keeps_the_segments_it_did_not_touch(tmp_path: Path) -> None:
+    project, state = setup(tmp_path, scenes(6, 4.0), edit="{loudness: 'off'}")
+    compose_film(project, state, log=lambda s: None)
+    chunks = project.build / "chunks"
+    before = set(aac_entries(chunks))
+    assert len(before) == 4
+    # the last scene (20-24 s) given another take, another tone: only the segment that encodes
+    # its sound (19.2 s on, with its pre-roll from 18.2 s) is made again
+    p, st = reload(project)
+    old = st.lock["s5"]
+    clip = make_clip(p.root / "build/takes/s5/take-2.mp4", 4.0, tone=1000)
+    st.lock["s5"] = dataclasses.replace(
+        old,
+        n=2,
+        file="build/takes/s5/take-2.mp4",
+        size=clip.stat().st_size,
+        sha256=hashlib.sha256(clip.read_bytes()).hexdigest(),
+    )
+    st.write_lock([f"s{i}" for i in range(6)])
+    film = compose_film(*reload(project), log=lambda s: None)
+    after = set(aac_entries(chunks))
+    assert len(after - before) == 1
+    assert decodes_to_the_end(film.path)
+
+
+@pytest.mark.parametrize("case", ["webm", "loudnorm"])
+def test_webm_and_dynamic_loudnorm_keep_the_whole_encode(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chains: list[str] = []
+
+    def spy(*args: object) -> str:
+        chains.append(real(*args))  # type: ignore[arg-type]
+        return chains[-1]
+
+    real = sound.loudnorm_filter
+    monkeypatch.setattr(sound, "loudnorm_filter", spy)
+    if case == "webm":
+        project, state = setup(tmp_path, scenes(2, 1.0), output="format: WEBM")
+    else:  # a peak the target's gain would push over the true-peak limit: loudnorm, dynamic
+        project, state = setup(tmp_path, scenes(2, 1.0), edit="{loudness: -5, true_peak: -2}")
+    film = compose_film(project, state, log=lambda s: None)
+    assert chains and (case == "webm" or chains[0].startswith("loudnorm="))
+    assert aac_entries(project.build / "chunks") == []
+    assert decodes_to_the_end(film.path)
