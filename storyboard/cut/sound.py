@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -139,16 +140,46 @@ def film_sound(
             {"mixed": mixed_key, "items": sounds.keys, "duration": _r(tl.duration)},
         )
         mixed = cache.make(mixed_key, "wav", lambda p: overlay(under, sounds.overlays, tl, p))
-    af: list[str] = []
-    loud: Loudness | None = None
-    if edit.loudness != "off":
-        target = float(edit.loudness)
-        tp = edit.true_peak
-        src = mixed
 
-        def measure(p: Path) -> None:
-            atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
+    def encoded(af: list[str]) -> Path:
+        """The mix through ``af`` in the film's codec. AAC with a constant gain (or none) is
+        encoded in segments, each kept by the PCM it encodes, so an edit re-encodes only the
+        stretches whose sound changed (issue 19); Opus and the dynamic loudnorm (state through
+        the whole film) are encoded whole."""
+        wav = read_wav(mixed) if segmentable(fmt, af) else None
+        enc_key = chunk_key(
+            "sound-encoded",
+            {
+                "mixed": mixed_key,
+                "af": af,
+                "codec": audio_codec_args(fmt),
+                "container": AUDIO_EXT[fmt],
+                "duration": _r(tl.duration),
+                "by": SEGMENTED if wav is not None else "whole",
+            },
+        )
+        if wav is not None:
+            chain = af[1] if af else None
+            return cache.make(
+                enc_key, AUDIO_EXT[fmt], lambda p: encode_segmented(wav, chain, fmt, p, cache, log)
+            )
+        return cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))
 
+    if edit.loudness == "off":
+        return FilmSound(encoded([]), None)
+    target = float(edit.loudness)
+    tp = edit.true_peak
+    src = mixed
+    last = kept.gain if kept and (kept.target, kept.true_peak) == (target, tp) else None
+
+    def measure(p: Path) -> None:
+        atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
+
+    # while the loudness is measured, the sound is encoded with the last cut's gain, which an
+    # edit usually keeps (used only if it is kept; else its segments are left to the cache)
+    guess = None if last is None else ["-af", f"volume={last:.4f}dB,aresample={RATE}"]
+    with ThreadPoolExecutor(1) as pool:
+        early = pool.submit(encoded, guess) if guess and segmentable(fmt, guess) else None
         m_path = cache.make(
             chunk_key(
                 "sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp, "by": "ebur128"}
@@ -157,8 +188,8 @@ def film_sound(
             measure,
         )
         measured = {k: float(v) for k, v in json.loads(m_path.read_text()).items()}
-        last = kept.gain if kept and (kept.target, kept.true_peak) == (target, tp) else None
         gain = linear_gain(measured, target, tp, last)
+        loud: Loudness | None = None
         if gain is None:  # loudnorm, dynamic
             af = ["-af", loudnorm_filter(measured, target, tp) + f",aresample={RATE}"]
         else:
@@ -178,26 +209,6 @@ def film_sound(
                     f"loudness: {level:.1f} LUFS measured -> {target:g} LUFS "
                     f"(true peak <= {tp:g} dBTP)"
                 )
-    # issue 19: AAC with a constant gain (or none) is encoded in segments, each kept by the PCM
-    # it encodes, so an edit re-encodes only the stretches whose sound changed; Opus and the
-    # dynamic loudnorm (state through the whole film) are encoded whole
-    wav = read_wav(mixed) if segmentable(fmt, af) else None
-    enc_key = chunk_key(
-        "sound-encoded",
-        {
-            "mixed": mixed_key,
-            "af": af,
-            "codec": audio_codec_args(fmt),
-            "container": AUDIO_EXT[fmt],
-            "duration": _r(tl.duration),
-            "by": SEGMENTED if wav is not None else "whole",
-        },
-    )
-    if wav is not None:
-        chain = af[1] if af else None
-        path = cache.make(
-            enc_key, AUDIO_EXT[fmt], lambda p: encode_segmented(wav, chain, fmt, p, cache, log)
-        )
-    else:
-        path = cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))
-    return FilmSound(path, loud)
+        if early is not None and af == guess:
+            return FilmSound(early.result(), loud)
+        return FilmSound(encoded(af), loud)

@@ -121,3 +121,29 @@ def test_a_tampered_gain_in_the_stamp_is_not_trusted(film, record: object) -> No
     out, said = compose(film)
     assert "last cut's gain" not in said
     assert abs(integrated_loudness(out.path) - -16) <= 0.15
+
+
+def test_the_sound_is_encoded_with_the_kept_gain_while_it_is_measured(
+    film, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from storyboard.cut import sound
+
+    started = threading.Event()
+    real_encode, real_measure = sound.encode_segmented, sound.measure_loudness
+
+    def encode(*args, **kw):  # type: ignore[no-untyped-def]
+        started.set()
+        return real_encode(*args, **kw)
+
+    def measure(*args, **kw):  # type: ignore[no-untyped-def]
+        assert started.wait(20), "the sound was not being encoded while it was measured"
+        return real_measure(*args, **kw)
+
+    monkeypatch.setattr(sound, "encode_segmented", encode)
+    monkeypatch.setattr(sound, "measure_loudness", measure)
+    take(film, "s5", volume=0.33)
+    out, said = compose(film)
+    assert "with the last cut's gain" in said
+    assert abs(integrated_loudness(out.path) - -16) <= TOLERANCE + 0.1
