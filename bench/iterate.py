@@ -13,9 +13,10 @@ music bed, loudness normalisation) rendered on the emulator, each render a fresh
 4. the music volume changed: compose time / the first compose (target <= 0.3);
 5. the floor of a one-scene edit on this machine, measured in the same run: the CPU seconds of
    the work no edit can skip (the edited take's frames through the film's x264 settings, once;
-   the film's whole sound through its AAC encoder, once: two-pass loudness changes the gain of
-   every sample), divided by the cores this process may use (perfect packing, and nothing else:
-   no neighbour decodes, mixing, measuring, joining or Python), over the first compose.
+   as many seconds of the film's sound as the take lasts through its AAC encoder, once: the
+   loudness gain is kept across such an edit, so no other sound changes), divided by the cores
+   this process may use (perfect packing, and nothing else: no neighbour decodes, mixing,
+   measuring, joining or Python), over the first compose.
 
 Before those: ``storyboard --version`` and ``--help``, best of 3 (target < 0.15 s). Every timed
 process runs without PYTHONDONTWRITEBYTECODE (set in some environments: every start would
@@ -125,13 +126,15 @@ def cpu_of(argv: list[str]) -> float:
 
 def edit_floor(p: Path, scene: int) -> dict[str, float]:
     """CPU seconds of what a one-scene edit cannot skip, each done once and alone: the edited
-    take's frames through the film's encoder, the film's sound through its AAC encoder."""
+    take's frames through the film's encoder, as many seconds of the film's sound as the take
+    lasts through its AAC encoder."""
     import yaml
 
     from storyboard.board.spec import load_project
     from storyboard.cut.compose import output_path
     from storyboard.cut.picture import chunk_codec_args
     from storyboard.media.ffmpeg import audio_codec_args
+    from storyboard.media.probe import media_duration
 
     project = load_project(p)
     out = project.board.output
@@ -146,7 +149,11 @@ def edit_floor(p: Path, scene: int) -> dict[str, float]:
             [*ff, "-threads", "1", "-i", str(take), "-map", "0:v:0", "-an"]
             + [*chunk_codec_args(out.format, out.quality), "-threads", "1", f"{d}/take.mp4"]
         )
-        sound = cpu_of([*ff, "-i", str(pcm), *audio_codec_args(out.format), f"{d}/sound.m4a"])
+        seconds = media_duration(take)
+        sound = cpu_of(
+            [*ff, "-i", str(pcm), "-t", f"{seconds:.3f}", *audio_codec_args(out.format)]
+            + [f"{d}/sound.m4a"]
+        )
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"picture": picture, "sound": sound, "cores": float(cores or 1)}
 
@@ -210,7 +217,8 @@ def one_run(scenes: int, draft: bool) -> dict[str, float]:
     least = (floor["picture"] + floor["sound"]) / floor["cores"]
     print(
         f"  floor of a one-scene edit here: the new take's frames through the film's encoder "
-        f"{floor['picture']:.2f} s CPU + the film's sound through AAC {floor['sound']:.2f} s CPU, "
+        f"{floor['picture']:.2f} s CPU + its length of the film's sound through AAC "
+        f"{floor['sound']:.2f} s CPU, "
         f"on {floor['cores']:.0f} cores at best {least:.2f} s = "
         f"{least / float(first['compose']):.3f}x the first compose"
     )

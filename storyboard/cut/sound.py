@@ -19,7 +19,7 @@ from storyboard.files import atomic_write
 from storyboard.media.ffmpeg import audio_codec_args
 from storyboard.media.probe import ClipInfo
 
-from .aac import SEGMENTED, encode_segmented, read_wav, segmentable
+from .aac import SEGMENTED, encode_segmented, read_wav, segmentable, workers
 from .audio import (
     AUDIO_EXT,
     RATE,
@@ -41,6 +41,7 @@ from .timeline import Timeline
 from .voice_mix import FilmSounds, native_gain_expr, overlay, shape_native
 
 Log = Callable[[str], None]
+GUESS_CPUS = 4  # CPUs from which the sound is encoded while its loudness is measured
 
 
 def _r(x: float) -> float:
@@ -175,11 +176,15 @@ def film_sound(
     def measure(p: Path) -> None:
         atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
 
-    # while the loudness is measured, the sound is encoded with the last cut's gain, which an
-    # edit usually keeps (used only if it is kept; else its segments are left to the cache)
+    # with CPUs to spare, the sound is encoded with the last cut's gain while the loudness is
+    # measured: an edit usually keeps it (the guess is used only if it is kept; else its
+    # segments are left to the cache). On fewer CPUs the picture has them all, and a wrong
+    # guess would cost a whole encode of the sound it changed
     guess = None if last is None else ["-af", f"volume={last:.4f}dB,aresample={RATE}"]
+    if guess is not None and (not segmentable(fmt, guess) or workers() < GUESS_CPUS):
+        guess = None
     with ThreadPoolExecutor(1) as pool:
-        early = pool.submit(encoded, guess) if guess and segmentable(fmt, guess) else None
+        early = pool.submit(encoded, guess) if guess else None
         m_path = cache.make(
             chunk_key(
                 "sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp, "by": "ebur128"}

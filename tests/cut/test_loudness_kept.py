@@ -143,7 +143,32 @@ def test_the_sound_is_encoded_with_the_kept_gain_while_it_is_measured(
 
     monkeypatch.setattr(sound, "encode_segmented", encode)
     monkeypatch.setattr(sound, "measure_loudness", measure)
+    monkeypatch.setattr(sound, "workers", lambda: sound.GUESS_CPUS)
     take(film, "s5", volume=0.33)
     out, said = compose(film)
     assert "with the last cut's gain" in said
     assert abs(integrated_loudness(out.path) - -16) <= TOLERANCE + 0.1
+
+
+def test_on_few_cpus_the_sound_waits_for_its_measurement(
+    film, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from storyboard.cut import sound
+
+    order: list[str] = []
+    real_encode, real_measure = sound.encode_segmented, sound.measure_loudness
+
+    def encode(*args, **kw):  # type: ignore[no-untyped-def]
+        order.append("encode")
+        return real_encode(*args, **kw)
+
+    def measure(*args, **kw):  # type: ignore[no-untyped-def]
+        order.append("measure")
+        return real_measure(*args, **kw)
+
+    monkeypatch.setattr(sound, "encode_segmented", encode)
+    monkeypatch.setattr(sound, "measure_loudness", measure)
+    monkeypatch.setattr(sound, "workers", lambda: sound.GUESS_CPUS - 1)
+    take(film, "s5", volume=0.33)
+    compose(film)
+    assert order == ["measure", "encode"]
