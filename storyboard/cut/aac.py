@@ -1,26 +1,30 @@
-"""The film's AAC in fixed segments (issue 19): encoded at once, each kept in the chunk cache by
-the PCM it encodes, joined packet by packet.
+"""The film's AAC in fixed segments (issue 19), each kept in the chunk cache by the PCM it
+encodes, joined packet by packet: an edit re-encodes only the segments whose sound it changed.
 
 The film's frames of 1024 samples are cut on a fixed grid (:data:`SEGMENT_FRAMES` each, 6.4 s).
-A segment is encoded from its own stretch of the mixed WAV plus :data:`PRE_ROLL_FRAMES` before
-it and :data:`POST_ROLL_FRAMES` after it (the encoder warms up on sound whose packets are then
-dropped, and looks one frame ahead); the first segment keeps the encoder's priming packet, the
-last its final packets.
+When no segment can be kept (a first cut, a new loudness gain, new music), the sound is encoded
+whole, once, and its packets are kept as the segments. A segment made again on its own is
+encoded from its stretch of the mixed WAV plus :data:`PRE_ROLL_FRAMES` before it and
+:data:`POST_ROLL_FRAMES` after it (the encoder warms up on sound whose packets are then
+dropped, and looks one frame ahead), those segments all at once; the first segment keeps the
+encoder's priming packet, the last its final packets.
 
-How long a pre-roll: ffmpeg's AAC encoder adapts its quantiser to its bitrate frame by frame, so
-a segment encoded cold is coded worse for its first second. After that, two encodes of the same
-sound are no closer for a longer pre-roll: each is as good as the encoder is anywhere.
-``bench/aac_joins.py --seconds 60 --joins 14`` (the film's settings): the worst half-second
-after 14 joins had 31.1 dB SNR at 1 s of pre-roll and 24.2 dB at 8.19 s, against 31.4 dB for
-the whole encode's own worst half-second; their 5th percentiles 33.7, 34.8 and 33.6 dB. At 0.5 s
-the worst was 25.6 dB.
+Why whole first, and a pre-roll of 1 s: ffmpeg's AAC encoder adapts its quantiser to its
+bitrate frame by frame, carrying that state through the whole encode, so a segment encoded
+apart is coded differently from the whole encode after a join: not worse on average, but not
+the same, and no pre-roll makes it the same. ``python bench/aac_joins.py --seconds 60 --joins
+14`` (the film's settings, a join every 4 s): the worst half-second after a join had 26.5 dB SNR
+at 1 s of pre-roll and 26.7 dB at 8.19 s (21.9 dB with none), their 5th percentiles 29.9 and
+35.0 dB, against 31.4 dB and 33.6 dB for the whole encode's own half-seconds. So the sound an
+edit did not touch stays the whole encode's, and a stretch it changed is encoded with a second
+of warm-up, about as well as the encoder codes anywhere.
 
-A segment's key is the sha256 of the PCM bytes it encodes (rolls included: the pre-roll shapes
-the packets), the filter chain (the loudness gain), the codec settings and which packets it
-keeps; an edit re-encodes only the segments whose encoded stretch it changed, as long as the
-loudness gain holds (``audio.linear_gain``). The joined ADTS stream is muxed into an .m4a with
-the priming packet skipped by the edit list and the last packet's duration cut to the sound's
-end, so the track is exactly as long as the sound.
+A segment's key is the sha256 of the PCM bytes it encodes (rolls included), the filter chain
+(the loudness gain), the codec settings and which packets it keeps; an edit re-encodes only the
+segments whose encoded stretch it changed, as long as the loudness gain holds
+(``audio.linear_gain``). The joined ADTS stream is muxed into an .m4a with the priming packet
+skipped by the edit list and the last packet's duration cut to the sound's end, so the track is
+exactly as long as the sound.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import struct
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg
@@ -177,20 +182,30 @@ def _pcm(wav: WavInfo, s: int, e: int) -> bytes:
         return fh.read((e - s) * wav.block)
 
 
-def _encode(wav: WavInfo, seg: Segment, pcm: bytes, chain: str | None, fmt: str) -> bytes:
-    """The kept packets of one segment's encode (raw ADTS)."""
+def _encode_stream(wav: WavInfo, s: int, e: int, chain: str | None, fmt: str, what: str) -> bytes:
+    """Samples ``s`` to ``e`` of the WAV through ``chain``, encoded (raw ADTS)."""
     proc = run_ffmpeg(
         ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels), "-i", "pipe:0"]
         + (["-af", chain] if chain else [])
         + [*audio_codec_args(fmt), "-f", "adts", "pipe:1"],
-        what=f"encoding the sound ({seg.a * FRAME / RATE:.2f} s on)",
-        input=pcm,
+        what=what,
+        input=_pcm(wav, s, e),
     )
-    frames = adts_frames(proc.stdout)
+    return proc.stdout
+
+
+def _encode(wav: WavInfo, seg: Segment, chain: str | None, fmt: str) -> bytes:
+    """The kept packets of one segment's encode (raw ADTS)."""
+    what = f"encoding the sound ({seg.a * FRAME / RATE:.2f} s on)"
+    frames = adts_frames(_encode_stream(wav, seg.s, seg.e, chain, fmt, what))
     j0, j1 = seg.keep
     if j1 is not None and len(frames) < j1:
         raise ValueError(f"the encoder gave {len(frames)} packets, {j1} expected")
     return b"".join(frames[j0:j1])
+
+
+def _write(data: bytes, p: Path) -> None:
+    p.write_bytes(data)
 
 
 def workers() -> int:
@@ -199,30 +214,36 @@ def workers() -> int:
     return max(1, min(usable_cpus(), cap or usable_cpus()))
 
 
-def encode_segmented(
-    wav: WavInfo, chain: str | None, fmt: str, dest: Path, cache: ChunkCache, log: Log | None = None
-) -> Path:
-    """The WAV's sound through ``chain`` (an ``-af`` filter, or None) into the film's AAC at
-    ``dest`` (.m4a), its segments taken from or put in ``cache``."""
-    segs = plan(wav.samples)
+def segment_keys(wav: WavInfo, chain: str | None, fmt: str, segs: list[Segment]) -> list[str]:
+    """Each segment's key in the chunk cache: the sha256 of the PCM it encodes (its rolls
+    included), the filter chain, the codec settings and the packets it keeps."""
     codec = audio_codec_args(fmt)
     keys = []
     for seg in segs:
-        digest = hashlib.sha256(_pcm(wav, seg.s, seg.e)).hexdigest()
         spec = {
-            "pcm": digest,
+            "pcm": hashlib.sha256(_pcm(wav, seg.s, seg.e)).hexdigest(),
             "format": [wav.codec, wav.channels, wav.rate],
             "af": chain,
             "codec": codec,
             "keep": list(seg.keep),
         }
         keys.append(chunk_key("sound-aac-segment", spec))
+    return keys
+
+
+def encode_segmented(
+    wav: WavInfo, chain: str | None, fmt: str, dest: Path, cache: ChunkCache, log: Log | None = None
+) -> Path:
+    """The WAV's sound through ``chain`` (an ``-af`` filter, or None) into the film's AAC at
+    ``dest`` (.m4a), its segments taken from or put in ``cache``."""
+    segs = plan(wav.samples)
+    keys = segment_keys(wav, chain, fmt, segs)
 
     def one(i: int) -> Path:
         seg = segs[i]
 
         def produce(p: Path) -> None:
-            p.write_bytes(_encode(wav, seg, _pcm(wav, seg.s, seg.e), chain, fmt))
+            p.write_bytes(_encode(wav, seg, chain, fmt))
 
         return cache.make(keys[i], "aac", produce)
 
@@ -232,7 +253,18 @@ def encode_segmented(
         if found is not None:
             paths[i] = found
     missing = [i for i in range(len(segs)) if i not in paths]
-    if missing:
+    if len(missing) == len(segs) > 1:
+        # nothing to keep (a first cut, a new gain, new music): one whole encode, the best the
+        # encoder does, its packets kept as the segments (see above)
+        if log is not None:
+            log(f"sound: encoded whole, kept as {len(segs)} AAC segments")
+        whole = adts_frames(_encode_stream(wav, 0, wav.samples, chain, fmt, "encoding the sound"))
+        for i, seg in enumerate(segs):
+            j0, j1 = (0 if i == 0 else seg.a + 1), (None if seg.last else seg.b + 1)
+            if j1 is not None and len(whole) < j1:
+                raise ValueError(f"the encoder gave {len(whole)} packets, {j1} expected")
+            paths[i] = cache.make(keys[i], "aac", partial(_write, b"".join(whole[j0:j1])))
+    elif missing:
         if log is not None:
             log(f"sound: {len(missing)} of {len(segs)} AAC segment(s) to encode")
         with ThreadPoolExecutor(min(workers(), len(missing))) as pool:
