@@ -9,15 +9,16 @@ encoded from its stretch of the mixed WAV plus :data:`PRE_ROLL_FRAMES` before it
 dropped, and looks one frame ahead), those segments all at once; the first segment keeps the
 encoder's priming packet, the last its final packets.
 
-Why whole first, and a pre-roll of 1 s: ffmpeg's AAC encoder adapts its quantiser to its
+Why whole first, and a pre-roll of 4 s: ffmpeg's AAC encoder adapts its quantiser to its
 bitrate frame by frame, carrying that state through the whole encode, so a segment encoded
-apart is coded differently from the whole encode after a join: not worse on average, but not
-the same, and no pre-roll makes it the same. ``python bench/aac_joins.py --seconds 60 --joins
-14`` (the film's settings, a join every 4 s): the worst half-second after a join had 26.5 dB SNR
-at 1 s of pre-roll and 26.7 dB at 8.19 s (21.9 dB with none), their 5th percentiles 29.9 and
-35.0 dB, against 31.4 dB and 33.6 dB for the whole encode's own half-seconds. So the sound an
-edit did not touch stays the whole encode's, and a stretch it changed is encoded with a second
-of warm-up, about as well as the encoder codes anywhere.
+apart is coded differently from the whole encode after a join, and a cold start needs seconds
+to settle. ``python bench/aac_joins.py --seconds 60 --joins 14`` (the film's settings, a join
+every 4 s), the half-seconds after the joins, worst and 5th percentile: 21.9 and 26.3 dB SNR
+with no pre-roll, 26.5 and 29.9 dB with 1 s, 27.8 and 33.9 dB with 3 s, 34.6 and 35.3 dB with
+4 s, 26.7 and 35.0 dB with 8.19 s; the whole encode's own half-seconds anywhere: 31.4 and
+33.6 dB. From 4 s a segment is coded as well as the whole encode codes (the worst window is
+erratic: one join of the 14 fell to 26.7 dB at 8.19 s). So the sound an edit did not touch
+stays the whole encode's, and a stretch it changed is encoded with 4 s of warm-up.
 
 A segment's key is the sha256 of the PCM bytes it encodes (rolls included), the filter chain
 (the loudness gain), the codec settings and which packets it keeps; an edit re-encodes only the
@@ -29,6 +30,7 @@ exactly as long as the sound.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import struct
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from storyboard.errors import StoryboardError
 from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg
 
 from .chunks import ChunkCache, chunk_key
@@ -46,7 +49,7 @@ from .machine import jobs_cap, usable_cpus
 RATE = 48000
 FRAME = 1024  # samples per AAC frame
 SEGMENT_FRAMES = 300  # 6.4 s
-PRE_ROLL_FRAMES = 48  # 1.02 s (see above)
+PRE_ROLL_FRAMES = 188  # 4.01 s (see above)
 POST_ROLL_FRAMES = 2  # the encoder looks one frame ahead (window switching): none is 15-37 dB worse
 SEGMENTED_FORMATS = ("MP4", "MOV")
 SEGMENTED = f"segments {SEGMENT_FRAMES}/{PRE_ROLL_FRAMES}/{POST_ROLL_FRAMES}"
@@ -204,8 +207,45 @@ def _encode(wav: WavInfo, seg: Segment, chain: str | None, fmt: str) -> bytes:
     return b"".join(frames[j0:j1])
 
 
+SAMPLING_INDEX = {96000: 0, 88200: 1, 64000: 2, 48000: 3, 44100: 4, 32000: 5, 24000: 6}
+
+
+def _not_the_segment(path: Path, seg: Segment, channels: int) -> str | None:
+    """Why a cached segment (its record intact) cannot be this segment's packets, or None: it
+    must be ADTS frames of AAC-LC at the film's rate and channels, as many as the segment keeps
+    (one per frame, and the priming packet in the first), else the joined track would be
+    shorter or longer than the picture."""
+    try:
+        frames = adts_frames(path.read_bytes())
+    except (OSError, ValueError) as e:
+        return f"it is not the segment's AAC: {e}"
+    want = seg.b - seg.a + (1 if seg.a == 0 else 0)
+    if len(frames) != want:
+        return f"it holds {len(frames)} AAC packets, the segment {want}"
+    for f in frames:
+        index, layout = (f[2] >> 2) & 0xF, ((f[2] & 1) << 2) | (f[3] >> 6)
+        if f[2] >> 6 != 1 or index != SAMPLING_INDEX[RATE] or layout != channels:
+            return "its packets are not AAC-LC at the film's rate and channels"
+    return None
+
+
 def _write(data: bytes, p: Path) -> None:
-    p.write_bytes(data)
+    write_sound(p, data, "encoding the sound")
+
+
+def write_sound(p: Path, data: bytes, what: str) -> None:
+    """``data`` written at ``p``; a failure says which step and which file (the chunk cache's,
+    not the film's: hostile F3)."""
+    try:
+        p.write_bytes(data)
+    except OSError as e:
+        raise StoryboardError(write_failure(what, p, e)) from None
+
+
+def write_failure(what: str, p: Path, e: OSError) -> str:
+    if e.errno == errno.EFBIG:
+        return f"{what}: file size limit reached writing {p} (ulimit -f)"
+    return f"{what}: cannot write {p}: {e.strerror or e}"
 
 
 def workers() -> int:
@@ -243,15 +283,20 @@ def encode_segmented(
         seg = segs[i]
 
         def produce(p: Path) -> None:
-            p.write_bytes(_encode(wav, seg, chain, fmt))
+            write_sound(p, _encode(wav, seg, chain, fmt), "encoding the sound")
 
         return cache.make(keys[i], "aac", produce)
 
     paths: dict[int, Path] = {}
     for i, k in enumerate(keys):
         found = cache.get(k, "aac")
-        if found is not None:
+        if found is None:
+            continue
+        why = _not_the_segment(found, segs[i], wav.channels)
+        if why is None:
             paths[i] = found
+        else:  # a forgery its record cannot see (rewritten with it): made again
+            cache.discard(found, why)
     missing = [i for i in range(len(segs)) if i not in paths]
     if len(missing) == len(segs) > 1:
         # nothing to keep (a first cut, a new gain, new music): one whole encode, the best the

@@ -9,13 +9,17 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storyboard.board.schema import Edit, Music
-from storyboard.errors import ComposeError
+from storyboard.errors import ComposeError, StoryboardError
 from storyboard.media.ffmpeg import audio_codec_args, ffmpeg_report, run_ffmpeg
 from storyboard.media.probe import ClipInfo, media_duration
 
 from .timeline import Timeline
+
+if TYPE_CHECKING:
+    from .aac import WavInfo
 
 RATE = 48000
 CLICK = 0.01  # seconds of fade at every hard cut: no clicks at joins
@@ -93,26 +97,35 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
     block at a time (memory stays bounded whatever the film's length): what ffmpeg's ``amix``
     without normalisation does, without a process or a pass over every input for the whole
     film. Tracks in any other form go through ffmpeg."""
-    from .aac import read_wav
+    from .aac import read_wav, write_failure
 
     wavs = [read_wav(t) for t in tracks]
     ok = [w for w in wavs if w is not None and w.codec == "f32le" and w.channels == 2]
     if len(ok) != len(tracks):
         return _place_with_ffmpeg(tl, tracks, dest)
+
+    total = round(tl.duration * RATE)
+    starts = [round(seg.start * RATE) for seg in tl.segments]
+    try:
+        _place(ok, starts, total, dest)
+    except OSError as e:
+        raise StoryboardError(write_failure("placing the clips' sound", dest, e)) from None
+    return dest
+
+
+def _place(wavs: list[WavInfo], starts: list[int], total: int, dest: Path) -> None:
     import wave
 
     import numpy as np
 
-    total = round(tl.duration * RATE)
-    starts = [round(seg.start * RATE) for seg in tl.segments]
-    with wave.open(str(dest), "wb") as out:
+    with open(dest, "wb") as fh, wave.open(fh, "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
         out.setframerate(RATE)
         for b0 in range(0, total, PLACE_BLOCK):
             b1 = min(total, b0 + PLACE_BLOCK)
             acc = np.zeros((b1 - b0, 2), np.float32)
-            for w, start in zip(ok, starts, strict=True):
+            for w, start in zip(wavs, starts, strict=True):
                 a, z = max(b0, start), min(b1, start + w.samples)
                 if a >= z:
                     continue
@@ -122,7 +135,6 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
                 acc[a - b0 : a - b0 + len(got)] += got
             pcm = np.clip(np.rint(acc * 32768.0), -32768, 32767).astype("<i2")
             out.writeframes(pcm.tobytes())
-    return dest
 
 
 def _place_with_ffmpeg(tl: Timeline, tracks: list[Path], dest: Path) -> Path:

@@ -287,6 +287,16 @@ class ChunkCache:
             self.used.add(p)
         return p
 
+    def discard(self, p: Path, why: str) -> None:
+        """Delete an entry whose record checks out but whose content its user found wrong (a
+        forgery rewritten with its record), and say so, as for any damaged entry."""
+        _remove(p)
+        _remove(_record_path(p))
+        with self._lock:
+            self.hits -= 1
+            self.used.discard(p)
+        self._say(f"chunk cache: {p.name} is damaged ({why}): deleted, made again")
+
     def make(self, key: str, ext: str, produce: Callable[[Path], object]) -> Path:
         """The chunk, made by ``produce(tmp_path)`` when it is not cached yet (always when
         ``fresh``)."""

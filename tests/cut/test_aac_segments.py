@@ -238,7 +238,7 @@ def test_loudness_off_an_edit_keeps_the_segments_it_did_not_touch(tmp_path: Path
     before = set(aac_entries(chunks))
     assert len(before) == 4
     # the last scene (20-24 s) given another take, another tone: only the segment that encodes
-    # its sound (19.2 s on, with its pre-roll from 18.2 s) is made again
+    # its sound (19.2 s on, with its pre-roll from 15.2 s) is made again
     p, st = reload(project)
     old = st.lock["s5"]
     clip = make_clip(p.root / "build/takes/s5/take-2.mp4", 4.0, tone=1000)
@@ -276,3 +276,115 @@ def test_webm_and_dynamic_loudnorm_keep_the_whole_encode(
     assert chains and (case == "webm" or chains[0].startswith("loudnorm="))
     assert aac_entries(project.build / "chunks") == []
     assert decodes_to_the_end(film.path)
+
+
+def _rewrite_record(entry: Path) -> None:
+    """A forgery the cache's record cannot see: the record rewritten to match the new bytes."""
+    import json
+
+    data = entry.read_bytes()
+    record = {"entry": entry.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    entry.with_name(entry.name + ".sum").write_text(json.dumps(record))
+
+
+FORGERIES = {
+    "another segment's packets": lambda own, other: other,
+    "ten packets dropped": lambda own, other: b"".join(adts(own)[:-10]),
+    "one packet more": lambda own, other: own + adts(own)[-1],
+    "not AAC": lambda own, other: b"\0" * 3000,
+    "cut inside a packet": lambda own, other: own[:-100],
+}
+
+
+def adts(data: bytes) -> list[bytes]:
+    from storyboard.cut.aac import adts_frames
+
+    return adts_frames(data)
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_a_forged_segment_with_its_record_rewritten_is_made_again(
+    tmp_path: Path, forgery: str
+) -> None:
+    """Hostile F1, F2: the joined track was seconds off the picture, or a traceback."""
+    src = signal(tmp_path / "src.wav", 15.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    first = decode(encode(src, None, cache, tmp_path / "a.m4a"))
+    info = read_wav(src)
+    assert info is not None
+    entries = _entries_by_segment(cache, info, plan(info.samples), None)
+    middle, last = entries[1], entries[2]
+    middle.write_bytes(FORGERIES[forgery](middle.read_bytes(), last.read_bytes()))
+    _rewrite_record(middle)
+    lines: list[str] = []
+    again = ChunkCache(tmp_path / "chunks", log=lines.append)
+    out = encode(src, None, again, tmp_path / "b.m4a")
+    assert again.made == 1 and again.damaged == 1 and again.hits == 2, lines
+    assert any("is damaged" in line for line in lines)
+    got = decode(out)
+    assert len(got) == len(first) and snr(got, first) > 25
+
+
+def test_a_segment_of_another_rate_or_layout_is_made_again(tmp_path: Path) -> None:
+    src = signal(tmp_path / "src.wav", 15.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    encode(src, None, cache, tmp_path / "a.m4a")
+    info = read_wav(src)
+    assert info is not None
+    middle = _entries_by_segment(cache, info, plan(info.samples), None)[1]
+    n = len(adts(middle.read_bytes()))
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=f=300:r=44100:d=8", "-ac", "1"]
+        + ["-c:a", "aac", "-f", "adts", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    middle.write_bytes(b"".join(adts(raw)[:n]))
+    _rewrite_record(middle)
+    again = ChunkCache(tmp_path / "chunks")
+    encode(src, None, again, tmp_path / "b.m4a")
+    assert again.made == 1 and again.damaged == 1
+
+
+def test_a_write_that_fails_names_the_step_and_the_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile F3: a full disk or ``ulimit -f`` in the cache was reported against the film."""
+    import errno
+
+    from storyboard.errors import StoryboardError
+
+    src = signal(tmp_path / "src.wav", 15.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.suffix == ".aac":
+            raise OSError(errno.EFBIG, "File too large")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(StoryboardError) as e:
+        encode(src, None, cache, tmp_path / "a.m4a")
+    msg = str(e.value)
+    assert msg.startswith("encoding the sound: file size limit reached writing ")
+    assert str(tmp_path / "chunks") in msg and "ulimit -f" in msg
+    assert aac_entries(cache.folder) == []  # nothing half-written is kept
+
+
+def test_placing_the_sound_where_it_cannot_be_written_says_so(tmp_path: Path) -> None:
+    from storyboard.cut import audio
+    from storyboard.errors import StoryboardError
+
+    track = signal(tmp_path / "t.wav", 1.0, "pcm_f32le")
+
+    class Seg:
+        start = 0.0
+
+    class TL:
+        duration = 1.0
+        segments = [Seg()]
+
+    dest = tmp_path / "no-such-folder" / "native.wav"
+    with pytest.raises(StoryboardError, match="placing the clips. sound: cannot write .*native"):
+        audio.place_segments(TL(), [track], dest)  # type: ignore[arg-type]
