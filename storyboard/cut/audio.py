@@ -129,9 +129,9 @@ def _place(wavs: list[WavInfo], starts: list[int], total: int, dest: Path) -> No
                 a, z = max(b0, start), min(b1, start + w.samples)
                 if a >= z:
                     continue
-                with open(w.path, "rb") as fh:
-                    fh.seek(w.offset + (a - start) * w.block)
-                    got = np.frombuffer(fh.read((z - a) * w.block), "<f4").reshape(-1, 2)
+                with open(w.path, "rb") as src:
+                    src.seek(w.offset + (a - start) * w.block)
+                    got = np.frombuffer(src.read((z - a) * w.block), "<f4").reshape(-1, 2)
                 acc[a - b0 : a - b0 + len(got)] += got
             pcm = np.clip(np.rint(acc * 32768.0), -32768, 32767).astype("<i2")
             out.writeframes(pcm.tobytes())

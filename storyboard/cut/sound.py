@@ -142,7 +142,7 @@ def film_sound(
         )
         mixed = cache.make(mixed_key, "wav", lambda p: overlay(under, sounds.overlays, tl, p))
 
-    def encoded(af: list[str]) -> Path:
+    def encoded(af: list[str], say: Log | None = log) -> Path:
         """The mix through ``af`` in the film's codec. AAC with a constant gain (or none) is
         encoded in segments, each kept by the PCM it encodes, so an edit re-encodes only the
         stretches whose sound changed (issue 19); Opus and the dynamic loudnorm (state through
@@ -162,7 +162,7 @@ def film_sound(
         if wav is not None:
             chain = af[1] if af else None
             return cache.make(
-                enc_key, AUDIO_EXT[fmt], lambda p: encode_segmented(wav, chain, fmt, p, cache, log)
+                enc_key, AUDIO_EXT[fmt], lambda p: encode_segmented(wav, chain, fmt, p, cache, say)
             )
         return cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))
 
@@ -184,7 +184,8 @@ def film_sound(
     if guess is not None and (not segmentable(fmt, guess) or workers() < GUESS_CPUS):
         guess = None
     with ThreadPoolExecutor(1) as pool:
-        early = pool.submit(encoded, guess) if guess else None
+        guessing = None if log is None else (lambda line: log(f"{line} (a guess: the last gain)"))
+        early = pool.submit(encoded, guess, guessing) if guess else None
         m_path = cache.make(
             chunk_key(
                 "sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp, "by": "ebur128"}
