@@ -9,16 +9,18 @@ encoded from its stretch of the mixed WAV plus :data:`PRE_ROLL_FRAMES` before it
 dropped, and looks one frame ahead), those segments all at once; the first segment keeps the
 encoder's priming packet, the last its final packets.
 
-Why whole first, and a pre-roll of 4 s: ffmpeg's AAC encoder adapts its quantiser to its
+Why whole first, and a pre-roll of 3 s: ffmpeg's AAC encoder adapts its quantiser to its
 bitrate frame by frame, carrying that state through the whole encode, so a segment encoded
 apart is coded differently from the whole encode after a join, and a cold start needs seconds
 to settle. ``python bench/aac_joins.py --seconds 60 --joins 14`` (the film's settings, a join
-every 4 s), the half-seconds after the joins, worst and 5th percentile: 21.9 and 26.3 dB SNR
-with no pre-roll, 26.5 and 29.9 dB with 1 s, 27.8 and 33.9 dB with 3 s, 34.6 and 35.3 dB with
-4 s, 26.7 and 35.0 dB with 8.19 s; the whole encode's own half-seconds anywhere: 31.4 and
-33.6 dB. From 4 s a segment is coded as well as the whole encode codes (the worst window is
-erratic: one join of the 14 fell to 26.7 dB at 8.19 s). So the sound an edit did not touch
-stays the whole encode's, and a stretch it changed is encoded with 4 s of warm-up.
+every 4 s), the half-seconds after the joins, 5th percentile and worst: 26.3 and 21.9 dB SNR
+with no pre-roll, 29.9 and 26.5 dB with 1 s, 31.6 and 26.6 dB with 2 s, 33.9 and 27.8 dB with
+3 s, 35.3 and 34.6 dB with 4 s, 35.0 and 26.7 dB with 8.19 s; the whole encode's own
+half-seconds anywhere: 33.6 and 31.4 dB. From 3 s the joins are coded as the whole encode codes
+(the worst window is erratic at any pre-roll), and each second more re-encodes a second more
+for every segment an edit touches (and touches more segments: the music's compressor carries a
+change in the clips' sound a fraction of a second on). So the sound an edit did not touch stays
+the whole encode's, and a stretch it changed is encoded with 3 s of warm-up.
 
 A segment's key is the sha256 of the PCM bytes it encodes (rolls included), the filter chain
 (the loudness gain), the codec settings and which packets it keeps; an edit re-encodes only the
@@ -49,7 +51,7 @@ from .machine import jobs_cap, usable_cpus
 RATE = 48000
 FRAME = 1024  # samples per AAC frame
 SEGMENT_FRAMES = 300  # 6.4 s
-PRE_ROLL_FRAMES = 188  # 4.01 s (see above)
+PRE_ROLL_FRAMES = 141  # 3.01 s (see above)
 POST_ROLL_FRAMES = 2  # the encoder looks one frame ahead (window switching): none is 15-37 dB worse
 SEGMENTED_FORMATS = ("MP4", "MOV")
 SEGMENTED = f"segments {SEGMENT_FRAMES}/{PRE_ROLL_FRAMES}/{POST_ROLL_FRAMES}"

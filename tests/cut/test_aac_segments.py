@@ -238,7 +238,7 @@ def test_loudness_off_an_edit_keeps_the_segments_it_did_not_touch(tmp_path: Path
     before = set(aac_entries(chunks))
     assert len(before) == 4
     # the last scene (20-24 s) given another take, another tone: only the segment that encodes
-    # its sound (19.2 s on, with its pre-roll from 15.2 s) is made again
+    # its sound (19.2 s on, with its pre-roll from 16.2 s) is made again
     p, st = reload(project)
     old = st.lock["s5"]
     clip = make_clip(p.root / "build/takes/s5/take-2.mp4", 4.0, tone=1000)
