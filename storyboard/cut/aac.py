@@ -199,6 +199,18 @@ def _encode_stream(wav: WavInfo, s: int, e: int, chain: str | None, fmt: str, wh
     return proc.stdout
 
 
+def _encode_file(wav: WavInfo, chain: str | None, fmt: str) -> bytes:
+    """The whole WAV through ``chain``, encoded (raw ADTS); ffmpeg reads the file itself (no
+    film's worth of PCM through this process's memory)."""
+    proc = run_ffmpeg(
+        ["-i", str(wav.path), "-map", "0:a:0"]
+        + (["-af", chain] if chain else [])
+        + [*audio_codec_args(fmt), "-f", "adts", "pipe:1"],
+        what="encoding the sound",
+    )
+    return proc.stdout
+
+
 def _encode(wav: WavInfo, seg: Segment, chain: str | None, fmt: str) -> bytes:
     """The kept packets of one segment's encode (raw ADTS)."""
     what = f"encoding the sound ({seg.a * FRAME / RATE:.2f} s on)"
@@ -305,7 +317,7 @@ def encode_segmented(
         # encoder does, its packets kept as the segments (see above)
         if log is not None:
             log(f"sound: encoded whole, kept as {len(segs)} AAC segments")
-        whole = adts_frames(_encode_stream(wav, 0, wav.samples, chain, fmt, "encoding the sound"))
+        whole = adts_frames(_encode_file(wav, chain, fmt))
         for i, seg in enumerate(segs):
             j0, j1 = (0 if i == 0 else seg.a + 1), (None if seg.last else seg.b + 1)
             if j1 is not None and len(whole) < j1:
