@@ -1,29 +1,28 @@
-"""Bench: why the film's sound is encoded whole (issue 19). Could a one-scene edit re-encode
-only the stretch of AAC around the scene, and join it to the stretches it kept, packet by
-packet? This measures what such joins cost in quality at the film's AAC settings.
+"""Bench: what joining AAC encoded apart costs in quality (issue 19). The film's AAC is kept in
+segments of 6.4 s (``storyboard/cut/aac.py``); an edit re-encodes only the segments whose sound
+it changed, each with a pre-roll (sound before it that the encoder warms up on, its packets then
+dropped), and joins their packets to the ones it kept. This measures such joins at the film's
+AAC settings.
 
-A 40 s test signal (chords that change, swell and fade, and clicks) is encoded whole, then in four
-segments, each encoded with ``P`` seconds of the signal before and after it (pre-roll: the
-encoder warms up on sound that is then thrown away) and the segments' packets joined (ADTS
-frames cut where each segment's own starts). Both are decoded and compared with the source:
-the signal-to-noise ratio in the half-second windows of the 2 s after each join, the worst
-window printed against the whole encode's SNR in the same window.
+A test signal (chords that change, swell and fade, and clicks) is encoded whole, then in
+segments (``--joins`` evenly spaced), each encoded with ``P`` seconds of the signal before it
+and a post-roll after it, and the segments' packets joined (ADTS frames cut where each
+segment's own starts). Both are decoded and compared with the source: the signal-to-noise ratio
+of the half-second windows of the 2 s after each join (their worst and 5th percentile), and the
+window most under the whole encode in the same place. The whole encode's own spread (its worst
+and 5th-percentile half-second over the whole signal) is printed too: a join is judged against
+what the encoder does anywhere.
 
-The whole encode's own spread is printed too (its worst and 5th-percentile half-second over the
-whole signal), so a join can be judged against what the encoder does anywhere, not only in the
-same window.
-
-The AAC encoder's rate control (at the film's constant bitrate) carries seconds of state: a
-segment is encoded worse than the whole for about as long as its pre-roll falls short of that,
-and how much worse depends on where the joins fall. ``--seconds 60 --pre 1 --pre 3 --pre 5
---pre 8.19 --post 0.05``, one run: the worst half-second after a join 37.3 dB SNR at 1 s of
-pre-roll (15.9 dB under the whole encode there), 46.6 dB at 3 to 8.2 s (3.9 dB under), the
-whole encode's own worst half-second anywhere 31.4 dB; the same signal cut at five other
-places gave 26.2 dB at 5 s of pre-roll and 35.3 dB at 8.19 s. ffmpeg's constant-quality mode
+ffmpeg's AAC encoder carries its rate control (at the film's constant bitrate) through the
+whole encode: a segment encoded apart is coded differently after the join whatever its pre-roll,
+and a cold start needs seconds to settle. ``--seconds 60 --joins 14 --pre 0 --pre 1 --pre 2
+--pre 3 --pre 4 --pre 8.19 --post 0.05`` (runs of this version): 5th percentile and worst
+half-second after the joins 26.3 and 21.9 dB SNR with no pre-roll, 29.9 and 26.5 dB at 1 s,
+31.6 and 26.6 dB at 2 s, 33.9 and 27.8 dB at 3 s, 35.3 and 34.6 dB at 4 s, 35.0 and 26.7 dB at
+8.19 s; the whole encode's own half-seconds 33.6 and 31.4 dB. The film uses 3 s, and keeps the
+whole encode's packets for the sound an edit did not touch. ffmpeg's constant-quality mode
 (``-q:a``) joins cleanly after half a second, but its bitrate does not follow its setting (1.5
-gave 227 kb/s, 2 gave 191 kb/s on one signal) and it is not the film's setting. So the saving
-(only the edited stretch encoded) costs either quality after every join, or a pre-roll long
-enough that the edited stretch plus its pre-roll is most of a short film anyway.
+gave 227 kb/s, 2 gave 191 kb/s on one signal) and it is not the film's setting.
 
     python bench/aac_joins.py [--seconds 40] [--pre S ...] [--post S ...] [--tiny]
 
