@@ -24,7 +24,7 @@ whole encode's packets for the sound an edit did not touch. ffmpeg's constant-qu
 (``-q:a``) joins cleanly after half a second, but its bitrate does not follow its setting (1.5
 gave 227 kb/s, 2 gave 191 kb/s on one signal) and it is not the film's setting.
 
-    python bench/aac_joins.py [--seconds 40] [--pre S ...] [--post S ...] [--tiny]
+    python bench/aac_joins.py [--seconds 40] [--joins 3] [--pre S ...] [--post S ...] [--tiny]
 
 ``--pre``/``--post`` (repeatable): the rolls to try, every pre with every post (post-roll
 defaults to the pre-roll).
