@@ -204,13 +204,15 @@ def music_graph(music: Music, tl: Timeline, native: str, bed: str, out: str) -> 
         fades += f",afade=t=in:st=0:d={music.fade_in:.3f}"
     if music.fade_out > 0:
         fades += f",afade=t=out:st={fade_out_start:.3f}:d={music.fade_out:.3f}"
-    # both run a second past the film's end, cut there: the compressor ends its two streams as
-    # they arrive, and its last ~0.1 s came out differently from one run to the next (a
-    # music mix made again then changed the last AAC segment's sound)
+    # both run a second past the film's end (a bed that ends sooner padded with silence), cut
+    # there: the compressor ends its two streams as they arrive, and its last ~0.1 s came out
+    # differently from one run to the next (a music mix made again then changed the last AAC
+    # segment's sound; hostile N1: a bed that does not loop, ending inside the film)
     tail = 1.0
     g = (
         f"{bed}atrim=duration={dur + tail:.6f},asetpts=PTS-STARTPTS,aresample={RATE},"
-        f"aformat=sample_fmts=fltp:channel_layouts=stereo,volume={music.volume:.4f},"
+        f"aformat=sample_fmts=fltp:channel_layouts=stereo,apad=whole_dur={dur + tail:.6f},"
+        f"volume={music.volume:.4f},"
         f"volume='if(gt({env},0),{music.duck:.4f},1)':eval=frame{fades}[bed];"
         f"{native}apad=pad_dur={tail},asplit=2[nat][key];"
         f"[bed][key]sidechaincompress=threshold=0.1:ratio=4:attack=20:release=400[ducked];"

@@ -8,6 +8,8 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from storyboard.board.schema import Edit
 from storyboard.cut.audio import mix_music
 from storyboard.media.ffmpeg import ffmpeg_exe
@@ -19,7 +21,15 @@ class _TL:
     lines: list = []
 
 
-def test_the_music_mix_is_the_same_each_time(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "music",
+    [
+        {"file": "bed.wav", "volume": 0.3},
+        {"file": "bed.wav", "volume": 0.3, "loop": False},  # hostile N1: ends inside the film
+        {"file": "bed.wav", "volume": 0.3, "loop": False, "start": 12.5},
+    ],
+)
+def test_the_music_mix_is_the_same_each_time(tmp_path: Path, music: dict) -> None:
     ff = [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i"]
     native, bed = tmp_path / "native.wav", tmp_path / "bed.wav"
     subprocess.run(
@@ -27,9 +37,9 @@ def test_the_music_mix_is_the_same_each_time(tmp_path: Path) -> None:
         check=True,
     )
     subprocess.run([*ff, "sine=f=196:r=48000:d=20", "-ac", "2", str(bed)], check=True)
-    edit = Edit.model_validate({"music": {"file": "bed.wav", "volume": 0.3}})
+    edit = Edit.model_validate({"music": music})
     made = set()
-    for i in range(8):
+    for i in range(12):
         out = mix_music(native, edit, _TL(), bed, tmp_path / f"mix{i}.wav")  # type: ignore[arg-type]
         made.add(hashlib.sha256(out.read_bytes()).hexdigest())
     assert len(made) == 1
