@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from storyboard.cut.aac import adts_frames
 from storyboard.media.ffmpeg import audio_codec_args, ffmpeg_exe
 
 RATE = 48000
@@ -62,22 +63,10 @@ def decode(path: Path) -> np.ndarray:
     return np.frombuffer(out, np.float32).reshape(-1, 2)
 
 
-def adts_frames(data: bytes) -> list[bytes]:
-    """The ADTS frames of a raw AAC stream, header and all."""
-    frames, i = [], 0
-    while i + 7 <= len(data):
-        if data[i] != 0xFF or data[i + 1] & 0xF0 != 0xF0:
-            raise ValueError(f"no ADTS sync word at byte {i}")
-        size = ((data[i + 3] & 3) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
-        frames.append(data[i : i + size])
-        i += size
-    return frames
-
-
-def make_signal(dest: Path, seconds: float) -> None:
+def make_signal(dest: Path, seconds: float, codec: str = "pcm_s16le") -> Path:
     """Chords that change every 1.5 s, swelling and fading, and a click every 1.7 s: content
     that makes the encoder vary its bit use and switch window shapes (no noise: a noise band
-    may be coded as noise, which no waveform comparison can judge)."""
+    may be coded as noise, which no waveform comparison can judge). The tests use it too."""
     chord = "+".join(
         f"0.08*sin(2*PI*{f}*(1+0.25*floor(mod(t,6)/1.5))*t)" for f in (196, 247, 294, 392, 587)
     )
@@ -85,8 +74,9 @@ def make_signal(dest: Path, seconds: float) -> None:
         "-f", "lavfi", "-i",
         f"aevalsrc='({chord})*(0.6+0.4*sin(2*PI*0.3*t))+0.5*lt(mod(t,1.7),0.003)'"
         f":s={RATE}:d={seconds}",
-        "-af", "aformat=channel_layouts=stereo", "-c:a", "pcm_s16le", str(dest),
+        "-af", "aformat=channel_layouts=stereo", "-c:a", codec, str(dest),
     )  # fmt: skip
+    return dest
 
 
 def snr(x: np.ndarray, ref: np.ndarray) -> float:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import subprocess
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -38,18 +40,17 @@ def decode(path: Path, af: str | None = None) -> np.ndarray:
     return np.frombuffer(out, np.float32).reshape(-1, 2)
 
 
-def signal(dest: Path, seconds: float, codec: str = "pcm_s16le") -> Path:
-    """Chords that change, swell and fade, and clicks (bench/aac_joins.py's test sound)."""
-    chord = "+".join(
-        f"0.08*sin(2*PI*{f}*(1+0.25*floor(mod(t,6)/1.5))*t)" for f in (196, 247, 294, 392, 587)
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "bench_aac_joins", Path(__file__).parents[2] / "bench" / "aac_joins.py"
     )
-    ff(
-        "-f", "lavfi", "-i",
-        f"aevalsrc='({chord})*(0.6+0.4*sin(2*PI*0.3*t))+0.5*lt(mod(t,1.7),0.003)'"
-        f":s={RATE}:d={seconds}",
-        "-af", "aformat=channel_layouts=stereo", "-c:a", codec, str(dest),
-    )  # fmt: skip
-    return dest
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+signal = _bench().make_signal  # bench/aac_joins.py's test sound: chords, swells, clicks
 
 
 def snr(x: np.ndarray, ref: np.ndarray) -> float:
@@ -175,14 +176,20 @@ def test_an_edit_re_encodes_only_the_segments_that_encode_it(
     assert cache.made - made == len(segs)  # another gain: every segment
 
 
-def test_a_damaged_or_missing_segment_is_made_again(tmp_path: Path) -> None:
-    src = signal(tmp_path / "src.wav", 22.0)
-    cache = ChunkCache(tmp_path / "chunks")
-    first = decode(encode(src, None, cache, tmp_path / "a.m4a"))
+def encoded_once(tmp_path: Path, seconds: float) -> tuple:
+    """The test sound, encoded once (no gain) into ``tmp_path/chunks``: its source, decoded
+    track, WAV header and each segment's cache entry."""
+    src = signal(tmp_path / "src.wav", seconds)
+    first = decode(encode(src, None, ChunkCache(tmp_path / "chunks"), tmp_path / "a.m4a"))
     info = read_wav(src)
     assert info is not None
-    entries = _entries_by_segment(cache, info, plan(info.samples), None)
-    assert len(entries) == len(aac_entries(cache.folder)) == 4
+    entries = _entries_by_segment(ChunkCache(tmp_path / "chunks"), info, plan(info.samples), None)
+    return src, first, info, entries
+
+
+def test_a_damaged_or_missing_segment_is_made_again(tmp_path: Path) -> None:
+    src, first, info, entries = encoded_once(tmp_path, 22.0)
+    assert len(entries) == len(aac_entries(tmp_path / "chunks")) == 4
     data = bytearray(entries[0].read_bytes())
     data[100:110] = b"\0" * 10
     entries[0].write_bytes(bytes(data))
@@ -307,12 +314,7 @@ def test_a_forged_segment_with_its_record_rewritten_is_made_again(
     tmp_path: Path, forgery: str
 ) -> None:
     """Hostile F1, F2: the joined track was seconds off the picture, or a traceback."""
-    src = signal(tmp_path / "src.wav", 15.0)
-    cache = ChunkCache(tmp_path / "chunks")
-    first = decode(encode(src, None, cache, tmp_path / "a.m4a"))
-    info = read_wav(src)
-    assert info is not None
-    entries = _entries_by_segment(cache, info, plan(info.samples), None)
+    src, first, info, entries = encoded_once(tmp_path, 15.0)
     middle, last = entries[1], entries[2]
     middle.write_bytes(FORGERIES[forgery](middle.read_bytes(), last.read_bytes()))
     _rewrite_record(middle)
