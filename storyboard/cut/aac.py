@@ -217,7 +217,7 @@ def _encode(wav: WavInfo, seg: Segment, chain: str | None, fmt: str) -> bytes:
     frames = adts_frames(_encode_stream(wav, seg.s, seg.e, chain, fmt, what))
     j0, j1 = seg.keep
     if j1 is not None and len(frames) < j1:
-        raise ValueError(f"the encoder gave {len(frames)} packets, {j1} expected")
+        raise StoryboardError(short_encode(len(frames), j1))
     return b"".join(frames[j0:j1])
 
 
@@ -241,6 +241,10 @@ def _not_the_segment(path: Path, seg: Segment, channels: int) -> str | None:
         if f[2] >> 6 != 1 or index != SAMPLING_INDEX[RATE] or layout != channels:
             return "its packets are not AAC-LC at the film's rate and channels"
     return None
+
+
+def short_encode(got: int, want: int) -> str:
+    return f"encoding the sound: the AAC encoder gave {got} packets, {want} expected"
 
 
 def _write(data: bytes, p: Path) -> None:
@@ -321,7 +325,7 @@ def encode_segmented(
         for i, seg in enumerate(segs):
             j0, j1 = (0 if i == 0 else seg.a + 1), (None if seg.last else seg.b + 1)
             if j1 is not None and len(whole) < j1:
-                raise ValueError(f"the encoder gave {len(whole)} packets, {j1} expected")
+                raise StoryboardError(short_encode(len(whole), j1))
             paths[i] = cache.make(keys[i], "aac", partial(_write, b"".join(whole[j0:j1])))
     elif missing:
         if log is not None:
