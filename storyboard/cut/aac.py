@@ -32,7 +32,7 @@ exactly as long as the sound.
 
 from __future__ import annotations
 
-import errno
+import dataclasses
 import hashlib
 import math
 import struct
@@ -43,6 +43,7 @@ from functools import partial
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
+from storyboard.files import write_error
 from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg
 
 from .chunks import ChunkCache, chunk_key
@@ -187,38 +188,35 @@ def _pcm(wav: WavInfo, s: int, e: int) -> bytes:
         return fh.read((e - s) * wav.block)
 
 
-def _encode_stream(wav: WavInfo, s: int, e: int, chain: str | None, fmt: str, what: str) -> bytes:
-    """Samples ``s`` to ``e`` of the WAV through ``chain``, encoded (raw ADTS)."""
+def _to_adts(
+    inputs: list[str], chain: str | None, fmt: str, what: str, pcm: bytes | None = None
+) -> list[bytes]:
+    """The sound ffmpeg reads from ``inputs`` (``pcm`` on its stdin) through ``chain``, in the
+    film's AAC: its ADTS frames, the encoder's priming packet first."""
     proc = run_ffmpeg(
-        ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels), "-i", "pipe:0"]
-        + (["-af", chain] if chain else [])
-        + [*audio_codec_args(fmt), "-f", "adts", "pipe:1"],
+        [*inputs, *(["-af", chain] if chain else []), *audio_codec_args(fmt), "-f", "adts"]
+        + ["pipe:1"],
         what=what,
-        input=_pcm(wav, s, e),
+        input=pcm,
     )
-    return proc.stdout
+    return adts_frames(proc.stdout)
 
 
-def _encode_file(wav: WavInfo, chain: str | None, fmt: str) -> bytes:
-    """The whole WAV through ``chain``, encoded (raw ADTS); ffmpeg reads the file itself (no
-    film's worth of PCM through this process's memory)."""
-    proc = run_ffmpeg(
-        ["-i", str(wav.path), "-map", "0:a:0"]
-        + (["-af", chain] if chain else [])
-        + [*audio_codec_args(fmt), "-f", "adts", "pipe:1"],
-        what="encoding the sound",
-    )
-    return proc.stdout
+def _kept(frames: list[bytes], seg: Segment) -> bytes:
+    """The packets ``seg`` keeps of an encode of its stretch (``frames``)."""
+    j0, j1 = seg.keep
+    if j1 is not None and len(frames) < j1:
+        raise StoryboardError(
+            f"encoding the sound: the AAC encoder gave {len(frames)} packets, {j1} expected"
+        )
+    return b"".join(frames[j0:j1])
 
 
 def _encode(wav: WavInfo, seg: Segment, chain: str | None, fmt: str) -> bytes:
     """The kept packets of one segment's encode (raw ADTS)."""
+    raw = ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels), "-i", "pipe:0"]
     what = f"encoding the sound ({seg.a * FRAME / RATE:.2f} s on)"
-    frames = adts_frames(_encode_stream(wav, seg.s, seg.e, chain, fmt, what))
-    j0, j1 = seg.keep
-    if j1 is not None and len(frames) < j1:
-        raise StoryboardError(short_encode(len(frames), j1))
-    return b"".join(frames[j0:j1])
+    return _kept(_to_adts(raw, chain, fmt, what, _pcm(wav, seg.s, seg.e)), seg)
 
 
 SAMPLING_INDEX = {96000: 0, 88200: 1, 64000: 2, 48000: 3, 44100: 4, 32000: 5, 24000: 6}
@@ -243,10 +241,6 @@ def _not_the_segment(path: Path, seg: Segment, channels: int) -> str | None:
     return None
 
 
-def short_encode(got: int, want: int) -> str:
-    return f"encoding the sound: the AAC encoder gave {got} packets, {want} expected"
-
-
 def _write(data: bytes, p: Path) -> None:
     write_sound(p, data, "encoding the sound")
 
@@ -257,13 +251,7 @@ def write_sound(p: Path, data: bytes, what: str) -> None:
     try:
         p.write_bytes(data)
     except OSError as e:
-        raise StoryboardError(write_failure(what, p, e)) from None
-
-
-def write_failure(what: str, p: Path, e: OSError) -> str:
-    if e.errno == errno.EFBIG:
-        return f"{what}: file size limit reached writing {p} (ulimit -f)"
-    return f"{what}: cannot write {p}: {e.strerror or e}"
+        raise StoryboardError(f"{what}: {write_error(p, e)}") from None
 
 
 def workers() -> int:
@@ -307,26 +295,22 @@ def encode_segmented(
 
     paths: dict[int, Path] = {}
     for i, k in enumerate(keys):
-        found = cache.get(k, "aac")
-        if found is None:
-            continue
-        why = _not_the_segment(found, segs[i], wav.channels)
-        if why is None:
+        # checked against its plan too: a forgery its record cannot see is made again
+        found = cache.get(k, "aac", partial(_not_the_segment, seg=segs[i], channels=wav.channels))
+        if found is not None:
             paths[i] = found
-        else:  # a forgery its record cannot see (rewritten with it): made again
-            cache.discard(found, why)
     missing = [i for i in range(len(segs)) if i not in paths]
     if len(missing) == len(segs) > 1:
         # nothing to keep (a first cut, a new gain, new music): one whole encode, the best the
         # encoder does, its packets kept as the segments (see above)
         if log is not None:
             log(f"sound: encoded whole, kept as {len(segs)} AAC segments")
-        whole = adts_frames(_encode_file(wav, chain, fmt))
-        for i, seg in enumerate(segs):
-            j0, j1 = (0 if i == 0 else seg.a + 1), (None if seg.last else seg.b + 1)
-            if j1 is not None and len(whole) < j1:
-                raise StoryboardError(short_encode(len(whole), j1))
-            paths[i] = cache.make(keys[i], "aac", partial(_write, b"".join(whole[j0:j1])))
+        # ffmpeg reads the file itself: no film's worth of PCM through this process's memory
+        inputs = ["-i", str(wav.path), "-map", "0:a:0"]
+        whole = _to_adts(inputs, chain, fmt, "encoding the sound")
+        for i, seg in enumerate(segs):  # each kept as if its own encode started at 0
+            part = _kept(whole, dataclasses.replace(seg, s=0))
+            paths[i] = cache.make(keys[i], "aac", partial(_write, part))
     elif missing:
         if log is not None:
             log(f"sound: {len(missing)} of {len(segs)} AAC segment(s) to encode")

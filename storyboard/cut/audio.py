@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from storyboard.board.schema import Edit, Music
 from storyboard.errors import ComposeError, StoryboardError
+from storyboard.files import write_error
 from storyboard.media.ffmpeg import audio_codec_args, ffmpeg_report, run_ffmpeg
 from storyboard.media.probe import ClipInfo, media_duration
 
@@ -97,7 +98,7 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
     block at a time (memory stays bounded whatever the film's length): what ffmpeg's ``amix``
     without normalisation does, without a process or a pass over every input for the whole
     film. Tracks in any other form go through ffmpeg."""
-    from .aac import read_wav, write_failure
+    from .aac import read_wav
 
     wavs = [read_wav(t) for t in tracks]
     ok = [w for w in wavs if w is not None and w.codec == "f32le" and w.channels == 2]
@@ -109,7 +110,7 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
     try:
         _place(ok, starts, total, dest)
     except OSError as e:
-        raise StoryboardError(write_failure("placing the clips' sound", dest, e)) from None
+        raise StoryboardError(f"placing the clips' sound: {write_error(dest, e)}") from None
     return dest
 
 

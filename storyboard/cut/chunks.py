@@ -265,12 +265,20 @@ class ChunkCache:
             return "its content does not match the hash written with it"
         return None
 
-    def get(self, key: str, ext: str) -> Path | None:
-        """The chunk if it is on disk and proven (and mark it used), else None."""
+    def get(
+        self, key: str, ext: str, check: Callable[[Path], str | None] | None = None
+    ) -> Path | None:
+        """The chunk if it is on disk and proven (and mark it used), else None.
+
+        ``check``: why the entry's content cannot be what its user wants, or None; an entry it
+        refuses is damaged like one whose record does not match (a forgery rewritten with its
+        record, which only its user can tell)."""
         if self.fresh:
             return None
         p = self.path(key, ext)
         why = self._problem(p)
+        if why is None and check is not None:
+            why = check(p)
         if why:
             _remove(p)
             _remove(_record_path(p))
@@ -286,16 +294,6 @@ class ChunkCache:
             self.hits += 1
             self.used.add(p)
         return p
-
-    def discard(self, p: Path, why: str) -> None:
-        """Delete an entry whose record checks out but whose content its user found wrong (a
-        forgery rewritten with its record), and say so, as for any damaged entry."""
-        _remove(p)
-        _remove(_record_path(p))
-        with self._lock:
-            self.hits -= 1
-            self.used.discard(p)
-        self._say(f"chunk cache: {p.name} is damaged ({why}): deleted, made again")
 
     def make(self, key: str, ext: str, produce: Callable[[Path], object]) -> Path:
         """The chunk, made by ``produce(tmp_path)`` when it is not cached yet (always when
