@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -150,3 +151,17 @@ def lock_take(p: Path, name: str) -> int:
     import yaml
 
     return int(yaml.safe_load((p / "storyboard.lock").read_text())["scenes"][name]["take"])
+
+
+def pick(pg: Any, take: str) -> None:
+    """Click Pick on the take at selector ``take`` and wait until the page shows it chosen."""
+    pg.click(f"{take} button.pick")
+    pg.wait_for_selector(f"{take}.chosen")
+
+
+def screenshot_if_asked(pg: Any, env: str) -> None:
+    """A full-page screenshot at the path in environment variable ``env`` (relative to the
+    repository), when it is set: for looking at the page by eye."""
+    shot = os.environ.get(env)
+    if shot:
+        pg.screenshot(path=str(REPO / shot), full_page=True)

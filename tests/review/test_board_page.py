@@ -7,12 +7,20 @@ and retake for a sheet and a board exactly as for a clip's takes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take, png_bytes, write_project
+from helpers import (
+    NO_CHROMIUM,
+    browser_page,
+    chromium,
+    lock_take,
+    pick,
+    png_bytes,
+    screenshot_if_asked,
+    write_project,
+)
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
@@ -105,14 +113,11 @@ def test_the_page_shows_the_cast_and_each_board_beside_its_clip(
 
         assert pg.is_hidden("#animatic-box")  # no render --boards yet: no animatic
 
-        shot = os.environ.get("BOARD_SCREENSHOT")
-        if shot:
-            pg.screenshot(path=str(REPO / shot), full_page=True)  # type: ignore[attr-defined]
+        screenshot_if_asked(pg, "BOARD_SCREENSHOT")
 
         # pick the first sheet: the lock changes and the page follows; the board made from
         # that sheet is the one the next render puts in (no cost), and the page says so
-        pg.click(f'{wren} .take[data-take="1"] button.pick')  # type: ignore[attr-defined]
-        pg.wait_for_selector(f'{wren} .take[data-take="1"].chosen')  # type: ignore[attr-defined]
+        pick(pg, f'{wren} .take[data-take="1"]')
         assert lock_take(rendered, "cast:wren") == 1
         assert "cast:wren: take 1 is chosen" in pg.inner_text("#activity")  # type: ignore[attr-defined]
         pg.wait_for_function(  # type: ignore[attr-defined]
@@ -120,8 +125,7 @@ def test_the_page_shows_the_cast_and_each_board_beside_its_clip(
             "?.includes('the next render puts take 1 back')"
         )
         # pick the first board by hand: it is in the cut now, and the clip made from it is next
-        pg.click(f'{a} .board-col .take[data-take="1"] button.pick')  # type: ignore[attr-defined]
-        pg.wait_for_selector(f'{a} .board-col .take[data-take="1"].chosen')  # type: ignore[attr-defined]
+        pick(pg, f'{a} .board-col .take[data-take="1"]')
         assert lock_take(rendered, "board:a") == 1
         pg.wait_for_function(  # type: ignore[attr-defined]
             f"document.querySelector('{a} > .why')?.textContent"

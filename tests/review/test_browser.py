@@ -7,7 +7,6 @@ saves the page's screenshot there (the README's picture).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take
+from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take, pick, screenshot_if_asked
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
@@ -88,8 +87,7 @@ def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(
         assert lock_take(rendered, "dawn") == 2
 
         # pick the other take: the lock on disk changes and the page follows
-        pg.click('.take[data-scene="dawn"][data-take="1"] button.pick')  # type: ignore[attr-defined]
-        pg.wait_for_selector('.take[data-scene="dawn"][data-take="1"].chosen')  # type: ignore[attr-defined]
+        pick(pg, '.take[data-scene="dawn"][data-take="1"]')
         assert lock_take(rendered, "dawn") == 1
         assert "take 1 is in the cut" in pg.inner_text("#activity")  # type: ignore[attr-defined]
 
@@ -106,7 +104,5 @@ def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(
         assert (rendered / "storyboard.lock").read_bytes() == before
         assert pg.locator('.take[data-scene="stairs"]').count() == 1  # type: ignore[attr-defined]
 
-        shot = os.environ.get("REVIEW_SCREENSHOT")
-        if shot:
-            pg.screenshot(path=str(REPO / shot), full_page=True)  # type: ignore[attr-defined]
+        screenshot_if_asked(pg, "REVIEW_SCREENSHOT")
         pg.goto("about:blank")  # type: ignore[attr-defined]  # close the event stream first

@@ -7,13 +7,20 @@ state and cost, and every take playable as sound; pick and retake them exactly a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import NO_CHROMIUM, REPO, browser_page, chromium, lock_take, write_project
+from helpers import (
+    NO_CHROMIUM,
+    browser_page,
+    chromium,
+    lock_take,
+    pick,
+    screenshot_if_asked,
+    write_project,
+)
 
 from storyboard.cli.main import main
 from storyboard.review.library import open_project
@@ -126,13 +133,10 @@ def test_the_page_plays_picks_and_retakes_the_sounds(rendered: Path, page: objec
         gulls = '.card[data-scene="b"] .sound-col[data-node="sfx:b/1"]'
         assert "price not published" in pg.inner_text(f"{gulls} .facts")  # type: ignore[attr-defined]
 
-        shot = os.environ.get("SOUND_SCREENSHOT")
-        if shot:
-            pg.screenshot(path=str(REPO / shot), full_page=True)  # type: ignore[attr-defined]
+        screenshot_if_asked(pg, "SOUND_SCREENSHOT")
 
         # pick the first take of the line: the lock changes, the page follows
-        pg.click(f'{line} .take[data-take="1"] button.pick')  # type: ignore[attr-defined]
-        pg.wait_for_selector(f'{line} .take[data-take="1"].chosen')  # type: ignore[attr-defined]
+        pick(pg, f'{line} .take[data-take="1"]')
         assert lock_take(rendered, "line:a/1") == 1
         assert "line:a/1: take 1 is chosen" in pg.inner_text("#activity")  # type: ignore[attr-defined]
 

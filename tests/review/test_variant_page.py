@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import NO_CHROMIUM, browser_page, chromium
+from helpers import NO_CHROMIUM, browser_page, chromium, pick
 
 from storyboard.review.library import open_project
 from storyboard.review.server import ReviewServer
@@ -65,8 +65,7 @@ def test_the_page_switches_between_the_films(films: Path, page: object) -> None:
         assert "Scene a, the harbour" in pg.text_content('.card[data-scene="a"] pre')  # type: ignore[attr-defined]
         # a pick on this film's page writes this film's lock, not the main film's
         main_lock = (films / "storyboard.lock").read_bytes()
-        pg.click('.take[data-scene="a"][data-take="2"] button.pick')  # type: ignore[attr-defined]
-        pg.wait_for_selector('.take[data-scene="a"][data-take="2"].chosen')  # type: ignore[attr-defined]
+        pick(pg, '.take[data-scene="a"][data-take="2"]')
         lock = yaml.safe_load((films / "storyboard.vertical.lock").read_text())
         assert lock["scenes"]["a"]["take"] == 2
         assert (films / "storyboard.lock").read_bytes() == main_lock
