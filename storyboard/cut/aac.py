@@ -1,33 +1,38 @@
 """The film's AAC in fixed segments (issue 19), each kept in the chunk cache by the PCM it
 encodes, joined packet by packet: an edit re-encodes only the segments whose sound it changed.
 
-The film's frames of 1024 samples are cut on a fixed grid (:data:`SEGMENT_FRAMES` each, 6.4 s).
+The film's frames of 1024 samples are cut on a fixed grid (:data:`SEGMENT_FRAMES` each, 3.2 s).
 When no segment can be kept (a first cut, a new loudness gain, new music), the sound is encoded
-whole, once, and its packets are kept as the segments. A segment made again on its own is
-encoded from its stretch of the mixed WAV plus :data:`PRE_ROLL_FRAMES` before it and
-:data:`POST_ROLL_FRAMES` after it (the encoder warms up on sound whose packets are then
-dropped, and looks one frame ahead), those segments all at once; the first segment keeps the
-encoder's priming packet, the last its final packets.
+whole, once, and its packets are kept as the segments. Segments made again are encoded by runs:
+each run of neighbouring segments in one encode, from :data:`PRE_ROLL_FRAMES` before its first
+segment to :data:`POST_ROLL_FRAMES` after its last (the encoder warms up on sound whose packets
+are then dropped, and looks one frame ahead), the runs all at once; the first segment keeps the
+encoder's priming packet, the last its final packets. So a change of a few seconds costs those
+seconds, up to a segment more, and one pre-roll.
 
 Why whole first, and a pre-roll of 3 s: ffmpeg's AAC encoder adapts its quantiser to its
-bitrate frame by frame, carrying that state through the whole encode, so a segment encoded
+bitrate frame by frame, carrying that state through the whole encode, so a stretch encoded
 apart is coded differently from the whole encode after a join, and a cold start needs seconds
 to settle. ``python bench/aac_joins.py --seconds 60 --joins 14`` (the film's settings, a join
 every 4 s), the half-seconds after the joins, 5th percentile and worst: 26.3 and 21.9 dB SNR
 with no pre-roll, 29.9 and 26.5 dB with 1 s, 31.6 and 26.6 dB with 2 s, 33.9 and 27.8 dB with
 3 s, 35.3 and 34.6 dB with 4 s, 35.0 and 26.7 dB with 8.19 s; the whole encode's own
 half-seconds anywhere: 33.6 and 31.4 dB. From 3 s the joins are coded as the whole encode codes
-(the worst window is erratic at any pre-roll), and each second more re-encodes a second more
-for every segment an edit touches (and touches more segments: the music's compressor carries a
-change in the clips' sound a fraction of a second on). So the sound an edit did not touch stays
-the whole encode's, and a stretch it changed is encoded with 3 s of warm-up.
+(the worst window is erratic at any pre-roll), and each second more is encoded again for every
+run an edit touches. So the sound an edit did not touch stays the whole encode's, and a stretch
+it changed is encoded with 3 s of warm-up.
 
-A segment's key is the sha256 of the PCM bytes it encodes (rolls included), the filter chain
-(the loudness gain), the codec settings and which packets it keeps; an edit re-encodes only the
-segments whose encoded stretch it changed, as long as the loudness gain holds
-(``audio.linear_gain``). The joined ADTS stream is muxed into an .m4a with the priming packet
-skipped by the edit list and the last packet's duration cut to the sound's end, so the track is
-exactly as long as the sound.
+A segment's key is the sha256 of the PCM its packets carry (its frames, two frames before them
+and the post-roll: an AAC packet's window overlaps the frame before it), the filter chain (the
+loudness gain), the codec settings and which packets it keeps; an edit re-encodes only the
+segments whose sound it changed, as long as the loudness gain holds (``audio.linear_gain``).
+The pre-roll is not in the key: it sets how well a segment is coded, not what it sounds like,
+so a segment after a change is kept, and one encoded within a run or the whole encode (more
+warm-up than its own pre-roll) is the same sound, coded at least as well.
+
+The joined ADTS stream is muxed into an .m4a with the priming packet skipped by the edit list
+and the last packet's duration cut to the sound's end, so the track is exactly as long as the
+sound.
 """
 
 from __future__ import annotations
@@ -51,11 +56,11 @@ from .machine import jobs_cap, usable_cpus
 
 RATE = 48000
 FRAME = 1024  # samples per AAC frame
-SEGMENT_FRAMES = 300  # 6.4 s
+SEGMENT_FRAMES = 150  # 3.2 s
 PRE_ROLL_FRAMES = 141  # 3.01 s (see above)
 POST_ROLL_FRAMES = 2  # the encoder looks one frame ahead (window switching): none is 15-37 dB worse
 SEGMENTED_FORMATS = ("MP4", "MOV")
-SEGMENTED = f"segments {SEGMENT_FRAMES}/{PRE_ROLL_FRAMES}/{POST_ROLL_FRAMES}"
+SEGMENTED = f"segments {SEGMENT_FRAMES}/{PRE_ROLL_FRAMES}/{POST_ROLL_FRAMES}/runs"
 
 Log = Callable[[str], None]
 
@@ -142,6 +147,13 @@ class Segment:
         j0 = 0 if self.a == 0 else self.a - first + 1
         return j0, None if self.last else self.b - first + 1
 
+    @property
+    def held(self) -> tuple[int, int]:
+        """The samples its packets carry: its frames, the frame before (the first packet's
+        window overlaps it) and the post-roll, with a frame's margin on the left as on the right.
+        The pre-roll is not among them: it sets only how well the segment is coded."""
+        return max(0, self.a - POST_ROLL_FRAMES) * FRAME, self.e
+
 
 def plan(samples: int) -> list[Segment]:
     """The segments of a sound of ``samples`` samples."""
@@ -212,11 +224,25 @@ def _kept(frames: list[bytes], seg: Segment) -> bytes:
     return b"".join(frames[j0:j1])
 
 
-def _encode(wav: WavInfo, seg: Segment, chain: str | None, fmt: str) -> bytes:
-    """The kept packets of one segment's encode (raw ADTS)."""
+def _encode(wav: WavInfo, run: list[Segment], chain: str | None, fmt: str) -> list[bytes]:
+    """The kept packets (raw ADTS) of each segment of ``run`` (neighbours), from one encode of
+    their stretch with the first one's pre-roll and the last one's post-roll."""
+    s, e = run[0].s, run[-1].e
     raw = ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels), "-i", "pipe:0"]
-    what = f"encoding the sound ({seg.a * FRAME / RATE:.2f} s on)"
-    return _kept(_to_adts(raw, chain, fmt, what, _pcm(wav, seg.s, seg.e)), seg)
+    what = f"encoding the sound ({run[0].a * FRAME / RATE:.2f} s on)"
+    frames = _to_adts(raw, chain, fmt, what, _pcm(wav, s, e))
+    return [_kept(frames, dataclasses.replace(seg, s=s)) for seg in run]
+
+
+def runs(indices: list[int]) -> list[list[int]]:
+    """``indices`` (ascending) in runs of consecutive numbers."""
+    out: list[list[int]] = []
+    for i in indices:
+        if out and out[-1][-1] == i - 1:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
 
 
 SAMPLING_INDEX = {96000: 0, 88200: 1, 64000: 2, 48000: 3, 44100: 4, 32000: 5, 24000: 6}
@@ -261,13 +287,13 @@ def workers() -> int:
 
 
 def segment_keys(wav: WavInfo, chain: str | None, fmt: str, segs: list[Segment]) -> list[str]:
-    """Each segment's key in the chunk cache: the sha256 of the PCM it encodes (its rolls
-    included), the filter chain, the codec settings and the packets it keeps."""
+    """Each segment's key in the chunk cache: the sha256 of the PCM its packets carry
+    (:attr:`Segment.held`), the filter chain, the codec settings and the packets it keeps."""
     codec = audio_codec_args(fmt)
     keys = []
     for seg in segs:
         spec = {
-            "pcm": hashlib.sha256(_pcm(wav, seg.s, seg.e)).hexdigest(),
+            "pcm": hashlib.sha256(_pcm(wav, *seg.held)).hexdigest(),
             "format": [wav.codec, wav.channels, wav.rate],
             "af": chain,
             "codec": codec,
@@ -285,13 +311,11 @@ def encode_segmented(
     segs = plan(wav.samples)
     keys = segment_keys(wav, chain, fmt, segs)
 
-    def one(i: int) -> Path:
-        seg = segs[i]
-
-        def produce(p: Path) -> None:
-            write_sound(p, _encode(wav, seg, chain, fmt), "encoding the sound")
-
-        return cache.make(keys[i], "aac", produce)
+    def run_of(run: list[int]) -> list[Path]:
+        parts = _encode(wav, [segs[i] for i in run], chain, fmt)
+        return [
+            cache.make(keys[i], "aac", partial(_write, b)) for i, b in zip(run, parts, strict=True)
+        ]
 
     paths: dict[int, Path] = {}
     for i, k in enumerate(keys):
@@ -312,11 +336,13 @@ def encode_segmented(
             part = _kept(whole, dataclasses.replace(seg, s=0))
             paths[i] = cache.make(keys[i], "aac", partial(_write, part))
     elif missing:
+        todo = runs(missing)
         if log is not None:
-            log(f"sound: {len(missing)} of {len(segs)} AAC segment(s) to encode")
-        with ThreadPoolExecutor(min(workers(), len(missing))) as pool:
-            for i, path in zip(missing, pool.map(one, missing), strict=True):
-                paths[i] = path
+            n = f"{len(missing)} of {len(segs)}"
+            log(f"sound: {n} AAC segment(s) to encode, in {len(todo)} run(s)")
+        with ThreadPoolExecutor(min(workers(), len(todo))) as pool:
+            for run, made in zip(todo, pool.map(run_of, todo), strict=True):
+                paths.update(zip(run, made, strict=True))
     join(wav.samples, [paths[i].read_bytes() for i in range(len(segs))], dest)
     return dest
 

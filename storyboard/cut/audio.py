@@ -409,10 +409,18 @@ def encode_audio(mixed: Path, af: list[str], dest: Path, tl: Timeline, fmt: str)
     return dest
 
 
+FORMAT_NAMES = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
+
+
+def container_args(fmt: str) -> list[str]:
+    """The film's container options: an MP4 starts with its index (plays while it loads)."""
+    return ["-movflags", "+faststart"] if fmt == "MP4" else []
+
+
 def mux(video: Path, audio: Path, dest: Path, fmt: str) -> None:
     """The film: the picture and the encoded sound, both copied."""
-    fmt_name = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[fmt]
-    extra = ["-movflags", "+faststart"] if fmt == "MP4" else []
+    fmt_name = FORMAT_NAMES[fmt]
+    extra = container_args(fmt)
     run_ffmpeg(
         [
             "-i",

@@ -39,7 +39,7 @@ from .cachefolder import admit_cache_folder
 from .chunks import ChunkCache, cache_limit_bytes, chunk_key
 from .filmkey import FilmStatus, film_status, kept_loudness, write_stamp
 from .machine import jobs_cap
-from .picture import ChunkRunner, PictureStats, render_video
+from .picture import ChunkRunner, PictureStats, check_frames, join_copy, render_video
 from .sound import Loudness, film_sound
 from .takes import ChosenTake, LockSource
 from .timeline import Timeline, build_timeline, srt
@@ -219,23 +219,18 @@ def compose_film(
                         concat_copy(tl, project.root, video, audio=False)
                         on_frames(total)
                     else:
-                        video = tmp / ("video.webm" if fmt == "WEBM" else "video.mp4")
+                        video = None
                         lengths = {k: v.picture_seconds for k, v in infos.items()}
-                        render_video(
-                            tl,
-                            project,
-                            video,
-                            cache,
-                            lengths,
-                            None,
-                            on_frames,
-                            stats,
-                            log,
-                            runner,
+                        parts = render_video(
+                            tl, project, cache, lengths, None, on_frames, stats, log, runner
                         )
                     audio = audio_job.result()
                 loudness = audio.loudness
-                mux(video, audio.path, part, fmt)
+                if video is not None:
+                    mux(video, audio.path, part, fmt)
+                else:  # the chunks joined and the sound muxed in one pass, then checked
+                    join_copy(parts, part, what="joining the film", sound=audio.path, fmt=fmt)
+                    check_frames(part, tl, cache, project)
             check_destinations(dest)  # again: the encode took a while
             check_interrupt()  # a Ctrl-C while composing puts no film in place
             shutil.move(str(part), str(dest))  # same folder: an atomic rename

@@ -34,6 +34,7 @@ from storyboard.errors import ComposeError
 from storyboard.media.ffmpeg import COLOR_TAGS, ffmpeg_exe, run_child, run_ffmpeg, video_codec_args
 from storyboard.media.gop import copy_packets
 
+from .audio import FORMAT_NAMES, container_args
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
 from .machine import PoolPlan, machine_pool
@@ -156,7 +157,6 @@ def chunk_spec(
 def render_video(
     tl: Timeline,
     project: Project,
-    dest: Path,
     cache: ChunkCache,
     lengths: dict[str, float],
     pool: PoolPlan | None = None,
@@ -164,8 +164,9 @@ def render_video(
     stats: PictureStats | None = None,
     log: Callable[[str], None] | None = None,
     runner: ChunkRunner | None = None,
-) -> Path:
-    """The picture: every chunk from the cache or encoded into it, then joined by stream copy.
+) -> list[Path]:
+    """The picture's chunks in order, each from the cache or encoded into it (the film joins
+    them with its sound by stream copy: :func:`join_copy`, then :func:`check_frames`).
 
     Chunks are encoded ``pool.workers`` at once with ``pool.threads`` x264 threads each (by
     default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
@@ -244,15 +245,19 @@ def render_video(
             for j in jobs:
                 j.cancel()
             raise
-    join_copy(parts, dest, what="joining the picture")
-    found = count_frames(dest)
-    if found != tl.frames():  # hostile5 Q8: a chunk that is not what its key says
+    return parts
+
+
+def check_frames(film: Path, tl: Timeline, cache: ChunkCache, project: Project) -> None:
+    """The joined picture has the cut's frames, one packet each (hostile5 Q8: a chunk that is
+    not what its key says made a film seconds off its sound)."""
+    found = count_frames(film)
+    if found != tl.frames():
         raise ComposeError(
             f"the joined picture has {found} frames where the cut has {tl.frames()}: a chunk "
             f"in {cache.folder} is not what it should be; nothing was put in place. Run "
             f"`storyboard compose --force {project.root}` to encode every chunk again"
         )
-    return dest
 
 
 def count_frames(path: Path) -> int:
@@ -291,16 +296,23 @@ def make_chunk(chunk: RemoteChunk) -> Path:
     return cache.make(chunk.key, chunk.ext, lambda p: encode_chunk(chunk.job, str(p)))
 
 
-def join_copy(parts: list[Path], dest: Path, *, what: str) -> Path:
-    """Join files with identical stream settings by the concat demuxer, streams copied."""
+def join_copy(
+    parts: list[Path], dest: Path, *, what: str, sound: Path | None = None, fmt: str = ""
+) -> Path:
+    """Join files with identical stream settings by the concat demuxer, streams copied; with
+    ``sound``, its audio muxed in at once (the film, in one pass; ``fmt`` its container)."""
     listing = dest.with_name(dest.stem + ".parts.txt")
     lines = []
     for p in parts:
         q = str(p.resolve()).replace("'", "'\\''")
         lines.append(f"file '{q}'\n")
     listing.write_text("".join(lines))
-    run_ffmpeg(
-        ["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(dest)], what=what
-    )
+    args = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    if sound is not None:
+        args += ["-i", str(sound), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
+        args += [*container_args(fmt), "-f", FORMAT_NAMES[fmt]]
+    else:
+        args += ["-c", "copy"]
+    run_ffmpeg([*args, str(dest)], what=what)
     listing.unlink(missing_ok=True)
     return dest

@@ -15,7 +15,7 @@ import pytest
 from test_compose import FPS, decoded_seconds, decodes_to_the_end, make_clip, setup
 from test_film_key import edit_yaml, reload
 
-from storyboard.cut import sound
+from storyboard.cut import aac, sound
 from storyboard.cut.aac import FRAME, encode_segmented, plan, read_wav
 from storyboard.cut.chunks import ChunkCache
 from storyboard.cut.compose import compose_film
@@ -94,7 +94,7 @@ def test_a_first_encode_is_whole_and_kept_as_segments(tmp_path: Path) -> None:
     joined = decode(encode(src, GAIN, cache, tmp_path / "joined.m4a"))
     whole_path = tmp_path / "whole.m4a"
     ff("-i", str(src), "-af", GAIN, *audio_codec_args("MP4"), "-f", "ipod", str(whole_path))
-    assert len(plan(len(decode(src)))) == 4 and cache.made == 4
+    assert len(plan(len(decode(src)))) == 8 and cache.made == 8  # 3.2 s each
     assert np.array_equal(joined, decode(whole_path))  # the whole encode's packets, as they are
 
 
@@ -106,13 +106,19 @@ def test_re_encoded_segments_join_the_kept_ones(tmp_path: Path) -> None:
     total = len(ref)
     segs = plan(total)
     info = read_wav(src)
-    assert info is not None and cache.made == len(segs) == 4
-    keep = {0, 2}  # the segments of 6.4-12.8 s and 19.2 s on encoded apart, joined to these
+    assert info is not None and cache.made == len(segs) == 8
+    # the segments of 3.2-6.4 s, 9.6-16 s and 19.2 s on encoded again (three runs, three
+    # encodes), joined to these
+    keep = {0, 2, 5}
     for i, entry in _entries_by_segment(cache, info, segs).items():
         if i not in keep:
             entry.unlink()
-    joined = decode(encode(src, GAIN, cache, tmp_path / "joined.m4a"))
-    assert cache.made == 6
+    encodes = []
+    real = aac._to_adts
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(aac, "_to_adts", lambda *a, **k: encodes.append(a) or real(*a, **k))
+        joined = decode(encode(src, GAIN, cache, tmp_path / "joined.m4a"))
+    assert cache.made == 8 + 5 and len(encodes) == 3
     assert lag(joined, ref) == 0
     assert total <= len(joined) < total + FRAME
     # the kept stretches are the whole encode's, sample for sample, but for the frame at a join
@@ -165,12 +171,22 @@ def test_an_edit_re_encodes_only_the_segments_that_encode_it(
     edited = changed(src, tmp_path / "edited.wav", *stretch)
     a, b = round(stretch[0] * RATE), round(stretch[1] * RATE)
     segs = plan(round(25.0 * RATE))
-    want = [k for k, s in enumerate(segs) if s.s < b + FRAME and a < s.e]
+    want = [k for k, s in enumerate(segs) if s.held[0] < b + FRAME and a < s.held[1]]
     assert 0 < len(want) < len(segs)
+    assert len(want) == 1  # neither stretch is near a segment's edge: the segments after
+    # it (whose pre-roll it is) are kept
     made = cache.made
     out = encode(edited, GAIN, cache, tmp_path / "b.m4a")
     assert cache.made - made == len(want)
     assert decodes_to_the_end(out)
+    # the segment kept after the change (encoded when its pre-roll was other sound) joins the
+    # one made again as the whole encode's own windows are coded
+    ref, got = decode(edited, GAIN), decode(out)
+    half = RATE // 2
+    spread = [snr(got[x : x + half], ref[x : x + half]) for x in range(0, len(ref) - half, half)]
+    j = segs[want[-1]].b * FRAME
+    for x in range(j - half, j + 2 * half, half):
+        assert snr(got[x : x + half], ref[x : x + half]) > sorted(spread)[1] - 6.0, x / RATE
     made = cache.made
     encode(edited, "volume=-1.0000dB,aresample=48000", cache, tmp_path / "c.m4a")
     assert cache.made - made == len(segs)  # another gain: every segment
@@ -189,7 +205,7 @@ def encoded_once(tmp_path: Path, seconds: float) -> tuple:
 
 def test_a_damaged_or_missing_segment_is_made_again(tmp_path: Path) -> None:
     src, first, info, entries = encoded_once(tmp_path, 22.0)
-    assert len(entries) == len(aac_entries(tmp_path / "chunks")) == 4
+    assert len(entries) == len(aac_entries(tmp_path / "chunks")) == 7
     data = bytearray(entries[0].read_bytes())
     data[100:110] = b"\0" * 10
     entries[0].write_bytes(bytes(data))
@@ -197,7 +213,7 @@ def test_a_damaged_or_missing_segment_is_made_again(tmp_path: Path) -> None:
     lines: list[str] = []
     again_cache = ChunkCache(tmp_path / "chunks", log=lines.append)
     out = encode(src, None, again_cache, tmp_path / "b.m4a")
-    assert again_cache.made == 2 and again_cache.damaged == 1 and again_cache.hits == 2
+    assert again_cache.made == 2 and again_cache.damaged == 1 and again_cache.hits == 5
     assert any("damaged" in line for line in lines)
     assert decodes_to_the_end(out)
     again = decode(out)
@@ -223,7 +239,8 @@ def test_the_full_route_music_and_loudness_is_segmented_and_in_sync(tmp_path: Pa
     )
     film = compose_film(project, state, log=lambda s: None)
     chunks = project.build / "chunks"
-    assert len(aac_entries(chunks)) == 2  # 12 s: two segments
+    n = len(plan(12 * RATE))
+    assert n == 4 and len(aac_entries(chunks)) == n  # 12 s: four segments
     assert decodes_to_the_end(film.path)
     video, audio = decoded_seconds(film.path)
     assert abs(video - audio) <= 1 / FPS
@@ -234,7 +251,7 @@ def test_the_full_route_music_and_loudness_is_segmented_and_in_sync(tmp_path: Pa
     lines: list[str] = []
     again = compose_film(*reload(project), log=lines.append)
     assert not any("last cut's gain" in line for line in lines)
-    assert len(aac_entries(chunks)) == (6 if sound.workers() >= sound.GUESS_CPUS else 4)
+    assert len(aac_entries(chunks)) == (3 * n if sound.workers() >= sound.GUESS_CPUS else 2 * n)
     assert decodes_to_the_end(again.path)
 
 
@@ -243,9 +260,9 @@ def test_loudness_off_an_edit_keeps_the_segments_it_did_not_touch(tmp_path: Path
     compose_film(project, state, log=lambda s: None)
     chunks = project.build / "chunks"
     before = set(aac_entries(chunks))
-    assert len(before) == 4
-    # the last scene (20-24 s) given another take, another tone: only the segment that encodes
-    # its sound (19.2 s on, with its pre-roll from 16.2 s) is made again
+    assert len(before) == len(plan(24 * RATE)) == 8
+    # the last scene (20-24 s) given another take, another tone: only the two segments that
+    # hold its sound (19.2-22.4 s and 22.4 s on) are made again, in one run
     p, st = reload(project)
     old = st.lock["s5"]
     clip = make_clip(p.root / "build/takes/s5/take-2.mp4", 4.0, tone=1000)
@@ -259,7 +276,7 @@ def test_loudness_off_an_edit_keeps_the_segments_it_did_not_touch(tmp_path: Path
     st.write_lock([f"s{i}" for i in range(6)])
     film = compose_film(*reload(project), log=lambda s: None)
     after = set(aac_entries(chunks))
-    assert len(after - before) == 1
+    assert len(after - before) == 2
     assert decodes_to_the_end(film.path)
 
 
@@ -315,13 +332,13 @@ def test_a_forged_segment_with_its_record_rewritten_is_made_again(
 ) -> None:
     """Hostile F1, F2: the joined track was seconds off the picture, or a traceback."""
     src, first, info, entries = encoded_once(tmp_path, 15.0)
-    middle, last = entries[1], entries[2]
+    middle, last = entries[1], entries[len(entries) - 1]  # the last: fewer packets
     middle.write_bytes(FORGERIES[forgery](middle.read_bytes(), last.read_bytes()))
     _rewrite_record(middle)
     lines: list[str] = []
     again = ChunkCache(tmp_path / "chunks", log=lines.append)
     out = encode(src, None, again, tmp_path / "b.m4a")
-    assert again.made == 1 and again.damaged == 1 and again.hits == 2, lines
+    assert again.made == 1 and again.damaged == 1 and again.hits == len(entries) - 1, lines
     assert any("is damaged" in line for line in lines)
     got = decode(out)
     assert len(got) == len(first) and snr(got, first) > 25
