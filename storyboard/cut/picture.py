@@ -182,9 +182,18 @@ def render_video(
     chunks, gop_packets, codec = split_for_copy(
         tl, plan_chunks(tl, burn), project.root, fmt, codec, log, project.build / "media"
     )
-    plan = pool or machine_pool(tl.width, tl.height, len(chunks))
+
+    def key_of(kind: str, f0: int, f1: int, seg_i: int) -> str:
+        spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
+        # the thread count is not in the key: chunks made on any machine join the same way
+        return chunk_key(f"picture-{kind}", {**spec, "codec": codec})
+
+    # the pool is sized to the chunks to encode: an edit's few get the CPUs as x264 threads
+    keys = [None if c[0] == "gop" else key_of(*c) for c in chunks]
+    to_encode = sum(1 for k in keys if k is not None and cache.missing(k, ext))
+    plan = pool or machine_pool(tl.width, tl.height, max(1, to_encode))
     if log is not None:
-        log(f"picture: {len(chunks)} chunks, {plan.describe()}")
+        log(f"picture: {len(chunks)} chunks, {to_encode} to encode, {plan.describe()}")
 
     def gops(f0: int, f1: int, seg_i: int) -> Path:
         seg = tl.segments[seg_i]
@@ -200,9 +209,7 @@ def render_video(
         return made
 
     def job_of(kind: str, f0: int, f1: int, seg_i: int) -> tuple[str, dict[str, Any]]:
-        spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
-        # the thread count is not in the key: chunks made on any machine join the same way
-        key = chunk_key(f"picture-{kind}", {**spec, "codec": codec})
+        key = key_of(kind, f0, f1, seg_i)
         if kind == "copy":
             return key, copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
         return key, composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
@@ -214,7 +221,7 @@ def render_video(
             if c[0] == "gop":  # copied here: nothing to encode
                 continue
             key, job = job_of(*c)
-            if key not in todo and (cache.fresh or not cache.path(key, ext).is_file()):
+            if key not in todo and cache.missing(key, ext):
                 todo[key] = RemoteChunk(job, str(cache.folder), key, ext, cache.fresh)
         # each lands in the cache whole (its temporary name renamed), or the runner raises
         made = dict(zip(todo, runner(make_chunk, list(todo.values())), strict=True))

@@ -95,3 +95,42 @@ def test_cgroup_v1_quota(tmp_path: Path) -> None:
     assert cgroup_cpu_quota(tmp_path) == 4.0
     (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1")
     assert cgroup_cpu_quota(tmp_path) is None
+
+
+def test_an_edit_gives_its_few_chunks_the_cpus_as_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is sized to the chunks a compose encodes, not to the film's: an edit's two
+    chunks on 8 CPUs are encoded with 4 x264 threads each, not 1 each beside 6 idle CPUs."""
+    import dataclasses
+    import hashlib
+
+    from test_compose import make_clip
+    from test_film_key import reload, three
+
+    from storyboard.cut import machine
+    from storyboard.cut.compose import compose_film
+
+    monkeypatch.setattr(machine, "usable_cpus", lambda: 8)
+    monkeypatch.setattr(machine, "available_memory", lambda: 64 * GiB)
+    project, state = three(tmp_path)
+    lines: list[str] = []
+    compose_film(project, state, log=lines.append)
+    first = next(line for line in lines if line.endswith(" free)"))
+    n = int(first.split()[1])
+    assert f"{n} chunks, {n} to encode, {min(8, n)} chunk(s) at once" in first, first
+    # the last scene given another take: its crossfade and its own stretch are encoded
+    p, st = reload(project)
+    clip = make_clip(p.root / "build/takes/c/take-2.mp4", 1.0, color="white")
+    st.lock["c"] = dataclasses.replace(
+        st.lock["c"],
+        n=2,
+        file="build/takes/c/take-2.mp4",
+        size=clip.stat().st_size,
+        sha256=hashlib.sha256(clip.read_bytes()).hexdigest(),
+    )
+    st.write_lock(["a", "b", "c"])
+    lines.clear()
+    compose_film(*reload(project), log=lines.append)
+    again = next(line for line in lines if line.endswith(" free)"))
+    assert f"{n} chunks, 2 to encode, 2 chunk(s) at once x 4 encoder thread(s)" in again, again
