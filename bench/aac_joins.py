@@ -1,8 +1,8 @@
 """Bench: what joining AAC encoded apart costs in quality (issue 19). The film's AAC is kept in
-segments of 6.4 s (``storyboard/cut/aac.py``); an edit re-encodes only the segments whose sound
-it changed, each with a pre-roll (sound before it that the encoder warms up on, its packets then
-dropped), and joins their packets to the ones it kept. This measures such joins at the film's
-AAC settings.
+segments of 3.2 s (``storyboard/cut/aac.py``); an edit re-encodes only the segments whose sound
+it changed, each run of neighbours with a pre-roll (sound before it that the encoder warms up
+on, its packets then dropped), and joins their packets to the ones it kept. This measures such
+joins at the film's AAC settings.
 
 A test signal (chords that change, swell and fade, and clicks) is encoded whole, then in
 segments (``--joins`` evenly spaced), each encoded with ``P`` seconds of the signal before it

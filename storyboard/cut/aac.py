@@ -228,9 +228,13 @@ def _encode(wav: WavInfo, run: list[Segment], chain: str | None, fmt: str) -> li
     """The kept packets (raw ADTS) of each segment of ``run`` (neighbours), from one encode of
     their stretch with the first one's pre-roll and the last one's post-roll."""
     s, e = run[0].s, run[-1].e
-    raw = ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels), "-i", "pipe:0"]
+    # ffmpeg reads the stretch from the file itself (a run may be most of the film: none of it
+    # passes through this process's memory), cut to the sample by atrim
+    raw = ["-f", wav.codec, "-ar", str(wav.rate), "-ac", str(wav.channels)]
+    raw += ["-skip_initial_bytes", str(wav.offset + s * wav.block), "-i", str(wav.path)]
+    cut = f"atrim=end_sample={e - s}" + (f",{chain}" if chain else "")
     what = f"encoding the sound ({run[0].a * FRAME / RATE:.2f} s on)"
-    frames = _to_adts(raw, chain, fmt, what, _pcm(wav, s, e))
+    frames = _to_adts(raw, cut, fmt, what)
     return [_kept(frames, dataclasses.replace(seg, s=s)) for seg in run]
 
 
@@ -319,7 +323,10 @@ def encode_segmented(
 
     paths: dict[int, Path] = {}
     for i, k in enumerate(keys):
-        # checked against its plan too: a forgery its record cannot see is made again
+        # checked against its plan too: an entry of another length, rate or layout (a forgery
+        # its record cannot see) is made again. Another segment's packets of the same shape,
+        # put there with a record rewritten to match, are not detected: that takes decoding
+        # every kept segment on every compose
         found = cache.get(k, "aac", partial(_not_the_segment, seg=segs[i], channels=wav.channels))
         if found is not None:
             paths[i] = found

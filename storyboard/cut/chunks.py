@@ -220,11 +220,6 @@ class ChunkCache:
     def path(self, key: str, ext: str) -> Path:
         return self.folder / key[:2] / f"{key}.{ext}"
 
-    def missing(self, key: str, ext: str) -> bool:
-        """Whether the chunk will be made (``fresh``, or no entry): a cheap look, for planning
-        (an entry found damaged later is made too)."""
-        return self.fresh or not self.path(key, ext).is_file()
-
     def _say(self, line: str) -> None:
         with self._lock:
             self.damaged += 1

@@ -37,7 +37,7 @@ from storyboard.media.gop import copy_packets
 from .audio import FORMAT_NAMES, container_args
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
-from .machine import PoolPlan, machine_pool
+from .machine import PoolPlan, machine_pool, usable_cpus
 from .smart import split_for_copy
 from .timeline import Timeline
 
@@ -184,68 +184,71 @@ def render_video(
     )
 
     def key_of(kind: str, f0: int, f1: int, seg_i: int) -> str:
+        if kind == "gop":
+            seg = tl.segments[seg_i]
+            p0, p1 = gop_packets[f0]
+            take = f"{seg.take.media_key}@{seg.take.offset}"
+            return chunk_key("picture-gop", {"take": take, "packets": [p0, p1], "frames": f1 - f0})
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
         # the thread count is not in the key: chunks made on any machine join the same way
         return chunk_key(f"picture-{kind}", {**spec, "codec": codec})
 
-    # the pool is sized to the chunks to encode: an edit's few get the CPUs as x264 threads
-    keys = [None if c[0] == "gop" else key_of(*c) for c in chunks]
-    to_encode = sum(1 for k in keys if k is not None and cache.missing(k, ext))
-    plan = pool or machine_pool(tl.width, tl.height, max(1, to_encode))
+    # the cached chunks proven first (their records checked, several at once), so the pool is
+    # sized to the chunks there are to make: an edit's few get the CPUs as x264 threads
+    keys = [key_of(*c) for c in chunks]
+    with ThreadPoolExecutor(min(8, usable_cpus())) as proving:
+        hits = list(proving.map(lambda k: cache.get(k, ext), keys))
+    to_make = [c for c, hit in zip(chunks, hits, strict=True) if hit is None]
+    to_encode = sum(1 for c in to_make if c[0] != "gop")
+    plan = pool or machine_pool(tl.width, tl.height, max(1, len(to_make)))
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {to_encode} to encode, {plan.describe()}")
 
-    def gops(f0: int, f1: int, seg_i: int) -> Path:
-        seg = tl.segments[seg_i]
-        p0, p1 = gop_packets[f0]
-        spec = {"take": f"{seg.take.media_key}@{seg.take.offset}", "packets": [p0, p1]}
-        key = chunk_key("picture-gop", {**spec, "frames": f1 - f0})
-        hit = cache.get(key, ext)
-        counts.add("reused" if hit is not None else "copied", f1 - f0)
-        made = hit or cache.make(
-            key, ext, lambda p: copy_packets(project.root / seg.file, p0, p1, p)
-        )
-        tick(f1 - f0)
-        return made
-
-    def job_of(kind: str, f0: int, f1: int, seg_i: int) -> tuple[str, dict[str, Any]]:
-        key = key_of(kind, f0, f1, seg_i)
+    def job_of(kind: str, f0: int, f1: int, seg_i: int) -> dict[str, Any]:
         if kind == "copy":
-            return key, copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
-        return key, composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
+            return copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
+        return composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
 
     made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
     if runner is not None:
         todo: dict[str, RemoteChunk] = {}
-        for c in chunks:
-            if c[0] == "gop":  # copied here: nothing to encode
+        for c, key, hit in zip(chunks, keys, hits, strict=True):
+            if c[0] == "gop" or hit is not None:  # copied here, or cached: nothing to encode
                 continue
-            key, job = job_of(*c)
-            if key not in todo and cache.missing(key, ext):
-                todo[key] = RemoteChunk(job, str(cache.folder), key, ext, cache.fresh)
+            if key not in todo:
+                todo[key] = RemoteChunk(job_of(*c), str(cache.folder), key, ext, cache.fresh)
         # each lands in the cache whole (its temporary name renamed), or the runner raises
         made = dict(zip(todo, runner(make_chunk, list(todo.values())), strict=True))
         cache.made += len(made)
         cache.used.update(made.values())
 
-    def chunk(kind: str, f0: int, f1: int, seg_i: int) -> Path:
+    def chunk(i: int) -> Path:
+        kind, f0, f1, seg_i = chunks[i]
+        key, hit = keys[i], hits[i]
+        n = f1 - f0
         if kind == "gop":
-            return gops(f0, f1, seg_i)
-        key, job = job_of(kind, f0, f1, seg_i)
+            counts.add("reused" if hit is not None else "copied", n)
+            seg = tl.segments[seg_i]
+            p0, p1 = gop_packets[f0]
+            done = hit or cache.make(
+                key, ext, lambda p: copy_packets(project.root / seg.file, p0, p1, p)
+            )
+            tick(n)
+            return done
         if key in made:
-            tick(f1 - f0)
-            counts.add("encoded", f1 - f0)
+            tick(n)
+            counts.add("encoded", n)
             return made[key]
-        hit = cache.get(key, ext)
         if hit is not None:
-            tick(f1 - f0)
-            counts.add("reused", f1 - f0)
+            tick(n)
+            counts.add("reused", n)
             return hit
-        counts.add("encoded", f1 - f0)
+        counts.add("encoded", n)
+        job = job_of(kind, f0, f1, seg_i)
         return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
 
     with ThreadPoolExecutor(plan.workers) as workers:
-        jobs = [workers.submit(chunk, *c) for c in chunks]
+        jobs = [workers.submit(chunk, i) for i in range(len(chunks))]
         try:
             parts = [j.result() for j in jobs]
         except BaseException:

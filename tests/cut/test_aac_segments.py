@@ -407,3 +407,33 @@ def test_placing_the_sound_where_it_cannot_be_written_says_so(tmp_path: Path) ->
     dest = tmp_path / "no-such-folder" / "native.wav"
     with pytest.raises(StoryboardError, match="placing the clips. sound: cannot write .*native"):
         audio.place_segments(TL(), [track], dest)  # type: ignore[arg-type]
+
+
+def test_a_run_is_read_by_ffmpeg_not_through_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile (round 7) break 1: an edit whose run was most of the film read all of its sound
+    into memory (a one-hour film with voices: about 1.3 GiB). Only each segment's own stretch
+    is read here (its key); ffmpeg reads the run from the file."""
+    src = signal(tmp_path / "src.wav", 25.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    first = decode(encode(src, GAIN, cache, tmp_path / "a.m4a"))
+    edited = changed(src, tmp_path / "edited.wav", 4.0, 25.0)  # all but the first segment
+    spans: list[int] = []
+    real = aac._pcm
+
+    def spy(wav, s: int, e: int) -> bytes:  # type: ignore[no-untyped-def]
+        spans.append(e - s)
+        return real(wav, s, e)
+
+    monkeypatch.setattr(aac, "_pcm", spy)
+    lines: list[str] = []
+    again = ChunkCache(tmp_path / "chunks", log=lines.append)
+    info = read_wav(edited)
+    assert info is not None
+    got = decode(encode_segmented(info, GAIN, "MP4", tmp_path / "b.m4a", again, lines.append))
+    n = len(plan(info.samples))
+    assert f"sound: {n - 1} of {n} AAC segment(s) to encode, in 1 run(s)" in lines
+    assert max(spans) <= (aac.SEGMENT_FRAMES + 2 * aac.POST_ROLL_FRAMES) * FRAME
+    ref = decode(edited, GAIN)
+    assert len(got) == len(first) and snr(got, ref) > 25

@@ -134,3 +134,28 @@ def test_an_edit_gives_its_few_chunks_the_cpus_as_threads(
     compose_film(*reload(project), log=lines.append)
     again = next(line for line in lines if line.endswith(" free)"))
     assert f"{n} chunks, 2 to encode, 2 chunk(s) at once x 4 encoder thread(s)" in again, again
+
+
+def test_chunks_whose_records_are_gone_are_counted_as_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile (round 7) break 2: the pool was sized by which entries exist, so entries that
+    failed their check were all encoded one after another by a pool sized for none."""
+    from test_film_key import edit_yaml, reload, three
+
+    from storyboard.cut import machine
+    from storyboard.cut.compose import compose_film
+
+    monkeypatch.setattr(machine, "usable_cpus", lambda: 8)
+    monkeypatch.setattr(machine, "available_memory", lambda: 64 * GiB)
+    project, state = three(tmp_path, edit="{loudness: -16}")
+    compose_film(project, state, log=lambda s: None)
+    for record in (project.build / "chunks").glob("*/*.mp4.sum"):
+        record.unlink()
+    edit_yaml(project, "loudness: -16", "loudness: -15")
+    lines: list[str] = []
+    again = compose_film(*reload(project), log=lines.append)
+    line = next(line for line in lines if line.endswith(" free)"))
+    n = int(line.split()[1])
+    assert f"{n} chunks, {n} to encode, {min(8, n)} chunk(s) at once" in line, line
+    assert again.frames_encoded == again.frames
