@@ -437,3 +437,35 @@ def test_a_run_is_read_by_ffmpeg_not_through_this_process(
     assert max(spans) <= (aac.SEGMENT_FRAMES + 2 * aac.POST_ROLL_FRAMES) * FRAME
     ref = decode(edited, GAIN)
     assert len(got) == len(first) and snr(got, ref) > 25
+
+
+def test_runs_are_cut_into_pieces_for_the_cpus_but_never_short() -> None:
+    assert aac.runs([1, 2, 3, 7, 8]) == [[1, 2, 3], [7, 8]]
+    long = list(range(1, 40))
+    assert aac.runs(long, 1) == [long]
+    assert aac.runs(long, 2) == [long[:20], long[20:]]
+    assert aac.runs(long, 16) == [long[k : k + aac.MIN_RUN] for k in range(0, 39, aac.MIN_RUN)]
+    assert aac.runs([1, 2, 3], 16) == [[1, 2, 3]]  # an edit's few: one encode, one pre-roll
+
+
+def test_a_long_run_is_encoded_by_several_encoders_and_joins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change that moves most of the film (hostile round 7's memory case, on 4 CPUs): its
+    segments are encoded in pieces at once, and the pieces join as any re-encoded ones do."""
+    src = signal(tmp_path / "src.wav", 60.0)
+    cache = ChunkCache(tmp_path / "chunks")
+    encode(src, GAIN, cache, tmp_path / "a.m4a")
+    edited = changed(src, tmp_path / "edited.wav", 4.0, 60.0)  # all but the first segment
+    monkeypatch.setattr(aac, "workers", lambda: 4)
+    lines: list[str] = []
+    info = read_wav(edited)
+    assert info is not None
+    out = encode_segmented(info, GAIN, "MP4", tmp_path / "b.m4a", cache, lines.append)
+    n = len(plan(info.samples))
+    assert n == 19 and f"sound: {n - 1} of {n} AAC segment(s) to encode, in 3 run(s)" in lines
+    ref, got = decode(edited, GAIN), decode(out)
+    assert len(got) == len(ref) or abs(len(got) - len(ref)) < FRAME
+    half = RATE // 2
+    spread = [snr(got[x : x + half], ref[x : x + half]) for x in range(0, len(ref) - half, half)]
+    assert sorted(spread)[1] > 25, sorted(spread)[:3]
