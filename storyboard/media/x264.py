@@ -115,21 +115,28 @@ def x264_params(options: str, chroma_shift: int = 0) -> list[str] | None:
     return ["-c:v", "libx264", "-x264-params", ":".join(out), "-pix_fmt", "yuv420p"]
 
 
-def colour_args(signature: str) -> list[str]:
-    """The colour tags a stream signature names: ``yuv420p(tv, bt709, progressive)`` (all
-    three bt709) or ``(tv, bt709/unknown/unknown, ...)`` (matrix/primaries/transfer)."""
+X264_COLOUR = {"gbr": "GBR", "ycgco": "YCgCo"}  # ffmpeg's names where x264's differ
+
+
+def colour_args(signature: str) -> tuple[list[str], list[str]]:
+    """The colour tags a stream signature names, ``yuv420p(tv, bt709, progressive)`` (all three
+    bt709) or ``(tv, bt709/unknown/unknown, ...)`` (matrix/primaries/transfer): as x264
+    parameters (matrix, primaries, transfer: ffmpeg 9 drops its own ``-color_primaries`` and
+    ``-color_trc`` for libx264, so a take tagged with all three was never matched) and as
+    ffmpeg arguments (the range)."""
     m = re.search(r"yuv\w+\(([^)]*)\)", signature)
     parts = [p.strip() for p in m.group(1).split(",")] if m else []
-    out: list[str] = []
+    params: list[str] = []
+    args: list[str] = []
     for p in parts:
         if p in ("tv", "pc"):
-            out += ["-color_range", p]
+            args += ["-color_range", p]
         elif p not in ("progressive", "tt", "bb", "tb", "bt", "top first", "bottom first"):
             three = p.split("/") if "/" in p else [p, p, p]
-            for opt, v in zip(("-colorspace", "-color_primaries", "-color_trc"), three[:3]):  # noqa: B905
+            for key, v in zip(("colormatrix", "colorprim", "transfer"), three[:3]):  # noqa: B905
                 if v != "unknown":
-                    out += [opt, v]
-    return out
+                    params.append(f"{key}={X264_COLOUR.get(v, v)}")
+    return params, args
 
 
 def matching_args(
@@ -146,7 +153,11 @@ def matching_args(
         args = x264_params(options, shift)
         if args is None:
             return None
-        args += colour_args(signature)
+        params, extra = colour_args(signature)
+        if params:
+            at = args.index("-x264-params") + 1
+            args[at] = ":".join([args[at], *params]) if args[at] else ":".join(params)
+        args += extra
         tb = re.search(r"#tb 0: 1/(\d+)", signature)
         if tb:  # the container's time scale, as the take's
             args += ["-video_track_timescale", tb.group(1)]
