@@ -31,7 +31,14 @@ from typing import Any
 
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
-from storyboard.media.ffmpeg import COLOR_TAGS, ffmpeg_exe, run_child, run_ffmpeg, video_codec_args
+from storyboard.media.ffmpeg import (
+    COLOR_TAGS,
+    X264_COLOUR,
+    ffmpeg_exe,
+    run_child,
+    run_ffmpeg,
+    video_codec_args,
+)
 from storyboard.media.gop import copy_packets
 
 from .audio import FORMAT_NAMES, container_args
@@ -49,7 +56,7 @@ CAPTION_STYLE = "1"  # bump when burnt-in captions are drawn differently
 def chunk_codec_args(fmt: str, quality: int) -> list[str]:
     """Identical settings for every chunk, so the chunks join by stream copy (the encoder's
     thread count is added per chunk: it changes no header)."""
-    return [*video_codec_args(fmt, quality), *COLOR_TAGS]
+    return [*video_codec_args(fmt, quality), *COLOR_TAGS, *([] if fmt == "WEBM" else X264_COLOUR)]
 
 
 def take_codec_args(fps: int, quality: int = 95) -> list[str]:

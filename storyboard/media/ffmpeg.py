@@ -192,7 +192,12 @@ COLOR_TAGS = [
     "-color_range",
     "tv",
 ]
-"""The colour tags of every H.264 stream the cut writes (and of the emulator's clips)."""
+"""The colour tags of every stream the cut writes (and of the emulator's clips)."""
+
+X264_COLOUR = ["-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709"]
+"""BT.709 primaries and transfer for x264, which ffmpeg 9 does not pass on from
+``-color_primaries`` and ``-color_trc`` (without these an H.264 stream is tagged with the
+matrix alone: ``bt709/unknown/unknown``)."""
 
 
 def video_codec_args(

@@ -60,3 +60,12 @@ def test_settings_that_cannot_be_replayed_give_nothing(tmp_path: Path) -> None:
     assert matching_args(bare, stream_layout(bare).signature, 160, 90, 25) is None
     # another size than the take's: the reference encode cannot match
     assert matching_args(take, stream_layout(take).signature, 320, 180, 25) is None
+
+
+def test_the_films_own_chunks_are_tagged_bt709_matrix_primaries_and_transfer() -> None:
+    """ffmpeg 9 drops -color_primaries and -color_trc for libx264: the film's chunks (and the
+    emulator's clips, made in the same settings) were tagged bt709/unknown/unknown (round 7)."""
+    from storyboard.cut.picture import chunk_codec_args
+
+    signature = encoder_signature(160, 90, 25, tuple(chunk_codec_args("MP4", 95)))
+    assert "yuv420p(tv, bt709, progressive)" in signature, signature
