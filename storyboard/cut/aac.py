@@ -53,7 +53,7 @@ from storyboard.files import write_error
 from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg
 
 from .chunks import ChunkCache, chunk_key
-from .machine import jobs_cap, usable_cpus
+from .machine import allowed_cpus
 
 RATE = 48000
 FRAME = 1024  # samples per AAC frame
@@ -292,8 +292,7 @@ def write_sound(p: Path, data: bytes, what: str) -> None:
 
 def workers() -> int:
     """AAC encoders at once: the CPUs this process may use (``STORYBOARD_JOBS`` caps them)."""
-    cap = jobs_cap()
-    return max(1, min(usable_cpus(), cap or usable_cpus()))
+    return allowed_cpus()
 
 
 def segment_keys(wav: WavInfo, chain: str | None, fmt: str, segs: list[Segment]) -> list[str]:

@@ -112,6 +112,12 @@ def usable_cpus() -> int:
     return max(1, math.floor(cpus + 1e-9))
 
 
+def allowed_cpus() -> int:
+    """The CPUs this process may use, capped by ``STORYBOARD_JOBS``."""
+    cpus = usable_cpus()
+    return max(1, min(cpus, jobs_cap() or cpus))
+
+
 @dataclass(frozen=True)
 class PoolPlan:
     """How the picture's chunks are encoded: ``workers`` at once, ``threads`` x264 threads each."""

@@ -44,7 +44,7 @@ from storyboard.media.gop import copy_packets
 from .audio import FORMAT_NAMES, container_args
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
-from .machine import PoolPlan, machine_pool, usable_cpus
+from .machine import PoolPlan, allowed_cpus, machine_pool
 from .smart import split_for_copy
 from .timeline import Timeline
 
@@ -203,7 +203,7 @@ def render_video(
     # the cached chunks proven first (their records checked, several at once), so the pool is
     # sized to the chunks there are to make: an edit's few get the CPUs as x264 threads
     keys = [key_of(*c) for c in chunks]
-    with ThreadPoolExecutor(min(8, usable_cpus())) as proving:
+    with ThreadPoolExecutor(min(8, allowed_cpus())) as proving:
         hits = list(proving.map(lambda k: cache.get(k, ext), keys))
     to_make = [c for c, hit in zip(chunks, hits, strict=True) if hit is None]
     to_encode = sum(1 for c in to_make if c[0] != "gop")
