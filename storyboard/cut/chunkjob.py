@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from storyboard.media.ffmpeg import run_ffmpeg
+from storyboard.media.ffmpeg import run_ffmpeg, tags_filter
 
 from .timeline import Caption, Segment, Timeline
 
@@ -114,6 +114,7 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     w, h = job["size"]
     mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
     conform = f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
+    conform += f",{tags_filter(codec)}"
     # seek half a frame early: the first frame kept is the one nearest to src
     run_ffmpeg(
         [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import ComposeError
-from storyboard.media.ffmpeg import ffmpeg_exe, spawn
+from storyboard.media.ffmpeg import ffmpeg_exe, spawn, tags_filter
 
 from .timeline import Timeline
 
@@ -149,6 +149,8 @@ class FrameFunction:
             "-i",
             "-",
             "-an",
+            "-vf",
+            f"format=yuv420p,{tags_filter(codec)}",  # converted as before, tagged as the film
             *codec,
             str(dest),
         ]

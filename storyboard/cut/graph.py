@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storyboard.media.ffmpeg import tags_filter
+
 from .chunkjob import PIXEL_FORMAT, reframe_filter
 
 EPS = 1e-6
@@ -97,5 +99,6 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
     if fades:
         parts.append(f"[{out}]{','.join(fades)}[f]")
         out = "f"
-    parts.append(f"[{out}]settb=1/{fps},setpts=N[v]")  # the copied chunks' time base
+    # the copied chunks' time base, and the film's colour tags (chunkjob.tags_filter)
+    parts.append(f"[{out}]settb=1/{fps},setpts=N,{tags_filter(job['codec'])}[v]")
     return [*args, "-filter_complex", ";".join(parts), "-map", "[v]", "-frames:v", str(n)]

@@ -207,7 +207,7 @@ def render_video(
         hits = list(proving.map(lambda k: cache.get(k, ext), keys))
     to_make = [c for c, hit in zip(chunks, hits, strict=True) if hit is None]
     to_encode = sum(1 for c in to_make if c[0] != "gop")
-    plan = pool or machine_pool(tl.width, tl.height, max(1, len(to_make)))
+    plan = pool or machine_pool(tl.width, tl.height, max(1, to_encode))  # copies are light
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {to_encode} to encode, {plan.describe()}")
 

@@ -21,6 +21,7 @@ from storyboard.media.ffmpeg import (
     X264_COLOUR,
     audio_codec_args,
     run_ffmpeg,
+    tags_filter,
     video_codec_args,
 )
 from storyboard.media.frames import conform_image
@@ -137,13 +138,16 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
             f"+0.08*sin(2*PI*{tone * 1.5:.1f}*t)':s=48000:d={dur}",
         ]
         period = max(2.0, dur / 2)
+        codec = _codec_args(spec.fmt, spec.quality, spec.draft, fps)
+        # tagged as the film's chunks are (tags_filter): a clip in the film's settings is copied
+        tags = "" if spec.draft else f",{tags_filter(codec)}"
         graph = (
             f"[0:v]format=yuv420p,setsar=1[bg];"
             f"[1:v]format=rgba,fade=in:st=0:d=0.5:alpha=1[txt];"
             f"[2:v]format=rgba,fade=in:st=0:d=0.3:alpha=1[dot];"
             f"[bg][dot]overlay=x='(W-w)*(0.5+0.45*sin(2*PI*t/{period:.3f}))'"
             f":y='H*0.15+H*0.1*abs(sin(2*PI*t))':eval=frame[m];"
-            f"[m][txt]overlay=0:0:format=auto,format=yuv420p[v]"
+            f"[m][txt]overlay=0:0:format=auto,format=yuv420p{tags}[v]"
         )
         args = [
             *inputs,
@@ -157,7 +161,7 @@ def render_clip(spec: ClipSpec, dest: Path, label: str = "") -> Path:
             str(fps),
             "-t",
             f"{dur}",
-            *_codec_args(spec.fmt, spec.quality, spec.draft, fps),
+            *codec,
             "-f",
             {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}[spec.fmt],
             str(dest),

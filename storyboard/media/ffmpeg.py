@@ -200,6 +200,32 @@ X264_COLOUR = ["-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709
 matrix alone: ``bt709/unknown/unknown``)."""
 
 
+X264_NAMES = {"GBR": "gbr", "YCgCo": "ycgco"}  # x264's colour names where ffmpeg's differ
+
+
+def tags_filter(codec: list[str]) -> str:
+    """``setparams`` giving every frame the colour tags the chunk's encoder settings name, the
+    same for every chunk of a film: libx264 in ffmpeg 9 fills what its settings leave unset
+    from each frame's own tags, and the container's tags follow the frames, so chunks from
+    takes tagged otherwise (BT.2020, BT.601, full range) came out with other parameter sets
+    and the film with its first take's tags (round 7). A field the settings do not name is
+    set unknown, as in the two-frame check that matched them (:mod:`storyboard.media.x264`)."""
+    tags = {"range": "unknown", "color_primaries": "unknown", "color_trc": "unknown"}
+    tags["colorspace"] = "unknown"
+    names = {"-color_range": "range", "-color_primaries": "color_primaries"}
+    names |= {"-color_trc": "color_trc", "-colorspace": "colorspace"}
+    x264 = {"colorprim": "color_primaries", "transfer": "color_trc", "colormatrix": "colorspace"}
+    for opt, value in zip(codec, codec[1:]):  # noqa: B905
+        if opt in names:
+            tags[names[opt]] = value
+        elif opt == "-x264-params":
+            for kv in value.split(":"):
+                key, _, v = kv.partition("=")
+                if key in x264:
+                    tags[x264[key]] = X264_NAMES.get(v, v)
+    return "setparams=" + ":".join(f"{k}={v}" for k, v in tags.items())
+
+
 def video_codec_args(
     fmt: str, quality: int, *, preset: str = "veryfast", threads: int | None = None
 ) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 
-from .ffmpeg import ffmpeg_exe, run_child, run_ffmpeg
+from .ffmpeg import ffmpeg_exe, run_child, run_ffmpeg, tags_filter
 from .probe import kept_line
 
 _STREAM = re.compile(r"Stream #0:\d+[^:]*: Video: ([^\n]*)")
@@ -259,7 +259,7 @@ def encoder_signature_cached(
         binary: list[object] = [exe, st.st_size, st.st_mtime_ns]
     except OSError:
         binary = [exe]
-    key = json.dumps(["signature-1", width, height, fps, list(codec), binary])
+    key = json.dumps(["signature-2", width, height, fps, list(codec), binary])  # 2: tagged
     name = f"encoder-{hashlib.sha256(key.encode()).hexdigest()[:32]}.sig"
     return kept_line(
         cache_dir / name if cache_dir is not None else None,
@@ -275,7 +275,8 @@ def _encoder_signature(width: int, height: int, fps: int, codec: tuple[str, ...]
         ref = Path(d) / "ref.mp4"
         src = f"color=c=black:s={width}x{height}:r={fps}:d={2 / fps:.6f}"
         run_ffmpeg(
-            ["-f", "lavfi", "-i", src, "-frames:v", "2", *codec, "-threads", "1", str(ref)],
+            ["-f", "lavfi", "-i", src, "-vf", tags_filter(list(codec)), "-frames:v", "2", *codec]
+            + ["-threads", "1", str(ref)],
             what="encoder parameter sets",
         )
         return stream_layout(ref).signature

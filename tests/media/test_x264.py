@@ -32,10 +32,24 @@ def encode(path: Path, *args: str) -> Path:
         # fully tagged takes (matrix, primaries and transfer), as most encoders write them:
         # ffmpeg 9 drops -color_primaries and -color_trc for libx264, so these were never
         # matched and never copied (round 7)
-        ["-preset", "fast", "-crf", "20", "-x264-params", "colorprim=bt709:transfer=bt709:"
-         "colormatrix=bt709", "-color_range", "tv"],
-        ["-preset", "veryfast", "-crf", "22", "-x264-params", "colorprim=smpte170m:"
-         "transfer=smpte170m:colormatrix=smpte170m"],
+        [
+            "-preset",
+            "fast",
+            "-crf",
+            "20",
+            "-x264-params",
+            "colorprim=bt709:transfer=bt709:colormatrix=bt709",
+            "-color_range",
+            "tv",
+        ],
+        [
+            "-preset",
+            "veryfast",
+            "-crf",
+            "22",
+            "-x264-params",
+            "colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m",
+        ],
     ],
 )
 def test_a_takes_own_settings_reproduce_its_parameter_sets(tmp_path: Path, args: list[str]) -> None:
