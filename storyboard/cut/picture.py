@@ -171,9 +171,10 @@ def render_video(
     stats: PictureStats | None = None,
     log: Callable[[str], None] | None = None,
     runner: ChunkRunner | None = None,
-) -> list[Path]:
-    """The picture's chunks in order, each from the cache or encoded into it (the film joins
-    them with its sound by stream copy: :func:`join_copy`, then :func:`check_frames`).
+) -> list[tuple[Path, int]]:
+    """The picture's chunks in order with their frame counts, each from the cache or encoded
+    into it (the film joins them with its sound by stream copy: :func:`join_copy`, then
+    :func:`check_frames`).
 
     Chunks are encoded ``pool.workers`` at once with ``pool.threads`` x264 threads each (by
     default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
@@ -262,7 +263,7 @@ def render_video(
             for j in jobs:
                 j.cancel()
             raise
-    return parts
+    return [(path, c[2] - c[1]) for path, c in zip(parts, chunks, strict=True)]
 
 
 def check_frames(film: Path, tl: Timeline, cache: ChunkCache, project: Project) -> None:
@@ -314,15 +315,26 @@ def make_chunk(chunk: RemoteChunk) -> Path:
 
 
 def join_copy(
-    parts: list[Path], dest: Path, *, what: str, sound: Path | None = None, fmt: str = ""
+    parts: list[Path],
+    dest: Path,
+    *,
+    what: str,
+    sound: Path | None = None,
+    fmt: str = "",
+    durations: list[float] | None = None,
 ) -> Path:
     """Join files with identical stream settings by the concat demuxer, streams copied; with
-    ``sound``, its audio muxed in at once (the film, in one pass; ``fmt`` its container)."""
+    ``sound``, its audio muxed in at once (the film, in one pass; ``fmt`` its container).
+    ``durations``: each part's own length, so the next starts exactly there (a WEBM chunk's
+    container says one frame more for some chunks, and the film's frames after it ran a
+    frame late: hostile round 7)."""
     listing = dest.with_name(dest.stem + ".parts.txt")
     lines = []
-    for p in parts:
+    for i, p in enumerate(parts):
         q = str(p.resolve()).replace("'", "'\\''")
         lines.append(f"file '{q}'\n")
+        if durations is not None:
+            lines.append(f"duration {durations[i]:.6f}\n")
     listing.write_text("".join(lines))
     args = ["-f", "concat", "-safe", "0", "-i", str(listing)]
     if sound is not None:

@@ -40,31 +40,25 @@ BT601_23 = [*BASE, "-crf", "23", *tagged("smpte170m", "smpte170m", "smpte170m")]
 BT709_23 = [*BASE, "-crf", "23", *tagged("bt709", "bt709", "bt709")]
 
 
-def project(root: Path, takes: list[list[str]]):  # type: ignore[no-untyped-def]
-    scenes = "".join(f"  - {{id: s{i}, prompt: 'Scene {i}.', duration: 3}}\n" for i in range(3))
+def project(root: Path, takes: list[list[str]], fmt: str = "MP4", seconds: int = 3):  # type: ignore[no-untyped-def]
+    scenes = "".join(
+        f"  - {{id: s{i}, prompt: 'Scene {i}.', duration: {seconds}}}\n" for i in range(3)
+    )
     p = write_project(
         root,
         "title: Colour\nscenes:\n" + scenes + "edit: {transition: {type: crossfade, duration: 0.5},"
-        " loudness: 'off'}\n" + f"output: {{fps: {FPS}, size: {SIZE}}}\n",
+        " loudness: 'off'}\n" + f"output: {{fps: {FPS}, size: {SIZE}, format: {fmt}}}\n",
     )
     state = BuildState(p)
     for i, args in enumerate(takes):
         rel = f"build/takes/s{i}/take-1.mp4"
         f = p / rel
         f.parent.mkdir(parents=True, exist_ok=True)
+        clip = ["-i", f"testsrc2=s={SIZE}:r={FPS}:d={seconds}", "-f", "lavfi"]
+        tone = ["-i", f"sine=f={300 + 50 * i}:r=48000:d={seconds}"]
         subprocess.run(
-            [
-                ffmpeg_exe(),
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"testsrc2=s={SIZE}:r={FPS}:d=3",
-            ]
-            + ["-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=3", *args, "-c:a", "aac"]
-            + ["-shortest", str(f)],
+            [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", *clip, *tone, *args]
+            + ["-c:a", "aac", "-shortest", str(f)],
             check=True,
         )
         state.lock[f"s{i}"] = Take(
@@ -131,3 +125,22 @@ def test_the_film_has_one_colour_description(
         text=True,
     )
     assert err.stderr.strip() == ""
+
+
+def test_a_webm_films_frames_are_evenly_timed(tmp_path: Path) -> None:
+    """Hostile round 7 (helper-27): a WEBM chunk's container said one frame more than its
+    frames for some chunks, and the concat demuxer started the next chunk there: the film's
+    timestamps jumped 200 ms once and everything after ran a frame late (11.1 s for an 11.0 s
+    cut). Each chunk now starts where the one before ends, by its frame count."""
+    spec, state = project(tmp_path / "p", [UNTAGGED_23] * 3, fmt="WEBM", seconds=4)
+    res = compose_film(spec, state, log=lambda s: None)
+    crc = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(res.path), "-map", "0:v", "-c", "copy"]
+        + ["-f", "framecrc", "-"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    pts = [int(line.split(",")[2]) for line in crc.splitlines() if line and line[0] != "#"]
+    assert len(pts) == res.frames == 110
+    assert pts == [k * 100 for k in range(len(pts))]  # 10 fps in milliseconds
+    assert abs(probe(res.path).duration - 11.0) < 0.05
