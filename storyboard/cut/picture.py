@@ -268,18 +268,27 @@ def render_video(
 
 def check_frames(film: Path, tl: Timeline, cache: ChunkCache, project: Project) -> None:
     """The joined picture has the cut's frames, one packet each (hostile5 Q8: a chunk that is
-    not what its key says made a film seconds off its sound)."""
-    found = count_frames(film)
+    not what its key says made a film seconds off its sound), evenly timed (round 7: a chunk
+    whose container said a frame more put every frame after it a frame late)."""
+    found, gap = video_packets(film)
     if found != tl.frames():
         raise ComposeError(
             f"the joined picture has {found} frames where the cut has {tl.frames()}: a chunk "
             f"in {cache.folder} is not what it should be; nothing was put in place. Run "
             f"`storyboard compose --force {project.root}` to encode every chunk again"
         )
+    if gap is not None:
+        raise ComposeError(
+            f"the joined picture's frames are not evenly timed ({gap}): a chunk in "
+            f"{cache.folder} does not join as it should; nothing was put in place. Run "
+            f"`storyboard compose --force {project.root}` to encode every chunk again"
+        )
 
 
-def count_frames(path: Path) -> int:
-    """The video packets of ``path`` (one per frame in our chunks), read without decoding."""
+def video_packets(path: Path) -> tuple[int, str | None]:
+    """The video packets of ``path`` (one per frame in our chunks), read without decoding,
+    and where their timestamps are not evenly spaced (a step over 1.5 frames or under half
+    a frame, in presentation order), or None."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path)]
     cmd += ["-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
     try:
@@ -289,7 +298,20 @@ def count_frames(path: Path) -> int:
     if proc.returncode != 0:
         raise ComposeError(f"{path}: cannot be read back: {proc.stderr.decode(errors='replace')}")
     lines = proc.stdout.decode(errors="replace").splitlines()
-    return sum(1 for line in lines if line and not line.startswith("#"))
+    base = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("#tb 0")), "")
+    rows = [line.split(",") for line in lines if line and not line.startswith("#")]
+    try:
+        pts = sorted(int(r[2]) for r in rows)
+    except (IndexError, ValueError):
+        return len(rows), None  # a line that cannot be read: the count alone is checked
+    steps = [b - a for a, b in zip(pts, pts[1:])]  # noqa: B905
+    if not steps:
+        return len(rows), None
+    usual = sorted(steps)[len(steps) // 2]
+    for i, step in enumerate(steps):
+        if step * 2 > usual * 3 or step * 2 < usual:
+            return len(rows), f"after frame {i + 1}, {step} ticks of {base} where {usual} is usual"
+    return len(rows), None
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,24 @@ def test_a_webm_films_frames_are_evenly_timed(tmp_path: Path) -> None:
     assert len(pts) == res.frames == 110
     assert pts == [k * 100 for k in range(len(pts))]  # 10 fps in milliseconds
     assert abs(probe(res.path).duration - 11.0) < 0.05
+
+
+def test_a_film_whose_frames_are_not_evenly_timed_is_not_put_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The joined film's timestamps are checked, not only its packets counted: a join that puts
+    a chunk a frame late (as the WEBM join did) is one clear error and no film."""
+    from storyboard.cut import compose as compose_module
+    from storyboard.errors import ComposeError
+
+    spec, state = project(tmp_path / "p", [UNTAGGED_23] * 3, fmt="WEBM", seconds=4)
+    real = compose_module.join_copy
+
+    def late(parts, dest, **kw):  # type: ignore[no-untyped-def]
+        kw["durations"] = [d + (0.1 if i == 1 else 0) for i, d in enumerate(kw["durations"])]
+        return real(parts, dest, **kw)
+
+    monkeypatch.setattr(compose_module, "join_copy", late)
+    with pytest.raises(ComposeError, match="not evenly timed .after frame 40, 200 ticks of 1/1000"):
+        compose_film(spec, state, log=lambda s: None)
+    assert not spec.build.joinpath("colour.webm").exists()
