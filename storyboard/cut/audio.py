@@ -412,31 +412,17 @@ def encode_audio(mixed: Path, af: list[str], dest: Path, tl: Timeline, fmt: str)
 FORMAT_NAMES = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 
 
-def container_args(fmt: str) -> list[str]:
-    """The film's container options: an MP4 starts with its index (plays while it loads)."""
-    return ["-movflags", "+faststart"] if fmt == "MP4" else []
+def mux_args(audio: Path, fmt: str) -> list[str]:
+    """After the picture's input: the encoded sound as the second input, both streams copied,
+    into the film's container (an MP4 starts with its index: it plays while it loads)."""
+    faststart = ["-movflags", "+faststart"] if fmt == "MP4" else []
+    streams = ["-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
+    return ["-i", str(audio), *streams, *faststart, "-f", FORMAT_NAMES[fmt]]
 
 
 def mux(video: Path, audio: Path, dest: Path, fmt: str) -> None:
     """The film: the picture and the encoded sound, both copied."""
-    fmt_name = FORMAT_NAMES[fmt]
-    extra = container_args(fmt)
     run_ffmpeg(
-        [
-            "-i",
-            str(video),
-            "-i",
-            str(audio),
-            "-map",
-            "0:v:0",
-            "-map",
-            "1:a:0",
-            "-c",
-            "copy",
-            *extra,
-            "-f",
-            fmt_name,
-            str(dest),
-        ],
+        ["-i", str(video), *mux_args(audio, fmt), str(dest)],
         what="final mux",
     )

@@ -54,7 +54,7 @@ SUM_SUFFIX = ".sum"  # an entry's record: its size and sha256
 SHARD = re.compile(r"\A[0-9a-f]{2}\Z")  # the folders the cache makes: a key's first two digits
 ENTRY = re.compile(r"\A([0-9a-f]{40})\.[A-Za-z0-9]{1,8}(?:\.sum)?\Z")  # KEY.EXT, KEY.EXT.sum
 CHUNK_VERSION = "2"  # bump when a chunk would be encoded differently from the same description
-# (2: every chunk's frames tagged with the film's colour, chunkjob.tags_filter)
+# (2: every chunk's frames tagged with the film's colour, media.ffmpeg.tags_filter)
 IN_USE = ".in-use"  # held shared by each running compose; the trim needs it exclusive
 
 

@@ -231,10 +231,7 @@ def compose_film(
                 else:  # the chunks joined and the sound muxed in one pass, then checked
                     lengths_of = [n / tl.fps for _, n in parts] if fmt == "WEBM" else None
                     files = [path for path, _ in parts]
-                    join_copy(
-                        files, part, what="joining the film", sound=audio.path, fmt=fmt,
-                        durations=lengths_of,
-                    )  # fmt: skip
+                    join_copy(files, part, audio.path, fmt, lengths_of)
                     check_frames(part, tl, cache, project)
             check_destinations(dest)  # again: the encode took a while
             check_interrupt()  # a Ctrl-C while composing puts no film in place

@@ -99,6 +99,6 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
     if fades:
         parts.append(f"[{out}]{','.join(fades)}[f]")
         out = "f"
-    # the copied chunks' time base, and the film's colour tags (chunkjob.tags_filter)
+    # the copied chunks' time base, and the film's colour tags (media.ffmpeg.tags_filter)
     parts.append(f"[{out}]settb=1/{fps},setpts=N,{tags_filter(job['codec'])}[v]")
     return [*args, "-filter_complex", ";".join(parts), "-map", "[v]", "-frames:v", str(n)]

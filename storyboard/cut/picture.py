@@ -41,7 +41,7 @@ from storyboard.media.ffmpeg import (
 )
 from storyboard.media.gop import copy_packets
 
-from .audio import FORMAT_NAMES, container_args
+from .audio import mux_args
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
 from .machine import PoolPlan, allowed_cpus, machine_pool
@@ -206,8 +206,7 @@ def render_video(
     keys = [key_of(*c) for c in chunks]
     with ThreadPoolExecutor(min(8, allowed_cpus())) as proving:
         hits = list(proving.map(lambda k: cache.get(k, ext), keys))
-    to_make = [c for c, hit in zip(chunks, hits, strict=True) if hit is None]
-    to_encode = sum(1 for c in to_make if c[0] != "gop")
+    to_encode = sum(1 for c, hit in zip(chunks, hits, strict=True) if hit is None and c[0] != "gop")
     plan = pool or machine_pool(tl.width, tl.height, max(1, to_encode))  # copies are light
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {to_encode} to encode, {plan.describe()}")
@@ -337,19 +336,12 @@ def make_chunk(chunk: RemoteChunk) -> Path:
 
 
 def join_copy(
-    parts: list[Path],
-    dest: Path,
-    *,
-    what: str,
-    sound: Path | None = None,
-    fmt: str = "",
-    durations: list[float] | None = None,
+    parts: list[Path], dest: Path, sound: Path, fmt: str, durations: list[float] | None = None
 ) -> Path:
-    """Join files with identical stream settings by the concat demuxer, streams copied; with
-    ``sound``, its audio muxed in at once (the film, in one pass; ``fmt`` its container).
-    ``durations``: each part's own length, so the next starts exactly there (a WEBM chunk's
-    container says one frame more for some chunks, and the film's frames after it ran a
-    frame late: hostile round 7)."""
+    """The film: its picture's chunks (identical stream settings) joined by the concat demuxer
+    and its encoded sound muxed in, streams copied, in one pass. ``durations``: each part's own
+    length, so the next starts exactly there (a WEBM chunk's container says one frame more for
+    some chunks, and the film's frames after it ran a frame late: hostile round 7)."""
     listing = dest.with_name(dest.stem + ".parts.txt")
     lines = []
     for i, p in enumerate(parts):
@@ -358,12 +350,7 @@ def join_copy(
         if durations is not None:
             lines.append(f"duration {durations[i]:.6f}\n")
     listing.write_text("".join(lines))
-    args = ["-f", "concat", "-safe", "0", "-i", str(listing)]
-    if sound is not None:
-        args += ["-i", str(sound), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
-        args += [*container_args(fmt), "-f", FORMAT_NAMES[fmt]]
-    else:
-        args += ["-c", "copy"]
-    run_ffmpeg([*args, str(dest)], what=what)
+    concat = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    run_ffmpeg([*concat, *mux_args(sound, fmt), str(dest)], what="joining the film")
     listing.unlink(missing_ok=True)
     return dest

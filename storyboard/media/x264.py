@@ -15,7 +15,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 
-from .ffmpeg import ffmpeg_exe, run_child
+from .ffmpeg import X264_NAMES, ffmpeg_exe, run_child
 
 # x264's names in the SEI -> its option names; values passed as they are
 SAME = {
@@ -115,7 +115,7 @@ def x264_params(options: str, chroma_shift: int = 0) -> list[str] | None:
     return ["-c:v", "libx264", "-x264-params", ":".join(out), "-pix_fmt", "yuv420p"]
 
 
-X264_COLOUR = {"gbr": "GBR", "ycgco": "YCgCo"}  # ffmpeg's names where x264's differ
+TO_X264 = {v: k for k, v in X264_NAMES.items()}  # ffmpeg's colour names where x264's differ
 
 
 def colour_args(signature: str) -> tuple[list[str], list[str]]:
@@ -135,7 +135,7 @@ def colour_args(signature: str) -> tuple[list[str], list[str]]:
             three = p.split("/") if "/" in p else [p, p, p]
             for key, v in zip(("colormatrix", "colorprim", "transfer"), three[:3]):  # noqa: B905
                 if v != "unknown":
-                    params.append(f"{key}={X264_COLOUR.get(v, v)}")
+                    params.append(f"{key}={TO_X264.get(v, v)}")
     return params, args
 
 

@@ -157,9 +157,9 @@ def test_a_film_whose_frames_are_not_evenly_timed_is_not_put_in_place(
     spec, state = project(tmp_path / "p", [UNTAGGED_23] * 3, fmt="WEBM", seconds=4)
     real = compose_module.join_copy
 
-    def late(parts, dest, **kw):  # type: ignore[no-untyped-def]
-        kw["durations"] = [d + (0.1 if i == 1 else 0) for i, d in enumerate(kw["durations"])]
-        return real(parts, dest, **kw)
+    def late(parts, dest, sound, fmt, durations):  # type: ignore[no-untyped-def]
+        durations = [d + (0.1 if i == 1 else 0) for i, d in enumerate(durations)]
+        return real(parts, dest, sound, fmt, durations)
 
     monkeypatch.setattr(compose_module, "join_copy", late)
     with pytest.raises(ComposeError, match="not evenly timed .after frame 40, 200 ticks of 1/1000"):
