@@ -146,6 +146,9 @@ async def render_async(
             # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
+            from storyboard.cut.warm import warm_cut
+
+            warm_cut()  # the compose's modules load while the service works (issue 19)
             local = partial(local_emulator, account=partial(known_media, plan, state))
             async with open_client(backend, log=progress.log, local=local) as client:
                 outcome = await render(plan, state, client, progress, opts, found)

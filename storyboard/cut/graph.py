@@ -5,8 +5,11 @@ the same one segment, or the same two segments of one transition, is made by ffm
 each segment's frames are read and conformed exactly as a copied stretch is
 (:func:`~storyboard.cut.chunkjob.reframe_filter`), then
 
-* a crossfade is ``xfade=transition=fade`` (at each frame ``A * (1 - a) + B * a`` with
-  ``a = (t - start) / overlap``, the blend of :mod:`~storyboard.cut.composite`);
+* a crossfade is the incoming segment with its alpha faded in (``fade=...:alpha=1``) laid
+  over the outgoing one (``overlay``): at each frame ``A * (1 - a) + B * a`` with
+  ``a = (t - start) / overlap`` (to 1/255), the blend of :mod:`~storyboard.cut.composite`.
+  It was ``xfade=transition=fade``: up to 10 code values off that blend, and about 0.13 s of
+  CPU for a 15-frame window of 1280x720 against 0.02 s for this (ffmpeg 9, one thread);
 * a fade through black is the outgoing segment faded out over the first half of the overlap
   and the incoming one faded in over the second half, joined where ``a`` reaches 0.5;
 * the film's fade in and fade out are ``fade`` filters at their film times.
@@ -72,7 +75,11 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
         if overlap <= 0 or abs(t0 - b["start"]) > EPS:
             return None  # the window is entered mid-way: frame by frame
         if b["transition"] == "crossfade":
-            parts.append(f"[s0][s1]xfade=transition=fade:duration={overlap:.6f}:offset=0[x]")
+            # the incoming clip's alpha faded in, laid over the outgoing one (see above)
+            parts.append(
+                f"[s1]format=yuva420p,fade=t=in:st=0:d={overlap:.6f}:alpha=1[a];"
+                "[s0][a]overlay=format=yuv420:eof_action=pass,format=yuv420p[x]"
+            )
         else:  # fade through black: a < 0.5 shows the outgoing clip, the rest the incoming
             half = sum(1 for f in range(f0, f1) if (f / fps - b["start"]) / overlap < 0.5)
             d = overlap / 2

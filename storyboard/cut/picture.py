@@ -112,6 +112,12 @@ def _r(x: float) -> float:
     return round(x, 6)
 
 
+BLEND = "overlay"
+"""How a crossfade's frames are blended (:mod:`storyboard.cut.graph`): in crossfade chunks'
+keys, so those made by ``xfade`` before (up to 10 code values off the exact blend) are not
+reused."""
+
+
 def chunk_spec(
     tl: Timeline, kind: str, f0: int, f1: int, seg_i: int, burn: bool, lengths: dict[str, float]
 ) -> dict[str, Any]:
@@ -146,6 +152,8 @@ def chunk_spec(
         )
     total = tl.frames() / tl.fps
     base["segments"] = segs
+    if len(segs) > 1 and any(s["transition"] == "crossfade" for s in segs[1:]):
+        base["blend"] = BLEND  # crossfades made before it are made again, once
     base["last"] = tl.segments[-1].end - 1e-9 <= t1  # the fallback to the last segment
     if tl.fade_in and t0 < tl.fade_in:
         base["fade_in"] = [_r(tl.fade_in), _r(-t0)]
