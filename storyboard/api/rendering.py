@@ -146,12 +146,16 @@ async def render_async(
             # nothing to generate, fetch or collect: no service is started at all
             outcome = await render(plan, state, None, progress, opts, found)
         else:
-            from storyboard.cut.warm import warm_cut
+            from storyboard.cut.warm import abandon, warm_cut
 
             warm_cut()  # the compose's modules load while the service works (issue 19)
             local = partial(local_emulator, account=partial(known_media, plan, state))
-            async with open_client(backend, log=progress.log, local=local) as client:
-                outcome = await render(plan, state, client, progress, opts, found)
+            try:
+                async with open_client(backend, log=progress.log, local=local) as client:
+                    outcome = await render(plan, state, client, progress, opts, found)
+            except BaseException:  # a Ctrl-C (or a failure): the exit waits for no warm-up
+                abandon()
+                raise
         return _result(project, state, plan.nodes, outcome, time.monotonic() - t0, backend.maker)
     finally:
         state.close()

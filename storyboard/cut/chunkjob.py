@@ -11,10 +11,12 @@ can be encoded in this process, in another one, or as a Ray task: ``encode_chunk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
+from storyboard.errors import ComposeError
 from storyboard.media.ffmpeg import run_ffmpeg, tags_filter
 
 from .timeline import Caption, Segment, Timeline
@@ -42,9 +44,19 @@ def copy_job(
 
 
 def composite_job(
-    tl: Timeline, f0: int, f1: int, root: Path, codec: list[str], threads: int, burn: bool
+    tl: Timeline,
+    f0: int,
+    f1: int,
+    root: Path,
+    codec: list[str],
+    threads: int,
+    burn: bool,
+    last_frames: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Film frames f0..f1 made by blending (the whole timeline travels: it is small)."""
+    """Film frames f0..f1 made by blending (the whole timeline travels: it is small).
+    ``last_frames``: when each take's last frame starts, by file (see
+    :func:`~storyboard.cut.graph.graph_args`)."""
+    last_frames = last_frames or {}
     return {
         "kind": "composite",
         "f0": f0,
@@ -61,6 +73,7 @@ def composite_job(
                 "start": s.start,
                 "transition": s.transition,
                 "overlap": s.overlap,
+                "last": last_frames.get(s.file),
             }
             for s in tl.segments
         ],
@@ -90,9 +103,10 @@ def encode_chunk(
     graph = graph_args(job)
     if graph is not None:  # one ffmpeg filter graph: no frame through Python
         threads = ["-filter_complex_threads", str(job["threads"])]
-        run_ffmpeg([*graph, *threads, "-an", *codec, dest], what="compositing the picture")
-        tick(job["f1"] - job["f0"])
-        return int(job["f1"] - job["f0"])
+        n = int(job["f1"] - job["f0"])
+        _run_counted([*graph, *threads, "-an", *codec, dest], n, "compositing the picture")
+        tick(n)
+        return n
     from .composite import FrameFunction
 
     tl = _timeline(job)
@@ -114,9 +128,12 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     w, h = job["size"]
     mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
     conform = f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
-    conform += f",{tags_filter(codec)}"
+    # the last frame held where the take's end falls short of the chunk by a fraction of a
+    # frame (a 10 fps take in a 24 fps film: hostile helper-28); a chunk that has its frames
+    # is unchanged (the padding is past the frames it keeps)
+    conform += f",{tags_filter(codec)},tpad=stop=-1:stop_mode=clone"
     # seek half a frame early: the first frame kept is the one nearest to src
-    run_ffmpeg(
+    _run_counted(
         [
             "-threads",
             "1",
@@ -134,8 +151,23 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
             *codec,
             dest,
         ],
-        what=f"scene {job['scene']}",
+        int(job["frames"]),
+        f"scene {job['scene']}",
     )
+
+
+def _run_counted(args: list[str], frames: int, what: str) -> None:
+    """Run the chunk's ffmpeg and check it wrote ``frames`` frames: a chunk short of its
+    frames never enters the cache (hostile helper-28: a transition window past a take's
+    last frame made a chunk with no picture, kept under its key)."""
+    proc = run_ffmpeg(["-progress", "pipe:1", "-nostats", *args], what=what)
+    found = re.findall(rb"^frame=(\d+)", proc.stdout, re.M)
+    wrote = int(found[-1]) if found else 0
+    if wrote != frames:
+        raise ComposeError(
+            f"{what}: ffmpeg wrote {wrote} frame(s) where the chunk has {frames}; nothing "
+            "was kept (a take shorter than its scene, or unreadable where the cut needs it)"
+        )
 
 
 def _timeline(job: dict[str, Any]) -> Timeline:

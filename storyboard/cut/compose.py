@@ -221,8 +221,9 @@ def compose_film(
                     else:
                         video = None
                         lengths = {k: v.picture_seconds for k, v in infos.items()}
+                        last = {k: last_frame_start(v) for k, v in infos.items()}
                         parts = render_video(
-                            tl, project, cache, lengths, None, on_frames, stats, log, runner
+                            tl, project, cache, lengths, None, on_frames, stats, log, runner, last
                         )
                     audio = audio_job.result()
                 loudness = audio.loudness
@@ -253,6 +254,12 @@ def compose_film(
     res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start
     return res
+
+
+def last_frame_start(info: ClipInfo) -> float:
+    """When the take's last frame starts (seconds): its picture's end less one frame."""
+    frame = 1.0 / info.fps if info.fps and info.fps > 0 else 0.0
+    return max(0.0, info.picture_seconds - frame)
 
 
 def _boards(project: Project, state: LockSource) -> dict[str, tuple[Path, str]]:

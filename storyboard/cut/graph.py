@@ -65,8 +65,13 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
     for k, i in enumerate(active):
         s = segs[i]
         src = s["src_start"] + t0 - s["start"]
-        # seek half a frame early: the first frame kept is the one nearest to src
-        args += ["-threads", "1", "-ss", f"{max(0.0, src - 0.5 / fps):.6f}", "-i", s["file"]]
+        # seek half a frame early: the first frame kept is the one nearest to src; never past
+        # the take's last frame (a window shorter than one of the take's frames at its very
+        # end found no frame to show there: hostile helper-28), which is then held
+        seek = max(0.0, src - 0.5 / fps)
+        if s.get("last") is not None:
+            seek = min(seek, max(0.0, s["last"] - 1e-3))
+        args += ["-threads", "1", "-ss", f"{seek:.6f}", "-i", s["file"]]
         parts.append(f"[{k}:v:0]{conform}[s{k}]")
     out = "s0"
     if len(active) == 2:

@@ -179,10 +179,13 @@ def render_video(
     stats: PictureStats | None = None,
     log: Callable[[str], None] | None = None,
     runner: ChunkRunner | None = None,
+    last_frames: dict[str, float] | None = None,
 ) -> list[tuple[Path, int]]:
     """The picture's chunks in order with their frame counts, each from the cache or encoded
     into it (the film joins them with its sound by stream copy: :func:`join_copy`, then
-    :func:`check_frames`).
+    :func:`check_frames`). ``last_frames``: when each take's last frame starts (seconds, by
+    file as in ``lengths``), so a transition window at the very end of a take reads that frame
+    (:mod:`~storyboard.cut.graph`).
 
     Chunks are encoded ``pool.workers`` at once with ``pool.threads`` x264 threads each (by
     default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
@@ -222,7 +225,7 @@ def render_video(
     def job_of(kind: str, f0: int, f1: int, seg_i: int) -> dict[str, Any]:
         if kind == "copy":
             return copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
-        return composite_job(tl, f0, f1, project.root, codec, plan.threads, burn)
+        return composite_job(tl, f0, f1, project.root, codec, plan.threads, burn, last_frames)
 
     made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
     if runner is not None:

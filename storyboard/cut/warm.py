@@ -29,12 +29,14 @@ MODULES = (
 )
 """What a compose loads that a render has not (found with ``python -X importtime``)."""
 
-EXIT_WAIT = 10.0
+EXIT_WAIT = 2.0
 """Seconds a process that ends while the modules load waits for them (a render with nothing
-to compose, or one stopped early), so it never ends in the middle of an import."""
+to compose), so it does not end in the middle of an import; they load in about 0.3 s. One
+stopped by Ctrl-C does not wait (hostile helper-28: a slow import held it 10 s)."""
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
+_abandoned = threading.Event()
 
 
 def warm_cut() -> threading.Thread:
@@ -44,8 +46,22 @@ def warm_cut() -> threading.Thread:
         if _thread is None:
             _thread = threading.Thread(target=_load, name="storyboard-warm-cut", daemon=True)
             _thread.start()
-            atexit.register(_thread.join, EXIT_WAIT)
+            atexit.register(_join_at_exit, _thread)
         return _thread
+
+
+def abandon() -> None:
+    """The process is ending on a Ctrl-C: it does not wait for the modules at its exit."""
+    _abandoned.set()
+
+
+def _join_at_exit(thread: threading.Thread) -> None:
+    if _abandoned.is_set():
+        return
+    try:
+        thread.join(EXIT_WAIT)
+    except KeyboardInterrupt:  # a Ctrl-C while it waits: no traceback
+        pass
 
 
 def _load() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +75,39 @@ def test_a_process_that_ends_while_the_modules_load_ends_cleanly() -> None:
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
         )
         assert (out.returncode, out.stderr) == (0, "")
+
+
+def test_an_interrupted_render_does_not_wait_for_the_warm_up_at_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stuck = threading.Event()
+    slow = threading.Thread(target=stuck.wait, daemon=True)  # an import that takes forever
+    slow.start()
+    monkeypatch.setattr(warm, "_abandoned", threading.Event())
+    t0 = time.monotonic()
+    warm._join_at_exit(slow)  # a plain exit waits, a while
+    assert warm.EXIT_WAIT - 0.1 < time.monotonic() - t0 < warm.EXIT_WAIT + 1
+    warm.abandon()
+    t0 = time.monotonic()
+    warm._join_at_exit(slow)  # after a Ctrl-C: not at all
+    assert time.monotonic() - t0 < 0.2
+    stuck.set()
+
+
+def test_a_render_stopped_while_the_service_works_abandons_the_warm_up(
+    tmp_path: Path, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(warm, "warm_cut", lambda: calls.append("warm"))
+    monkeypatch.setattr(warm, "abandon", lambda: calls.append("abandon"))
+
+    async def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("storyboard.api.rendering.render", stopped)
+    project = storyboard.load(
+        write_project(tmp_path / "one", ONE), api_key="k", base_url=emu.base_url
+    )
+    with pytest.raises(KeyboardInterrupt):
+        project.render()
+    assert calls == ["warm", "abandon"]
