@@ -44,19 +44,23 @@ scenes:
   - {id: one, prompt: "A harbour at dawn."}
   - id: two
     prompt: "A boat leaves."
-    transition: {type: crossfade, duration: 0.05}
+    transition: {type: TYPE, duration: 0.05}
     trim: {in: 0, out: 1.5}
 """
 
 
-def test_a_crossfade_shorter_than_a_frame_of_the_take_at_its_end(
-    tmp_path: Path, emu: Emulator
+@pytest.mark.parametrize("kind", ["crossfade", "fade"])
+def test_a_transition_shorter_than_a_frame_of_the_take_at_its_end(
+    tmp_path: Path, emu: Emulator, kind: str
 ) -> None:
     """The window seeks into the outgoing take half a film frame before it starts: at 60 fps
-    from 10 fps takes that was past the take's last frame, and the chunk had no picture (it
-    was xfade's hard cut to the incoming take before); the last frame is held now."""
+        from 10 fps takes that was past the take's last frame, and the chunk had no picture (it
+        was xfade's hard cut to the incoming take before; a fade through black failed as now the
+    crossfade did); the last frame is held now."""
     project = storyboard.load(
-        write_project(tmp_path / "p", SHORT_WINDOW), api_key="k", base_url=emu.base_url
+        write_project(tmp_path / "p", SHORT_WINDOW.replace("TYPE", kind)),
+        api_key="k",
+        base_url=emu.base_url,
     )
     assert project.render(draft=True).ok  # the emulator's draft clips: 10 fps
     film = project.compose()
