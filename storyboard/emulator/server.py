@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import io
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -42,6 +43,17 @@ from .rules import ApiError, require_uuid, validate_video
 from .tasks import EmTask, TaskDesk
 
 CLIP_FPS = 30  # placeholder clips' frame rate (not a model fact: the film is conformed anyway)
+
+
+class _Server(ThreadingHTTPServer):
+    """The emulator's HTTP server. A client gone mid-answer (a render stopped by Ctrl-C while
+    its requests were in flight) ends that request quietly: the socket server printed a
+    traceback for it under the render's one-line message (hostile helper-28)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # reset, broken pipe, aborted
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -95,14 +107,14 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
         self.requests = 0
         self._lock = threading.RLock()
         self._pool = ThreadPoolExecutor(self.config.render_workers, thread_name_prefix="sb-render")
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Emulator:
         handler = type("Handler", (Handler,), {"emu": self})
-        self._server = ThreadingHTTPServer((self._host, self._port), handler)
+        self._server = _Server((self._host, self._port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -374,3 +374,22 @@ def test_emulator_command_line_help(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["emulator", "--help"])
     assert "--fault" in capsys.readouterr().out
+
+
+def test_a_client_gone_mid_answer_prints_no_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    """A render stopped by Ctrl-C resets its connections: the socket server printed a
+    traceback for each under the render's one-line message (hostile helper-28)."""
+    with Emulator(EmulatorConfig(latency=0.1)) as emu:
+        server = emu._server
+        assert server is not None
+        for gone in (ConnectionResetError(104, "reset"), BrokenPipeError(32, "broken pipe")):
+            try:
+                raise gone
+            except ConnectionError:
+                server.handle_error(None, ("127.0.0.1", 9))
+        assert capfd.readouterr().err == ""
+        try:
+            raise ValueError("a fault of the emulator's own")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 9))
+        assert "ValueError: a fault of the emulator's own" in capfd.readouterr().err
