@@ -25,11 +25,20 @@ PIXEL_FORMAT = "yuv420p"
 
 
 def copy_job(
-    tl: Timeline, seg_i: int, f0: int, f1: int, root: Path, codec: list[str], threads: int
+    tl: Timeline,
+    seg_i: int,
+    f0: int,
+    f1: int,
+    root: Path,
+    codec: list[str],
+    threads: int,
+    last_frames: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """A stretch of segment ``seg_i`` (film frames f0..f1) playing untouched."""
+    """A stretch of segment ``seg_i`` (film frames f0..f1) playing untouched. ``last_frames``:
+    when each take's last frame starts, by file (its read never starts past it)."""
     seg = tl.segments[seg_i]
     return {
+        "last": (last_frames or {}).get(seg.file),
         "kind": "copy",
         "file": str((root / seg.file).resolve()),
         "scene": seg.scene,
@@ -104,7 +113,8 @@ def encode_chunk(
     if graph is not None:  # one ffmpeg filter graph: no frame through Python
         threads = ["-filter_complex_threads", str(job["threads"])]
         n = int(job["f1"] - job["f0"])
-        _run_counted([*graph, *threads, "-an", *codec, dest], n, "compositing the picture")
+        what = f"compositing {_scenes_of(job)} (film frames {job['f0']}-{job['f1']})"
+        _run_counted([*graph, *threads, "-an", *codec, dest], n, what)
         tick(n)
         return n
     from .composite import FrameFunction
@@ -128,17 +138,17 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     w, h = job["size"]
     mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
     conform = f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
-    # the last frame held where the take's end falls short of the chunk by a fraction of a
-    # frame (a 10 fps take in a 24 fps film: hostile helper-28); a chunk that has its frames
-    # is unchanged (the padding is past the frames it keeps)
-    conform += f",{tags_filter(codec)},tpad=stop=-1:stop_mode=clone"
-    # seek half a frame early: the first frame kept is the one nearest to src
+    # one frame held where the take's end falls short of the chunk by a fraction of a frame
+    # (hostile helper-28); a chunk that has its frames is unchanged (the padding is past the
+    # frames it keeps), and one short of more is refused (hostile helper-29: padding without
+    # a limit froze a take's damaged tail, or a picture that starts late, into the film)
+    conform += f",{tags_filter(codec)},tpad=stop=1:stop_mode=clone"
     _run_counted(
         [
             "-threads",
             "1",
             "-ss",
-            f"{max(0.0, job['src'] - 0.5 / fps):.6f}",
+            f"{seek_point(job['src'], fps, job.get('last')):.6f}",
             "-i",
             job["file"],
             "-map",
@@ -156,6 +166,17 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     )
 
 
+def seek_point(src: float, fps: float, last: float | None) -> float:
+    """Where a chunk's read of a take starts: half a film frame before ``src``, so the first
+    frame kept is the one nearest to it; never past the take's last frame (``last``, when it
+    starts), which is then held (hostile helper-28 and -29: a chunk starting inside a take's
+    last frame found no frame at all)."""
+    seek = max(0.0, src - 0.5 / fps)
+    if last is not None:
+        seek = min(seek, max(0.0, last - 1e-3))
+    return seek
+
+
 def _run_counted(args: list[str], frames: int, what: str) -> None:
     """Run the chunk's ffmpeg and check it wrote ``frames`` frames: a chunk short of its
     frames never enters the cache (hostile helper-28: a transition window past a take's
@@ -168,6 +189,17 @@ def _run_counted(args: list[str], frames: int, what: str) -> None:
             f"{what}: ffmpeg wrote {wrote} frame(s) where the chunk has {frames}; nothing "
             "was kept (a take shorter than its scene, or unreadable where the cut needs it)"
         )
+
+
+def _scenes_of(job: dict[str, Any]) -> str:
+    """The scenes a composite chunk shows, for its messages."""
+    t0, t1 = job["f0"] / job["fps"], job["f1"] / job["fps"]
+    shown = [
+        s["scene"]
+        for s in job["segments"]
+        if s["start"] < t1 - 1e-9 and s["start"] + s["duration"] > t0 + 1e-9
+    ]
+    return ("scenes " if len(shown) > 1 else "scene ") + ", ".join(shown or ["?"])
 
 
 def _timeline(job: dict[str, Any]) -> Timeline:

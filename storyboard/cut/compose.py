@@ -257,7 +257,11 @@ def compose_film(
 
 
 def last_frame_start(info: ClipInfo) -> float:
-    """When the take's last frame starts (seconds): its picture's end less one frame."""
+    """When the take's last frame starts (seconds): as its packets say (a variable frame rate
+    take's last frame can last longer than its average: hostile helper-29), else its
+    picture's end less one frame at its average rate."""
+    if info.last_frame is not None and 0 <= info.last_frame < info.picture_seconds:
+        return info.last_frame
     frame = 1.0 / info.fps if info.fps and info.fps > 0 else 0.0
     return max(0.0, info.picture_seconds - frame)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from storyboard.media.ffmpeg import tags_filter
 
-from .chunkjob import PIXEL_FORMAT, reframe_filter
+from .chunkjob import PIXEL_FORMAT, reframe_filter, seek_point
 
 EPS = 1e-6
 
@@ -68,9 +68,7 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
         # seek half a frame early: the first frame kept is the one nearest to src; never past
         # the take's last frame (a window shorter than one of the take's frames at its very
         # end found no frame to show there: hostile helper-28), which is then held
-        seek = max(0.0, src - 0.5 / fps)
-        if s.get("last") is not None:
-            seek = min(seek, max(0.0, s["last"] - 1e-3))
+        seek = seek_point(src, fps, s.get("last"))
         args += ["-threads", "1", "-ss", f"{seek:.6f}", "-i", s["file"]]
         parts.append(f"[{k}:v:0]{conform}[s{k}]")
     out = "s0"

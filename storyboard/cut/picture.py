@@ -224,7 +224,7 @@ def render_video(
 
     def job_of(kind: str, f0: int, f1: int, seg_i: int) -> dict[str, Any]:
         if kind == "copy":
-            return copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads)
+            return copy_job(tl, seg_i, f0, f1, project.root, codec, plan.threads, last_frames)
         return composite_job(tl, f0, f1, project.root, codec, plan.threads, burn, last_frames)
 
     made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)

@@ -32,6 +32,7 @@ class ClipInfo:
     audio_seconds: float | None = None  # exact, priming packets excluded (probe_many)
     picture_end: float | None = None  # when the last frame ends (probe_many), in seconds
     audio_layout: str | None = None  # the sound's channels as ffmpeg names them (mono, stereo)
+    last_frame: float | None = None  # when the last frame starts (probe_many), in seconds
 
     @property
     def picture_seconds(self) -> float:
@@ -159,6 +160,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
     count: dict[int, int] = {}
     longest: dict[int, int] = {}
     ends: dict[int, int] = {}
+    lasts: dict[int, int] = {}  # the latest presentation time: the last frame's start
     for line in out.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -169,6 +171,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         count[stream] = count.get(stream, 0) + 1
         longest[stream] = max(longest.get(stream, 0), dur)
         ends[stream] = max(ends.get(stream, 0), pts + dur)
+        lasts[stream] = max(lasts.get(stream, 0), pts)
     for outp, (inp, kind) in kinds.items():
         info = infos[inp]
         if kind == "v":
@@ -177,7 +180,10 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
             value = round(count.get(outp, 0) * longest.get(outp, 0) * tbs.get(outp, 0.0), 6)
         if kind == "v":
             last = round(ends.get(outp, 0) * tbs.get(outp, 0.0), 6)
-            infos[inp] = replace(info, video_seconds=value, picture_end=last or None)
+            start = round(lasts[outp] * tbs.get(outp, 0.0), 6) if outp in lasts else None
+            infos[inp] = replace(
+                info, video_seconds=value, picture_end=last or None, last_frame=start
+            )
         else:
             infos[inp] = replace(info, audio_seconds=value)
     return {uniq[i]: infos[i] for i in range(len(uniq))}
@@ -195,7 +201,7 @@ def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, C
         if key and f.is_file():
             try:
                 known = json.loads(f.read_text())
-                if "audio_layout" in known:  # older records lack it: probed again
+                if "last_frame" in known:  # older records lack it: probed again
                     out[path] = ClipInfo(**known)
                     continue
             except (ValueError, TypeError, OSError):
