@@ -38,11 +38,11 @@ def copy_job(
     when each take's last frame starts, by file (its read never starts past it)."""
     seg = tl.segments[seg_i]
     return {
-        "last": (last_frames or {}).get(seg.file),
         "kind": "copy",
         "file": str((root / seg.file).resolve()),
         "scene": seg.scene,
         "src": seg.src_start + f0 / tl.fps - seg.start,
+        "last": (last_frames or {}).get(seg.file),
         "frames": f1 - f0,
         "fps": tl.fps,
         "size": [tl.width, tl.height],

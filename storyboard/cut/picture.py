@@ -32,9 +32,8 @@ from typing import Any
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
 from storyboard.media.ffmpeg import (
-    COLOR_TAGS,
-    X264_COLOUR,
     ffmpeg_exe,
+    film_colour_args,
     run_child,
     run_ffmpeg,
     video_codec_args,
@@ -56,7 +55,7 @@ CAPTION_STYLE = "1"  # bump when burnt-in captions are drawn differently
 def chunk_codec_args(fmt: str, quality: int) -> list[str]:
     """Identical settings for every chunk, so the chunks join by stream copy (the encoder's
     thread count is added per chunk: it changes no header)."""
-    return [*video_codec_args(fmt, quality), *COLOR_TAGS, *([] if fmt == "WEBM" else X264_COLOUR)]
+    return [*video_codec_args(fmt, quality), *film_colour_args(fmt)]
 
 
 def take_codec_args(fps: int, quality: int = 95) -> list[str]:

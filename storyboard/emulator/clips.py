@@ -17,9 +17,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from storyboard.media.ffmpeg import (
-    COLOR_TAGS,
-    X264_COLOUR,
     audio_codec_args,
+    film_colour_args,
     run_ffmpeg,
     tags_filter,
     video_codec_args,
@@ -96,7 +95,7 @@ def _codec_args(fmt: str, quality: int, draft: bool, fps: int = 30) -> list[str]
     lock's ``made_by`` says so)."""
     args = [*video_codec_args(fmt, quality, preset="ultrafast" if draft else "veryfast")]
     if fmt != "WEBM" and not draft:
-        args += [*COLOR_TAGS, *X264_COLOUR, "-g", str(2 * fps)]
+        args += [*film_colour_args(fmt), "-g", str(2 * fps)]
     args += audio_codec_args(fmt, "96k" if fmt == "WEBM" else "128k")
     return args + (["-movflags", "+faststart"] if fmt == "MP4" else [])
 

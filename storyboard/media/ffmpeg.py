@@ -200,7 +200,16 @@ X264_COLOUR = ["-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709
 matrix alone: ``bt709/unknown/unknown``)."""
 
 
+def film_colour_args(fmt: str) -> list[str]:
+    """The film's colour tags as encoder arguments (its chunks, and the emulator's clips made
+    in their settings): :data:`COLOR_TAGS`, and for x264 (all but WEBM) :data:`X264_COLOUR`."""
+    return [*COLOR_TAGS, *([] if fmt == "WEBM" else X264_COLOUR)]
+
+
 X264_NAMES = {"GBR": "gbr", "YCgCo": "ycgco"}  # x264's colour names where ffmpeg's differ
+X264_TAGS = {"colormatrix": "colorspace", "colorprim": "color_primaries", "transfer": "color_trc"}
+"""x264's colour parameters and the frame field each sets, in the order a stream signature
+names them (matrix/primaries/transfer)."""
 
 
 def tags_filter(codec: list[str]) -> str:
@@ -210,19 +219,15 @@ def tags_filter(codec: list[str]) -> str:
     takes tagged otherwise (BT.2020, BT.601, full range) came out with other parameter sets
     and the film with its first take's tags (round 7). A field the settings do not name is
     set unknown, as in the two-frame check that matched them (:mod:`storyboard.media.x264`)."""
-    tags = {"range": "unknown", "color_primaries": "unknown", "color_trc": "unknown"}
-    tags["colorspace"] = "unknown"
-    names = {"-color_range": "range", "-color_primaries": "color_primaries"}
-    names |= {"-color_trc": "color_trc", "-colorspace": "colorspace"}
-    x264 = {"colorprim": "color_primaries", "transfer": "color_trc", "colormatrix": "colorspace"}
+    tags = dict.fromkeys(("range", "color_primaries", "color_trc", "colorspace"), "unknown")
     for opt, value in zip(codec, codec[1:]):  # noqa: B905
-        if opt in names:
-            tags[names[opt]] = value
-        elif opt == "-x264-params":
+        if opt == "-x264-params":
             for kv in value.split(":"):
                 key, _, v = kv.partition("=")
-                if key in x264:
-                    tags[x264[key]] = X264_NAMES.get(v, v)
+                if key in X264_TAGS:
+                    tags[X264_TAGS[key]] = X264_NAMES.get(v, v)
+        elif opt in ("-color_range", "-color_primaries", "-color_trc", "-colorspace"):
+            tags["range" if opt == "-color_range" else opt[1:]] = value
     return "setparams=" + ":".join(f"{k}={v}" for k, v in tags.items())
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 
-from .ffmpeg import X264_NAMES, ffmpeg_exe, run_child
+from .ffmpeg import X264_NAMES, X264_TAGS, ffmpeg_exe, run_child
 
 # x264's names in the SEI -> its option names; values passed as they are
 SAME = {
@@ -133,7 +133,7 @@ def colour_args(signature: str) -> tuple[list[str], list[str]]:
             args += ["-color_range", p]
         elif p not in ("progressive", "tt", "bb", "tb", "bt", "top first", "bottom first"):
             three = p.split("/") if "/" in p else [p, p, p]
-            for key, v in zip(("colormatrix", "colorprim", "transfer"), three[:3]):  # noqa: B905
+            for key, v in zip(X264_TAGS, three[:3]):  # noqa: B905
                 if v != "unknown":
                     params.append(f"{key}={TO_X264.get(v, v)}")
     return params, args
