@@ -58,8 +58,9 @@ def voice_pitch(voice: str) -> float:
     return lo + (h % 8) * (hi - lo) / 7
 
 
-def validate_audio(t: dict[str, Any]) -> tuple[AudioProfile, float]:
-    """Apply the catalogue's rules to an ``audioInference`` task; returns its profile and cost."""
+def validate_audio(t: dict[str, Any]) -> tuple[AudioProfile, float | None]:
+    """Apply the catalogue's rules to an ``audioInference`` task; returns its profile and cost
+    (None: no source gives the model's price)."""
     model = t.get("model")
     p = audio_profile(str(model))
     if p is None or p.task_type != "audioInference":
@@ -113,7 +114,7 @@ def validate_audio(t: dict[str, Any]) -> tuple[AudioProfile, float]:
                 f"unknown voice {voice!r} for {model} (voices: {', '.join(p.known_voices(lang))})",
                 "speech.voice",
             )
-        return p, p.cost(chars=len(text))
+        return p, _cost(p, chars=len(text))
     prompt = t.get("positivePrompt")
     if p.prompt_chars is not None:
         lo, hi = p.prompt_chars
@@ -131,7 +132,7 @@ def validate_audio(t: dict[str, Any]) -> tuple[AudioProfile, float]:
             raise _bad("unknownParameter", f"{model} takes no duration", "duration")
         if not isinstance(d, int | float) or not rng[0] <= d <= rng[1]:
             raise _bad("invalidDuration", f"duration must be {rng[0]:g} to {rng[1]:g}", "duration")
-    return p, p.cost()
+    return p, _cost(p)
 
 
 def audio_seconds(t: dict[str, Any], p: AudioProfile) -> float:
@@ -177,7 +178,9 @@ def render_audio(t: dict[str, Any], p: AudioProfile, dest: Path, seed: int) -> P
     return dest
 
 
-def validate_lipsync(t: dict[str, Any], audio_length: Any) -> tuple[AudioProfile, float]:
+def validate_lipsync(
+    t: dict[str, Any], audio_length: Any
+) -> tuple[AudioProfile, float | None]:
     """A lip-sync ``videoInference`` task: ``inputs.video`` a clip and ``inputs.audios`` sounds
     the emulator made. ``audio_length(uuid)`` is a sound's length in seconds (None: unknown)."""
     p = audio_profile(str(t.get("model")))
@@ -215,7 +218,12 @@ def validate_lipsync(t: dict[str, Any], audio_length: Any) -> tuple[AudioProfile
                 f"inputs.audios[{i}].source",
             )
         seconds += length
-    return p, p.cost(seconds=seconds)
+    return p, _cost(p, seconds=seconds)
+
+
+def _cost(p: AudioProfile, *, chars: int = 0, seconds: float = 0.0) -> float | None:
+    """What the catalogue says a request costs; None where no source gives the price."""
+    return p.cost(chars=chars, seconds=seconds) if p.priced else None
 
 
 def render_lipsync(video: Path, audios: list[tuple[Path, float]], dest: Path) -> Path:

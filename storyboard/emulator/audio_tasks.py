@@ -29,7 +29,7 @@ class AudioTasks:
     if TYPE_CHECKING:  # provided by the task desk and the server
 
         def _new_uuid(self, task: dict[str, Any]) -> str: ...
-        def _accept(self, task: dict[str, Any], uid: str, cost: float, render: Any) -> Any: ...
+        def _accept(self, task: dict[str, Any], uid: str, cost: float | None, render: Any) -> Any: ...
         def _finish(self, uid: str, wait: bool = False) -> list[dict[str, Any]]: ...
         @property
         def url(self) -> str: ...
@@ -64,7 +64,7 @@ class AudioTasks:
                 "audioURL": f"{self.url}/audio/{dest.name}",
                 "seed": seed,
             }
-            if t.get("includeCost"):
+            if t.get("includeCost") and em.priced:
                 item["cost"] = round(em.cost / n, 8)
             items.append(item)
         em.rendered_at = time.monotonic()
@@ -101,7 +101,7 @@ class AudioTasks:
             "videoUUID": video_uuid,
             "videoURL": f"{self.url}/videos/{dest.name}",
         }
-        if t.get("includeCost"):
+        if t.get("includeCost") and em.priced:
             item["cost"] = em.cost
         em.rendered_at = time.monotonic()
         return [item]

@@ -182,7 +182,7 @@ class Pictures:
 
         def _image_bytes(self, ref: str) -> bytes | None: ...
         def _new_uuid(self, task: dict[str, Any]) -> str: ...
-        def _accept(self, task: dict[str, Any], uid: str, cost: float, render: Any) -> Any: ...
+        def _accept(self, task: dict[str, Any], uid: str, cost: float | None, render: Any) -> Any: ...
         def _finish(self, uid: str, wait: bool = False) -> list[dict[str, Any]]: ...
 
     def _image(self, task: dict[str, Any]) -> list[dict[str, Any]]:
@@ -232,7 +232,7 @@ class Pictures:
                 "seed": seed,
                 "NSFWContent": em.nsfw,
             }
-            if t.get("includeCost"):
+            if t.get("includeCost") and em.priced:
                 item["cost"] = round(em.cost / n, 6)
             items.append(item)
         em.rendered_at = time.monotonic()

@@ -40,12 +40,13 @@ def _bad(code: str, message: str, parameter: str) -> ApiError:
     return ApiError(400, code, message, parameter)
 
 
-def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
+def validate_video(t: dict[str, Any], video_size: VideoSize) -> float | None:
     """Apply the model's rules to a ``videoInference`` task; returns its cost in USD.
 
     What the SDK's registry types is checked for every model (fields, required fields, their
     types and enums); the overlay's facts (sizes, frames, extension, limits, "must not" rules)
-    only where a source gives them. An unknown price costs 0 here (``plan`` says "unknown").
+    only where a source gives them. An unknown price is None (``plan`` says "unknown"): the
+    results carry no cost.
     """
     model = t.get("model")
     profile = PROFILES.get(str(model))
@@ -107,7 +108,9 @@ def validate_video(t: dict[str, Any], video_size: VideoSize) -> float:
         _check_frames(frames, profile)
     duration = _check_duration(t, profile, source)
     n = _check_common(t, profile)
-    if not profile.price_known or duration is None or isinstance(duration, str):
+    if not profile.price_known:
+        return None
+    if duration is None or isinstance(duration, str):
         return 0.0
     dearest = max(profile.price_rule["per_second"], key=lambda x: profile.rate(x))  # type: ignore[index]
     if source is not None:

@@ -302,7 +302,7 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
             }
             if profile.extend is not None and profile.extend.input == "videoId":
                 item["outputs"] = {"videoId": video_id}  # only Sora's results carry one
-            if t.get("includeCost"):
+            if t.get("includeCost") and em.priced:
                 item["cost"] = round(em.cost / int(t.get("numberResults", 1)), 6)
             items.append(item)
         em.rendered_at = time.monotonic()

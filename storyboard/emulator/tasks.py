@@ -27,6 +27,7 @@ class EmTask:
     render: Future[list[dict[str, Any]]] | None = None
     error: dict[str, Any] | None = None
     nsfw: bool = False
+    priced: bool = True  # False: no source gives the model's price; results carry no cost
     finished_at: float | None = None
     noticed_at: float | None = None
     rendered_at: float | None = None
@@ -94,10 +95,14 @@ class TaskDesk:
         self,
         task: dict[str, Any],
         uid: str,
-        cost: float,
+        cost: float | None,
         render: Callable[[EmTask], list[dict[str, Any]]],
     ) -> dict[str, Any]:
-        """Charge a checked task, note it in the ledger and start making its result."""
+        """Charge a checked task, note it in the ledger and start making its result.
+        ``cost`` None: no source gives the model's price; it is charged nothing, and its
+        results carry no ``cost`` (a figure the emulator does not have: M4)."""
+        priced = cost is not None
+        cost = cost or 0.0
         kind = str(task.get("taskType"))
         prompt = str(task.get("positivePrompt") or (task.get("speech") or {}).get("text"))
         with self._lock:
@@ -118,7 +123,7 @@ class TaskDesk:
             if self.balance is not None:
                 self.balance = round(self.balance - cost, 6)
             now = time.monotonic()
-            em = EmTask(uid, task, cost, now, now + self._latency)
+            em = EmTask(uid, task, cost, now, now + self._latency, priced=priced)
             fault = self.faults.take(("error",), kind, prompt)
             if fault is not None:
                 em.error = {"code": fault.code, "message": fault.message}

@@ -14,7 +14,7 @@ import json
 import mimetypes
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from storyboard.board.schema import parse_size
@@ -269,6 +269,7 @@ class Executor(Fetcher):
                     jt = None  # the service has no such task (never charged): ask anew
                     continue
             break
+        results = _with_costs(results, task.cost)
         cost = sum(r.cost or 0.0 for r in results)
         self.spent += cost
         self.rep.add_cost(cost)
@@ -323,7 +324,8 @@ class Executor(Fetcher):
                     "; the task stays in the journal: render again to collect it (not paid again)"
                 )
             raise
-        cost = sum(r.cost or 0.0 for r in results)
+        known = [r.cost for r in results if r.cost is not None]
+        cost = sum(known) if known else None  # none given: the journal keeps the estimate
         self.state.mark(uid, "done", results=[r.to_json() for r in results], cost=cost)
         return results
 
@@ -511,3 +513,13 @@ async def render(
     """
     ex = Executor(plan, state, client, reporter, opts)
     return await ex.run(assessments)
+
+
+def _with_costs(results: list[VideoResult], planned: float) -> list[VideoResult]:
+    """``results``, each with a cost: where the service gave none at all (the emulator, for a
+    model no source prices: M4), each its share of the ``planned`` cost (the catalogue's or
+    the storyboard's ``price:``), so a placeholder says what it would cost as the plan did."""
+    if not results or any(r.cost is not None for r in results) or planned <= 0:
+        return results
+    share = round(planned / len(results), 8)
+    return [replace(r, cost=share) for r in results]

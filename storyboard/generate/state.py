@@ -356,10 +356,13 @@ class BuildState:
                 fake = placeholder_backend
             else:
                 fake = maker_class(made.made_by, made.url) != RUNWARE
+            amount = task.cost
+            if amount is None and task.state == "done":  # the service gave no figure
+                amount = task.estimate
             if fake:
-                placeholder += task.cost or 0.0
+                placeholder += amount or 0.0
             else:
-                paid += task.cost or 0.0
+                paid += amount or 0.0
         return paid, placeholder
 
     def _all_downloaded(self, t: JournalTask) -> bool:

@@ -121,6 +121,26 @@ def test_effect_duration_is_honoured_and_checked(emu: Emulator, tmp_path: Path) 
     assert bad["errors"][0]["parameter"] == "duration"
 
 
+def test_an_effect_whose_price_no_source_gives_carries_no_cost(emu: Emulator) -> None:
+    """M4: the emulator knows no price for mirelo (none is published) and used to answer
+    ``cost: 0``, which made its placeholders "would cost $0.00". It now gives no figure it does
+    not have; a priced model's results still carry the catalogue's."""
+    fx = {
+        "taskType": "audioInference",
+        "taskUUID": str(uuid.uuid4()),
+        "model": "mirelo:1@1",
+        "positivePrompt": "a door slams",
+        "duration": 2,
+        "outputFormat": "WAV",
+        "includeCost": True,
+    }
+    assert not audio_catalogue()["mirelo:1@1"].priced
+    item = post(emu, fx).json()["data"][0]
+    assert item["audioUUID"] and "cost" not in item
+    spoken = post(emu, speech("Hello there.")).json()["data"][0]
+    assert spoken["cost"] > 0
+
+
 @pytest.mark.parametrize(
     "over, parameter",
     [

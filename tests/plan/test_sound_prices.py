@@ -198,3 +198,25 @@ def test_status_says_the_price_is_unknown(tmp_path: Path, capsys: Any) -> None:
     row = next(line for line in out.splitlines() if line.startswith("sfx:a/1"))
     assert row.rstrip().endswith("unknown")
     assert "and sfx:a/1, whose price no source gives;" in out
+
+
+def test_a_priced_effect_s_placeholder_says_what_it_would_cost(tmp_path: Path) -> None:
+    """M4 (helper-23): the emulator knows no price for an effect (none is published), so its
+    placeholder said "would cost $0.00" while the plan counted the storyboard's `price:`. The
+    emulator now gives no figure it does not have, and the placeholder is counted at the
+    planned price: in the render's row, the take and the project's status."""
+    import storyboard
+    from storyboard.emulator import Emulator, EmulatorConfig
+
+    p = write_project(tmp_path / "p", BOARD % ", price: 0.2")
+    with Emulator(EmulatorConfig(latency=0.05, draft=True)) as emu:
+        project = storyboard.load(p, api_key="k", base_url=emu.base_url)
+        done = project.render(draft=True)
+    assert done.ok
+    row = next(s for s in done.scenes if s.scene == "sfx:a/1")
+    assert row.cost == pytest.approx(0.3)
+    assert row.takes[0].placeholder and row.takes[0].money == "$0 (would cost $0.30)"
+    clip = next(s for s in done.scenes if s.scene == "a")
+    assert done.spent == pytest.approx(clip.cost + 0.3)
+    status = project.status(draft=True)
+    assert status.spent == 0 and status.would_cost == pytest.approx(clip.cost + 0.3)
