@@ -408,6 +408,10 @@ class ComposeResult:
     frames_encoded: int = 0
     """Frames of picture this compose encoded; the rest were copied from the takes as whole
     GOPs or came from the chunk cache."""
+    warnings: list[str] = field(default_factory=list)
+    """What the compose warned about, as the command line prints it: e.g. a line that runs
+    past the end of its scene (``storyboard.yaml:LINE: warning: ...``), music that is not
+    generated yet."""
 
     @classmethod
     def of(cls, done: CutResult) -> ComposeResult:
@@ -424,6 +428,7 @@ class ComposeResult:
             seconds=done.seconds,
             frames=done.frames,
             frames_encoded=done.frames_encoded,
+            warnings=list(getattr(done, "warnings", [])),
         )
 
 

@@ -69,6 +69,7 @@ class ComposeResult:
     frames_encoded: int = 0  # frames of picture encoded by this compose (not cached, not copied)
     extras: list[Path] = field(default_factory=list)
     used: set[Path] = field(default_factory=set)  # the chunks this film is made of
+    warnings: list[str] = field(default_factory=list)  # every warning it logged, in order
 
 
 def output_path(project: Project) -> Path:
@@ -125,6 +126,8 @@ def compose_film(
     several composes share it at once: the caller trims it once they are all done).
     """
     t_start = time.monotonic()
+    warned: list[str] = []  # the warnings it logs, for the API's result too (M6)
+    log = _noting(log, warned)
     limit = cache_limit_bytes()  # a bad setting is reported before anything is encoded
     jobs_cap()  # likewise (hostile F8: it was read after the sound was made)
     if cache_dir is not None:  # --cache PATH: a cache folder, never a folder of anything else
@@ -247,6 +250,7 @@ def compose_film(
     if tl.captions and edit.captions != "off":
         atomic_write(srt_path, srt(tl.captions).encode())
     res = ComposeResult(dest, route=route, why=why, encoded=cache.made, reused=cache.hits)
+    res.warnings = warned
     res.frames, res.frames_encoded = total, stats.encoded
     _companions(project, dest, res)
     write_stamp(project, status, dest, [_rel(project, p) for p in res.extras], loudness)
@@ -254,6 +258,18 @@ def compose_film(
     res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start
     return res
+
+
+def _noting(log: Log, warned: list[str]) -> Log:
+    """``log``, keeping each warning it is given in ``warned`` (threads may log: appends are
+    atomic)."""
+
+    def noted(line: str) -> None:
+        if line.startswith("warning: ") or ": warning: " in line:
+            warned.append(line)
+        log(line)
+
+    return noted
 
 
 def last_frame_start(info: ClipInfo) -> float:

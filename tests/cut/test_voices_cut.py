@@ -17,6 +17,7 @@ import pytest
 from helpers import write_project
 from speechsignal import band_energy, decode, speech_spans
 
+from storyboard.api.results import ComposeResult
 from storyboard.board.audio_models import audio_catalogue, estimated_speech_seconds
 from storyboard.board.spec import load_project
 from storyboard.cut.audio import integrated_loudness
@@ -239,7 +240,7 @@ def test_a_line_past_its_scene_end_is_a_warning_with_the_seconds(
     )
     project, lock = build(tmp_path, story)
     logs: list[str] = []
-    compose_film(project, lock, log=logs.append)
+    res = compose_film(project, lock, log=logs.append)
     first = estimated_speech_seconds(LINES["line:a/1"])
     over = 3.5 + first - 4.0
     warn = [m for m in logs if "past the end" in m]
@@ -247,6 +248,9 @@ def test_a_line_past_its_scene_end_is_a_warning_with_the_seconds(
         f"p/storyboard.yaml:8: scenes[0].narration[0]: warning: the line runs {over:.2f} s past "
         "the end of scene 'a' (4.00 s long)"
     )
+    # M6: the API's result says it too, not only the command line's log
+    assert res.warnings == warn
+    assert ComposeResult.of(res).warnings == warn
 
 
 def test_a_line_without_a_take_is_left_out_with_a_warning(tmp_path: Path) -> None:
@@ -255,6 +259,7 @@ def test_a_line_without_a_take_is_left_out_with_a_warning(tmp_path: Path) -> Non
     logs: list[str] = []
     res = compose_film(project, lock, log=logs.append)
     assert "warning: line:a/2 has no take yet; the film is made without it" in logs
+    assert "warning: line:a/2 has no take yet; the film is made without it" in res.warnings
     assert len(speech_spans(res.path)) == 2
     assert LEAD > 0
 
