@@ -137,7 +137,8 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     fps = job["fps"]
     w, h = job["size"]
     mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
-    conform = f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
+    seek, sample = read_from(job["src"], fps, job.get("last"))
+    conform = f"{sample},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT}"
     # one frame held where the take's end falls short of the chunk by a fraction of a frame
     # (hostile helper-28); a chunk that has its frames is unchanged (the padding is past the
     # frames it keeps), and one short of more is refused (hostile helper-29: padding without
@@ -147,8 +148,7 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
         [
             "-threads",
             "1",
-            "-ss",
-            f"{seek_point(job['src'], fps, job.get('last')):.6f}",
+            *seek,
             "-i",
             job["file"],
             "-map",
@@ -166,15 +166,29 @@ def _encode_copy(job: dict[str, Any], dest: str, codec: list[str]) -> None:
     )
 
 
-def seek_point(src: float, fps: float, last: float | None) -> float:
-    """Where a chunk's read of a take starts: half a film frame before ``src``, so the first
-    frame kept is the one nearest to it; never past the take's last frame (``last``, when it
-    starts), which is then held (hostile helper-28 and -29: a chunk starting inside a take's
-    last frame found no frame at all)."""
-    seek = max(0.0, src - 0.5 / fps)
-    if last is not None:
-        seek = min(seek, max(0.0, last - 1e-3))
-    return seek
+LEAD = 1.0
+"""Seconds a take is read from before a chunk's ``src``: the take's frame showing there may
+have started up to that long before (a 10 fps draft, a 24 fps take in a 60 fps film, a
+variable frame rate)."""
+
+
+def read_from(src: float, fps: float, last: float | None) -> tuple[list[str], str]:
+    """How a chunk reads a take from ``src`` (seconds) at the film's ``fps``: the input
+    options (a seek :data:`LEAD` before it, never past the take's last frame ``last``, which is
+    then held: hostile helper-28 and -29) and the filters that put ``src`` at the chunk's first
+    frame and sample the take there: each film frame shows the take's frame nearest to it,
+    the frame before ``src`` held when the next one is further.
+
+    It was a seek to half a film frame before ``src``, from where ffmpeg's ``fps`` counted the
+    first frame it kept: a take frame that started earlier and still showed at ``src`` was
+    dropped, and the chunk started with the next one, early by as many film frames as the
+    dropped one had left (a 10 fps take at 25 fps: two; silently, as the chunk still had its
+    frame count) or short of frames (hostile helper-30/31's fade of a frame or two)."""
+    if last is not None and src >= last - 1e-3:  # inside the last frame: it is all there is
+        return ["-ss", f"{max(0.0, last - 1e-3):.6f}"], f"fps={fps}"
+    seek = max(0.0, src - LEAD)
+    shift = src - seek
+    return ["-ss", f"{seek:.6f}"], f"setpts=PTS-{shift:.6f}/TB,fps={fps}:start_time=0"
 
 
 def _run_counted(args: list[str], frames: int, what: str) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from storyboard.media.ffmpeg import tags_filter
 
-from .chunkjob import PIXEL_FORMAT, reframe_filter, seek_point
+from .chunkjob import PIXEL_FORMAT, read_from, reframe_filter
 
 EPS = 1e-6
 
@@ -57,7 +57,7 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
     mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
     # a fine time base while filtering: fades and blends are computed from timestamps
     conform = (
-        f"fps={fps},{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT},"
+        f"{reframe_filter(w, h, mode, (fx, fy))},setsar=1,format={PIXEL_FORMAT},"
         f"settb=1/{fps * 1000},setpts=N*1000,tpad=stop={n}:stop_mode=clone,trim=end_frame={n}"
     )
     args: list[str] = []
@@ -65,12 +65,11 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
     for k, i in enumerate(active):
         s = segs[i]
         src = s["src_start"] + t0 - s["start"]
-        # seek half a frame early: the first frame kept is the one nearest to src; never past
-        # the take's last frame (a window shorter than one of the take's frames at its very
-        # end found no frame to show there: hostile helper-28), which is then held
-        seek = seek_point(src, fps, s.get("last"))
-        args += ["-threads", "1", "-ss", f"{seek:.6f}", "-i", s["file"]]
-        parts.append(f"[{k}:v:0]{conform}[s{k}]")
+        # src at the window's first frame, the take's frame showing there held (never read
+        # past the take's last frame, which is then held: hostile helper-28): read_from
+        seek, sample = read_from(src, fps, s.get("last"))
+        args += ["-threads", "1", *seek, "-i", s["file"]]
+        parts.append(f"[{k}:v:0]{sample},{conform}[s{k}]")
     out = "s0"
     if len(active) == 2:
         b = segs[active[1]]
@@ -84,14 +83,18 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
                 "[s0][a]overlay=format=yuv420:eof_action=pass,format=yuv420p[x]"
             )
         else:  # fade through black: a < 0.5 shows the outgoing clip, the rest the incoming
+            # (a window of a frame or two can lie all on one side: the other picture is read
+            # and dropped, as every labelled output must go somewhere: hostile helper-30/31)
             half = sum(1 for f in range(f0, f1) if (f / fps - b["start"]) / overlap < 0.5)
             d = overlap / 2
-            parts.append(f"[s0]fade=t=out:st=0:d={d:.6f},trim=end_frame={half}[o]")
-            if half < n:
-                parts.append(f"[s1]fade=t=in:st={d:.6f}:d={d:.6f},trim=start_frame={half}[i]")
-                parts.append("[o][i]concat=n=2:v=1:a=0[x]")
+            out_part = f"[s0]fade=t=out:st=0:d={d:.6f},trim=end_frame={half}"
+            in_part = f"[s1]fade=t=in:st={d:.6f}:d={d:.6f},trim=start_frame={half}"
+            if half == 0:
+                parts += ["[s0]nullsink", f"{in_part}[x]"]
+            elif half >= n:
+                parts += [f"{out_part}[x]", "[s1]nullsink"]
             else:
-                parts.append("[o]null[x]")
+                parts += [f"{out_part}[o]", f"{in_part}[i]", "[o][i]concat=n=2:v=1:a=0[x]"]
         out = "x"
     fade_in, fade_out = job["fade"]
     last = segs[-1]

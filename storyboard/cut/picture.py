@@ -111,6 +111,11 @@ def _r(x: float) -> float:
     return round(x, 6)
 
 
+READ = "held"
+"""How chunks read their takes (:func:`~storyboard.cut.chunkjob.read_from`): in every encoded
+chunk's key, so those read the old way (a take frame that still showed at a stretch's start
+dropped, the stretch early by a frame or two) are not reused."""
+
 BLEND = "overlay"
 """How a crossfade's frames are blended (:mod:`storyboard.cut.graph`): in crossfade chunks'
 keys, so those made by ``xfade`` before (up to 10 code values off the exact blend) are not
@@ -126,6 +131,7 @@ def chunk_spec(
         "frames": f1 - f0,
         "fps": tl.fps,
         "size": [tl.width, tl.height],
+        "read": READ,
     }
     if tl.reframe != "pad":  # variants (issue 20); padded chunks keep their keys
         base["reframe"] = [tl.reframe, *tl.focus]

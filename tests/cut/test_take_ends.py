@@ -148,3 +148,88 @@ def test_a_variable_frame_rate_take_s_last_frame_is_where_its_packets_say(
     job = _copy(vfr, info.picture_seconds - 0.01, 1)
     job["last"] = last_frame_start(info)
     assert encode_chunk(job, str(tmp_path / "end.mp4")) == 1
+
+
+SHORT_FADE = """
+title: Blink
+model: bytedance:2@1
+defaults: {duration: 2}
+output: {size: 320x180, fps: FPS}
+scenes:
+  - {id: one, prompt: "A harbour at dawn.", trim: {out: OUT}}
+  - id: two
+    prompt: "A boat leaves."
+    transition: {type: fade, duration: SECONDS}
+"""
+
+
+@pytest.mark.parametrize(
+    "fps,seconds,out",
+    [(30, 0.03, 2), (30, 0.04, 2), (25, 0.05, 2), (60, 0.03, 2), (24, 0.1, 2), (7, 0.4, 0.3)],
+)
+def test_a_fade_through_black_of_a_frame_or_two(
+    tmp_path: Path, emu: Emulator, fps: int, seconds: float, out: float
+) -> None:
+    """Hostile helper-30 and helper-31: a fade through black that comes to one or two film
+    frames (a "blink to black"; or a scene trimmed to two frames under a longer fade) failed
+    the compose with ffmpeg's "output (s1) unconnected": the window's frames were all on one
+    side of the fade's middle, so one of its two pictures was read and never used."""
+    board = SHORT_FADE.replace("FPS", str(fps)).replace("SECONDS", str(seconds))
+    project = storyboard.load(
+        write_project(tmp_path / "p", board.replace("OUT", str(out))),
+        api_key="k",
+        base_url=emu.base_url,
+    )
+    assert project.render(draft=True).ok
+    film = project.compose()
+    assert video_packets(film.film) == (film.frames, None)
+
+
+def _numbered(path: Path) -> Path:
+    """A 2 s take at 10 fps whose frame n has luma 40 + 8n (lossless)."""
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=black:s=64x36:r=10:d=2"]
+        + ["-vf", "format=yuv420p,geq=lum='40+N*8':cb=128:cr=128"]
+        + ["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )
+    return path
+
+
+def _frame_numbers(chunk: Path) -> list[int]:
+    import numpy as np
+
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(chunk), "-f", "rawvideo", "-pix_fmt", "yuv420p"]
+        + ["-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    planes = np.frombuffer(raw, np.uint8).reshape(-1, 64 * 36 * 3 // 2)[:, : 64 * 36]
+    return [round((float(p.mean()) - 40) / 8) for p in planes]
+
+
+@pytest.mark.parametrize(
+    "fps,src,shown",
+    [
+        (25, 0.04, [0, 1, 1, 1, 2, 2, 3, 3, 3, 4]),  # 0.06 s to frame 1: 1.5 film frames, a tie
+        (30, 1 / 30, [0, 0, 1, 1, 1, 2, 2, 2, 3, 3]),
+        (60, 1 / 60, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]),
+        (60, 1.25, [12, 12, 12, 13, 13, 13, 13, 13, 13, 14]),
+        (30, 0.5, [5, 5, 5, 6, 6, 6, 7, 7, 7, 8]),  # on a take frame: as it always was
+    ],
+)
+def test_a_stretch_starting_inside_a_take_frame_shows_that_frame(
+    tmp_path: Path, fps: int, src: float, shown: list[int]
+) -> None:
+    """A stretch read from a take whose frames last longer than the film's (a 10 fps take
+    here; a 24 fps take in a 60 fps film alike) starting inside one of them: the chunk began
+    with the next frame, early by up to two film frames, and kept its frame count, so nothing
+    said so (found under hostile helper-30/31's one-frame fades). Each film frame now shows
+    the take's frame nearest to it, the one showing at the start held."""
+    take = _numbered(tmp_path / "take.mp4")
+    job = _copy(take, src, 10)
+    job["fps"] = fps
+    dest = tmp_path / "chunk.mp4"
+    assert encode_chunk({**job, "codec": ["-c:v", "libx264", "-qp", "0"]}, str(dest)) == 10
+    assert _frame_numbers(dest) == shown
