@@ -365,7 +365,9 @@ class CastMember(Strict):
 
 
 # -- variants (issue 20): one storyboard, several films -------------------------------------
-RESERVED_VARIANTS = ("main", "all")  # `--variant main` is the storyboard itself, `all` every film
+# `--variant main` is the storyboard itself, `all` every film; `animatic` would be written where
+# the boards' animatic is (build/NAME.animatic.mp4), each replacing the other (hostile helper-31)
+RESERVED_VARIANTS = ("main", "all", "animatic")
 VARIANT_KEYS = ("size", "reframe", "focus", "skip", "scenes")  # the rest: top-level fields
 
 
@@ -420,6 +422,8 @@ class Variant(Strict):
 def check_variant_name(name: str) -> str:
     if not SLUG.match(name) or len(name) > MAX_ID:
         raise ValueError(f"{name!r} is not a slug (use lowercase letters, digits, '-' and '_')")
+    if name == "animatic":
+        raise ValueError("'animatic' is reserved (the boards' animatic is build/NAME.animatic.mp4)")
     if name in RESERVED_VARIANTS:
         raise ValueError(f"{name!r} is reserved (`--variant {name}`); choose another name")
     return name
@@ -516,8 +520,12 @@ def _film_size(v: str) -> str:
     if not SIZE.match(v):
         raise ValueError(f"expected WIDTHxHEIGHT such as 640x360, got {v!r}")
     lo, hi = FILM_SIDE
-    if not all(lo <= side <= hi for side in parse_size(v)):
+    w, h = parse_size(v)
+    if not all(lo <= side <= hi for side in (w, h)):
         raise ValueError(f"the film may be at most {hi}x{hi} and at least {lo}x{lo}, got {v}")
+    if w % 2 or h % 2:  # 4:2:0 picture: x264 refused it at the compose (hostile helper-30)
+        even = f"{w - w % 2}x{h - h % 2}"
+        raise ValueError(f"the film's width and height must be even (4:2:0 video), got {v}: {even}?")
     return v
 
 

@@ -180,6 +180,13 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         " 16x16, got 100000x100000",
     ),
     (
+        "output-odd-size",  # hostile helper-30: validate said OK, then x264 refused it
+        board("output: {size: 1000x563}"),
+        {},
+        "proj/storyboard.yaml:2: output.size: the film's width and height must be even (4:2:0"
+        " video), got 1000x563: 1000x562?",
+    ),
+    (
         "output-is-the-storyboard",
         board("output: {file: storyboard.yaml}"),
         {},
