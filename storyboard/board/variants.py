@@ -117,7 +117,8 @@ def _apply(project: Project, name: str, v: Variant) -> tuple[dict, dict[Path_, i
     base: Path_ = ("variants", name)
     src = project.src
     main: dict[str, Any] = copy.deepcopy(project.raw)
-    given: dict[str, Any] = main.pop("variants")[name]
+    # a name YAML reads as a number (`2024:`) is the text the model made of it (hostile helper-31)
+    given: dict[str, Any] = next(v for k, v in main.pop("variants").items() if str(k) == name)
     problems: list[Problem] = []
 
     def problem(path: Path_, message: str) -> None:

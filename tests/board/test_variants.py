@@ -75,6 +75,8 @@ def test_a_variant_is_the_main_film_with_its_changes(tmp_path: Path) -> None:
         ("x: {size: 720x1280, focus: [0.5, 0.5]}", 13, "it needs 'reframe: crop'"),
         ("x: {size: 720x1280, reframe: zoom}", 13, "reframe"),
         ("all: {size: 720x1280}", 13, "'all' is reserved"),
+        ("animatic: {size: 720x1280}", 13, "'animatic' is reserved (the boards' animatic is"),
+        ("x: {size: 721x1280}", 13, "must be even (4:2:0 video), got 721x1280: 720x1280?"),
         ("Big: {size: 720x1280}", 13, "'Big' is not a slug"),
         ("x: {edit: {captions: loud}}", 13, "variant 'x': "),
         ("x: {titel: Marée}", 13, "titel"),
@@ -88,6 +90,8 @@ def test_a_variant_is_the_main_film_with_its_changes(tmp_path: Path) -> None:
         "focus-without-crop",
         "bad-reframe",
         "reserved-name",
+        "reserved-animatic",
+        "odd-size",
         "not-a-slug",
         "bad-edit",
         "unknown-top-level",
@@ -128,3 +132,13 @@ def test_a_variants_film_file_stays_inside_the_project(in_tmp: Path) -> None:
     shown = str(err.value)
     assert shown.startswith("p/storyboard.yaml:14: output.file: variant 'native': "), shown
     assert "outside the project" in shown
+
+
+def test_a_variant_named_with_digits_is_a_variant(tmp_path: Path) -> None:
+    """Hostile helper-31: `2024:` (a number to YAML) passed the checks as the name "2024" and
+    then every command died with a KeyError traceback looking it up in the file's data."""
+    text = BOARD.split("variants:")[0] + "variants:\n  2024: {size: 720x1280, reframe: crop}\n"
+    p = write_project(tmp_path / "p", text)
+    main = load_project(p)
+    assert variant_names(main) == ["2024"]
+    assert load_variant(main, "2024").board.output.size == "720x1280"
