@@ -116,7 +116,7 @@ class PlanResult:
     """The model's AIR id, e.g. ``openai:3@1``."""
     model_name: str
     size: str
-    """Frame size, e.g. ``1280x720``."""
+    """Frame size the clips are generated at, e.g. ``1280x720``."""
     scenes: list[PlannedScene]
     note: str
     """How the model's price is estimated, when it is not exact; empty otherwise."""
@@ -133,6 +133,8 @@ class PlanResult:
     """What every clip costs, cached or not."""
     sounds: list[PlannedSound] = field(default_factory=list)
     """Spoken lines, music, effects and lip sync (issue 18); ``generate`` as for images."""
+    film_size: str = ""
+    """The film's frame size (``output.size``, else ``size``): a variant's own, reframed."""
 
     @property
     def to_generate(self) -> list[PlannedScene]:

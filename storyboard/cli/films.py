@@ -57,7 +57,7 @@ def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
         rows.append(
             [
                 film.variant,
-                film.plan.size,
+                film.plan.film_size or film.plan.size,
                 str(len(film.plan.scenes)),
                 str(len(film.shared)),
                 f"${film.cost:.2f}",
