@@ -144,6 +144,8 @@ def _markers(clip: otio.schema.Clip, seg: Segment, rng: ClipRange, tl: Timeline)
 
 
 def _transition(kind: str, before: int, after: int, fps: int) -> otio.schema.Transition:
+    """A transition with ``before`` frames before the cut point (OTIO's in offset, played from
+    the incoming clip's head) and ``after`` frames after it (from the outgoing clip's tail)."""
     return otio.schema.Transition(
         name="fade through black" if kind == "fade" else "crossfade",
         # editors know dissolves; a fade through black is kept as such in the metadata
@@ -166,7 +168,10 @@ def to_otio(
     ranges = clip_ranges(tl, project.root)
     for i, (seg, rng) in enumerate(zip(tl.segments, ranges, strict=True)):
         if i > 0 and seg.transition != "cut" and seg.overlap > 0:
-            track.append(_transition(seg.transition, ranges[i - 1].cut_out, rng.cut_in, fps))
+            # the frames before the cut are the incoming clip's head (its cut_in), those after
+            # it the outgoing clip's tail: the dissolve then covers exactly the film's overlap
+            # (hostile: swapped, an odd one ran a frame late in OTIO and the EDL)
+            track.append(_transition(seg.transition, rng.cut_in, ranges[i - 1].cut_out, fps))
         clip = _clip(i, seg, rng, tl)
         _markers(clip, seg, rng, tl)
         track.append(clip)
