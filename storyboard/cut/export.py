@@ -9,13 +9,16 @@ OTIO centres a transition on the cut and takes its frames from the clips' handle
 timeline overlaps the two clips by the whole transition. A transition of ``n`` frames therefore
 ends the outgoing clip ``n // 2`` frames early and starts the incoming one ``n - n // 2``
 frames late (both stay inside their files); the track's length is then the film's length.
+The ``fcpx_xml`` adapter writes no transitions: :func:`fcpxml_transitions` adds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from xml.dom import minidom
 
 import opentimelineio as otio
 
@@ -144,6 +147,8 @@ def _markers(clip: otio.schema.Clip, seg: Segment, rng: ClipRange, tl: Timeline)
 
 
 def _transition(kind: str, before: int, after: int, fps: int) -> otio.schema.Transition:
+    """A transition with ``before`` frames before the cut point (OTIO's in offset, played from
+    the incoming clip's head) and ``after`` frames after it (from the outgoing clip's tail)."""
     return otio.schema.Transition(
         name="fade through black" if kind == "fade" else "crossfade",
         # editors know dissolves; a fade through black is kept as such in the metadata
@@ -166,7 +171,10 @@ def to_otio(
     ranges = clip_ranges(tl, project.root)
     for i, (seg, rng) in enumerate(zip(tl.segments, ranges, strict=True)):
         if i > 0 and seg.transition != "cut" and seg.overlap > 0:
-            track.append(_transition(seg.transition, ranges[i - 1].cut_out, rng.cut_in, fps))
+            # the frames before the cut are the incoming clip's head (its cut_in), those after
+            # it the outgoing clip's tail: the dissolve then covers exactly the film's overlap
+            # (hostile: swapped, an odd one ran a frame late in OTIO and the EDL)
+            track.append(_transition(seg.transition, rng.cut_in, ranges[i - 1].cut_out, fps))
         clip = _clip(i, seg, rng, tl)
         _markers(clip, seg, rng, tl)
         track.append(clip)
@@ -236,5 +244,81 @@ def export_cut(
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
     except Exception as e:  # the adapters raise plain exceptions of their own
         raise StoryboardError(f"{fmt} export failed: {e}") from None
+    if fmt == "fcpxml":  # the adapter writes no transitions (hostile: it dropped them all)
+        text = fcpxml_transitions(text, timeline.tracks[0], tl.fps)
     atomic_write(dest, (text + notes).encode("utf-8"))
     return dest
+
+
+# Final Cut's Cross Dissolve, as Final Cut Pro itself names it in an FCPXML 1.13 export
+# (limulus/tcx2webvtt, fixtures/fcp/transitions-1-13.fcpxmld/Info.fcpxml)
+CROSS_DISSOLVE_UID = "FxPlug:4731E73A-8DAC-4113-9A30-AE85B1761265"
+FCPXML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'  # as the adapter
+
+
+def _fcp_time(frames: int, fps: int) -> str:
+    """A frame count as an FCPXML time: exact seconds (``0s``, ``3s``, ``61/30s``)."""
+    t = Fraction(frames, fps)
+    return f"{t.numerator}s" if t.denominator == 1 else f"{t.numerator}/{t.denominator}s"
+
+
+def fcpxml_transitions(text: str, track: otio.schema.Track, fps: int) -> str:
+    """Put the video track's transitions into the FCPXML the ``fcpx_xml`` adapter wrote (it
+    writes none): in the spine between their two clips, from the film's first frame of the
+    dissolve (``offset``) for its length, overlapping the clips beside it as in Final Cut's
+    own exports. Each is a Cross Dissolve named as in the OTIO (a fade through black is named
+    so, as in the other formats)."""
+    items = list(track)
+    if not any(isinstance(i, otio.schema.Transition) for i in items):
+        return text
+    doc = minidom.parseString(text)
+    root = doc.documentElement
+    assert root is not None
+    spines = [
+        s
+        for s in doc.getElementsByTagName("spine")
+        if isinstance(s.parentNode, minidom.Element) and s.parentNode.tagName == "sequence"
+    ]
+    clips = [i for i in items if not isinstance(i, otio.schema.Transition)]
+    stories = [n for n in spines[0].childNodes if isinstance(n, minidom.Element)] if spines else []
+    if len(stories) != len(clips):  # never guess which element is which clip
+        raise StoryboardError(
+            f"fcpxml export failed: the adapter wrote {len(stories)} story elements for "
+            f"{len(clips)} clips; export otio instead"
+        )
+    spine = spines[0]
+    ids = {e.getAttribute("id") for e in doc.getElementsByTagName("*") if e.hasAttribute("id")}
+    free = len(ids) + 1  # the adapter numbers its resources r1, r2, ...
+    while f"r{free}" in ids:
+        free += 1
+    ref = f"r{free}"
+    effect = doc.createElement("effect")
+    for key, value in (("id", ref), ("name", "Cross Dissolve"), ("uid", CROSS_DISSOLVE_UID)):
+        effect.setAttribute(key, value)
+    resources = doc.getElementsByTagName("resources")[0]
+    tail = resources.lastChild  # keep the closing tag on its own line
+    if isinstance(tail, minidom.Text):
+        resources.insertBefore(doc.createTextNode(tail.data + "    "), tail)
+        resources.insertBefore(effect, tail)
+    else:
+        resources.appendChild(effect)
+    after = 0  # the clip after the transition
+    for item in items:
+        if not isinstance(item, otio.schema.Transition):
+            after += 1
+            continue
+        cut = round(track.range_of_child(clips[after]).start_time.to_frames(fps))
+        before = round(item.in_offset.to_frames(fps))
+        el = doc.createElement("transition")
+        el.setAttribute("name", item.name)
+        el.setAttribute("offset", _fcp_time(cut - before, fps))
+        el.setAttribute("duration", _fcp_time(before + round(item.out_offset.to_frames(fps)), fps))
+        fx = doc.createElement("filter-video")
+        fx.setAttribute("ref", ref)
+        fx.setAttribute("name", "Cross Dissolve")
+        el.appendChild(fx)
+        spine.insertBefore(el, stories[after])
+        indent = el.previousSibling  # the line break and indent before each story element
+        if isinstance(indent, minidom.Text):
+            spine.insertBefore(doc.createTextNode(indent.data), stories[after])
+    return FCPXML_HEAD + root.toxml()

@@ -88,14 +88,15 @@ def test_otio_has_one_clip_per_scene_with_its_source_range(project: Path) -> Non
     clips = list(tl.find_clips())
     assert [c.name for c in clips] == ["a", "b", "c"]
     # frames at 25 fps, worked out by hand: a plays 0-2 s, b from 0.4 s (trim) for 1.6 s,
-    # c for 2 s; a 10-frame crossfade and a 15-frame fade are centred on their cuts
+    # c for 2 s; a 10-frame crossfade and a 15-frame fade are centred on their cuts (the odd
+    # frame before the cut: c starts 8 frames into the fade, b ends 7 frames before its end)
     ranges = [(c.source_range.start_time.value, c.source_range.duration.value) for c in clips]
     assert ranges == [(0, 45), (15, 28), (8, 42)]
     assert all(c.source_range.start_time.rate == 25 for c in clips)
     urls = [c.media_reference.target_url for c in clips]
     assert urls == [(project / f"build/takes/{s}/take-1.mp4").resolve().as_uri() for s in "abc"]
     transitions = [t for t in tl.tracks[0] if isinstance(t, otio.schema.Transition)]
-    assert [(t.in_offset.value, t.out_offset.value) for t in transitions] == [(5, 5), (7, 8)]
+    assert [(t.in_offset.value, t.out_offset.value) for t in transitions] == [(5, 5), (8, 7)]
     assert [t.metadata["storyboard"]["transition"] for t in transitions] == ["crossfade", "fade"]
     assert [m.name for c in clips for m in c.markers] == ["Ann: There she goes."]
     marker = clips[2].markers[0].marked_range
