@@ -157,8 +157,10 @@ def compose_film(
         take = lock.get(scene.id)
         if take is not None:
             items[take.file] = take.media_key
-    probed = (
-        probe_cached([(project.root / f, k) for f, k in items.items()], project.build / "media")
+    probed = (  # --force trusts no probe record either: the chosen takes are probed again
+        probe_cached(
+            [(project.root / f, k) for f, k in items.items()], project.build / "media", force
+        )
         if items
         else {}
     )

@@ -65,21 +65,31 @@ def media_duration(path: Path) -> float:
     return int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))
 
 
+def line_digest(name: str, value: str) -> str:
+    """The digest kept under a one-line value: the sha256 of the entry's name (its key) and the
+    value, so a value edited after it was kept, or moved to another key, no longer matches."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps([name, value]).encode()).hexdigest()
+
+
 def kept_line(f: Path | None, make: Callable[[], str], ok: Callable[[str], bool]) -> str:
     """A one-line value kept in the file ``f`` (None: not kept): read back when it was written
-    whole (it ends in a newline) and ``ok`` accepts it, else made by ``make`` and written."""
+    whole with its digest (:func:`line_digest`; older entries without one are made again) and
+    ``ok`` accepts it, else made by ``make`` and written."""
     if f is not None:
         try:
-            text = f.read_text()
-            if text.endswith("\n") and ok(text[:-1]):
-                return text[:-1]
+            value, sep, rest = f.read_text().partition("\n")
+            if sep and rest == line_digest(f.name, value) + "\n" and ok(value):
+                return value
         except (OSError, UnicodeDecodeError, ValueError):
             pass
     value = make()
     if f is not None:
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(value + "\n")
+            f.write_text(f"{value}\n{line_digest(f.name, value)}\n")
         except OSError:
             pass  # a cache, not a record
     return value
@@ -189,8 +199,42 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
     return {uniq[i]: infos[i] for i in range(len(uniq))}
 
 
-def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, ClipInfo]:
-    """``probe_many`` with a cache keyed by content (``key``: the file's hash and size)."""
+def record_digest(key: str, fields: dict[str, object]) -> str:
+    """The digest a probe record carries: the sha256 of the file's key (its content hash and
+    size) and of the record's fields, so a record edited after it was written, or copied to
+    another file's name, no longer matches (as a chunk's record proves its chunk)."""
+    import hashlib
+    import json
+
+    blob = json.dumps({"key": key, "info": fields}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _read_record(f: Path, key: str) -> ClipInfo | None:
+    """The ClipInfo kept in ``f`` for ``key``, or None when it is missing, not whole, of
+    another file, or without its digest (older records: probed again once)."""
+    import json
+
+    try:
+        known = json.loads(f.read_text())
+        if not isinstance(known, dict):
+            return None
+        digest = known.pop("digest", None)
+        if not isinstance(digest, str) or digest != record_digest(key, known):
+            return None
+        return ClipInfo(**known)
+    except (ValueError, TypeError, OSError):
+        return None
+
+
+def probe_cached(
+    items: list[tuple[Path, str]], cache_dir: Path, fresh: bool = False
+) -> dict[Path, ClipInfo]:
+    """``probe_many`` with a cache keyed by content (``key``: the file's hash and size).
+
+    A record is trusted only when its digest (:func:`record_digest`) matches its fields and
+    the key; otherwise the file is probed again and the record written anew. ``fresh``:
+    probe every file again whatever its record says (``compose --force``)."""
     import json
     from dataclasses import asdict
 
@@ -198,23 +242,21 @@ def probe_cached(items: list[tuple[Path, str]], cache_dir: Path) -> dict[Path, C
     missing: list[tuple[Path, str]] = []
     for path, key in items:
         f = cache_dir / f"{key}.json"
-        if key and f.is_file():
-            try:
-                known = json.loads(f.read_text())
-                if "last_frame" in known:  # older records lack it: probed again
-                    out[path] = ClipInfo(**known)
-                    continue
-            except (ValueError, TypeError, OSError):
-                pass
-        missing.append((path, key))
+        known = _read_record(f, key) if key and not fresh else None
+        if known is not None:
+            out[path] = known
+        else:
+            missing.append((path, key))
     if missing:
         probed = probe_many([p for p, _ in missing])
         for path, key in missing:
             out[path] = probed[path]
             if key:
+                fields = asdict(probed[path])
+                kept = fields | {"digest": record_digest(key, fields)}
                 try:
                     cache_dir.mkdir(parents=True, exist_ok=True)
-                    (cache_dir / f"{key}.json").write_text(json.dumps(asdict(probed[path])))
+                    (cache_dir / f"{key}.json").write_text(json.dumps(kept))
                 except OSError:
                     pass  # a cache, not a record
     return out

@@ -6,6 +6,8 @@ debounces a burst of saves into one batch. Tests pass their own list of batches 
 real time passes. Each round loads the storyboard again, shows the plan and its cost, and
 renders through the same API call as ``storyboard render`` with the same budget guard: the
 ``--budget`` cap applies to every change, and with the real (paid) service a cap is required.
+The render runs even when the plan generates nothing (it may put a take already made back in
+the cut), and the compose after it runs whenever the film is not the one the lock makes.
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ class Watcher:
         try:
             project = sb.load(self.file)
             plan = project.plan(draft=self.draft)
-            r.to_generate = [s.scene for s in plan.to_generate]
+            r.to_generate = plan.task_names
             r.cost = plan.cost
             if not r.to_generate:
                 self.log("plan: nothing to generate")
@@ -203,11 +205,14 @@ class Watcher:
                 self.log(
                     f"plan: {', '.join(r.to_generate)}: {plan.seconds:g} s, ${plan.cost:.2f}{cap}"
                 )
-                result = project.render(budget=self.budget, draft=self.draft, jobs=self.jobs)
-                r.generated = [s.scene for s in result.scenes if s.status == "generated"]
-                r.spent = result.spent
+            # rendered even when nothing is to be generated: the render puts a take already
+            # made back in the cut (an edit undone), and collects paid tasks (hostile H30)
+            result = project.render(budget=self.budget, draft=self.draft, jobs=self.jobs)
+            r.generated = [s.scene for s in result.scenes if s.status == "generated"]
+            r.spent = result.spent
+            if r.to_generate or r.generated:
                 self.log(f"generated {', '.join(r.generated) or 'nothing'}; {result.money}")
-                result.raise_for_failures()
+            result.raise_for_failures()
             if self.compose:
                 done = project.compose()
                 if not done.up_to_date:

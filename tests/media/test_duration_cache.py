@@ -54,3 +54,27 @@ def test_no_key_or_no_cache_folder_reads_the_file(tmp_path: Path) -> None:
     ro = tmp_path / "ro"
     ro.write_text("a file where the cache folder would be")
     assert probe.duration_cached(wav, "k-1", ro) == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_length_changed_after_it_was_kept_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile H30: a plausible lie (an older one-line entry, or a kept value edited under its
+    digest) is no length: the file is read again and the entry written anew."""
+    wav = tone(tmp_path / "a.wav", 1.0)
+    cache = tmp_path / "media"
+    calls: list[Path] = []
+    real = probe.media_duration
+    monkeypatch.setattr(probe, "media_duration", lambda p: calls.append(p) or real(p))
+    assert probe.duration_cached(wav, "k-1", cache) == pytest.approx(1.0, abs=0.05)
+    kept = (cache / "k-1.duration").read_text()
+    (cache / "k-1.duration").write_text("0.25\n")  # as an older entry was kept
+    assert probe.duration_cached(wav, "k-1", cache) == pytest.approx(1.0, abs=0.05)
+    digest = kept.splitlines()[-1]
+    (cache / "k-1.duration").write_text(f"0.25\n{digest}\n")
+    assert probe.duration_cached(wav, "k-1", cache) == pytest.approx(1.0, abs=0.05)
+    (cache / "k-2.duration").write_text(kept)  # another file's entry, moved
+    assert probe.duration_cached(wav, "k-2", cache) == pytest.approx(1.0, abs=0.05)
+    assert len(calls) == 4
+    assert probe.duration_cached(wav, "k-1", cache) == pytest.approx(1.0, abs=0.05)
+    assert len(calls) == 4  # kept again, whole

@@ -135,3 +135,19 @@ def test_watch_refuses_a_budget_that_is_no_amount(budget: float, tmp_path: Path)
     with pytest.raises(StoryboardError) as e:
         Watcher(p, draft=True, budget=budget)
     assert str(e.value) == f"--budget must be an amount of 0 or more dollars, got {budget:g}"
+
+
+def test_a_save_back_to_a_take_already_made_composes_it(paid: Emulator, tmp_path: Path) -> None:
+    """Hostile H30: an edit that switches the cut to an existing take generates nothing, yet
+    the film changes: the watch composes it as a plain render would."""
+    import storyboard as sb
+
+    p = write_project(tmp_path / "p", BOARD)
+    logs: list[str] = []
+    w = Watcher(p, budget=5.0, draft=True, log=logs.append)
+    rounds = w.run(saves(p, ("gulls over", "terns over"), ("terns over", "gulls over")))
+    assert [r.generated for r in rounds] == [["a", "b", "c"], ["b"], []]
+    assert rounds[2].error is None
+    assert len(charged(paid)) == 4  # the take of "gulls" was made once, and used again
+    film = sb.load(p).status(draft=True).film
+    assert film is not None and (film.up_to_date, film.reasons) == (True, [])
