@@ -38,6 +38,7 @@ def split_for_copy(
     codec: list[str],
     log: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
+    fresh: bool = False,
 ) -> tuple[list[Chunk], dict[int, tuple[int, int]], list[str]]:
     """``chunks`` with each qualifying ``copy`` stretch split into its encoded edges and a
     ``gop`` chunk of whole GOPs; returns the chunks, for each ``gop`` chunk (by its first film
@@ -49,7 +50,7 @@ def split_for_copy(
         s.file: (root / s.file, s.take.media_key)
         for s in (tl.segments[c[3]] for c in chunks if c[0] == "copy")
     }
-    read = layouts_cached(list(files.values()), cache_dir)
+    read = layouts_cached(list(files.values()), cache_dir, fresh)  # --force: read again
     wanted = encoder_signature_cached(tl.width, tl.height, tl.fps, tuple(codec), cache_dir)
     own = own_settings(tl, read, wanted)
     if own is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 
 from .ffmpeg import ffmpeg_exe, run_child, run_ffmpeg, tags_filter
-from .probe import kept_line
+from .probe import kept_line, record_digest
 
 _STREAM = re.compile(r"Stream #0:\d+[^:]*: Video: ([^\n]*)")
 
@@ -189,10 +189,15 @@ def nal_types(packet: bytes) -> list[int] | None:
 
 
 def layouts_cached(
-    items: list[tuple[Path, str]], cache_dir: Path | None = None
+    items: list[tuple[Path, str]], cache_dir: Path | None = None, fresh: bool = False
 ) -> dict[Path, StreamLayout | None]:
     """:func:`stream_layout` of each file (None where it cannot be read), read a few at once,
-    kept in ``cache_dir`` under each file's content key (its hash and size)."""
+    kept in ``cache_dir`` under each file's content key (its hash and size).
+
+    A kept layout is trusted only when its digest (``probe.record_digest``: its fields and the
+    key) matches: one edited after it was written (keyframes that are not, hostile helper-33:
+    a copy then cut a GOP where there is none), copied under another file's key, or from before
+    digests were kept is read again. ``fresh``: every file read again (``compose --force``)."""
     import json
     from concurrent.futures import ThreadPoolExecutor
 
@@ -201,8 +206,11 @@ def layouts_cached(
     for path, key in items:
         f = cache_dir / f"{key}.layout-1.json" if cache_dir is not None and key else None
         try:
-            if f is not None and f.is_file():
+            if f is not None and not fresh and f.is_file():
                 d = json.loads(f.read_text())
+                digest = d.pop("digest", None)
+                if not isinstance(digest, str) or digest != record_digest(key, d):
+                    raise ValueError("not the layout that was written")
                 out[path] = StreamLayout(
                     str(d["signature"]),
                     int(d["frames"]),
@@ -230,7 +238,9 @@ def layouts_cached(
         if layout is not None and cache_dir is not None and key:
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
-                (cache_dir / f"{key}.layout-1.json").write_text(json.dumps(asdict(layout)))
+                fields = asdict(layout)
+                kept = fields | {"digest": record_digest(key, fields)}
+                (cache_dir / f"{key}.layout-1.json").write_text(json.dumps(kept))
             except OSError:
                 pass  # a cache, not a record
     return out

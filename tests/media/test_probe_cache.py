@@ -143,3 +143,38 @@ def test_a_lying_record_does_not_cut_the_film(tmp_path: Path, forged: bool) -> N
     again = project.compose(force=True)
     assert (again.up_to_date, again.frames) == (False, true.frames)
     assert probe.probe_many([again.film])[again.film].duration == pytest.approx(4.0, abs=0.15)
+
+
+@pytest.mark.parametrize("tamper", ["keyframes", "no-digest", "moved"])
+def test_a_gop_layout_record_changed_after_it_was_written_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: str
+) -> None:
+    """helper-33's note on H30: the GOP layout records (KEY.layout-1.json: keyframes, packets)
+    were trusted as they were; a keyframe that is not one would have a copy cut a GOP there."""
+    from storyboard.media import gop
+
+    mp4, cache = clip(tmp_path / "a.mp4", 2.0), tmp_path / "media"
+    key = "k" * 32 + "-1"
+    truth = gop.layouts_cached([(mp4, key)], cache)[mp4]
+    assert truth is not None
+    f = cache / f"{key}.layout-1.json"
+    data = json.loads(f.read_text())
+    if tamper == "keyframes":
+        data["keyframes"] = [0, 5]
+        data["key_packets"] = [0, 5]
+    elif tamper == "no-digest":
+        del data["digest"]
+    f.write_text(json.dumps(data))
+    if tamper == "moved":
+        other = "o" * 32 + "-1"
+        f.rename(cache / f"{other}.layout-1.json")
+        key = other
+    reads: list[Path] = []
+    real = gop.stream_layout
+    monkeypatch.setattr(gop, "stream_layout", lambda p: reads.append(p) or real(p))
+    assert gop.layouts_cached([(mp4, key)], cache)[mp4] == truth
+    assert reads == [mp4]
+    assert gop.layouts_cached([(mp4, key)], cache)[mp4] == truth  # written anew: trusted
+    assert reads == [mp4]
+    assert gop.layouts_cached([(mp4, key)], cache, fresh=True)[mp4] == truth
+    assert reads == [mp4, mp4]
