@@ -173,6 +173,8 @@ def compose_film(
     sounds = film_sounds(project, tl, lock)  # issue 18: lines, placed sounds, generated music
     for node in sounds.missing:
         log(f"warning: {node} has no take yet; the film is made without it")
+    for warning in sounds.warnings:
+        log(warning)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

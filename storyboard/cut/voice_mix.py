@@ -116,6 +116,7 @@ class FilmSounds:
     keys: list[str] = field(default_factory=list)  # one per overlay: its content, for caches
     scene_gain: dict[str, float] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # nodes with no take yet
+    warnings: list[str] = field(default_factory=list)  # sounds that run past their scene
 
 
 def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) -> FilmSounds:
@@ -132,7 +133,8 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
         out.overlays.append(Overlay(root / take.file, placed.start, name=placed.line.node))
         out.keys.append(f"{take.media_key}@{placed.start:.4f}")
     starts = {s.scene: s.start for s in tl.segments}
-    for scene in project.board.scenes:
+    ends = {s.scene: s.end for s in tl.segments}
+    for index, scene in enumerate(project.board.scenes):
         out.scene_gain[scene.id] = NATIVE_GAIN[scene.native_audio or "keep"]
         if f"lipsync:{scene.id}" in lock:  # its sound is the lines, which are laid here
             out.scene_gain[scene.id] = 0.0
@@ -141,15 +143,27 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
             name = f"sfx:{scene.id}/{k}"
             if sound.file is not None:
                 path, name = root / sound.file, sound.file
-                key = f"file:{file_sha256(path)}"
+                sha = file_sha256(path)
+                key = f"file:{sha}"
+                length = duration_cached(path, f"file-{sha[:32]}", project.build / "media")
             else:
                 take = lock.get(f"sfx:{scene.id}/{k}")
                 if take is None:
                     out.missing.append(f"sfx:{scene.id}/{k}")
                     continue
                 path, key = root / take.file, take.media_key
+                length = take.duration or duration_cached(path, key, project.build / "media")
             out.overlays.append(Overlay(path, at, sound.volume, kind="effect", name=name))
             out.keys.append(f"{key}@{at:.4f}x{sound.volume:g}")
+            over = at + length - ends[scene.id]
+            if over > 0.005:  # as a line that overruns its scene (hostile helper-30)
+                where = ("scenes", index, "sounds", k - 1)
+                message = (
+                    f"warning: the sound runs {over:.2f} s past the end of scene {scene.id!r} "
+                    f"({ends[scene.id] - starts[scene.id]:.2f} s long): it plays under what "
+                    "follows"
+                )
+                out.warnings.append(str(project.problem(where, message)))
     music = project.board.edit.music
     if music is not None and music.prompt is not None:
         take = lock.get("music")

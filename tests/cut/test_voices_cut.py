@@ -311,3 +311,21 @@ def test_fcpxml_and_edl_carry_the_sound_at_a_film_rate(tmp_path: Path) -> None:
     edl = export_cut(project, lock.lock, "edl").read_text()
     assert "* SOUND dialogue 00:00:00:12 LA01 line:a/1 FROM CLIP: file://" in edl
     assert "* SOUND music 00:00:00:00 MUSIC music" in edl and "XB01 sfx:b/1" in edl
+
+
+def test_a_sound_past_its_scene_end_is_a_warning_with_the_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile helper-30: a placed sound that outlasts its scene plays on under the next one
+    (a sound bridge may mean to) with no word, where a line that does is warned about."""
+    monkeypatch.chdir(tmp_path)
+    story = STORY.replace('{prompt: "a door slams", at: 2.5', '{prompt: "a door slams", at: 3.5')
+    project, lock = build(tmp_path, story)
+    logs: list[str] = []
+    res = compose_film(project, lock, log=logs.append)
+    warn = [m for m in logs if "the sound runs" in m]
+    assert warn == [
+        "p/storyboard.yaml:18: scenes[1].sounds[0]: warning: the sound runs 0.50 s past the end "
+        "of scene 'b' (4.00 s long): it plays under what follows"
+    ]
+    assert warn[0] in res.warnings
