@@ -94,11 +94,14 @@ def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
     """Render one scene's prompt; whitespace runs collapse to single spaces."""
     scene = project.board.scenes[index]
     ctx = scene_context(project, scene)
+    field = "prompt"  # the inline template being rendered: a problem in it is at its line
     try:
         for shot in SHOT_FIELDS:  # hostile H11: `subject: "{{ cast.wren }} ..."` is a template too
             value = ctx.get(shot)
             if isinstance(value, str) and any(mark in value for mark in TEMPLATE_MARKS):
+                field = shot  # (hostile helper-30: its problems were put at `prompt`)
                 ctx[shot] = ctx["scene"][shot] = env.render(env.from_string(value), ctx)
+        field = "prompt"
         if scene.template is not None:
             tmpl = env.get_template(scene.template)
         else:
@@ -122,16 +125,36 @@ def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
         ) from None
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
-            [_problem(project, index, e.filename, e.lineno, f"template syntax error: {e.message}")]
+            [
+                _problem(
+                    project,
+                    index,
+                    e.filename,
+                    e.lineno,
+                    field=field,
+                    message=f"template syntax error: {e.message}",
+                )
+            ]
         ) from None
     except jinja2.exceptions.SecurityError as e:
         fname, line = _template_frame(sys.exc_info()[2])
         raise TemplateError(
-            [_problem(project, index, fname, line, f"blocked by the template sandbox: {e}")]
+            [
+                _problem(
+                    project,
+                    index,
+                    fname,
+                    line,
+                    field=field,
+                    message=f"blocked by the template sandbox: {e}",
+                )
+            ]
         ) from None
     except jinja2.UndefinedError as e:
         fname, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError([_undefined_problem(project, index, fname, line, e, ctx)]) from None
+        raise TemplateError(
+            [_undefined_problem(project, index, fname, line, e, ctx, field)]
+        ) from None
     except (LimitError, UnsafeTemplate, RecursionError, MemoryError) as e:
         fname, line = _template_frame(sys.exc_info()[2])
         msg = str(e) if isinstance(e, LimitError | UnsafeTemplate) else _LIMIT_MESSAGES[type(e)]
@@ -145,14 +168,27 @@ def render_prompt(project: Project, env: LimitedEnvironment, index: int) -> str:
                     )
                 ]
             ) from None
-        raise TemplateError([_problem(project, index, fname, line, msg)]) from None
+        raise TemplateError(
+            [_problem(project, index, fname, line, field=field, message=msg)]
+        ) from None
     except TemplateFail as e:
         fname, line = _template_frame(sys.exc_info()[2])
-        raise TemplateError([_problem(project, index, fname, line, str(e))]) from None
+        raise TemplateError(
+            [_problem(project, index, fname, line, field=field, message=str(e))]
+        ) from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as e:
         fname, line = _template_frame(sys.exc_info()[2])
         raise TemplateError(
-            [_problem(project, index, fname, line, f"template error: {type(e).__name__}: {e}")]
+            [
+                _problem(
+                    project,
+                    index,
+                    fname,
+                    line,
+                    field=field,
+                    message=f"template error: {type(e).__name__}: {e}",
+                )
+            ]
         ) from None
     return " ".join(text.split())
 
@@ -181,15 +217,22 @@ def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
 
 
 def _problem(
-    project: Project, index: int, filename: str | None, lineno: int | None, message: str
+    project: Project,
+    index: int,
+    filename: str | None,
+    lineno: int | None,
+    message: str,
+    field: str = "prompt",
 ) -> Problem:
+    """The problem at a template's line: a template file's, else the inline template's (the
+    scene's ``prompt``, or the shot ``field`` being rendered) mapped onto the storyboard."""
     scene = project.board.scenes[index]
     msg = f"scene {scene.id!r}: {message}"
     if filename and filename != "<template>" and filename != INLINE:
         shown = display_path(filename)
         return Problem(shown, lineno, f"scenes[{index}].template", msg)
     # an inline prompt: map the template line onto the storyboard file
-    where, _ = where_in_file(project.src, ("scenes", index, "prompt"))
+    where, _ = where_in_file(project.src, ("scenes", index, field))
     base = project.src.value_line(where)
     line = base + (lineno or 1) - 1 if base is not None else project.scene_line(index)
     return Problem(project.display(), line, format_path(where), msg)
@@ -202,11 +245,14 @@ def _undefined_problem(
     lineno: int | None,
     error: jinja2.UndefinedError,
     ctx: dict[str, Any],
+    field: str = "prompt",
 ) -> Problem:
     """Point at the storyboard line that gave the missing name; the template line comes second."""
     undefined = getattr(error, "undefined", None)
     if undefined is None:
-        return _problem(project, index, filename, lineno, f"undefined variable: {error.message}")
+        return _problem(
+            project, index, filename, lineno, f"undefined variable: {error.message}", field
+        )
     missing, hint, looked_up = explain(undefined, ctx)
     scene = project.board.scenes[index]
     in_file = filename is not None and filename not in ("<template>", INLINE)
@@ -222,7 +268,7 @@ def _undefined_problem(
                 f"scene {scene.id!r}: {missing}{hint}{tail}",
             )
     if at is None:
-        return _problem(project, index, filename, lineno, missing + hint)
+        return _problem(project, index, filename, lineno, missing + hint, field)
     return project.problem(
         ("scenes", index, "template"),
         f"scene {scene.id!r}: {missing} at {at}{hint}",

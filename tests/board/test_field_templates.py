@@ -41,3 +41,26 @@ def test_a_template_in_a_cast_description_is_an_error_at_its_line(tmp_path: Path
     found = [str(p) for p in e.value.problems]
     assert len(found) == 1 and ":3: cast.wren.description: " in found[0], found
     assert "plain text" in found[0]
+
+
+@pytest.mark.parametrize(
+    "field, broken, line",
+    [("subject", "{{ cast.tom }} climbs", 8), ("action", "she {{ stops", 9)],
+)
+def test_a_problem_in_a_shot_field_is_at_that_field_s_line(
+    tmp_path: Path, field: str, broken: str, line: int
+) -> None:
+    """Hostile helper-30: `subject: "{{ cast.tom }} walks"` was reported at the scene's
+    `- id:` line as `scenes[0].prompt`."""
+    from storyboard.errors import StoryboardError
+
+    text = FIELDS.replace(
+        '"{{ cast.wren }} climbs {{ where }}"'
+        if field == "subject"
+        else "\"she stops at the {{ 'top' }}\"",
+        f'"{broken}"',
+    )
+    with pytest.raises(StoryboardError) as e:
+        storyboard.load(write_project(tmp_path / "p", text))._compiled()
+    shown = str(e.value)
+    assert f"storyboard.yaml:{line}: scenes[0].{field}: scene 'a': " in shown, shown
