@@ -34,13 +34,20 @@ SPECIAL = [
 ]
 
 
+TITLE_SLUG = 100
+
+
 def film_path(project: Project) -> Path:
     """Where the film is written: ``output.file``, or ``build/<title slug>.<ext>``."""
     out = project.board.output
     if out.file:
         return project.root / out.file
     title = project.main_title or project.board.title  # a variant (issue 20): NAME.VARIANT.ext
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "film"
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    # at most TITLE_SLUG characters: with a variant's name (64 at most) and the animatic's or
+    # captions' suffix the file name stays far under the 255 bytes a file system allows (a
+    # 220-character title failed at the compose as "File name too long": hostile helper-31)
+    slug = slug[:TITLE_SLUG].rstrip("-") or "film"
     return project.build / f"{slug}{project.suffix}.{out.format.lower()}"
 
 

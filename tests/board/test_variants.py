@@ -142,3 +142,23 @@ def test_a_variant_named_with_digits_is_a_variant(tmp_path: Path) -> None:
     main = load_project(p)
     assert variant_names(main) == ["2024"]
     assert load_variant(main, "2024").board.output.size == "720x1280"
+
+
+def test_a_long_title_and_a_long_variant_name_make_a_file_name_a_disk_takes(
+    tmp_path: Path,
+) -> None:
+    """Hostile helper-31: a 220-character title and a 64-character variant passed `validate`
+    and failed at the compose: "File name too long". The title's part of the name is cut."""
+    from storyboard.board.assets import film_path
+
+    name = "v" * 64
+    text = BOARD.split("variants:")[0].replace("title: ", "title: " + "Tide " * 44, 1)
+    text = text.replace("output: {file: out/tide.mp4}\n", "")
+    text += f"variants:\n  {name}: {{size: 720x1280, reframe: crop}}\n"
+    main = load_project(write_project(tmp_path / "p", text))
+    film = load_variant(main, name)
+    for project in (main, film):
+        path = film_path(project)
+        assert len(path.name.encode()) <= 200 and path.name.startswith("tide-tide-")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.with_suffix(".animatic.mp4").write_bytes(b"")  # the longest name it writes
