@@ -381,12 +381,20 @@ def where_priced(plan: Plan, nodes: list[str]) -> str:
 
 
 def require_real_takes(state: BuildState, order: list[str]) -> None:
-    """With a real key, refuse to compose a cut holding a placeholder (emulator or draft) take."""
-    bad = [
-        f"{scene} (take {take.n}, {MAKER_REASONS[take.maker]})"
-        for scene in order
-        if (take := state.lock.get(scene)) is not None and take.maker != RUNWARE
-    ]
+    """With a real key, refuse to compose a cut holding a placeholder (emulator or draft) take.
+
+    A take's provenance is the lock's and the journal's: a lock entry edited to say
+    ``runware`` for a take the journal recorded from the emulator is still a placeholder
+    (hostile helper-30)."""
+    journal = {t.video_uuid: t.maker for t in state.all_takes()}
+    bad = []
+    for scene in order:
+        take = state.lock.get(scene)
+        if take is None:
+            continue
+        maker = take.maker if take.maker != RUNWARE else journal.get(take.video_uuid, RUNWARE)
+        if maker != RUNWARE:
+            bad.append(f"{scene} (take {take.n}, {MAKER_REASONS[maker]})")
     if bad:
         raise ComposeError(
             "RUNWARE_API_KEY is set but the cut holds placeholder takes: "

@@ -77,6 +77,9 @@ MAKER_REASONS = {
 }
 
 
+LOOPBACK = re.compile(r"^http://(127\.|localhost[:/]|\[::1\])")  # where only the emulator serves
+
+
 def maker_class(made_by: str | None, url: str | None = None) -> str:
     """``emulator``, ``draft`` or ``runware`` from a take's provenance.
 
@@ -85,7 +88,7 @@ def maker_class(made_by: str | None, url: str | None = None) -> str:
     """
     if made_by:
         return made_by.split()[0]
-    if url and re.match(r"^http://(127\.|localhost[:/]|\[::1\])", url):
+    if url and LOOPBACK.match(url):
         return EMULATOR
     return RUNWARE
 

@@ -193,3 +193,22 @@ def test_a_loopback_endpoint_is_a_placeholder_maker_unless_it_answers_as_a_proxy
         assert BackendOptions(api_key="k", base_url=emu.base_url).maker == "emulator"
     with Emulator(EmulatorConfig(latency=0.05, draft=True)) as emu:
         assert BackendOptions(api_key="k", base_url=emu.base_url).maker == "draft"
+
+
+def test_a_lock_edited_to_call_a_placeholder_real_is_still_refused_with_a_key(
+    no_key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """Hostile helper-30: storyboard.lock's `made_by: emulator` edited to `runware ...` let
+    a placeholder into a film composed with a key; the journal knew where it came from."""
+    p = write_project(tmp_path / "one", TWO.split("  - {id: b")[0])
+    assert main(["render", str(p), "--no-compose", "-q", "--emulator-latency", "0.05"]) == 0
+    text = (p / "storyboard.lock").read_text()
+    assert "made_by: emulator" in text
+    (p / "storyboard.lock").write_text(
+        text.replace("made_by: emulator", "made_by: runware https://api.runware.ai/v1")
+    )
+    capsys.readouterr()
+    monkeypatch.setenv("RUNWARE_API_KEY", "real-key")
+    assert main(["compose", str(p), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "the cut holds placeholder takes: a (take 1, made by the emulator)" in err
