@@ -1,13 +1,110 @@
-"""Burnt-in captions: dialogue lines drawn with Pillow's bundled font (no system fonts needed)."""
+"""Burnt-in captions: dialogue lines drawn with a packaged font, and which characters it lacks.
+
+The font is Noto Sans (SIL Open Font License), installed as the ``fontpkg-noto-sans``
+dependency, so every machine draws the same glyphs without system fonts: all of Latin-1, Latin
+Extended-A and B, Greek, Cyrillic, Vietnamese, typographic punctuation and the euro. Pillow's
+bundled font (used before) has ASCII and a few quotes only, and drew every accented letter as a
+box (hostile helper-30). What the font has no glyph for (CJK, Arabic, emoji...) is read from its
+character map (fontTools) and is a warning at the compose (:func:`caption_warnings`), never a
+silent box.
+"""
 
 from __future__ import annotations
 
-import textwrap
+import functools
+import unicodedata
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from storyboard.errors import ComposeError
+
 from .timeline import Caption, Timeline
+
+CAPTION_FONT = "Noto Sans"
+"""The family burnt-in captions are drawn in (a fontpkg package: ``fontpkg-noto-sans``)."""
+
+
+@functools.cache
+def caption_font_file() -> str:
+    """The caption font's file, from its package (a :class:`ComposeError` where it is missing:
+    an environment installed before the dependency was added)."""
+    try:
+        import fontpkg
+
+        return str(fontpkg.path(CAPTION_FONT))
+    except (ImportError, LookupError) as e:  # fontpkg's FamilyNotInstalled is a LookupError
+        raise ComposeError(
+            f"the caption font ({CAPTION_FONT}) is not installed ({e}); burnt-in captions need "
+            "it: install storyboard again (`pip install -e .`) or `pip install fontpkg-noto-sans`"
+        ) from None
+
+
+@functools.cache
+def _charmap() -> frozenset[int]:
+    path = caption_font_file()
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError as e:
+        raise ComposeError(
+            f"burnt-in captions read their font's character map with fontTools ({e}): install "
+            "storyboard again (`pip install -e .`) or `pip install fonttools`"
+        ) from None
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(caption_font_file(), size)
+
+
+def undrawable(text: str) -> str:
+    """The characters of ``text`` the caption font has no glyph for (its character map does
+    not list them: they would be burned in as its .notdef box), each once, in order."""
+    cmap = _charmap()
+    return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in cmap))
+
+
+def _shown(ch: str) -> str:
+    """A character as a warning names it: itself, or its code point where it has no ink of
+    its own (a space, a combining mark, a format character)."""
+    if ch.isprintable() and not ch.isspace() and unicodedata.category(ch)[0] not in "MC":
+        return ch
+    return f"U+{ord(ch):04X}"
+
+
+def caption_warnings(tl: Timeline) -> list[str]:
+    """One warning per caption with characters the caption font cannot draw, naming the
+    caption's scene, the caption and those characters (the ``.srt`` has the text right)."""
+    out: list[str] = []
+    for cap in tl.captions:
+        missing = undrawable(cap.text)
+        if not missing:
+            continue
+        scene = next((s.scene for s in tl.segments if s.start <= cap.start < s.end), None)
+        where = f"scene {scene!r}" if scene is not None else f"at {cap.start:.2f} s"
+        text = cap.text if len(cap.text) <= 60 else cap.text[:59] + "…"
+        out.append(
+            f"warning: {where}: the burnt-in caption {text!r} has characters the caption font "
+            f"({CAPTION_FONT}) cannot draw, burned in as boxes: "
+            f"{' '.join(_shown(ch) for ch in missing)} (the .srt has them)"
+        )
+    return out
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, room: float) -> list[str]:
+    """Words on lines no wider than ``room`` pixels (a word wider than that has a line)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        trial = f"{line} {word}" if line else word
+        if line and font.getlength(trial) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line]
 
 
 class CaptionLayer:
@@ -20,9 +117,10 @@ class CaptionLayer:
 
     def _render(self, i: int, cap: Caption) -> tuple[np.ndarray, np.ndarray, int]:
         size = max(12, self.height // 22)
-        font = ImageFont.load_default(size=size)
-        lines = textwrap.wrap(cap.text, max(16, int(self.width / (size * 0.55))))[:3]
-        line_h = size + 6
+        font = _font(size)
+        ascent, descent = font.getmetrics()  # room for accents above and descenders below
+        lines = _wrap(cap.text, font, self.width - 48)[:3]
+        line_h = ascent + descent + 2
         box_h = line_h * len(lines) + 16
         im = Image.new("RGBA", (self.width, box_h), (0, 0, 0, 0))
         d = ImageDraw.Draw(im)

@@ -170,6 +170,11 @@ def compose_film(
     )
     for warning in tl.warnings:
         log(warning if ": warning: " in warning else f"warning: {warning}")
+    if project.board.edit.captions == "burn":  # hostile helper-30: never a silent box
+        from .captions import caption_warnings
+
+        for warning in caption_warnings(tl):
+            log(warning)
     sounds = film_sounds(project, tl, lock)  # issue 18: lines, placed sounds, generated music
     for node in sounds.missing:
         log(f"warning: {node} has no take yet; the film is made without it")

@@ -49,7 +49,7 @@ from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
 
-CAPTION_STYLE = "1"  # bump when burnt-in captions are drawn differently
+CAPTION_STYLE = "2"  # bump when burnt-in captions are drawn differently (2: Noto Sans)
 
 
 def chunk_codec_args(fmt: str, quality: int) -> list[str]:
