@@ -11,7 +11,14 @@ from storyboard.api.results import money_words, placeholder_words
 from storyboard.errors import NSFW_WORDS, BudgetError, StoryboardError
 
 from . import noop
-from .films import add_variant, cmd_plan_variants, compose_films, film_names, print_variant_films
+from .films import (
+    RETAKE_ONE_FILM,
+    add_variant,
+    cmd_plan_variants,
+    compose_films,
+    film_names,
+    print_variant_films,
+)
 from .report import continuity_text, plan_table, table
 
 
@@ -37,10 +44,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(plan_table(plan))
         return 0
     if args.retake and len(names) > 1:
-        raise StoryboardError(
-            "--retake works on one film at a time (--variant NAME): the other films that "
-            "share the scene keep their take until you pick the new one there"
-        )
+        raise StoryboardError(RETAKE_ONE_FILM)
     if args.on is not None:
         main.check_executor(args.on)  # no Ray, or a bad address: said before anything is spent
     if not args.no_compose:
@@ -188,7 +192,19 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
-    status = main.status(draft=args.draft, variant=args.variant)
+    if args.variant == "all":  # every film in turn, each as `status --variant NAME` shows it
+        for i, name in enumerate(film_names(main, args)):
+            print(("\n" if i else "") + f"== {name} ==")
+            _print_status(main.variant(name).status(draft=args.draft))
+        return 0
+    _print_status(main.status(draft=args.draft, variant=args.variant))
+    if args.variant is None:
+        print_variant_films(main, draft=args.draft)
+    return 0
+
+
+def _print_status(status: sb.Status) -> None:
+    """One film's status: each scene up to date or stale and why, the money, then the film."""
     unknown = {s.scene for s in status.scenes if not s.price_known}  # hostile N13 F10
     rows = [
         [
@@ -218,9 +234,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     if film is not None:
         state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"
         print(f"film: {state}: {film.path}")
-    if args.variant is None:
-        print_variant_films(main)
-    return 0
 
 
 def cmd_takes(args: argparse.Namespace) -> int:

@@ -4,10 +4,13 @@ and the batch forms (``plan --variant all``, ``render --variant all --on ray``).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any
 
 import storyboard.api as sb
-from storyboard.errors import Problem, ProblemsError
+from storyboard.api.results import FilmPlan, VariantsPlan
+from storyboard.errors import Problem, ProblemsError, StoryboardError
 
 from .report import plan_table, table
 
@@ -15,6 +18,11 @@ VARIANT_HELP = "which film: main (the storyboard's own), a variant's name, or al
 ON_HELP = (
     "run the composes (and their chunk encodes) as Ray tasks: `ray` (a local Ray instance) "
     "or `ray://HOST:PORT` (an existing cluster); needs pip install -e '.[ray]'"
+)
+
+RETAKE_ONE_FILM = (
+    "--retake works on one film at a time (--variant NAME): the other films that "
+    "share the scene keep their take until you pick the new one there"
 )
 
 
@@ -44,8 +52,23 @@ def film_names(project: sb.Project, args: argparse.Namespace) -> list[str]:
 
 
 def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
-    """``plan --variant all`` (or one name): each film's plan, and what it shares."""
-    batch = project.plan_variants(film_names(project, args))
+    """``plan --variant all`` (or one name): each film's plan, and what it shares; with
+    ``--json``, the tasks (one film: its ``plan --json``; several: one document of them)."""
+    names = film_names(project, args)
+    retake = getattr(args, "retake", None) or []
+    boards = getattr(args, "boards", False)
+    if len(names) == 1:  # one film: every option of `plan`, as for the main film
+        plan = project.variant(names[0]).plan(
+            retake, getattr(args, "keep_downstream", False), draft=args.draft, boards=boards
+        )
+        batch = VariantsPlan([FilmPlan(names[0], plan)])
+    else:
+        if retake:
+            raise StoryboardError(RETAKE_ONE_FILM)
+        batch = project.plan_variants(names, draft=args.draft)
+    if getattr(args, "json", False):
+        print(json.dumps(_plan_json(batch, several=len(names) > 1), indent=2))
+        return 0
     rows = []
     for film in batch.films:
         print(f"== {film.variant} ==")
@@ -68,6 +91,24 @@ def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_json(batch: VariantsPlan, several: bool) -> dict[str, Any]:
+    """One film: its ``plan --json`` as it is; several: each film's, with its size, what it
+    shares and what it adds, and the batch's total (each shared scene counted once)."""
+    if not several:
+        return batch.films[0].plan.tasks_json
+    films = [
+        {
+            "variant": film.variant,
+            "size": film.plan.film_size or film.plan.size,
+            **film.plan.tasks_json,
+            "shared": film.shared,
+            "adds": round(film.cost, 6),
+        }
+        for film in batch.films
+    ]
+    return {"films": films, "total_cost": round(batch.cost, 6)}
+
+
 def compose_films(project: sb.Project, names: list[str], args: argparse.Namespace) -> int:
     """Compose the films named (locally, or on Ray with ``--on``); print each film."""
     results = project.compose_variants(
@@ -86,10 +127,11 @@ def compose_films(project: sb.Project, names: list[str], args: argparse.Namespac
     return 0
 
 
-def print_variant_films(project: sb.Project) -> None:
-    """``status``: after the main film, each variant's film (up to date or why not)."""
+def print_variant_films(project: sb.Project, draft: bool = False) -> None:
+    """``status``: after the main film, each variant's film (up to date or why not; ``draft``:
+    judged as ``render --draft``, as the main film is)."""
     for name in project.variants:
-        status = project.status(variant=name)
+        status = project.status(draft, variant=name)
         film = status.film
         if film is None:
             continue

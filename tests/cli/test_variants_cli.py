@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_plan_all_shows_each_films_cost_and_what_it_shares(
     assert "shares: harbour (with main), storm (with main): generated once" in out
     rows = [line.split() for line in out.splitlines() if line.startswith(("main ", "vertical "))]
     assert ["main", "1280x720", "2", "0", "$0.80"] in rows  # Sora 2: $0.10/s, 2 scenes of 4 s
-    assert ["vertical", "1280x720", "2", "2", "$0.00"] in rows  # the reframe adds nothing
+    assert ["vertical", "720x1280", "2", "2", "$0.00"] in rows  # its own size; adds nothing
     # native regenerates both; short shares harbour with main
     assert out.rstrip().endswith("all 4 films: $1.60 (each shared scene counted once)")
     assert not (in_tmp / "p" / "build").exists()  # a plan writes nothing
@@ -90,3 +91,88 @@ def test_validate_checks_every_film_against_the_model(
         "p/storyboard.yaml:8: size: variant 'native': OpenAI Sora 2 accepts sizes 1280x720, "
         "720x1280, got 640x480"
     )  # the variant's own line
+
+
+DRAFTED = """
+title: Tide
+defaults: {duration: 4}
+scenes:
+  - {id: harbour, prompt: "A harbour at dawn."}
+  - {id: storm, prompt: "A storm."}
+variants:
+  vertical: {size: 720x1280, reframe: crop}
+"""
+
+
+@pytest.fixture
+def drafted(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """A project whose every film was rendered with ``render --variant all --draft``."""
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    write_project(in_tmp / "p", DRAFTED)
+    assert main(["render", "p", "--variant", "all", "--draft", "--quiet"]) == 0
+    capsys.readouterr()
+    return in_tmp / "p"
+
+
+def test_status_judges_every_film_as_a_draft_with_draft(
+    drafted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "p", "--draft"]) == 0  # hostile-31: the variants were judged in full
+    films = [line for line in capsys.readouterr().out.splitlines() if line.startswith("film")]
+    assert films == [
+        f"film: up to date: {drafted / 'build' / 'tide.mp4'}",
+        f"film (vertical): up to date: {drafted / 'build' / 'tide.vertical.mp4'}",
+    ]
+
+
+def test_status_all_shows_every_film(drafted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "p", "--variant", "all", "--draft"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # it was refused, naming render_variants() (hostile-31)
+    out = captured.out
+    assert out.startswith("== main ==\n") and "\n== vertical ==\n" in out
+    assert out.count("0 of 2 scenes stale") == 2
+    films = [line for line in out.splitlines() if line.startswith("film")]
+    assert films == [  # each film once, in its own part
+        f"film: up to date: {drafted / 'build' / 'tide.mp4'}",
+        f"film: up to date: {drafted / 'build' / 'tide.vertical.mp4'}",
+    ]
+
+
+@pytest.mark.parametrize("name", ["main", "vertical"])
+def test_plan_json_of_one_film_is_that_films_tasks(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    write_project(in_tmp / "p", BOARD)
+    assert main(["plan", "p", "--json", "--variant", name]) == 0
+    one = json.loads(capsys.readouterr().out)  # it printed the text table (hostile-31)
+    assert [t["scene"] for t in one["tasks"]] == ["harbour", "storm"]
+    assert one["total_cost"] == pytest.approx(0.8)
+
+
+def test_plan_json_of_all_films_is_one_document(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(in_tmp / "p", BOARD)
+    assert main(["plan", "p", "--json", "--variant", "all"]) == 0
+    batch = json.loads(capsys.readouterr().out)
+    films = {f["variant"]: f for f in batch["films"]}
+    assert list(films) == ["main", "vertical", "native", "short"]
+    assert films["vertical"]["size"] == "720x1280"
+    assert films["vertical"]["shared"] == {"harbour": "main", "storm": "main"}
+    assert films["vertical"]["adds"] == 0
+    assert [t["scene"] for t in films["native"]["tasks"]] == ["harbour", "storm"]
+    assert films["short"]["shared"] == {"harbour": "main"}
+    assert batch["total_cost"] == pytest.approx(1.6)  # each shared scene counted once
+
+
+def test_plan_variant_judges_drafts_with_draft(
+    drafted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "p", "--variant", "all", "--draft"]) == 0
+    out = capsys.readouterr().out
+    generated = [row for row in out.splitlines() if row.rstrip().endswith(" generate")]
+    assert generated == [], out  # --draft was dropped: every scene planned again (hostile-31)
+    assert out.rstrip().endswith("all 2 films: $0.00 (each shared scene counted once)")
