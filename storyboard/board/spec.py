@@ -46,6 +46,13 @@ class Project:
         """``.VARIANT`` for a variant's own files (film, lock, film key), else empty."""
         return f".{self.variant}" if self.variant else ""
 
+    @property
+    def render_command(self) -> str:
+        """``storyboard render ROOT``, with ``--variant NAME`` for a variant's film: what a
+        message tells the user to run (hostile helper-31: a variant's named the main film)."""
+        tail = f" --variant {self.variant}" if self.variant else ""
+        return f"storyboard render {self.root}{tail}"
+
     def __init__(self, root: Path, file: Path, board: Storyboard, src: Located, raw: dict):
         self.root = root
         self.file = file

@@ -140,7 +140,7 @@ def compose_film(
         if take is not None and not state.file_ok(take):  # confined, and its bytes match
             raise ComposeError(
                 f"scene {scene.id!r}: take {take.n} file {take.file} is missing or does not "
-                f"match its sha256; run `storyboard render {project.root}` to fetch it again"
+                f"match its sha256; run `{project.render_command}` to fetch it again"
             )
     status = film_status(project, lock, dest)
     have_all = all(s.id in lock for s in project.board.scenes)

@@ -64,7 +64,7 @@ def lock_timeline(project: Project, lock: Mapping[str, ChosenTake]) -> Timeline:
         if not (project.root / take.file).is_file():
             raise ComposeError(
                 f"scene {scene.id!r}: take {take.n} file {take.file} is missing; "
-                f"run `storyboard render {project.root}` to fetch it again"
+                f"run `{project.render_command}` to fetch it again"
             )
         items[take.file] = take.media_key
     probed = (

@@ -84,7 +84,7 @@ def build_timeline(
     missing = [s.id for s in board.scenes if s.id not in lock]
     if missing:
         raise ComposeError(
-            f"no take yet for {', '.join(missing)}: run `storyboard render {project.root}` first"
+            f"no take yet for {', '.join(missing)}: run `{project.render_command}` first"
         )
     segments: list[Segment] = []
     warnings: list[str] = []

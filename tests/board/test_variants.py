@@ -162,3 +162,17 @@ def test_a_long_title_and_a_long_variant_name_make_a_file_name_a_disk_takes(
         assert len(path.name.encode()) <= 200 and path.name.startswith("tide-tide-")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.with_suffix(".animatic.mp4").write_bytes(b"")  # the longest name it writes
+
+
+def test_a_variant_s_messages_name_its_render_command(tmp_path: Path) -> None:
+    """Hostile helper-31: `compose --variant v` before the variant's first render said to run
+    `storyboard render P`, the main film's command."""
+    from storyboard.cut.timeline import build_timeline
+    from storyboard.errors import ComposeError
+
+    main = load_project(write_project(tmp_path / "p", BOARD))
+    film = load_variant(main, "vertical")
+    assert film.render_command == f"storyboard render {main.root} --variant vertical"
+    assert main.render_command == f"storyboard render {main.root}"
+    with pytest.raises(ComposeError, match="--variant vertical` first"):
+        build_timeline(film, {}, {}, {})
