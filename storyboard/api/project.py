@@ -21,6 +21,7 @@ from storyboard.generate.staleness import (
     already_paid,
     assess,
     check_budget,
+    maybe_sent,
     require_real_takes,
     stale_scenes,
 )
@@ -234,6 +235,7 @@ class Project(Films):
             found = assess(plan, state, maker=self._backend(draft).maker)
             paid_for = already_paid(state, found)  # collected by the next render, not bought
             wanted = plan.wanted()
+            pending = maybe_sent(state, found)
             rows = []
             for t in plan.nodes:
                 a = found[t.scene]
@@ -256,14 +258,18 @@ class Project(Films):
                         source=source,
                         stale=a.stale and used,
                         action=action,
-                        reasons=list(a.reasons) if used else [],
+                        reasons=(list(a.reasons) if used else [])
+                        + [why for why, _ in pending.get(t.scene, [])],
                         take=take.n if take else None,
-                        next_cost=a.cost if a.stale and used and t.scene not in paid_for else 0.0,
+                        next_cost=(a.cost if a.stale and used and t.scene not in paid_for else 0.0)
+                        + sum(price for _, price in pending.get(t.scene, [])),
                         price_known=t.price_known,
                     )
                 )
-            waiting = [
-                Uncollected(t.scene, t.task_uuid, t.state, t.price) for t in state.uncollected()
+            waiting = [  # accepted by the service: paid (a pending one maybe never sent)
+                Uncollected(t.scene, t.task_uuid, t.state, t.price)
+                for t in state.uncollected()
+                if t.state != "pending"
             ]
             paid, would = state.spent_split(self._backend(draft).maker != RUNWARE)
             return Status(rows, paid, waiting, self._film(found), would_cost=would)

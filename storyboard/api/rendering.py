@@ -19,6 +19,7 @@ from storyboard.generate.staleness import (
     assess,
     check_budget,
     check_budget_amount,
+    unsent,
 )
 from storyboard.generate.state import DRAFT, BuildState
 from storyboard.plan.compile import node_name
@@ -119,7 +120,8 @@ async def render_async(
             any(found[s].stale for s in only) or needs_service(state, found, only)
         ):  # hostile3 N13: a $0 budget does not stop a model whose price is unknown
             raise StoryboardError("not up to date: nothing sent (asked only to check)")
-        planned = check_budget(plan, found, req.budget, only, already_paid(state, found))
+        paid, resend = already_paid(state, found), unsent(state, found, only)
+        planned = check_budget(plan, found, req.budget, only, paid, resend)
         if stale and backend.real_service:
             plan.require_available()  # a deactivated model: refuse before spending anything
         opts = RenderOptions(

@@ -330,25 +330,56 @@ class Executor(Fetcher):
         return results
 
     async def _collect_strays(self) -> None:
-        """Collect tasks paid in earlier renders that no scene of this one claimed.
+        """Collect tasks of earlier renders that no scene of this one claimed.
 
         An interrupted ``--retake``, or a scene changed while its task was in flight: the clips
         were paid for, so they are downloaded and kept as takes (the cut keeps its takes).
-        Tasks whose submission was never confirmed are only asked about, never sent.
+        A ``pending`` task (sending it was never confirmed) of the content its scene has now is
+        sent again with its own taskUUID (the service refuses a second one: paid at most once);
+        one of other content is only asked about, never sent, and one of a scene this render
+        leaves out (``render --boards``) is left for a render that makes the scene.
         """
         strays = [t for t in self.state.uncollected() if t.task_uuid not in self._tried]
-        if not strays:
-            return
-        await asyncio.gather(*(self._collect(jt) for jt in strays))
+        jobs = []
+        for jt in strays:
+            send = jt.state == "pending" and self._current(jt)
+            if send is None:
+                continue
+            self._tried.add(jt.task_uuid)
+            jobs.append(self._collect(jt, send=send))
+        await asyncio.gather(*jobs)
 
-    async def _collect(self, jt: JournalTask) -> None:
+    def _current(self, jt: JournalTask) -> bool | None:
+        """Whether a pending stray is of the content its scene has now (send it again); None:
+        it is, but its scene is not made by this render or failed in it (leave it pending)."""
+        a = self.assessments.get(jt.scene)
+        if a is None or a.key != jt.key:
+            return False  # other content, or a node the storyboard no longer has
+        task = next((t for t in self.nodes if t.scene == jt.scene), None)
+        if task is None or jt.scene not in self.chosen:
+            return None
+        if made_from(task, self._chosen_uuid) != jt.source_take:
+            return False
+        return True
+
+    async def _collect(self, jt: JournalTask, send: bool = False) -> None:
         scene, uid = jt.scene, jt.task_uuid
+        number_results = int(jt.request.get("numberResults", 1))
         try:
             async with self.sem:
+                results: list[VideoResult] | None = None
                 if jt.state == "done" and jt.results:
                     results = [VideoResult.from_item(r) for r in jt.results]
-                else:
-                    results = await self._await(uid, int(jt.request.get("numberResults", 1)), scene)
+                elif send:
+                    self.rep.update(scene, "submitted", f"task {uid[:8]} again (same taskUUID)")
+                    results = await self._submit(uid, jt.request, number_results, scene)
+                if results is None:
+                    results = await self._await(uid, number_results, scene)
+                if send:
+                    results = _with_costs(results, jt.estimate or 0.0)
+                    cost = sum(r.cost or 0.0 for r in results)
+                    self.spent += cost
+                    self.rep.add_cost(cost)
                 kind = adapter_for(str(jt.request.get("taskType")))
                 takes = await self._download_all(
                     scene,
@@ -371,9 +402,14 @@ class Executor(Fetcher):
         except StoryboardError as e:
             self.rep.note(f"{scene}: could not collect task {uid[:8]} from an earlier render: {e}")
             return
+        when = (
+            "journaled in an earlier render and sent now (same taskUUID: paid once)"
+            if send
+            else "paid in an earlier render"
+        )
         for t in takes:
             self.rep.note(
-                f"{scene}: collected take {t.n} from task {uid[:8]}, paid in an earlier render; "
+                f"{scene}: collected take {t.n} from task {uid[:8]}, {when}; "
                 f"`storyboard pick {display_path(self.root)} {scene} {t.n}` to use it"
             )
 

@@ -26,6 +26,7 @@ from storyboard.generate.state import (
     MAKER_REASONS,
     RUNWARE,
     BuildState,
+    JournalTask,
     Take,
     lock_name,
 )
@@ -304,22 +305,73 @@ def already_paid(state: BuildState, assessments: dict[str, Assessment]) -> set[s
     }
 
 
+def unsent(
+    state: BuildState, assessments: dict[str, Assessment], only: set[str] | None = None
+) -> list[JournalTask]:
+    """``pending`` tasks (journaled, sending them never confirmed) of the content an up-to-date
+    node has now (``only``: among these nodes): an interrupted ``--retake``. No generation of
+    the node resumes them, so the render sends each again with its own taskUUID (the service
+    refuses a second one: paid at most once) and keeps its clip as a take. Their price is an
+    upper bound: nothing when the first send did arrive (it was charged then)."""
+    return [
+        t
+        for t in state.uncollected()
+        if t.state == "pending"
+        and (a := assessments.get(t.scene)) is not None
+        and not a.stale
+        and a.key == t.key
+        and (only is None or t.scene in only)
+    ]
+
+
+def maybe_sent(
+    state: BuildState, assessments: dict[str, Assessment]
+) -> dict[str, list[tuple[str, float]]]:
+    """Each node's ``pending`` tasks (maybe never sent, so not paid yet) in words, with what
+    the next render may pay for them besides the node's own generation (an upper bound)."""
+    resend = {t.task_uuid for t in unsent(state, assessments)}
+    out: dict[str, list[tuple[str, float]]] = {}
+    for t in state.uncollected():
+        a = assessments.get(t.scene)
+        if t.state != "pending" or a is None:
+            continue
+        uid, price = t.task_uuid[:8], 0.0
+        if t.task_uuid in resend:
+            price = t.price
+            why = (
+                f"retake task {uid} maybe never sent: the next render sends it again "
+                f"(same taskUUID: paid at most once), up to {_usd(price)}"
+            )
+        elif a.key == t.key:
+            why = f"task {uid} maybe never sent: the next render sends it again (same taskUUID)"
+        else:
+            why = (
+                f"task {uid} of earlier content maybe never sent: the next render asks the "
+                "service about it (paid only if it arrived)"
+            )
+        out.setdefault(t.scene, []).append((why, price))
+    return out
+
+
 def check_budget(
     plan: Plan,
     assessments: dict[str, Assessment],
     budget: float | None,
     only: set[str] | None = None,
     paid: set[str] | frozenset[str] = frozenset(),
+    resend: list[JournalTask] | None = None,
 ) -> float:
     """What a render of the stale nodes (``only``: among these) costs, leaving out the ``paid``
-    ones it collects; refuse it over budget."""
+    ones it collects and adding the ``resend`` tasks it sends again (:func:`unsent`); refuse
+    it over budget."""
     check_budget_amount(budget)
     todo = [
         a
         for s, a in assessments.items()
         if a.stale and (only is None or s in only) and s not in paid
     ]
-    planned = round(sum(a.cost for a in todo), 4)
+    resend = resend or []
+    planned = round(sum(a.cost for a in todo) + sum(t.price for t in resend), 4)
     unpriced = [  # one already accepted is collected for nothing (hostile N13 F3)
         s
         for s in plan.unpriced
@@ -331,7 +383,10 @@ def check_budget(
     if budget is not None and unpriced:
         raise BudgetError(unpriced_message(plan, unpriced, "--budget cannot hold it"))
     if budget is not None and planned > budget + 1e-9:
-        stale = ", ".join(f"{a.scene} {_usd(a.cost)}" for a in todo)
+        stale = ", ".join(
+            [f"{a.scene} {_usd(a.cost)}" for a in todo]
+            + [f"{t.scene} {_usd(t.price)} (task {t.task_uuid[:8]}, sent again)" for t in resend]
+        )
         raise BudgetError(
             f"this render would cost {_usd(planned, budget)}, over the --budget of "
             f"{_usd(budget, planned)} ({stale}); nothing was spent"
