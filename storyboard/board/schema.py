@@ -525,7 +525,9 @@ def _film_size(v: str) -> str:
         raise ValueError(f"the film may be at most {hi}x{hi} and at least {lo}x{lo}, got {v}")
     if w % 2 or h % 2:  # 4:2:0 picture: x264 refused it at the compose (hostile helper-30)
         even = f"{w - w % 2}x{h - h % 2}"
-        raise ValueError(f"the film's width and height must be even (4:2:0 video), got {v}: {even}?")
+        raise ValueError(
+            f"the film's width and height must be even (4:2:0 video), got {v}: {even}?"
+        )
     return v
 
 

@@ -204,7 +204,14 @@ def render_video(
     tick = on_frames or (lambda n: None)
     counts = stats or PictureStats()
     chunks, gop_packets, codec = split_for_copy(
-        tl, plan_chunks(tl, burn), project.root, fmt, codec, log, project.build / "media", cache.fresh
+        tl,
+        plan_chunks(tl, burn),
+        project.root,
+        fmt,
+        codec,
+        log,
+        project.build / "media",
+        cache.fresh,
     )
 
     def key_of(kind: str, f0: int, f1: int, seg_i: int) -> str:

@@ -178,9 +178,7 @@ def render_audio(t: dict[str, Any], p: AudioProfile, dest: Path, seed: int) -> P
     return dest
 
 
-def validate_lipsync(
-    t: dict[str, Any], audio_length: Any
-) -> tuple[AudioProfile, float | None]:
+def validate_lipsync(t: dict[str, Any], audio_length: Any) -> tuple[AudioProfile, float | None]:
     """A lip-sync ``videoInference`` task: ``inputs.video`` a clip and ``inputs.audios`` sounds
     the emulator made. ``audio_length(uuid)`` is a sound's length in seconds (None: unknown)."""
     p = audio_profile(str(t.get("model")))
