@@ -309,7 +309,9 @@ class SceneStatus:
     take: int | None
     """The take in the cut now (``storyboard.lock``), if any."""
     next_cost: float
-    """US dollars the next render spends on it (0 when not stale)."""
+    """US dollars the next render spends on it: 0 when not stale, except for a task of it
+    whose sending was never confirmed (a ``--retake`` cut off), which the next render sends
+    again: its price, as an upper bound."""
     price_known: bool = True
     """False when no source gives its model's price and the storyboard sets no ``price:``
     (``next_cost`` then leaves it out)."""
@@ -322,8 +324,9 @@ class Uncollected:
     scene: str
     task_uuid: str
     state: str
-    """``submitted`` (accepted by the service) or ``done`` (finished, not downloaded); ``pending``
-    when the submission was never confirmed (the next render asks the service about it)."""
+    """``submitted`` (accepted by the service) or ``done`` (finished, not downloaded). A task
+    whose sending was never confirmed (``pending``) is not here: nothing says it was paid; its
+    scene's status says the next render sends it again (same taskUUID: paid at most once)."""
     cost: float
     """US dollars: the service's figure once known, else the planned cost."""
 
