@@ -216,6 +216,16 @@ class ModelProfile:
             return "any (range not stated)"
         return "whole seconds (range not stated)"
 
+    def durations_words(self) -> str:
+        """:meth:`durations_text` in a sentence: ``4, 8 or 12 seconds``, ``4 to 30 whole
+        seconds`` (it said "4 to 30 (whole seconds) seconds": hostile helper-30)."""
+        if self.duration_set is not None:
+            *rest, last = [f"{d:g}" for d in self.duration_set] or ["?"]
+            return f"{', '.join(rest)} or {last} seconds" if rest else f"{last} seconds"
+        if self.duration_range is not None:
+            return f"{self.duration_range[0]} to {self.duration_range[1]} whole seconds"
+        return self.durations_text()
+
     def price_text(self) -> str:
         if self.price_rule is None:
             return "unknown"

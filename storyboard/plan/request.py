@@ -185,7 +185,7 @@ def _duration(profile: ModelProfile, scene: Scene, extending: bool, fail: Bad) -
     if duration is None:
         fail(
             "duration",
-            f"no duration: set one of {profile.durations_text()} seconds "
+            f"no duration: set one of {profile.durations_words()} "
             "(on the scene or in defaults)",
         )
     elif fixed is not None and duration != fixed:
@@ -197,7 +197,7 @@ def _duration(profile: ModelProfile, scene: Scene, extending: bool, fail: Bad) -
     elif fixed is None and not profile.accepts_duration(duration):
         fail(
             "duration",
-            f"{profile.name} accepts durations {profile.durations_text()} seconds, "
+            f"{profile.name} accepts durations of {profile.durations_words()}, "
             f"got {duration:g}",
         )
     return duration

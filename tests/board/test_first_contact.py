@@ -122,8 +122,8 @@ def test_a_missing_default_template_is_reported_once(in_tmp: Path) -> None:
 def test_a_bad_default_duration_is_reported_once(in_tmp: Path) -> None:
     text = "title: T\ndefaults:\n  duration: 7\n  template: shot.j2\nscenes:\n" + SEVEN
     assert _messages(text, in_tmp) == [
-        "p/storyboard.yaml:3: defaults.duration: OpenAI Sora 2 accepts durations 4, 8, 12, 16, "
-        "20 seconds, got 7 (scenes 's0', 's1', 's2', 's3', 's4', 's5', 's6')"
+        "p/storyboard.yaml:3: defaults.duration: OpenAI Sora 2 accepts durations of 4, 8, 12, "
+        "16 or 20 seconds, got 7 (scenes 's0', 's1', 's2', 's3', 's4', 's5', 's6')"
     ]
 
 
