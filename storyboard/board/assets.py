@@ -174,7 +174,9 @@ def check_image(
     read); ``name`` is the scene field that names it."""
     field = ("scenes", index, name)
     line = project.scene_line(index, name)
-    kind = "an end frame" if name == "end_frame" else "a first frame"
+    kind = {"end_frame": "an end frame", "references": "a reference image"}.get(
+        name, "a first frame"
+    )
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
         return [
