@@ -25,6 +25,17 @@ class Strict(BaseModel):
         extra="forbid", populate_by_name=True, coerce_numbers_to_str=True, allow_inf_nan=False
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """``duration: true`` is not 1 (pydantic's lax numbers took it: hostile helper-30)."""
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            kinds = _kinds(field.annotation) if field is not None else set()
+            if kinds & {int, float} and bool not in kinds:
+                raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
     def _text(cls, value: Any, info: ValidationInfo) -> Any:
@@ -140,3 +151,15 @@ def _lipsync(v: Any) -> Any:
 
 
 NativeAudio = Literal["keep", "duck", "mute"]
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits (through unions, ``Optional`` and ``Annotated``)."""
+    from typing import Annotated, Union, get_args, get_origin
+
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(get_args(annotation)[0])
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    return {annotation}

@@ -180,6 +180,12 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         " 16x16, got 100000x100000",
     ),
     (
+        "output-fps-bool",  # hostile helper-30: `duration: true` was taken as 1
+        board("output: {fps: true}"),
+        {},
+        "proj/storyboard.yaml:2: output.fps: expected a number, got true",
+    ),
+    (
         "output-odd-size",  # hostile helper-30: validate said OK, then x264 refused it
         board("output: {size: 1000x563}"),
         {},
