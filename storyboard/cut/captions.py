@@ -131,7 +131,9 @@ class CaptionLayer:
             d.rectangle([x - 8, y - 2, x + w + 8, y + line_h - 2], fill=(0, 0, 0, 150))
             d.text((x, y), line, font=font, fill=(255, 255, 255, 255))
         arr = np.asarray(im).astype(np.float32)
-        top = self.height - box_h - self.height // 14
+        # never above the frame's top nor past its bottom (a tiny frame: the band is cut)
+        top = max(0, self.height - box_h - self.height // 14)
+        arr = arr[: self.height - top]
         return arr[..., :3], arr[..., 3:4] / 255.0, top
 
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
