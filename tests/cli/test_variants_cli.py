@@ -104,16 +104,28 @@ variants:
 """
 
 
+@pytest.fixture(scope="module")
+def drafted_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose every film was rendered with ``render --variant all --draft``, once
+    for the tests that only read it (status, plan)."""
+    root = tmp_path_factory.mktemp("drafted")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("RUNWARE_API_KEY", raising=False)
+        mp.chdir(root)
+        write_project(root / "p", DRAFTED)
+        assert main(["render", "p", "--variant", "all", "--draft", "--quiet"]) == 0
+    return root / "p"
+
+
 @pytest.fixture
 def drafted(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    drafted_once: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Path:
-    """A project whose every film was rendered with ``render --variant all --draft``."""
+    """:func:`drafted_once`, from its folder (the tests name it ``p``)."""
     monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
-    write_project(in_tmp / "p", DRAFTED)
-    assert main(["render", "p", "--variant", "all", "--draft", "--quiet"]) == 0
+    monkeypatch.chdir(drafted_once.parent)
     capsys.readouterr()
-    return in_tmp / "p"
+    return drafted_once
 
 
 def test_status_judges_every_film_as_a_draft_with_draft(
