@@ -419,6 +419,14 @@ class Variant(Strict):
         return self
 
 
+def check_cast_name(name: str) -> str:
+    if not SLUG.match(name) or len(name) > MAX_ID:
+        raise ValueError(
+            f"cast name {name!r} is not a slug (lowercase letters, digits, '-' and '_')"
+        )
+    return name
+
+
 def check_variant_name(name: str) -> str:
     if not SLUG.match(name) or len(name) > MAX_ID:
         raise ValueError(f"{name!r} is not a slug (use lowercase letters, digits, '-' and '_')")
@@ -450,20 +458,12 @@ class Storyboard(Strict):
         description="Runware imageInference model AIR id for cast sheets and boards "
         "(default FLUX.2 [flex]; the image catalogue: board/catalogue/image_models.json).",
     )
-    cast: dict[str, CastMember] = Field(
+    # each name checked at its own key, so one bad name hides neither the other members'
+    # problems nor itself behind "unknown cast member" elsewhere (hostile helper-30)
+    cast: dict[Annotated[str, AfterValidator(check_cast_name)], CastMember] = Field(
         default_factory=dict,
         description="Recurring people, places and props, by slug; scenes list theirs in `cast`.",
     )
-
-    @field_validator("cast")
-    @classmethod
-    def _cast_names(cls, v: dict[str, CastMember]) -> dict[str, CastMember]:
-        for name in v:
-            if not SLUG.match(name) or len(name) > MAX_ID:
-                raise ValueError(
-                    f"cast name {name!r} is not a slug (lowercase letters, digits, '-' and '_')"
-                )
-        return v
 
     # variants (issue 20)
     variants: dict[Annotated[str, AfterValidator(check_variant_name)], Variant] = Field(

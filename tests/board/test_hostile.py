@@ -324,3 +324,26 @@ def test_first_frame_symlinked_out_of_the_project(in_tmp: Path, capsys) -> None:
 def test_a_real_first_frame_validates(in_tmp: Path, capsys) -> None:
     write_project(in_tmp / "proj", board(scene=FF % "start.png"), {"start.png": png_bytes()})
     assert main(["validate", "proj"]) == 0, capsys.readouterr().err
+
+
+def test_a_bad_cast_name_hides_no_other_problem(tmp_path: Path) -> None:
+    """Hostile helper-30: one cast name that is not a slug hid every other cast problem (and
+    made a member that is defined "unknown" elsewhere); each is now one line of one run."""
+    from helpers import write_project
+
+    from storyboard.board.spec import load_project
+    from storyboard.errors import SpecError
+
+    text = (
+        "title: T\ndefaults: {duration: 4}\ncast:\n"
+        '  Wren: {description: "Wren, old"}\n'
+        '  tom: {description: "{{ x }}"}\n'
+        "scenes:\n"
+        '  - {id: a, prompt: "A.", cast: [tom]}\n'
+    )
+    with pytest.raises(SpecError) as e:
+        load_project(write_project(tmp_path / "p", text))
+    shown = [str(p).split("storyboard.yaml:")[1] for p in e.value.problems]
+    assert shown[0].startswith("4: cast.Wren: cast name 'Wren' is not a slug")
+    assert shown[1].startswith("5: cast.tom.description: a description is plain text")
+    assert len(shown) == 2, shown
