@@ -185,8 +185,7 @@ def _duration(profile: ModelProfile, scene: Scene, extending: bool, fail: Bad) -
     if duration is None:
         fail(
             "duration",
-            f"no duration: set one of {profile.durations_words()} "
-            "(on the scene or in defaults)",
+            f"no duration: set one of {profile.durations_words()} (on the scene or in defaults)",
         )
     elif fixed is not None and duration != fixed:
         fail(
@@ -197,8 +196,7 @@ def _duration(profile: ModelProfile, scene: Scene, extending: bool, fail: Bad) -
     elif fixed is None and not profile.accepts_duration(duration):
         fail(
             "duration",
-            f"{profile.name} accepts durations of {profile.durations_words()}, "
-            f"got {duration:g}",
+            f"{profile.name} accepts durations of {profile.durations_words()}, got {duration:g}",
         )
     return duration
 
