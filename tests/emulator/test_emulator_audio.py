@@ -106,8 +106,9 @@ def test_async_audio_is_acknowledged_then_polled(emu: Emulator, tmp_path: Path) 
     assert media_duration(fetch(item["audioURL"], tmp_path / "x.wav")) > 0.3
 
 
-def test_effect_duration_is_honoured_and_checked(emu: Emulator, tmp_path: Path) -> None:
-    fx = {
+def effect(**over: Any) -> dict[str, Any]:
+    """A 2 s mirelo effect task (a model no source prices)."""
+    t: dict[str, Any] = {
         "taskType": "audioInference",
         "taskUUID": str(uuid.uuid4()),
         "model": "mirelo:1@1",
@@ -115,6 +116,11 @@ def test_effect_duration_is_honoured_and_checked(emu: Emulator, tmp_path: Path) 
         "duration": 2,
         "outputFormat": "WAV",
     }
+    return t | over
+
+
+def test_effect_duration_is_honoured_and_checked(emu: Emulator, tmp_path: Path) -> None:
+    fx = effect()
     item = post(emu, fx).json()["data"][0]
     assert media_duration(fetch(item["audioURL"], tmp_path / "fx.wav")) == pytest.approx(2)
     bad = post(emu, {**fx, "taskUUID": str(uuid.uuid4()), "duration": 30}).json()
@@ -125,15 +131,7 @@ def test_an_effect_whose_price_no_source_gives_carries_no_cost(emu: Emulator) ->
     """M4: the emulator knows no price for mirelo (none is published) and used to answer
     ``cost: 0``, which made its placeholders "would cost $0.00". It now gives no figure it does
     not have; a priced model's results still carry the catalogue's."""
-    fx = {
-        "taskType": "audioInference",
-        "taskUUID": str(uuid.uuid4()),
-        "model": "mirelo:1@1",
-        "positivePrompt": "a door slams",
-        "duration": 2,
-        "outputFormat": "WAV",
-        "includeCost": True,
-    }
+    fx = effect(includeCost=True)
     assert not audio_catalogue()["mirelo:1@1"].priced
     item = post(emu, fx).json()["data"][0]
     assert item["audioUUID"] and "cost" not in item
