@@ -481,7 +481,7 @@ class Storyboard(Strict):
     def _size(cls, v: str) -> str:
         if not SIZE.match(v):
             raise ValueError(f"expected WIDTHxHEIGHT such as 1280x720, got {v!r}")
-        return v
+        return _even(v)  # the film's size unless output.size says otherwise (hostile helper-37)
 
 
 def json_schema() -> dict[str, Any]:
@@ -523,6 +523,11 @@ def _film_size(v: str) -> str:
     w, h = parse_size(v)
     if not all(lo <= side <= hi for side in (w, h)):
         raise ValueError(f"the film may be at most {hi}x{hi} and at least {lo}x{lo}, got {v}")
+    return _even(v)
+
+
+def _even(v: str) -> str:
+    w, h = parse_size(v)
     if w % 2 or h % 2:  # 4:2:0 picture: x264 refused it at the compose (hostile helper-30)
         even = f"{w - w % 2}x{h - h % 2}"
         raise ValueError(

@@ -65,6 +65,21 @@ def load_variant(project: Project, name: str) -> Project:
 def check_variants(project: Project) -> list[Problem]:
     """Every problem of every variant (for ``load``: a broken variant is a broken file)."""
     problems: list[Problem] = []
+    raw = project.raw.get("variants") if isinstance(project.raw, dict) else None
+    for key in raw if isinstance(raw, dict) else ():
+        if not isinstance(key, str):  # `007:` is 7 to YAML, `0x1F:` 31: renamed, or merged
+            line = project.src.line_of(("variants", key)) or project.line(("variants",))
+            problems.append(
+                Problem(
+                    project.display(),
+                    line,
+                    "variants",
+                    f"variant name {key!r} is a {_kind(key)} to YAML, not the text you wrote "
+                    "(007 is 7, 0x1F is 31): quote it, e.g. '2024'",
+                )
+            )
+    if problems:
+        return problems
     written: dict[Path, str] = {}  # every file a film writes -> the film (hostile H12)
     for path in _written(project):
         written.setdefault(path, "main")
@@ -206,3 +221,13 @@ def _move(
     for p, line in have.items():
         if p[:n] == frm and not (keep_root and len(p) == n):
             lines[to + p[n:]] = line
+
+
+def _kind(value: object) -> str:
+    return (
+        "true/false"
+        if isinstance(value, bool)
+        else "number"
+        if isinstance(value, int | float)
+        else type(value).__name__
+    )

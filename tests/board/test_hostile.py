@@ -180,6 +180,13 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         " 16x16, got 100000x100000",
     ),
     (
+        "size-odd",  # hostile helper-37: the film's size when output.size is not set
+        board("size: 321x181"),
+        {},
+        "proj/storyboard.yaml:2: size: the film's width and height must be even (4:2:0 video),"
+        " got 321x181: 320x180?",
+    ),
+    (
         "output-fps-bool",  # hostile helper-30: `duration: true` was taken as 1
         board("output: {fps: true}"),
         {},

@@ -134,14 +134,22 @@ def test_a_variants_film_file_stays_inside_the_project(in_tmp: Path) -> None:
     assert "outside the project" in shown
 
 
-def test_a_variant_named_with_digits_is_a_variant(tmp_path: Path) -> None:
+def test_a_variant_named_with_digits_is_quoted(tmp_path: Path) -> None:
     """Hostile helper-31: `2024:` (a number to YAML) passed the checks as the name "2024" and
-    then every command died with a KeyError traceback looking it up in the file's data."""
-    text = BOARD.split("variants:")[0] + "variants:\n  2024: {size: 720x1280, reframe: crop}\n"
-    p = write_project(tmp_path / "p", text)
+    then every command died with a KeyError traceback; helper-37: `007:` became variant 7 and
+    `0x1F:` 31, and `7:` with `007:` one variant. A name YAML reads as a number is one problem
+    at its line, saying to quote it; quoted, it is the name as written."""
+    head = BOARD.split("variants:")[0] + "variants:\n"
+    p = write_project(tmp_path / "p", head + "  '007': {size: 720x1280, reframe: crop}\n")
     main = load_project(p)
-    assert variant_names(main) == ["2024"]
-    assert load_variant(main, "2024").board.output.size == "720x1280"
+    assert variant_names(main) == ["007"]
+    assert load_variant(main, "007").board.output.size == "720x1280"
+    write_project(tmp_path / "q", head + "  007: {size: 720x1280, reframe: crop}\n")
+    with pytest.raises(SpecError) as err:
+        load_project(tmp_path / "q")
+    shown = str(err.value)
+    assert "variant name 7 is a number to YAML, not the text you wrote" in shown, shown
+    assert "q/storyboard.yaml:12: variants: " in shown and "Traceback" not in shown
 
 
 def test_a_long_title_and_a_long_variant_name_make_a_file_name_a_disk_takes(
