@@ -68,6 +68,8 @@ def fault_from(obj: Any) -> Fault:
             _check(name, value, f.default)
     if not isinstance(obj.get("kind"), str):
         raise BodyError("a fault needs 'kind' (text, e.g. \"drop\")")
+    if obj.get("times") == "always":
+        obj = {**obj, "times": None}  # every time, as null is
     try:
         return Fault(**obj)
     except (TypeError, ValueError) as e:
@@ -89,6 +91,8 @@ def _check(name: str, value: Any, default: Any) -> None:
             _fail(name, value, "text")
     elif default is None or isinstance(default, int | float):
         if value is None and (default is None or name == "times"):  # times null: always
+            return
+        if name == "times" and value == "always":  # as `--fault ...:times=always` says it
             return
         if default is None and isinstance(value, str):
             return

@@ -78,3 +78,13 @@ def test_a_good_fault_body_still_adds_the_fault(emu: Emulator) -> None:
     got, answer = raw_post(emu, "/_emulator/faults", b'{"kind": "latency", "delay": 0.5}')
     assert got == 200 and answer["faults"][-1]["delay"] == 0.5
     emu.faults.clear()
+
+
+def test_times_always_is_accepted_as_the_readme_writes_it(emu: Emulator) -> None:
+    """Hostile helper-37: `times=always` (README; the --fault form takes it) was refused in
+    the JSON body: "'times' must be a number of 0 or more"."""
+    got, answer = raw_post(emu, "/_emulator/faults", b'{"kind": "cut", "times": "always"}')
+    assert got == 200 and answer["faults"][-1]["times"] is None, answer
+    got, answer = raw_post(emu, "/_emulator/faults", b'{"kind": "cut", "times": "often"}')
+    assert got == 400
+    emu.faults.clear()
