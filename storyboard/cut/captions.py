@@ -74,23 +74,41 @@ def _shown(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
+MAX_LINES = 3  # lines of one burnt-in caption
+
+
 def caption_warnings(tl: Timeline) -> list[str]:
     """One warning per caption with characters the caption font cannot draw, naming the
-    caption's scene, the caption and those characters (the ``.srt`` has the text right)."""
+    caption's scene, the caption and those characters (the ``.srt`` has the text right);
+    one per caption longer than :data:`MAX_LINES` lines at the film's size, which is cut
+    (hostile helper-37: it lost its end silently)."""
     out: list[str] = []
+    font = _font(_size(tl.height))
     for cap in tl.captions:
-        missing = undrawable(cap.text)
-        if not missing:
-            continue
         scene = next((s.scene for s in tl.segments if s.start <= cap.start < s.end), None)
         where = f"scene {scene!r}" if scene is not None else f"at {cap.start:.2f} s"
         text = cap.text if len(cap.text) <= 60 else cap.text[:59] + "…"
+        lines = _wrap(cap.text, font, tl.width - 48)
+        if len(lines) > MAX_LINES:
+            out.append(
+                f"warning: {where}: the burnt-in caption {text!r} takes {len(lines)} lines at "
+                f"{tl.width}x{tl.height}; its first {MAX_LINES} are burned in, ending at "
+                f"{lines[MAX_LINES - 1].split()[-1]!r} (the .srt has it all)"
+            )
+        missing = undrawable(cap.text)
+        if not missing:
+            continue
         out.append(
             f"warning: {where}: the burnt-in caption {text!r} has characters the caption font "
             f"({CAPTION_FONT}) cannot draw, burned in as boxes: "
             f"{' '.join(_shown(ch) for ch in missing)} (the .srt has them)"
         )
     return out
+
+
+def _size(height: int) -> int:
+    """The caption font's size for a film ``height`` pixels tall."""
+    return max(12, height // 22)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, room: float) -> list[str]:
@@ -116,10 +134,9 @@ class CaptionLayer:
         self._cache: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
 
     def _render(self, i: int, cap: Caption) -> tuple[np.ndarray, np.ndarray, int]:
-        size = max(12, self.height // 22)
-        font = _font(size)
+        font = _font(_size(self.height))
         ascent, descent = font.getmetrics()  # room for accents above and descenders below
-        lines = _wrap(cap.text, font, self.width - 48)[:3]
+        lines = _wrap(cap.text, font, self.width - 48)[:MAX_LINES]
         line_h = ascent + descent + 2
         box_h = line_h * len(lines) + 16
         im = Image.new("RGBA", (self.width, box_h), (0, 0, 0, 0))

@@ -176,8 +176,11 @@ def read_from(src: float, fps: float, last: float | None) -> tuple[list[str], st
     """How a chunk reads a take from ``src`` (seconds) at the film's ``fps``: the input
     options (a seek :data:`LEAD` before it, never past the take's last frame ``last``, which is
     then held: hostile helper-28 and -29) and the filters that put ``src`` at the chunk's first
-    frame and sample the take there: each film frame shows the take's frame nearest to it,
-    the frame before ``src`` held when the next one is further.
+    frame and sample the take there as ffmpeg's ``fps`` does: each take frame goes to the film
+    frame nearest its start, and a film frame shows the last one that went to it, or holds the
+    one before (so a take frame still showing at ``src`` is held there). The frame-by-frame
+    path for burnt-in captions (moviepy) shows the take frame showing at each film frame's
+    time instead: they differ only where the take has more frames than the film.
 
     It was a seek to half a film frame before ``src``, from where ffmpeg's ``fps`` counted the
     first frame it kept: a take frame that started earlier and still showed at ``src`` was

@@ -72,3 +72,18 @@ def test_a_line_the_font_cannot_draw_is_one_warning_naming_its_scene_and_charact
         "caption font (Noto Sans) cannot draw, burned in as boxes: 好 (the .srt has them)",
     ]
     assert glyphs == [w for w in res.warnings if "cannot draw" in w]  # the API's result too
+
+
+def test_a_caption_longer_than_three_lines_is_a_warning_naming_where_it_is_cut() -> None:
+    """Hostile helper-37: a caption of more than three lines at the film's size lost its end
+    with no word (the .srt has it all)."""
+    from storyboard.cut.captions import caption_warnings
+
+    words = "keep going past the edge of the frame for a long while yes and then some more " * 3
+    short = Timeline([], 24, 320, 180, captions=[Caption(0.0, 1.0, "Zoé: a short line")])
+    assert caption_warnings(short) == []
+    tl = Timeline([], 24, 320, 180, captions=[Caption(0.0, 1.0, words)])
+    (warning,) = caption_warnings(tl)
+    assert warning.startswith("warning: at 0.00 s: the burnt-in caption 'keep going")
+    assert "lines at 320x180; its first 3 are burned in, ending at" in warning
+    assert warning.endswith("(the .srt has it all)")
