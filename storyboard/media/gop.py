@@ -23,7 +23,7 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 
 from .ffmpeg import ffmpeg_exe, run_child, run_ffmpeg, tags_filter
-from .probe import kept_line, record_digest
+from .probe import kept_line, read_record, write_record
 
 _STREAM = re.compile(r"Stream #0:\d+[^:]*: Video: ([^\n]*)")
 
@@ -194,11 +194,10 @@ def layouts_cached(
     """:func:`stream_layout` of each file (None where it cannot be read), read a few at once,
     kept in ``cache_dir`` under each file's content key (its hash and size).
 
-    A kept layout is trusted only when its digest (``probe.record_digest``: its fields and the
+    A kept layout is trusted only when its digest (``probe.read_record``: its fields and the
     key) matches: one edited after it was written (keyframes that are not, hostile helper-33:
     a copy then cut a GOP where there is none), copied under another file's key, or from before
     digests were kept is read again. ``fresh``: every file read again (``compose --force``)."""
-    import json
     from concurrent.futures import ThreadPoolExecutor
 
     out: dict[Path, StreamLayout | None] = {}
@@ -206,11 +205,8 @@ def layouts_cached(
     for path, key in items:
         f = cache_dir / f"{key}.layout-1.json" if cache_dir is not None and key else None
         try:
-            if f is not None and not fresh and f.is_file():
-                d = json.loads(f.read_text())
-                digest = d.pop("digest", None)
-                if not isinstance(digest, str) or digest != record_digest(key, d):
-                    raise ValueError("not the layout that was written")
+            d = read_record(f, key) if f is not None and not fresh else None
+            if d is not None:
                 out[path] = StreamLayout(
                     str(d["signature"]),
                     int(d["frames"]),
@@ -236,13 +232,7 @@ def layouts_cached(
     for (path, key), layout in zip(missing, found, strict=True):
         out[path] = layout
         if layout is not None and cache_dir is not None and key:
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                fields = asdict(layout)
-                kept = fields | {"digest": record_digest(key, fields)}
-                (cache_dir / f"{key}.layout-1.json").write_text(json.dumps(kept))
-            except OSError:
-                pass  # a cache, not a record
+            write_record(cache_dir / f"{key}.layout-1.json", key, asdict(layout))
     return out
 
 

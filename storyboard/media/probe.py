@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from storyboard.errors import StoryboardError
 from storyboard.media.ffmpeg import ffmpeg_exe, ffmpeg_report, run_child
@@ -210,20 +211,41 @@ def record_digest(key: str, fields: dict[str, object]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _read_record(f: Path, key: str) -> ClipInfo | None:
-    """The ClipInfo kept in ``f`` for ``key``, or None when it is missing, not whole, of
-    another file, or without its digest (older records: probed again once)."""
+def read_record(f: Path, key: str) -> dict[str, Any] | None:
+    """The fields kept in ``f`` for the file ``key`` (without their digest), or None when it
+    is missing, not whole, of another file, or without its digest (older records: made again
+    once). The probe records here and the GOP layout records (``gop.layouts_cached``) both."""
     import json
 
     try:
         known = json.loads(f.read_text())
-        if not isinstance(known, dict):
-            return None
-        digest = known.pop("digest", None)
-        if not isinstance(digest, str) or digest != record_digest(key, known):
-            return None
-        return ClipInfo(**known)
-    except (ValueError, TypeError, OSError):
+    except (ValueError, OSError):
+        return None
+    if not isinstance(known, dict):
+        return None
+    digest = known.pop("digest", None)
+    if not isinstance(digest, str) or digest != record_digest(key, known):
+        return None
+    return known
+
+
+def write_record(f: Path, key: str, fields: dict[str, Any]) -> None:
+    """Keep ``fields`` in ``f`` with their digest (see :func:`read_record`); a cache, not a
+    record of anything paid for: a write that fails is left."""
+    import json
+
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(fields | {"digest": record_digest(key, fields)}))
+    except OSError:
+        pass
+
+
+def _read_info(f: Path, key: str) -> ClipInfo | None:
+    known = read_record(f, key)
+    try:
+        return ClipInfo(**known) if known is not None else None
+    except TypeError:  # fields of another version
         return None
 
 
@@ -235,14 +257,12 @@ def probe_cached(
     A record is trusted only when its digest (:func:`record_digest`) matches its fields and
     the key; otherwise the file is probed again and the record written anew. ``fresh``:
     probe every file again whatever its record says (``compose --force``)."""
-    import json
     from dataclasses import asdict
 
     out: dict[Path, ClipInfo] = {}
     missing: list[tuple[Path, str]] = []
     for path, key in items:
-        f = cache_dir / f"{key}.json"
-        known = _read_record(f, key) if key and not fresh else None
+        known = _read_info(cache_dir / f"{key}.json", key) if key and not fresh else None
         if known is not None:
             out[path] = known
         else:
@@ -252,13 +272,7 @@ def probe_cached(
         for path, key in missing:
             out[path] = probed[path]
             if key:
-                fields = asdict(probed[path])
-                kept = fields | {"digest": record_digest(key, fields)}
-                try:
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    (cache_dir / f"{key}.json").write_text(json.dumps(kept))
-                except OSError:
-                    pass  # a cache, not a record
+                write_record(cache_dir / f"{key}.json", key, asdict(probed[path]))
     return out
 
 
