@@ -60,6 +60,8 @@ def fault_from(obj: Any) -> Fault:
     if not isinstance(obj, dict):
         raise BodyError('a fault is a JSON object such as {"kind": "drop"}')
     fields = {f.name: f for f in dataclasses.fields(Fault) if f.name != "fired"}
+    if obj.get("times") == "always":  # as `--fault ...:times=always` writes it (helper-37)
+        obj = {**obj, "times": None}  # every time, as null is
     for name, value in obj.items():
         f = fields.get(name)
         if f is None:
@@ -68,8 +70,6 @@ def fault_from(obj: Any) -> Fault:
             _check(name, value, f.default)
     if not isinstance(obj.get("kind"), str):
         raise BodyError("a fault needs 'kind' (text, e.g. \"drop\")")
-    if obj.get("times") == "always":
-        obj = {**obj, "times": None}  # every time, as null is
     try:
         return Fault(**obj)
     except (TypeError, ValueError) as e:
@@ -91,8 +91,6 @@ def _check(name: str, value: Any, default: Any) -> None:
             _fail(name, value, "text")
     elif default is None or isinstance(default, int | float):
         if value is None and (default is None or name == "times"):  # times null: always
-            return
-        if name == "times" and value == "always":  # as `--fault ...:times=always` says it
             return
         if default is None and isinstance(value, str):
             return

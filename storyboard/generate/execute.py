@@ -269,10 +269,7 @@ class Executor(Fetcher):
                     jt = None  # the service has no such task (never charged): ask anew
                     continue
             break
-        results = _with_costs(results, task.cost)
-        cost = sum(r.cost or 0.0 for r in results)
-        self.spent += cost
-        self.rep.add_cost(cost)
+        results, cost = self._spend(results, task.cost)
         kind = adapter(task.kind)
         extend = task.duration if task.mode == "extend" else None
         takes = await self._download_all(
@@ -287,6 +284,15 @@ class Executor(Fetcher):
             timed=kind.timed,
         )
         return takes, cost
+
+    def _spend(self, results: list[VideoResult], planned: float) -> tuple[list[VideoResult], float]:
+        """What this render paid for ``results`` (the service's figures, else the ``planned``
+        cost: :func:`_with_costs`), counted in its spend; the results with their costs."""
+        results = _with_costs(results, planned)
+        cost = sum(r.cost or 0.0 for r in results)
+        self.spent += cost
+        self.rep.add_cost(cost)
+        return results, cost
 
     async def _submit(
         self, uid: str, request: dict[str, Any], number_results: int, scene: str
@@ -376,10 +382,7 @@ class Executor(Fetcher):
                 if results is None:
                     results = await self._await(uid, number_results, scene)
                 if send:
-                    results = _with_costs(results, jt.estimate or 0.0)
-                    cost = sum(r.cost or 0.0 for r in results)
-                    self.spent += cost
-                    self.rep.add_cost(cost)
+                    results, _ = self._spend(results, jt.estimate or 0.0)
                 kind = adapter_for(str(jt.request.get("taskType")))
                 takes = await self._download_all(
                     scene,
