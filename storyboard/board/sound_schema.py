@@ -155,11 +155,12 @@ NativeAudio = Literal["keep", "duck", "mute"]
 
 def _kinds(annotation: Any) -> set[Any]:
     """The plain types an annotation admits (through unions, ``Optional`` and ``Annotated``)."""
+    import types
     from typing import Annotated, Union, get_args, get_origin
 
     origin = get_origin(annotation)
     if origin is Annotated:
         return _kinds(get_args(annotation)[0])
-    if origin is Union or type(annotation).__name__ == "UnionType":
+    if origin is Union or origin is types.UnionType:
         return set().union(*(_kinds(a) for a in get_args(annotation)))
     return {annotation}

@@ -132,8 +132,7 @@ def _apply(project: Project, name: str, v: Variant) -> tuple[dict, dict[Path_, i
     base: Path_ = ("variants", name)
     src = project.src
     main: dict[str, Any] = copy.deepcopy(project.raw)
-    # a name YAML reads as a number (`2024:`) is the text the model made of it (hostile helper-31)
-    given: dict[str, Any] = next(v for k, v in main.pop("variants").items() if str(k) == name)
+    given: dict[str, Any] = main.pop("variants")[name]  # names are text (check_variants)
     problems: list[Problem] = []
 
     def problem(path: Path_, message: str) -> None:
@@ -224,6 +223,7 @@ def _move(
 
 
 def _kind(value: object) -> str:
+    """What YAML made of a key that is not text, in words."""
     return (
         "true/false"
         if isinstance(value, bool)
