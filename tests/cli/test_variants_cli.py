@@ -93,15 +93,7 @@ def test_validate_checks_every_film_against_the_model(
     )  # the variant's own line
 
 
-DRAFTED = """
-title: Tide
-defaults: {duration: 4}
-scenes:
-  - {id: harbour, prompt: "A harbour at dawn."}
-  - {id: storm, prompt: "A storm."}
-variants:
-  vertical: {size: 720x1280, reframe: crop}
-"""
+DRAFTED = BOARD.split("variants:")[0] + "variants:\n  vertical: {size: 720x1280, reframe: crop}\n"
 
 
 @pytest.fixture(scope="module")
