@@ -9,15 +9,10 @@ twice: an interrupted render resumes the journaled tasks instead of submitting n
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import mimetypes
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from storyboard.board.schema import parse_size
 from storyboard.board.spec import display_path
 from storyboard.errors import (
     NSFW_WORDS,
@@ -26,17 +21,16 @@ from storyboard.errors import (
     StoryboardError,
     TaskNotFound,
 )
-from storyboard.files import resolve_inside
 from storyboard.generate.state import BuildState, JournalTask, Take
-from storyboard.media.frames import conform_image, frame_before_png
-from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
+from storyboard.plan.compile import Plan, Task
 
 from .events import Progress
 from .fetch import Fetcher
-from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, fill_outputs, image_mime, made_from
+from .inputs import made_from
 from .kinds import adapter, adapter_for
 from .picks import remember
 from .protocol import VideoResult
+from .resolve import Resolver
 from .staleness import Assessment
 
 if TYPE_CHECKING:  # the client (and httpx) is imported only when a service is reached
@@ -75,7 +69,7 @@ class RenderResult:
         return [o for o in self.outcomes.values() if o.status in ("failed", "skipped")]
 
 
-class Executor(Fetcher):
+class Executor(Fetcher, Resolver):
     """Runs one render of a plan against one client."""
 
     def __init__(
@@ -415,117 +409,6 @@ class Executor(Fetcher):
                 f"{scene}: collected take {t.n} from task {uid[:8]}, {when}; "
                 f"`storyboard pick {display_path(self.root)} {scene} {t.n}` to use it"
             )
-
-    async def _resolve(self, task: Task, src_take: Take | None) -> dict[str, Any]:
-        """Fill the placeholders: the source's videoId, its last frame, local images, and the
-        takes of the nodes it waits for (sheets, boards)."""
-        req = json.loads(json.dumps(task.request))
-        req["taskUUID"] = str(uuid.uuid4())
-        inputs = req.get("inputs") or {}
-
-        async def fill(value: str, as_frame: bool) -> str:
-            take_of = TAKE_RE.match(value)
-            if take_of:
-                take = self.chosen[take_of.group(1)]
-                path = self.state.path_of(take)
-                if path is None or not self.state.file_ok(take):
-                    raise StoryboardError(
-                        f"{task.scene}: the take of {take.scene} it needs is missing; render again"
-                    )
-                data = path.read_bytes()
-                what = f"take {take.n} of {take.scene}"
-            else:
-                rel = IMAGE_RE.match(value).group(1)  # type: ignore[union-attr]
-                p = resolve_inside(self.root, rel)
-                if p is None or not p.is_file():
-                    raise StoryboardError(f"{task.scene}: picture {rel} is missing")
-                data, what = p.read_bytes(), rel
-            if as_frame:
-                return await self._upload(data, task, what)
-            return await self._upload_as_is(data)
-
-        await fill_inputs(inputs, fill)
-        if "videoId" in inputs:
-            assert src_take is not None
-            if not src_take.video_id:
-                raise GenerationError(
-                    f"source take {src_take.scene}#{src_take.n} has no outputs.videoId to extend",
-                    scene=task.scene,
-                )
-            assert inputs["videoId"] == VIDEO_ID % task.source
-            inputs["videoId"] = src_take.video_id
-        fill_outputs(inputs, task.waits, self._chosen_uuid)  # lip sync (issue 18)
-        if "video" in inputs and task.continues:  # extending by inputs.video: the source's UUID
-            assert src_take is not None and inputs["video"] == VIDEO % task.source
-            inputs["video"] = src_take.video_uuid
-        for frame in inputs.get("frameImages", []):
-            image = frame["image"]
-            if image == LAST_FRAME % task.source and src_take is not None:
-                self.rep.update(task.scene, "preparing", f"last frame of {src_take.scene}")
-                until = self._shown_until(task.source, src_take)
-                data = await asyncio.to_thread(frame_before_png, self.root / src_take.file, until)
-                frame["image"] = await self._upload(data, task, f"last frame of {src_take.scene}")
-            elif image.startswith("${file:"):
-                rel = image[len("${file:") : -1]
-                assert LOCAL_FILE % rel == image
-                path = resolve_inside(self.root, rel)
-                if path is None or not path.is_file():
-                    raise StoryboardError(f"scene {task.scene!r}: first_frame {rel} is missing")
-                frame["image"] = await self._upload(path.read_bytes(), task, rel)
-        for key, value in inputs.items():  # issue 16: references, uploaded as they are
-            if key in ("frameImages", "video", "videoId"):
-                continue
-            if isinstance(value, list):
-                inputs[key] = [await self._upload_file(v, task) for v in value]
-            elif isinstance(value, str):
-                inputs[key] = await self._upload_file(value, task)
-        return req
-
-    async def _upload_as_is(self, data: bytes) -> str:
-        """Upload a reference picture unchanged (once per render and content)."""
-        key = hashlib.sha256(data).hexdigest()
-        if key not in self._uploads:
-            self._uploads[key] = await self.api.upload_image(data, image_mime(data))
-        return self._uploads[key]
-
-    async def _upload_file(self, value: Any, task: Task) -> Any:
-        """A ``${file:PATH}`` reference uploaded unchanged (mediaStorage); anything else as is."""
-        if not (isinstance(value, str) and value.startswith("${file:") and value.endswith("}")):
-            return value
-        rel = value[len("${file:") : -1]
-        path = resolve_inside(self.root, rel)
-        if path is None or not path.is_file():
-            raise StoryboardError(f"scene {task.scene!r}: reference {rel} is missing")
-        data = await asyncio.to_thread(path.read_bytes)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest not in self._uploads:
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            self.rep.update(task.scene, "preparing", f"uploading {rel}")
-            self._uploads[digest] = await self.api.upload_media(data, mime)
-        return self._uploads[digest]
-
-    def _shown_until(self, scene_id: str | None, take: Take) -> float | None:
-        """Where the cut stops showing the take (``trim.out``; None: the file's end; issue 15)."""
-        for scene in self.plan.project.board.scenes:
-            if scene.id == scene_id and scene.trim is not None and scene.trim.out is not None:
-                return take.offset + scene.trim.out
-        return None
-
-    async def _upload(self, data: bytes, task: Task, what: str) -> str:
-        w, h = (
-            parse_size(f"{task.request.get('width', 0)}x{task.request.get('height', 0)}")
-            if "width" in task.request
-            else parse_size(self.plan.project.board.size)
-        )
-        png, original = await asyncio.to_thread(conform_image, data, w, h)
-        if original != (w, h):
-            self.rep.note(
-                f"{task.scene}: {what} is {original[0]}x{original[1]}; cover-cropped to {w}x{h}"
-            )
-        digest = hashlib.sha256(png).hexdigest()
-        if digest not in self._uploads:
-            self._uploads[digest] = await self.api.upload_image(png)
-        return self._uploads[digest]
 
 
 def needs_service(
