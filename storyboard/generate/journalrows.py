@@ -147,6 +147,21 @@ def take_fields(db: Any, r: tuple) -> dict[str, Any]:
     }
 
 
+PICK_COLUMNS = ("scene", "key", "source_take", "video_uuid", "picked_at", "by_pick")
+
+
+def check_pick(db: Any, r: tuple) -> None:
+    """A ``picks`` row, checked (a wrong one would silently lose a pick, and a render would put
+    another take in the cut). Raises :class:`RowError`."""
+    row = Row(db, PICK_COLUMNS, r, f"the pick of a take for scene {r[0]!r}")
+    for column in ("scene", "key", "video_uuid"):
+        row.text(column)
+    row.text("source_take", optional=True)  # '' for a scene without a source
+    row.number("picked_at", MOST_TIME)
+    if row.values.get("by_pick") not in (0, 1):
+        raise row.fail("by_pick", "0 or 1")
+
+
 def _words(row: Row, column: str) -> str | None:
     """A free-text column (an error message): text or nothing, any text."""
     v = row.values.get(column)

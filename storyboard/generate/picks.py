@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from storyboard.errors import StoryboardError
 from storyboard.plan.compile import Plan, node_name
 
 from .inputs import made_from
+from .journalrows import PICK_COLUMNS, check_pick
 from .state import BuildState, Take
 
 SCHEMA = """
@@ -38,9 +40,17 @@ CREATE TABLE IF NOT EXISTS picks (
 """
 
 
+_CHECKED: weakref.WeakSet[BuildState] = weakref.WeakSet()  # states whose picks were read
+
+
 def _db(state: BuildState) -> Any:
+    """The journal, its ``picks`` rows checked once per state (issue 15: hand-edited rows)."""
     try:
         state.db.executescript(SCHEMA)
+        if state not in _CHECKED:
+            for r in state.db.execute(f"SELECT {', '.join(PICK_COLUMNS)} FROM picks"):
+                check_pick(state.db, r)
+            _CHECKED.add(state)
     except sqlite3.Error as e:
         raise StoryboardError(f"{state.build / 'journal.sqlite'}: cannot read picks: {e}") from None
     return state.db

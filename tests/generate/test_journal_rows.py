@@ -53,6 +53,12 @@ CASES = [
     ("takes", "made_by", b"emulator", "made_by"),
     ("takes", "created_at", "x", "created_at"),
     ("takes", "video_uuid", b"7", "video_uuid"),
+    ("picks", "video_uuid", b"7", "video_uuid"),
+    ("picks", "by_pick", "yes", "by_pick"),
+    ("picks", "by_pick", 5, "by_pick"),
+    ("picks", "picked_at", "x", "picked_at"),
+    ("picks", "key", b"k", "key"),
+    ("picks", "source_take", b"s", "source_take"),
 ]
 
 
@@ -106,7 +112,7 @@ def test_a_wrong_row_is_one_message_and_nothing_is_bought_twice(
     capsys.readouterr()
     for cmd in (
         ["status", str(p)],
-        ["takes", str(p), "a"],
+        *([["takes", str(p), "a"]] if table != "picks" else []),  # takes reads no picks
         ["render", str(p), "--no-compose", "--quiet"],
     ):
         rc = main(cmd)
@@ -116,7 +122,7 @@ def test_a_wrong_row_is_one_message_and_nothing_is_bought_twice(
         assert rc == 1, (cmd, out.out, err)
         assert len(err.splitlines()) == 1, (cmd, err)
         assert "journal.sqlite" in err and words in err, (cmd, err)
-        named = f"scene {value!r}" if column == "scene" else f"scene {scene!r}"
+        named = f"scene {value!r}" if (table, column) == ("tasks", "scene") else f"scene {scene!r}"
         assert named in err and ("take " in err or "task " in err), (cmd, err)
     assert charged(emu) == ["A", "B"]  # the refused render bought nothing
     # the backup is still the good journal: restoring it, or putting the value back, recovers
