@@ -8,7 +8,7 @@ import sys
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
-from storyboard.errors import NSFW_WORDS, BudgetError, StoryboardError
+from storyboard.errors import NSFW_WORDS, StoryboardError
 
 from . import noop
 from .films import (
@@ -35,8 +35,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
     names = film_names(main, args)
     if args.dry_run:
-        if args.variant is not None:
-            _check_films_budget(main, names, args)  # hostile N13 F6: a dry run checks it too
+        if args.variant is not None:  # hostile N13 F6: a dry run checks the budget too
             return cmd_plan_variants(main, args)
         plan = main.plan(
             args.retake, args.keep_downstream, args.budget, draft=args.draft, boards=args.boards
@@ -65,22 +64,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _check_films_budget(main: sb.Project, names: list[str], args: argparse.Namespace) -> None:
-    """``--budget`` over several films (or one named with ``--variant``), before any is bought:
-    their total, and in each a node no source prices (hostile N13 F1: the first film was bought
-    and the second refused)."""
-    if args.budget is None:
-        return
-    over = main.plan_variants(names, draft=args.draft).cost
-    if over > args.budget + 1e-9:
-        raise BudgetError(
-            f"these films would cost ${over:.2f}, over the --budget of "
-            f"${args.budget:.2f}; nothing was spent"
-        )
-    for name in names:
-        try:
-            main.variant(name).plan(args.retake, budget=args.budget, draft=args.draft)
-        except BudgetError as e:
-            raise BudgetError(f"film {name}: {e}" if len(names) > 1 else str(e)) from None
+    """``--budget`` over several films, before any is bought: their total, and in each a node
+    no source prices (hostile N13 F1: the first film was bought and the second refused)."""
+    if args.budget is not None:
+        main.plan_variants(names, args.draft, args.boards, args.budget)
 
 
 def _generate(project: sb.Project, args: argparse.Namespace) -> int:

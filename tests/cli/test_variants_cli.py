@@ -40,6 +40,42 @@ def test_plan_all_shows_each_films_cost_and_what_it_shares(
     assert not (in_tmp / "p" / "build").exists()  # a plan writes nothing
 
 
+def test_plan_all_with_boards_prices_each_films_boards_and_no_clip(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan --variant all --boards` priced every film's clips, not what `render --variant all
+    --boards` buys: each film's boards (at that film's size)."""
+    write_project(in_tmp / "p", BOARD)
+    assert main(["plan", "p", "--variant", "all", "--boards"]) == 0
+    out = capsys.readouterr().out
+    clips = [row for row in out.splitlines() if row.startswith(("harbour ", "storm "))]
+    assert clips and all(row.rstrip().endswith("up to date") for row in clips), out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("main ", "native "))]
+    assert ["main", "1280x720", "2", "0", "$0.12"] in rows  # two boards of $0.06 (FLUX)
+    assert ["native", "720x1280", "2", "0", "$0.12"] in rows  # its own boards, at 9:16
+    assert "board:harbour  720x1280" in out
+    # vertical crops the main film's pictures; short's harbour board is the main film's
+    assert out.rstrip().endswith("all 4 films: $0.24 (each shared scene counted once)")
+    assert main(["plan", "p", "--variant", "all", "--boards", "--json"]) == 0
+    batch = json.loads(capsys.readouterr().out)
+    films = {f["variant"]: f for f in batch["films"]}
+    assert [t["node"] for t in films["native"]["tasks"]] == ["board:harbour", "board:storm"]
+    assert films["short"]["shared"] == {"board:harbour": "main"}
+    assert batch["total_cost"] == pytest.approx(0.24)
+
+
+def test_a_budget_over_all_films_boards_holds_their_boards(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(in_tmp / "p", BOARD)
+    boards = ["render", "p", "--variant", "all", "--boards", "--dry-run", "--budget"]
+    assert main([*boards, "0.5"]) == 0  # the boards: $0.24 (the clips would be $1.60)
+    capsys.readouterr()
+    assert main([*boards, "0.2"]) == 1
+    err = capsys.readouterr().err
+    assert "these films would cost $0.24, over the --budget of $0.20; nothing was spent" in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
