@@ -181,6 +181,33 @@ def test_status_all_shows_every_film(drafted: Path, capsys: pytest.CaptureFixtur
     ]
 
 
+def test_status_all_says_the_projects_money_once_after_the_films(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal is the project's: what was spent and what waits to be collected were
+    printed again in every film's part, as if each film had spent it."""
+    from storyboard.generate.state import BuildState
+
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    write_project(in_tmp / "p", DRAFTED)
+    state = BuildState(in_tmp / "p")
+    state.record_task("7a5b1c2d-0000-4000-8000-000000000000", "harbour", "k", None, {}, 0.4)
+    state.mark("7a5b1c2d-0000-4000-8000-000000000000", "submitted")
+    state.close()
+    assert main(["status", "p", "--variant", "all"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("2 of 2 scenes stale; next render: $0.80\n") == 2  # each film's own
+    films, project = out.split("\nspent so far on this project: ")
+    assert "paid but not collected" not in films and "\n== vertical ==\n" in films
+    assert films.rstrip().splitlines()[-1].startswith("film: stale")
+    assert project.startswith("$0.00\n\npaid but not collected yet")
+    assert project.rstrip().endswith("harbour  task 7a5b1c2d  submitted  $0.40")
+    assert main(["status", "p", "--variant", "vertical"]) == 0  # one film: as it was
+    one = capsys.readouterr().out
+    assert "2 of 2 scenes stale; next render: $0.80; spent so far on this project: $0.00" in one
+    assert one.count("harbour  task 7a5b1c2d  submitted  $0.40") == 1
+
+
 @pytest.mark.parametrize("name", ["main", "vertical"])
 def test_plan_json_of_one_film_is_that_films_tasks(
     in_tmp: Path, capsys: pytest.CaptureFixture[str], name: str
