@@ -49,7 +49,7 @@ def cast_of(project: Project) -> list[CastInfo]:
 
 def animatic_file(project: Project) -> Path:
     """Where ``render --boards`` cuts the animatic (``build/NAME.animatic.mp4``)."""
-    from storyboard.cut.animatic import animatic_path
+    from storyboard.board.assets import animatic_path
 
     return animatic_path(project._spec)
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import BudgetError, StoryboardError
 
 from .events import CallbackProgress, ProgressCallback
-from .results import ComposeResult, FilmPlan, VariantsPlan
+from .results import ComposeResult, FilmPlan, PlanResult, VariantsPlan
 
 if TYPE_CHECKING:
     from storyboard.board.spec import Project as _Spec
@@ -84,27 +84,41 @@ class Films:
         return self.variant(variant)
 
     def plan_variants(
-        self, names: str | Sequence[str] = "all", draft: bool = False
+        self,
+        names: str | Sequence[str] = "all",
+        draft: bool = False,
+        boards: bool = False,
+        budget: float | None = None,
     ) -> VariantsPlan:
-        """Each film's plan, and the scenes it shares with an earlier film (the same task:
-        generated once, and charged once in the total). Nothing is spent or written."""
-        from storyboard.generate.staleness import scene_keys
+        """Each film's plan, and the tasks it shares with an earlier film (the same task:
+        generated once, and charged once in the total). ``boards``: as ``render --variant all
+        --boards`` would, the cast sheets and each film's boards (at that film's size), no
+        clip. Nothing is spent or written.
 
-        seen: dict[tuple[str, str], str] = {}
-        out = []
-        for film in self.films(names):
-            plan = film.plan(draft=draft)
-            keys = scene_keys(film._compiled(), film._backend(draft).maker)
-            shared = {}
-            # every task the film makes: clips, and its sheets, boards and sounds (issue 17)
-            for name in dict.fromkeys([s.scene for s in plan.scenes] + plan.task_names):
-                mark = (name, keys[name])
-                if mark in seen:
-                    shared[name] = seen[mark]
-                else:
-                    seen[mark] = film.variant_name
-            out.append(FilmPlan(film.variant_name, plan, shared))
-        return VariantsPlan(out)
+        Raises :class:`~storyboard.BudgetError` when the films together cost more than
+        ``budget`` (US dollars), or when one of them makes a task no source prices.
+        """
+        from storyboard.generate.staleness import check_budget_amount
+
+        from .planning import hold_budget
+
+        check_budget_amount(budget)
+        films = self.films(names)
+        batch = _shared([(f, f.plan(draft=draft, boards=boards)) for f in films], draft, boards)
+        if budget is None:
+            return batch
+        if batch.cost > budget + 1e-9:
+            raise BudgetError(
+                f"these films would cost ${batch.cost:.2f}, over the --budget of "
+                f"${budget:.2f}; nothing was spent"
+            )
+        for film, planned in zip(films, batch.films, strict=True):
+            try:  # a task no source prices (the total holds every priced one)
+                hold_budget(film._compiled(), set(planned.plan.task_names), budget)
+            except BudgetError as e:
+                several = len(films) > 1
+                raise BudgetError(f"film {planned.variant}: {e}" if several else str(e)) from None
+        return batch
 
     @staticmethod
     def check_compose_settings() -> None:
@@ -142,3 +156,25 @@ class Films:
         from .batch import compose_films
 
         return compose_films(self.films(names), on, cache, force, wait, CallbackProgress(progress))
+
+
+def _shared(films: list[tuple[Project, PlanResult]], draft: bool, boards: bool) -> VariantsPlan:
+    """The films' plans, each with the tasks an earlier film makes with the same content key:
+    its clips (``boards``: its sheets and boards) and every task it would send."""
+    from storyboard.generate.staleness import scene_keys
+
+    seen: dict[tuple[str, str], str] = {}
+    out = []
+    for film, plan in films:
+        keys = scene_keys(film._compiled(), film._backend(draft).maker)
+        shared = {}
+        made = [i.node for i in plan.images] if boards else [s.scene for s in plan.scenes]
+        # every task the film makes: clips, and its sheets, boards and sounds (issue 17)
+        for name in dict.fromkeys(made + plan.task_names):
+            mark = (name, keys[name])
+            if mark in seen:
+                shared[name] = seen[mark]
+            else:
+                seen[mark] = film.variant_name
+        out.append(FilmPlan(film.variant_name, plan, shared))
+    return VariantsPlan(out)

@@ -60,6 +60,17 @@ def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> 
     )
 
 
+def hold_budget(plan: Plan, stale: set[str], budget: float | None) -> None:
+    """Raise :class:`~storyboard.BudgetError` when making the ``stale`` nodes costs more than
+    ``budget``, or makes a node no source prices (None: no budget, nothing to check)."""
+    from storyboard.generate.staleness import Assessment, check_budget
+
+    if budget is None:
+        return
+    found = {t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.nodes}
+    check_budget(plan, found, budget)
+
+
 def price_note(plan: Plan) -> str:
     """What the plan's total leaves out or only estimates (unknown and estimated prices)."""
     notes = []

@@ -20,7 +20,6 @@ from storyboard.generate.staleness import (
     Assessment,
     already_paid,
     assess,
-    check_budget,
     maybe_sent,
     require_real_takes,
     stale_scenes,
@@ -31,7 +30,7 @@ from storyboard.plan.compile import Plan, compile_project, node_name
 from .boards import CastInfo, animatic_file, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
-from .planning import _plan_result
+from .planning import _plan_result, hold_budget
 from .results import (
     ComposeResult,
     FilmStatus,
@@ -202,11 +201,7 @@ class Project(Films):
         only = plan.wanted(boards) | {node_name(r) for r in retake}
         every = stale_scenes(plan, list(retake), keep_downstream, maker)
         stale = every & only
-        if budget is not None:
-            found = {
-                t.scene: Assessment(t.scene, "", t.scene in stale, cost=t.cost) for t in plan.nodes
-            }
-            check_budget(plan, found, budget)
+        hold_budget(plan, stale, budget)
         return _plan_result(plan, stale, later=every - only)
 
     # -- build state -------------------------------------------------------------------------

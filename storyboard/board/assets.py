@@ -51,6 +51,30 @@ def film_path(project: Project) -> Path:
     return project.build / f"{slug}{project.suffix}.{out.format.lower()}"
 
 
+def animatic_path(project: Project) -> Path:
+    """``build/NAME.animatic.mp4``: the film's name, in build/ (``render --boards`` cuts it)."""
+    return project.build / f"{film_path(project).stem}.animatic.mp4"
+
+
+def contact_sheet_path(project: Project, animatic: bool = False) -> Path:
+    """``build/contact-sheet.png`` (a variant's: ``contact-sheet.VARIANT.png``; with
+    ``animatic``, the animatic's: ``contact-sheet[.VARIANT].animatic.png``)."""
+    return project.build / f"contact-sheet{project.suffix}{'.animatic' if animatic else ''}.png"
+
+
+def written_files(project: Project) -> dict[Path, str]:
+    """Every file a compose and an animatic of this film write (resolved) -> what it is."""
+    film, animatic = film_path(project).resolve(), animatic_path(project).resolve()
+    return {
+        film: "film",
+        film.with_suffix(".srt"): "captions",
+        contact_sheet_path(project).resolve(): "contact sheet",
+        animatic: "animatic",
+        animatic.with_suffix(".srt"): "animatic's captions",
+        contact_sheet_path(project, animatic=True).resolve(): "animatic's contact sheet",
+    }
+
+
 def not_a_file(target: Path) -> str | None:
     """What ``target`` is when it exists and is not a regular file (a folder, a FIFO, a
     socket, a device, a dangling or looping link), else None. Links are followed: a link to

@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.errors import Problem, SpecError, unique
 
-from .assets import film_path
+from .assets import written_files
 from .schema import VARIANT_KEYS, Storyboard, Variant
 from .spec import Project, _check_references, _validate, display_path
 from .yamlsrc import Located, Path_, format_path
@@ -80,36 +80,40 @@ def check_variants(project: Project) -> list[Problem]:
             )
     if problems:
         return problems
-    written: dict[Path, str] = {}  # every file a film writes -> the film (hostile H12)
-    for path in _written(project):
-        written.setdefault(path, "main")
+    written = {path: ("main", what) for path, what in written_files(project).items()}
     for name in project.board.variants:
         try:
             film = load_variant(project, name)
         except SpecError as e:
             problems.extend(e.problems)
             continue
-        for path in _written(film):
-            other = written.setdefault(path, name)
-            if other != name:
-                problems.append(
-                    Problem(
-                        project.display(),
-                        project.src.line_of(("variants", name)),
-                        format_path(("variants", name)),
-                        f"variant {name!r} would write {display_path(path)}, as the film "
-                        f"{other!r} does: each compose would overwrite the other; give it its "
-                        "own output.file",
-                    )
-                )
-                break
+        problems.extend(_overwrites(project, name, film, written))
     return problems
 
 
-def _written(film: Project) -> list[Path]:
-    """The film and its captions, as resolved paths."""
-    out = film_path(film).resolve()
-    return [out, out.with_suffix(".srt")]
+def _overwrites(
+    project: Project, name: str, film: Project, written: dict[Path, tuple[str, str]]
+) -> list[Problem]:
+    """The first file of variant ``name`` that another film (in ``written``: path -> the film
+    and what the file is to it) also writes (hostile H12); its own files go in ``written``."""
+    for path, what in written_files(film).items():
+        other, theirs = written.setdefault(path, (name, what))
+        if other == name:
+            continue
+        where: Path_ = ("variants", name, "output", "file")  # its own, when it gives one
+        if where not in project.src.lines:
+            where = ("variants", name)
+        return [
+            Problem(
+                project.display(),
+                project.src.line_of(where),
+                format_path(where),
+                f"variant {name!r} would write {display_path(path)} (its {what}), which the "
+                f"film {other!r} writes (its {theirs}): each would overwrite the other; give it "
+                "its own output.file",
+            )
+        ]
+    return []
 
 
 def _derived(

@@ -8,7 +8,7 @@ import sys
 import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
-from storyboard.errors import NSFW_WORDS, BudgetError, StoryboardError
+from storyboard.errors import NSFW_WORDS, StoryboardError
 
 from . import noop
 from .films import (
@@ -35,8 +35,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
     names = film_names(main, args)
     if args.dry_run:
-        if args.variant is not None:
-            _check_films_budget(main, names, args)  # hostile N13 F6: a dry run checks it too
+        if args.variant is not None:  # hostile N13 F6: a dry run checks the budget too
             return cmd_plan_variants(main, args)
         plan = main.plan(
             args.retake, args.keep_downstream, args.budget, draft=args.draft, boards=args.boards
@@ -65,22 +64,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _check_films_budget(main: sb.Project, names: list[str], args: argparse.Namespace) -> None:
-    """``--budget`` over several films (or one named with ``--variant``), before any is bought:
-    their total, and in each a node no source prices (hostile N13 F1: the first film was bought
-    and the second refused)."""
-    if args.budget is None:
-        return
-    over = main.plan_variants(names, draft=args.draft).cost
-    if over > args.budget + 1e-9:
-        raise BudgetError(
-            f"these films would cost ${over:.2f}, over the --budget of "
-            f"${args.budget:.2f}; nothing was spent"
-        )
-    for name in names:
-        try:
-            main.variant(name).plan(args.retake, budget=args.budget, draft=args.draft)
-        except BudgetError as e:
-            raise BudgetError(f"film {name}: {e}" if len(names) > 1 else str(e)) from None
+    """``--budget`` over several films, before any is bought: their total, and in each a node
+    no source prices (hostile N13 F1: the first film was bought and the second refused)."""
+    if args.budget is not None:
+        main.plan_variants(names, args.draft, args.boards, args.budget)
 
 
 def _generate(project: sb.Project, args: argparse.Namespace) -> int:
@@ -192,19 +179,27 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     main = sb.load(args.project)
-    if args.variant == "all":  # every film in turn, each as `status --variant NAME` shows it
+    if args.variant == "all":  # every film in turn; the journal's money once, after them
         for i, name in enumerate(film_names(main, args)):
             print(("\n" if i else "") + f"== {name} ==")
-            _print_status(main.variant(name).status(draft=args.draft))
+            status = main.variant(name).status(draft=args.draft)
+            _print_scenes(status)
+            _print_film(status)
+        print(f"\nspent so far on this project: {status.money}")
+        _print_uncollected(status)
         return 0
-    _print_status(main.status(draft=args.draft, variant=args.variant))
+    status = main.status(draft=args.draft, variant=args.variant)
+    _print_scenes(status, f"; spent so far on this project: {status.money}")
+    _print_uncollected(status)
+    _print_film(status)
     if args.variant is None:
         print_variant_films(main, draft=args.draft)
     return 0
 
 
-def _print_status(status: sb.Status) -> None:
-    """One film's status: each scene up to date or stale and why, the money, then the film."""
+def _print_scenes(status: sb.Status, tail: str = "") -> None:
+    """One film's scenes, each up to date or stale and why, and what its next render costs
+    (``tail``: ends that line)."""
     unknown = {s.scene for s in status.scenes if not s.price_known}  # hostile N13 F10
     rows = [
         [
@@ -224,12 +219,19 @@ def _print_status(status: sb.Status) -> None:
         f"{'scenes' if all(':' not in s.scene for s in status.scenes) else 'tasks'} stale; "
         f"next render: ${status.next_cost:.2f}"
         + (f" and {', '.join(left_out)}, whose price no source gives" if left_out else "")
-        + f"; spent so far on this project: {status.money}"
+        + tail
     )
+
+
+def _print_uncollected(status: sb.Status) -> None:
+    """The journal's paid tasks not collected yet (the project's, whichever film sent them)."""
     if status.uncollected:
         print("\npaid but not collected yet (render again to collect them, not paid again):")
         for u in status.uncollected:
             print(f"  {u.scene}  task {u.task_uuid[:8]}  {u.state}  ${u.cost:.2f}")
+
+
+def _print_film(status: sb.Status) -> None:
     film = status.film
     if film is not None:
         state = "up to date" if film.up_to_date else "stale (" + ", ".join(film.reasons) + ")"

@@ -53,19 +53,20 @@ def film_names(project: sb.Project, args: argparse.Namespace) -> list[str]:
 
 def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
     """``plan --variant all`` (or one name): each film's plan, and what it shares; with
-    ``--json``, the tasks (one film: its ``plan --json``; several: one document of them)."""
+    ``--json``, the tasks (one film: its ``plan --json``; several: one document of them).
+    ``render --dry-run`` comes here too: its ``--budget`` is checked on these plans."""
     names = film_names(project, args)
     retake = getattr(args, "retake", None) or []
     boards = getattr(args, "boards", False)
+    budget = getattr(args, "budget", None)  # render --dry-run: checked as the render checks it
     if len(names) == 1:  # one film: every option of `plan`, as for the main film
-        plan = project.variant(names[0]).plan(
-            retake, getattr(args, "keep_downstream", False), draft=args.draft, boards=boards
-        )
+        keep = getattr(args, "keep_downstream", False)
+        plan = project.variant(names[0]).plan(retake, keep, budget, args.draft, boards=boards)
         batch = VariantsPlan([FilmPlan(names[0], plan)])
     else:
         if retake:
             raise StoryboardError(RETAKE_ONE_FILM)
-        batch = project.plan_variants(names, draft=args.draft)
+        batch = project.plan_variants(names, args.draft, boards, budget)
     if getattr(args, "json", False):
         print(json.dumps(_plan_json(batch, several=len(names) > 1), indent=2))
         return 0

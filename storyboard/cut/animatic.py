@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storyboard.board.assets import animatic_path, contact_sheet_path
 from storyboard.board.schema import parse_size
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
@@ -22,7 +23,7 @@ from storyboard.files import resolve_inside
 from storyboard.media.ffmpeg import audio_codec_args, run_ffmpeg, video_codec_args
 from storyboard.media.probe import media_key
 
-from .compose import ComposeResult, compose_film, output_path
+from .compose import ComposeResult, compose_film
 from .takes import ChosenTake
 
 PUSH_IN = 0.08  # the push-in: the frame grows by 8% over the shot (a look, not a model fact)
@@ -60,11 +61,6 @@ class Stills:
     def file_ok(self, take: Any) -> bool:
         p = resolve_inside(self.root, take.file)
         return p is not None and p.is_file() and p.stat().st_size == take.size
-
-
-def animatic_path(project: Project) -> Path:
-    """``build/NAME.animatic.mp4`` beside the film."""
-    return project.build / f"{output_path(project).stem}.animatic.mp4"
 
 
 def still_shot(project: Project, scene_id: str, board: ChosenTake, seconds: float) -> Still:
@@ -141,5 +137,6 @@ def compose_animatic(
     shadow = Project(project.root, project.file, board, project.src, project.raw)
     # each film of the storyboard (issue 20) has its own animatic key and contact sheet
     shadow.stamp_name = f"animatic{project.suffix}.json"  # type: ignore[attr-defined]
-    shadow.contact_sheet_name = f"contact-sheet{project.suffix}.animatic.png"  # type: ignore[attr-defined]
+    sheet = contact_sheet_path(project, animatic=True).name
+    shadow.contact_sheet_name = sheet  # type: ignore[attr-defined]
     return compose_film(shadow, Stills(project.root, lock), log=log, on_progress=on_progress)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from storyboard.board.assets import contact_sheet_path as sheet_path
 from storyboard.board.assets import film_path, not_a_file
 from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
@@ -88,8 +89,8 @@ def check_destinations(dest: Path) -> None:
 
 def contact_sheet_path(project: Project) -> Path:
     """``build/contact-sheet.png`` (a variant's and the animatic's: their own)."""
-    name = getattr(project, "contact_sheet_name", None) or f"contact-sheet{project.suffix}.png"
-    return project.build / name
+    name = getattr(project, "contact_sheet_name", None)
+    return project.build / name if name else sheet_path(project)
 
 
 def film_state(project: Project, takes: Mapping[str, ChosenTake]) -> FilmStatus:

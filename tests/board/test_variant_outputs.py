@@ -28,9 +28,65 @@ def test_a_variant_writing_another_films_file_is_an_error_at_its_line(tmp_path: 
         load_project(write_project(tmp_path / "p", BOARD))
     found = [str(p) for p in e.value.problems]
     assert len(found) == 2, found
-    assert any(":7: variants.w: " in p and "build/same.mp4" in p and "main" in p for p in found)
-    assert any(":8: variants.x: " in p and "build/same.srt" in p for p in found), found
+    assert any(
+        ":7: variants.w.output.file: " in p and "build/same.mp4" in p and "main" in p for p in found
+    )
+    assert any(":8: variants.x.output.file: " in p and "build/same.srt" in p for p in found), found
 
 
 def test_variants_with_their_own_files_load(tmp_path: Path) -> None:
     load_project(write_project(tmp_path / "p", BOARD.split("  w:")[0]))
+
+
+ANIMATICS = """
+title: Same
+defaults: {duration: 4}
+scenes:
+  - {id: a, prompt: "A harbour at dawn, gulls circling."}
+variants:
+  y: {output: {file: build/same.animatic.mp4}}
+  z:
+    edit: {fade_in: 2}
+    output:
+      file: cuts/same.mp4
+  v: {size: 720x1280, reframe: crop}
+  u: {output: {file: build/same.v.animatic.mp4}}
+"""
+
+
+def test_a_film_writing_an_animatic_or_its_captions_is_an_error_at_its_line(
+    in_tmp: Path,
+) -> None:
+    """`render --boards` cuts build/NAME.animatic.mp4 beside each film (with its .srt): a
+    film there, or a second film whose animatic lands there, overwrote one with the other."""
+    with pytest.raises(SpecError) as e:
+        load_project(write_project(in_tmp / "p", ANIMATICS))
+    assert [str(p) for p in e.value.problems] == [
+        "p/storyboard.yaml:6: variants.y.output.file: variant 'y' would write "
+        "p/build/same.animatic.mp4 (its film), which the film 'main' writes (its animatic): "
+        "each would overwrite the other; give it its own output.file",
+        "p/storyboard.yaml:10: variants.z.output.file: variant 'z' would write "
+        "p/build/same.animatic.mp4 (its animatic), which the film 'main' writes (its "
+        "animatic): each would overwrite the other; give it its own output.file",
+        "p/storyboard.yaml:12: variants.u.output.file: variant 'u' would write "
+        "p/build/same.v.animatic.mp4 (its film), which the film 'v' writes (its animatic): "
+        "each would overwrite the other; give it its own output.file",
+    ]
+
+
+def test_a_title_derived_file_is_an_error_at_the_variant(in_tmp: Path) -> None:
+    """A variant without output.file writes the main film's name with its own before the
+    extension: when that is another film's file, the variant's line says so."""
+    board = ANIMATICS.split("variants:")[0] + (
+        "output: {file: build/same.k.mp4}\n"
+        "variants:\n"
+        "  j: {output: {file: build/same.k.k.mp4}}\n"
+        "  k: {edit: {fade_in: 2}}\n"
+    )
+    with pytest.raises(SpecError) as e:
+        load_project(write_project(in_tmp / "p", board))
+    assert [str(p) for p in e.value.problems] == [
+        "p/storyboard.yaml:8: variants.k: variant 'k' would write p/build/same.k.k.mp4 (its "
+        "film), which the film 'j' writes (its film): each would overwrite the other; give it "
+        "its own output.file",
+    ]

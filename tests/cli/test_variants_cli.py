@@ -40,6 +40,42 @@ def test_plan_all_shows_each_films_cost_and_what_it_shares(
     assert not (in_tmp / "p" / "build").exists()  # a plan writes nothing
 
 
+def test_plan_all_with_boards_prices_each_films_boards_and_no_clip(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan --variant all --boards` priced every film's clips, not what `render --variant all
+    --boards` buys: each film's boards (at that film's size)."""
+    write_project(in_tmp / "p", BOARD)
+    assert main(["plan", "p", "--variant", "all", "--boards"]) == 0
+    out = capsys.readouterr().out
+    clips = [row for row in out.splitlines() if row.startswith(("harbour ", "storm "))]
+    assert clips and all(row.rstrip().endswith("up to date") for row in clips), out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("main ", "native "))]
+    assert ["main", "1280x720", "2", "0", "$0.12"] in rows  # two boards of $0.06 (FLUX)
+    assert ["native", "720x1280", "2", "0", "$0.12"] in rows  # its own boards, at 9:16
+    assert "board:harbour  720x1280" in out
+    # vertical crops the main film's pictures; short's harbour board is the main film's
+    assert out.rstrip().endswith("all 4 films: $0.24 (each shared scene counted once)")
+    assert main(["plan", "p", "--variant", "all", "--boards", "--json"]) == 0
+    batch = json.loads(capsys.readouterr().out)
+    films = {f["variant"]: f for f in batch["films"]}
+    assert [t["node"] for t in films["native"]["tasks"]] == ["board:harbour", "board:storm"]
+    assert films["short"]["shared"] == {"board:harbour": "main"}
+    assert batch["total_cost"] == pytest.approx(0.24)
+
+
+def test_a_budget_over_all_films_boards_holds_their_boards(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(in_tmp / "p", BOARD)
+    boards = ["render", "p", "--variant", "all", "--boards", "--dry-run", "--budget"]
+    assert main([*boards, "0.5"]) == 0  # the boards: $0.24 (the clips would be $1.60)
+    capsys.readouterr()
+    assert main([*boards, "0.2"]) == 1
+    err = capsys.readouterr().err
+    assert "these films would cost $0.24, over the --budget of $0.20; nothing was spent" in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -143,6 +179,33 @@ def test_status_all_shows_every_film(drafted: Path, capsys: pytest.CaptureFixtur
         f"film: up to date: {drafted / 'build' / 'tide.mp4'}",
         f"film: up to date: {drafted / 'build' / 'tide.vertical.mp4'}",
     ]
+
+
+def test_status_all_says_the_projects_money_once_after_the_films(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal is the project's: what was spent and what waits to be collected were
+    printed again in every film's part, as if each film had spent it."""
+    from storyboard.generate.state import BuildState
+
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    write_project(in_tmp / "p", DRAFTED)
+    state = BuildState(in_tmp / "p")
+    state.record_task("7a5b1c2d-0000-4000-8000-000000000000", "harbour", "k", None, {}, 0.4)
+    state.mark("7a5b1c2d-0000-4000-8000-000000000000", "submitted")
+    state.close()
+    assert main(["status", "p", "--variant", "all"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("2 of 2 scenes stale; next render: $0.80\n") == 2  # each film's own
+    films, project = out.split("\nspent so far on this project: ")
+    assert "paid but not collected" not in films and "\n== vertical ==\n" in films
+    assert films.rstrip().splitlines()[-1].startswith("film: stale")
+    assert project.startswith("$0.00\n\npaid but not collected yet")
+    assert project.rstrip().endswith("harbour  task 7a5b1c2d  submitted  $0.40")
+    assert main(["status", "p", "--variant", "vertical"]) == 0  # one film: as it was
+    one = capsys.readouterr().out
+    assert "2 of 2 scenes stale; next render: $0.80; spent so far on this project: $0.00" in one
+    assert one.count("harbour  task 7a5b1c2d  submitted  $0.40") == 1
 
 
 @pytest.mark.parametrize("name", ["main", "vertical"])

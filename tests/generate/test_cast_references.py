@@ -101,3 +101,25 @@ def test_a_batch_plan_counts_the_sheets_once(tmp_path: Path) -> None:
     assert vertical.shared == {"a": "main", "b": "main", "cast:wren": "main"}
     assert vertical.cost == 0
     assert batch.cost == pytest.approx(clips + sheet)
+
+
+def test_a_batch_plan_of_boards_prices_each_films_boards_and_the_sheets_once(
+    tmp_path: Path,
+) -> None:
+    """`plan_variants(boards=True)` is what `render --variant all --boards` buys: the sheets
+    and every film's boards (at that film's size), no clip; the sheets are shared."""
+    text = CAST + "variants:\n  vertical: {size: 720x1280}\n"
+    p = write_project(tmp_path / "p", text, {"assets/tower.png": png_bytes(96, 64, (1, 2, 3))})
+    project = storyboard.load(p)
+    batch = project.plan_variants("all", boards=True)
+    main_film, vertical = batch.films
+    assert main_film.cost == pytest.approx(project.plan(boards=True).cost)
+    assert not main_film.plan.to_generate and not vertical.plan.to_generate  # no clip
+    assert vertical.shared == {"cast:wren": "main"}
+    boards = [i for i in vertical.plan.images if i.generate and i.node.startswith("board:")]
+    assert [(i.node, i.size) for i in boards] == [
+        ("board:a", "720x1280"),
+        ("board:b", "720x1280"),
+    ]
+    assert vertical.cost == pytest.approx(sum(i.cost for i in boards))
+    assert batch.cost == pytest.approx(main_film.cost + vertical.cost)

@@ -130,6 +130,35 @@ def test_several_films_are_refused_before_the_first_is_bought(
         assert "over the --budget of $0.10" in capsys.readouterr().err
 
 
+def test_a_budget_over_several_films_plans_each_film_once(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The budget of `--variant all` planned every film twice (the batch's total, then each
+    film under the budget); a dry run planned it a third time to print it."""
+    from storyboard.api.project import Project
+
+    planned: list[str] = []
+    plan = Project.plan
+
+    def counted(self: Project, *args: Any, **kwargs: Any) -> Any:
+        planned.append(self.variant_name)
+        return plan(self, *args, **kwargs)
+
+    monkeypatch.setattr(Project, "plan", counted)
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    p = write_project(tmp_path / "p", BOARD % ", price: 0.2" + VARIANTS)
+    assert main(["render", str(p), "--variant", "all", "--budget", "100"]) != 0
+    assert "film loud: no source gives the price of sfx:a/1" in capsys.readouterr().err
+    assert planned == ["main", "loud"]
+    assert not (p / "storyboard.lock").exists()
+    priced = VARIANTS.replace("duration: 2}", "duration: 2, price: 0.2}")
+    p = write_project(tmp_path / "q", BOARD % ", price: 0.2" + priced)
+    planned.clear()
+    assert main(["render", str(p), "--variant", "all", "--dry-run", "--budget", "100"]) == 0
+    assert "all 2 films: $" in capsys.readouterr().out
+    assert planned == ["main", "loud"]
+
+
 def test_an_unpriced_sound_already_paid_for_is_collected_under_a_budget(tmp_path: Path) -> None:
     """Hostile N13 F3: an effect the service had accepted (charged, not yet collected) still
     blocked a budgeted render, though collecting it costs nothing."""
