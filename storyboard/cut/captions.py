@@ -1,69 +1,24 @@
-"""Burnt-in captions: dialogue lines drawn with a packaged font, and which characters it lacks.
+"""Burnt-in captions: dialogue lines drawn in the packaged font (:mod:`storyboard.media.fonts`,
+Noto Sans), and a warning for what it lacks.
 
-The font is Noto Sans (SIL Open Font License), installed as the ``fontpkg-noto-sans``
-dependency, so every machine draws the same glyphs without system fonts: all of Latin-1, Latin
-Extended-A and B, Greek, Cyrillic, Vietnamese, typographic punctuation and the euro. Pillow's
-bundled font (used before) has ASCII and a few quotes only, and drew every accented letter as a
-box (hostile helper-30). What the font has no glyph for (CJK, Arabic, emoji...) is read from its
-character map (fontTools) and is a warning at the compose (:func:`caption_warnings`), never a
-silent box.
+Pillow's bundled font (used before) drew every accented letter as a box (hostile helper-30).
+What the font has no glyph for (CJK, Arabic, emoji...) is read from its character map and is a
+warning at the compose (:func:`caption_warnings`), never a silent box.
 """
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from storyboard.errors import ComposeError
+from storyboard.media.fonts import TEXT_FONT, text_font, undrawable
 
 from .timeline import Caption, Timeline
 
-CAPTION_FONT = "Noto Sans"
-"""The family burnt-in captions are drawn in (a fontpkg package: ``fontpkg-noto-sans``)."""
-
-
-@functools.cache
-def caption_font_file() -> str:
-    """The caption font's file, from its package (a :class:`ComposeError` where it is missing:
-    an environment installed before the dependency was added)."""
-    try:
-        import fontpkg
-
-        return str(fontpkg.path(CAPTION_FONT))
-    except (ImportError, LookupError) as e:  # fontpkg's FamilyNotInstalled is a LookupError
-        raise ComposeError(
-            f"the caption font ({CAPTION_FONT}) is not installed ({e}); burnt-in captions need "
-            "it: install storyboard again (`pip install -e .`) or `pip install fontpkg-noto-sans`"
-        ) from None
-
-
-@functools.cache
-def _charmap() -> frozenset[int]:
-    path = caption_font_file()
-    try:
-        from fontTools.ttLib import TTFont
-    except ImportError as e:
-        raise ComposeError(
-            f"burnt-in captions read their font's character map with fontTools ({e}): install "
-            "storyboard again (`pip install -e .`) or `pip install fonttools`"
-        ) from None
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap() or ())
-
-
-@functools.cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(caption_font_file(), size)
-
-
-def undrawable(text: str) -> str:
-    """The characters of ``text`` the caption font has no glyph for (its character map does
-    not list them: they would be burned in as its .notdef box), each once, in order."""
-    cmap = _charmap()
-    return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in cmap))
+CAPTION_FONT = TEXT_FONT
+"""The family burnt-in captions are drawn in."""
 
 
 def _shown(ch: str) -> str:
@@ -83,7 +38,7 @@ def caption_warnings(tl: Timeline) -> list[str]:
     one per caption longer than :data:`MAX_LINES` lines at the film's size, which is cut
     (hostile helper-37: it lost its end silently)."""
     out: list[str] = []
-    font = _font(_size(tl.height))
+    font = text_font(_size(tl.height))
     for cap in tl.captions:
         scene = next((s.scene for s in tl.segments if s.start <= cap.start < s.end), None)
         where = f"scene {scene!r}" if scene is not None else f"at {cap.start:.2f} s"
@@ -134,7 +89,7 @@ class CaptionLayer:
         self._cache: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
 
     def _render(self, i: int, cap: Caption) -> tuple[np.ndarray, np.ndarray, int]:
-        font = _font(_size(self.height))
+        font = text_font(_size(self.height))
         ascent, descent = font.getmetrics()  # room for accents above and descenders below
         lines = _wrap(cap.text, font, self.width - 48)[:MAX_LINES]
         line_h = ascent + descent + 2

@@ -11,6 +11,7 @@ install it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -159,6 +160,11 @@ def start_local_ray(num_cpus: int, object_store: int = OBJECT_STORE) -> Path:
     switch for single-machine use, ``ray._private.ray_constants``) the node address stays
     loopback and so do the GCS, raylet and worker servers. The variable is set for this
     process and the Ray processes it starts; it is Ray's, read nowhere else.
+
+    It starts quietly: Ray's driver-side logger is set to ERROR (``ray.init``'s
+    ``configure_logging`` and ``logging_level``), so its start-up notices (the token banner,
+    "Token authentication is enabled for this Ray cluster...", on every run) are not printed
+    and its errors are; its workers' output stays in the session's logs (``log_to_driver``).
     """
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     import ray
@@ -177,7 +183,8 @@ def start_local_ray(num_cpus: int, object_store: int = OBJECT_STORE) -> Path:
             _temp_dir=str(session),
             _node_ip_address="127.0.0.1",
             log_to_driver=False,
-            configure_logging=False,
+            configure_logging=True,  # Ray's "ray" logger, at ERROR: its start-up notices go,
+            logging_level=logging.ERROR,  # its errors stay (a failed start is raised anyway)
         )
     except BaseException:
         shutil.rmtree(session, ignore_errors=True)

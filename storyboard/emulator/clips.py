@@ -10,11 +10,10 @@ import hashlib
 import io
 import os
 import tempfile
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from storyboard.media.ffmpeg import (
     audio_codec_args,
@@ -24,6 +23,8 @@ from storyboard.media.ffmpeg import (
     video_codec_args,
 )
 from storyboard.media.frames import conform_image
+
+from .lettering import draw_prompt_box
 
 EXTENSIONS = {"MP4": "mp4", "WEBM": "webm", "MOV": "mov"}
 
@@ -49,31 +50,10 @@ def _palette(seed: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return a, b
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow built without FreeType
-        return ImageFont.load_default()
-
-
 def text_overlay(prompt: str, width: int, height: int, label: str) -> bytes:
     """An RGBA PNG: the prompt wrapped in a dark box over the lower part of the frame."""
     im = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(im)
-    size = max(10, height // 26)
-    font = _font(size)
-    head = _font(int(size * 1.3))
-    chars = max(20, int(width / (size * 0.55)))
-    lines = textwrap.wrap(prompt, chars)[: max(2, (height // 2) // (size + 4))]
-    box_h = (len(lines) + 1) * (size + 4) + int(size * 1.3) + 16
-    top = height - box_h - height // 20
-    draw.rectangle([width // 30, top, width - width // 30, top + box_h], fill=(0, 0, 0, 225))
-    x = width // 30 + size
-    draw.text((x, top + 8), label, font=head, fill=(255, 220, 120, 255))
-    y = top + 16 + int(size * 1.3)
-    for line in lines:
-        draw.text((x, y), line, font=font, fill=(255, 255, 255, 255))
-        y += size + 4
+    draw_prompt_box(im, prompt, label, max(10, height // 26), min_chars=20)
     buf = io.BytesIO()
     im.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()

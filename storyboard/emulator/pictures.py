@@ -9,7 +9,6 @@ which board. Prices are the catalogue's, so the emulator's "would cost" equals t
 from __future__ import annotations
 
 import io
-import textwrap
 import threading
 import time
 import uuid
@@ -17,10 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from storyboard.board.image_models import get_image_profile
+from storyboard.media.fonts import text_font
 
+from .lettering import draw_prompt_box
 from .rules import ApiError
 
 if TYPE_CHECKING:
@@ -86,13 +87,6 @@ def validate_image(t: dict[str, Any], image_bytes: Callable[[str], bytes | None]
     return round(profile.price(w, h, references=len(refs)) * n, 6)
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType
-        return ImageFont.load_default()
-
-
 def _palette(seed: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     a = (40 + seed % 120, 50 + (seed >> 8) % 110, 70 + (seed >> 16) % 130)
     b = ((seed >> 4) % 80, (seed >> 12) % 80, 30 + (seed >> 20) % 90)
@@ -117,19 +111,7 @@ def draw_picture(
         col = tuple(int(c0[i] * (1 - t) + c1[i] * t) for i in range(3))
         draw.rectangle([0, y, width, y + max(1, height // 64)], fill=col)
     _thumbnails(im, references)
-    size = max(10, height // 24)
-    font, head = _font(size), _font(int(size * 1.3))
-    chars = max(16, int(width / (size * 0.55)))
-    lines = textwrap.wrap(prompt, chars)[: max(2, (height // 2) // (size + 4))]
-    box_h = (len(lines) + 1) * (size + 4) + int(size * 1.3) + 16
-    top = height - box_h - height // 20
-    draw.rectangle([width // 30, top, width - width // 30, top + box_h], fill=(0, 0, 0))
-    x = width // 30 + size
-    draw.text((x, top + 8), label, font=head, fill=(255, 220, 120))
-    y = top + 16 + int(size * 1.3)
-    for line in lines:
-        draw.text((x, y), line, font=font, fill=(255, 255, 255))
-        y += size + 4
+    draw_prompt_box(im, prompt, label, max(10, height // 24), min_chars=16)
     buf = io.BytesIO()
     im.save(buf, format=PIL_FORMATS.get(fmt, "PNG"))
     return buf.getvalue()
@@ -143,7 +125,7 @@ def _thumbnails(im: Image.Image, references: list[bytes | None]) -> None:
     side = max(24, min(h // 4, w // (len(references) + 2)))
     pad = max(4, side // 12)
     draw = ImageDraw.Draw(im)
-    font = _font(max(10, side // 5))
+    font = text_font(max(10, side // 5))
     x = w - pad
     for k, data in reversed(list(enumerate(references, 1))):
         x -= side

@@ -1,0 +1,64 @@
+"""The packaged font text is drawn in, and which characters it lacks.
+
+The font is Noto Sans (SIL Open Font License), installed as the ``fontpkg-noto-sans``
+dependency, so every machine draws the same glyphs without system fonts: all of Latin-1, Latin
+Extended-A and B, Greek, Cyrillic, Vietnamese, typographic punctuation and the euro. Pillow's
+bundled font (used before) has ASCII and a few quotes only, and drew every accented letter as a
+box (hostile helper-30). What the font has no glyph for (CJK, Arabic, emoji...) is read from its
+character map (fontTools): burnt-in captions warn of it, placeholders draw it as ``?``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from PIL import ImageFont
+
+from storyboard.errors import StoryboardError
+
+TEXT_FONT = "Noto Sans"
+"""The family captions and placeholders are drawn in (a fontpkg package: ``fontpkg-noto-sans``)."""
+
+REINSTALL = "install storyboard again (`pip install -e .`)"
+
+
+@functools.cache
+def font_file() -> str:
+    """The font's file, from its package (a :class:`StoryboardError` where it is missing: an
+    environment installed before the dependency was added)."""
+    try:
+        import fontpkg
+
+        return str(fontpkg.path(TEXT_FONT))
+    except (ImportError, LookupError) as e:  # fontpkg's FamilyNotInstalled is a LookupError
+        raise StoryboardError(
+            f"the font {TEXT_FONT} is not installed ({e}); burnt-in captions and placeholder "
+            f"text are drawn in it: {REINSTALL} or `pip install fontpkg-noto-sans`"
+        ) from None
+
+
+@functools.cache
+def _charmap() -> frozenset[int]:
+    path = font_file()
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError as e:
+        raise StoryboardError(
+            f"the font's character map is read with fontTools ({e}): {REINSTALL} or "
+            "`pip install fonttools`"
+        ) from None
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+@functools.cache
+def text_font(size: int) -> ImageFont.FreeTypeFont:
+    """The font at ``size`` pixels."""
+    return ImageFont.truetype(font_file(), size)
+
+
+def undrawable(text: str) -> str:
+    """The characters of ``text`` the font has no glyph for (its character map does not list
+    them: they would be drawn as its .notdef box), each once, in order."""
+    cmap = _charmap()
+    return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in cmap))
