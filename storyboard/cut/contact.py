@@ -56,7 +56,7 @@ def _board(path: Path | None) -> Image.Image | None:
         return None
 
 
-SHEET_STYLE = "1"  # bump when the sheet is drawn differently: every kept sheet is drawn again
+SHEET_STYLE = "2"  # bump when the sheet is drawn differently: every kept sheet is drawn again
 
 
 def sheet_key(tl: Timeline, title: str, boards: dict[str, tuple[Path, str]]) -> str:
@@ -108,7 +108,9 @@ def contact_sheet(
     key = sheet_key(tl, title, boards or {})
     if _kept(dest, key):
         return dest
-    from PIL import Image, ImageDraw, ImageFont  # imported when used: start-up stays quick
+    from PIL import Image, ImageDraw  # imported when used: start-up stays quick
+
+    from storyboard.media.fonts import drawable, text_font
 
     with ThreadPoolExecutor(2) as pool:
         pairs = list(pool.map(lambda i: _pair(root, tl, i), range(len(tl.segments))))
@@ -126,9 +128,9 @@ def contact_sheet(
         (24, 24, 28),
     )
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=16)
-    small = ImageFont.load_default(size=13)
-    draw.text((pad, 10), f"{title}: {tl.duration:.1f} s", font=font, fill=(255, 220, 120))
+    font, small = text_font(16), text_font(13)  # the captions' font: accents are letters
+    heading = drawable(f"{title}: {tl.duration:.1f} s")
+    draw.text((pad, 10), heading, font=font, fill=(255, 220, 120))
     if boards:
         for c, name in enumerate(("board", "first frame", "last frame")):
             x = label_w + 2 * pad + c * (THUMB_W + pad)

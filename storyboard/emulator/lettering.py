@@ -12,16 +12,9 @@ import textwrap
 
 from PIL import Image, ImageDraw
 
-from storyboard.media.fonts import text_font, undrawable
+from storyboard.media.fonts import drawable, text_font
 
 LABEL_COLOUR = (255, 220, 120)
-STAND_IN = "?"  # drawn for a character the font cannot draw
-
-
-def drawable(text: str) -> str:
-    """``text`` with each character the font has no glyph for replaced by :data:`STAND_IN`."""
-    missing = set(undrawable(text))
-    return "".join(STAND_IN if ch in missing else ch for ch in text) if missing else text
 
 
 def draw_prompt_box(im: Image.Image, prompt: str, label: str, size: int, min_chars: int) -> None:

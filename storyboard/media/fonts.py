@@ -5,7 +5,8 @@ dependency, so every machine draws the same glyphs without system fonts: all of 
 Extended-A and B, Greek, Cyrillic, Vietnamese, typographic punctuation and the euro. Pillow's
 bundled font (used before) has ASCII and a few quotes only, and drew every accented letter as a
 box (hostile helper-30). What the font has no glyph for (CJK, Arabic, emoji...) is read from its
-character map (fontTools): burnt-in captions warn of it, placeholders draw it as ``?``.
+character map (fontTools): burnt-in captions warn of it, placeholders and the contact sheet
+draw it as ``?`` (:func:`drawable`).
 """
 
 from __future__ import annotations
@@ -62,3 +63,13 @@ def undrawable(text: str) -> str:
     them: they would be drawn as its .notdef box), each once, in order."""
     cmap = _charmap()
     return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in cmap))
+
+
+STAND_IN = "?"  # drawn for a character the font cannot draw
+
+
+def drawable(text: str) -> str:
+    """``text`` with each character the font has no glyph for replaced by :data:`STAND_IN`: a
+    visible stand-in, where the font's .notdef box would read as a letter of some script."""
+    missing = set(undrawable(text))
+    return "".join(STAND_IN if ch in missing else ch for ch in text) if missing else text
