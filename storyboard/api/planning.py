@@ -24,6 +24,7 @@ def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> 
             request=t.request,
             model=t.model,
             price_known=t.price_known,
+            later=t.scene in (later or ()),
         )
         for t in plan.tasks
     ]

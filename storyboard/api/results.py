@@ -62,6 +62,9 @@ class PlannedScene:
     """The scene's model (AIR id): the storyboard's, or the scene's own ``model``."""
     price_known: bool = True
     """False when no source gives the model's price and the scene sets no ``price``."""
+    later: bool = False
+    """True when its take is not up to date but this render does not make it (a plan of
+    ``render --boards``, which makes no clip); ``generate`` is then False."""
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,11 @@ def plan_table(plan: PlanResult) -> str:
     for s in plan.scenes:
         takes = f" x{s.takes}" if s.takes > 1 else ""
         cost = (f"${s.cost:.2f}" if s.price_known else "unknown") if s.generate else "cached"
+        action = "generate" if s.generate else "up to date"
+        if s.later:  # a plan of `render --boards`: the clip is made by a later render
+            cost, action = "-", "later (no clips with --boards)"
         row = [s.scene, continuity_text(s.mode, s.source), f"{s.duration:g} s{takes}", cost]
-        rows.append(
-            row + ([s.model] if mixed else []) + ["generate" if s.generate else "up to date"]
-        )
+        rows.append(row + ([s.model] if mixed else []) + [action])
     head = ["scene", "continuity", "duration", "cost"] + (["model"] if mixed else []) + ["action"]
     out = table(head, rows, right={2, 3})
     if plan.images:

@@ -97,6 +97,9 @@ def test_plan_says_a_board_no_clip_uses_waits_for_render_boards(
     assert main(["plan", str(p), "--boards"]) == 0
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line}
     assert rows["board:b"].split()[-2:] == ["$0.06", "generate"]
+    # the clips are not made by `render --boards`, nor up to date: a later render makes them
+    for clip in ("a", "b"):
+        assert rows[clip].split()[-6:] == ["-", "later", "(no", "clips", "with", "--boards)"]
 
 
 def test_a_member_with_its_own_pictures_has_no_sheet_to_retake(tmp_path: Path) -> None:

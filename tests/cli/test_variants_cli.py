@@ -49,7 +49,7 @@ def test_plan_all_with_boards_prices_each_films_boards_and_no_clip(
     assert main(["plan", "p", "--variant", "all", "--boards"]) == 0
     out = capsys.readouterr().out
     clips = [row for row in out.splitlines() if row.startswith(("harbour ", "storm "))]
-    assert clips and all(row.rstrip().endswith("up to date") for row in clips), out
+    assert clips and all(row.rstrip().endswith("later (no clips with --boards)") for row in clips)
     rows = [line.split() for line in out.splitlines() if line.startswith(("main ", "native "))]
     assert ["main", "1280x720", "2", "0", "$0.12"] in rows  # two boards of $0.06 (FLUX)
     assert ["native", "720x1280", "2", "0", "$0.12"] in rows  # its own boards, at 9:16
