@@ -58,6 +58,14 @@ def cmd_render(args: argparse.Namespace) -> int:
             return code
     if args.no_compose:
         return 0
+    if args.boards:  # each film's animatic, cut here: stills need no Ray nor chunk cache
+        if args.on is not None or args.cache is not None:
+            _err("note: --on and --cache compose films; the animatics are cut here")
+        for name in names:
+            if len(names) > 1:
+                _err(f"== {name}")
+            _compose(main.variant(name), args)
+        return 0
     if len(names) > 1 or args.on is not None or args.cache is not None:
         return compose_films(main, names, args)
     return _compose(main.variant(names[0]), args)

@@ -243,3 +243,25 @@ def test_plan_variant_judges_drafts_with_draft(
     generated = [row for row in out.splitlines() if row.rstrip().endswith(" generate")]
     assert generated == [], out  # --draft was dropped: every scene planned again (hostile-31)
     assert out.rstrip().endswith("all 2 films: $0.00 (each shared scene counted once)")
+
+
+def test_render_all_with_boards_cuts_each_films_animatic_and_no_film(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-41: `render --variant all --boards` bought each film's boards, then
+    composed the films (no clip yet: exit 1) instead of cutting the animatics; with `--cache`
+    one film's boards render composed its film."""
+    write_project(in_tmp / "p", BOARD.replace("  short: {skip: [storm]}\n", ""))
+    fast = ["--boards", "--draft", "--quiet", "--emulator-latency", "0.05"]
+    assert main(["render", "p", "--variant", "all", *fast]) == 0
+    out = capsys.readouterr().out
+    build = in_tmp / "p" / "build"
+    made = sorted(f.name for f in build.glob("*.mp4"))
+    assert made == ["tide.animatic.mp4", "tide.native.animatic.mp4", "tide.vertical.animatic.mp4"]
+    assert out.count("animatic: ") == 3, out
+    for f in build.glob("*.mp4"):
+        f.unlink()
+    assert main(["render", "p", *fast, "--cache", str(in_tmp / "chunks")]) == 0
+    err = capsys.readouterr().err
+    assert "note: --on and --cache compose films; the animatics are cut here" in err
+    assert sorted(f.name for f in build.glob("*.mp4")) == ["tide.animatic.mp4"]
