@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.errors import Problem, SpecError, unique
 
-from .assets import written_files
+from .assets import inputs, written_files
 from .schema import VARIANT_KEYS, Storyboard, Variant
 from .spec import Project, _check_references, _validate, display_path
 from .yamlsrc import Located, Path_, format_path
@@ -81,13 +81,46 @@ def check_variants(project: Project) -> list[Problem]:
     if problems:
         return problems
     written = {path: ("main", what) for path, what in written_files(project).items()}
+    films: dict[str, Project] = {"main": project}
     for name in project.board.variants:
         try:
             film = load_variant(project, name)
         except SpecError as e:
             problems.extend(e.problems)
             continue
+        films[name] = film
         problems.extend(_overwrites(project, name, film, written))
+    return problems or _inputs_overwritten(project, films)
+
+
+def _inputs_overwritten(project: Project, films: dict[str, Project]) -> list[Problem]:
+    """A file one film writes that another film is made from (hostile helper-41: a variant's
+    music was the main film's output.file, and the first render wrote the film over it). A
+    film's own inputs are checked with its output.file (``assets.check_output_file``)."""
+    used = {
+        path: (name, field) for name, film in films.items() for path, field in inputs(film).items()
+    }
+    problems: list[Problem] = []
+    for name, film in films.items():
+        for path, what in written_files(film).items():
+            user, field = used.get(path, (name, ""))
+            if user == name or path in inputs(film):
+                continue  # its own input: said at its own output.file
+            base: Path_ = () if name == "main" else ("variants", name)
+            where: Path_ = (*base, "output", "file")
+            if where not in project.src.lines:
+                where = base or ("output",)
+            problems.append(
+                Problem(
+                    project.display(),
+                    project.src.line_of(where),
+                    format_path(where),
+                    f"the film {name!r} would write {display_path(path)} (its {what}), which "
+                    f"the film {user!r} is made from ({field}): the first render would "
+                    "overwrite it; give the film another output.file",
+                )
+            )
+            break
     return problems
 
 

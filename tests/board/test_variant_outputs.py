@@ -90,3 +90,48 @@ def test_a_title_derived_file_is_an_error_at_the_variant(in_tmp: Path) -> None:
         "film), which the film 'j' writes (its film): each would overwrite the other; give it "
         "its own output.file",
     ]
+
+
+def _wav() -> bytes:
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(b"\0\0" * 800)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "board, where",
+    [
+        (  # the main film's file is a variant's music
+            "output: {file: assets/m.mp4}\nvariants:\n  w: {edit: {music: {file: assets/m.mp4}}}\n",
+            ":3: output.file: the film 'main' would write ",
+        ),
+        (  # a variant's file is the main film's music
+            "edit: {music: {file: assets/m.mp4}}\nvariants:\n"
+            "  v: {output: {file: assets/m.mp4}, edit: {music: {file: assets/t.mp4}}}\n",
+            ":5: variants.v.output.file: the film 'v' would write ",
+        ),
+        (  # a variant's file is another variant's music
+            "variants:\n  u: {output: {file: assets/m.mp4}}\n"
+            "  w: {edit: {music: {file: assets/m.mp4}}}\n",
+            ":4: variants.u.output.file: the film 'u' would write ",
+        ),
+    ],
+    ids=["main-over-variant", "variant-over-main", "variant-over-variant"],
+)
+def test_a_film_writing_what_another_film_is_made_from_is_an_error(
+    in_tmp: Path, board: str, where: str
+) -> None:
+    """hostile helper-41: validate said OK, and the first render wrote the main film over the
+    variant's music (each film's own inputs were checked, not the other films')."""
+    head = 'title: Tiny\nscenes: [{id: a, prompt: "A red boat.", duration: 4}]\n'
+    files = {"assets/m.mp4": _wav(), "assets/t.mp4": _wav()}
+    with pytest.raises(SpecError) as e:
+        load_project(write_project(in_tmp / "p", head + board, files))
+    found = [str(p) for p in e.value.problems]
+    assert len(found) == 1 and where in found[0], found
+    assert "assets/m.mp4 (its film), which the film " in found[0]
+    assert "is made from (edit.music.file)" in found[0]
