@@ -132,11 +132,12 @@ class Films:
 
     @staticmethod
     def check_executor(on: str | None) -> None:
-        """Raise :class:`~storyboard.StoryboardError` when ``on`` names no executor or Ray is
-        not installed (``on``: as for :meth:`compose_variants`)."""
-        from storyboard.cut.executors import executor_for
+        """Raise :class:`~storyboard.StoryboardError` when ``on`` names no executor, Ray is
+        not installed, or a ``ray://`` cluster cannot be reached from here (``on``: as for
+        :meth:`compose_variants`). Nothing is started."""
+        from storyboard.cut.executors import reachable
 
-        executor_for(on)
+        reachable(on)
 
     def compose_variants(
         self,

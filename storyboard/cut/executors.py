@@ -28,7 +28,7 @@ from .picture import ChunkRunner, RemoteChunk
 T = TypeVar("T")
 R = TypeVar("R")
 
-INSTALL = "pip install -e '.[ray]'  (or: pip install 'ray>=2.9')"
+INSTALL = "pip install -e '.[ray]'  (or: pip install 'ray[client]>=2.9')"
 RETRIES = 3  # a chunk or compose whose worker died is run again, up to this many times
 OBJECT_STORE = 80 * 1024 * 1024  # a local instance only passes small jobs and paths around
 CLASS_PREFIX = re.compile(r"\A(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): ")
@@ -50,7 +50,36 @@ def executor_for(on: str | None) -> Executor:
         raise StoryboardError(
             f"--on {on}: Ray is not installed; install the optional extra: {INSTALL}"
         ) from None
+    if on != "ray":
+        host, _, port = on.removeprefix("ray://").rpartition(":")
+        if not 0 < int(port) < 65536:
+            raise StoryboardError(f"--on {on}: port {port} is not a TCP port (1 to 65535)")
     return RayExecutor(address=None if on == "ray" else on)
+
+
+def reachable(on: str | None, timeout: float = 5.0) -> None:
+    """Before anything is spent: a ``ray://HOST:PORT`` cluster's Ray Client can be used from
+    here (its ``grpcio``, Ray's ``client`` extra) and its port answers; else one message
+    (hostile helper-41: the clips were bought, then the compose could not reach it)."""
+    executor_for(on)
+    if on is None or not on.startswith("ray://"):
+        return
+    try:
+        import grpc  # noqa: F401  (what Ray Client speaks)
+    except ImportError:
+        raise StoryboardError(
+            f"--on {on}: Ray Client is not installed (Ray's `client` extra); install the "
+            f"optional extra again: {INSTALL}"
+        ) from None
+    import socket
+
+    host, _, port = on.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise StoryboardError(
+            f"--on {on}: cannot reach the cluster ({e.strerror or e}); nothing was spent"
+        ) from None
 
 
 @dataclass

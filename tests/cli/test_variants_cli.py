@@ -87,8 +87,21 @@ def test_a_budget_over_all_films_boards_holds_their_boards(
             "--retake works on one film at a time",
         ),
         (["export", "p", "--variant", "all"], "no variant 'all'"),
+        (["render", "p", "--on", "ray://127.0.0.1:99999"], "port 99999 is not a TCP port"),
+        (  # hostile helper-41: the clips were bought, then the compose could not reach it
+            ["render", "p", "--variant", "all", "--on", "ray://127.0.0.1:1"],
+            "--on ray://127.0.0.1:1: cannot reach the cluster (",
+        ),
     ],
-    ids=["unknown-variant", "unknown-executor", "address-without-port", "retake-all", "export-all"],
+    ids=[
+        "unknown-variant",
+        "unknown-executor",
+        "address-without-port",
+        "retake-all",
+        "export-all",
+        "port-out-of-range",
+        "cluster-unreachable",
+    ],
 )
 def test_bad_arguments_are_one_message_and_spend_nothing(
     in_tmp: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
@@ -98,6 +111,7 @@ def test_bad_arguments_are_one_message_and_spend_nothing(
     err = capsys.readouterr().err
     assert message in err, err
     assert "Traceback" not in err
+    assert not (in_tmp / "p" / "build" / "takes").exists()  # nothing generated
     assert not (in_tmp / "p" / "build" / "journal.sqlite").exists()
 
 
@@ -110,9 +124,23 @@ def test_on_ray_without_ray_says_how_to_install_it(
     err = capsys.readouterr().err
     assert err.strip() == (
         "--on ray: Ray is not installed; install the optional extra: pip install -e '.[ray]'"
-        "  (or: pip install 'ray>=2.9')"
+        "  (or: pip install 'ray[client]>=2.9')"
     )
     assert not (in_tmp / "p" / "build" / "journal.sqlite").exists()  # nothing generated first
+
+
+def test_a_cluster_without_ray_client_says_how_to_install_it(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray without its `client` extra cannot reach a `ray://` cluster: said before anything is
+    generated (hostile helper-41: the extra lacked it, and the clips were bought first)."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
+    write_project(in_tmp / "p", BOARD)
+    monkeypatch.setitem(sys.modules, "grpc", None)  # import grpc -> ImportError
+    assert main(["render", "p", "--variant", "all", "--on", "ray://127.0.0.1:10001"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("--on ray://127.0.0.1:10001: Ray Client is not installed"), err
+    assert not (in_tmp / "p" / "build" / "journal.sqlite").exists()
 
 
 def test_validate_checks_every_film_against_the_model(
