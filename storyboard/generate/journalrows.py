@@ -153,13 +153,20 @@ PICK_COLUMNS = ("scene", "key", "source_take", "video_uuid", "picked_at", "by_pi
 def check_pick(db: Any, r: tuple) -> None:
     """A ``picks`` row, checked (a wrong one would silently lose a pick, and a render would put
     another take in the cut). Raises :class:`RowError`."""
-    row = Row(db, PICK_COLUMNS, r, f"the pick of a take for scene {r[0]!r}")
+    row = pick_row(db, r)
     for column in ("scene", "key", "video_uuid"):
         row.text(column)
-    row.text("source_take", optional=True)  # '' for a scene without a source
+    source = row.values.get("source_take")  # '' for a scene without a source, never NULL
+    if not isinstance(source, str) or "\0" in source:
+        raise row.fail("source_take", "text ('' for a scene that continues no other)")
     row.number("picked_at", MOST_TIME)
     if row.values.get("by_pick") not in (0, 1):
         raise row.fail("by_pick", "0 or 1")
+
+
+def pick_row(db: Any, r: tuple) -> Row:
+    """A ``picks`` row (columns :data:`PICK_COLUMNS`), named for messages."""
+    return Row(db, PICK_COLUMNS, r, f"the pick of a take for scene {r[0]!r}")
 
 
 def _words(row: Row, column: str) -> str | None:

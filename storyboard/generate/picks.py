@@ -24,7 +24,7 @@ from storyboard.errors import StoryboardError
 from storyboard.plan.compile import Plan, node_name
 
 from .inputs import made_from
-from .journalrows import PICK_COLUMNS, check_pick
+from .journalrows import PICK_COLUMNS, check_pick, pick_row
 from .state import BuildState, Take
 
 SCHEMA = """
@@ -81,13 +81,16 @@ def chosen(state: BuildState, scene: str, keys: list[str], source_take: str | No
     db = _db(state)
     for key in keys:
         r = db.execute(
-            "SELECT video_uuid FROM picks WHERE scene=? AND key=? AND source_take=?",
+            f"SELECT {', '.join(PICK_COLUMNS)} FROM picks WHERE scene=? AND key=? AND "
+            "source_take=?",
             (scene, key, source_take or ""),
         ).fetchone()
         if r is None:
             continue
-        take = state.take_by_video(r[0])
-        if take is not None and take.scene == scene and state.file_ok(take):
+        take = state.take_by_video(r[3])
+        if take is None or take.scene != scene:  # takes are never removed: a hand edit
+            raise pick_row(db, r).fail("video_uuid", f"the video_uuid of a take of {scene!r}")
+        if state.file_ok(take):
             return take
     return None
 

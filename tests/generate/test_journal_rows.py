@@ -54,6 +54,7 @@ CASES = [
     ("takes", "created_at", "x", "created_at"),
     ("takes", "video_uuid", b"7", "video_uuid"),
     ("picks", "video_uuid", b"7", "video_uuid"),
+    ("picks", "video_uuid", "0" * 36, "video_uuid"),  # names no take (takes are never removed)
     ("picks", "by_pick", "yes", "by_pick"),
     ("picks", "by_pick", 5, "by_pick"),
     ("picks", "picked_at", "x", "picked_at"),
@@ -166,4 +167,27 @@ def test_a_hand_edited_file_hash_is_only_a_cache(
     assert main(["status", str(p)]) == 0
     assert "0 of 2 scenes stale" in capsys.readouterr().out
     assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert charged(emu) == ["A", "B"]
+
+
+def test_a_pick_of_another_scenes_take_is_one_message(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-41: a pick naming another scene's take (or no take) was skipped without
+    a word, and the scene lost its chosen take."""
+    p = write_project(tmp_path, TWO)
+    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    db = sqlite3.connect(p / "build" / "journal.sqlite")
+    db.execute(
+        "UPDATE picks SET video_uuid=(SELECT video_uuid FROM picks WHERE scene='b') "
+        "WHERE scene='a'"
+    )
+    db.commit()
+    db.close()
+    capsys.readouterr()
+    assert main(["status", str(p)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "the pick of a take for scene 'a': video_uuid is '" in err
+    assert "expected the video_uuid of a take of 'a'" in err
     assert charged(emu) == ["A", "B"]
