@@ -88,7 +88,9 @@ def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
             ]
         )
     print(table(["film", "size", "scenes", "shared", "adds"], rows, right={2, 3, 4}))
-    print(f"\nall {len(batch.films)} films: ${batch.cost:.2f} (each shared scene counted once)")
+    n = len(batch.films)
+    films = f"all {n} films" if n > 1 else "the 1 film"
+    print(f"\n{films}: ${batch.cost:.2f} (each shared scene counted once)")
     return 0
 
 

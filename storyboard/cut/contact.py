@@ -15,7 +15,7 @@ import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
@@ -57,6 +57,21 @@ def _board(path: Path | None) -> Image.Image | None:
 
 
 SHEET_STYLE = "2"  # bump when the sheet is drawn differently: every kept sheet is drawn again
+
+
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _fitted(title: str, tail: str, font: Any, room: int) -> str:
+    """``title`` then ``tail`` in ``room`` pixels: the title cut with an ellipsis where it is
+    too long, so the length after it always shows; without the bidirectional controls that
+    would reorder the text after them (hostile helper-41)."""
+    title = title.translate(BIDI_CONTROLS)
+    if font.getlength(title + tail) <= room:
+        return title + tail
+    while title and font.getlength(title + "…" + tail) > room:
+        title = title[:-1]
+    return title.rstrip() + "…" + tail
 
 
 def sheet_key(tl: Timeline, title: str, boards: dict[str, tuple[Path, str]]) -> str:
@@ -129,7 +144,7 @@ def contact_sheet(
     )
     draw = ImageDraw.Draw(sheet)
     font, small = text_font(16), text_font(13)  # the captions' font: accents are letters
-    heading = drawable(f"{title}: {tl.duration:.1f} s")
+    heading = _fitted(drawable(title), f": {tl.duration:.1f} s", font, sheet.width - 2 * pad)
     draw.text((pad, 10), heading, font=font, fill=(255, 220, 120))
     if boards:
         for c, name in enumerate(("board", "first frame", "last frame")):

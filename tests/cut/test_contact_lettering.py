@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from storyboard.cut import contact
+from storyboard.media.fonts import text_font
 
 NOTDEF = "\U0010fffd"  # a private-use code point no font maps: drawn as a font's .notdef box
 
@@ -41,3 +42,13 @@ def test_an_accented_title_is_drawn_in_letters_and_what_the_font_lacks_as_a_stan
     assert not np.array_equal(accented, box), "ő is drawn as the .notdef box"
     assert np.array_equal(box, sheet(tmp_path, "Phare ?"))  # a visible '?', not a box
     assert np.array_equal(sheet(tmp_path, "灯台"), sheet(tmp_path, "??"))
+
+
+def test_a_long_title_is_cut_with_an_ellipsis_and_its_length_still_shows() -> None:
+    """hostile helper-41: a long title ran off the sheet and took the film's length with it;
+    a right-to-left override reordered the length after it."""
+    font = text_font(16)
+    long = contact._fitted("The Last Keeper " * 20, ": 12.0 s", font, 600)
+    assert long.endswith("…: 12.0 s") and font.getlength(long) <= 600
+    assert contact._fitted("Phare\u202e", ": 4.0 s", font, 600) == "Phare: 4.0 s"
+    assert contact._fitted("Phare", ": 4.0 s", font, 600) == "Phare: 4.0 s"
