@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.errors import Problem, SpecError, unique
 
-from .assets import inputs, written_files
+from .assets import EXTENSIONS, inputs, written_files
 from .schema import VARIANT_KEYS, Storyboard, Variant
 from .spec import Project, _check_references, _validate, display_path
 from .yamlsrc import Located, Path_, format_path
@@ -52,10 +52,15 @@ def load_variant(project: Project, name: str) -> Project:
     if problems:
         raise SpecError(problems)
     board, schema = _validate(shown, src, raw)
-    problems = [_named(name, p) for p in schema]
+    own = {  # the fields the variant sets itself, as the derived storyboard names them
+        format_path(path[2:]): (format_path(path), line)
+        for path, line in project.src.lines.items()
+        if len(path) > 2 and path[:2] == ("variants", name)
+    }
+    problems = [_named(name, p, own) for p in schema]
     if board is not None:
         out = _derived(project, name, v, board, src, raw)
-        problems.extend(_named(name, p) for p in _check_references(out))
+        problems.extend(_named(name, p, own) for p in _check_references(out))
     if problems:
         raise SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
     assert board is not None
@@ -160,8 +165,12 @@ def _derived(
     return out
 
 
-def _named(name: str, p: Problem) -> Problem:
-    return Problem(p.file, p.line, p.where, f"variant {name!r}: {p.message}")
+def _named(name: str, p: Problem, own: dict[str, tuple[str, int]]) -> Problem:
+    """``p`` of variant ``name``'s storyboard, its field named as the variant names it where
+    the variant set it (``variants.v.output.file``, not ``output.file``)."""
+    field, line = own.get(p.where, (p.where, None))
+    where = field if line == p.line else p.where
+    return Problem(p.file, p.line, where, f"variant {name!r}: {p.message}")
 
 
 def _apply(project: Project, name: str, v: Variant) -> tuple[dict, dict[Path_, int], list[Problem]]:
@@ -205,9 +214,12 @@ def _apply(project: Project, name: str, v: Variant) -> tuple[dict, dict[Path_, i
         and output.get("file")
         and "file" not in (given.get("output") or {})
     ):
-        # the main film's file name, with the variant's name before its extension
+        # the main film's file name, with the variant's name before its extension (the
+        # extension of the variant's own output.format, when it sets one: hostile helper-41)
         f = PurePosixPath(str(output["file"]))
-        output["file"] = str(f.with_name(f"{f.stem}.{name}{f.suffix}"))
+        own = str((given.get("output") or {}).get("format", "")).upper()
+        output["file"] = str(f.with_name(f"{f.stem}.{name}{EXTENSIONS.get(own, f.suffix)}"))
+        lines[("output", "file")] = src.line_of(base)  # a problem with it: the variant's
     scenes: list[Any] = main.get("scenes") or []
     ids = [str(s.get("id")) if isinstance(s, dict) else "" for s in scenes]
     for sid in v.skip:

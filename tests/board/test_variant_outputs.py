@@ -9,6 +9,7 @@ import pytest
 from helpers import write_project
 
 from storyboard.board.spec import load_project
+from storyboard.board.variants import load_variant
 from storyboard.errors import SpecError
 
 BOARD = """
@@ -135,3 +136,23 @@ def test_a_film_writing_what_another_film_is_made_from_is_an_error(
     assert len(found) == 1 and where in found[0], found
     assert "assets/m.mp4 (its film), which the film " in found[0]
     assert "is made from (edit.music.file)" in found[0]
+
+
+def test_a_variant_of_another_format_takes_its_extension_and_its_own_fields_are_named(
+    in_tmp: Path,
+) -> None:
+    """hostile helper-41: `output: {format: WEBM}` under a main `output.file: out/film.mp4` was
+    refused as 'out/film.v.mp4 does not end in .webm' at the main's line; and a problem with a
+    field the variant sets was named `output.file`, not `variants.w.output.file`."""
+    from storyboard.board.assets import film_path
+
+    head = 'title: T\nscenes: [{id: a, prompt: "A red boat.", duration: 4}]\n'
+    board = head + "output: {file: out/film.mp4}\nvariants:\n  v: {output: {format: WEBM}}\n"
+    project = load_project(write_project(in_tmp / "p", board))
+    assert film_path(load_variant(project, "v")).name == "film.v.webm"
+    with pytest.raises(SpecError) as e:
+        load_project(write_project(in_tmp / "q", board + "  w: {output: {file: ''}}\n"))
+    assert [str(p) for p in e.value.problems] == [
+        "q/storyboard.yaml:6: variants.w.output.file: variant 'w': '' is a folder; name a new "
+        "file such as film.mp4"
+    ]

@@ -130,7 +130,9 @@ def test_a_variants_film_file_stays_inside_the_project(in_tmp: Path) -> None:
     with pytest.raises(SpecError) as err:
         load_project(in_tmp / "p")
     shown = str(err.value)
-    assert shown.startswith("p/storyboard.yaml:14: output.file: variant 'native': "), shown
+    assert shown.startswith(
+        "p/storyboard.yaml:14: variants.native.output.file: variant 'native': "
+    ), shown
     assert "outside the project" in shown
 
 
