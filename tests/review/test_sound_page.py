@@ -44,7 +44,7 @@ scenes:
     prompt: The sea at dawn.
     sounds:
       - {prompt: "gulls cry far off", at: 0.5, duration: 2}
-output: {fps: 10}
+output: {fps: 10, size: 320x180}  # the film small: only for speed
 """
 DRAFT = ["--draft", "--quiet", "--emulator-latency", "0.1"]
 
