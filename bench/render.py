@@ -6,7 +6,10 @@
 * a 6-scene story with an extend chain (3 -> 4 -> 5) against its critical path;
 * a no-op re-render (nothing changed): wall time, and tasks charged (must be 0).
 
-    python bench/render.py [--latency 1] [--full-size]
+    python bench/render.py [--latency 1] [--full-size] [--tiny]
+
+``--tiny``: 0.1 s latency, 4 s scenes, one no-op re-render (the test suite runs it; its figures
+mean nothing).
 """
 
 from __future__ import annotations
@@ -47,10 +50,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=1.0)
     ap.add_argument("--full-size", action="store_true", help="1280x720 clips instead of drafts")
-    ap.add_argument("--tiny", action="store_true", help="0.1 s latency (smoke test)")
+    ap.add_argument(
+        "--tiny", action="store_true", help="0.1 s latency, 4 s scenes, one no-op (smoke test)"
+    )
     args = ap.parse_args()
+    secs, noops = 8, 3
     if args.tiny:
-        args.latency, args.full_size = 0.1, False
+        args.latency, args.full_size, secs, noops = 0.1, False, 4, 1
     lat = args.latency
     with (
         tempfile.TemporaryDirectory() as d,
@@ -63,11 +69,11 @@ def main() -> None:
             """
             title: one
             scenes:
-              - {id: only, prompt: "A single eight-second shot.", duration: 8}
-        """,
+              - {id: only, prompt: "A single shot.", duration: SECS}
+        """.replace("SECS", str(secs)),
         )
         eight_src = "title: eight\nscenes:\n" + "".join(
-            f"  - {{id: s{i}, prompt: 'Independent shot number {i}.', duration: 8}}\n"
+            f"  - {{id: s{i}, prompt: 'Independent shot number {i}.', duration: {secs}}}\n"
             for i in range(8)
         )
         eight = project(root, "eight", eight_src)
@@ -76,7 +82,7 @@ def main() -> None:
             "six",
             """
             title: six
-            defaults: {duration: 8}
+            defaults: {duration: SECS}
             scenes:
               - {id: s1, prompt: "Shot one."}
               - {id: s2, prompt: "Shot two."}
@@ -84,15 +90,15 @@ def main() -> None:
               - {id: s4, prompt: "Shot four.", continuity: extend}
               - {id: s5, prompt: "Shot five.", continuity: last_frame}
               - {id: s6, prompt: "Shot six."}
-        """,
+        """.replace("SECS", str(secs)),
         )
         single = render(one, emu)
         par = render(eight, emu, "--jobs", "8")
         chain = render(six, emu, "--jobs", "8")
         n = len(emu.ledger)
-        noop = min(render(eight, emu) for _ in range(3))
+        noop = min(render(eight, emu) for _ in range(noops))
         charged = len(emu.ledger) - n
-    print(f"emulated latency {lat:g} s, {'1280x720' if args.full_size else 'draft'} clips")
+    print(f"emulated latency {lat:g} s, {secs} s {'1280x720' if args.full_size else 'draft'} clips")
     print(f"one scene alone:                {single:6.2f} s")
     print(
         f"8 independent scenes, --jobs 8: {par:6.2f} s  = {par / single:4.2f}x one scene "

@@ -27,7 +27,7 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, storyboard.Pro
     text = board.read_text(encoding="utf-8")
     board.write_text(text.replace("\noutput:\n", "\noutput:\n  size: 320x180\n  fps: 10\n"))
     project = storyboard.load(dest, api_key=None)
-    project.render(draft=True).raise_for_failures()
+    project.render(draft=True, emulator_latency=0.1).raise_for_failures()  # 0.1 s: for speed
     return project.compose().film, project
 
 

@@ -24,7 +24,8 @@ scenes:
 def test_draft_views(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
     p = write_project(tmp_path / "p", BOARD)
-    assert main(["render", str(p), "--draft", "--no-compose", "--quiet"]) == 0
+    fast = ["--emulator-latency", "0.05"]  # only for speed
+    assert main(["render", str(p), "--draft", "--no-compose", "--quiet", *fast]) == 0
     capsys.readouterr()
     assert main(["status", str(p), "--draft"]) == 0
     assert "0 of 2 scenes stale" in capsys.readouterr().out

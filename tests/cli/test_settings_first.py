@@ -29,4 +29,5 @@ def test_render_refuses_a_bad_setting_before_any_work(
     assert "Traceback" not in err
     assert not (p / "build" / "takes").exists()
     monkeypatch.delenv(name)
-    assert main(["render", str(p), "--draft", "--quiet", "--no-compose"]) == 0
+    fast = ["--emulator-latency", "0.05"]  # only for speed
+    assert main(["render", str(p), "--draft", "--quiet", "--no-compose", *fast]) == 0

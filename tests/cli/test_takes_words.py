@@ -37,7 +37,8 @@ def test_takes_durations_and_cached_rows(
 ) -> None:
     monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
     p = write_project(tmp_path / "p", BOARD)
-    assert main(["render", str(p), "--draft", "--no-compose", "--quiet"]) == 0
+    fast = ["--emulator-latency", "0.05"]  # only for speed
+    assert main(["render", str(p), "--draft", "--no-compose", "--quiet", *fast]) == 0
     capsys.readouterr()
     assert main(["takes", str(p), "music"]) == 0
     music = capsys.readouterr().out.splitlines()[2]

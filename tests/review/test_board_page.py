@@ -46,7 +46,7 @@ cast:
 scenes:
   - {id: a, cast: [wren, tower], prompt: "{{ cast.wren }} lays her hand on the lens"}
   - {id: b, prompt: "The sea at dawn"}
-output: {fps: 10}
+output: {fps: 10, size: 320x180}  # the film small: only for speed
 """
 DRAFT = ["--draft", "--quiet", "--emulator-latency", "0.1"]
 

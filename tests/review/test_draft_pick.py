@@ -29,7 +29,8 @@ scenes:
 def drafted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
     p = write_project(tmp_path / "p", BOARD)
-    assert main(["render", str(p), "--draft", "--no-compose", "--quiet"]) == 0
+    fast = ["--emulator-latency", "0.05"]  # only for speed
+    assert main(["render", str(p), "--draft", "--no-compose", "--quiet", *fast]) == 0
     return p
 
 

@@ -44,7 +44,7 @@ scenes:
     prompt: The sea at dawn.
     sounds:
       - {prompt: "gulls cry far off", at: 0.5, duration: 2}
-output: {fps: 10}
+output: {fps: 10, size: 320x180}  # the film small: only for speed
 """
 DRAFT = ["--draft", "--quiet", "--emulator-latency", "0.1"]
 
@@ -147,6 +147,11 @@ def test_the_page_plays_picks_and_retakes_the_sounds(rendered: Path, page: objec
         pg.wait_for_selector(f'{door} .take[data-take="2"].chosen audio')  # type: ignore[attr-defined]
         assert asked[-1].startswith("A new take of sfx:a/1 generates sfx:a/1 and costs $0.03")
         assert lock_take(rendered, "sfx:a/1") == 2
+        # the page's render that made it ends after the take is in (it composes the film):
+        # until then the page says it is running, each second, over any other message
+        pg.wait_for_function(  # type: ignore[attr-defined]
+            "!document.querySelector('#activity').textContent.includes(': running (')"
+        )
 
         # the unpriced one: the page's render always has a budget, so it is refused, with why
         before = (rendered / "storyboard.lock").read_bytes()

@@ -142,7 +142,8 @@ def test_a_save_back_to_a_take_already_made_composes_it(paid: Emulator, tmp_path
     the film changes: the watch composes it as a plain render would."""
     import storyboard as sb
 
-    p = write_project(tmp_path / "p", BOARD)
+    # only for speed: the film at the --draft clips' size and a draft frame rate
+    p = write_project(tmp_path / "p", BOARD + "output: {size: 320x180, fps: 10}\n")
     logs: list[str] = []
     w = Watcher(p, budget=5.0, draft=True, log=logs.append)
     rounds = w.run(saves(p, ("gulls over", "terns over"), ("terns over", "gulls over")))
