@@ -50,10 +50,23 @@ def _db(state: BuildState) -> Any:
         if state not in _CHECKED:
             for r in state.db.execute(f"SELECT {', '.join(PICK_COLUMNS)} FROM picks"):
                 check_pick(state.db, r)
+            _no_stray_pick(state)
             _CHECKED.add(state)
     except sqlite3.Error as e:
         raise StoryboardError(f"{state.build / 'journal.sqlite'}: cannot read picks: {e}") from None
     return state.db
+
+
+def _no_stray_pick(state: BuildState) -> None:
+    """Every pick names a take of its own scene: takes are never removed from the journal, so
+    one that does not is a hand edit (hostile helper-41: it was skipped without a word)."""
+    columns = ", ".join(f"p.{c}" for c in PICK_COLUMNS)
+    r = state.db.execute(
+        f"SELECT {columns} FROM picks p LEFT JOIN takes t "
+        "ON t.video_uuid = p.video_uuid AND t.scene = p.scene WHERE t.video_uuid IS NULL LIMIT 1"
+    ).fetchone()
+    if r is not None:
+        raise pick_row(state.db, r).fail("video_uuid", f"the video_uuid of a take of {r[0]!r}")
 
 
 def remember(
@@ -87,10 +100,8 @@ def chosen(state: BuildState, scene: str, keys: list[str], source_take: str | No
         ).fetchone()
         if r is None:
             continue
-        take = state.take_by_video(r[3])
-        if take is None or take.scene != scene:  # takes are never removed: a hand edit
-            raise pick_row(db, r).fail("video_uuid", f"the video_uuid of a take of {scene!r}")
-        if state.file_ok(take):
+        take = state.take_by_video(r[3])  # of this scene: checked with the table (_db)
+        if take is not None and take.scene == scene and state.file_ok(take):
             return take
     return None
 
