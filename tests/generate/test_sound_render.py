@@ -36,6 +36,7 @@ scenes:
       - {prompt: "a door slams", at: 1.0, duration: 1}
 edit:
   music: {prompt: "slow strings under a storm"}
+output: {size: 320x180, fps: 10}  # the film at the --draft clips' size: only for speed
 """
 
 
