@@ -12,6 +12,8 @@ from helpers import write_project
 import storyboard
 from storyboard.emulator import Emulator, EmulatorConfig
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 STORY = """
 title: Sound
 defaults: {duration: 4}
