@@ -15,6 +15,10 @@ import storyboard.api as sb
 from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 
+# --emulator-latency: as quick as the emulator here, so the client polls a task when it can
+# be done (at the default 1 s it waits 0.5 s first); only for speed
+FAST = ["--emulator-latency", "0.05"]
+
 ONE = """
 title: Flag
 model: openai:3@1
@@ -48,12 +52,12 @@ def test_a_flagged_scene_is_not_bought_again_by_a_plain_render(
     emu: Emulator, root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emu.add_fault(Fault("nsfw", prompt_contains="harbour at dawn", times=None))
-    assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
+    assert main(["render", str(root), *FAST, "--no-compose", "--quiet"]) == 1
     said = capsys.readouterr().err
     assert f"`storyboard pick {root} a 1`" in said, said
     assert charged(emu, "harbour at dawn") == 1
     for _ in range(2):  # again, and again: nothing bought, the same advice
-        assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
+        assert main(["render", str(root), *FAST, "--no-compose", "--quiet"]) == 1
         said = capsys.readouterr().err
         assert charged(emu, "harbour at dawn") == 1
         assert "flagged the result as NSFW in an earlier render; it is kept as take 1" in said, said
@@ -66,16 +70,16 @@ def test_a_flagged_scene_is_not_bought_again_by_a_plain_render(
     assert row.next_cost == 0.0 and row.action == "flagged: take 1 kept"
     assert "a" not in [s.scene for s in sb.load(root).plan().to_generate]
     # a budget of $0 is enough: nothing is to be bought
-    assert main(["render", str(root), "--no-compose", "--quiet", "--budget", "0"]) == 1
+    assert main(["render", str(root), *FAST, "--no-compose", "--quiet", "--budget", "0"]) == 1
     capsys.readouterr()
     assert charged(emu, "harbour at dawn") == 1
     # asked for: a new take is bought (and flagged again here)
-    assert main(["render", str(root), "--no-compose", "--quiet", "--retake", "a"]) == 1
+    assert main(["render", str(root), *FAST, "--no-compose", "--quiet", "--retake", "a"]) == 1
     assert charged(emu, "harbour at dawn") == 2
     capsys.readouterr()
     # picked: the flagged take makes the cut, and the film is made
     assert main(["pick", str(root), "a", "1"]) == 0
-    assert main(["render", str(root), "--quiet"]) == 0
+    assert main(["render", str(root), *FAST, "--quiet"]) == 0
     assert charged(emu, "harbour at dawn") == 2
     assert (root / "build" / "flag.mp4").is_file()
 
@@ -84,8 +88,8 @@ def test_a_changed_prompt_is_bought(
     emu: Emulator, root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emu.add_fault(Fault("nsfw", prompt_contains="harbour at dawn", times=1))
-    assert main(["render", str(root), "--no-compose", "--quiet"]) == 1
+    assert main(["render", str(root), *FAST, "--no-compose", "--quiet"]) == 1
     (root / "storyboard.yaml").write_text(ONE.replace("gulls circling", "gulls resting"))
-    assert main(["render", str(root), "--quiet"]) == 0
+    assert main(["render", str(root), *FAST, "--quiet"]) == 0
     capsys.readouterr()
     assert charged(emu, "harbour at dawn") == 2

@@ -13,6 +13,8 @@ from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.media.probe import probe
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 TWO = """
 title: Two Boards
 model: google:3@3

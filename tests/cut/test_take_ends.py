@@ -20,6 +20,8 @@ from storyboard.errors import ComposeError
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import probe_many
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 
 @pytest.fixture
 def emu() -> Iterator[Emulator]:

@@ -18,6 +18,8 @@ import storyboard
 from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.plan.images import takes_references
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 CAST = """
 title: Cast
 model: google:3@3

@@ -22,6 +22,8 @@ from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.generate.backend import BackendOptions, open_client
 from storyboard.media.frames import conform_image
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 # Wan2.6 takes no reference images (the catalogue names no field): a scene with a cast starts
 # from its board
 CAST = """

@@ -15,6 +15,10 @@ from helpers import write_project
 from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig
 
+# --emulator-latency: as quick as the emulator here, so the client polls a task when it can
+# be done (at the default 1 s it waits 0.5 s first); only for speed
+FAST = ["--emulator-latency", "0.05"]
+
 TWO = """
 title: Two
 defaults: {duration: 4}
@@ -102,7 +106,7 @@ def test_a_wrong_row_is_one_message_and_nothing_is_bought_twice(
     words: str,
 ) -> None:
     p = write_project(tmp_path, TWO)
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     journal = p / "build" / "journal.sqlite"
     good_backup = (p / "build" / "journal.sqlite.bak").read_bytes()
     old, scene = edit(journal, table, column, value)
@@ -114,7 +118,7 @@ def test_a_wrong_row_is_one_message_and_nothing_is_bought_twice(
     for cmd in (
         ["status", str(p)],
         *([["takes", str(p), "a"]] if table != "picks" else []),  # takes reads no picks
-        ["render", str(p), "--no-compose", "--quiet"],
+        ["render", str(p), *FAST, "--no-compose", "--quiet"],
     ):
         rc = main(cmd)
         out = capsys.readouterr()
@@ -129,14 +133,14 @@ def test_a_wrong_row_is_one_message_and_nothing_is_bought_twice(
     # the backup is still the good journal: restoring it, or putting the value back, recovers
     assert (p / "build" / "journal.sqlite.bak").read_bytes() == good_backup
     edit(journal, table, column, old)
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     assert charged(emu) == ["A", "B", "B"]  # only the changed scene, once
 
 
 def test_a_bad_row_and_the_backup(emu: Emulator, tmp_path: Path, capsys) -> None:
     """The message says how to recover, and the recovery it names works."""
     p = write_project(tmp_path, TWO)
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     journal = p / "build" / "journal.sqlite"
     edit(journal, "takes", "size", "big")
     capsys.readouterr()
@@ -147,7 +151,7 @@ def test_a_bad_row_and_the_backup(emu: Emulator, tmp_path: Path, capsys) -> None
         Path(f"{journal}{side}").unlink(missing_ok=True)
     shutil.copy(f"{journal}.bak", journal)
     assert main(["status", str(p)]) == 0
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     assert charged(emu) == ["A", "B"]
 
 
@@ -158,7 +162,7 @@ def test_a_hand_edited_file_hash_is_only_a_cache(
     """build/journal.sqlite's file_hashes is a cache: a wrong value there is not trusted (the
     file is hashed again), so a good take is never taken for a damaged one and bought again."""
     p = write_project(tmp_path, TWO)
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     db = sqlite3.connect(p / "build" / "journal.sqlite")
     db.execute("UPDATE file_hashes SET sha256=?", (value,))
     db.commit()
@@ -166,7 +170,7 @@ def test_a_hand_edited_file_hash_is_only_a_cache(
     capsys.readouterr()
     assert main(["status", str(p)]) == 0
     assert "0 of 2 scenes stale" in capsys.readouterr().out
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     assert charged(emu) == ["A", "B"]
 
 

@@ -12,6 +12,8 @@ from helpers import write_project
 import storyboard
 from storyboard.emulator import Emulator, EmulatorConfig
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 STORY = """
 title: Sound
 defaults: {duration: 4}
@@ -36,6 +38,7 @@ scenes:
       - {prompt: "a door slams", at: 1.0, duration: 1}
 edit:
   music: {prompt: "slow strings under a storm"}
+output: {size: 320x180, fps: 10}  # the film at the --draft clips' size: only for speed
 """
 
 

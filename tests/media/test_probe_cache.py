@@ -17,6 +17,8 @@ from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.media import probe
 from storyboard.media.ffmpeg import ffmpeg_exe
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 LIES = {"duration": 0.5, "video_seconds": 0.5, "picture_end": 0.5, "has_audio": False}
 
 

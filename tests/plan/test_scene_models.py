@@ -77,7 +77,8 @@ def test_the_three_model_film_renders_on_the_emulator(
     with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as emu:
         monkeypatch.setenv("RUNWARE_API_KEY", "k")
         monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
-        p = project(tmp_path, MIXED)
+        # the film at the --draft clips' size (only for speed: it is composed all the same)
+        p = project(tmp_path, MIXED + "output: {size: 320x180, fps: 10}\n")
         assert main(["render", str(p), "-q"]) == 0
         sent = [em.request for em in emu.tasks.values()]
         uploads = len(emu.images)

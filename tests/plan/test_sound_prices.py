@@ -15,6 +15,8 @@ from storyboard.board.spec import load_project
 from storyboard.cli.main import main
 from storyboard.plan.compile import compile_project
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 BOARD = """
 title: T
 size: 1280x720

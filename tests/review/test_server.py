@@ -194,6 +194,7 @@ def test_a_render_from_the_page_over_its_budget_spends_nothing(
     assert client.post(q("/api/render"), json={"budget": "lots"}).status_code == 400
 
 
+@pytest.mark.usefixtures("quick_polls")  # only for speed: an emulator answering in 0.05 s
 def test_render_stale_from_the_page_generates_and_composes(
     takes_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

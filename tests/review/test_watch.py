@@ -15,6 +15,8 @@ from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.errors import StoryboardError
 from storyboard.review.watch import Watcher, is_source
 
+pytestmark = pytest.mark.usefixtures("quick_polls")  # only for speed: see conftest
+
 BOARD = """
 title: Watch
 defaults: {duration: 4}
