@@ -180,7 +180,7 @@ def test_a_pick_of_another_scenes_take_is_one_message(
     """hostile helper-41: a pick naming another scene's take (or no take) was skipped without
     a word, and the scene lost its chosen take."""
     p = write_project(tmp_path, TWO)
-    assert main(["render", str(p), "--no-compose", "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     db = sqlite3.connect(p / "build" / "journal.sqlite")
     db.execute(
         "UPDATE picks SET video_uuid=(SELECT video_uuid FROM picks WHERE scene='b') "
