@@ -24,6 +24,7 @@ from storyboard.emulator import Emulator, EmulatorConfig
 BOARD = (
     "title: Again\ndefaults: {duration: 4}\n"
     "scenes:\n  - {id: a, prompt: A red kite.}\n  - {id: b, prompt: A grey sea.}\n"
+    "output: {size: 320x180, fps: 10}\n"  # the film at the draft clips' size: only for speed
 )
 
 
