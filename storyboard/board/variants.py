@@ -102,19 +102,15 @@ def _inputs_overwritten(project: Project, films: dict[str, Project]) -> list[Pro
     """A file one film writes that another film is made from (hostile helper-41: a variant's
     music was the main film's output.file, and the first render wrote the film over it). A
     film's own inputs are checked with its output.file (``assets.check_output_file``)."""
-    used = {
-        path: (name, field) for name, film in films.items() for path, field in inputs(film).items()
-    }
+    made_from = {name: inputs(film) for name, film in films.items()}
+    used = {path: (name, field) for name, of in made_from.items() for path, field in of.items()}
     problems: list[Problem] = []
     for name, film in films.items():
         for path, what in written_files(film).items():
             user, field = used.get(path, (name, ""))
-            if user == name or path in inputs(film):
+            if user == name or path in made_from[name]:
                 continue  # its own input: said at its own output.file
-            base: Path_ = () if name == "main" else ("variants", name)
-            where: Path_ = (*base, "output", "file")
-            if where not in project.src.lines:
-                where = base or ("output",)
+            where = _file_field(project, name)
             problems.append(
                 Problem(
                     project.display(),
@@ -138,9 +134,7 @@ def _overwrites(
         other, theirs = written.setdefault(path, (name, what))
         if other == name:
             continue
-        where: Path_ = ("variants", name, "output", "file")  # its own, when it gives one
-        if where not in project.src.lines:
-            where = ("variants", name)
+        where = _file_field(project, name)
         return [
             Problem(
                 project.display(),
@@ -152,6 +146,14 @@ def _overwrites(
             )
         ]
     return []
+
+
+def _file_field(project: Project, name: str) -> Path_:
+    """Where a problem with film ``name``'s files is reported: its own ``output.file`` when it
+    gives one, else the variant (the main film: its ``output``)."""
+    base: Path_ = () if name == "main" else ("variants", name)
+    where: Path_ = (*base, "output", "file")
+    return where if where in project.src.lines else base or ("output",)
 
 
 def _derived(
@@ -219,7 +221,9 @@ def _apply(project: Project, name: str, v: Variant) -> tuple[dict, dict[Path_, i
         f = PurePosixPath(str(output["file"]))
         own = str((given.get("output") or {}).get("format", "")).upper()
         output["file"] = str(f.with_name(f"{f.stem}.{name}{EXTENSIONS.get(own, f.suffix)}"))
-        lines[("output", "file")] = src.line_of(base)  # a problem with it: the variant's
+        line = src.line_of(base)
+        if line is not None:  # a problem with the derived name: at the variant's line
+            lines[("output", "file")] = line
     scenes: list[Any] = main.get("scenes") or []
     ids = [str(s.get("id")) if isinstance(s, dict) else "" for s in scenes]
     for sid in v.skip:

@@ -51,8 +51,8 @@ def executor_for(on: str | None) -> Executor:
             f"--on {on}: Ray is not installed; install the optional extra: {INSTALL}"
         ) from None
     if on != "ray":
-        host, _, port = on.removeprefix("ray://").rpartition(":")
-        if not 0 < int(port) < 65536:
+        _, port = _host_port(on)
+        if not 0 < port < 65536:
             raise StoryboardError(f"--on {on}: port {port} is not a TCP port (1 to 65535)")
     return RayExecutor(address=None if on == "ray" else on)
 
@@ -73,13 +73,18 @@ def reachable(on: str | None, timeout: float = 5.0) -> None:
         ) from None
     import socket
 
-    host, _, port = on.removeprefix("ray://").rpartition(":")
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        socket.create_connection(_host_port(on), timeout=timeout).close()
     except OSError as e:
         raise StoryboardError(
             f"--on {on}: cannot reach the cluster ({e.strerror or e}); nothing was spent"
         ) from None
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """``ray://HOST:PORT`` (checked by :data:`ADDRESS`) as a host and a port number."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 @dataclass

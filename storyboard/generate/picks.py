@@ -94,13 +94,12 @@ def chosen(state: BuildState, scene: str, keys: list[str], source_take: str | No
     db = _db(state)
     for key in keys:
         r = db.execute(
-            f"SELECT {', '.join(PICK_COLUMNS)} FROM picks WHERE scene=? AND key=? AND "
-            "source_take=?",
+            "SELECT video_uuid FROM picks WHERE scene=? AND key=? AND source_take=?",
             (scene, key, source_take or ""),
         ).fetchone()
         if r is None:
             continue
-        take = state.take_by_video(r[3])  # of this scene: checked with the table (_db)
+        take = state.take_by_video(r[0])  # of this scene: checked with the table (_db)
         if take is not None and take.scene == scene and state.file_ok(take):
             return take
     return None
