@@ -4,6 +4,7 @@ it starts quietly, the tool's own line saying which Ray it used."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import posixpath
@@ -37,10 +38,24 @@ def test_a_local_instance_leaves_no_session_behind(capsys: pytest.CaptureFixture
         started = capsys.readouterr()  # Ray's start-up: its token banner was printed every run
         said = [ln for ln in (started.out + started.err).splitlines() if ln.strip()]
         assert said == [], said
-        ray_log = logging.getLogger("ray._private.worker")
-        ray_log.warning("a start-up notice")
-        ray_log.error("a Ray error")
-        err = capsys.readouterr().err
+        # Ray's own handler shows its errors, not its notices. Its stream is whatever sys.stderr
+        # was when Ray's logger was first set up in this process (another test's capture, in a
+        # shuffled suite), so the handler is pointed at a buffer rather than read through capsys.
+        handlers = [
+            h for h in logging.getLogger("ray").handlers if isinstance(h, logging.StreamHandler)
+        ]
+        assert handlers, "Ray's logger has no handler: its errors would not show"
+        buf = io.StringIO()
+        streams = [h.setStream(buf) for h in handlers]
+        try:
+            ray_log = logging.getLogger("ray._private.worker")
+            ray_log.warning("a start-up notice")
+            ray_log.error("a Ray error")
+        finally:
+            for h, stream in zip(handlers, streams, strict=True):
+                if stream is not None:
+                    h.setStream(stream)
+        err = buf.getvalue()
         assert "a Ray error" in err and "a start-up notice" not in err  # errors still show
     finally:
         ex.close()
