@@ -25,8 +25,8 @@ from storyboard.generate.state import DRAFT, BuildState
 from storyboard.plan.compile import node_name
 
 from .events import CallbackProgress
-from .project import _take_info
 from .results import RenderResult, SceneResult
+from .takes import _take_info
 
 if TYPE_CHECKING:
     from storyboard.generate.execute import RenderResult as _Outcomes
