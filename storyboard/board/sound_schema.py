@@ -1,7 +1,7 @@
 """The storyboard's sound fields (issue 18): voices, narration, per-scene sound, lip sync.
 
-Imported by ``schema`` (which places them on the cast, the storyboard, the scenes and the
-music bed). Which models exist, their voices and prices are the audio catalogue's
+Imported by ``schema`` (which places them on the cast, the storyboard and the music bed) and
+``scene_schema`` (on the scenes). Which models exist, their voices and prices are the audio catalogue's
 (``board/audio_models``), checked with the rest of the cross-field checks in ``voices``.
 """
 

@@ -183,8 +183,7 @@ def test_a_pick_of_another_scenes_take_is_one_message(
     assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
     db = sqlite3.connect(p / "build" / "journal.sqlite")
     db.execute(
-        "UPDATE picks SET video_uuid=(SELECT video_uuid FROM picks WHERE scene='b') "
-        "WHERE scene='a'"
+        "UPDATE picks SET video_uuid=(SELECT video_uuid FROM picks WHERE scene='b') WHERE scene='a'"
     )
     db.commit()
     db.close()
