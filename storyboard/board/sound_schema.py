@@ -1,8 +1,9 @@
 """The storyboard's sound fields (issue 18): voices, narration, per-scene sound, lip sync.
 
 Imported by ``schema`` (which places them on the cast, the storyboard and the music bed) and
-``scene_schema`` (on the scenes). Which models exist, their voices and prices are the audio catalogue's
-(``board/audio_models``), checked with the rest of the cross-field checks in ``voices``.
+``scene_schema`` (on the scenes). Which models exist, their voices and prices are the audio
+catalogue's (``board/audio_models``), checked with the rest of the cross-field checks in
+``voices``.
 """
 
 from __future__ import annotations
