@@ -14,7 +14,7 @@ from storyboard.media.thumbs import prefill
 
 from .integrity import take_path
 from .kinds import take_folder
-from .state import BuildState, Take, media_key
+from .state import EMULATOR, BuildState, Take, maker_class, media_key
 
 if TYPE_CHECKING:
     from .client import RunwareClient
@@ -50,12 +50,32 @@ class Fetcher:
                 take.url, self._dest(take.file), scene=take.scene, sha256=take.sha256
             )
         except GenerationError as e:
-            e.message += (
-                f"; take {take.n} was not bought again: render again to retry, or "
-                f"`storyboard render --retake {take.scene}` to buy a new take"
-            )
+            if self._stopped_emulator(take.url):  # its port is gone for good: helper-42
+                e.message += (
+                    f"; take {take.n} is a placeholder of an emulator that has stopped (its "
+                    f"files lived only while it ran): `storyboard render --retake {take.scene}` "
+                    "makes a new one, at no cost"
+                )
+            else:
+                e.message += (
+                    f"; take {take.n} was not bought again: render again to retry, or "
+                    f"`storyboard render --retake {take.scene}` to buy a new take"
+                )
             raise
         self.state.hashes.remember(d.path, d.sha256)
+
+    def _stopped_emulator(self, url: str) -> bool:
+        """``url`` is a loopback emulator's other than the one this render talks to (each
+        keyless render starts its own, on a new port)."""
+        from urllib.parse import urlsplit
+
+        if maker_class(None, url) != EMULATOR:
+            return False
+        try:
+            here, there = urlsplit(self.api.base_url), urlsplit(url)
+            return (here.hostname, here.port) != (there.hostname, there.port)
+        except ValueError:
+            return False
 
     async def _download_all(
         self,

@@ -16,6 +16,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from .kinds import take_folder
+
 TAKES_DIR = "build/takes"
 CHUNK = 1 << 20
 
@@ -31,16 +33,28 @@ CREATE TABLE IF NOT EXISTS file_hashes (
 
 
 def take_path(root: Path, rel: str) -> Path | None:
-    """``root/rel`` resolved (symlinks included), or None unless inside ``root/build/takes``."""
+    """``root/rel`` resolved (symlinks included), or None unless inside ``root/build/takes``,
+    itself inside the project (a ``build/takes`` linked elsewhere holds no take: hostile
+    helper-42)."""
     if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
         return None
     takes = (root / TAKES_DIR).resolve()
     p = (root / rel).resolve()
     try:
+        takes.relative_to(root.resolve())
         p.relative_to(takes)
     except ValueError:
         return None
     return p if p != takes else None
+
+
+def in_own_folder(node: str, rel: str) -> bool:
+    """``rel`` names a file right in the node's own folder, ``build/takes/FOLDER/NAME`` (no
+    ``..``, no sub-folder), as every take is written: a lock or journal entry naming another
+    node's take (a bad merge, an edit) would put that take in this node's place."""
+    parts = rel.split("/")
+    want = f"{TAKES_DIR}/{take_folder(node)}".split("/")
+    return len(parts) == len(want) + 1 and parts[:-1] == want and parts[-1] not in ("", ".", "..")
 
 
 def sha256_file(path: Path) -> str:

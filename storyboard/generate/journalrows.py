@@ -10,10 +10,15 @@ made over while a wrong row is in it (see :class:`~storyboard.generate.journaldb
 from __future__ import annotations
 
 import math
+import os
+import posixpath
 from typing import Any
 
 from storyboard.errors import StoryboardError
 from storyboard.files import parse_json
+
+from .integrity import TAKES_DIR, in_own_folder
+from .kinds import take_folder
 
 TASK_STATES = ("pending", "submitted", "done", "failed")
 MAKERS = ("emulator", "draft", "runware")  # state.MAKER_REASONS' keys
@@ -35,10 +40,15 @@ class Row:
     def fail(self, column: str, expected: str) -> RowError:
         self.db.bad_rows = True  # keep the backup: it still holds the good row
         path = self.db.path
+        undo = "put the value back"
+        if os.path.exists(f"{path}.bak"):  # none before the first good command (helper-42)
+            undo += (
+                f", or restore the backup made after the last good command: mv {path} "
+                f"{path}.broken && cp {path}.bak {path}"
+            )
         return RowError(
             f"{path}: {self.name}: {column} is {self.values.get(column)!r}, expected {expected} "
-            f"(was the journal edited by hand?); put the value back, or restore the backup made "
-            f"after the last good command: mv {path} {path}.broken && cp {path}.bak {path}"
+            f"(was the journal edited by hand?); {undo}"
         )
 
     def text(self, column: str, optional: bool = False) -> Any:
@@ -126,6 +136,9 @@ def take_fields(db: Any, r: tuple) -> dict[str, Any]:
     nsfw = row.values.get("nsfw")
     if nsfw not in (0, 1):
         raise row.fail("nsfw", "0 or 1")
+    file = row.text("file")
+    if isinstance(scene, str) and not in_own_folder(scene, posixpath.normpath(file)):
+        raise row.fail("file", f"a file in {TAKES_DIR}/{take_folder(scene)}/")
     return {
         "scene": row.text("scene"),
         "n": row.whole("n", 1),
@@ -135,7 +148,7 @@ def take_fields(db: Any, r: tuple) -> dict[str, Any]:
         "video_uuid": row.text("video_uuid"),
         "video_id": row.text("video_id", optional=True),
         "url": row.text("url", optional=True),
-        "file": row.text("file"),
+        "file": file,
         "size": row.whole("size", 0),
         "sha256": row.text("sha256"),
         "cost": row.number("cost", MOST_DOLLARS, optional=True),

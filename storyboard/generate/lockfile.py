@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
-from storyboard.board.assets import AUDIO_SUFFIXES, IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from storyboard.board.assets import AUDIO_SUFFIXES, IMAGE_SUFFIXES, VIDEO_SUFFIXES, not_a_file
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 
-from .integrity import take_path
+from .integrity import TAKES_DIR, in_own_folder, take_path
+from .kinds import take_folder
 
 if TYPE_CHECKING:
     from .state import Take
@@ -28,6 +30,7 @@ HEADER = (
 # render, the no-op one too), else the pure-Python one; both build the same data
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+LOCK_VERSION = 1  # the lock's format; another is refused, not read as this one
 MAX_SECONDS = 86_400.0  # no take is a day long: a larger figure is a typo or an attack
 
 
@@ -97,6 +100,11 @@ def check_entry(scene: object, d: object) -> None:
             f"scene {scene!r}: file {d['file']!r} is not {wrong}, as its takes are; "
             "put back the lock's line for it"
         )
+    # another scene's take (a bad merge: helper-42); a path out of build/takes altogether is
+    # refused by read_lock, saying so
+    file = posixpath.normpath(d["file"])
+    if file.startswith(f"{TAKES_DIR}/") and not in_own_folder(str(scene), file):
+        raise bad("file", f"a file in {TAKES_DIR}/{take_folder(str(scene))}/", d["file"])
     made_by = d.get("made_by")
     if made_by is not None and not (
         isinstance(made_by, str) and made_by.split()[:1] in (["emulator"], ["draft"], ["runware"])
@@ -104,15 +112,58 @@ def check_entry(scene: object, d: object) -> None:
         raise bad("made_by", "emulator, draft or runware ENDPOINT", made_by)
 
 
+class _LockLoader(_LOADER):  # type: ignore[misc,valid-type]
+    """The lock's loader, refusing a key given twice (YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise ValueError(f"line {key.start_mark.line + 1}: duplicate key {key.value!r}")
+                seen.add(key.value)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
+def _regular(lock_path: Path) -> None:
+    """Refuse a lock that exists and is not a regular file: a FIFO would block its read for
+    ever (hostile helper-42: a render hung holding the project)."""
+    kind = not_a_file(lock_path)
+    if kind is not None:
+        raise StoryboardError(
+            f"{lock_path}: is {kind}, not the lock file; move it away (the takes are kept in "
+            "build/ and found again)"
+        )
+
+
+def _shape(data: object) -> dict:
+    """The lock's scenes, once its top level is what write_lock writes."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"the lock must be a mapping of `version` and `scenes`, got a {type(data).__name__}"
+        )
+    version = data.get("version", LOCK_VERSION)
+    if version != LOCK_VERSION:
+        raise ValueError(f"version {version!r} is not one this storyboard reads ({LOCK_VERSION})")
+    entries = data.get("scenes") or {}
+    if not isinstance(entries, dict):
+        raise ValueError(
+            f"`scenes` must be a mapping of scene to take, got a {type(entries).__name__}"
+        )
+    return entries
+
+
 def read_lock(root: Path, lock_path: Path) -> dict[str, Take]:
     """The lock's takes by scene; one clear error for an unreadable file or a hostile entry."""
     from .state import Take
 
+    _regular(lock_path)
     if not lock_path.is_file():
         return {}
     try:
-        data = yaml.load(lock_path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
-        entries = data.get("scenes") or {}
+        entries = _shape(yaml.load(lock_path.read_text(encoding="utf-8"), Loader=_LockLoader))
         for scene, d in entries.items():
             check_entry(scene, d)
         takes = {scene: Take.from_lock(scene, d) for scene, d in entries.items()}
@@ -133,11 +184,12 @@ def read_lock(root: Path, lock_path: Path) -> dict[str, Take]:
 
 def write_lock(lock_path: Path, takes: dict[str, Take], order: list[str]) -> None:
     """Write ``storyboard.lock`` atomically, scenes in film order."""
+    _regular(lock_path)
     scenes = {s: takes[s].to_lock() for s in order if s in takes}
     if not scenes and not lock_path.exists():
         return  # nothing made yet: no empty lock file
     text = HEADER + yaml.safe_dump(
-        {"version": 1, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
+        {"version": LOCK_VERSION, "scenes": scenes}, sort_keys=False, allow_unicode=True, width=1000
     )
     data = text.encode()
     try:

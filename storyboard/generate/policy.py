@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,4 +93,30 @@ def base_url_problem(url: str) -> str | None:
         )
     if not host:
         return f"refusing RUNWARE_BASE_URL {url}: it names no host (e.g. https://api.runware.ai/v1)"
+    if not _host_name(host):  # hostile helper-42: `exa mple.com` was sent tasks, journaled
+        return f"refusing RUNWARE_BASE_URL {url}: {host!r} is not a host name or an IP address"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return f"refusing RUNWARE_BASE_URL {url}: its port is not a TCP port (1-65535)"
     return None
+
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+
+
+def _host_name(host: str) -> bool:
+    """A DNS name (an international one in its IDNA form) or an IP address."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= 253 and _HOST_NAME.fullmatch(ascii_host.lower()) is not None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,7 +60,26 @@ def lock_path(project_root: Path) -> Path:
             f"{build}: the build folder must be a folder inside the project "
             f"(it leads to {build.resolve()}); remove it and run again"
         )
+    _no_link_out(root, inside)
     return inside / LOCK_FILE
+
+
+def _no_link_out(root: Path, build: Path) -> None:
+    """Refuse a linked folder in build/ (build/takes, build/media, build/thumbs, build/chunks)
+    that leads out of the project: the takes, media and caches written through it would land
+    elsewhere (hostile helper-42), as through a linked build/ itself. A link to a file is
+    replaced, not written through (every file there is written by rename)."""
+    try:
+        entries = [e for e in os.scandir(build) if e.is_symlink() and os.path.isdir(e.path)]
+    except OSError:
+        return  # unreadable: the writes themselves fail with their own message
+    for e in entries:
+        path = Path(e.path)
+        if resolve_inside(root, str(path.relative_to(root))) is None:
+            raise StoryboardError(
+                f"{path}: leads outside the project (to {path.resolve()}); what build/ holds "
+                "stays inside the project: remove the link and run again"
+            )
 
 
 def holder(project_root: Path) -> tuple[str, int] | None:
@@ -75,10 +95,22 @@ def holder(project_root: Path) -> tuple[str, int] | None:
 
 def _open(path: Path) -> int:
     try:
-        # O_NOFOLLOW: a planted symlink at build/.lock is never followed out of the project
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        # O_NOFOLLOW: a planted symlink at build/.lock is never followed out of the project;
+        # O_NONBLOCK: a FIFO there opens at once (then refused below), not when a writer comes
+        fd = os.open(
+            path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644
+        )
     except OSError as e:
         raise StoryboardError(f"cannot open {path}: {e.strerror or e}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise StoryboardError(
+            f"cannot use {path} as the project's lock: it is {kind}; remove it and run again"
+        )
+    os.set_blocking(fd, True)
+    return fd
 
 
 def _busy_message(root: Path, what: str) -> str:

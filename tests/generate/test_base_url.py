@@ -20,6 +20,12 @@ BAD = [
     "file:///etc/passwd",
     "garbage",
     "http://[::1",
+    # hostile helper-42: accepted, then each task journaled and sent to a host that cannot be
+    "https://exa mple.com/v1",
+    "https://exa%mple.com/v1",
+    "https://host:99999/v1",
+    "https://host:0/v1",
+    "https://-host.example/v1",
 ]
 
 
@@ -44,7 +50,18 @@ def test_a_bad_url_is_one_message_from_render_and_status(
     assert not (p / "build" / "takes").exists()
 
 
-@pytest.mark.parametrize("url", ["https://api.runware.ai/v1", "http://127.0.0.1:9/v1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.runware.ai/v1",
+        "http://127.0.0.1:9/v1",
+        "https://api.runware.ai:443/v1",
+        "https://[2001:db8::1]:8443/v1",
+        "https://bücher.example/v1",
+        "https://my_host.internal/v1",
+        "http://localhost:65535/",
+    ],
+)
 def test_good_urls_pass(url: str) -> None:
     assert BackendOptions(api_key="k", base_url=url).check() is None
 

@@ -52,6 +52,10 @@ CASES = [
     ("takes", "offset", 1e300, "offset"),
     ("takes", "nsfw", "yes", "nsfw"),
     ("takes", "file", b"x.mp4", "file"),
+    # hostile helper-42: a path out of build/takes, or into another scene's folder, silently
+    # put another take in the cut (the scene's latest), and `pick` wrote it into the lock
+    ("takes", "file", "build/takes/a/../../../../victim/x.mp4", "file"),
+    ("takes", "file", "build/takes/zz/take-1.mp4", "file"),  # another folder (no scene zz)
     ("takes", "sha256", b"00", "sha256"),
     ("takes", "made_by", "alien", "made_by"),
     ("takes", "made_by", b"emulator", "made_by"),

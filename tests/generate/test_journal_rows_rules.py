@@ -138,11 +138,31 @@ def test_a_take_row_at_the_edges_is_read(edit: dict[str, Any]) -> None:
     assert d.bad_rows is False
 
 
-def message(name: str, column: str, value: Any, expected: str) -> str:
+def message(name: str, column: str, value: Any, expected: str, path: Path = PATH) -> str:
+    """The message for a journal at ``path`` (no backup beside it: none is offered)."""
     return (
-        f"{PATH}: {name}: {column} is {value!r}, expected {expected} (was the journal edited by "
-        f"hand?); put the value back, or restore the backup made after the last good command: "
-        f"mv {PATH} {PATH}.broken && cp {PATH}.bak {PATH}"
+        f"{path}: {name}: {column} is {value!r}, expected {expected} (was the journal edited by "
+        f"hand?); put the value back"
+    )
+
+
+def test_the_backup_is_offered_only_when_there_is_one(tmp_path: Path) -> None:
+    """helper-42: the message said `cp journal.sqlite.bak ...` before any backup existed."""
+    path = tmp_path / "journal.sqlite"
+    d = SimpleNamespace(path=path, bad_rows=False)
+    with pytest.raises(RowError) as e:
+        take_fields(d, take_row(size="big"))
+    assert str(e.value) == message(
+        "take 2 of scene 'a'", "size", "big", "a whole number of at least 0", path
+    )
+    path.with_name("journal.sqlite.bak").write_bytes(b"")
+    with pytest.raises(RowError) as e:
+        take_fields(d, take_row(size="big"))
+    assert str(e.value) == message(
+        "take 2 of scene 'a'", "size", "big", "a whole number of at least 0", path
+    ) + (
+        f", or restore the backup made after the last good command: mv {path} {path}.broken "
+        f"&& cp {path}.bak {path}"
     )
 
 

@@ -69,6 +69,16 @@ REFUSED = [
     ({"nsfw": "no"}, bad("nsfw", "true or false", "no")),
     ({"made_by": "alien"}, bad("made_by", "emulator, draft or runware ENDPOINT", "alien")),
     ({"made_by": "Draft"}, bad("made_by", "emulator, draft or runware ENDPOINT", "Draft")),
+    # hostile helper-42: another scene's take (a bad merge of a committed lock) was cut silently
+    (
+        {"file": "build/takes/b/take-1.mp4"},
+        bad("file", "a file in build/takes/a/", "build/takes/b/take-1.mp4"),
+    ),
+    (
+        {"file": "build/takes/a/../b/take-1.mp4"},
+        bad("file", "a file in build/takes/a/", "build/takes/a/../b/take-1.mp4"),
+    ),
+    ({"file": "build/takes/a/"}, bad("file", "a file in build/takes/a/", "build/takes/a/")),
 ]
 
 
@@ -94,3 +104,18 @@ def test_a_file_of_another_kind_says_what_to_do() -> None:
         "scene 'cast:wren': file 'build/takes/a/take-1.mp4' is not an image, as its takes are; "
         "put back the lock's line for it"
     )
+
+
+@pytest.mark.parametrize(
+    ("node", "file"),
+    [
+        ("cast:wren", "build/takes/cast/wren/take-2.png"),
+        ("board:lamp-room", "build/takes/board/lamp-room/take-1.png"),
+        ("sfx:a/1", "build/takes/sfx/a/1/take-1.wav"),
+        ("line:a/2", "build/takes/line/a/2/take-3.mp3"),
+    ],
+)
+def test_each_kind_of_node_has_its_own_folder(node: str, file: str) -> None:
+    check_entry(node, entry(file=file))
+    with pytest.raises(ValueError, match="must be a file in build/takes/"):
+        check_entry(node, entry(file=file.replace("/take-", "/x/take-")))

@@ -81,8 +81,9 @@ def test_non_ascii_is_written_as_is(tmp_path: Path) -> None:
 
 def test_a_missing_lock_reads_as_no_takes(tmp_path: Path) -> None:
     assert read_lock(tmp_path, tmp_path / "storyboard.lock") == {}
-    (tmp_path / "folder.lock").mkdir()
-    assert read_lock(tmp_path, tmp_path / "folder.lock") == {}
+    (tmp_path / "folder.lock").mkdir()  # not a lock: one message, as a FIFO (helper-42)
+    with pytest.raises(StoryboardError, match="folder.lock: is a folder, not the lock file"):
+        read_lock(tmp_path, tmp_path / "folder.lock")
 
 
 @pytest.mark.parametrize(

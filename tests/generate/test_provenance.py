@@ -114,7 +114,7 @@ def test_takes_from_before_provenance_are_judged_by_their_url(tmp_path: Path) ->
     )
     db.execute(
         "INSERT INTO takes VALUES ('a',1,'k',NULL,'t','v',NULL,"
-        "'http://127.0.0.1:1/videos/v.mp4','f',1,'h',0.4,4,0,0,0)"
+        "'http://127.0.0.1:1/videos/v.mp4','build/takes/a/take-1.mp4',1,'h',0.4,4,0,0,0)"
     )
     db.commit()
     db.close()
@@ -212,3 +212,25 @@ def test_a_lock_edited_to_call_a_placeholder_real_is_still_refused_with_a_key(
     assert main(["compose", str(p), "--force"]) == 1
     err = capsys.readouterr().err
     assert "the cut holds placeholder takes: a (take 1, made by the emulator)" in err
+
+
+def test_a_lost_placeholder_says_to_retake_it_not_to_retry(
+    no_key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-42: a placeholder's file deleted, each keyless render said "render again
+    to retry", downloading from the port of an emulator long stopped; only --retake helps."""
+    p = write_project(
+        tmp_path / "one", "title: One\nscenes:\n  - {id: a, prompt: A kite., duration: 4}\n"
+    )
+    args = ["render", str(p), "--no-compose", "--quiet", "--emulator-latency", "0.05", "--draft"]
+    assert main(args) == 0
+    (p / "build" / "takes" / "a" / "take-1.mp4").unlink()
+    capsys.readouterr()
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "not bought again: render again to retry" not in err, err
+    assert (
+        "take 1 is a placeholder of an emulator that has stopped (its files lived only while it "
+        "ran): `storyboard render --retake a` makes a new one, at no cost"
+    ) in err, err
+    assert main([*args, "--retake", "a"]) == 0
