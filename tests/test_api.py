@@ -141,6 +141,12 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
     done = [e.scene for e in events if isinstance(e, storyboard.SceneUpdate) and e.state == "done"]
     assert sorted(done) == ["boat", "harbour", "storm"]
     assert round(sum(e.usd for e in events if isinstance(e, storyboard.Spent)), 2) == 1.2
+    # on the emulator nothing is spent: each Spent says what it would cost, as the CLI does
+    # (hostile helper-42: `spent $0.40` was printed for each placeholder)
+    spent = [e for e in events if isinstance(e, storyboard.Spent)]
+    assert spent and all(e.placeholder for e in spent)
+    assert {str(e) for e in spent} == {"spent $0 (would cost $0.40)"}
+    assert str(storyboard.Spent(0.4)) == "spent $0.40"
     assert str(events[0]) == "rendering 3 of 3 scenes ($1.20 planned), 4 at a time"
 
     again = project.render()

@@ -26,11 +26,15 @@ class SceneUpdate:
 
 @dataclass(frozen=True)
 class Spent:
-    """Money was spent on a task (US dollars)."""
+    """Money was spent on a task (US dollars). On the emulator nothing is: ``placeholder`` is
+    true and ``usd`` is what the task would cost for real."""
 
     usd: float
+    placeholder: bool = False
 
     def __str__(self) -> str:
+        if self.placeholder:
+            return f"spent $0 (would cost ${self.usd:.2f})"
         return f"spent ${self.usd:.2f}"
 
 
@@ -76,8 +80,9 @@ ProgressCallback = Callable[[Event], object]
 class CallbackProgress:
     """Adapts a :data:`ProgressCallback` to the executor's ``Progress`` protocol."""
 
-    def __init__(self, callback: ProgressCallback | None) -> None:
+    def __init__(self, callback: ProgressCallback | None, placeholder: bool = False) -> None:
         self.callback = callback
+        self.placeholder = placeholder  # the emulator: Spent says what it would cost
 
     def emit(self, event: Event) -> None:
         """Pass one event on (nothing when there is no callback)."""
@@ -90,7 +95,7 @@ class CallbackProgress:
 
     def add_cost(self, usd: float) -> None:
         """Money was spent."""
-        self.emit(Spent(usd))
+        self.emit(Spent(usd, self.placeholder))
 
     def note(self, text: str) -> None:
         """A remark for the user."""

@@ -264,7 +264,7 @@ class Project(Takes, Films):
             boards=boards,
             only_if_up_to_date=only_if_up_to_date,
         )
-        return await render_async(self, req, CallbackProgress(progress))
+        return await render_async(self, req, CallbackProgress(progress, not self.real))
 
     def compose(
         self,
