@@ -16,7 +16,7 @@ from storyboard.errors import Problem, SpecError, unique
 from storyboard.files import https_url_problem, resolve_inside
 
 from .messages import clean_loc, did_you_mean, field_names, model_at, schema_problems
-from .partial import readable_part, without_unchecked
+from .partial import readable_part, without_flagged, without_unchecked
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
 from .yamlsrc import (
@@ -143,20 +143,30 @@ def load_project(path: str | Path) -> Project:
     problems.extend(schema)
     partial: Project | None = None
     if board is not None:
-        project = Project(file.parent, file, board, src, raw)
-        problems.extend(_check_references(project))
-        if board.variants and not problems:
-            from .variants import check_variants  # variants build on a valid main film
-
-            problems.extend(check_variants(project))
+        partial = Project(file.parent, file, board, src, raw)
+        data = raw
     else:
         # every stage in one run (issue 15): check the files on the board as it would be with
         # the misspelt keys corrected and the unknown ones dropped, when that makes it valid
-        best, unchecked = _best_effort(raw)
+        best, unchecked, data = _best_effort(raw)
         if best is not None:
             partial = Project(file.parent, file, best, src, raw)
             partial.unchecked = unchecked
-            problems.extend(without_unchecked(_check_references(partial), unchecked))
+    if partial is not None:
+        flagged = without_unchecked(_check_references(partial), partial.unchecked)
+        problems.extend(flagged)
+        if flagged:  # the later stages check the board without the fields flagged here
+            cut, more = without_flagged(data, flagged, _errors)
+            if cut is not None:
+                partial.board = cut
+            partial.unchecked = [*partial.unchecked, *more]
+    if isinstance(raw.get("variants"), dict) and raw["variants"]:
+        from .variants import check_variants, news  # variants build on the main film
+
+        # every variant's problems too, whatever the main film's (hostile fix-44 P1); one
+        # that is the main film's own problem again is said once, for the main film
+        found = check_variants(partial) if partial is not None else []
+        problems.extend(news(found, problems))
     if problems:
         err = SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
         err.partial = partial
@@ -237,14 +247,15 @@ def _validate(shown: str, src: Located, raw: dict) -> tuple[Storyboard | None, l
     return None, keep
 
 
-def _best_effort(raw: dict) -> tuple[Storyboard | None, list[Path_]]:
+def _best_effort(raw: dict) -> tuple[Storyboard | None, list[Path_], dict]:
     """The board with every misspelt key corrected and every field the schema refuses cut out
-    (board/partial.py), and the paths cut; None when not even that is valid."""
+    (board/partial.py), the paths cut, and the data it was validated from; None when not
+    even that is valid."""
     fixed = raw
     for _ in range(3):
         board, errors = _errors(fixed)
         if board is not None:
-            return board, []
+            return board, [], fixed
         again = _corrected(fixed, errors)
         if again is None:
             break
