@@ -223,3 +223,40 @@ def test_model_rules_of_the_main_film_and_its_variants_in_one_run(
         "v3/storyboard.yaml:8: scenes[1].duration: variant 'fr': scene 'b': "
         "ByteDance Seedance 2.5 accepts durations of 4 to 30 whole seconds, got 3",
     ], err
+
+
+@pytest.mark.parametrize(
+    "other",
+    ["", "output: {fps: 0}\n"],
+    ids=["alone", "beside-a-schema-problem"],
+)
+def test_an_unknown_cast_member_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, other: str
+) -> None:
+    """Hostile fix-44 P3: a scene's unknown cast member, read by its prompt too, was said twice
+    (`unknown cast member 'nobody' (cast: ...)` by the cast check, `'nobody' is not in cast;
+    known: ...` by the prompt's): once, by the cast check."""
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path / "c",
+        """\
+        title: C
+        model: bytedance:seedance@2.5
+        cast:
+          wren: {description: an old woman}
+        scenes:
+          - id: a
+            cast: [wren, nobody]
+            prompt: "{{ cast.nobody }} climbs the stair"
+            duration: 4
+        """
+        + other,
+    )
+    assert main(["validate", "c"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("nobody") == 1, err
+    assert (
+        "c/storyboard.yaml:7: scenes[0].cast[1]: scene 'a': unknown cast member 'nobody' "
+        "(cast: wren)" in err
+    ), err
