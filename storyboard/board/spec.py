@@ -92,24 +92,38 @@ class Project:
         return Problem(self.display(), line or at, format_path(where), message)
 
 
+IMAGE_KINDS = "(png, jpg, webp, bmp, gif)"  # the pictures a first frame or a cast member may be
+
+
 def find_storyboard(path: str | Path) -> Path:
     """A project folder or a storyboard file -> the storyboard file."""
     p = Path(path)
     if p.is_dir():
-        p = p / STORYBOARD_FILE
+        inner = p / STORYBOARD_FILE
+        if inner.exists() or p.name != STORYBOARD_FILE:
+            p = inner  # else the folder given is the "storyboard file" (hostile fix-44 P6)
     if not p.is_file():
+        what = "is a folder, not a storyboard file" if p.is_dir() else "no such storyboard file"
         raise SpecError(
             [
                 Problem(
                     str(p),
                     None,
                     "",
-                    "no such storyboard file (expected "
-                    f"PROJECT/{STORYBOARD_FILE}; try `storyboard init NAME`)",
+                    f"{what} (expected PROJECT/{STORYBOARD_FILE}; try `storyboard init NAME`)",
                 )
             ]
         )
     return p.resolve()
+
+
+def not_a_file(p: Path, value: str, what: str) -> str:
+    """Why ``value`` (at ``p``, inside the project) is no file to read: a folder, or nothing
+    there (hostile fix-44 P6: a folder was `image not found`). ``what``: the kind of file
+    wanted, e.g. ``an image file (png, jpg)``."""
+    if p.is_dir():
+        return f"{value!r} is a folder, not {what}"
+    return f"{value!r} not found"
 
 
 def load_project(path: str | Path) -> Project:
@@ -119,7 +133,9 @@ def load_project(path: str | Path) -> Project:
     try:
         text = read_source(file)
         src = load_located(text)
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise SpecError([not_utf8(shown, e)]) from None
+    except OSError as e:
         raise SpecError([Problem(shown, None, "", f"cannot read file: {e}")]) from None
     except YAMLLimitError as e:
         raise SpecError([Problem(shown, e.line, format_path(e.where), e.message)]) from None
@@ -173,6 +189,21 @@ def load_project(path: str | Path) -> Project:
         raise err
     assert board is not None
     return Project(file.parent, file, board, src, raw)
+
+
+def not_utf8(shown: str, e: UnicodeDecodeError) -> Problem:
+    """The line and column of the first byte that is not UTF-8 (hostile fix-44 P5: the
+    message gave the byte's offset in the file, no line)."""
+    data = bytes(e.object)
+    before = data[: e.start]
+    line = before.count(b"\n") + 1
+    column = e.start - (before.rfind(b"\n") + 1) + 1
+    return Problem(
+        shown,
+        line,
+        "",
+        f"not UTF-8 text (byte 0x{data[e.start]:02x} at column {column}); save the file as UTF-8",
+    )
 
 
 def display_path(path: str | Path) -> str:
@@ -326,11 +357,12 @@ def _check_references(project: Project) -> list[Problem]:
                 )
             )
         elif not p.is_file():
-            problems.append(
-                project.problem(
-                    ("edit", "music", "file"), f"music file not found: {board.edit.music.file}"
-                )
+            message = (
+                not_a_file(p, board.edit.music.file, "a sound file")
+                if p.is_dir()
+                else f"music file not found: {board.edit.music.file}"
             )
+            problems.append(project.problem(("edit", "music", "file"), message))
         else:
             from .assets import check_audio
 
@@ -362,6 +394,8 @@ def _check_image(project: Project, i: int, name: str, value: str) -> list[Proble
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder", line)]
+    if p.is_dir():
+        return [project.problem(path, not_a_file(p, value, f"an image file {IMAGE_KINDS}"), line)]
     if not p.is_file():
         return [
             project.problem(
