@@ -198,8 +198,7 @@ def test_every_file_field_says_when_it_is_given_a_folder(in_tmp: Path, capsys) -
     for want in [
         "proj/storyboard.yaml:4: cast.tower.images[0]: 'assets' is a folder, not an image file "
         "(png, jpg, webp, bmp, gif)",
-        "proj/storyboard.yaml:9: scenes[0].sounds[0].file: 'assets' is a folder, not a sound "
-        "file",
+        "proj/storyboard.yaml:9: scenes[0].sounds[0].file: 'assets' is a folder, not a sound file",
         "proj/storyboard.yaml:10: scenes[0].references: references.images: 'assets' "
         "is a folder, not a file",
         "proj/storyboard.yaml:11: edit.music.file: 'assets' is a folder, not a sound file",
