@@ -59,14 +59,17 @@ def without_flagged(
     refused fields are, so the later stages add no follow-on of it (hostile fix-44 P1); the
     board is None when no cut leaves a valid one. A field that cannot be cut (a required id)
     is left in, and still named in ``unchecked``: a later problem there is not news."""
-    fixed = copy.deepcopy(data)
-    board: Any = None
-    unchecked: list[Path_] = []
-    for where in dict.fromkeys(p.where for p in flagged if p.where):
-        path = parse_path(where)
-        unchecked.append(path)
-        if len(path) < (3 if path[0] == "scenes" else 2):
-            continue  # a whole scene or section: not cut, only its follow-ons left out
+    paths = [parse_path(w) for w in dict.fromkeys(p.where for p in flagged if p.where)]
+    unchecked: list[Path_] = list(paths)
+    # a whole scene or section is not cut, only its follow-ons left out
+    fields = [p for p in paths if len(p) >= (3 if p[0] == "scenes" else 2)]
+    every = copy.deepcopy(data)  # all at once first: one validation for a file of many
+    cuts = [c for path in fields for c in _cut(every, path)]
+    board, _ = validate(every)
+    if board is not None:
+        return board, [*unchecked, *(c for c in cuts if c not in unchecked)]
+    fixed = data
+    for path in fields:  # one at a time: each cut kept when the board stays valid
         trial = copy.deepcopy(fixed)
         cut = _cut(trial, path)
         if not cut:
