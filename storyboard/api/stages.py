@@ -4,10 +4,20 @@ still checked for its templates and model rules, on the board as far as it could
 
 from __future__ import annotations
 
+import dataclasses
+
 from storyboard.board.partial import without_unchecked
 from storyboard.board.prompts import make_env, render_prompt
 from storyboard.board.spec import Project as Spec
-from storyboard.errors import ProblemsError, SpecError, StoryboardError, TemplateError, unique
+from storyboard.board.variants import load_variant, news, variant_names
+from storyboard.errors import (
+    Problem,
+    ProblemsError,
+    SpecError,
+    StoryboardError,
+    TemplateError,
+    unique,
+)
 from storyboard.plan.compile import compile_project
 
 
@@ -18,6 +28,7 @@ def with_later_stages(e: SpecError) -> SpecError:
     if e.partial is None:
         return e
     unchecked = e.partial.unchecked
+    found: list[Problem] = []
     try:
         if ("model",) in unchecked:  # every model rule hangs on it: the templates alone
             templates_only(e.partial)
@@ -25,10 +36,32 @@ def with_later_stages(e: SpecError) -> SpecError:
             compile_project(e.partial)
     except ProblemsError as later:
         found = without_unchecked(later.problems, unchecked)
-        return SpecError(unique(sorted([*e.problems, *found], key=lambda p: p.line or 0)))
     except StoryboardError:
         pass
-    return e
+    if ("model",) not in unchecked:
+        found += news(variant_problems(e.partial), [*e.problems, *found])
+    if not found:
+        return e
+    return SpecError(unique(sorted([*e.problems, *found], key=lambda p: p.line or 0)))
+
+
+def variant_problems(spec: Spec) -> list[Problem]:
+    """The model rules' problems of every variant that loads (one that does not has said
+    why already), each naming its variant (hostile fix-44 P1)."""
+    problems: list[Problem] = []
+    for name in variant_names(spec):
+        try:
+            film = load_variant(spec, name)
+            compile_project(film)
+        except ProblemsError as e:
+            if not isinstance(e, SpecError):
+                problems.extend(
+                    dataclasses.replace(p, message=f"variant {name!r}: {p.message}")
+                    for p in e.problems
+                )
+        except StoryboardError:
+            pass
+    return problems
 
 
 def templates_only(spec: Spec) -> None:

@@ -14,7 +14,7 @@ from storyboard.media.frames import ImageRefused, image_decodes, image_size
 from .assets import IMAGE_SUFFIXES, MAX_IMAGE_BYTES
 from .messages import did_you_mean
 from .schema import TEMPLATE_MARKS
-from .spec import Project, display_path
+from .spec import IMAGE_KINDS, Project, display_path, not_a_file
 
 BOARD = "board"  # first_frame: board -> the scene's own board
 
@@ -79,6 +79,8 @@ def _check_picture(project: Project, path: tuple[str | int, ...], value: str) ->
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder")]
+    if p.is_dir():
+        return [project.problem(path, not_a_file(p, value, f"an image file {IMAGE_KINDS}"))]
     if not p.is_file():
         return [
             project.problem(

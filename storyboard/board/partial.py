@@ -27,9 +27,10 @@ STAND_IN_ID = re.compile(r"scene 'unchecked-([0-9]+)'")  # a scene whose id was 
 
 def readable_part(
     raw: dict, validate: Callable[[dict], tuple[Any, list[Any]]]
-) -> tuple[Any, list[Path_]]:
-    """``(board, unchecked)``: the board validated from ``raw`` without the fields the schema
-    refuses (None when even that fails: no scene list), and the paths that were cut out.
+) -> tuple[Any, list[Path_], dict]:
+    """``(board, unchecked, data)``: the board validated from ``raw`` without the fields the
+    schema refuses (None when even that fails: no scene list), the paths that were cut out,
+    and the data the board was validated from.
 
     ``validate(raw) -> (board or None, pydantic errors)``.
     """
@@ -38,7 +39,7 @@ def readable_part(
     for _ in range(ROUNDS):
         board, errors = validate(fixed)
         if board is not None:
-            return board, unchecked
+            return board, unchecked, fixed
         progress = False
         for err in errors:
             for cut in _cut(fixed, clean_loc(tuple(err["loc"]))):
@@ -47,7 +48,48 @@ def readable_part(
                     unchecked.append(cut)
         if not progress:
             break
-    return None, unchecked
+    return None, unchecked, fixed
+
+
+def without_flagged(
+    data: dict, flagged: list[Problem], validate: Callable[[dict], tuple[Any, list[Any]]]
+) -> tuple[Any, list[Path_]]:
+    """``(board, unchecked)``: the board validated from ``data`` with each field an input-file
+    check flagged cut out (a missing first frame, an unknown cast member), as the schema's
+    refused fields are, so the later stages add no follow-on of it (hostile fix-44 P1); the
+    board is None when no cut leaves a valid one. A field that cannot be cut (a required id)
+    is left in, and still named in ``unchecked``: a later problem there is not news."""
+    paths = [parse_path(w) for w in dict.fromkeys(p.where for p in flagged if p.where)]
+    unchecked: list[Path_] = list(paths)
+    # a whole scene or section is not cut, only its follow-ons left out
+    fields = [p for p in paths if len(p) >= (3 if p[0] == "scenes" else 2)]
+    every = copy.deepcopy(data)  # all at once first: one validation for a file of many
+    cuts = [c for path in fields for c in _cut(every, path)]
+    board, _ = validate(every)
+    if board is not None:
+        return board, [*unchecked, *(c for c in cuts if c not in unchecked)]
+    fixed = data
+    for path in fields:  # one at a time: each cut kept when the board stays valid
+        trial = copy.deepcopy(fixed)
+        cut = _cut(trial, path)
+        if not cut:
+            continue
+        again, _ = validate(trial)
+        if again is not None:
+            fixed, board = trial, again
+            unchecked.extend(c for c in cut if c not in unchecked)
+    return board, unchecked
+
+
+def parse_path(where: str) -> Path_:
+    """``scenes[2].duration`` -> ``('scenes', 2, 'duration')`` (format_path's inverse)."""
+    path: list[str | int] = []
+    for part in where.split("."):
+        name, *indexes = part.split("[")
+        if name:
+            path.append(name)
+        path.extend(int(i.rstrip("]")) for i in indexes if i.rstrip("]").isdigit())
+    return tuple(path)
 
 
 def _cut(data: dict, path: Path_) -> list[Path_]:

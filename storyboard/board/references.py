@@ -8,7 +8,7 @@ from pathlib import Path
 from storyboard.errors import Problem
 from storyboard.files import https_url_problem, resolve_inside
 
-from .spec import Project
+from .spec import Project, not_a_file
 
 KINDS = ("images", "videos", "audio")
 
@@ -58,7 +58,11 @@ def reference_problems(project: Project) -> list[Problem]:
                     msg = f"references.{kind}: {value!r} is outside the project folder"
                     problems.append(project.problem(path, msg, line))
                 elif not p.is_file():
-                    msg = f"references.{kind}: file not found: {value}"
+                    msg = (
+                        f"references.{kind}: {not_a_file(p, value, 'a file')}"
+                        if p.is_dir()
+                        else f"references.{kind}: file not found: {value}"
+                    )
                     problems.append(project.problem(path, msg, line))
                 elif kind == "images":
                     for prob in check_image(project, i, value, p, "references"):

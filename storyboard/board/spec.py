@@ -16,7 +16,7 @@ from storyboard.errors import Problem, SpecError, unique
 from storyboard.files import https_url_problem, resolve_inside
 
 from .messages import clean_loc, did_you_mean, field_names, model_at, schema_problems
-from .partial import readable_part, without_unchecked
+from .partial import readable_part, without_flagged, without_unchecked
 from .schema import STORYBOARD_FILE, Storyboard
 from .schema import json_schema as json_schema  # re-exported: part of the spec's API
 from .yamlsrc import (
@@ -92,24 +92,38 @@ class Project:
         return Problem(self.display(), line or at, format_path(where), message)
 
 
+IMAGE_KINDS = "(png, jpg, webp, bmp, gif)"  # the pictures a first frame or a cast member may be
+
+
 def find_storyboard(path: str | Path) -> Path:
     """A project folder or a storyboard file -> the storyboard file."""
     p = Path(path)
     if p.is_dir():
-        p = p / STORYBOARD_FILE
+        inner = p / STORYBOARD_FILE
+        if inner.exists() or p.name != STORYBOARD_FILE:
+            p = inner  # else the folder given is the "storyboard file" (hostile fix-44 P6)
     if not p.is_file():
+        what = "is a folder, not a storyboard file" if p.is_dir() else "no such storyboard file"
         raise SpecError(
             [
                 Problem(
                     str(p),
                     None,
                     "",
-                    "no such storyboard file (expected "
-                    f"PROJECT/{STORYBOARD_FILE}; try `storyboard init NAME`)",
+                    f"{what} (expected PROJECT/{STORYBOARD_FILE}; try `storyboard init NAME`)",
                 )
             ]
         )
     return p.resolve()
+
+
+def not_a_file(p: Path, value: str, what: str) -> str:
+    """Why ``value`` (at ``p``, inside the project) is no file to read: a folder, or nothing
+    there (hostile fix-44 P6: a folder was `image not found`). ``what``: the kind of file
+    wanted, e.g. ``an image file (png, jpg)``."""
+    if p.is_dir():
+        return f"{value!r} is a folder, not {what}"
+    return f"{value!r} not found"
 
 
 def load_project(path: str | Path) -> Project:
@@ -119,7 +133,9 @@ def load_project(path: str | Path) -> Project:
     try:
         text = read_source(file)
         src = load_located(text)
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise SpecError([not_utf8(shown, e)]) from None
+    except OSError as e:
         raise SpecError([Problem(shown, None, "", f"cannot read file: {e}")]) from None
     except YAMLLimitError as e:
         raise SpecError([Problem(shown, e.line, format_path(e.where), e.message)]) from None
@@ -143,26 +159,51 @@ def load_project(path: str | Path) -> Project:
     problems.extend(schema)
     partial: Project | None = None
     if board is not None:
-        project = Project(file.parent, file, board, src, raw)
-        problems.extend(_check_references(project))
-        if board.variants and not problems:
-            from .variants import check_variants  # variants build on a valid main film
-
-            problems.extend(check_variants(project))
+        partial = Project(file.parent, file, board, src, raw)
+        data = raw
     else:
         # every stage in one run (issue 15): check the files on the board as it would be with
         # the misspelt keys corrected and the unknown ones dropped, when that makes it valid
-        best, unchecked = _best_effort(raw)
+        best, unchecked, data = _best_effort(raw)
         if best is not None:
             partial = Project(file.parent, file, best, src, raw)
             partial.unchecked = unchecked
-            problems.extend(without_unchecked(_check_references(partial), unchecked))
+    if partial is not None:
+        flagged = without_unchecked(_check_references(partial), partial.unchecked)
+        problems.extend(flagged)
+        if flagged:  # the later stages check the board without the fields flagged here
+            cut, more = without_flagged(data, flagged, _errors)
+            if cut is not None:
+                partial.board = cut
+            partial.unchecked = [*partial.unchecked, *more]
+    if isinstance(raw.get("variants"), dict) and raw["variants"]:
+        from .variants import check_variants, news  # variants build on the main film
+
+        # every variant's problems too, whatever the main film's (hostile fix-44 P1); one
+        # that is the main film's own problem again is said once, for the main film
+        found = check_variants(partial) if partial is not None else []
+        problems.extend(news(found, problems))
     if problems:
         err = SpecError(unique(sorted(problems, key=lambda p: p.line or 0)))
         err.partial = partial
         raise err
     assert board is not None
     return Project(file.parent, file, board, src, raw)
+
+
+def not_utf8(shown: str, e: UnicodeDecodeError) -> Problem:
+    """The line and column of the first byte that is not UTF-8 (hostile fix-44 P5: the
+    message gave the byte's offset in the file, no line)."""
+    data = bytes(e.object)
+    before = data[: e.start]
+    line = before.count(b"\n") + 1
+    column = e.start - (before.rfind(b"\n") + 1) + 1
+    return Problem(
+        shown,
+        line,
+        "",
+        f"not UTF-8 text (byte 0x{data[e.start]:02x} at column {column}); save the file as UTF-8",
+    )
 
 
 def display_path(path: str | Path) -> str:
@@ -237,14 +278,15 @@ def _validate(shown: str, src: Located, raw: dict) -> tuple[Storyboard | None, l
     return None, keep
 
 
-def _best_effort(raw: dict) -> tuple[Storyboard | None, list[Path_]]:
+def _best_effort(raw: dict) -> tuple[Storyboard | None, list[Path_], dict]:
     """The board with every misspelt key corrected and every field the schema refuses cut out
-    (board/partial.py), and the paths cut; None when not even that is valid."""
+    (board/partial.py), the paths cut, and the data it was validated from; None when not
+    even that is valid."""
     fixed = raw
     for _ in range(3):
         board, errors = _errors(fixed)
         if board is not None:
-            return board, []
+            return board, [], fixed
         again = _corrected(fixed, errors)
         if again is None:
             break
@@ -315,11 +357,12 @@ def _check_references(project: Project) -> list[Problem]:
                 )
             )
         elif not p.is_file():
-            problems.append(
-                project.problem(
-                    ("edit", "music", "file"), f"music file not found: {board.edit.music.file}"
-                )
+            message = (
+                not_a_file(p, board.edit.music.file, "a sound file")
+                if p.is_dir()
+                else f"music file not found: {board.edit.music.file}"
             )
+            problems.append(project.problem(("edit", "music", "file"), message))
         else:
             from .assets import check_audio
 
@@ -351,6 +394,8 @@ def _check_image(project: Project, i: int, name: str, value: str) -> list[Proble
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder", line)]
+    if p.is_dir():
+        return [project.problem(path, not_a_file(p, value, f"an image file {IMAGE_KINDS}"), line)]
     if not p.is_file():
         return [
             project.problem(

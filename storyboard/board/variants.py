@@ -12,8 +12,11 @@ cache are the project's, so a scene whose task is the same in two films is gener
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import yaml
 
 from storyboard.errors import Problem, SpecError, unique
 
@@ -33,7 +36,9 @@ def load_variant(project: Project, name: str) -> Project:
     (every problem, at the variant's lines) when it does not make a valid storyboard."""
     if project.variant is not None:
         raise SpecError([Problem(project.display(), None, "", "a variant has no variants")])
-    if name not in project.board.variants:
+    given = project.raw.get("variants") if isinstance(project.raw, dict) else None
+    if name not in project.board.variants or not isinstance(given, dict) or name not in given:
+        # (a name YAML read as a number is text on the board but not in the file's data)
         known = ", ".join(project.board.variants) or "none"
         raise SpecError(
             [
@@ -73,7 +78,7 @@ def check_variants(project: Project) -> list[Problem]:
     raw = project.raw.get("variants") if isinstance(project.raw, dict) else None
     for key in raw if isinstance(raw, dict) else ():
         if not isinstance(key, str):  # `007:` is 7 to YAML, `0x1F:` 31: renamed, or merged
-            line = project.src.line_of(("variants", key)) or project.line(("variants",))
+            line = _key_line(project, key)
             problems.append(
                 Problem(
                     project.display(),
@@ -83,11 +88,11 @@ def check_variants(project: Project) -> list[Problem]:
                     "(007 is 7, 0x1F is 31): quote it, e.g. '2024'",
                 )
             )
-    if problems:
-        return problems
     written = {path: ("main", what) for path, what in written_files(project).items()}
     films: dict[str, Project] = {"main": project}
     for name in project.board.variants:
+        if not isinstance(raw, dict) or name not in raw:
+            continue  # a name YAML read as a number (said above), or one the schema refused
         try:
             film = load_variant(project, name)
         except SpecError as e:
@@ -96,6 +101,31 @@ def check_variants(project: Project) -> list[Problem]:
         films[name] = film
         problems.extend(_overwrites(project, name, film, written))
     return problems or _inputs_overwritten(project, films)
+
+
+def _key_line(project: Project, key: object) -> int | None:
+    """The line of the variant whose name YAML read as ``key`` (a number, true/false): the
+    file's lines are kept by the text written (``0x1F``), not the value read (31)."""
+    for path, line in project.src.lines.items():
+        if len(path) == 2 and path[0] == "variants" and isinstance(path[1], str):
+            try:
+                read = yaml.safe_load(path[1])
+            except yaml.YAMLError:
+                continue
+            if read == key and type(read) is type(key):
+                return line
+    return project.line(("variants",))
+
+
+_VARIANT_PREFIX = re.compile(r"^variant '[^']*': ")
+
+
+def news(found: list[Problem], known: list[Problem]) -> list[Problem]:
+    """The problems in ``found`` (the variants') that are not ``known`` already (the main
+    film's): a variant made from a main film with a problem has it too, at the same line,
+    and it is said once, for the main film (hostile fix-44 P1)."""
+    seen = {(p.file, p.line, _VARIANT_PREFIX.sub("", p.message)) for p in known}
+    return [p for p in found if (p.file, p.line, _VARIANT_PREFIX.sub("", p.message)) not in seen]
 
 
 def _inputs_overwritten(project: Project, films: dict[str, Project]) -> list[Problem]:

@@ -142,15 +142,22 @@ def print_variant_films(project: sb.Project, draft: bool = False) -> None:
         print(f"film ({name}): {state}: {film.path}")
 
 
-def validate_variants(project: sb.Project) -> None:
-    """Compile every variant against the model's rules; its problems name the variant."""
+def validate_variants(project: sb.Project, main: ProblemsError | None = None) -> None:
+    """Compile every variant against the model's rules and raise once with every problem, the
+    main film's (``main``) first; its problems name the variant, and a problem the main film
+    has already (at the same line) is not said again for a variant (hostile fix-44 P1)."""
+    problems = list(main.problems) if main is not None else []
+    said = {(p.file, p.line, p.message) for p in problems}
+    kind = type(main) if main is not None else None
     for name in project.variants:
         try:
             project.variant(name).validate()
         except ProblemsError as e:
-            raise type(e)(
-                [
-                    Problem(p.file, p.line, p.where, f"variant {name!r}: {p.message}")
-                    for p in e.problems
-                ]
-            ) from None
+            kind = kind or type(e)
+            problems.extend(
+                Problem(p.file, p.line, p.where, f"variant {name!r}: {p.message}")
+                for p in e.problems
+                if (p.file, p.line, p.message) not in said
+            )
+    if kind is not None:
+        raise kind(problems) from None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import storyboard.api as sb
 from storyboard import __version__
-from storyboard.errors import StoryboardError
+from storyboard.errors import ProblemsError, StoryboardError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -46,12 +46,16 @@ def warn_once(root: Path, warning: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    project = sb.load(args.project)
-    ok = project.validate()
-    if ok.warning:
-        _err(ok.warning)
     from .films import validate_variants
 
+    project = sb.load(args.project)
+    try:
+        ok = project.validate()
+    except ProblemsError as e:  # the variants' problems too, in the same run
+        validate_variants(project, e)
+        raise
+    if ok.warning:
+        _err(ok.warning)
     validate_variants(project)
     size = f"{ok.scenes} scenes, {ok.seconds:g} s{_kinds(ok.tasks)}"
     print(f"{project.display()}: OK ({size}${ok.cost:.2f} to generate everything)")

@@ -216,6 +216,13 @@ def export_cut(
                 f"--output: {str(dest)!r} is {kind}; name a new file or an existing regular "
                 f"file such as cut{ext}"
             )
+        if Path(dest).exists() and Path(dest).suffix.lower() != ext:
+            # hostile fix-44 P7: `-o assets/tide-pad.mp3` replaced a file the storyboard does
+            # not use with OTIO JSON; an existing file is replaced only as an earlier export
+            raise StoryboardError(
+                f"--output: {str(dest)!r} exists and is not an {ext} file; {fmt} export "
+                f"replaces only an earlier {ext} export: name a new file such as cut{ext}"
+            )
     lock = cut_takes(project, lock)  # issue 18: lip-synced scenes play their sync
     tl = lock_timeline(project, lock)
     if fmt == "edl" and tl.fps not in TIMECODE_RATES:

@@ -164,10 +164,22 @@ def build_timeline(
         tl.lines.extend(placed)
         warnings.extend(late)
         captions.extend(Caption(p.start, p.end, caption_text(p.line.caption)) for p in placed)
-    tl.captions = sorted(captions, key=lambda c: c.start)
+    tl.captions = within(sorted(captions, key=lambda c: c.start), tl.duration)
     tl.warnings = warnings
     tl.reframe, tl.focus = project.reframe, project.focus
     return tl
+
+
+def within(captions: list[Caption], end: float) -> list[Caption]:
+    """The captions cut to a film ``end`` seconds long: a cue that runs past the end ends
+    there, one that starts at or after it is left out (hostile fix-44 P2: a narration line
+    longer than the last scene had its cue run 2 s past the film)."""
+    end = round(end, 3)
+    return [
+        c if c.end <= end else Caption(c.start, end, c.text)
+        for c in captions
+        if round(c.start, 3) < end
+    ]
 
 
 MIN_CUE = 0.4  # seconds a caption needs on screen to be read; more lines share a cue

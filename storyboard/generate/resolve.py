@@ -17,7 +17,7 @@ from storyboard.board.schema import parse_size
 from storyboard.errors import GenerationError, StoryboardError
 from storyboard.files import resolve_inside
 from storyboard.generate.state import BuildState, Take
-from storyboard.media.frames import conform_image, frame_before_png
+from storyboard.media.frames import conform_image, conform_note, frame_before_png
 from storyboard.plan.compile import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, Plan, Task
 
 from .inputs import IMAGE_RE, TAKE_RE, fill_inputs, fill_outputs, image_mime
@@ -146,11 +146,10 @@ class Resolver:
             if "width" in task.request
             else parse_size(self.plan.project.board.size)
         )
-        png, original = await asyncio.to_thread(conform_image, data, w, h)
-        if original != (w, h):
-            self.rep.note(
-                f"{task.scene}: {what} is {original[0]}x{original[1]}; cover-cropped to {w}x{h}"
-            )
+        png, upright = await asyncio.to_thread(conform_image, data, w, h)
+        done = conform_note(upright, w, h)
+        if done is not None:
+            self.rep.note(f"{task.scene}: {what} {done}")
         digest = hashlib.sha256(png).hexdigest()
         if digest not in self._uploads:
             self._uploads[digest] = await self.api.upload_image(png)

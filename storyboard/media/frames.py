@@ -120,9 +120,11 @@ def first_frame_png(path: Path) -> bytes:
 
 
 def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[int, int]]:
-    """Cover-crop an image to exactly ``width``x``height``.
+    """Cover-crop an image to exactly ``width``x``height``, turned upright first by its EXIF
+    orientation.
 
-    Returns the PNG bytes and the image's original size."""
+    Returns the PNG bytes and the image's size upright (what was scaled or cropped: hostile
+    fix-44 P4 noted a turned picture at its stored size)."""
     from PIL import Image, ImageOps  # imported when used: start-up stays quick
 
     try:
@@ -132,12 +134,23 @@ def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[in
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
-            original = im.size
             rgb = ImageOps.exif_transpose(im).convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise StoryboardError(f"not a readable image: {e}") from None
+    upright = rgb.size
     if rgb.size != (width, height):
         rgb = ImageOps.fit(rgb, (width, height), method=Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     rgb.save(buf, format="PNG", optimize=False, compress_level=3)
-    return buf.getvalue(), original
+    return buf.getvalue(), upright
+
+
+def conform_note(size: tuple[int, int], width: int, height: int) -> str | None:
+    """What :func:`conform_image` did to a picture ``size`` (upright) for ``width``x``height``,
+    in words (None: nothing): scaled alone when the shapes match, else cover-cropped."""
+    w, h = size
+    if (w, h) == (width, height):
+        return None
+    if w * height == h * width:
+        return f"is {w}x{h}; scaled to {width}x{height} (no crop)"
+    return f"is {w}x{h}; cover-cropped to {width}x{height}"

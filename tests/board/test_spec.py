@@ -88,6 +88,47 @@ def test_missing_project_is_a_clear_error(in_tmp: Path) -> None:
         load_project("nowhere")
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            "title: Caf\u00e9\nscenes:\n  - {id: a, prompt: x}\n".encode("latin-1"),
+            "proj/storyboard.yaml:1: not UTF-8 text (byte 0xe9 at column 11); save the file as "
+            "UTF-8",
+        ),
+        (
+            b'title: T\nscenes:\n  - id: a\n    prompt: "a caf\xe9 at dusk"\n',
+            "proj/storyboard.yaml:4: not UTF-8 text (byte 0xe9 at column 19); save the file as "
+            "UTF-8",
+        ),
+    ],
+    ids=["first-line", "fourth-line"],
+)
+def test_a_file_that_is_not_utf8_names_the_line_of_the_bad_byte(
+    in_tmp: Path, capsys, data: bytes, expected: str
+) -> None:
+    """Hostile fix-44 P5: a Latin-1 storyboard was `cannot read file: 'utf-8' codec can't
+    decode byte 0xe9 in position 11`, with no line."""
+    (in_tmp / "proj").mkdir()
+    (in_tmp / "proj" / "storyboard.yaml").write_bytes(data)
+    assert main(["validate", "proj"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == expected, err
+
+
+def test_a_storyboard_file_that_is_a_folder_is_said_to_be_one(in_tmp: Path, capsys) -> None:
+    """Hostile fix-44 P6: `proj/storyboard.yaml/` (a folder) was reported as
+    `proj/storyboard.yaml/storyboard.yaml: no such storyboard file`."""
+    (in_tmp / "proj" / "storyboard.yaml").mkdir(parents=True)
+    for given in ("proj", "proj/storyboard.yaml"):
+        assert main(["validate", given]) == 1
+        out, err = capsys.readouterr()
+        assert out == "" and err.strip() == (
+            "proj/storyboard.yaml: is a folder, not a storyboard file (expected "
+            "PROJECT/storyboard.yaml; try `storyboard init NAME`)"
+        ), err
+
+
 def test_schema_is_json_schema_with_descriptions(capsys) -> None:
     schema = json_schema()
     assert schema["title"] == "storyboard.yaml"

@@ -121,3 +121,142 @@ def test_broken_scenes_leave_the_others_checked(tmp_path: Path, monkeypatch, cap
     assert "proj/storyboard.yaml:4: scenes[1]: expected a mapping" in err
     assert "scenes[2].model: unknown model 'nope:1@1'" in err
     assert "scenes[3].duration: scene 'd': OpenAI Sora 2 accepts durations" in err
+
+
+VARIANTS = """\
+title: VS
+model: bytedance:seedance@2.5
+size: 1280x720
+scenes:
+  - {id: a, prompt: a lighthouse, duration: 2}
+  - {id: b, prompt: a boat, duration: 4, first_frame: assets/missing.png}
+variants:
+  fr: {skip: [nope]}
+  Bad: {}
+"""
+
+
+@pytest.mark.parametrize("bad_name", [True, False], ids=["bad-variant-name", "names-fine"])
+def test_variants_files_and_model_rules_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, bad_name: bool
+) -> None:
+    """A variant's name, a variant's own problem, a missing file and a model rule: every one
+    in the first run, each at its line (hostile fix-44 P1: the variants were checked only once
+    the main film had no problem, the model rules only when the schema had one)."""
+    monkeypatch.chdir(tmp_path)
+    board = VARIANTS if bad_name else VARIANTS.replace("  Bad: {}\n", "")
+    write_project(tmp_path / "vs", board)
+    assert main(["validate", "vs"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    expected = [
+        "vs/storyboard.yaml:5: scenes[0].duration: scene 'a': ByteDance Seedance 2.5 accepts "
+        "durations of 4 to 30 whole seconds, got 2",
+        "vs/storyboard.yaml:6: scenes[1].first_frame: image not found: assets/missing.png",
+        "vs/storyboard.yaml:8: variants.fr.skip: no scene 'nope' to skip (scenes: a, b)",
+    ]
+    if bad_name:
+        expected.append("vs/storyboard.yaml:9: variants.Bad: 'Bad' is not a slug")
+    for want in expected:
+        assert want in err, f"missing {want!r} in:\n{err}"
+    assert len(err.strip().splitlines()) == len(expected), err  # nothing said twice
+
+
+def test_every_bad_variant_name_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A reserved name, a name that is not a slug and one YAML reads as a number: all three,
+    each at its own line, with the other variants' problems."""
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path / "v2",
+        """\
+        title: V2
+        model: bytedance:seedance@2.5
+        scenes:
+          - {id: a, prompt: a lighthouse, duration: 4}
+        variants:
+          main: {}
+          Bad Name: {}
+          2024: {}
+          fr: {skip: [nope]}
+        """,
+    )
+    assert main(["validate", "v2"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for want in [
+        "v2/storyboard.yaml:6: variants.main: 'main' is reserved",
+        "v2/storyboard.yaml:7: variants.Bad Name: 'Bad Name' is not a slug",
+        "v2/storyboard.yaml:8: variants: variant name 2024 is a number to YAML",
+        "v2/storyboard.yaml:9: variants.fr.skip: no scene 'nope' to skip (scenes: a)",
+    ]:
+        assert want in err, f"missing {want!r} in:\n{err}"
+
+
+def test_model_rules_of_the_main_film_and_its_variants_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A file the schema accepts: the main film's model rules and a variant's own, together;
+    the main film's problem is not repeated for the variant."""
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path / "v3",
+        """\
+        title: V3
+        model: bytedance:seedance@2.5
+        scenes:
+          - {id: a, prompt: a lighthouse, duration: 2}
+          - {id: b, prompt: a boat, duration: 4}
+        variants:
+          fr:
+            scenes: {b: {duration: 3}}
+        """,
+    )
+    assert main(["validate", "v3"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines == [
+        "v3/storyboard.yaml:4: scenes[0].duration: scene 'a': ByteDance Seedance 2.5 accepts "
+        "durations of 4 to 30 whole seconds, got 2",
+        "v3/storyboard.yaml:8: scenes[1].duration: variant 'fr': scene 'b': "
+        "ByteDance Seedance 2.5 accepts durations of 4 to 30 whole seconds, got 3",
+    ], err
+
+
+@pytest.mark.parametrize(
+    "other",
+    ["", "output: {fps: 0}\n"],
+    ids=["alone", "beside-a-schema-problem"],
+)
+def test_an_unknown_cast_member_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, other: str
+) -> None:
+    """Hostile fix-44 P3: a scene's unknown cast member, read by its prompt too, was said twice
+    (`unknown cast member 'nobody' (cast: ...)` by the cast check, `'nobody' is not in cast;
+    known: ...` by the prompt's): once, by the cast check."""
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path / "c",
+        """\
+        title: C
+        model: bytedance:seedance@2.5
+        cast:
+          wren: {description: an old woman}
+        scenes:
+          - id: a
+            cast: [wren, nobody]
+            prompt: "{{ cast.nobody }} climbs the stair"
+            duration: 4
+        """
+        + other,
+    )
+    assert main(["validate", "c"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("nobody") == 1, err
+    assert (
+        "c/storyboard.yaml:7: scenes[0].cast[1]: scene 'a': unknown cast member 'nobody' "
+        "(cast: wren)" in err
+    ), err

@@ -151,3 +151,57 @@ def test_a_slow_sound_file_says_so_without_the_command_line(tmp_path: Path, monk
     why = probe.audio_problem(tmp_path / "x.mp3")
     assert why is not None and "ffmpeg-" not in why and "Command" not in why, why
     assert why.startswith("could not be read as sound within"), why
+
+
+@pytest.mark.parametrize("field", ["first_frame", "end_frame"])
+def test_a_folder_given_as_an_image_is_said_to_be_a_folder(
+    in_tmp: Path, capsys, field: str
+) -> None:
+    """Hostile fix-44 P6: a folder as `first_frame` was `image not found: assets`."""
+    write_project(
+        in_tmp / "proj",
+        f"title: T\nmodel: bytedance:seedance@2.5\nscenes:\n"
+        f"  - {{id: a, prompt: x y, duration: 4, {field}: assets}}\n",
+        {"assets/keep.txt": "x"},
+    )
+    assert main(["validate", "proj"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == (
+        f"proj/storyboard.yaml:4: scenes[0].{field}: 'assets' is a folder, not an image file "
+        "(png, jpg, webp, bmp, gif)"
+    ), err
+
+
+def test_every_file_field_says_when_it_is_given_a_folder(in_tmp: Path, capsys) -> None:
+    """The music, a placed sound, a cast picture and a reference: each given a folder says so
+    at its line, in the same run."""
+    write_project(
+        in_tmp / "proj",
+        """\
+        title: T
+        model: bytedance:seedance@2.5
+        cast:
+          tower: {description: a lighthouse, images: [assets]}
+        scenes:
+          - id: a
+            prompt: x y
+            duration: 4
+            sounds: [{file: assets, at: 1}]
+            references: {images: [assets]}
+        edit: {music: {file: assets}}
+        """,
+        {"assets/keep.txt": "x"},
+    )
+    assert main(["validate", "proj"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    for want in [
+        "proj/storyboard.yaml:4: cast.tower.images[0]: 'assets' is a folder, not an image file "
+        "(png, jpg, webp, bmp, gif)",
+        "proj/storyboard.yaml:9: scenes[0].sounds[0].file: 'assets' is a folder, not a sound file",
+        "proj/storyboard.yaml:10: scenes[0].references: references.images: 'assets' "
+        "is a folder, not a file",
+        "proj/storyboard.yaml:11: edit.music.file: 'assets' is a folder, not a sound file",
+    ]:
+        assert want in err, f"missing {want!r} in:\n{err}"
+    assert "not found" not in err, err

@@ -151,7 +151,8 @@ def test_a_variant_named_with_digits_is_quoted(tmp_path: Path) -> None:
         load_project(tmp_path / "q")
     shown = str(err.value)
     assert "variant name 7 is a number to YAML, not the text you wrote" in shown, shown
-    assert "q/storyboard.yaml:12: variants: " in shown and "Traceback" not in shown
+    # at the name's own line, not at `variants:` (hostile fix-44 P1)
+    assert "q/storyboard.yaml:13: variants: " in shown and "Traceback" not in shown
 
 
 def test_a_long_title_and_a_long_variant_name_make_a_file_name_a_disk_takes(

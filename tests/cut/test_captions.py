@@ -75,6 +75,33 @@ def test_many_lines_in_a_short_scene_still_end_after_they_start(tmp_path: Path) 
     assert all(c.end > c.start for c in again)
 
 
+def test_no_caption_runs_past_the_end_of_the_film(tmp_path: Path) -> None:
+    """Hostile fix-44 P2: a narration line longer than the last scene (trimmed to 2 s) had a
+    cue ending at 8.22 s in a 6.00 s film. A cue ends at the film's end at the latest, and
+    a line that starts after the end has none."""
+    write_project(
+        tmp_path / "p",
+        "title: T\nmodel: bytedance:seedance@2.5\n"
+        "narrator: {model: 'xai:tts@0', voice: Sal}\n"
+        "scenes:\n"
+        "  - {id: a, prompt: x y, duration: 4}\n"
+        "  - id: b\n    prompt: x y\n    duration: 4\n    trim: {in: 1, out: 3}\n"
+        "    narration: [The lamp was lit at dusk and it burned all night long., "
+        "And then the boat came home.]\n",
+    )
+    project = load_project(tmp_path / "p")
+    lock = {i: take(i, f"build/takes/{i}/take-1.mp4") for i in ("a", "b")}
+    lens = {t.file: 4.0 for t in lock.values()}
+    tl = build_timeline(project, lock, lens, {"line:b/1": 4.5, "line:b/2": 2.0})
+    assert tl.duration == pytest.approx(6.0)
+    assert [c.text for c in tl.captions] == [
+        "The lamp was lit at dusk and it burned all night long."
+    ]
+    assert all(c.start < c.end <= tl.duration for c in tl.captions), tl.captions
+    assert tl.captions[0].end == pytest.approx(6.0)
+    assert all(c.end <= 6.0 for c in parse_srt(srt(tl.captions)))
+
+
 def test_clamped_trim_and_transition_warn(tmp_path: Path) -> None:
     tl = timeline(
         tmp_path,

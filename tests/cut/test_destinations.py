@@ -98,6 +98,43 @@ def test_export_replaces_an_earlier_export_and_writes_a_new_path(project: Path) 
     assert main(["export", str(project), "-o", str(project.parent / "new.otio")]) == 0
 
 
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("otio", "assets/tide-pad.mp3"),
+        ("otio", "notes.fcpxml"),
+        ("fcpxml", "cut.otio"),
+        ("edl", "readme.txt"),
+    ],
+    ids=["otio-over-mp3", "otio-over-fcpxml", "fcpxml-over-otio", "edl-over-txt"],
+)
+def test_export_never_replaces_a_file_of_another_kind(
+    project: Path, capsys, fmt: str, name: str
+) -> None:
+    """Hostile fix-44 P7: `export --format otio -o P/assets/tide-pad.mp3` replaced a project
+    file the storyboard does not use with OTIO JSON. An existing file is replaced only when
+    its suffix is the export's own (an earlier export)."""
+    target = project / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"precious")
+    assert main(["export", str(project), "--format", fmt, "-o", str(target)]) == 1
+    err = capsys.readouterr().err.strip()
+    ext = {"otio": ".otio", "fcpxml": ".fcpxml", "edl": ".edl"}[fmt]
+    assert err == (
+        f"--output: {str(target)!r} exists and is not an {ext} file; {fmt} export replaces "
+        f"only an earlier {ext} export: name a new file such as cut{ext}"
+    ), err
+    assert target.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("fmt", ["otio", "fcpxml", "edl"])
+def test_export_replaces_an_earlier_export_of_its_own_format(project: Path, fmt: str) -> None:
+    target = project.parent / f"cut.{fmt.upper()}"  # the suffix in any case
+    target.write_bytes(b"old export")
+    assert main(["export", str(project), "--format", fmt, "-o", str(target)]) == 0
+    assert target.read_bytes() != b"old export"
+
+
 @pytest.mark.parametrize("kind", ["fifo", "socket", "folder"])
 def test_output_file_never_a_special_file(tmp_path: Path, kind: str) -> None:
     p = write_project(

@@ -260,6 +260,48 @@ def test_first_frame_of_another_size_is_cover_cropped(
     assert Image.open(io.BytesIO(data)).size == (1280, 720)
 
 
+def exif_rotated_jpeg(width: int, height: int) -> bytes:
+    """A JPEG stored ``width``x``height`` whose EXIF Orientation (6) turns it upright."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to view
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("stored", "note"),
+    [
+        ((720, 1280), None),  # upright 1280x720: the film's size, nothing to say
+        ((360, 640), "assets/rot.jpg is 640x360; scaled to 1280x720 (no crop)"),
+        ((1280, 1280), "assets/rot.jpg is 1280x1280; cover-cropped to 1280x720"),
+    ],
+    ids=["upright-fits", "upright-scaled", "upright-cropped"],
+)
+def test_an_exif_rotated_first_frame_is_noted_at_its_upright_size(
+    emu: Emulator, tmp_path: Path, capsys, stored: tuple[int, int], note: str | None
+) -> None:
+    """Hostile fix-44 P4: a picture turned upright by its EXIF orientation was noted at its
+    stored size with a crop that did not happen (`720x1280; cover-cropped to 1280x720`)."""
+    p = write_project(
+        tmp_path / "p",
+        """
+        title: T
+        scenes:
+          - {id: a, prompt: A kite in the wind., duration: 4, first_frame: assets/rot.jpg}
+    """,
+        {"assets/rot.jpg": exif_rotated_jpeg(*stored)},
+    )
+    assert main(["render", str(p), "--no-compose"]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "assets/rot.jpg is" in line]
+    assert said == ([f"note: a: {note}"] if note else []), err
+
+
 def test_resume_after_crash_before_the_answer(emu: Emulator, tmp_path: Path) -> None:
     """A task journaled as pending (crash between journal and submit) is sent with its UUID."""
     p = write_project(

@@ -56,8 +56,8 @@ HOLD = 1.0
 
 
 # the note a render prints when it makes the video kind's b (from a's last frame: a draft clip,
-# conformed)
-LAST_FRAME_NOTE = "b: last frame of a is 320x180; cover-cropped to 1280x720"
+# conformed: scaled, not cropped, as 320x180 has the film's shape)
+LAST_FRAME_NOTE = "b: last frame of a is 320x180; scaled to 1280x720 (no crop)"
 
 
 @dataclass(frozen=True)
