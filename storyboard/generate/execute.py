@@ -250,6 +250,9 @@ class Executor(Fetcher, Resolver):
                 uid = jt.task_uuid
                 self._tried.add(uid)
                 self.rep.update(scene, "resuming", f"task {uid[:8]} from the journal")
+                if jt.state == "done" and jt.results and self._lost_placeholders(jt):
+                    jt = None  # a stopped emulator's placeholders: made again, free
+                    continue
                 if jt.state == "done" and jt.results:
                     results = [VideoResult.from_item(r) for r in jt.results]
                 elif jt.state == "pending":  # maybe never sent: the same taskUUID cannot pay twice
@@ -278,6 +281,21 @@ class Executor(Fetcher, Resolver):
             timed=kind.timed,
         )
         return takes, cost
+
+    def _lost_placeholders(self, jt: JournalTask) -> bool:
+        """Whether a done task's results are placeholders of an emulator that has stopped
+        (each keyless render starts its own): they can never be fetched, so the task is marked
+        failed, and its node is made again at no cost (hostile helper-45: a render stopped
+        while downloading left the project unrenderable, its tasks uncollected for ever)."""
+        urls = [VideoResult.from_item(r).video_url for r in jt.results or []]
+        if not urls or not all(self._stopped_emulator(u) for u in urls):
+            return False
+        self.state.mark(jt.task_uuid, "failed", error="placeholders of an emulator that stopped")
+        self.rep.note(
+            f"{jt.scene}: the placeholders of task {jt.task_uuid[:8]} went with the emulator "
+            "that made them (it has stopped); made again, at no cost"
+        )
+        return True
 
     def _spend(self, results: list[VideoResult], planned: float) -> tuple[list[VideoResult], float]:
         """What this render paid for ``results`` (the service's figures, else the ``planned``
@@ -368,6 +386,8 @@ class Executor(Fetcher, Resolver):
         try:
             async with self.sem:
                 results: list[VideoResult] | None = None
+                if jt.state == "done" and jt.results and self._lost_placeholders(jt):
+                    return  # nothing to collect: its placeholders went with their emulator
                 if jt.state == "done" and jt.results:
                     results = [VideoResult.from_item(r) for r in jt.results]
                 elif send:

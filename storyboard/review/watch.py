@@ -24,7 +24,8 @@ from storyboard.errors import StoryboardError
 Log = Callable[[str], None]
 Batch = set[tuple[Any, str]]  # what watchfiles yields: {(Change, path), ...}
 SOURCES = ("templates", "assets")
-DEBOUNCE_MS = 400
+DEBOUNCE_MS = 400  # saves with less quiet than this between them are one change
+MOST_MS = 2000  # a stream of saves longer than this still yields, every MOST_MS
 
 
 @dataclass
@@ -81,7 +82,10 @@ def file_changes(
         return bool(stop is not None and getattr(stop, "is_set", lambda: False)())
 
     common: dict[str, Any] = {
-        "debounce": DEBOUNCE_MS,
+        # watchfiles yields after `step` ms of quiet (its default, 50 ms, made two saves 0.15 s
+        # apart two renders: hostile helper-45), and after `debounce` ms whatever comes
+        "step": DEBOUNCE_MS,
+        "debounce": MOST_MS,
         "stop_event": stop,
         "raise_interrupt": False,
         "rust_timeout": check_ms,

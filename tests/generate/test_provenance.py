@@ -234,3 +234,28 @@ def test_a_lost_placeholder_says_to_retake_it_not_to_retry(
         "ran): `storyboard render --retake a` makes a new one, at no cost"
     ) in err, err
     assert main([*args, "--retake", "a"]) == 0
+
+
+def test_a_render_stopped_while_downloading_placeholders_recovers(
+    no_key: None, tmp_path: Path
+) -> None:
+    """hostile helper-45: stopped while downloading (Ctrl-C, or a progress callback that
+    raised), each later keyless render tried the stopped emulator's URLs for ever: the project
+    could not be rendered again, and `status` listed the tasks as paid but not collected."""
+    import storyboard
+
+    p = write_project(tmp_path / "two", TWO)
+    project = storyboard.load(p)
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_download(event: object) -> None:
+        if isinstance(event, storyboard.SceneUpdate) and event.state == "downloading":
+            raise Stop
+
+    first = project.render(draft=True, emulator_latency=0.05, progress=stop_at_download)
+    assert not first.ok  # each scene stopped at its download (one scene's failure is a result)
+    again = storyboard.load(p).render(draft=True, emulator_latency=0.05)
+    assert again.ok, [s.error for s in again.scenes]
+    assert storyboard.load(p).status().uncollected == []

@@ -67,3 +67,36 @@ def test_watch_survives_the_project_folder_deleted_and_made_again(tmp_path: Path
     finally:
         stop.set()
         t.join(timeout=10)
+
+
+def test_saves_a_tenth_of_a_second_apart_are_one_change(tmp_path: Path) -> None:
+    """hostile helper-45: two saves 0.15 s apart were two changes, so a watch render bought the
+    first version as well (watchfiles yields after 50 ms of quiet unless told otherwise); the
+    README says a burst of saves within 0.4 s is one change."""
+    root = write_project(tmp_path / "p", BOARD)
+    stop = threading.Event()
+    q: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for batch in file_changes(root, root / "storyboard.yaml", stop, check_ms=100):
+            q.put(batch)
+
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    try:
+        assert saves_seen(root, q)  # the watcher is running
+        drain(q)
+        for n in range(4):
+            (root / "storyboard.yaml").write_text(BOARD + f"# burst {n}\n")
+            time.sleep(0.1)
+        batches = []
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            try:
+                batches.append(q.get(timeout=0.2))
+            except queue.Empty:
+                continue
+        assert len([b for b in batches if b]) == 1, batches
+    finally:
+        stop.set()
+        t.join(timeout=10)
