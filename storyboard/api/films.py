@@ -78,7 +78,8 @@ class Films:
             return self
         if variant == "all":
             raise StoryboardError(
-                "variant 'all' is several films: use render_variants() / compose_variants() "
+                "variant 'all' is several films: render each of films() "
+                "(`for film in project.films(): film.render()`), then compose_variants() "
                 "(`storyboard render --variant all`)"
             )
         return self.variant(variant)

@@ -19,6 +19,7 @@ from storyboard.generate.staleness import require_real_takes, stale_scenes
 from storyboard.generate.state import RUNWARE, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
+from .arguments import callback, dollars, jobs_arg, not_in_a_loop, path_arg, scene_ids
 from .boards import CastInfo, animatic_file, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
@@ -37,7 +38,7 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
     problem, as ``file:line: field: message``) when the file is broken.
     """
     try:
-        spec = load_project(path)
+        spec = load_project(path_arg(path))
     except SpecError as e:
         raise with_later_stages(e) from None
     try:  # hostile4 P2: the build journal records paths as text
@@ -173,6 +174,7 @@ class Project(Takes, Films):
         Raises :class:`~storyboard.PlanError` for an unknown scene in ``retake`` and
         :class:`~storyboard.BudgetError` when the cost is over ``budget`` (US dollars).
         """
+        retake, budget = scene_ids(retake), dollars(budget)
         if variant is not None:
             return self._film_of(variant).plan(
                 retake, keep_downstream, budget, draft, boards=boards
@@ -222,6 +224,9 @@ class Project(Takes, Films):
         """
         import asyncio
 
+        not_in_a_loop("render")
+        retake, budget, jobs = scene_ids(retake), dollars(budget), jobs_arg(jobs)
+        progress = callback(progress)
         return asyncio.run(
             self._film_of(variant).render_async(
                 retake=retake,
@@ -254,6 +259,8 @@ class Project(Takes, Films):
         """:meth:`render` for code already inside an event loop (same arguments)."""
         from .rendering import RenderRequest, render_async
 
+        retake, budget, jobs = scene_ids(retake), dollars(budget), jobs_arg(jobs)
+        progress = callback(progress)
         req = RenderRequest(
             retake=list(retake),
             keep_downstream=keep_downstream,

@@ -19,6 +19,7 @@ from storyboard.generate.staleness import Assessment, already_paid, assess, mayb
 from storyboard.generate.state import RUNWARE, BuildState, Take
 from storyboard.plan.compile import node_name
 
+from .arguments import scene_id, take_number
 from .events import CallbackProgress, ProgressCallback
 from .results import FilmStatus, PickResult, SceneStatus, Status, TakeInfo, Uncollected
 
@@ -129,7 +130,7 @@ class Takes:
         """Every take of ``scene``, oldest first; ``chosen`` marks the one in the cut; each
         with the model, size and prompt it was made from and whether that is still current
         (``draft``: as ``render --draft`` judges it)."""
-        return self.all_takes([scene], draft)[node_name(scene)]
+        return self.all_takes([scene_id(scene)], draft)[node_name(scene)]
 
     def all_takes(self, names: Sequence[str], draft: bool = False) -> dict[str, list[TakeInfo]]:
         """:meth:`takes` of each of ``names`` (scene ids or task names), the build state read
@@ -176,6 +177,7 @@ class Takes:
         """
         from storyboard.generate.picks import pick_take
 
+        scene, take = scene_id(scene), take_number(take)
         plan = self._compiled()
         plan.require_scenes([scene])
         scene = node_name(scene)

@@ -23,7 +23,9 @@ def init(folder: str | Path, title: str | None = None) -> Path:
     """
     from storyboard.board.scaffold import init_project
 
-    return init_project(Path(folder), title=title)
+    from .arguments import path_arg
+
+    return init_project(Path(path_arg(folder)), title=title)
 
 
 def schema() -> dict[str, Any]:
