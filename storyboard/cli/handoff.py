@@ -14,10 +14,20 @@ def _err(msg: str) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     import storyboard.api as sb
     from storyboard.api.review import export
+    from storyboard.errors import StoryboardError
 
-    film = sb.load(args.project).variant(args.variant or "main")
-    dest = export(film, args.format, Path(args.output) if args.output else None)
-    print(dest)
+    main = sb.load(args.project)
+    if args.variant == "all":  # each film's timeline beside it (the commands table lists it)
+        if args.output:
+            raise StoryboardError(
+                "--output names one file: with --variant all each film's timeline is written "
+                "beside its film"
+            )
+        for film in main.films("all"):
+            print(export(film, args.format, None))
+        return 0
+    film = main.variant(args.variant or "main")
+    print(export(film, args.format, Path(args.output) if args.output else None))
     return 0
 
 
@@ -59,7 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--output", "-o", metavar="FILE", help="where to write it (default: beside the film)"
     )
     p.add_argument(
-        "--variant", "-V", default=None, metavar="NAME", help="which film: main or a variant"
+        "--variant",
+        "-V",
+        default=None,
+        metavar="NAME",
+        help="which film: main, a variant, or all (each film's timeline beside it)",
     )
     p.set_defaults(func=cmd_export)
 

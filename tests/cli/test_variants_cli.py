@@ -86,7 +86,11 @@ def test_a_budget_over_all_films_boards_holds_their_boards(
             ["render", "p", "--variant", "all", "--retake", "harbour"],
             "--retake works on one film at a time",
         ),
-        (["export", "p", "--variant", "all"], "no variant 'all'"),
+        (
+            ["export", "p", "--variant", "all", "-o", "cut.otio"],
+            "--output names one file: with --variant all each film's timeline is written "
+            "beside its film",
+        ),
         (["render", "p", "--on", "ray://127.0.0.1:99999"], "port 99999 is not a TCP port"),
         (  # hostile helper-41: the clips were bought, then the compose could not reach it
             ["render", "p", "--variant", "all", "--on", "ray://127.0.0.1:1"],
@@ -98,7 +102,7 @@ def test_a_budget_over_all_films_boards_holds_their_boards(
         "unknown-executor",
         "address-without-port",
         "retake-all",
-        "export-all",
+        "export-all-to-one-file",
         "port-out-of-range",
         "cluster-unreachable",
     ],
@@ -293,3 +297,16 @@ def test_render_all_with_boards_cuts_each_films_animatic_and_no_film(
     err = capsys.readouterr().err
     assert "note: --on and --cache compose films; the animatics are cut here" in err
     assert sorted(f.name for f in build.glob("*.mp4")) == ["tide.animatic.mp4"]
+
+
+def test_export_all_writes_each_films_timeline_beside_it(
+    drafted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-45: the README lists `export --variant all`; it said "no variant 'all'"."""
+    assert main(["export", "p", "--variant", "all", "--format", "edl"]) == 0
+    written = capsys.readouterr().out.split()
+    assert written == [
+        str(drafted / "build" / "tide.edl"),
+        str(drafted / "build" / "tide.vertical.edl"),
+    ]
+    assert all(Path(f).is_file() for f in written)
