@@ -94,6 +94,20 @@ def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(
         assert proc.returncode == 0, err.decode()
         assert lock_take(rendered, "dawn") == 2
 
+        # the film is not the cut any more and nothing is stale: the page composes it (hostile
+        # helper-45: the one button read "Everything is up to date", disabled)
+        button = "#render-stale:not([disabled])"
+        pg.wait_for_selector(button)  # type: ignore[attr-defined]
+        assert pg.inner_text("#render-stale") == "Compose the film"  # type: ignore[attr-defined]
+        composing: list[str] = []
+        pg.once("dialog", lambda d: (composing.append(d.message), d.accept()))  # type: ignore[attr-defined]
+        pg.click("#render-stale")  # type: ignore[attr-defined]
+        pg.wait_for_function(  # type: ignore[attr-defined]
+            "document.querySelector('#render-stale').textContent === 'Everything is up to date'"
+            " && !document.querySelector('#film .why')"
+        )
+        assert composing == ["Composing the film from the takes in the cut buys nothing. Go ahead?"]
+
         # pick the other take: the lock on disk changes and the page follows
         pick(pg, '.take[data-scene="dawn"][data-take="1"]')
         assert lock_take(rendered, "dawn") == 1
@@ -114,3 +128,22 @@ def test_review_page_shows_takes_picks_and_a_render_from_the_terminal(
 
         screenshot_if_asked(pg, "REVIEW_SCREENSHOT")
         pg.goto("about:blank")  # type: ignore[attr-defined]  # close the event stream first
+
+
+def test_the_page_fits_a_phone_and_logs_no_error(rendered: Path, tmp_path: Path) -> None:
+    """hostile helper-45: at 390 px the page was 1079 px wide (cards, Pick buttons and the film
+    off-screen), and every load logged a 403 for /favicon.ico."""
+    with (
+        browser_page(tmp_path / "phone", 390, 844, ARGS) as pg,
+        ReviewServer(open_project(rendered, draft=True)) as server,
+    ):
+        errors: list[str] = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+        pg.goto(server.url)  # type: ignore[attr-defined]
+        pg.wait_for_function("document.querySelectorAll('.card').length === 5")  # type: ignore[attr-defined]
+        pg.wait_for_timeout(1500)  # type: ignore[attr-defined]  # videos, sheet, icon requested
+        width = pg.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        assert width <= 390, width
+        assert errors == []
+        screenshot_if_asked(pg, "REVIEW_PHONE_SCREENSHOT")
+        pg.goto("about:blank")  # type: ignore[attr-defined]

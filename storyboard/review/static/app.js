@@ -65,11 +65,24 @@ function el(tag, attrs, ...children) {
 
 const money = (x) => { const n = Number(x || 0); return "$" + (n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)); };
 
+// a refusal stays in view for a while: the running job's status line, redrawn every second,
+// wrote over it at once (hostile helper-45: a Pick refused while a render ran said nothing)
+const KEEP_BAD_MS = 8000;
+let badUntil = 0;
+
 function say(text, bad) {
   const a = $("#activity");
+  if (!bad && Date.now() < badUntil) return;
+  badUntil = bad ? Date.now() + KEEP_BAD_MS : 0;
   a.textContent = text || "";
   a.className = bad ? "bad" : "";
 }
+
+let lastJobSaid = null;
+
+// nothing to make, but the film is not the cut (a pick), or there is none yet: compose it
+const composable = (data) => !!data && data.stale.length === 0 && data.scenes.length > 0
+  && (!data.film || data.film.outdated.length > 0);
 
 function elapsed(since) {
   const s = Math.max(0, Math.floor(Date.now() / 1000 + clockSkew - since));
@@ -253,11 +266,15 @@ function draw(data) {
   const job = data.jobs && data.jobs.current;
   const busy = job || data.rendering;
   const btn = $("#render-stale");
-  btn.disabled = !!busy || data.stale.length === 0;
-  btn.textContent = data.stale.length ? `Render what is stale (${money(data.next_cost)})` : "Everything is up to date";
+  btn.disabled = !!busy || (data.stale.length === 0 && !composable(data));
+  btn.textContent = data.stale.length ? `Render what is stale (${money(data.next_cost)})`
+    : composable(data) ? "Compose the film" : "Everything is up to date";
   if (job) say(`${job.what}: running (${elapsed(job.started)})`);
   else if (data.rendering) say(`${data.rendering.what} running in another process (pid ${data.rendering.pid})`);
-  else if (data.jobs && data.jobs.last) say(data.jobs.last.message, !data.jobs.last.ok);
+  else if (data.jobs && data.jobs.last && JSON.stringify(data.jobs.last) !== lastJobSaid) {
+    lastJobSaid = JSON.stringify(data.jobs.last); // said once: a later pick's words stay
+    say(data.jobs.last.message, !data.jobs.last.ok);
+  }
   drawCast(data.cast);
   drawMusic(data.music);
   drawStrip(data.scenes);
@@ -300,11 +317,14 @@ async function startRender(retakeScenes) {
     const what = retakeScenes.length ? "A new take of " + retakeScenes.join(", ") : "Rendering the stale scenes";
     const free = !plan.real ? " (the local emulator makes placeholder clips and charges nothing)" : "";
     const fetch = plan.fetch || [];
-    if (!plan.generate.length && !fetch.length) { say("nothing is stale"); return; }
+    const compose = !plan.generate.length && !fetch.length;
+    if (compose && (retakeScenes.length || !composable(state))) { say("nothing is stale"); return; }
     if (plan.refused) { say(plan.refused, true); return; } // a price no source gives: ask nothing
     const makes = plan.generate.length ? `generates ${plan.generate.join(", ")} and costs ${money(plan.cost)}${free}` : "buys nothing";
     const again = fetch.length ? `; it fetches ${fetch.join(", ")} again (not paid again)` : "";
-    if (!confirm(`${what} ${makes}${again}. Go ahead?`)) return;
+    const question = compose ? "Composing the film from the takes in the cut buys nothing. Go ahead?"
+      : `${what} ${makes}${again}. Go ahead?`;
+    if (!confirm(question)) return;
     // the budget is what was just shown (a render costing nothing still needs one above $0)
     const budget = Math.max(plan.cost, 0.0001);
     await api("/api/render", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ retake: retakeScenes, budget }) });
