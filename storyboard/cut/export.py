@@ -167,6 +167,15 @@ def to_otio(
     fps = tl.fps
     timeline = otio.schema.Timeline(name=project.board.title)
     timeline.global_start_time = _rt(0, fps)
+    # the film's frame and how takes of another shape fill it (a variant's 720x1280 crop):
+    # OTIO has no field for either (hostile helper-45: an editor built a 16:9 sequence)
+    timeline.metadata["storyboard"] = {
+        "width": tl.width,
+        "height": tl.height,
+        "fps": fps,
+        "reframe": tl.reframe,
+        "focus": list(tl.focus),
+    }
     track = otio.schema.Track(name="storyboard", kind=otio.schema.TrackKind.Video)
     ranges = clip_ranges(tl, project.root)
     for i, (seg, rng) in enumerate(zip(tl.segments, ranges, strict=True)):
@@ -252,7 +261,7 @@ def export_cut(
     except Exception as e:  # the adapters raise plain exceptions of their own
         raise StoryboardError(f"{fmt} export failed: {e}") from None
     if fmt == "fcpxml":  # the adapter writes no transitions (hostile: it dropped them all)
-        text = fcpxml_transitions(text, timeline.tracks[0], tl.fps)
+        text = fcpxml_size(fcpxml_transitions(text, timeline.tracks[0], tl.fps), tl)
     atomic_write(dest, (text + notes).encode("utf-8"))
     return dest
 
@@ -267,6 +276,18 @@ def _fcp_time(frames: int, fps: int) -> str:
     """A frame count as an FCPXML time: exact seconds (``0s``, ``3s``, ``61/30s``)."""
     t = Fraction(frames, fps)
     return f"{t.numerator}s" if t.denominator == 1 else f"{t.numerator}/{t.denominator}s"
+
+
+def fcpxml_size(text: str, tl: Timeline) -> str:
+    """The sequence's format given the film's frame size (the adapter writes only its frame
+    duration, so Final Cut guessed one: hostile helper-45)."""
+    import re
+
+    used = re.search(r'<sequence\b[^>]*\bformat="([^"]+)"', text)
+    if used is None:
+        return text
+    head = f'<format id="{used.group(1)}"'
+    return text.replace(head, f'{head} width="{tl.width}" height="{tl.height}"', 1)
 
 
 def fcpxml_transitions(text: str, track: otio.schema.Track, fps: int) -> str:

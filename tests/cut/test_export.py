@@ -150,3 +150,30 @@ def test_edl_of_a_film_at_a_rate_without_timecode_is_refused_clearly(
         "this film is 10 fps (output.fps): export otio or fcpxml instead"
     )
     assert not (project / "build" / "export-test.edl").exists()
+
+
+def test_the_films_size_and_framing_travel_with_the_timeline(project: Path) -> None:
+    """hostile helper-45: a 720x1280 variant's OTIO and FCPXML were the main film's but for
+    the file names: no frame size, so an editor built a 16:9 sequence."""
+    board = project / "storyboard.yaml"
+    board.write_text(board.read_text().replace("size: 64x36}", "size: 36x64}"), encoding="utf-8")
+    assert main(["export", str(project), "-o", str(project / "cut.otio")]) == 0
+    tl = otio.adapters.read_from_file(str(project / "cut.otio"))
+    found = {k: list(v) if k == "focus" else v for k, v in tl.metadata["storyboard"].items()}
+    assert found == {
+        "width": 36,
+        "height": 64,
+        "fps": 25,
+        "reframe": "pad",
+        "focus": [0.5, 0.5],
+    }
+    assert (
+        main(["export", str(project), "--format", "fcpxml", "-o", str(project / "cut.fcpxml")]) == 0
+    )
+    from xml.dom import minidom
+
+    doc = minidom.parse(str(project / "cut.fcpxml"))
+    sequence = doc.getElementsByTagName("sequence")[0]
+    formats = {f.getAttribute("id"): f for f in doc.getElementsByTagName("format")}
+    used = formats[sequence.getAttribute("format")]
+    assert (used.getAttribute("width"), used.getAttribute("height")) == ("36", "64")
