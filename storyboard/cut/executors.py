@@ -185,6 +185,31 @@ def ray_temp_dir() -> str:
     return tmp if len(tmp) <= 40 else "/tmp"
 
 
+def sweep_dead_sessions(base: Path) -> list[Path]:
+    """Remove the session folders of local instances whose driver is gone (a ``kill -9``),
+    and stop the Ray processes still running for them: its agents and workers outlive the
+    driver for a minute or more and ignore SIGTERM (hostile helper-45). A process is stopped
+    only when its command line names a removed folder (``sb-ray-PID-RANDOM``: this tool's)."""
+    removed = sweep_stale("sb-ray-", base)
+    if not removed:
+        return removed
+    try:
+        import psutil  # comes with Ray (on the path once ray is imported)
+    except ImportError:
+        return removed
+    names = [str(p) for p in removed]
+    for proc in psutil.process_iter(["cmdline", "uids"]):
+        try:
+            if proc.info["uids"] is not None and proc.info["uids"].real != os.getuid():
+                continue
+            line = " ".join(proc.info["cmdline"] or [])
+            if any(n in line for n in names):
+                proc.kill()
+        except (psutil.Error, OSError):
+            continue
+    return removed
+
+
 def start_local_ray(num_cpus: int, object_store: int = OBJECT_STORE) -> Path:
     """Start a new Ray instance in this process that listens on loopback only; returns the
     folder of its session (logs, sockets), which the caller removes after ``ray.shutdown()``.
@@ -206,7 +231,7 @@ def start_local_ray(num_cpus: int, object_store: int = OBJECT_STORE) -> Path:
 
     ray_constants.ENABLE_RAY_CLUSTER = False
     base = Path(ray_temp_dir())
-    sweep_stale("sb-ray-", base)  # what killed runs left
+    sweep_dead_sessions(base)  # what killed runs left
     session = owned_tempdir("sb-ray-", base)
     try:
         ray.init(

@@ -91,3 +91,39 @@ def test_a_workers_error_reads_as_the_local_one() -> None:
     assert _plain(RuntimeError(text)) == "cannot read the clips: Error: bad"
     assert _plain(RuntimeError("ComposeError: scene 'a': no take")) == "scene 'a': no take"
     assert _plain(RuntimeError("scene 'a': a plain message")) == "scene 'a': a plain message"
+
+
+def test_a_killed_runs_leftover_processes_are_stopped_with_its_folder(tmp_path: Path) -> None:
+    """hostile helper-45: after a `kill -9` of the driver, Ray's agents and workers of that
+    session ran on (over a minute, deaf to SIGTERM); the next run removed only the folder. Now
+    it stops the processes whose command line names the dead run's session folder too."""
+    import subprocess
+    import sys
+    import time
+
+    from storyboard.cut.executors import sweep_dead_sessions
+
+    # psutil comes with Ray (its thirdparty_files, on the path once ray is imported)
+    pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f"sb-ray-{gone.pid}-abc"
+    (stale / "session_latest").mkdir(parents=True)
+    mine = tmp_path / f"sb-ray-{os.getpid()}-def"  # a live run's: kept, its processes too
+    mine.mkdir()
+    agent = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)", f"--session={stale}/session_latest"]
+    )
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", str(mine)])
+    try:
+        for p in (agent, live):  # started: their command lines are theirs (after exec)
+            while "sleep(300)" not in Path(f"/proc/{p.pid}/cmdline").read_text():
+                time.sleep(0.01)
+        sweep_dead_sessions(tmp_path)
+        assert agent.wait(timeout=10) != 0  # stopped
+        assert live.poll() is None
+        assert not stale.exists() and mine.exists()
+    finally:
+        for p in (agent, live):
+            p.kill()
+            p.wait()
