@@ -83,6 +83,9 @@ class TakeInfo:
     """A short digest of the prompt it was made from, and the prompt's start."""
     current: bool = True
     """True when it was made from the scene as the storyboard has it now (else: stale)."""
+    film: str | None = None
+    """Not current here but current in another film of the storyboard (a variant that
+    rewrites the scene): that film's name (``main`` for the storyboard's own)."""
     placeholder: bool = False
     """True for an emulator (or ``--draft``) take: it cost nothing; ``cost`` is what the real
     service would have charged."""

@@ -47,6 +47,14 @@ class Takes:
 
         def _film_of(self, variant: str | None) -> Project: ...
 
+        @property
+        def variants(self) -> list[str]: ...
+
+        @property
+        def variant_name(self) -> str: ...
+
+        def films(self, names: str | Sequence[str] = "all") -> list[Project]: ...
+
     # -- build state -------------------------------------------------------------------------
 
     @contextmanager
@@ -140,9 +148,11 @@ class Takes:
         plan = self._compiled()
         plan.require_scenes(list(names))
         maker = self._backend(draft).maker
+        nodes = [node_name(n) for n in names]
+        others = self._other_films(nodes, maker)
         out: dict[str, list[TakeInfo]] = {}
         with self._state() as state:
-            for scene in map(node_name, names):
+            for scene in nodes:
                 chosen = state.lock.get(scene)
                 out[scene] = [
                     dataclasses.replace(
@@ -151,10 +161,34 @@ class Takes:
                         size=r.size,
                         prompt=r.prompt,
                         current=r.current,
+                        film=None if r.current else others[scene].get(r.take.key),
                     )
                     for r in take_rows(plan, state, scene, maker)
                 ]
         return out
+
+    def _other_films(self, nodes: list[str], maker: str) -> dict[str, dict[str, str]]:
+        """For each node, the content keys the storyboard's other films have for it now, and
+        the film of each: a take of another film is named for it, not called stale (hostile
+        helper-45: a variant's take read as "made from an earlier version of the scene")."""
+        from storyboard.generate.staleness import accepted_makers, scene_keys
+
+        found: dict[str, dict[str, str]] = {n: {} for n in nodes}
+        if not self.variants:
+            return found
+        for film in self.films("all"):
+            if film.variant_name == self.variant_name:
+                continue
+            try:
+                plan = film._compiled()
+            except StoryboardError:  # a film that does not compile: its takes stay stale
+                continue
+            for m in accepted_makers(maker):
+                keys = scene_keys(plan, m)
+                for n in nodes:
+                    if n in keys:
+                        found[n].setdefault(keys[n], film.variant_name)
+        return found
 
     def pick(
         self,

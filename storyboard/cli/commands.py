@@ -257,7 +257,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
         rows.append(
             [
                 f"{t.n}{'*' if t.chosen else ''}",
-                "current" if t.current else "stale",
+                "current" if t.current else f"film {t.film}" if t.film else "stale",
                 t.model,
                 t.size,
                 f"{t.duration:.1f} s" if t.duration is not None else "-",
@@ -284,6 +284,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
     print(
         "\n* = in the cut (storyboard.lock); current = made from the scene as it is now, "
         "stale = from an earlier version of it"
+        + ("; film NAME = current in that film (a variant)" if any(t.film for t in takes) else "")
     )
     return 0
 

@@ -42,6 +42,7 @@ def take_rows(takes: list[sb.TakeInfo]) -> list[dict[str, Any]]:
             "duration": t.duration or 0.0,
             "chosen": t.chosen,
             "current": t.current,
+            "film": t.film,
             "missing": t.missing,
             "nsfw": t.nsfw,
         }

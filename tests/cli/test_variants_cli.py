@@ -310,3 +310,29 @@ def test_export_all_writes_each_films_timeline_beside_it(
         str(drafted / "build" / "tide.vertical.edl"),
     ]
     assert all(Path(f).is_file() for f in written)
+
+
+def test_a_take_made_for_another_film_is_named_for_it_not_called_stale(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-45: the main film listed the alt film's take of a scene it rewrites as
+    "made from an earlier version of the scene" (stale): it is current, in the other film."""
+    import storyboard
+
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    board = BOARD.split("variants:")[0] + (
+        'variants:\n  alt: {scenes: {storm: {prompt: "A bigger storm."}}}\n'
+    )
+    p = write_project(in_tmp / "p", board)
+    fast = ["--draft", "--quiet", "--no-compose", "--emulator-latency", "0.05"]
+    assert main(["render", "p", "--variant", "all", *fast]) == 0
+    capsys.readouterr()
+    assert main(["takes", "p", "storm", "--draft"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split()[:3] for line in out.splitlines()[2:] if line[:1].isdigit()]
+    assert rows == [["1*", "current", "openai:3@1"], ["2", "film", "alt"]], out
+    assert "film NAME = current in that film (a variant)" in out
+    takes = storyboard.load(p).takes("storm", draft=True)
+    assert [(t.current, t.film) for t in takes] == [(True, None), (False, "alt")]
+    alt = storyboard.load(p).variant("alt").takes("storm", draft=True)
+    assert [(t.current, t.film) for t in alt] == [(False, "main"), (True, None)]

@@ -123,7 +123,8 @@ function takeBox(name, take) {
     media,
     el("div", { class: "row" }, el("strong", { text: "take " + take.n }), pick),
     el("div", { class: "meta", text: [take.model, take.size, length, take.money, take.made].filter((x) => x && x !== "-").join(" · ") }),
-    take.current ? null : el("div", { class: "old", text: "made from an earlier version of " + (isTask(name) ? "it" : "the scene") }),
+    take.current ? null : el("div", { class: "old", text: take.film ? `made for the film '${take.film}'`
+      : "made from an earlier version of " + (isTask(name) ? "it" : "the scene") }),
     take.missing ? el("div", { class: "old", text: "file missing (render fetches it again)" }) : null);
 }
 
