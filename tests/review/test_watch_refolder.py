@@ -7,6 +7,8 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from helpers import write_project
@@ -43,8 +45,9 @@ def drain(q: queue.Queue) -> None:
             return
 
 
-def test_watch_survives_the_project_folder_deleted_and_made_again(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "p", BOARD)
+@contextmanager
+def watching(root: Path) -> Iterator[queue.Queue]:
+    """The batches ``file_changes`` yields for ``root``, put on a queue by a thread."""
     stop = threading.Event()
     q: queue.Queue = queue.Queue()
 
@@ -55,6 +58,15 @@ def test_watch_survives_the_project_folder_deleted_and_made_again(tmp_path: Path
     t = threading.Thread(target=pump, daemon=True)
     t.start()
     try:
+        yield q
+    finally:
+        stop.set()
+        t.join(timeout=10)
+
+
+def test_watch_survives_the_project_folder_deleted_and_made_again(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", BOARD)
+    with watching(root) as q:
         assert saves_seen(root, q)
         shutil.rmtree(root)
         drain(q)
@@ -64,9 +76,6 @@ def test_watch_survives_the_project_folder_deleted_and_made_again(tmp_path: Path
         drain(q)
         write_project(root, BOARD)
         assert saves_seen(root, q), "no change seen after the folder was moved and made again"
-    finally:
-        stop.set()
-        t.join(timeout=10)
 
 
 def test_saves_a_tenth_of_a_second_apart_are_one_change(tmp_path: Path) -> None:
@@ -74,16 +83,7 @@ def test_saves_a_tenth_of_a_second_apart_are_one_change(tmp_path: Path) -> None:
     first version as well (watchfiles yields after 50 ms of quiet unless told otherwise); the
     README says a burst of saves within 0.4 s is one change."""
     root = write_project(tmp_path / "p", BOARD)
-    stop = threading.Event()
-    q: queue.Queue = queue.Queue()
-
-    def pump() -> None:
-        for batch in file_changes(root, root / "storyboard.yaml", stop, check_ms=100):
-            q.put(batch)
-
-    t = threading.Thread(target=pump, daemon=True)
-    t.start()
-    try:
+    with watching(root) as q:
         assert saves_seen(root, q)  # the watcher is running
         drain(q)
         for n in range(4):
@@ -97,6 +97,3 @@ def test_saves_a_tenth_of_a_second_apart_are_one_change(tmp_path: Path) -> None:
             except queue.Empty:
                 continue
         assert len([b for b in batches if b]) == 1, batches
-    finally:
-        stop.set()
-        t.join(timeout=10)
