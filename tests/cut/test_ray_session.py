@@ -45,16 +45,18 @@ def test_a_local_instance_leaves_no_session_behind(capsys: pytest.CaptureFixture
             h for h in logging.getLogger("ray").handlers if isinstance(h, logging.StreamHandler)
         ]
         assert handlers, "Ray's logger has no handler: its errors would not show"
+        # (assigned, not setStream: that flushes the old stream, which may be closed by now)
         buf = io.StringIO()
-        streams = [h.setStream(buf) for h in handlers]
+        streams = [h.stream for h in handlers]
         try:
+            for h in handlers:
+                h.stream = buf
             ray_log = logging.getLogger("ray._private.worker")
             ray_log.warning("a start-up notice")
             ray_log.error("a Ray error")
         finally:
             for h, stream in zip(handlers, streams, strict=True):
-                if stream is not None:
-                    h.setStream(stream)
+                h.stream = stream
         err = buf.getvalue()
         assert "a Ray error" in err and "a start-up notice" not in err  # errors still show
     finally:
