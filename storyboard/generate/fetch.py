@@ -12,7 +12,7 @@ from storyboard.media.gop import layouts_cached
 from storyboard.media.probe import probe_cached
 from storyboard.media.thumbs import prefill
 
-from .integrity import take_path
+from .integrity import take_path, written_where_named
 from .kinds import take_folder
 from .state import EMULATOR, BuildState, Take, maker_class, media_key
 
@@ -166,6 +166,12 @@ class Fetcher:
             raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
         if take_path(self.root, rel) is None:  # a symlink planted meanwhile
             raise StoryboardError(f"{path}: leads outside the project's build/takes folder")
+        if not written_where_named(self.root, rel):
+            raise StoryboardError(
+                f"{path}: a link on the way leads to {path.resolve()}; takes are written only "
+                "into their own folders (another node's take would be overwritten): remove "
+                "the link and render again"
+            )
         return path
 
     def _extend_offset(self, got: float, requested: float, src: Take) -> float:

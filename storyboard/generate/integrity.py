@@ -38,14 +38,32 @@ def take_path(root: Path, rel: str) -> Path | None:
     helper-42)."""
     if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
         return None
-    takes = (root / TAKES_DIR).resolve()
-    p = (root / rel).resolve()
     try:
+        takes = (root / TAKES_DIR).resolve()
+        p = (root / rel).resolve()
         takes.relative_to(root.resolve())
         p.relative_to(takes)
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside, or a symlink loop (helper-46 F6)
         return None
     return p if p != takes else None
+
+
+def linked_away(root: Path, rel: str) -> bool:
+    """``rel`` is a take's path in build/takes as written (no ``..``), but a link on the way
+    leads it elsewhere: the link is at fault, not the entry naming it (helper-46 F10)."""
+    norm = os.path.normpath(rel)
+    return norm.startswith(f"{TAKES_DIR}/") and take_path(root, rel) is None
+
+
+def written_where_named(root: Path, rel: str) -> bool:
+    """Writing ``root/rel`` writes that very path: no link below build/takes on the way
+    (build/takes/a linked to b would write a's take over b's: helper-46 F1)."""
+    takes = root / TAKES_DIR
+    try:
+        real = takes.resolve() / Path(rel).relative_to(TAKES_DIR)
+        return (root / rel).resolve() == real
+    except (ValueError, RuntimeError, OSError):
+        return False
 
 
 def in_own_folder(node: str, rel: str) -> bool:

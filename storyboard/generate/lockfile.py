@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import reprlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from storyboard.board.assets import AUDIO_SUFFIXES, IMAGE_SUFFIXES, VIDEO_SUFFIX
 from storyboard.errors import StoryboardError
 from storyboard.files import atomic_write
 
-from .integrity import TAKES_DIR, in_own_folder, take_path
+from .integrity import TAKES_DIR, in_own_folder, linked_away, take_path
 from .kinds import take_folder
 
 if TYPE_CHECKING:
@@ -61,15 +62,31 @@ def _other_kind(node: str, file: str) -> str | None:
     return None
 
 
+_SHORT = reprlib.Repr()  # (keyword arguments only from Python 3.12)
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 4, 4
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def _short(v: object) -> str:
+    """A value as a message shows it: bounded (YAML aliases make a 500-byte lock a billion
+    items, whose full repr hung every command: hostile helper-46)."""
+    return _SHORT.repr(v)
+
+
+def _a(v: object) -> str:
+    name = type(v).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
 def check_entry(scene: object, d: object) -> None:
     """Refuse a hand-edited entry of the wrong type or range, naming the field (a wrong value
     would otherwise fail later, in compose or status, as a traceback)."""
 
     def bad(field: str, want: str, got: object) -> ValueError:
-        return ValueError(f"scene {scene!r}: {field} must be {want}, got {got!r}")
+        return ValueError(f"scene {_short(scene)}: {field} must be {want}, got {_short(got)}")
 
     if not isinstance(d, dict):
-        raise ValueError(f"scene {scene!r}: an entry must be a mapping, got {d!r}")
+        raise ValueError(f"scene {_short(scene)}: an entry must be a mapping, got {_short(d)}")
     n = d.get("take")
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise bad("take", "a whole number of 1 or more", n)
@@ -141,17 +158,15 @@ def _shape(data: object) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValueError(
-            f"the lock must be a mapping of `version` and `scenes`, got a {type(data).__name__}"
-        )
+        raise ValueError(f"the lock must be a mapping of `version` and `scenes`, got {_a(data)}")
     version = data.get("version", LOCK_VERSION)
-    if version != LOCK_VERSION:
-        raise ValueError(f"version {version!r} is not one this storyboard reads ({LOCK_VERSION})")
+    if type(version) is not int or version != LOCK_VERSION:  # True and 1.0 are not 1
+        raise ValueError(
+            f"version {_short(version)} is not one this storyboard reads ({LOCK_VERSION})"
+        )
     entries = data.get("scenes") or {}
     if not isinstance(entries, dict):
-        raise ValueError(
-            f"`scenes` must be a mapping of scene to take, got a {type(entries).__name__}"
-        )
+        raise ValueError(f"`scenes` must be a mapping of scene to take, got {_a(entries)}")
     return entries
 
 
@@ -173,6 +188,12 @@ def read_lock(root: Path, lock_path: Path) -> dict[str, Take]:
             "(takes are kept in build/ and will be found again)"
         ) from None
     for scene, take in takes.items():
+        if linked_away(root, take.file):  # the entry is fine: a link in build/takes is not
+            raise StoryboardError(
+                f"{lock_path}: scene {scene!r}: {take.file!r} leads outside the project's "
+                "build/takes folder through a link in it (the lock is fine): remove the link "
+                "and run again"
+            )
         if take_path(root, take.file) is None:
             raise StoryboardError(
                 f"{lock_path}: scene {scene!r}: file {take.file!r} is not inside the project's "

@@ -70,16 +70,31 @@ def _no_link_out(root: Path, build: Path) -> None:
     elsewhere (hostile helper-42), as through a linked build/ itself. A link to a file is
     replaced, not written through (every file there is written by rename)."""
     try:
-        entries = [e for e in os.scandir(build) if e.is_symlink() and os.path.isdir(e.path)]
+        links = [Path(e.path) for e in os.scandir(build) if e.is_symlink()]
     except OSError:
         return  # unreadable: the writes themselves fail with their own message
-    for e in entries:
-        path = Path(e.path)
+    for path in links:
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # a loop, or a link to nothing (helper-46 F6, F9)
+            if path.name in FOLDERS:  # made through later: refused now, before any task
+                raise StoryboardError(
+                    f"{path}: a link that loops or leads to nothing; build/{path.name} must be "
+                    "a folder: remove the link and run again"
+                ) from None
+            continue
+        if not (target.is_dir() or path.name in IN_PLACE):
+            continue  # a file: replaced by rename, never written through
         if resolve_inside(root, str(path.relative_to(root))) is None:
             raise StoryboardError(
-                f"{path}: leads outside the project (to {path.resolve()}); what build/ holds "
+                f"{path}: leads outside the project (to {target}); what build/ holds "
                 "stays inside the project: remove the link and run again"
             )
+
+
+# build/'s folders, and its files written in place (sqlite), not replaced by rename
+FOLDERS = ("takes", "media", "thumbs", "chunks")
+IN_PLACE = ("journal.sqlite", "journal.sqlite.bak", "journal.sqlite-wal", "journal.sqlite-shm")
 
 
 def holder(project_root: Path) -> tuple[str, int] | None:

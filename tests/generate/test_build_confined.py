@@ -101,6 +101,7 @@ def test_a_lock_file_that_is_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
     [
         ("- a\n- b\n", "the lock must be a mapping of `version` and `scenes`, got a list"),
         ("version: 99\nscenes: {}\n", "version 99 is not one this storyboard reads (1)"),
+        ("scenes: 5\n", "`scenes` must be a mapping of scene to take, got an int"),
         ("scenes: [1]\n", "`scenes` must be a mapping of scene to take, got a list"),
         ("version: 1\nversion: 1\nscenes: {}\n", "line 2: duplicate key 'version'"),
     ],
@@ -113,3 +114,88 @@ def test_a_lock_of_the_wrong_shape_says_what_is_wrong(
     with pytest.raises(StoryboardError) as e:
         read_lock(tmp_path, lock)
     assert words in str(e.value) and "object has no attribute" not in str(e.value), str(e.value)
+
+
+def test_a_take_is_never_written_through_a_link_into_another_nodes_folder(
+    tmp_path: Path,
+) -> None:
+    """hostile helper-46 F1 (data loss): build/takes/a linked to b (inside the project, so
+    allowed) made a's new take overwrite b's take in the cut."""
+    from storyboard.generate.fetch import Fetcher
+
+    root = tmp_path / "p"
+    (root / "build" / "takes" / "b").mkdir(parents=True)
+    (root / "build" / "takes" / "b" / "take-2.mp4").write_bytes(b"b's paid take")
+    (root / "build" / "takes" / "a").symlink_to("b")
+    fetcher = Fetcher()
+    fetcher.root = root
+    with pytest.raises(StoryboardError) as e:
+        fetcher._dest("build/takes/a/take-2.mp4")
+    assert "a link on the way" in str(e.value), str(e.value)
+    assert (root / "build" / "takes" / "b" / "take-2.mp4").read_bytes() == b"b's paid take"
+
+
+@pytest.mark.parametrize("name", ["journal.sqlite", "journal.sqlite.bak"])
+def test_a_journal_linked_out_of_the_project_is_refused(tmp_path: Path, name: str) -> None:
+    """helper-46 F3: the journal (written in place by sqlite, not replaced) linked to another
+    project's was written through."""
+    root, out = tmp_path / "p", tmp_path / "other.sqlite"
+    (root / "build").mkdir(parents=True)
+    out.write_bytes(b"another project's journal")
+    (root / "build" / name).symlink_to(out)
+    with pytest.raises(StoryboardError, match="leads outside the project"), project_writer(root):
+        pass
+    assert out.read_bytes() == b"another project's journal"
+
+
+@pytest.mark.parametrize("kind", ["loop", "dangling"])
+def test_a_takes_folder_link_that_loops_or_dangles_is_refused_before_anything(
+    tmp_path: Path, kind: str
+) -> None:
+    """helper-46 F6/F9: a loop was a RuntimeError traceback; a dangling link out was refused
+    only at download, after the tasks were sent."""
+    root = tmp_path / "p"
+    (root / "build").mkdir(parents=True)
+    (root / "build" / "takes").symlink_to("takes" if kind == "loop" else tmp_path / "nowhere")
+    with pytest.raises(StoryboardError) as e, project_writer(root):
+        pass
+    assert "build/takes" in str(e.value) and "remove the link" in str(e.value), str(e.value)
+    assert take_path(root, "build/takes/a/take-1.mp4") is None  # no RuntimeError
+
+
+def test_a_lock_under_a_linked_takes_folder_blames_the_link_not_the_lock(tmp_path: Path) -> None:
+    """helper-46 F10: the message said to delete a good lock (losing the picks)."""
+    root, out = tmp_path / "p", tmp_path / "elsewhere"
+    (root / "build").mkdir(parents=True)
+    (out / "a").mkdir(parents=True)
+    (root / "build" / "takes").symlink_to(out)
+    lock = root / "storyboard.lock"
+    lock.write_text(
+        "version: 1\nscenes:\n  a: {take: 1, key: k, task_uuid: t, video_uuid: v, "
+        "file: build/takes/a/take-1.mp4, size: 1, sha256: s}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(StoryboardError) as e:
+        read_lock(root, lock)
+    assert "delete the lock" not in str(e.value)
+    assert "build/takes" in str(e.value) and "link" in str(e.value), str(e.value)
+
+
+def test_a_lock_of_nested_aliases_is_one_short_message(tmp_path: Path) -> None:
+    """helper-46 F4: 498 bytes of YAML aliases (a billion items) hung every command for ever,
+    4 GB deep, building the repr of the entry for its message."""
+    lines = ['x0: &x0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"x{i}: &x{i} [" + ",".join([f"*x{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    for last in ("scenes: {a: *x8}", "scenes: {a: {take: *x8}}"):
+        lock = tmp_path / "storyboard.lock"
+        lock.write_text("\n".join([*lines, "version: 1", last]) + "\n", encoding="utf-8")
+        e = _returns(lambda: read_lock(tmp_path, lock), timeout=10.0)
+        assert isinstance(e, StoryboardError) and len(str(e)) < 600, str(e)[:600]
+
+
+@pytest.mark.parametrize("version", ["true", "1.0"])
+def test_the_lock_version_is_the_whole_number_1(tmp_path: Path, version: str) -> None:
+    lock = tmp_path / "storyboard.lock"
+    lock.write_text(f"version: {version}\nscenes: {{}}\n", encoding="utf-8")
+    with pytest.raises(StoryboardError, match="is not one this storyboard reads"):
+        read_lock(tmp_path, lock)
