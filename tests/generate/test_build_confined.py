@@ -189,7 +189,7 @@ def test_a_lock_of_nested_aliases_is_one_short_message(tmp_path: Path) -> None:
     for last in ("scenes: {a: *x8}", "scenes: {a: {take: *x8}}"):
         lock = tmp_path / "storyboard.lock"
         lock.write_text("\n".join([*lines, "version: 1", last]) + "\n", encoding="utf-8")
-        e = _returns(lambda: read_lock(tmp_path, lock), timeout=10.0)
+        e = _returns(lambda lock=lock: read_lock(tmp_path, lock), timeout=10.0)
         assert isinstance(e, StoryboardError) and len(str(e)) < 600, str(e)[:600]
 
 
