@@ -13,6 +13,7 @@ the cut), and the compose after it runs whenever the film is not the one the loc
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ Log = Callable[[str], None]
 Batch = set[tuple[Any, str]]  # what watchfiles yields: {(Change, path), ...}
 SOURCES = ("templates", "assets")
 DEBOUNCE_MS = 400  # saves with less quiet than this between them are one change
-MOST_MS = 2000  # a stream of saves longer than this still yields, every MOST_MS
+MOST_MS = 10_000  # a stream of saves longer than this still yields, every MOST_MS
 
 
 @dataclass
@@ -65,6 +66,26 @@ def is_source(root: Path, file: Path, path: str) -> bool:
     return len(rel.parts) > 1 and rel.parts[0] in SOURCES
 
 
+def _settled(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """watchfiles' batches joined until :data:`DEBOUNCE_MS` pass without a save (at most
+    :data:`MOST_MS` of saves in one); its empty batches (a look with nothing new) pass on, so
+    the caller gets control while nothing happens."""
+    pending: Batch = set()
+    first = last = 0.0
+    for batch in batches:
+        now = time.monotonic()
+        if batch:
+            if not pending:
+                first = now
+            pending |= batch
+            last = now
+        if pending and (now - last >= DEBOUNCE_MS / 1000 or now - first >= MOST_MS / 1000):
+            yield pending
+            pending = set()
+        elif not batch:
+            yield batch
+
+
 def file_changes(
     root: Path, file: Path, stop: object = None, check_ms: int = 1000
 ) -> Iterator[Batch]:
@@ -82,13 +103,13 @@ def file_changes(
         return bool(stop is not None and getattr(stop, "is_set", lambda: False)())
 
     common: dict[str, Any] = {
-        # watchfiles yields after `step` ms of quiet (its default, 50 ms, made two saves 0.15 s
-        # apart two renders: hostile helper-45), and after `debounce` ms whatever comes
-        "step": DEBOUNCE_MS,
-        "debounce": MOST_MS,
+        # watchfiles' own batches come quickly (after 50 ms without a *new* change: saving the
+        # same file again is not one, so its `step` alone cut a stream of saves in two:
+        # hostile helper-46); _settled joins them until DEBOUNCE_MS of real quiet
+        "debounce": DEBOUNCE_MS,
         "stop_event": stop,
         "raise_interrupt": False,
-        "rust_timeout": check_ms,
+        "rust_timeout": min(check_ms, DEBOUNCE_MS // 2),  # a look at least this often
         "yield_on_timeout": True,
     }
     while not stopped():
@@ -107,9 +128,10 @@ def file_changes(
             shared = shared_templates()
             if shared.is_dir() and not shared.resolve().is_relative_to(root.resolve()):
                 folders.append(shared)
-            for batch in watchfiles.watch(
+            watching = watchfiles.watch(
                 *folders, watch_filter=lambda _change, path: is_source(root, file, path), **common
-            ):
+            )
+            for batch in _settled(watching):
                 if batch:
                     yield batch
                 if _identity(root) != ident:

@@ -97,3 +97,24 @@ def test_saves_a_tenth_of_a_second_apart_are_one_change(tmp_path: Path) -> None:
             except queue.Empty:
                 continue
         assert len([b for b in batches if b]) == 1, batches
+
+
+def test_a_stream_of_saves_a_quarter_second_apart_is_one_change(tmp_path: Path) -> None:
+    """helper-46 F5: watchfiles keeps a set of changes, so saving the same file again adds
+    nothing and its quiet timer runs on: a stream of saves 0.2-0.3 s apart was cut into two
+    changes, and the half-finished version was rendered (and paid for)."""
+    root = write_project(tmp_path / "p", BOARD)
+    with watching(root) as q:
+        assert saves_seen(root, q)
+        drain(q)
+        for n in range(10):
+            (root / "storyboard.yaml").write_text(BOARD + f"# stream {n}\n")
+            time.sleep(0.25)
+        batches = []
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            try:
+                batches.append(q.get(timeout=0.2))
+            except queue.Empty:
+                continue
+        assert len([b for b in batches if b]) == 1, batches
