@@ -81,6 +81,11 @@ def base_url_problem(url: str) -> str | None:
     ``status`` and the client (hostile F11). https anywhere, plain http only to loopback."""
     from urllib.parse import urlsplit
 
+    if not url.isprintable() or url != url.strip():  # urlsplit drops tabs and line ends
+        return (
+            f"refusing RUNWARE_BASE_URL {url!r}: it holds spaces or control characters "
+            "(a line end from a .env file?)"
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -95,11 +100,16 @@ def base_url_problem(url: str) -> str | None:
         return f"refusing RUNWARE_BASE_URL {url}: it names no host (e.g. https://api.runware.ai/v1)"
     if not _host_name(host):  # hostile helper-42: `exa mple.com` was sent tasks, journaled
         return f"refusing RUNWARE_BASE_URL {url}: {host!r} is not a host name or an IP address"
+    if "@" in parts.netloc:  # httpx would send it as Basic auth, not the key (helper-46)
+        return (
+            f"refusing RUNWARE_BASE_URL {url}: it names a user (user@host); the API key goes "
+            "in RUNWARE_API_KEY"
+        )
     try:
         port = parts.port
     except ValueError:
         port = 0
-    if port == 0:
+    if port == 0 or parts.netloc.endswith(":"):
         return f"refusing RUNWARE_BASE_URL {url}: its port is not a TCP port (1-65535)"
     return None
 

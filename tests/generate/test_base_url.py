@@ -26,6 +26,14 @@ BAD = [
     "https://host:99999/v1",
     "https://host:0/v1",
     "https://-host.example/v1",
+    # hostile helper-46: passed the check (urlsplit drops tabs and line ends), then a traceback
+    # or every scene failing on the network; a user and password went as Basic auth
+    "http://127.0.0.1:8765/v1\r",
+    "https://api.runware.ai/v1\n",
+    "https://api.run\tware.ai/v1",
+    " https://api.runware.ai/v1",
+    "http://user:s3cret@127.0.0.1:8765/v1",
+    "http://127.0.0.1:/v1",
 ]
 
 
@@ -45,7 +53,7 @@ def test_a_bad_url_is_one_message_from_render_and_status(
         err = capsys.readouterr().err.strip().splitlines()
         assert err and "Traceback" not in "\n".join(err), err
         said.append(err[-1])
-        assert f"RUNWARE_BASE_URL {url}" in err[-1], err
+        assert f"RUNWARE_BASE_URL {url}" in err[-1] or f"RUNWARE_BASE_URL {url!r}" in err[-1], err
     assert said[0] == said[1]  # the same judgement, in the same words
     assert not (p / "build" / "takes").exists()
 
