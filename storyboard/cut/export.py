@@ -286,8 +286,21 @@ def fcpxml_size(text: str, tl: Timeline) -> str:
     used = re.search(r'<sequence\b[^>]*\bformat="([^"]+)"', text)
     if used is None:
         return text
-    head = f'<format id="{used.group(1)}"'
-    return text.replace(head, f'{head} width="{tl.width}" height="{tl.height}"', 1)
+    # a format of its own: the adapter's is the takes' too (hostile helper-46: sized there, an
+    # editor would read 16:9 takes as 9:16)
+    old = re.search(rf'([ \t]*)<format id="{re.escape(used.group(1))}"([^>]*?)/?>\n?', text)
+    if old is None:
+        return text
+    taken = [int(n) for n in re.findall(r'\bid="r(\d+)"', text)]
+    ref = f"r{max(taken, default=0) + 1}"
+    duration = re.search(r'frameDuration="[^"]*"', old.group(2))
+    attrs = f" {duration.group(0)}" if duration else ""
+    own = f'{old.group(1)}<format id="{ref}"{attrs} width="{tl.width}" height="{tl.height}"/>\n'
+    text = text[: old.end()] + own + text[old.end() :]
+    start = text.index("<sequence")
+    end = text.index(">", start)
+    tag = text[start:end].replace(f'format="{used.group(1)}"', f'format="{ref}"', 1)
+    return text[:start] + tag + text[end:]
 
 
 def fcpxml_transitions(text: str, track: otio.schema.Track, fps: int) -> str:

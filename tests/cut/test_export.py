@@ -177,3 +177,8 @@ def test_the_films_size_and_framing_travel_with_the_timeline(project: Path) -> N
     formats = {f.getAttribute("id"): f for f in doc.getElementsByTagName("format")}
     used = formats[sequence.getAttribute("format")]
     assert (used.getAttribute("width"), used.getAttribute("height")) == ("36", "64")
+    # the takes keep their own format (helper-46 F13: the sequence's was theirs too, so an
+    # editor would have read the 64x36 clips as 36x64)
+    for asset in doc.getElementsByTagName("asset") + doc.getElementsByTagName("asset-clip"):
+        if asset.hasAttribute("format"):
+            assert asset.getAttribute("format") != sequence.getAttribute("format")
