@@ -51,6 +51,23 @@ CALLS: list[tuple[str, Any, str]] = [
     ("render", {"progress": 5}, "progress: expected a function that takes each event, got 5"),
     ("takes", {"scene": 1}, "scene: expected a scene id (text), got 1"),
     (
+        "render",
+        {"emulator_latency": "x"},
+        "emulator_latency: expected seconds (a number from 0 to 60), got 'x'",
+    ),
+    (
+        "render",
+        {"emulator_latency": float("nan")},
+        "emulator_latency: expected seconds (a number from 0 to 60), got nan",
+    ),
+    (
+        "render",
+        {"emulator_latency": 1e9},
+        "emulator_latency: expected seconds (a number from 0 to 60), got 1000000000.0",
+    ),
+    ("compose", {"cache": 5}, "cache: expected a folder or file path, got 5"),
+    ("compose", {"progress": "x"}, "progress: expected a function that takes each event, got 'x'"),
+    (
         "pick",
         {"scene": "a", "take": True},
         "take: expected a take number (a whole number), got True",
@@ -97,3 +114,32 @@ def test_a_render_of_all_variants_names_the_calls_that_exist(
     assert "render_variants" not in str(e.value)
     assert "films()" in str(e.value) and "compose_variants()" in str(e.value)
     assert hasattr(project, "films") and hasattr(project, "compose_variants")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"api_key": 5}, "api_key: expected text (the Runware API key), got 5"),
+        ({"base_url": 5}, "base_url: expected text (a URL), got 5"),
+        (
+            {"base_url": b"http://127.0.0.1:1/v1"},
+            "base_url: expected text (a URL), got b'http://127.0.0.1:1/v1'",
+        ),
+    ],
+)
+def test_load_checks_its_key_and_endpoint(
+    tmp_path: Path, kwargs: dict[str, Any], message: str
+) -> None:
+    """helper-46 F8: a key or endpoint of the wrong type failed deep in a render."""
+    p = write_project(tmp_path / "p", ABC)
+    with pytest.raises(storyboard.StoryboardError) as e:
+        storyboard.load(p, **kwargs)
+    assert str(e.value) == message
+
+
+def test_a_numpy_whole_number_is_a_whole_number(project: storyboard.Project) -> None:
+    """helper-46 F8: `take: expected a take number (a whole number), got np.int64(1)`."""
+    np = pytest.importorskip("numpy")
+    with pytest.raises(storyboard.StoryboardError, match="no take"):
+        project.pick("a", np.int64(1))
+    assert project.plan(budget=np.float64(5.0)).cost >= 0

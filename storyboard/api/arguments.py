@@ -7,7 +7,7 @@ letter, retaking scenes ``a``, ``b`` and ``c``.
 
 from __future__ import annotations
 
-import math
+import numbers
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -51,15 +51,30 @@ def dollars(budget: object, name: str = "budget") -> float | None:
     """None, or a number (its range is the budget check's: a clear message of its own)."""
     if budget is None:
         return None
-    if isinstance(budget, bool) or not isinstance(budget, int | float):
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise _bad(name, "an amount of dollars (a number)", budget)
-    return float(budget) if math.isfinite(budget) else budget
+    return float(budget)
 
 
 def whole(n: object, name: str, want: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
+    """A whole number (numpy's too), never a bool."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise _bad(name, want, n)
-    return n
+    return int(n)
+
+
+def seconds(x: object, name: str = "emulator_latency", most: float = 60.0) -> float:
+    """A finite number of seconds from 0 to ``most`` (NaN or 1e9 hung a render: helper-46)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0 <= float(x) <= most:
+        raise _bad(name, f"seconds (a number from 0 to {most:g})", x)
+    return float(x)
+
+
+def text_arg(v: object, name: str, what: str) -> str | None:
+    """None, or text (a key or an endpoint of another type failed deep in a render)."""
+    if v is None or isinstance(v, str):
+        return v
+    raise _bad(name, f"text ({what})", v)
 
 
 def jobs_arg(jobs: object) -> int:

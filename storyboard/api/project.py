@@ -19,7 +19,16 @@ from storyboard.generate.staleness import require_real_takes, stale_scenes
 from storyboard.generate.state import RUNWARE, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
-from .arguments import callback, dollars, jobs_arg, not_in_a_loop, path_arg, scene_ids
+from .arguments import (
+    callback,
+    dollars,
+    jobs_arg,
+    not_in_a_loop,
+    path_arg,
+    scene_ids,
+    seconds,
+    text_arg,
+)
 from .boards import CastInfo, animatic_file, cast_of
 from .events import CallbackProgress, ProgressCallback
 from .films import Films
@@ -38,6 +47,8 @@ def load(path: str | Path, *, api_key: str | None = None, base_url: str | None =
     problem, as ``file:line: field: message``) when the file is broken.
     """
     try:
+        text_arg(api_key, "api_key", "the Runware API key")
+        text_arg(base_url, "base_url", "a URL")
         spec = load_project(path_arg(path))
     except SpecError as e:
         raise with_later_stages(e) from None
@@ -226,7 +237,7 @@ class Project(Takes, Films):
 
         not_in_a_loop("render")
         retake, budget, jobs = scene_ids(retake), dollars(budget), jobs_arg(jobs)
-        progress = callback(progress)
+        progress, emulator_latency = callback(progress), seconds(emulator_latency)
         return asyncio.run(
             self._film_of(variant).render_async(
                 retake=retake,
@@ -260,7 +271,7 @@ class Project(Takes, Films):
         from .rendering import RenderRequest, render_async
 
         retake, budget, jobs = scene_ids(retake), dollars(budget), jobs_arg(jobs)
-        progress = callback(progress)
+        progress, emulator_latency = callback(progress), seconds(emulator_latency)
         req = RenderRequest(
             retake=list(retake),
             keep_downstream=keep_downstream,
@@ -298,6 +309,9 @@ class Project(Takes, Films):
         """
         from storyboard.cut.compose import compose_film
 
+        progress = callback(progress)
+        if cache is not None:
+            cache = path_arg(cache, "cache")
         if variant is not None:
             film = self._film_of(variant)
             return film.compose(
