@@ -235,9 +235,7 @@ class Project(Takes, Films):
         """
         import asyncio
 
-        not_in_a_loop("render")
-        retake, budget, jobs = scene_ids(retake), dollars(budget), jobs_arg(jobs)
-        progress, emulator_latency = callback(progress), seconds(emulator_latency)
+        not_in_a_loop("render")  # the arguments: checked by render_async
         return asyncio.run(
             self._film_of(variant).render_async(
                 retake=retake,

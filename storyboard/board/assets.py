@@ -89,6 +89,12 @@ def not_a_file(target: Path) -> str | None:
         return "a symlink to nothing"
     except OSError as e:
         return f"unreadable ({e.strerror or e})"
+    return mode_kind(mode)
+
+
+def mode_kind(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is when it is not a regular file (``a FIFO``, ...),
+    else None."""
     for test, word in SPECIAL:
         if test(mode):
             return word

@@ -14,6 +14,7 @@ The ``fcpx_xml`` adapter writes no transitions: :func:`fcpxml_transitions` adds 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -281,7 +282,6 @@ def _fcp_time(frames: int, fps: int) -> str:
 def fcpxml_size(text: str, tl: Timeline) -> str:
     """The sequence's format given the film's frame size (the adapter writes only its frame
     duration, so Final Cut guessed one: hostile helper-45)."""
-    import re
 
     used = re.search(r'<sequence\b[^>]*\bformat="([^"]+)"', text)
     if used is None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.board.assets import mode_kind
 from storyboard.errors import StoryboardError
 from storyboard.files import resolve_inside
 
@@ -64,11 +64,17 @@ def lock_path(project_root: Path) -> Path:
     return inside / LOCK_FILE
 
 
+# build/'s folders, and its files written in place (sqlite), not replaced by rename
+FOLDERS = ("takes", "media", "thumbs", "chunks")
+IN_PLACE = ("journal.sqlite", "journal.sqlite.bak", "journal.sqlite-wal", "journal.sqlite-shm")
+
+
 def _no_link_out(root: Path, build: Path) -> None:
-    """Refuse a linked folder in build/ (build/takes, build/media, build/thumbs, build/chunks)
-    that leads out of the project: the takes, media and caches written through it would land
-    elsewhere (hostile helper-42), as through a linked build/ itself. A link to a file is
-    replaced, not written through (every file there is written by rename)."""
+    """Refuse a link in build/ to a folder, or to a file written in place (:data:`IN_PLACE`),
+    that leads out of the project: what is written through it would land elsewhere (hostile
+    helper-42, helper-46), as through a linked build/ itself; and a link at one of
+    :data:`FOLDERS` that loops or leads to nothing. A link to any other file is replaced, not
+    written through (those files are written by rename)."""
     try:
         links = [Path(e.path) for e in os.scandir(build) if e.is_symlink()]
     except OSError:
@@ -92,11 +98,6 @@ def _no_link_out(root: Path, build: Path) -> None:
             )
 
 
-# build/'s folders, and its files written in place (sqlite), not replaced by rename
-FOLDERS = ("takes", "media", "thumbs", "chunks")
-IN_PLACE = ("journal.sqlite", "journal.sqlite.bak", "journal.sqlite-wal", "journal.sqlite-shm")
-
-
 def holder(project_root: Path) -> tuple[str, int] | None:
     """Who holds (or last held) the lock: ``("render", pid)``; None when unknown."""
     try:
@@ -117,10 +118,9 @@ def _open(path: Path) -> int:
         )
     except OSError as e:
         raise StoryboardError(f"cannot open {path}: {e.strerror or e}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    kind = mode_kind(os.fstat(fd).st_mode)
+    if kind is not None:
         os.close(fd)
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
         raise StoryboardError(
             f"cannot use {path} as the project's lock: it is {kind}; remove it and run again"
         )
