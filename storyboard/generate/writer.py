@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyboard.board.assets import mode_kind
 from storyboard.errors import StoryboardError
 from storyboard.files import resolve_inside
 
@@ -118,6 +117,8 @@ def _open(path: Path) -> int:
         )
     except OSError as e:
         raise StoryboardError(f"cannot open {path}: {e.strerror or e}") from None
+    from storyboard.board.assets import mode_kind  # here: it imports pydantic (start-up)
+
     kind = mode_kind(os.fstat(fd).st_mode)
     if kind is not None:
         os.close(fd)
