@@ -25,7 +25,7 @@ from storyboard.generate.state import BuildState, JournalTask, Take
 from storyboard.plan.compile import Plan, Task
 
 from .events import Progress
-from .fetch import Fetcher
+from .fetch import GONE, Fetcher
 from .inputs import made_from
 from .kinds import adapter, adapter_for
 from .picks import remember
@@ -239,6 +239,7 @@ class Executor(Fetcher, Resolver):
         jt = resumed[-1] if resumed else None
         while True:
             results: list[VideoResult] | None = None
+            sent = jt is None or jt.state == "pending"  # else paid in an earlier render
             if jt is None:
                 request = await self._resolve(task, src_take)
                 uid = request["taskUUID"]
@@ -266,20 +267,35 @@ class Executor(Fetcher, Resolver):
                     jt = None  # the service has no such task (never charged): ask anew
                     continue
             break
-        results, cost = self._spend(results, task.cost)
+        if sent:
+            results, cost = self._spend(results, task.cost)
+        else:  # its cost was counted by the render that sent it: none here (never "spent" twice)
+            results, cost = _with_costs(results, task.cost), 0.0
         kind = adapter(task.kind)
         extend = task.duration if task.mode == "extend" else None
-        takes = await self._download_all(
-            scene,
-            a.key,
-            uid,
-            results,
-            src_take,
-            kind.extension(task.request),
-            extend,
-            made_from=source_id,
-            timed=kind.timed,
-        )
+        try:
+            takes = await self._download_all(
+                scene,
+                a.key,
+                uid,
+                results,
+                src_take,
+                kind.extension(task.request),
+                extend,
+                made_from=source_id,
+                timed=kind.timed,
+            )
+        except GenerationError as e:
+            if jt is None or e.status not in GONE or "retake requested" not in a.reasons:
+                raise
+            # retaken, and the paid results' link is still gone: the task is given up and one
+            # new take bought, as asked (never without a --retake)
+            self.state.mark(uid, "failed", error=f"its results are gone (HTTP {e.status})")
+            self.rep.note(
+                f"{scene}: the results of task {uid[:8]} are gone (HTTP {e.status} for their "
+                "link); buying a new take, as --retake asks"
+            )
+            return await self._generate(task, a)
         return takes, cost
 
     def _lost_placeholders(self, jt: JournalTask) -> bool:

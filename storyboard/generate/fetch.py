@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from .execute import RenderOptions
     from .protocol import VideoResult
 
+GONE = frozenset({403, 404, 410})
+"""HTTP statuses of a result link that may be gone for good: an expired presigned link (403), a
+file the server no longer has (404, 410). A paid task whose link answers one is bought again
+only when its scene is retaken (:meth:`Executor._generate`)."""
+
 # what a paid result that failed to download is called, by its file extension
 RESULT_WORD = dict.fromkeys(("png", "jpg", "jpeg", "webp"), "image") | dict.fromkeys(
     ("mp4", "webm", "mov"), "clip"
@@ -110,9 +115,17 @@ class Fetcher:
                 what = RESULT_WORD.get(
                     ext.lower(), "result"
                 )  # a clip, an image (issue 17), a sound
-                e.message += (
-                    f"; the {what} is paid and kept in the journal: render again to fetch it"
-                )
+                if e.status in GONE:
+                    e.message += (
+                        f"; the {what} is paid and kept in the journal, but its link may be gone "
+                        "for good (a service keeps its results for a limited time): render "
+                        f"again to try it once more, or `storyboard render --retake {scene}` to "
+                        "buy a new take"
+                    )
+                else:
+                    e.message += (
+                        f"; the {what} is paid and kept in the journal: render again to fetch it"
+                    )
                 raise
             self.state.hashes.remember(d.path, d.sha256)
             duration: float | None = None

@@ -87,3 +87,15 @@ def test_a_caption_longer_than_three_lines_is_a_warning_naming_where_it_is_cut()
     assert warning.startswith("warning: at 0.00 s: the burnt-in caption 'keep going")
     assert "lines at 320x180; its first 3 are burned in, ending at" in warning
     assert warning.endswith("(the .srt has it all)")
+
+
+def test_printable_ascii_is_drawable_without_reading_the_character_map() -> None:
+    """The contact sheet of an edit draws an ASCII title: the font's character map (fontTools)
+    is not read for it; text beyond ASCII still is."""
+    from storyboard.media import fonts
+
+    fonts._charmap.cache_clear()
+    assert fonts.undrawable("Iterate Bench: s06 4.00 s ~{|}") == ""
+    assert fonts._charmap.cache_info().currsize == 0
+    assert fonts.undrawable("tab\there") == "\t"  # a control character is still looked up
+    assert fonts._charmap.cache_info().currsize == 1
