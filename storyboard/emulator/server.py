@@ -109,10 +109,12 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
         self._pool = ThreadPoolExecutor(self.config.render_workers, thread_name_prefix="sb-render")
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.started = time.time()  # it knows no task sent before (hello: ``started``)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Emulator:
+        self.started = time.time()
         handler = type("Handler", (Handler,), {"emu": self})
         self._server = _Server((self._host, self._port), handler)
         self._server.daemon_threads = True
@@ -160,7 +162,7 @@ class Emulator(TaskDesk, AudioTasks, Pictures):
         """What ``GET /_emulator/hello`` says: that takes made here are placeholders."""
         if not self.config.identify:
             return None
-        return {"emulator": "storyboard", "draft": self.config.draft}
+        return {"emulator": "storyboard", "draft": self.config.draft, "started": self.started}
 
     # -- the protocol --------------------------------------------------------------------------
 

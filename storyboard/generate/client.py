@@ -15,6 +15,7 @@ import asyncio
 import copy
 import hashlib
 import json
+import math
 import os
 import random
 import tempfile
@@ -116,6 +117,8 @@ class RunwareClient(Uploads):
         self.on_wait: Callable[[str, str], None] | None = None
         self._pending: list[_Waiter] = []
         self._flush: asyncio.Task[None] | None = None
+        self._started_lock = asyncio.Lock()
+        self._started: tuple[float | None] | None = None  # asked once: (answer,)
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -238,6 +241,32 @@ class RunwareClient(Uploads):
             raise exc
         return [VideoResult.from_item(i) for i in env.items_for(uid) if is_finished(i)]
 
+    async def emulator_started(self) -> float | None:
+        """When the emulator answering at a loopback ``base_url`` started (its
+        ``/_emulator/hello``), asked once; None for anything else (the service, a proxy, no
+        answer). An emulator knows no task sent before it started."""
+        async with self._started_lock:
+            if self._started is None:
+                self._started = (await self._ask_started(),)
+        return self._started[0]
+
+    async def _ask_started(self) -> float | None:
+        parts = urlsplit(self.base_url)
+        try:
+            if parts.scheme != "http" or not _is_loopback(parts.hostname):
+                return None
+            url = f"http://{parts.netloc}/_emulator/hello"
+            r = await self._http.get(url, timeout=3.0)
+            body = r.json() if r.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        if not isinstance(body, dict) or body.get("emulator") != "storyboard":
+            return None
+        started = body.get("started")
+        if isinstance(started, bool) or not isinstance(started, (int, float)):
+            return None
+        return float(started) if math.isfinite(started) else None
+
     async def wait(
         self,
         task_uuid: str,
@@ -246,11 +275,13 @@ class RunwareClient(Uploads):
         scene: str | None = None,
         submitted_at: float | None = None,
         on_status: Callable[[str], None] | None = None,
+        unknown_is_final: bool = False,
     ) -> list[VideoResult]:
         """Poll ``getResponse`` until ``number_results`` generations succeeded or one failed.
 
         Only the service's answer about this task is ``final`` (an error result, or "not found"
-        for longer than ``not_found_grace``); a failed poll or a timeout is not.
+        for longer than ``not_found_grace``, or at once when ``unknown_is_final``: asked of an
+        emulator that started after the task was sent); a failed poll or a timeout is not.
         """
         pol = self.poll_policy
         start = submitted_at if submitted_at is not None else self._clock()
@@ -267,7 +298,7 @@ class RunwareClient(Uploads):
                 if isinstance(exc, TaskNotFound):
                     now = self._clock()
                     unknown_since = now if unknown_since is None else unknown_since
-                    if now - unknown_since < pol.not_found_grace:
+                    if not unknown_is_final and now - unknown_since < pol.not_found_grace:
                         break  # not yet visible, or a glitch: ask again
                 exc.final = err.get("taskUUID") == task_uuid and not exc.retryable
                 raise exc

@@ -260,7 +260,9 @@ class Executor(Fetcher, Resolver):
                     results = await self._submit(uid, jt.request, task.number_results, scene)
             if results is None:
                 try:
-                    results = await self._await(uid, task.number_results, scene)
+                    # accepted by an earlier render (not sent again by this one just now)
+                    sent_at = jt.created_at if jt is not None and jt.state != "pending" else None
+                    results = await self._await(uid, task.number_results, scene, sent_at)
                 except TaskNotFound as e:
                     if jt is None or not e.final:
                         raise
@@ -340,15 +342,24 @@ class Executor(Fetcher, Resolver):
         self.state.mark(uid, "submitted")
         return early if len(early) >= number_results else None
 
-    async def _await(self, uid: str, number_results: int, scene: str) -> list[VideoResult]:
-        """Wait for an accepted task. Only the service's final answer marks it failed."""
+    async def _await(
+        self, uid: str, number_results: int, scene: str, sent_at: float | None = None
+    ) -> list[VideoResult]:
+        """Wait for an accepted task. Only the service's final answer marks it failed.
+
+        ``sent_at``: when an earlier render journaled it. Asked of an emulator that started
+        after that (each keyless render starts its own; a standalone one restarted), "not
+        found" is final at once: it never had the task (left alone in round 11: the render
+        waited the service's 30 s grace before making the scene again, free)."""
         self.rep.update(scene, "processing")
+        started = await self.api.emulator_started() if sent_at is not None else None
         try:
             results = await self.api.wait(
                 uid,
                 number_results=number_results,
                 scene=scene,
                 on_status=lambda s: self.rep.update(scene, s),
+                unknown_is_final=started is not None and sent_at is not None and sent_at < started,
             )
         except GenerationError as e:
             if e.final:
@@ -410,7 +421,8 @@ class Executor(Fetcher, Resolver):
                     self.rep.update(scene, "submitted", f"task {uid[:8]} again (same taskUUID)")
                     results = await self._submit(uid, jt.request, number_results, scene)
                 if results is None:
-                    results = await self._await(uid, number_results, scene)
+                    sent_at = None if send else jt.created_at
+                    results = await self._await(uid, number_results, scene, sent_at)
                 if send:
                     results, _ = self._spend(results, jt.estimate or 0.0)
                 kind = adapter_for(str(jt.request.get("taskType")))
