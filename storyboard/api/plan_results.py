@@ -101,6 +101,8 @@ class PlannedSound:
     """True when this render would generate it."""
     waits_for: list[str] = field(default_factory=list)
     request: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    later: bool = False
+    """A plan of ``render --boards``: made by a later plain render (it buys images only)."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> 
         image_model=plan.project.board.image_model,
         boards_price=round(sum(i.cost for i in images), 4),
         clips_price=round(sum(t.cost for t in plan.tasks), 4),
-        sounds=planned_sounds(plan, stale),  # issue 18
+        sounds=planned_sounds(plan, stale, later),  # issue 18
         film_size=plan.project.board.output.size or plan.project.board.size,
     )
 

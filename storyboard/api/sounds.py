@@ -11,8 +11,11 @@ from .results import PlannedSound
 WHAT = {"line": "voice", "music": "music", "sfx": "effect", "lipsync": "lipsync"}
 
 
-def planned_sounds(plan: Plan, stale: set[str]) -> list[PlannedSound]:
-    """Every sound node of ``plan`` (``stale``: the nodes a render would generate)."""
+def planned_sounds(
+    plan: Plan, stale: set[str], later: set[str] | None = None
+) -> list[PlannedSound]:
+    """Every sound node of ``plan`` (``stale``: the nodes a render would generate; ``later``:
+    those a plain render makes and this one, ``render --boards``, does not)."""
     out = []
     for t in plan.sounds:
         req = t.request
@@ -39,6 +42,7 @@ def planned_sounds(plan: Plan, stale: set[str]) -> list[PlannedSound]:
                 generate=t.scene in stale,
                 waits_for=list(t.waits),
                 request=req,
+                later=t.scene in (later or ()),
             )
         )
     return out

@@ -91,14 +91,18 @@ def sounds_table(plan: PlanResult) -> str:
     rows = []
     for s in plan.sounds:
         cost = f"${s.cost:.4f}" if s.cost < 0.01 and s.cost else f"${s.cost:.2f}"
+        cost = (cost if s.priced else "not published") if s.generate else "cached"
+        action = "generate" if s.generate else "-"
+        if s.later:  # a plan of `render --boards`: made by a later plain render
+            cost, action = "-", "later (not with --boards)"
         rows.append(
             [
                 s.node,
                 s.what,
                 s.model + (f" {s.voice}" if s.voice else ""),
                 f"{s.seconds:g} s" if s.seconds else "-",
-                (cost if s.priced else "not published") if s.generate else "cached",
-                "generate" if s.generate else "-",
+                cost,
+                action,
             ]
         )
     out = table(["sound", "what", "model", "length", "cost", "action"], rows, right={3, 4})

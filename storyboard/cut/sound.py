@@ -8,6 +8,7 @@ one-scene edit re-makes that segment's sound and what is built on it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -194,6 +195,12 @@ def film_sound(
             measure,
         )
         measured = {k: float(v) for k, v in json.loads(m_path.read_text()).items()}
+        if not math.isfinite(measured.get("input_i", math.nan)):
+            # silence (an animatic before its voices and music are made): nothing to bring
+            # to the target, and loudnorm refuses a level of -inf (hostile helper-47)
+            if log is not None:
+                log("loudness: the sound is silent: not normalised")
+            return FilmSound(encoded([]), None)
         gain = linear_gain(measured, target, tp, last)
         loud: Loudness | None = None
         if gain is None:  # loudnorm, dynamic

@@ -98,3 +98,41 @@ def test_the_animatic_has_the_spoken_lines_already_made(tmp_path: Path, emu: Emu
     said: list[str] = []
     project.animatic(progress=lambda e: said.append(str(e)))
     assert not [s for s in said if "has no take yet" in s], said
+
+
+def test_an_animatic_without_sound_is_cut_silent_not_refused(tmp_path: Path, emu: Emulator) -> None:
+    """hostile helper-47: `render --boards` of a film whose music is generated (not made by
+    --boards) and with no line spoken measured its silent mix at -inf LUFS and passed that to
+    loudnorm: ffmpeg refused, and the README's lighthouse example failed every time."""
+    music = "edit: {loudness: -16, music: {prompt: a slow piano}}\n"
+    p = write_project(tmp_path / "p", TWO + music)
+    project = storyboard.load(p, api_key="k", base_url=emu.base_url)
+    assert project.render(boards=True).ok
+    said: list[str] = []
+    cut = project.animatic(progress=lambda e: said.append(str(e)))
+    assert cut.film.is_file() and probe(cut.film).has_audio
+    assert "loudness: the sound is silent: not normalised" in said, said
+
+
+def test_plan_boards_lists_the_sounds_as_made_later_not_cached(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hostile helper-47: `plan --boards` showed voices and music never made as `cached -`,
+    where a plain `plan` said `generate` and `render --boards` did not make them."""
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    voiced = TWO.replace(
+        'cast:\n  wren: {description: "Wren, a keeper of seventy in a navy jumper"}',
+        'cast:\n  wren: {description: "Wren, a keeper", voice: {model: "xai:tts@0", voice: Eve}}',
+    ).replace(
+        '"{{ cast.wren }} climbs the stair"}',
+        '"{{ cast.wren }} climbs the stair", dialogue: [{who: wren, line: "Up we go."}]}',
+    )
+    p = write_project(tmp_path / "p", voiced + "edit: {music: {prompt: a slow piano}}\n")
+    project = storyboard.load(p)
+    sounds = {s.node: s for s in project.plan(boards=True).sounds}
+    assert set(sounds) == {"line:a/1", "music"}
+    assert all(s.later and not s.generate for s in sounds.values()), sounds
+    assert not any(s.later for s in project.plan().sounds)  # a plain render makes them
+    assert main(["plan", str(p), "--boards"]) == 0
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith(("line:a/1", "music"))]
+    assert len(rows) == 2 and all("later (not with --boards)" in r for r in rows), rows
