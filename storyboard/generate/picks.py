@@ -144,7 +144,8 @@ def pick_take(
     plan: Plan, state: BuildState, scene: str, n: int, maker: str | None = None
 ) -> PickResult:
     """Put take ``n`` of ``scene`` in the cut and remember it for the scene as it is now."""
-    from .staleness import assess, current_maker
+    from .staleness import accepted_makers, assess, current_maker
+    from .state import DRAFT, MAKER_REASONS
 
     plan.require_scenes([scene])
     scene = node_name(scene)
@@ -165,7 +166,8 @@ def pick_take(
 
     expected_src = made_from(task, use_of)
     res = PickResult(take)
-    if take.key != a.key:
+    unusable = take.maker not in accepted_makers(maker)  # a --draft or placeholder take
+    if take.key != a.key and not unusable:
         res.warnings.append(
             f"take {n} was made from another version of '{scene}' than the storyboard's now; "
             "it stays in the cut until the scene changes again"
@@ -188,6 +190,18 @@ def pick_take(
     state.lock[scene] = take
     state.write_lock([t.scene for t in plan.nodes])
     after = assess(plan, state, maker=maker)
+    if unusable:  # hostile helper-47: it said "stays in the cut", and a render bought anew
+        instead = after[scene].use
+        how = "a render without --draft" if take.maker == DRAFT else "a render"
+        res.warnings.append(
+            f"take {n} was {MAKER_REASONS[take.maker]}: "
+            + (
+                f"{how} puts take {instead.n} back (already made: nothing is bought)"
+                if instead is not None and instead.n != n
+                else f"{how} makes a new take"
+            )
+            + (" and a --draft render keeps it" if take.maker == DRAFT else "")
+        )
     wanted = plan.wanted()
     for d in plan.downstream(scene):
         if d not in wanted and state.lock.get(d) is None:

@@ -171,7 +171,13 @@ def assess(
         if t.scene in retake:
             a.reasons.append("retake requested")
         if lock is not None and lock.maker not in accepted:
-            a.reasons.append(MAKER_REASONS[lock.maker])
+            # a --draft or placeholder take in the cut (picked back, or an earlier render's):
+            # the scene's current take of this content, already made, takes its place for
+            # nothing (hostile helper-47: a new one was bought); else it is made again
+            if _cached(state, t.scene, keys_by_maker, expected_src) is None:
+                a.reasons.append(MAKER_REASONS[lock.maker])
+            else:
+                lock = None
         for src in deps:
             src_a = out.get(src)
             if (
@@ -184,6 +190,8 @@ def assess(
         if not a.reasons:
             # the take chosen (picked, or put in the cut by a render) for the scene as it is now
             picked = chosen(state, t.scene, _keys_best_first(keys_by_maker, t.scene), expected_src)
+            if picked is not None and picked.maker not in accepted:
+                picked = None  # a --draft or placeholder take picked: not for this render
             if lock is not None and (
                 (
                     lock.key == lock_key
