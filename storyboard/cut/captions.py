@@ -80,6 +80,28 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, room: float) -> list[str]:
     return [*lines, line]
 
 
+def caption_band(text: str, width: int, height: int) -> tuple[Image.Image, int]:
+    """A caption drawn as an RGBA band the film's width (transparent but for the text and its
+    box), and the row of the frame its top goes on: laid over the frames it is on by the
+    chunk's filter graph (:mod:`~storyboard.cut.graph`), or blended frame by frame."""
+    font = text_font(_size(height))
+    ascent, descent = font.getmetrics()  # room for accents above and descenders below
+    lines = _wrap(text, font, width - 48)[:MAX_LINES]
+    line_h = ascent + descent + 2
+    box_h = line_h * len(lines) + 16
+    im = Image.new("RGBA", (width, box_h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    for j, line in enumerate(lines):
+        w = d.textlength(line, font=font)
+        x = (width - w) / 2
+        y = 8 + j * line_h
+        d.rectangle([x - 8, y - 2, x + w + 8, y + line_h - 2], fill=(0, 0, 0, 150))
+        d.text((x, y), line, font=font, fill=(255, 255, 255, 255))
+    # never above the frame's top nor past its bottom (a tiny frame: the band is cut)
+    top = max(0, height - box_h - height // 14)
+    return im.crop((0, 0, width, min(box_h, height - top))), top
+
+
 class CaptionLayer:
     """Pre-rendered caption images, alpha-blended onto frames while they are on screen."""
 
@@ -89,23 +111,8 @@ class CaptionLayer:
         self._cache: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
 
     def _render(self, i: int, cap: Caption) -> tuple[np.ndarray, np.ndarray, int]:
-        font = text_font(_size(self.height))
-        ascent, descent = font.getmetrics()  # room for accents above and descenders below
-        lines = _wrap(cap.text, font, self.width - 48)[:MAX_LINES]
-        line_h = ascent + descent + 2
-        box_h = line_h * len(lines) + 16
-        im = Image.new("RGBA", (self.width, box_h), (0, 0, 0, 0))
-        d = ImageDraw.Draw(im)
-        for j, line in enumerate(lines):
-            w = d.textlength(line, font=font)
-            x = (self.width - w) / 2
-            y = 8 + j * line_h
-            d.rectangle([x - 8, y - 2, x + w + 8, y + line_h - 2], fill=(0, 0, 0, 150))
-            d.text((x, y), line, font=font, fill=(255, 255, 255, 255))
+        im, top = caption_band(cap.text, self.width, self.height)
         arr = np.asarray(im).astype(np.float32)
-        # never above the frame's top nor past its bottom (a tiny frame: the band is cut)
-        top = max(0, self.height - box_h - self.height // 14)
-        arr = arr[: self.height - top]
         return arr[..., :3], arr[..., 3:4] / 255.0, top
 
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:

@@ -107,16 +107,19 @@ def encode_chunk(
         _encode_copy(job, dest, codec)
         tick(job["frames"])
         return int(job["frames"])
+    import tempfile
+
     from .graph import graph_args
 
-    graph = graph_args(job)
-    if graph is not None:  # one ffmpeg filter graph: no frame through Python
-        threads = ["-filter_complex_threads", str(job["threads"])]
-        n = int(job["f1"] - job["f0"])
-        what = f"compositing {_scenes_of(job)} (film frames {job['f0']}-{job['f1']})"
-        _run_counted([*graph, *threads, "-an", *codec, dest], n, what)
-        tick(n)
-        return n
+    with tempfile.TemporaryDirectory(prefix="sb-captions-") as work:  # the captions' bands
+        graph = graph_args(job, Path(work))
+        if graph is not None:  # one ffmpeg filter graph: no frame through Python
+            threads = ["-filter_complex_threads", str(job["threads"])]
+            n = int(job["f1"] - job["f0"])
+            what = f"compositing {_scenes_of(job)} (film frames {job['f0']}-{job['f1']})"
+            _run_counted([*graph, *threads, "-an", *codec, dest], n, what)
+            tick(n)
+            return n
     from .composite import FrameFunction
 
     tl = _timeline(job)

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import ComposeError
-from storyboard.media.ffmpeg import ffmpeg_exe, spawn, tags_filter
+from storyboard.media.ffmpeg import (
+    decoded_matrix,
+    ffmpeg_exe,
+    from_rgb_filter,
+    spawn,
+    tags_filter,
+)
 
 from .timeline import Timeline
 
@@ -97,6 +103,7 @@ class FrameFunction:
             _Frames(root / s.file, tl.width, tl.height, tl.reframe, tl.focus) for s in self.segs
         ]
         self.captions = captions
+        self.root = root
         self.total = tl.frames() / tl.fps
         self.first_open = 0
 
@@ -129,8 +136,14 @@ class FrameFunction:
         return frame
 
     def write(self, f0: int, f1: int, dest: Path, codec: list[str], tick: OnFrames) -> None:
-        """Frames f0..f1 as raw RGB into an ffmpeg encoder with the chunk settings."""
+        """Frames f0..f1 as raw RGB into an ffmpeg encoder with the chunk settings, taken back
+        from RGB as the first take they show was decoded (:func:`decoded_matrix`)."""
         tl = self.tl
+        first = next(
+            (s.file for s in self.segs if s.end - 1e-9 > f0 / tl.fps),
+            self.segs[-1].file if self.segs else None,
+        )
+        back = from_rgb_filter(*decoded_matrix(self.root / first)) if first else "format=yuv420p"
         cmd = [
             ffmpeg_exe(),
             "-hide_banner",
@@ -150,7 +163,7 @@ class FrameFunction:
             "-",
             "-an",
             "-vf",
-            f"format=yuv420p,{tags_filter(codec)}",  # converted as before, tagged as the film
+            f"{back},{tags_filter(codec)}",  # decoded's matrix, tagged as the film
             *codec,
             str(dest),
         ]

@@ -14,13 +14,22 @@ each segment's frames are read and conformed exactly as a copied stretch is
   and the incoming one faded in over the second half, joined where ``a`` reaches 0.5;
 * the film's fade in and fade out are ``fade`` filters at their film times.
 
-Anything else (burnt-in captions, a chunk across more than one transition) returns ``None``
-from :func:`graph_args` and is composited frame by frame as before. x264 and the decoders run
-in ffmpeg's own threads, outside the GIL, so composites scale with the pool like copies.
+* burnt-in captions are each an RGBA band (:func:`~storyboard.cut.captions.caption_band`) laid
+  over the frames they are on (``overlay``, after the fades): the rest of the frame keeps the
+  picture's own pixels. Drawn frame by frame, the picture went through RGB and back and every
+  captioned frame shifted in colour, and the frames were sampled by another rule (hostile
+  helper-48).
+
+Anything else (a chunk across more than one transition, a window entered mid-way) returns
+``None`` from :func:`graph_args` and is composited frame by frame as before. x264 and the
+decoders run in ffmpeg's own threads, outside the GIL, so composites scale with the pool like
+copies.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from storyboard.media.ffmpeg import tags_filter
@@ -38,11 +47,10 @@ def _active(segs: list[dict[str, Any]], t: float) -> tuple[int, ...]:
     return on or (len(segs) - 1,)
 
 
-def graph_args(job: dict[str, Any]) -> list[str] | None:
+def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | None:
     """ffmpeg arguments (inputs, filter graph, output frames; no codec, no destination) that
-    make the composite ``job``, or None when it needs frame-by-frame compositing."""
-    if job.get("captions"):
-        return None
+    make the composite ``job``, or None when it needs frame-by-frame compositing. Its captions'
+    bands are written as PNGs in ``work`` (default: a new temporary folder)."""
     fps, f0, f1 = job["fps"], job["f0"], job["f1"]
     n = f1 - f0
     segs = job["segments"]
@@ -112,6 +120,36 @@ def graph_args(job: dict[str, Any]) -> list[str] | None:
     if fades:
         parts.append(f"[{out}]{','.join(fades)}[f]")
         out = "f"
+    for k, (band, top, first, last_frame) in enumerate(_bands(job, work)):
+        # the band over chunk frames first..last (n: the frame's number in the chunk)
+        args += ["-i", str(band)]
+        parts.append(
+            f"[{out}][{len(active) + k}:v]overlay=x=0:y={top}:format=yuv420:eof_action=repeat:"
+            f"enable='between(n,{first},{last_frame})'[c{k}]"
+        )
+        out = f"c{k}"
     # the copied chunks' time base, and the film's colour tags (media.ffmpeg.tags_filter)
     parts.append(f"[{out}]settb=1/{fps},setpts=N,{tags_filter(job['codec'])}[v]")
     return [*args, "-filter_complex", ";".join(parts), "-map", "[v]", "-frames:v", str(n)]
+
+
+def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, int, int]]:
+    """Each caption on the chunk's frames: its band's PNG, the row of its top, and the first
+    and last chunk frame it is on (those whose film time ``t`` has ``start <= t < end``, the
+    rule of :class:`~storyboard.cut.captions.CaptionLayer`)."""
+    fps, f0, f1 = job["fps"], job["f0"], job["f1"]
+    w, h = job["size"]
+    out: list[tuple[Path, int, int, int]] = []
+    for i, (start, end, text) in enumerate(job.get("captions") or []):
+        on = [k for k in range(f1 - f0) if start <= (f0 + k) / fps < end]
+        if not on:
+            continue
+        from .captions import caption_band
+
+        band, top = caption_band(text, w, h)
+        if work is None:
+            work = Path(tempfile.mkdtemp(prefix="sb-captions-"))
+        path = work / f"caption-{f0}-{i}.png"
+        band.save(path, format="PNG")
+        out.append((path, top, on[0], on[-1]))
+    return out

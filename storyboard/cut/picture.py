@@ -49,7 +49,8 @@ from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
 
-CAPTION_STYLE = "2"  # bump when burnt-in captions are drawn differently (2: Noto Sans)
+CAPTION_STYLE = "3"  # bump when burnt-in captions are drawn differently (2: Noto Sans; 3: laid
+# over the picture by ffmpeg, which keeps its colour and frames: hostile helper-48)
 
 
 def chunk_codec_args(fmt: str, quality: int) -> list[str]:
@@ -87,6 +88,7 @@ def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
     segs = tl.segments
     chunks: list[tuple[str, int, int, int]] = []
     j = 0
+    last: tuple[int, bool] | None = None
     for f in range(total):
         t = f / fps
         while j + 1 < len(segs) and t >= segs[j].end - 1e-9:
@@ -99,11 +101,16 @@ def plan_chunks(tl: Timeline, burn: bool) -> list[tuple[str, int, int, int]]:
             or (burn and any(c.start <= t < c.end for c in tl.captions))
         )
         key = ("composite", -1) if special else ("copy", j)
-        if chunks and (chunks[-1][0], chunks[-1][3]) == key and chunks[-1][2] == f:
+        # with burnt-in captions, a composite stretch ends where the segments it shows change
+        # (a caption across a transition): each is then one filter graph (``graph``)
+        shows = (j, in_next) if burn and special else None
+        same = chunks and (chunks[-1][0], chunks[-1][3]) == key and chunks[-1][2] == f
+        if same and shows == last:
             kind, f0, _, seg = chunks[-1]
             chunks[-1] = (kind, f0, f + 1, seg)
         else:
             chunks.append((key[0], f, f + 1, key[1]))
+        last = shows
     return chunks
 
 

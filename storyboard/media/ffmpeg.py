@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from storyboard.errors import StoryboardError
@@ -229,6 +231,34 @@ def tags_filter(codec: list[str]) -> str:
         elif opt in ("-color_range", "-color_primaries", "-color_trc", "-colorspace"):
             tags["range" if opt == "-color_range" else opt[1:]] = value
     return "setparams=" + ":".join(f"{k}={v}" for k, v in tags.items())
+
+
+MATRIX = {"bt709": "bt709", "smpte170m": "bt601", "bt470bg": "bt601", "bt2020nc": "bt2020"}
+
+
+def decoded_matrix(path: Path) -> tuple[str, str]:
+    """The matrix and range ffmpeg decodes ``path``'s picture to RGB with: its colour tags
+    (``bt709``, ``bt601``, ``bt2020``; ``tv`` or ``pc``), BT.601 and ``tv`` where it has none,
+    as ffmpeg then assumes. Unreadable: the same."""
+    try:
+        proc = run_child([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)], timeout=60)
+        text = proc.stderr.decode(errors="replace")
+    except (OSError, subprocess.TimeoutExpired):
+        text = ""
+    m = re.search(r"Video: .*?\b(?:yuv|nv|gray)\w*\(([^)]*)\)", text)
+    # "yuv420p(tv, bt709, progressive)", or "(tv, bt709/unknown/unknown)": the matrix first
+    fields = [f.strip().split("/")[0] for f in m.group(1).split(",")] if m else []
+    matrix = next((MATRIX[f] for f in fields if f in MATRIX), "bt601")
+    rng = "pc" if "pc" in fields else "tv"
+    return matrix, rng
+
+
+def from_rgb_filter(matrix: str, rng: str) -> str:
+    """Filters taking RGB frames back into ``yuv420p`` with the matrix and range they were
+    decoded with (:func:`decoded_matrix`), so the round trip keeps the picture's values:
+    ffmpeg decodes a BT.709 take to RGB as BT.709 but takes RGB back as BT.601 unless told,
+    and every frame composited through RGB shifted in colour (hostile helper-48)."""
+    return f"scale=out_color_matrix={matrix}:out_range={rng},format=yuv420p"
 
 
 def video_codec_args(
