@@ -172,3 +172,18 @@ def test_on_few_cpus_the_sound_waits_for_its_measurement(
     take(film, "s5", volume=0.33)
     compose(film)
     assert order == ["measure", "encode"]
+
+
+@pytest.mark.parametrize("why", ["silent clips", "native_audio: mute"])
+def test_a_silent_film_with_a_loudness_target_is_cut_silent(tmp_path: Path, why: str) -> None:
+    """hostile helper-48 4 (and helper-47 3): a film whose sound is all silence measured -inf
+    LUFS, passed to loudnorm, which refused: no film, every time, and a raw ffmpeg error."""
+    if why == "silent clips":
+        project, st = setup(tmp_path, scenes(2, 1.0), "{loudness: -16}", clip_kw={"audio": False})
+    else:
+        muted = [{**s, "native_audio": "mute"} for s in scenes(2, 1.0)]
+        project, st = setup(tmp_path, muted, "{loudness: -16}")
+    lines: list[str] = []
+    film = compose_film(project, st, log=lines.append)
+    assert film.path.is_file()
+    assert "loudness: the sound is silent: not normalised" in lines, lines
