@@ -49,9 +49,11 @@ def _board(path: Path | None) -> Image.Image | None:
         return None
     from PIL import Image
 
+    from storyboard.media.frames import to_rgb
+
     try:
         with Image.open(path) as im:
-            return im.convert("RGB")
+            return to_rgb(im)  # a deep (16-bit) picture scaled, not clipped white
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from storyboard.board.image_models import get_image_profile
 from storyboard.media.fonts import text_font
+from storyboard.media.frames import to_rgb
 
 from .lettering import draw_prompt_box
 from .rules import ApiError
@@ -134,7 +135,7 @@ def _thumbnails(im: Image.Image, references: list[bytes | None]) -> None:
         if data is not None:
             try:
                 with Image.open(io.BytesIO(data)) as ref:
-                    thumb = ref.convert("RGB")
+                    thumb = to_rgb(ref)  # a deep (16-bit) picture scaled, not clipped
                     thumb.thumbnail((side, side))
                     im.paste(
                         thumb, (x + (side - thumb.width) // 2, pad + (side - thumb.height) // 2)

@@ -6,7 +6,7 @@ import io
 import tempfile
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from storyboard.errors import StoryboardError
 from storyboard.media.ffmpeg import run_ffmpeg
@@ -119,6 +119,32 @@ def first_frame_png(path: Path) -> bytes:
     return frame_at(path, 0.0)
 
 
+DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+"""Pillow's modes of more than 8 bits a channel (greyscale): its RGB conversion clips them."""
+
+
+def to_rgb(im: Any) -> Any:
+    """``im`` as 8-bit RGB. A picture of more than 8 bits (a 16-bit greyscale PNG, Pillow's
+    ``I;16``/``I``/``F``) is scaled to 8 bits: Pillow's own conversion clips its values at
+    255, and all but the first 1/256 of it came out white (hostile helper-47). ``I`` is read as
+    16-bit where it goes past 255, ``F`` as 0-1 where it stays within it."""
+    if im.mode not in DEEP:
+        return im.convert("RGB")
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(im, dtype=np.float64)
+    peak = float(a.max()) if a.size else 0.0
+    if im.mode.startswith("I;16") or peak > 255:
+        top = 65535.0
+    elif im.mode == "F" and peak <= 1.0:
+        top = 1.0
+    else:
+        top = 255.0
+    grey = np.clip(np.rint(a * (255.0 / top)), 0, 255).astype(np.uint8)
+    return Image.fromarray(grey).convert("RGB")  # uint8, 2-D: mode L
+
+
 def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[int, int]]:
     """Cover-crop an image to exactly ``width``x``height``, turned upright first by its EXIF
     orientation.
@@ -134,7 +160,7 @@ def conform_image(data: bytes, width: int, height: int) -> tuple[bytes, tuple[in
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
-            rgb = ImageOps.exif_transpose(im).convert("RGB")
+            rgb = to_rgb(ImageOps.exif_transpose(im))
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise StoryboardError(f"not a readable image: {e}") from None
     upright = rgb.size
