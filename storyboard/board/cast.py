@@ -14,7 +14,7 @@ from storyboard.media.frames import ImageRefused, image_decodes, image_size
 from .assets import IMAGE_SUFFIXES, MAX_IMAGE_BYTES
 from .messages import did_you_mean
 from .schema import TEMPLATE_MARKS
-from .spec import IMAGE_KINDS, Project, display_path, not_a_file
+from .spec import IMAGE_KINDS, Project, display_path, not_a_file, special
 
 BOARD = "board"  # first_frame: board -> the scene's own board
 
@@ -79,7 +79,7 @@ def _check_picture(project: Project, path: tuple[str | int, ...], value: str) ->
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder")]
-    if p.is_dir():
+    if special(p):
         return [project.problem(path, not_a_file(p, value, f"an image file {IMAGE_KINDS}"))]
     if not p.is_file():
         return [

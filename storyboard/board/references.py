@@ -8,7 +8,7 @@ from pathlib import Path
 from storyboard.errors import Problem
 from storyboard.files import https_url_problem, resolve_inside
 
-from .spec import Project, not_a_file
+from .spec import Project, not_a_file, special
 
 KINDS = ("images", "videos", "audio")
 
@@ -60,7 +60,7 @@ def reference_problems(project: Project) -> list[Problem]:
                 elif not p.is_file():
                     msg = (
                         f"references.{kind}: {not_a_file(p, value, 'a file')}"
-                        if p.is_dir()
+                        if special(p)
                         else f"references.{kind}: file not found: {value}"
                     )
                     problems.append(project.problem(path, msg, line))

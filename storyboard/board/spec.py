@@ -117,12 +117,27 @@ def find_storyboard(path: str | Path) -> Path:
     return p.resolve()
 
 
+def special(p: Path) -> str | None:
+    """What is at ``p`` when it is there and no regular file: ``a folder``, ``a FIFO``, ``a
+    socket``, ``a device`` (:func:`~storyboard.board.assets.mode_kind`); None otherwise."""
+    import os
+
+    from .assets import mode_kind
+
+    try:
+        return mode_kind(os.stat(p).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
 def not_a_file(p: Path, value: str, what: str) -> str:
-    """Why ``value`` (at ``p``, inside the project) is no file to read: a folder, or nothing
-    there (hostile fix-44 P6: a folder was `image not found`). ``what``: the kind of file
-    wanted, e.g. ``an image file (png, jpg)``."""
-    if p.is_dir():
-        return f"{value!r} is a folder, not {what}"
+    """Why ``value`` (at ``p``, inside the project) is no file to read: a folder, a FIFO, a
+    socket or a device, or nothing there (hostile fix-44 P6: a folder was `image not found`;
+    helper-47: a FIFO or /dev/zero's node still was). ``what``: the kind of file wanted, e.g.
+    ``an image file (png, jpg)``."""
+    kind = special(p)
+    if kind is not None:
+        return f"{value!r} is {kind}, not {what}"
     return f"{value!r} not found"
 
 
@@ -359,7 +374,7 @@ def _check_references(project: Project) -> list[Problem]:
         elif not p.is_file():
             message = (
                 not_a_file(p, board.edit.music.file, "a sound file")
-                if p.is_dir()
+                if special(p)
                 else f"music file not found: {board.edit.music.file}"
             )
             problems.append(project.problem(("edit", "music", "file"), message))
@@ -394,7 +409,7 @@ def _check_image(project: Project, i: int, name: str, value: str) -> list[Proble
     p = resolve_inside(project.root, value)
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder", line)]
-    if p.is_dir():
+    if special(p):
         return [project.problem(path, not_a_file(p, value, f"an image file {IMAGE_KINDS}"), line)]
     if not p.is_file():
         return [

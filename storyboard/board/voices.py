@@ -18,7 +18,7 @@ from .assets import AUDIO_SUFFIXES
 from .audio_models import AudioProfile, audio_catalogue, default_model, of_kind
 from .schema import Scene
 from .sound_schema import Voice
-from .spec import Project, not_a_file
+from .spec import Project, not_a_file, special
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def _check_file(project: Project, where: tuple[str | int, ...], value: str) -> l
     path = (*where, "file")
     if p is None:
         return [project.problem(path, f"{value!r} is outside the project folder")]
-    if p.is_dir():
+    if special(p):
         return [project.problem(path, not_a_file(p, value, "a sound file"))]
     if not p.is_file():
         return [project.problem(path, f"sound file not found: {value}")]

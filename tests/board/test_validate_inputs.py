@@ -205,3 +205,56 @@ def test_every_file_field_says_when_it_is_given_a_folder(in_tmp: Path, capsys) -
     ]:
         assert want in err, f"missing {want!r} in:\n{err}"
     assert "not found" not in err, err
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a socket"])
+def test_every_file_field_says_when_it_is_given_a_fifo_or_socket(
+    in_tmp: Path, capsys, kind: str
+) -> None:
+    """hostile helper-47 6: a FIFO, a socket or a device node inside the project was `image
+    not found` (a folder already said what it was)."""
+    import os
+    import socket
+
+    write_project(
+        in_tmp / "proj",
+        """\
+        title: T
+        model: bytedance:seedance@2.5
+        cast:
+          tower: {description: a lighthouse, images: [assets/odd.png]}
+        scenes:
+          - id: a
+            prompt: x y
+            duration: 4
+            sounds: [{file: assets/odd.png, at: 1}]
+            references: {images: [assets/odd.png]}
+        edit: {music: {file: assets/odd.png}}
+        """,
+        {"assets/keep.txt": "x"},
+    )
+    odd = in_tmp / "proj" / "assets" / "odd.png"
+    held = None
+    if kind == "a FIFO":
+        os.mkfifo(odd)
+    else:
+        held = socket.socket(socket.AF_UNIX)
+        os.chdir(odd.parent)  # a socket's path is short: bind it by its name
+        held.bind("odd.png")
+        os.chdir(in_tmp)
+    try:
+        assert main(["validate", "proj"]) == 1
+    finally:
+        if held is not None:
+            held.close()
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    for want in [
+        f"proj/storyboard.yaml:4: cast.tower.images[0]: 'assets/odd.png' is {kind}, not an "
+        "image file",
+        f"scenes[0].sounds[0].file: 'assets/odd.png' is {kind}, not a sound file",
+        f"references.images: 'assets/odd.png' is {kind}, not a file",
+        f"edit.music.file: 'assets/odd.png' is {kind}, not a sound file",
+    ]:
+        assert want in err, f"missing {want!r} in:\n{err}"
+    assert "not found" not in err, err
