@@ -150,7 +150,9 @@ class SceneFields(Strict):
     )
     # --- issue 16: per-scene model, seed, negative prompt, settings, references, price ---
     model: str | None = Field(
-        None, description="Runware model AIR id for this scene (default: the storyboard's)."
+        None,
+        min_length=1,  # `model: ""` fell back to the film's model silently (hostile helper-47)
+        description="Runware model AIR id for this scene (default: the storyboard's).",
     )
     seed: int | None = Field(None, ge=0, description="Seed, for models that take one.")
     negative_prompt: str | None = Field(

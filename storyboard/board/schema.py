@@ -49,7 +49,9 @@ class Music(Strict):
         None, description="Generate the track from this prompt (audioInference) instead of a file."
     )
     model: str | None = Field(
-        None, description="Music model AIR id for `prompt` (default minimax:music@2.6)."
+        None,
+        min_length=1,
+        description="Music model AIR id for `prompt` (default minimax:music@2.6).",
     )
     volume: float = Field(0.3, ge=0, le=4, description="Linear gain of the bed.")
     fade_in: float = Field(1.0, ge=0, description="Seconds.")

@@ -45,9 +45,17 @@ class Strict(BaseModel):
         bad = _control(value)
         if bad is not None:
             raise ValueError(f"contains a control character (U+{ord(bad):04X}); remove it")
-        if info.field_name in SPOKEN_OR_SEEN and isinstance(value, str) and not value.strip():
-            raise ValueError("must not be blank (only spaces)")
+        if info.field_name in SPOKEN_OR_SEEN and isinstance(value, str) and _blank(value):
+            raise ValueError("must not be blank (only spaces or invisible characters)")
         return value
+
+
+def _blank(text: str) -> bool:
+    """Only spaces and invisible format characters (a zero-width space, a joiner, a byte
+    order mark: hostile helper-47 had one voiced and charged)."""
+    import unicodedata
+
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 def _control(value: Any, depth: int = 0) -> str | None:

@@ -330,7 +330,23 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
 
 
 def unknown_model(air: str) -> str:
-    """'unknown model X; did you mean Y?' naming where the list of models is."""
+    """'unknown model X; did you mean Y?' naming where the list of models is; a known image
+    or audio model says so and where it goes (hostile helper-47: an image model was guessed
+    to be a video model of a similar name)."""
+    from storyboard.board.audio_models import audio_profile
+    from storyboard.board.image_models import get_image_profile
+
+    if get_image_profile(air) is not None:
+        return (
+            f"{air!r} is an image model, not a video model: set it as `image_model:` (the cast "
+            f"sheets and boards); `storyboard models` lists the {len(PROFILES)} video models"
+        )
+    sound = audio_profile(air)
+    if sound is not None:
+        return (
+            f"{air!r} is an audio model ({sound.kind}), not a video model: see `storyboard "
+            f"models --kind audio`; `storyboard models` lists the {len(PROFILES)} video models"
+        )
     guess = difflib.get_close_matches(air, list(PROFILES), n=1)
     hint = f"; did you mean '{guess[0]}'?" if guess else ""
     return f"unknown model {air!r}{hint} (`storyboard models` lists the {len(PROFILES)} known)"

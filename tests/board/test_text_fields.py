@@ -49,3 +49,52 @@ def test_blank_text_and_control_characters_are_errors_at_their_lines(tmp_path: P
         assert any(f": {field}: " in p and words in p for p in found), (field, found)
     assert not any("dialogue[2]" in p for p in found)  # tabs and newlines are text
     assert len(found) == len(expect), found
+
+
+@pytest.mark.parametrize("invisible", ["\\u200b", "\\u200b\\u2060 \\ufeff", "\\u00a0\\u3000"])
+def test_a_line_of_invisible_characters_is_blank(tmp_path: Path, invisible: str) -> None:
+    """hostile helper-47 10: a zero-width space passed as a line, priced and voiced."""
+    text = (
+        "title: Z\nmodel: google:3@3\n"
+        "cast:\n  m1: {description: Wren, voice: {model: xai:tts@0, voice: Eve}}\n"
+        "scenes:\n  - {id: a, duration: 4, prompt: x, "
+        f'dialogue: [{{who: m1, line: "{invisible}"}}]}}\n'
+    )
+    root = write_project(tmp_path / "p", text)
+    with pytest.raises(SpecError) as e:
+        load_project(root)
+    found = [str(p) for p in e.value.problems]
+    assert any(": scenes[0].dialogue[0].line: " in p and "blank" in p for p in found), found
+
+
+def test_an_empty_scene_model_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """hostile helper-47 11: `model: ""` on a scene fell back to the film's model silently."""
+    root = write_project(
+        tmp_path / "p",
+        'title: M\nmodel: google:3@3\nscenes:\n  - {id: a, duration: 4, prompt: x, model: ""}\n',
+    )
+    with pytest.raises(SpecError) as e:
+        load_project(root)
+    found = [str(p) for p in e.value.problems]
+    assert any(":4: scenes[0].model: must not be empty" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("air", "words"),
+    [
+        ("bfl:6@1", "'bfl:6@1' is an image model, not a video model: set it as `image_model:`"),
+        ("xai:tts@0", "'xai:tts@0' is an audio model (speech), not a video model"),
+    ],
+)
+def test_an_image_or_audio_model_as_the_video_model_says_what_it_is(
+    tmp_path: Path, air: str, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-47 14: `model: bfl:6@1` was 'unknown model; did you mean bria:60@1?'."""
+    from storyboard.cli.main import main
+
+    root = write_project(
+        tmp_path / "p", f"title: M\nmodel: {air}\nscenes:\n  - {{id: a, duration: 4, prompt: x}}\n"
+    )
+    assert main(["validate", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert words in err and "did you mean" not in err and "Traceback" not in err, err
