@@ -31,7 +31,7 @@ from storyboard.errors import PlanError, Problem, StoryboardError, unique
 from .audio import sound_tasks
 from .images import add_cast_inputs, cast_warnings, compile_images, with_board_frame
 from .request import LAST_FRAME, LOCAL_FILE, VIDEO, VIDEO_ID, build_request
-from .scenefields import source_of, trim_warnings
+from .scenefields import price_warnings, source_of, trim_warnings
 
 __all__ = ["LAST_FRAME", "LOCAL_FILE", "VIDEO", "VIDEO_ID", "Plan", "Task", "compile_project"]
 
@@ -324,7 +324,9 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
         tasks,
         profiles,
         images,
-        cast_warnings(project, profiles) + trim_warnings(project),
+        cast_warnings(project, profiles)
+        + trim_warnings(project)
+        + price_warnings(project, profiles),
         sounds,
     )
 

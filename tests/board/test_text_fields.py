@@ -98,3 +98,21 @@ def test_an_image_or_audio_model_as_the_video_model_says_what_it_is(
     assert main(["validate", str(root)]) == 1
     err = capsys.readouterr().err
     assert words in err and "did you mean" not in err and "Traceback" not in err, err
+
+
+def test_a_price_on_a_scene_whose_model_has_a_published_price_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-47 12: `price:` on google:3@3 was ignored without a word (the README:
+    only for a model whose price no source gives)."""
+    from storyboard.cli.main import main
+
+    root = write_project(
+        tmp_path / "p",
+        "title: M\nmodel: google:3@3\nsize: 1280x720\n"
+        "scenes:\n  - {id: a, duration: 4, prompt: a kite, price: 0.01}\n",
+    )
+    assert main(["validate", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "p/storyboard.yaml:5: warning: scene 'a':" in err, err
+    assert "has a published price; this `price:` is not used" in err, err
