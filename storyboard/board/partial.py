@@ -22,6 +22,7 @@ from .yamlsrc import Path_, format_path, value_at
 
 ROUNDS = 12  # each round cuts every field still refused; nesting is a few levels deep
 STAND_IN_PROMPT = "unchecked"  # a scene whose prompt/template the schema refused
+STAND_IN_MEMBER = {"description": "unchecked"}  # a cast member the schema refused
 STAND_IN_ID = re.compile(r"scene 'unchecked-([0-9]+)'")  # a scene whose id was missing
 
 
@@ -101,6 +102,14 @@ def _cut(data: dict, path: Path_) -> list[Path_]:
     if path == ("title",):
         data["title"] = "untitled"
         return [path]
+    if len(path) == 2 and path[0] == "cast" and isinstance(data.get("cast"), dict):
+        # a member the schema refused as a whole stands in, as a scene does: the scenes that
+        # list it and the prompts that say {{ cast.NAME }} add no "unknown cast member" nor
+        # "undefined variable" of it (hostile helper-47)
+        member = data["cast"].get(path[1])
+        if isinstance(member, dict) and member != STAND_IN_MEMBER:
+            data["cast"][path[1]] = dict(STAND_IN_MEMBER)
+            return [path]
     dropped = _drop_deepest(data, path)
     return [dropped] if dropped else []
 

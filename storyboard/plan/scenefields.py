@@ -55,6 +55,7 @@ STORYBOARD_FIELD = {
     "numberResults": "number_results",
     "outputFormat": "output.format",
     "outputQuality": "output.quality",
+    "model": "model",
 }
 
 
@@ -86,10 +87,11 @@ def add_scene_fields(
             )
     for key, value in scene.settings.items():
         if key in MANAGED:
+            field = STORYBOARD_FIELD.get(key)
             fail(
                 "settings",
-                f"settings.{key}: the storyboard sets {key} itself; use the scene field "
-                f"{STORYBOARD_FIELD.get(key, key)!r}",
+                f"settings.{key}: the storyboard sets {key} itself; "
+                + (f"use the scene field {field!r}" if field else "it cannot be set"),
             )
         elif key not in profile.params:
             fields = sorted(profile.params - MANAGED)

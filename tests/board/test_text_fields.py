@@ -116,3 +116,26 @@ def test_a_price_on_a_scene_whose_model_has_a_published_price_is_a_warning(
     err = capsys.readouterr().err
     assert "p/storyboard.yaml:5: warning: scene 'a':" in err, err
     assert "has a published price; this `price:` is not used" in err, err
+
+
+def test_a_refused_cast_member_is_one_problem_not_three(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-47 13: `cast: {wren: {}}` also said `unknown cast member 'wren'` (it
+    is in the cast) and `undefined variable 'cast'` in the prompt that names it."""
+    from storyboard.cli.main import main
+
+    root = write_project(
+        tmp_path / "p",
+        "title: C\nmodel: google:3@3\ncast:\n  wren: {}\n  tom: {description: a fisherman}\n"
+        'scenes:\n  - {id: a, duration: 4, cast: [wren, tom], prompt: "{{ cast.wren }} climbs"}\n'
+        "  - {id: b, duration: 4, cast: [nobody], prompt: a boat}\n",
+    )
+    assert main(["validate", str(root)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].endswith(
+        "p/storyboard.yaml:4: cast.wren: a cast member needs a 'description' (or, for a voice "
+        "only, 'voice')"
+    ), err
+    assert "unknown cast member 'nobody'" in err[1], err  # a name not in the cast still is
+    assert len(err) == 2, err

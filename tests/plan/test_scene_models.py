@@ -104,6 +104,8 @@ def test_the_three_model_film_renders_on_the_emulator(
          "settings.fps: Wan2.6 (alibaba:wan@2.6) has no field 'fps'"),
         ("{id: a, prompt: P, duration: 5, settings: {seed: 3}}", "settings",
          "settings.seed: the storyboard sets seed itself; use the scene field 'seed'"),
+        ("{id: a, prompt: P, duration: 5, settings: {taskUUID: x}}", "settings",  # helper-47
+         "settings.taskUUID: the storyboard sets taskUUID itself; it cannot be set"),
         ("{id: a, prompt: P, duration: 5, references: {images: [ref.png]}}", "references",
          "references.images: no source says which input of Wan2.6"),
         ("{id: a, prompt: P, duration: 5, references: {images: [nope.png]}}", "references",
