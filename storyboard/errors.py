@@ -124,8 +124,9 @@ class GenerationError(StoryboardError):
 
     def __str__(self) -> str:
         bits = []
-        if self.scene:
-            bits.append(f"scene {self.scene!r}")
+        if self.scene:  # a node of another kind by its name: cast:tom, board:a, line:a/1
+            is_scene = ":" not in self.scene
+            bits.append(f"scene {self.scene!r}" if is_scene else self.scene)
         if self.status and self.status >= 400:
             bits.append(f"HTTP {self.status}")
         if self.code:
