@@ -384,6 +384,16 @@ def mix_music(native: Path, edit: Edit, tl: Timeline, path: Path, dest: Path) ->
     return dest
 
 
+def normalise(mixed: Path, chain: str, tl: Timeline, dest: Path) -> Path:
+    """The mix through loudnorm's second pass (``chain``) as a WAV, to be measured again."""
+    run_ffmpeg(
+        ["-i", str(mixed), "-map", "0:a:0", "-af", chain, "-t", f"{tl.duration:.6f}"]
+        + ["-c:a", "pcm_s16le", "-ar", str(RATE), "-f", "wav", str(dest)],
+        what="loudness (dynamic)",
+    )
+    return dest
+
+
 AUDIO_EXT = {"MP4": "m4a", "MOV": "m4a", "WEBM": "ogg"}
 
 

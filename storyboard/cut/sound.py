@@ -33,6 +33,7 @@ from .audio import (
     measure_loudness,
     mix_music,
     music_start,
+    normalise,
     place_segments,
     segment_track,
 )
@@ -143,16 +144,19 @@ def film_sound(
         )
         mixed = cache.make(mixed_key, "wav", lambda p: overlay(under, sounds.overlays, tl, p))
 
-    def encoded(af: list[str], say: Log | None = log) -> Path:
-        """The mix through ``af`` in the film's codec. AAC with a constant gain (or none) is
-        encoded in segments, each kept by the PCM it encodes, so an edit re-encodes only the
-        stretches whose sound changed (issue 19); Opus and the dynamic loudnorm (state through
-        the whole film) are encoded whole."""
-        wav = read_wav(mixed) if segmentable(fmt, af) else None
+    def encoded(
+        af: list[str], say: Log | None = log, src: Path | None = None, src_key: str | None = None
+    ) -> Path:
+        """The mix (or ``src``, kept under ``src_key``) through ``af`` in the film's codec. AAC
+        with a constant gain (or none) is encoded in segments, each kept by the PCM it
+        encodes, so an edit re-encodes only the stretches whose sound changed (issue 19); Opus
+        is encoded whole."""
+        source, source_key = (src, src_key) if src is not None else (mixed, mixed_key)
+        wav = read_wav(source) if segmentable(fmt, af) else None
         enc_key = chunk_key(
             "sound-encoded",
             {
-                "mixed": mixed_key,
+                "mixed": source_key,
                 "af": af,
                 "codec": audio_codec_args(fmt),
                 "container": AUDIO_EXT[fmt],
@@ -165,7 +169,7 @@ def film_sound(
             return cache.make(
                 enc_key, AUDIO_EXT[fmt], lambda p: encode_segmented(wav, chain, fmt, p, cache, say)
             )
-        return cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(mixed, af, p, tl, fmt))
+        return cache.make(enc_key, AUDIO_EXT[fmt], lambda p: encode_audio(source, af, p, tl, fmt))
 
     if edit.loudness == "off":
         return FilmSound(encoded([]), None)
@@ -176,6 +180,35 @@ def film_sound(
 
     def measure(p: Path) -> None:
         atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
+
+    def dynamic(measured: dict[str, float]) -> Path:
+        """The film's sound through loudnorm working dynamically (a range over 11 LU, or a
+        peak the gain would push over the limit), measured again and brought onto the target
+        by one constant gain within the peak limit: loudnorm's dynamic mode lands beside the
+        target, 1.2-1.4 LU on a film of a loud scene among quiet ones (hostile helper-48)."""
+        chain = loudnorm_filter(measured, target, tp) + f",aresample={RATE}"
+        normed_key = chunk_key("sound-normed", {"mixed": mixed_key, "af": chain})
+        normed = cache.make(normed_key, "wav", lambda p: normalise(mixed, chain, tl, p))
+        m2 = cache.make(
+            chunk_key("sound-loudness", {"mixed": normed_key, "target": target, "tp": tp}),
+            "json",
+            lambda p: atomic_write(p, json.dumps(measure_loudness(normed, target, tp)).encode()),
+        )
+        after = {k: float(v) for k, v in json.loads(m2.read_text()).items()}
+        level = after.get("input_i", math.nan)
+        fix = round(target - level, 2) if math.isfinite(level) else 0.0
+        room = tp - after.get("input_tp", 0.0)
+        if fix > 0 and math.isfinite(room):
+            fix = max(0.0, min(fix, round(room, 2)))  # never over the peak limit
+        if log is not None:
+            lands = level + fix if math.isfinite(level) else target
+            log(
+                f"loudness: {measured['input_i']:.1f} LUFS measured (range "
+                f"{measured['input_lra']:.1f} LU, true peak {measured['input_tp']:.1f} dBTP: "
+                f"loudnorm, dynamic) -> {lands:.1f} LUFS (true peak <= {tp:g} dBTP)"
+            )
+        af = ["-af", f"volume={fix:.2f}dB,aresample={RATE}"] if abs(fix) >= 0.05 else []
+        return encoded(af, log, normed, normed_key)
 
     # with CPUs to spare, the sound is encoded with the last cut's gain while the loudness is
     # measured: an edit usually keeps it (the guess is used only if it is kept; else its
@@ -203,8 +236,8 @@ def film_sound(
             return FilmSound(encoded([]), None)
         gain = linear_gain(measured, target, tp, last)
         loud: Loudness | None = None
-        if gain is None:  # loudnorm, dynamic
-            af = ["-af", loudnorm_filter(measured, target, tp) + f",aresample={RATE}"]
+        if gain is None:  # loudnorm, dynamic: then measured again, and brought onto the target
+            return FilmSound(dynamic(measured), None)
         else:
             af = ["-af", f"volume={gain:.4f}dB,aresample={RATE}"]
             loud = Loudness(target, tp, gain)

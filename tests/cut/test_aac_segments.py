@@ -298,7 +298,9 @@ def test_webm_and_dynamic_loudnorm_keep_the_whole_encode(
         project, state = setup(tmp_path, scenes(2, 1.0), edit="{loudness: -5, true_peak: -2}")
     film = compose_film(project, state, log=lambda s: None)
     assert chains and (case == "webm" or chains[0].startswith("loudnorm="))
-    assert aac_entries(project.build / "chunks") == []
+    # WEBM's Opus is encoded whole; loudnorm's dynamic result is measured again and brought
+    # onto the target by one constant gain (hostile helper-48), which AAC segments can carry
+    assert (aac_entries(project.build / "chunks") == []) == (case == "webm")
     assert decodes_to_the_end(film.path)
 
 

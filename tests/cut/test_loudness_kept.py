@@ -187,3 +187,26 @@ def test_a_silent_film_with_a_loudness_target_is_cut_silent(tmp_path: Path, why:
     film = compose_film(project, st, log=lines.append)
     assert film.path.is_file()
     assert "loudness: the sound is silent: not normalised" in lines, lines
+
+
+def test_a_film_loudnorm_treats_dynamically_still_lands_on_its_target(tmp_path: Path) -> None:
+    """hostile helper-48 3: a range over 11 LU (a near-silent scene beside a loud one) makes
+    loudnorm work dynamically, and it landed 1.2 LU off the target while the log said -16. Its
+    result is measured and brought onto the target by one constant gain, and the log says
+    where the film lands."""
+    quiet_loud = [
+        {"id": "a", "seconds": 4.0, "clip": {"volume": 0.12, "tone": 300}},
+        {"id": "b", "seconds": 4.0, "clip": {"volume": 0.9, "tone": 220}},
+        {"id": "c", "seconds": 4.0, "clip": {"volume": 0.12, "tone": 500}},
+    ]
+    project, st = setup(tmp_path, quiet_loud, "{loudness: -16}")
+    lines: list[str] = []
+    film = compose_film(project, st, log=lines.append)
+    said = "\n".join(line for line in lines if line.startswith("loudness:"))
+    assert "dynamic" in said, said
+    level = integrated_loudness(film.path)
+    assert abs(level - -16) <= 0.3, (level, said)
+    assert (
+        f"-> {level:.1f} LUFS" in said
+        or abs(level - float(said.split("-> ")[1].split()[0])) <= 0.15
+    ), said
