@@ -355,7 +355,7 @@ def _run(argv: Sequence[str] | None) -> int:
         _err(str(e))
         return 1
     except KeyboardInterrupt:
-        _err("interrupted: finished clips are kept; run the same command again to resume")
+        _err("interrupted: finished takes are kept; run the same command again to resume")
         return 130
 
 

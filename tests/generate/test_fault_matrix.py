@@ -445,7 +445,7 @@ def test_process_fault(
             # Ctrl-C stops the render (never lost, whatever request is held) and says how to
             # resume; what is paid stays paid once (checked below)
             assert first.returncode == 130, err
-            assert "interrupted: finished clips are kept" in err
+            assert "interrupted: finished takes are kept" in err  # sheets, boards, sounds too
             assert "Traceback" not in err
     assert all(n == 1 for n in charges(emu, k).values())
     render_again(emu, k, p, monkeypatch, compose)
