@@ -70,6 +70,8 @@ class Assessment:
             return "generate"
         if self.redownload is not None:
             return "re-download"
+        if self.use is not None and self.use.scene != self.scene:
+            return f"reuse {self.use.scene} take {self.use.n}"  # copied in, free
         if self.use is not None and (
             self.locked is None or self.locked.video_uuid != self.use.video_uuid
         ):
@@ -210,6 +212,13 @@ def assess(
                 a.use = picked
             else:
                 cached = _cached(state, t.scene, keys_by_maker, expected_src)
+                if cached is None and t.scene.startswith("line:") and t.scene not in retake:
+                    # a line renumbered by one inserted before it: its words' take, under the
+                    # number they had, is copied in for nothing (hostile helper-47: re-voiced)
+                    for k in _keys_best_first(keys_by_maker, t.scene):
+                        cached = state.take_of_other_node("line:", t.scene, k, expected_src)
+                        if cached is not None:
+                            break
                 if cached is not None:
                     a.use = cached
                 elif lock is None:

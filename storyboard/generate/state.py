@@ -433,6 +433,23 @@ class BuildState:
         """The newest usable take made from exactly this content (and source take, and maker)."""
         return self._newest(scene, key, source_take, maker, nsfw=False)
 
+    def take_of_other_node(
+        self, prefix: str, scene: str, key: str, source_take: str | None
+    ) -> Take | None:
+        """The newest usable take of exactly this content (``key``) of another node whose name
+        starts with ``prefix`` (a spoken line renumbered by a line inserted before it:
+        hostile helper-47)."""
+        rows = self.db.execute(
+            "SELECT * FROM takes WHERE key=? AND scene<>? AND substr(scene, 1, ?)=? "
+            "ORDER BY created_at DESC",
+            (key, scene, len(prefix), prefix),
+        ).fetchall()
+        for r in rows:
+            t = self._take(r)
+            if not t.nsfw and t.source_take == source_take and self.file_ok(t):
+                return t
+        return None
+
     def flagged_take(
         self, scene: str, key: str, source_take: str | None, maker: str | None = None
     ) -> Take | None:

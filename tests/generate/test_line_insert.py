@@ -1,0 +1,68 @@
+"""A line inserted before others (hostile helper-47 2: paid twice).
+
+Lines are nodes by their place (``line:SCENE/N``), so inserting one renumbered every line
+after it, and each was voiced and paid for again although its words, voice and model, and so
+its content key, had not changed. A line node with no take of its content now reuses another
+line's take of exactly that content: copied into its own folder as a take of its own, free.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import write_project
+
+import storyboard
+
+VOICED = """
+title: V
+model: google:3@3
+cast:
+  wren: {description: an old woman, voice: {model: "xai:tts@0", voice: Eve}}
+defaults: {duration: 8}
+scenes:
+  - id: a
+    prompt: "an old woman stands"
+    dialogue:
+      - {who: wren, line: "First line, spoken first."}
+      - {who: wren, line: "Second line, spoken second."}
+"""
+
+
+@pytest.fixture
+def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    monkeypatch.delenv("RUNWARE_BASE_URL", raising=False)
+
+
+def test_inserting_a_line_voices_only_the_new_line(no_key: None, tmp_path: Path) -> None:
+    p = write_project(tmp_path / "p", VOICED)
+    project = storyboard.load(p)
+    assert project.render(emulator_latency=0.05).ok
+    first = {t.n: t for t in project.takes("line:a/1")}
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(
+        yaml.read_text().replace(
+            '      - {who: wren, line: "First line',
+            '      - {who: wren, line: "A new opening line."}\n'
+            '      - {who: wren, line: "First line',
+        )
+    )
+    project = storyboard.load(p)
+    plan = {s.node: s for s in project.plan().sounds}
+    assert [n for n, s in plan.items() if s.generate] == ["line:a/1"], plan
+    again = project.render(emulator_latency=0.05)
+    assert again.ok
+    made = {s.scene: s.status for s in again.scenes if s.scene.startswith("line:")}
+    assert made["line:a/1"] == "generated", made
+    assert made["line:a/2"] != "generated" and made["line:a/3"] != "generated", made
+    # line 2 now says what line 1 said: a take of its own, the same sound, nothing paid
+    *_, moved = project.takes("line:a/2")  # its own take 1 said "Second line"
+    assert moved.n == 2 and moved.cost == 0.0
+    assert moved.file.startswith("build/takes/") and moved.file != first[1].file
+    assert (p / moved.file).read_bytes() == (p / first[1].file).read_bytes()
+    assert [t.n for t in project.takes("line:a/3")] == [1]  # "Second line"'s take, copied
+    # and it stays: the next render does nothing
+    idle = storyboard.load(p).render(emulator_latency=0.05)
+    assert all(s.status != "generated" for s in idle.scenes), idle.scenes
