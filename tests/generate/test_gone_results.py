@@ -10,27 +10,20 @@ take: never one without being asked.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from helpers import write_project
 from render_driver import Notes, lib_render
+from test_pending_retake import TWO as ONE
 
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
 from storyboard.generate.state import BuildState
 
-ONE = """
-title: One
-defaults: {duration: 4}
-scenes:
-  - {id: a, prompt: "Scene A: a kite in the wind."}
-  - {id: b, prompt: "Scene B: the kite lands."}
-"""
-
 
 @pytest.fixture
-def emu() -> Any:
+def emu() -> Iterator[Emulator]:
     with Emulator(EmulatorConfig(latency=0.2, draft=True)) as e:
         yield e
 
