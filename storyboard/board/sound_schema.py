@@ -47,6 +47,8 @@ class Strict(BaseModel):
             raise ValueError(f"contains a control character (U+{ord(bad):04X}); remove it")
         if info.field_name in SPOKEN_OR_SEEN and isinstance(value, str) and _blank(value):
             raise ValueError("must not be blank (only spaces or invisible characters)")
+        if info.field_name == "model" and isinstance(value, str) and _blank(value):
+            raise ValueError("must not be empty")  # `model: "  "` was an unknown model
         return value
 
 
@@ -55,7 +57,15 @@ def _blank(text: str) -> bool:
     order mark: hostile helper-47 had one voiced and charged)."""
     import unicodedata
 
-    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+    return all(
+        ch.isspace() or unicodedata.category(ch) == "Cf" or ch in BLANK_LETTERS for ch in text
+    )
+
+
+BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")
+"""Characters drawn as nothing though not spaces nor format characters: the combining grapheme
+joiner, the Hangul fillers, the Khmer inherent vowels, the Mongolian vowel separator, the
+braille blank (hostile helper-49: lines of them were voiced and paid for)."""
 
 
 def _control(value: Any, depth: int = 0) -> str | None:

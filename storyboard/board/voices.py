@@ -50,7 +50,8 @@ def _kind_error(kind: str, air: str | None) -> str | None:
             "storyboard/board/catalogue/audio_models.json)"
         )
     if p.kind != kind:
-        return f"{air} is a {p.kind} model, not a {kind} model (known: {names})"
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{air} is a {p.kind} model, not {article} {kind} model (known: {names})"
     return None
 
 

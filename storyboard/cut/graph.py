@@ -120,12 +120,13 @@ def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | Non
     if fades:
         parts.append(f"[{out}]{','.join(fades)}[f]")
         out = "f"
-    for k, (band, top, first, last_frame) in enumerate(_bands(job, work)):
-        # the band over chunk frames first..last (n: the frame's number in the chunk)
+    for k, (band, top, runs) in enumerate(_bands(job, work)):
+        # the band over its runs of chunk frames (n: the frame's number in the chunk)
         args += ["-i", str(band)]
+        when = "+".join(f"between(n,{a},{b})" for a, b in runs)
         parts.append(
             f"[{out}][{len(active) + k}:v]overlay=x=0:y={top}:format=yuv420:eof_action=repeat:"
-            f"enable='between(n,{first},{last_frame})'[c{k}]"
+            f"enable='{when}'[c{k}]"
         )
         out = f"c{k}"
     # the copied chunks' time base, and the film's colour tags (media.ffmpeg.tags_filter)
@@ -133,17 +134,32 @@ def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | Non
     return [*args, "-filter_complex", ";".join(parts), "-map", "[v]", "-frames:v", str(n)]
 
 
-def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, int, int]]:
-    """Each caption on the chunk's frames: its band's PNG, the row of its top, and the first
-    and last chunk frame it is on (those whose film time ``t`` has ``start <= t < end``, the
-    rule of :class:`~storyboard.cut.captions.CaptionLayer`)."""
+def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, list[tuple[int, int]]]]:
+    """Each caption on the chunk's frames: its band's PNG, the row of its top, and the runs of
+    chunk frames it is on: those whose film time ``t`` has ``start <= t < end`` and no earlier
+    caption on (one caption at a time, the rule of
+    :class:`~storyboard.cut.captions.CaptionLayer`: two overlapping ones were drawn over each
+    other, hostile helper-49)."""
     fps, f0, f1 = job["fps"], job["f0"], job["f1"]
     w, h = job["size"]
-    out: list[tuple[Path, int, int, int]] = []
-    for i, (start, end, text) in enumerate(job.get("captions") or []):
-        on = [k for k in range(f1 - f0) if start <= (f0 + k) / fps < end]
+    caps = job.get("captions") or []
+    shown: dict[int, int] = {}  # chunk frame -> the caption on it
+    for k in range(f1 - f0):
+        t = (f0 + k) / fps
+        first = next((i for i, (a, b, _) in enumerate(caps) if a <= t < b), None)
+        if first is not None:
+            shown[k] = first
+    out: list[tuple[Path, int, list[tuple[int, int]]]] = []
+    for i, (_, _, text) in enumerate(caps):
+        on = [k for k, c in shown.items() if c == i]
         if not on:
             continue
+        runs: list[tuple[int, int]] = []
+        for k in on:
+            if runs and runs[-1][1] == k - 1:
+                runs[-1] = (runs[-1][0], k)
+            else:
+                runs.append((k, k))
         from .captions import caption_band
 
         band, top = caption_band(text, w, h)
@@ -151,5 +167,5 @@ def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, int,
             work = Path(tempfile.mkdtemp(prefix="sb-captions-"))
         path = work / f"caption-{f0}-{i}.png"
         band.save(path, format="PNG")
-        out.append((path, top, on[0], on[-1]))
+        out.append((path, top, runs))
     return out

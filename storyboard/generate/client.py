@@ -265,7 +265,11 @@ class RunwareClient(Uploads):
         started = body.get("started")
         if isinstance(started, bool) or not isinstance(started, (int, float)):
             return None
-        return float(started) if math.isfinite(started) else None
+        try:  # an integer too big for a float (hostile helper-49) is no answer either
+            when = float(started)
+        except OverflowError:
+            return None
+        return when if math.isfinite(when) else None
 
     async def wait(
         self,

@@ -51,7 +51,17 @@ def test_blank_text_and_control_characters_are_errors_at_their_lines(tmp_path: P
     assert len(found) == len(expect), found
 
 
-@pytest.mark.parametrize("invisible", ["\\u200b", "\\u200b\\u2060 \\ufeff", "\\u00a0\\u3000"])
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\\u200b",
+        "\\u200b\\u2060 \\ufeff",
+        "\\u00a0\\u3000",
+        "\\u2800",
+        "\\u3164\\u115f",
+        "\\u034f\\u180e",
+    ],
+)
 def test_a_line_of_invisible_characters_is_blank(tmp_path: Path, invisible: str) -> None:
     """hostile helper-47 10: a zero-width space passed as a line, priced and voiced."""
     text = (
@@ -68,15 +78,18 @@ def test_a_line_of_invisible_characters_is_blank(tmp_path: Path, invisible: str)
 
 
 def test_an_empty_scene_model_is_an_error_at_its_line(tmp_path: Path) -> None:
-    """hostile helper-47 11: `model: ""` on a scene fell back to the film's model silently."""
+    """hostile helper-47 11: `model: ""` on a scene fell back to the film's model silently
+    (helper-49: and `model: "  "` was an unknown model)."""
     root = write_project(
         tmp_path / "p",
-        'title: M\nmodel: google:3@3\nscenes:\n  - {id: a, duration: 4, prompt: x, model: ""}\n',
+        'title: M\nmodel: google:3@3\nscenes:\n  - {id: a, duration: 4, prompt: x, model: ""}\n'
+        '  - {id: b, duration: 4, prompt: x, model: "  "}\n',
     )
     with pytest.raises(SpecError) as e:
         load_project(root)
     found = [str(p) for p in e.value.problems]
     assert any(":4: scenes[0].model: must not be empty" in p for p in found), found
+    assert any(":5: scenes[1].model: must not be empty" in p for p in found), found
 
 
 @pytest.mark.parametrize(

@@ -146,3 +146,16 @@ def test_frames_composited_through_rgb_keep_the_films_colour(tmp_path: Path) -> 
     luma = slice(0, BIG_W * BIG_H)
     worst = min(psnr(rgb[i][luma], plain[i][luma]) for i in range(10))
     assert worst > 40, f"{worst:.1f} dB"
+
+
+def test_overlapping_captions_show_one_at_a_time(tmp_path: Path) -> None:
+    """hostile helper-49: two captions on at once were both laid in the same band, the text
+    of one over the other. As frame by frame, the earlier one shows; the later after it."""
+    from storyboard.cut.graph import _bands
+
+    tl = one_scene(tmp_path, 0.0)
+    tl.captions = [Caption(0.5, 1.0, "One."), Caption(0.8, 1.3, "Two.")]
+    job = composite_job(tl, 5, 13, tmp_path, CODEC, 1, burn=True)
+    runs = [r for _, _, r in _bands(job, tmp_path)]
+    assert runs == [[(0, 4)], [(5, 7)]]  # film frames 5-9 "One.", 10-12 "Two."
+    assert encode_chunk(job, str(tmp_path / "both.mp4")) == 8

@@ -67,3 +67,31 @@ def test_a_task_the_answering_emulator_accepted_keeps_the_grace(tmp_path: Path) 
         again = lib_render(p, emu.base_url, poll=fast_poll(not_found_grace=30.0))
         assert again.failed == []
         assert len(emu.charges()) == 1  # collected, not bought again
+
+
+def test_an_unusable_start_time_is_no_answer() -> None:
+    """hostile helper-49: a hello whose ``started`` was an integer too big for a float raised
+    OverflowError in every resumed scene, render after render."""
+    import asyncio
+
+    import httpx
+
+    from storyboard.generate.client import RunwareClient
+
+    def answer(body: object) -> float | None:
+        async def go() -> float | None:
+            transport = httpx.MockTransport(lambda r: httpx.Response(200, json=body))
+            async with httpx.AsyncClient(transport=transport) as http:
+                api = RunwareClient(
+                    http, api_key="k", base_url="http://127.0.0.1:9/v1", allow_loopback_http=True
+                )
+                return await api.emulator_started()
+
+        return asyncio.run(go())
+
+    hello = {"emulator": "storyboard", "draft": True}
+    assert answer({**hello, "started": 10**400}) is None
+    assert answer({**hello, "started": "soon"}) is None
+    assert answer({**hello, "started": True}) is None
+    assert answer({**hello, "started": 12.5}) == 12.5
+    assert answer({"emulator": "other", "started": 12.5}) is None
