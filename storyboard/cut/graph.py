@@ -149,6 +149,8 @@ def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, list
         first = next((i for i, (a, b, _) in enumerate(caps) if a <= t < b), None)
         if first is not None:
             shown[k] = first
+    from .captions import caption_band
+
     out: list[tuple[Path, int, list[tuple[int, int]]]] = []
     for i, (_, _, text) in enumerate(caps):
         on = [k for k, c in shown.items() if c == i]
@@ -160,8 +162,6 @@ def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, list
                 runs[-1] = (runs[-1][0], k)
             else:
                 runs.append((k, k))
-        from .captions import caption_band
-
         band, top = caption_band(text, w, h)
         if work is None:
             work = Path(tempfile.mkdtemp(prefix="sb-captions-"))

@@ -175,11 +175,17 @@ def film_sound(
         return FilmSound(encoded([]), None)
     target = float(edit.loudness)
     tp = edit.true_peak
-    src = mixed
     last = kept.gain if kept and (kept.target, kept.true_peak) == (target, tp) else None
 
-    def measure(p: Path) -> None:
-        atomic_write(p, json.dumps(measure_loudness(src, target, tp)).encode())
+    def loudness_of(path: Path, key: str) -> dict[str, float]:
+        """The first loudness pass over ``path`` (kept in the cache under ``key``'s)."""
+        spec = {"mixed": key, "target": target, "tp": tp, "by": "ebur128"}
+        found = cache.make(
+            chunk_key("sound-loudness", spec),
+            "json",
+            lambda p: atomic_write(p, json.dumps(measure_loudness(path, target, tp)).encode()),
+        )
+        return {k: float(v) for k, v in json.loads(found.read_text()).items()}
 
     def dynamic(measured: dict[str, float]) -> Path:
         """The film's sound through loudnorm working dynamically (a range over 11 LU, or a
@@ -189,12 +195,7 @@ def film_sound(
         chain = loudnorm_filter(measured, target, tp) + f",aresample={RATE}"
         normed_key = chunk_key("sound-normed", {"mixed": mixed_key, "af": chain})
         normed = cache.make(normed_key, "wav", lambda p: normalise(mixed, chain, tl, p))
-        m2 = cache.make(
-            chunk_key("sound-loudness", {"mixed": normed_key, "target": target, "tp": tp}),
-            "json",
-            lambda p: atomic_write(p, json.dumps(measure_loudness(normed, target, tp)).encode()),
-        )
-        after = {k: float(v) for k, v in json.loads(m2.read_text()).items()}
+        after = loudness_of(normed, normed_key)
         level = after.get("input_i", math.nan)
         fix = round(target - level, 2) if math.isfinite(level) else 0.0
         room = tp - after.get("input_tp", 0.0)
@@ -220,14 +221,7 @@ def film_sound(
     with ThreadPoolExecutor(1) as pool:
         guessing = None if log is None else (lambda line: log(f"{line} (a guess: the last gain)"))
         early = pool.submit(encoded, guess, guessing) if guess else None
-        m_path = cache.make(
-            chunk_key(
-                "sound-loudness", {"mixed": mixed_key, "target": target, "tp": tp, "by": "ebur128"}
-            ),
-            "json",
-            measure,
-        )
-        measured = {k: float(v) for k, v in json.loads(m_path.read_text()).items()}
+        measured = loudness_of(mixed, mixed_key)
         if not math.isfinite(measured.get("input_i", math.nan)):
             # silence (an animatic before its voices and music are made): nothing to bring
             # to the target, and loudnorm refuses a level of -inf (hostile helper-47)

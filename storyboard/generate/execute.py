@@ -21,6 +21,7 @@ from storyboard.errors import (
     StoryboardError,
     TaskNotFound,
 )
+from storyboard.files import atomic_write
 from storyboard.generate.state import BuildState, JournalTask, Take
 from storyboard.plan.compile import Plan, Task
 
@@ -314,28 +315,18 @@ class Executor(Fetcher, Resolver):
         bytes checked against the donor's hash (hostile helper-47: it was voiced again)."""
         import dataclasses
         import hashlib
-        import shutil
 
-        existing = next(
-            (t for t in self.state.takes(scene) if t.sha256 == donor.sha256 and t.key == donor.key),
-            None,
-        )
-        if existing is not None and self.state.file_ok(existing):
-            return existing
-        n = self.state.next_take_number(scene)
-        ext = donor.file.rsplit(".", 1)[-1]
-        rel = f"build/takes/{take_folder(scene)}/take-{n}.{ext}"
-        dest = self._dest(rel)
         src = self.state.path_of(donor)
         if src is None:
             raise StoryboardError(f"{scene}: {donor.scene}'s take {donor.n} is not in the project")
-        part = dest.with_name(dest.name + ".part")
-        await asyncio.to_thread(shutil.copyfile, src, part)
-        digest = hashlib.sha256(part.read_bytes()).hexdigest()
+        data = await asyncio.to_thread(src.read_bytes)
+        digest = hashlib.sha256(data).hexdigest()
         if digest != donor.sha256:
-            part.unlink(missing_ok=True)
             raise StoryboardError(f"{scene}: {donor.scene}'s take {donor.n} changed while copied")
-        part.replace(dest)
+        n = self.state.next_take_number(scene)
+        rel = f"build/takes/{take_folder(scene)}/take-{n}.{donor.file.rsplit('.', 1)[-1]}"
+        dest = self._dest(rel)
+        await asyncio.to_thread(atomic_write, dest, data)
         self.state.hashes.remember(dest, digest)
         take = dataclasses.replace(
             donor,

@@ -178,18 +178,15 @@ def trim_warnings(project: Project) -> list[str]:
 
 
 def price_warnings(project: Project, profiles: dict[str, ModelProfile]) -> list[str]:
-    """Scenes that set ``price:`` on a model whose price a source gives (at the scene's size):
-    the catalogue's is used, and the storyboard's was ignored without a word (hostile
-    helper-47; the voices, music and effects already said so)."""
+    """Scenes that set ``price:`` on a model whose price a source gives: the catalogue's is
+    used, and the storyboard's was ignored without a word (hostile helper-47; the voices,
+    music and effects already said so). A size the model's price tiers lack is an error of its
+    own (``request.build_request``), so a priced model is priced at every size it compiles at."""
     out = []
-    w, h = (int(v) for v in project.board.size.split("x"))
     for i, scene in enumerate(project.board.scenes):
         p = profiles.get(scene.id)
         if scene.price is None or p is None or not p.price_known:
             continue
-        sw, sh = (int(v) for v in (scene.size or f"{w}x{h}").split("x"))
-        if p.tiers and (sw, sh) not in p.sizes:
-            continue  # no catalogue price at this size: the storyboard's is used
         out.append(
             f"{project.display()}:{project.scene_line(i, 'price')}: warning: scene "
             f"{scene.id!r}: {p.name} ({p.air}) has a published price; this `price:` is not used"
