@@ -41,12 +41,15 @@ class StreamLayout:
     unsafe: str = ""  # why no GOP of it may be copied (see stream_layout); "" when none
 
     def gops(self, a: int, b: int) -> tuple[int, int, int, int] | None:
-        """The longest run of whole GOPs inside frames ``a..b`` that can be copied:
+        """The longest run of GOPs inside frames ``a..b`` that can be copied:
         ``(first frame, end frame, first packet, end packet)``, or None.
 
         A GOP qualifies when it is closed: its packets (decode order, up to the next
         keyframe's) show exactly its own frames, so nothing before or after it is needed.
-        Nothing qualifies in an ``unsafe`` stream."""
+        A run may end in the leading packets of a GOP that is not all inside, when they show
+        exactly its first frames: they need no packet after them, and no frame they skip is
+        shown before the last one they show (so the take's last B-frame group before the cut
+        is copied whole or not at all). Nothing qualifies in an ``unsafe`` stream."""
         if not self.constant_rate or self.unsafe:
             return None
         bounds = [
@@ -55,16 +58,37 @@ class StreamLayout:
         ]
         run: tuple[int, int, int, int] | None = None
         best: tuple[int, int, int, int] | None = None
+
+        def keep(r: tuple[int, int, int, int]) -> None:
+            nonlocal best
+            if best is None or r[1] - r[0] > best[1] - best[0]:
+                best = r
+
         for (k0, p0), (k1, p1) in zip(bounds, bounds[1:], strict=False):
             whole = a <= k0 and k1 <= b and k1 - k0 == p1 - p0
-            closed = whole and sorted(self.ranks[p0:p1]) == list(range(k0, k1))
-            if closed:
+            if whole and sorted(self.ranks[p0:p1]) == list(range(k0, k1)):
                 run = (run[0], k1, run[2], p1) if run else (k0, k1, p0, p1)
-                if best is None or run[1] - run[0] > best[1] - best[0]:
-                    best = run
-            else:
-                run = None
+                keep(run)
+                continue
+            if a <= k0 < b:  # the run ends in this GOP's leading packets, if any show whole
+                q = self._leading(k0, p0, min(p1, p0 + (b - k0)))
+                if q > p0:
+                    keep((run[0], k0 + q - p0, run[2], q) if run else (k0, k0 + q - p0, p0, q))
+            run = None
         return best
+
+    def _leading(self, k0: int, p0: int, most: int) -> int:
+        """The end packet of the longest run of packets from ``p0`` (the keyframe showing frame
+        ``k0``), at most ``most``, that shows exactly frames ``k0..``; ``p0`` when none."""
+        end, low, high = p0, k0, -1
+        for q in range(p0, most):
+            r = self.ranks[q]
+            low, high = min(low, r), max(high, r)
+            if low == k0 and high == k0 + (q - p0) and q + 1 > end:
+                end = q + 1  # frames k0..high, one packet each (checked below: no repeats)
+        if end > p0 and sorted(self.ranks[p0:end]) != list(range(k0, k0 + end - p0)):
+            return p0
+        return end
 
 
 def stream_layout(path: Path) -> StreamLayout:

@@ -25,7 +25,9 @@ FPS = 10
 SIZE = "128x72"
 
 
-def take(path: Path, seconds: float, i: int, quality: int = 95, extra: tuple = ()) -> Path:
+def take(
+    path: Path, seconds: float, i: int, quality: int = 95, extra: tuple = (), gop: int = 7
+) -> Path:
     """A test-pattern take with sound in the film's settings; a keyframe every 7 frames, so
     the copied stretches have partial GOPs at their edges."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,14 +35,16 @@ def take(path: Path, seconds: float, i: int, quality: int = 95, extra: tuple = (
         [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi"]
         + ["-i", f"testsrc2=s={SIZE}:r={FPS}:d={seconds}", "-f", "lavfi"]
         + ["-i", f"sine=f={300 + 50 * i}:r=48000:d={seconds}"]
-        + [*chunk_codec_args("MP4", quality), *extra, "-g", "7", "-c:a", "aac", "-shortest"]
+        + [*chunk_codec_args("MP4", quality), *extra, "-g", str(gop), "-c:a", "aac", "-shortest"]
         + [str(path)],
         check=True,
     )
     return path
 
 
-def project(root: Path, quality: int = 95, extra: tuple = ()) -> tuple[object, BuildState]:
+def project(
+    root: Path, quality: int = 95, extra: tuple = (), gop: int = 7
+) -> tuple[object, BuildState]:
     scenes = "".join(
         f"  - {{id: s{i}, prompt: 'Scene {i}.', duration: 4"
         + (", dialogue: [{who: A, line: 'Hello there.'}]" if i == 1 else "")
@@ -55,7 +59,7 @@ def project(root: Path, quality: int = 95, extra: tuple = ()) -> tuple[object, B
     state = BuildState(p)
     for i in range(3):
         rel = f"build/takes/s{i}/take-1.mp4"
-        take(p / rel, 4.0, i, quality, extra)
+        take(p / rel, 4.0, i, quality, extra, gop)
         state.lock[f"s{i}"] = Take(
             f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
             hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
@@ -64,8 +68,10 @@ def project(root: Path, quality: int = 95, extra: tuple = ()) -> tuple[object, B
     return load_project(p), state
 
 
-def compose(root: Path, smart: bool, monkeypatch: pytest.MonkeyPatch) -> ComposeResult:
-    spec, state = project(root)
+def compose(
+    root: Path, smart: bool, monkeypatch: pytest.MonkeyPatch, gop: int = 7
+) -> ComposeResult:
+    spec, state = project(root, gop=gop)
     with monkeypatch.context() as m:
         if not smart:  # the full re-encode of the same cut: no stretch qualifies for copying
             m.setattr(
@@ -121,6 +127,47 @@ def test_smart_render_copies_gops_and_matches_a_full_reencode(
         text=True,
     )
     assert err.returncode == 0 and err.stderr.strip() == ""  # decodes without an error
+
+
+def test_a_take_of_one_gop_is_copied_up_to_its_transition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Takes of one GOP each (a keyframe only at their start, as many services make them): the
+    first scene plays from its start, so its frames up to the crossfade are copied, as the
+    leading packets of that GOP that show exactly those frames; only the crossfades and the
+    partial GOPs of the later scenes' starts are encoded. Same frames as the full re-encode."""
+    smart = compose(tmp_path / "smart", True, monkeypatch, gop=1000)
+    full = compose(tmp_path / "full", False, monkeypatch, gop=1000)
+    assert smart.frames == full.frames == 4 * 3 * FPS - 2 * 5
+    # scene 0's frames 0..34 are copied but for the last of its B-frame group
+    assert smart.frames_encoded <= full.frames - 30, (smart.frames_encoded, full.frames)
+    assert packets(smart.path) == packets(full.path)
+    scores = psnr_per_frame(smart.path, full.path)
+    assert len(scores) == smart.frames and min(scores) > 32, scores
+    err = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(smart.path), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    assert err.returncode == 0 and err.stderr.strip() == ""
+
+
+def test_a_gop_is_copied_up_to_the_last_frame_its_leading_packets_show_whole() -> None:
+    """The leading packets of a GOP can be copied when they show exactly its first frames (no
+    B-frame of them shows a frame after the cut, none after the cut shows one before it)."""
+    from storyboard.media.gop import StreamLayout
+
+    # x264's order, a keyframe every 8 frames: I0 P3 B1 B2 P6 B4 B5 P7 | I8 P11 B9 B10 P15 ...
+    ranks = (0, 3, 1, 2, 6, 4, 5, 7, 8, 11, 9, 10, 15, 13, 12, 14)
+    lay = StreamLayout("sig", 16, (0, 8), (0, 8), ranks, True)
+    assert lay.gops(0, 16) == (0, 16, 0, 16)  # both whole
+    assert lay.gops(0, 14) == (0, 12, 0, 12)  # the first whole, then I8 P11 B9 B10
+    assert lay.gops(8, 14) == (8, 12, 8, 12)  # a leading part alone
+    assert lay.gops(0, 6) == (0, 4, 0, 4)  # I0 P3 B1 B2: 0..3
+    assert lay.gops(0, 5) == (0, 4, 0, 4)
+    assert lay.gops(0, 3) == (0, 1, 0, 1)  # the keyframe alone
+    assert lay.gops(1, 8) is None  # no keyframe inside: nothing to copy
+    assert lay.gops(8, 11) == (8, 9, 8, 9)
 
 
 @pytest.mark.parametrize("tags", ["as the film's", "all three BT.709"])
@@ -194,5 +241,7 @@ def test_the_emulators_full_size_clips_qualify_for_copying(tmp_path: Path) -> No
     assert layout.signature == film
     assert layout.keyframes == (0, 60)  # a keyframe every 2 s at 30 fps
     assert layout.gops(15, 120) == (60, 120, 60, 120)  # the second GOP, copied whole
+    lead = layout.gops(15, 105)  # the second GOP up to a crossfade out: its leading packets
+    assert lead is not None and lead[0] == 60 and 95 <= lead[1] <= 105, lead
     draft = render_clip(ClipSpec("A red kite.", 320, 180, 4.0, draft=True), tmp_path / "d.mp4")
     assert stream_layout(draft).signature != film
