@@ -54,13 +54,26 @@ def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | Non
     fps, f0, f1 = job["fps"], job["f0"], job["f1"]
     n = f1 - f0
     segs = job["segments"]
-    shown = {_active(segs, f / fps) for f in range(f0, f1)}
-    if len(shown) != 1:
-        return None
-    (active,) = shown
-    t0 = f0 / fps
+    phases: list[tuple[int, ...]] = []  # the segments shown, in the window's order
+    for f in range(f0, f1):
+        on = _active(segs, f / fps)
+        if not phases or phases[-1] != on:
+            phases.append(on)
+    # one transition's two segments, maybe with the outgoing one alone before it (``lead``
+    # frames) and the incoming one alone after it (copied stretches' edges: smart.join_edges)
+    active = max(phases, key=len)
     if len(active) > 2 or (len(active) == 2 and active[1] != active[0] + 1):
         return None
+    lead = 0
+    if len(active) == 2:
+        at = phases.index(active)
+        if phases[:at] not in ([], [active[:1]]) or phases[at + 1 :] not in ([], [active[1:]]):
+            return None
+        if at:
+            lead = sum(1 for f in range(f0, f1) if _active(segs, f / fps) == phases[0])
+    elif len(phases) != 1:
+        return None
+    t0 = f0 / fps
     w, h = job["size"]
     mode, fx, fy = job.get("reframe") or ("pad", 0.5, 0.5)
     # a fine time base while filtering: fades and blends are computed from timestamps
@@ -72,31 +85,44 @@ def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | Non
     parts: list[str] = []
     for k, i in enumerate(active):
         s = segs[i]
-        src = s["src_start"] + t0 - s["start"]
+        late = lead if k == 1 else 0  # the incoming segment starts this many frames in
+        src = s["src_start"] + (f0 + late) / fps - s["start"]
         # src at the window's first frame, the take's frame showing there held (never read
         # past the take's last frame, which is then held: hostile helper-28): read_from
         seek, sample = read_from(src, fps, s.get("last"))
         args += ["-threads", "1", *seek, "-i", s["file"]]
-        parts.append(f"[{k}:v:0]{sample},{conform}[s{k}]")
+        delay = f",tpad=start={late}:start_mode=clone,setpts=N*1000" if late else ""
+        parts.append(f"[{k}:v:0]{sample},{conform}{delay}[s{k}]")
     out = "s0"
     if len(active) == 2:
         b = segs[active[1]]
         overlap = b["overlap"]
-        if overlap <= 0 or abs(t0 - b["start"]) > EPS:
+        st = lead / fps  # where the transition starts in the window
+        if overlap <= 0 or abs(t0 + st - b["start"]) > EPS:
             return None  # the window is entered mid-way: frame by frame
+        alone = sum(1 for f in range(f0, f1) if _active(segs, f / fps) == active[1:])
         if b["transition"] == "crossfade":
-            # the incoming clip's alpha faded in, laid over the outgoing one (see above)
-            parts.append(
-                f"[s1]format=yuva420p,fade=t=in:st=0:d={overlap:.6f}:alpha=1[a];"
-                "[s0][a]overlay=format=yuv420:eof_action=pass,format=yuv420p[x]"
-            )
+            # the incoming clip's alpha faded in, laid over the outgoing one (see above); an
+            # alpha of 0 or 255 gives either picture exactly. Frames of the incoming clip alone
+            # after the transition follow it (``concat``), not blended over held frames
+            fade = f"format=yuva420p,fade=t=in:st={st:.6f}:d={overlap:.6f}:alpha=1"
+            blend = "overlay=format=yuv420:eof_action=pass,format=yuv420p"
+            if alone:
+                m = n - alone
+                parts.append(
+                    f"[s1]split[b0][b1];[b0]trim=end_frame={m},{fade}[a];"
+                    f"[s0]trim=end_frame={m}[o];[o][a]{blend}[y];"
+                    f"[b1]trim=start_frame={m}[z];[y][z]concat=n=2:v=1:a=0[x]"
+                )
+            else:
+                parts.append(f"[s1]{fade}[a];[s0][a]{blend}[x]")
         else:  # fade through black: a < 0.5 shows the outgoing clip, the rest the incoming
             # (a window of a frame or two can lie all on one side: the other picture is read
             # and dropped, as every labelled output must go somewhere: hostile helper-30/31)
             half = sum(1 for f in range(f0, f1) if (f / fps - b["start"]) / overlap < 0.5)
             d = overlap / 2
-            out_part = f"[s0]fade=t=out:st=0:d={d:.6f},trim=end_frame={half}"
-            in_part = f"[s1]fade=t=in:st={d:.6f}:d={d:.6f},trim=start_frame={half}"
+            out_part = f"[s0]fade=t=out:st={st:.6f}:d={d:.6f},trim=end_frame={half}"
+            in_part = f"[s1]fade=t=in:st={st + d:.6f}:d={d:.6f},trim=start_frame={half}"
             if half == 0:
                 parts += ["[s0]nullsink", f"{in_part}[x]"]
             elif half >= n:

@@ -44,7 +44,7 @@ from .audio import mux_args
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
 from .machine import PoolPlan, allowed_cpus, machine_pool
-from .smart import split_for_copy
+from .smart import join_edges, split_for_copy
 from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
@@ -220,6 +220,7 @@ def render_video(
         project.build / "media",
         cache.fresh,
     )
+    chunks = join_edges(tl, chunks, project.root, codec, burn)
 
     def key_of(kind: str, f0: int, f1: int, seg_i: int) -> str:
         if kind == "gop":

@@ -125,3 +125,39 @@ def own_settings(
     path = next(p for p, lay in usable.items() if lay.signature == common)
     args = matching_args(path, common, tl.width, tl.height, tl.fps)
     return (common, args) if args is not None else None
+
+
+def join_edges(
+    tl: Timeline, chunks: list[Chunk], root: Path, codec: list[str], burn: bool
+) -> list[Chunk]:
+    """``chunks`` with each encoded edge of a copied run of GOPs made in one filter graph with
+    the transition window beside it, where the graph can make both (see
+    :func:`~storyboard.cut.graph.graph_args`): the frames from a window's end to the take's
+    next keyframe, and those from the end of the copied packets to the next window (a B-frame
+    group or so). That is one ffmpeg, one decode of the take up to there and one IDR frame
+    fewer for each. Not with burnt-in captions (their windows end where the segments shown
+    change)."""
+    if burn:
+        return chunks
+    from .chunkjob import composite_job
+    from .graph import graph_args
+
+    out = list(chunks)
+    i = 0
+    while i < len(out):
+        kind, f0, f1, _ = out[i]
+        before = out[i - 1] if i else None
+        after = out[i + 1] if i + 1 < len(out) else None
+        joined: tuple[int, int, Chunk] | None = None
+        if kind == "copy" and before is not None and after is not None:
+            if before[0] == "gop" and after[0] == "composite" and after[1] == f1:
+                joined = (i, i + 2, ("composite", f0, after[2], -1))
+            elif before[0] == "composite" and before[2] == f0 and after[0] == "gop":
+                joined = (i - 1, i + 1, ("composite", before[1], f1, -1))
+        if joined is not None:
+            a, b, chunk = joined
+            if graph_args(composite_job(tl, chunk[1], chunk[2], root, codec, 1, False)):
+                out[a:b] = [chunk]
+                i = a
+        i += 1
+    return out

@@ -133,3 +133,52 @@ def test_a_crossfade_is_the_exact_blend_of_its_two_segments(tmp_path: Path) -> N
         w = ((f0 + k) / FPS - start) / overlap
         assert np.abs(blended[k] - (a[k] * (1 - w) + b[k] * w)).max() <= 1.0, (k, w)
     assert np.abs(blended[0] - a[0]).max() == 0  # the window opens on the outgoing frame
+
+
+@pytest.mark.parametrize("transition", ["crossfade", "fade"])
+@pytest.mark.parametrize("window", [(10, 20), (14, 26), (10, 26), (25, 36)])
+def test_a_window_with_a_copied_stretchs_edge_is_one_graph(
+    tmp_path: Path, transition: str, window: tuple[int, int]
+) -> None:
+    """A transition window joined to the frames of the outgoing segment alone before it, or
+    of the incoming one alone after it (a copied stretch's encoded edge: ``smart.join_edges``)
+    is one graph, and shows what the frame-by-frame compositor shows."""
+    tl = timeline(tmp_path, transition, (0.0, 0.0))
+    codec = [*chunk_codec_args("MP4", 99), "-threads", "1"]
+    f0, f1 = window
+    graph = graph_args(composite_job(tl, f0, f1, tmp_path, codec[:-2], 1, burn=False))
+    assert graph is not None
+    by_graph, by_frames = tmp_path / "g.mp4", tmp_path / "f.mp4"
+    run_ffmpeg([*graph, "-an", *codec, str(by_graph)], what="graph")
+    ff = FrameFunction(tl, tmp_path, None)
+    ff.write(f0, f1, by_frames, codec, lambda n: None)
+    ff.close()
+    g, f = frames(by_graph), frames(by_frames)
+    assert len(g) == len(f) == f1 - f0
+    for i in range(len(g)):
+        assert psnr(g[i], f[i]) > 30, (i, psnr(g[i], f[i]))
+
+
+def test_a_window_across_two_transitions_is_frame_by_frame(tmp_path: Path) -> None:
+    tl = timeline(tmp_path, "crossfade", (0.0, 0.0))
+    assert graph_args(composite_job(tl, 18, 31, tmp_path, [], 1, burn=False)) is None
+    assert graph_args(composite_job(tl, 10, 31, tmp_path, [], 1, burn=False)) is None
+
+
+def test_encoded_edges_beside_copied_gops_join_their_windows(tmp_path: Path) -> None:
+    from storyboard.cut.smart import join_edges
+
+    tl = timeline(tmp_path, "crossfade", (0.0, 0.0))
+    chunks = [
+        ("copy", 0, 8, 0), ("gop", 8, 12, 0), ("copy", 12, 14, 0), ("composite", 14, 20, -1),
+        ("copy", 20, 22, 1), ("gop", 22, 27, 1), ("copy", 27, 29, 1), ("composite", 29, 34, -1),
+        ("copy", 34, 44, 2),
+    ]  # fmt: skip
+    assert join_edges(tl, chunks, tmp_path, [], burn=False) == [
+        ("copy", 0, 8, 0), ("gop", 8, 12, 0), ("composite", 12, 22, -1), ("gop", 22, 27, 1),
+        ("composite", 27, 34, -1), ("copy", 34, 44, 2),
+    ]  # fmt: skip
+    assert join_edges(tl, chunks, tmp_path, [], burn=True) == chunks
+    # an edge beside no copied GOPs stays a chunk of its own (the take is encoded in parts)
+    plain = [("copy", 0, 14, 0), ("composite", 14, 20, -1), ("copy", 20, 29, 1)]
+    assert join_edges(tl, plain, tmp_path, [], burn=False) == plain
