@@ -20,10 +20,15 @@ each segment's frames are read and conformed exactly as a copied stretch is
   captioned frame shifted in colour, and the frames were sampled by another rule (hostile
   helper-48).
 
-Anything else (a chunk across more than one transition, a window entered mid-way) returns
-``None`` from :func:`graph_args` and is composited frame by frame as before. x264 and the
-decoders run in ffmpeg's own threads, outside the GIL, so composites scale with the pool like
-copies.
+A window may also begin with a few frames of the outgoing segment alone: the encoded end of
+a copied stretch joined to the transition after it (:func:`~storyboard.cut.smart.join_edges`);
+the incoming segment is then read from where it starts and held back that many frames, and its
+alpha is 0 there, so those frames are the outgoing picture exactly.
+
+Anything else (a chunk across more than one transition or past its end, a window entered
+mid-way) returns ``None`` from :func:`graph_args` and is composited frame by frame as before.
+x264 and the decoders run in ffmpeg's own threads, outside the GIL, so composites scale with
+the pool like copies.
 """
 
 from __future__ import annotations
@@ -59,18 +64,14 @@ def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | Non
         on = _active(segs, f / fps)
         if not phases or phases[-1] != on:
             phases.append(on)
-    # one transition's two segments, maybe with the outgoing one alone before it (``lead``
-    # frames) and the incoming one alone after it (copied stretches' edges: smart.join_edges)
-    active = max(phases, key=len)
+    # one transition's two segments, maybe with the outgoing one alone before it for ``lead``
+    # frames (the encoded end of a copied stretch joined to its window: smart.join_edges)
+    active = phases[-1]
     if len(active) > 2 or (len(active) == 2 and active[1] != active[0] + 1):
         return None
     lead = 0
-    if len(active) == 2:
-        at = phases.index(active)
-        if phases[:at] not in ([], [active[:1]]) or phases[at + 1 :] not in ([], [active[1:]]):
-            return None
-        if at:
-            lead = sum(1 for f in range(f0, f1) if _active(segs, f / fps) == phases[0])
+    if len(phases) == 2 and len(active) == 2 and phases[0] == active[:1]:
+        lead = sum(1 for f in range(f0, f1) if _active(segs, f / fps) == phases[0])
     elif len(phases) != 1:
         return None
     t0 = f0 / fps
@@ -100,22 +101,13 @@ def graph_args(job: dict[str, Any], work: Path | None = None) -> list[str] | Non
         st = lead / fps  # where the transition starts in the window
         if overlap <= 0 or abs(t0 + st - b["start"]) > EPS:
             return None  # the window is entered mid-way: frame by frame
-        alone = sum(1 for f in range(f0, f1) if _active(segs, f / fps) == active[1:])
         if b["transition"] == "crossfade":
             # the incoming clip's alpha faded in, laid over the outgoing one (see above); an
-            # alpha of 0 or 255 gives either picture exactly. Frames of the incoming clip alone
-            # after the transition follow it (``concat``), not blended over held frames
-            fade = f"format=yuva420p,fade=t=in:st={st:.6f}:d={overlap:.6f}:alpha=1"
-            blend = "overlay=format=yuv420:eof_action=pass,format=yuv420p"
-            if alone:
-                m = n - alone
-                parts.append(
-                    f"[s1]split[b0][b1];[b0]trim=end_frame={m},{fade}[a];"
-                    f"[s0]trim=end_frame={m}[o];[o][a]{blend}[y];"
-                    f"[b1]trim=start_frame={m}[z];[y][z]concat=n=2:v=1:a=0[x]"
-                )
-            else:
-                parts.append(f"[s1]{fade}[a];[s0][a]{blend}[x]")
+            # alpha of 0 (the ``lead`` frames) gives the outgoing picture exactly
+            parts.append(
+                f"[s1]format=yuva420p,fade=t=in:st={st:.6f}:d={overlap:.6f}:alpha=1[a];"
+                "[s0][a]overlay=format=yuv420:eof_action=pass,format=yuv420p[x]"
+            )
         else:  # fade through black: a < 0.5 shows the outgoing clip, the rest the incoming
             # (a window of a frame or two can lie all on one side: the other picture is read
             # and dropped, as every labelled output must go somewhere: hostile helper-30/31)

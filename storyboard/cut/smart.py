@@ -127,37 +127,36 @@ def own_settings(
     return (common, args) if args is not None else None
 
 
+LEAD_MOST = 17
+"""The most frames of a copied stretch's encoded end that :func:`join_edges` joins to the
+window after it: x264's longest B-frame group (16 B-frames and their P)."""
+
+
 def join_edges(
     tl: Timeline, chunks: list[Chunk], root: Path, codec: list[str], burn: bool
 ) -> list[Chunk]:
-    """``chunks`` with each encoded edge of a copied run of GOPs made in one filter graph with
-    the transition window beside it, where the graph can make both (see
-    :func:`~storyboard.cut.graph.graph_args`): the frames from a window's end to the take's
-    next keyframe, and those from the end of the copied packets to the next window (a B-frame
-    group or so). That is one ffmpeg, one decode of the take up to there and one IDR frame
-    fewer for each. Not with burnt-in captions (their windows end where the segments shown
-    change)."""
+    """``chunks`` with the encoded end of each copied run of GOPs (the frames from the last
+    packet copied to the next transition window: a B-frame group or so) made in one filter
+    graph with that window, where the graph can make both (see
+    :func:`~storyboard.cut.graph.graph_args`): one ffmpeg, one decode of the take up to there
+    and one IDR frame fewer. Only that end: the edge at a run's start is up to a GOP of the
+    incoming take, which a window would make again whenever the scene before it changed. Not
+    with burnt-in captions (their windows end where the segments shown change)."""
     if burn:
         return chunks
     from .chunkjob import composite_job
     from .graph import graph_args
 
-    out = list(chunks)
-    i = 0
-    while i < len(out):
-        kind, f0, f1, _ = out[i]
-        before = out[i - 1] if i else None
-        after = out[i + 1] if i + 1 < len(out) else None
-        joined: tuple[int, int, Chunk] | None = None
-        if kind == "copy" and before is not None and after is not None:
-            if before[0] == "gop" and after[0] == "composite" and after[1] == f1:
-                joined = (i, i + 2, ("composite", f0, after[2], -1))
-            elif before[0] == "composite" and before[2] == f0 and after[0] == "gop":
-                joined = (i - 1, i + 1, ("composite", before[1], f1, -1))
-        if joined is not None:
-            a, b, chunk = joined
-            if graph_args(composite_job(tl, chunk[1], chunk[2], root, codec, 1, False)):
-                out[a:b] = [chunk]
-                i = a
-        i += 1
+    out: list[Chunk] = []
+    for chunk in chunks:
+        kind, f0, f1, _ = chunk
+        before = out[-1] if out else None
+        if kind == "composite" and before is not None and before[0] == "copy" and len(out) > 1:
+            edge = before
+            if out[-2][0] == "gop" and edge[2] == f0 and edge[2] - edge[1] <= LEAD_MOST:
+                joined = ("composite", edge[1], f1, -1)
+                if graph_args(composite_job(tl, edge[1], f1, root, codec, 1, False)):
+                    out[-1] = joined
+                    continue
+        out.append(chunk)
     return out

@@ -136,13 +136,13 @@ def test_a_crossfade_is_the_exact_blend_of_its_two_segments(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("transition", ["crossfade", "fade"])
-@pytest.mark.parametrize("window", [(10, 20), (14, 26), (10, 26), (25, 36)])
+@pytest.mark.parametrize("window", [(10, 20), (12, 20), (25, 34)])
 def test_a_window_with_a_copied_stretchs_edge_is_one_graph(
     tmp_path: Path, transition: str, window: tuple[int, int]
 ) -> None:
-    """A transition window joined to the frames of the outgoing segment alone before it, or
-    of the incoming one alone after it (a copied stretch's encoded edge: ``smart.join_edges``)
-    is one graph, and shows what the frame-by-frame compositor shows."""
+    """A transition window joined to the frames of the outgoing segment alone before it (a
+    copied stretch's encoded end: ``smart.join_edges``) is one graph, and shows what the
+    frame-by-frame compositor shows."""
     tl = timeline(tmp_path, transition, (0.0, 0.0))
     codec = [*chunk_codec_args("MP4", 99), "-threads", "1"]
     f0, f1 = window
@@ -159,13 +159,17 @@ def test_a_window_with_a_copied_stretchs_edge_is_one_graph(
         assert psnr(g[i], f[i]) > 30, (i, psnr(g[i], f[i]))
 
 
-def test_a_window_across_two_transitions_is_frame_by_frame(tmp_path: Path) -> None:
+def test_a_window_past_its_transition_is_frame_by_frame(tmp_path: Path) -> None:
     tl = timeline(tmp_path, "crossfade", (0.0, 0.0))
-    assert graph_args(composite_job(tl, 18, 31, tmp_path, [], 1, burn=False)) is None
-    assert graph_args(composite_job(tl, 10, 31, tmp_path, [], 1, burn=False)) is None
+    assert graph_args(composite_job(tl, 14, 22, tmp_path, [], 1, burn=False)) is None
+    assert graph_args(composite_job(tl, 10, 22, tmp_path, [], 1, burn=False)) is None
+    assert graph_args(composite_job(tl, 18, 31, tmp_path, [], 1, burn=False)) is None  # two
 
 
-def test_encoded_edges_beside_copied_gops_join_their_windows(tmp_path: Path) -> None:
+def test_encoded_ends_of_copied_gops_join_their_windows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyboard.cut import smart
     from storyboard.cut.smart import join_edges
 
     tl = timeline(tmp_path, "crossfade", (0.0, 0.0))
@@ -175,10 +179,17 @@ def test_encoded_edges_beside_copied_gops_join_their_windows(tmp_path: Path) -> 
         ("copy", 34, 44, 2),
     ]  # fmt: skip
     assert join_edges(tl, chunks, tmp_path, [], burn=False) == [
-        ("copy", 0, 8, 0), ("gop", 8, 12, 0), ("composite", 12, 22, -1), ("gop", 22, 27, 1),
-        ("composite", 27, 34, -1), ("copy", 34, 44, 2),
+        ("copy", 0, 8, 0), ("gop", 8, 12, 0), ("composite", 12, 20, -1), ("copy", 20, 22, 1),
+        ("gop", 22, 27, 1), ("composite", 27, 34, -1), ("copy", 34, 44, 2),
     ]  # fmt: skip
     assert join_edges(tl, chunks, tmp_path, [], burn=True) == chunks
-    # an edge beside no copied GOPs stays a chunk of its own (the take is encoded in parts)
+    # a stretch with no copied GOPs stays a chunk of its own; so does a long encoded end
     plain = [("copy", 0, 14, 0), ("composite", 14, 20, -1), ("copy", 20, 29, 1)]
     assert join_edges(tl, plain, tmp_path, [], burn=False) == plain
+    long_end = [("gop", 0, 2, 0), ("copy", 2, 14, 0), ("composite", 14, 20, -1)]
+    assert join_edges(tl, long_end, tmp_path, [], burn=False) == [
+        ("gop", 0, 2, 0),
+        ("composite", 2, 20, -1),
+    ]
+    monkeypatch.setattr(smart, "LEAD_MOST", 8)
+    assert join_edges(tl, long_end, tmp_path, [], burn=False) == long_end
