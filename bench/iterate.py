@@ -12,7 +12,8 @@ music bed, loudness normalisation) rendered on the emulator, each render a fresh
    (target <= 0.15);
 4. the music volume changed: compose time / the first compose (target <= 0.3);
 5. the floor of a one-scene edit on this machine, measured in the same run: the CPU seconds of
-   the work no edit can skip (the edited take's frames through the film's x264 settings, once;
+   the work no edit can skip (as many of the edited take's frames as the edit encoded through
+   the film's x264 settings, once: the rest of the take is copied;
    as many seconds of the film's sound as the take lasts through its AAC encoder, once: the
    loudness gain is kept across such an edit, so no other sound changes), divided by the cores
    this process may use (perfect packing, and nothing else: no neighbour decodes, mixing,
@@ -112,6 +113,9 @@ def render(p: Path, emu: Emulator) -> dict[str, float | str]:
         "cpu": cpu,
         "compose": float(m.group(1)) if m else 0.0,
         "encoded": int(m.group(2)) if m else 0,
+        "frames": int(f.group(1))
+        if (f := re.search(r"(\d+) of \d+ frames encoded", proc.stderr))
+        else 0,
         "reused": int(m.group(3)) if m else 0,
         "charged": len(emu.ledger) - charged,
         "up_to_date": "film up to date" in proc.stderr,
@@ -126,10 +130,11 @@ def cpu_of(argv: list[str]) -> float:
     return (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
 
 
-def edit_floor(p: Path, scene: int) -> dict[str, float]:
-    """CPU seconds of what a one-scene edit cannot skip, each done once and alone: the edited
-    take's frames through the film's encoder, as many seconds of the film's sound as the take
-    lasts through its AAC encoder."""
+def edit_floor(p: Path, scene: int, frames: int) -> dict[str, float]:
+    """CPU seconds of what a one-scene edit cannot skip, each done once and alone: as many of
+    the edited take's frames as the edit encoded (the rest of the take is copied) through the
+    film's encoder, as many seconds of the film's sound as the take lasts through its AAC
+    encoder."""
     import yaml
 
     from storyboard.board.spec import load_project
@@ -149,6 +154,7 @@ def edit_floor(p: Path, scene: int) -> dict[str, float]:
         subprocess.run([*ff, "-i", str(film), "-vn", "-c:a", "pcm_s16le", str(pcm)], check=True)
         picture = cpu_of(
             [*ff, "-threads", "1", "-i", str(take), "-map", "0:v:0", "-an"]
+            + ["-frames:v", str(frames)]
             + [*chunk_codec_args(out.format, out.quality), "-threads", "1", f"{d}/take.mp4"]
         )
         seconds = media_duration(take)
@@ -187,7 +193,7 @@ def one_run(scenes: int, draft: bool, size: str | None = None) -> dict[str, floa
         noop = render(p, emu)  # the same again: answered from the stamp
         k = edit_one_prompt(p, scenes)
         prompt = render(p, emu)
-        floor = edit_floor(p, k)
+        floor = edit_floor(p, k, int(prompt["frames"]))
         edit(p, "volume: 0.3", "volume: 0.5")
         music = render(p, emu)
     print(
@@ -218,8 +224,9 @@ def one_run(scenes: int, draft: bool, size: str | None = None) -> dict[str, floa
     )
     least = (floor["picture"] + floor["sound"]) / floor["cores"]
     print(
-        f"  floor of a one-scene edit here: the new take's frames through the film's encoder "
-        f"{floor['picture']:.2f} s CPU + its length of the film's sound through AAC "
+        f"  floor of a one-scene edit here: {prompt['frames']} of the new take's frames (those "
+        f"the edit encoded) through the film's encoder {floor['picture']:.2f} s CPU + "
+        f"its length of the film's sound through AAC "
         f"{floor['sound']:.2f} s CPU, "
         f"on {floor['cores']:.0f} cores at best {least:.2f} s = "
         f"{least / float(first['compose']):.3f}x the first compose"

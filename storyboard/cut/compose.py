@@ -15,6 +15,7 @@ Every output is written to a temporary name and renamed when complete; every cli
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -243,9 +244,8 @@ def compose_film(
                 if video is not None:
                     mux(video, audio.path, part, fmt)
                 else:  # the chunks joined and the sound muxed in one pass, then checked
-                    lengths_of = [n / tl.fps for _, n in parts] if fmt == "WEBM" else None
                     files = [path for path, _ in parts]
-                    join_copy(files, part, audio.path, fmt, lengths_of)
+                    join_copy(files, part, audio.path, fmt, part_lengths(parts, tl.fps))
                     check_frames(part, tl, cache, project)
             check_destinations(dest)  # again: the encode took a while
             check_interrupt()  # a Ctrl-C while composing puts no film in place
@@ -268,6 +268,18 @@ def compose_film(
     res.evicted = len(cache.evict(limit)) if evict else 0
     res.seconds = time.monotonic() - t_start
     return res
+
+
+def part_lengths(parts: list[tuple[Path, int]], fps: int) -> list[float]:
+    """How long each of the picture's chunks lasts (seconds, to the microsecond the concat
+    demuxer counts in), from its frames: each ends where its last frame does, rounded once
+    from the film's start, so the roundings never add up. A container's own length is not
+    used: a WEBM chunk's can say a frame more (hostile round 7), and an MP4's edit list says
+    whole milliseconds, so a 17-frame chunk at 30 fps (566.67 ms) started the next 0.67 ms
+    early, and the rest of the film with it (hostile helper-50)."""
+    ends = [0, *itertools.accumulate(n for _, n in parts)]
+    us = [round(f * 1_000_000 / fps) for f in ends]
+    return [(b - a) / 1_000_000 for a, b in zip(us, us[1:], strict=False)]
 
 
 def _noting(log: Log, warned: list[str]) -> Log:

@@ -371,8 +371,7 @@ def join_copy(
 ) -> Path:
     """The film: its picture's chunks (identical stream settings) joined by the concat demuxer
     and its encoded sound muxed in, streams copied, in one pass. ``durations``: each part's own
-    length, so the next starts exactly there (a WEBM chunk's container says one frame more for
-    some chunks, and the film's frames after it ran a frame late: hostile round 7)."""
+    length, so the next starts exactly there (``compose.part_lengths``)."""
     listing = dest.with_name(dest.stem + ".parts.txt")
     lines = []
     for i, p in enumerate(parts):

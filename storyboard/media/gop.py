@@ -181,6 +181,10 @@ def _unsafe(
         m = re.fullmatch(r"#tb 0: (\d+)/(\d+)", tb)
         at = f" {min(pts) * int(m.group(1)) / int(m.group(2)):g} s" if m and pts else ""
         return f"its video does not start with the file (its first frame at{at or ' another time'})"
+    scale = re.fullmatch(r"#tb 0: (\d+)/(\d+)", tb)
+    if scale is not None and int(scale.group(2)) < 10000 * int(scale.group(1)):
+        # hostile helper-50: copied at 1/600 s, the joined film's frames were not evenly timed
+        return f"its video's time scale is {scale.group(2)} ticks a second, under 10000"
     pos = 0
     for size in key_sizes:
         types = nal_types(key_data[pos : pos + size])
@@ -227,7 +231,7 @@ def layouts_cached(
     out: dict[Path, StreamLayout | None] = {}
     missing: list[tuple[Path, str]] = []
     for path, key in items:
-        f = cache_dir / f"{key}.layout-1.json" if cache_dir is not None and key else None
+        f = cache_dir / f"{key}.layout-2.json" if cache_dir is not None and key else None
         try:
             d = read_record(f, key) if f is not None and not fresh else None
             if d is not None:
@@ -256,7 +260,7 @@ def layouts_cached(
     for (path, key), layout in zip(missing, found, strict=True):
         out[path] = layout
         if layout is not None and cache_dir is not None and key:
-            write_record(cache_dir / f"{key}.layout-1.json", key, asdict(layout))
+            write_record(cache_dir / f"{key}.layout-2.json", key, asdict(layout))
     return out
 
 

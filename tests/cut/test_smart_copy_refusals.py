@@ -205,3 +205,14 @@ def test_nal_unit_types_are_read_from_either_framing() -> None:
     assert nal_types(b"\0\0\0\1" + sei + b"\0\0\1" + b"\x41\x9a") == [6, 1]
     assert nal_types(mp4[:-1]) is None  # lengths that do not add up
     assert nal_types(b"") == []
+
+
+@pytest.mark.parametrize("gop", ["7", "1000"])
+def test_takes_of_a_coarse_time_scale_are_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gop: str
+) -> None:
+    """Hostile helper-50: takes with QuickTime's time scale (600 ticks a second), copied, made
+    a film whose frames were not evenly timed, and the compose refused it, with --force too."""
+    x264 = ["-video_track_timescale", "600", "-g", gop]
+    logs = same_cut(tmp_path, monkeypatch, x264=x264)
+    assert encoded_whole(logs, "time scale is 600 ticks a second"), logs

@@ -26,14 +26,20 @@ SIZE = "128x72"
 
 
 def take(
-    path: Path, seconds: float, i: int, quality: int = 95, extra: tuple = (), gop: int = 7
+    path: Path,
+    seconds: float,
+    i: int,
+    quality: int = 95,
+    extra: tuple = (),
+    gop: int = 7,
+    fps: int = FPS,
 ) -> Path:
     """A test-pattern take with sound in the film's settings; a keyframe every 7 frames, so
     the copied stretches have partial GOPs at their edges."""
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi"]
-        + ["-i", f"testsrc2=s={SIZE}:r={FPS}:d={seconds}", "-f", "lavfi"]
+        + ["-i", f"testsrc2=s={SIZE}:r={fps}:d={seconds}", "-f", "lavfi"]
         + ["-i", f"sine=f={300 + 50 * i}:r=48000:d={seconds}"]
         + [*chunk_codec_args("MP4", quality), *extra, "-g", str(gop), "-c:a", "aac", "-shortest"]
         + [str(path)],
@@ -43,35 +49,35 @@ def take(
 
 
 def project(
-    root: Path, quality: int = 95, extra: tuple = (), gop: int = 7
+    root: Path, quality: int = 95, extra: tuple = (), gop: int = 7, fps: int = FPS, count: int = 3
 ) -> tuple[object, BuildState]:
     scenes = "".join(
         f"  - {{id: s{i}, prompt: 'Scene {i}.', duration: 4"
         + (", dialogue: [{who: A, line: 'Hello there.'}]" if i == 1 else "")
         + "}\n"
-        for i in range(3)
+        for i in range(count)
     )
     p = write_project(
         root,
         "title: Smart\nscenes:\n" + scenes + "edit: {transition: {type: crossfade, duration: 0.5}, "
-        "loudness: 'off', captions: srt}\n" + f"output: {{fps: {FPS}, size: {SIZE}}}\n",
+        "loudness: 'off', captions: srt}\n" + f"output: {{fps: {fps}, size: {SIZE}}}\n",
     )
     state = BuildState(p)
-    for i in range(3):
+    for i in range(count):
         rel = f"build/takes/s{i}/take-1.mp4"
-        take(p / rel, 4.0, i, quality, extra, gop)
+        take(p / rel, 4.0, i, quality, extra, gop, fps)
         state.lock[f"s{i}"] = Take(
             f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
             hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
         )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(3)])
+    state.write_lock([f"s{i}" for i in range(count)])
     return load_project(p), state
 
 
 def compose(
-    root: Path, smart: bool, monkeypatch: pytest.MonkeyPatch, gop: int = 7
+    root: Path, smart: bool, monkeypatch: pytest.MonkeyPatch, gop: int = 7, **kw: int
 ) -> ComposeResult:
-    spec, state = project(root, gop=gop)
+    spec, state = project(root, gop=gop, **kw)
     with monkeypatch.context() as m:
         if not smart:  # the full re-encode of the same cut: no stretch qualifies for copying
             m.setattr(
@@ -152,6 +158,20 @@ def test_a_take_of_one_gop_is_copied_up_to_its_transition(
     assert err.returncode == 0 and err.stderr.strip() == ""
 
 
+def test_chunks_of_a_fraction_of_a_millisecond_join_on_their_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile helper-50: at 30 fps a joined edge and window of 17 frames lasts 566.67 ms, and
+    an MP4 says its length in whole milliseconds: the concat demuxer started the next chunk
+    0.67 ms early, and each such join put the rest of the film 10 ticks earlier (38 ms, more
+    than a frame ahead of its sound, after 60 scenes). Each part now lasts its frames."""
+    smart = compose(tmp_path / "smart", True, monkeypatch, gop=30, fps=30, count=4)
+    full = compose(tmp_path / "full", False, monkeypatch, gop=30, fps=30, count=4)
+    step = packets(full.path)[1]
+    assert packets(full.path) == [i * step for i in range(full.frames)]
+    assert packets(smart.path) == packets(full.path)
+
+
 def test_a_gop_is_copied_up_to_the_last_frame_its_leading_packets_show_whole() -> None:
     """The leading packets of a GOP can be copied when they show exactly its first frames (no
     B-frame of them shows a frame after the cut, none after the cut shows one before it)."""
@@ -220,7 +240,7 @@ def test_stream_layouts_are_kept_by_content_key(tmp_path: Path) -> None:
     cache = tmp_path / "media"
     first = layouts_cached([(clip, "key-a")], cache)[clip]
     assert first == stream_layout(clip) and first is not None
-    kept = cache / "key-a.layout-1.json"
+    kept = cache / "key-a.layout-2.json"
     assert kept.is_file()
     clip.write_bytes(b"")  # the cache answers without reading the file again
     assert layouts_cached([(clip, "key-a")], cache)[clip] == first
