@@ -84,7 +84,7 @@ class StreamLayout:
         for q in range(p0, most):
             r = self.ranks[q]
             low, high = min(low, r), max(high, r)
-            if low == k0 and high == k0 + (q - p0) and q + 1 > end:
+            if low == k0 and high == k0 + (q - p0):
                 end = q + 1  # frames k0..high, one packet each (checked below: no repeats)
         if end > p0 and sorted(self.ranks[p0:end]) != list(range(k0, k0 + end - p0)):
             return p0
