@@ -225,9 +225,12 @@ def render_video(
     def key_of(kind: str, f0: int, f1: int, seg_i: int) -> str:
         if kind == "gop":
             seg = tl.segments[seg_i]
-            p0, p1 = gop_packets[f0]
+            p0, p1, scale = gop_packets[f0]
             take = f"{seg.take.media_key}@{seg.take.offset}"
-            return chunk_key("picture-gop", {"take": take, "packets": [p0, p1], "frames": f1 - f0})
+            spec = {"take": take, "packets": [p0, p1], "frames": f1 - f0}
+            if scale is not None and scale < 10000:  # kept as the take's (copy_packets)
+                spec["scale"] = scale
+            return chunk_key("picture-gop", spec)
         spec = chunk_spec(tl, kind, f0, f1, seg_i, burn, lengths)
         # the thread count is not in the key: chunks made on any machine join the same way
         return chunk_key(f"picture-{kind}", {**spec, "codec": codec})
@@ -267,9 +270,9 @@ def render_video(
         if kind == "gop":
             counts.add("reused" if hit is not None else "copied", n)
             seg = tl.segments[seg_i]
-            p0, p1 = gop_packets[f0]
+            p0, p1, scale = gop_packets[f0]
             done = hit or cache.make(
-                key, ext, lambda p: copy_packets(project.root / seg.file, p0, p1, p)
+                key, ext, lambda p: copy_packets(project.root / seg.file, p0, p1, p, scale)
             )
             tick(n)
             return done

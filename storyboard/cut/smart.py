@@ -21,7 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from storyboard.media.gop import StreamLayout, encoder_signature_cached, layouts_cached
+from storyboard.media.gop import (
+    StreamLayout,
+    encoder_signature_cached,
+    layouts_cached,
+    time_scale,
+)
 from storyboard.media.x264 import matching_args
 
 from .timeline import Timeline
@@ -39,7 +44,7 @@ def split_for_copy(
     log: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
     fresh: bool = False,
-) -> tuple[list[Chunk], dict[int, tuple[int, int]], list[str]]:
+) -> tuple[list[Chunk], dict[int, tuple[int, int, int | None]], list[str]]:
     """``chunks`` with each qualifying ``copy`` stretch split into its encoded edges and a
     ``gop`` chunk of whole GOPs; returns the chunks, for each ``gop`` chunk (by its first film
     frame) the take's packets to copy (decode order, first and end), and the encoder settings
@@ -62,7 +67,7 @@ def split_for_copy(
     refused: set[str] = set()
     unsafe: dict[str, set[str]] = {}  # reason -> scenes
     out: list[Chunk] = []
-    packets: dict[int, tuple[int, int]] = {}
+    packets: dict[int, tuple[int, int, int | None]] = {}
     for kind, f0, f1, seg_i in chunks:
         if kind != "copy":
             out.append((kind, f0, f1, seg_i))
@@ -91,7 +96,7 @@ def split_for_copy(
         if g0 > f0:
             out.append(("copy", f0, g0, seg_i))
         out.append(("gop", g0, g1, seg_i))
-        packets[g0] = (p0, p1)
+        packets[g0] = (p0, p1, time_scale(layout) if layout is not None else None)
         if g1 < f1:
             out.append(("copy", g1, f1, seg_i))
     if log is not None and refused:

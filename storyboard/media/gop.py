@@ -181,10 +181,6 @@ def _unsafe(
         m = re.fullmatch(r"#tb 0: (\d+)/(\d+)", tb)
         at = f" {min(pts) * int(m.group(1)) / int(m.group(2)):g} s" if m and pts else ""
         return f"its video does not start with the file (its first frame at{at or ' another time'})"
-    scale = re.fullmatch(r"#tb 0: (\d+)/(\d+)", tb)
-    if scale is not None and int(scale.group(2)) < 10000 * int(scale.group(1)):
-        # hostile helper-50: copied at 1/600 s, the joined film's frames were not evenly timed
-        return f"its video's time scale is {scale.group(2)} ticks a second, under 10000"
     pos = 0
     for size in key_sizes:
         types = nal_types(key_data[pos : pos + size])
@@ -310,8 +306,19 @@ def _encoder_signature(width: int, height: int, fps: int, codec: tuple[str, ...]
         return stream_layout(ref).signature
 
 
-def copy_packets(src: Path, first: int, end: int, dest: Path) -> None:
-    """Packets ``first..end`` (decode order) of the video of ``src`` into ``dest``, copied."""
+def time_scale(layout: StreamLayout) -> int | None:
+    """The ticks a second of the stream's time base (from its signature), or None."""
+    m = re.search(r"#tb 0: 1/(\d+)", layout.signature)
+    return int(m.group(1)) if m else None
+
+
+def copy_packets(src: Path, first: int, end: int, dest: Path, scale: int | None = None) -> None:
+    """Packets ``first..end`` (decode order) of the video of ``src`` into ``dest``, copied.
+    ``scale``: the track's time scale. The MP4 muxer doubles one under 10000 until it is not,
+    so a take's copied packets at 1/600 s came out at 1/19200 s, beside the film's chunks
+    encoded at the take's own 1/600 s, and the joined film's frames were not evenly timed
+    (hostile helper-50)."""
+    keep = ["-video_track_timescale", str(scale)] if scale is not None and scale < 10000 else []
     run_ffmpeg(
         [
             "-i",
@@ -323,6 +330,7 @@ def copy_packets(src: Path, first: int, end: int, dest: Path) -> None:
             "-bsf:v",
             f"noise=drop=lt(n\\,{first})+gte(n\\,{end})",
             "-an",
+            *keep,
             str(dest),
         ],
         what=f"copying whole GOPs of {src.name}",

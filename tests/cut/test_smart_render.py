@@ -8,6 +8,7 @@ import hashlib
 import re
 import subprocess
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,21 @@ def packets(film: Path) -> list[int]:
         check=True,
     ).stdout
     return sorted(int(x.split(",")[2]) for x in out.splitlines() if x and not x.startswith("#"))
+
+
+def times(film: Path) -> list[Fraction]:
+    """When each of the film's video frames is shown (seconds, exact), in order: films of
+    other time bases compare."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(film), "-map", "0:v", "-c", "copy"]
+        + ["-f", "framecrc", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    num, den = re.findall(r"#tb 0: (\d+)/(\d+)", out)[0]
+    tick = Fraction(int(num), int(den))
+    return [tick * t for t in packets(film)]
 
 
 def psnr_per_frame(a: Path, b: Path) -> list[float]:
