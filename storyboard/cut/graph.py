@@ -167,6 +167,8 @@ def _bands(job: dict[str, Any], work: Path | None) -> list[tuple[Path, int, list
         first = next((i for i, (a, b, _) in enumerate(caps) if a <= t < b), None)
         if first is not None:
             shown[k] = first
+    if not shown:  # before the import: caption drawing loads PIL, numpy and the fonts
+        return []
     from .captions import caption_band
 
     out: list[tuple[Path, int, list[tuple[int, int]]]] = []

@@ -181,6 +181,20 @@ def chunk_spec(
     return base
 
 
+def encode_order(chunks: list[tuple[str, int, int, int]], pending: list[bool]) -> list[int]:
+    """The order chunks go to the pool: those to encode (``pending``) longest first, a
+    composited frame counted twice (it decodes two takes and blends them), then the rest (copied
+    or cached, quick) in film order. Started in film order, the longest encode could come last
+    and run alone while the other workers wait; longest first, the pool ends together."""
+
+    def cost(i: int) -> int:
+        kind, f0, f1, _ = chunks[i]
+        return (f1 - f0) * (2 if kind == "composite" else 1)
+
+    encode = sorted((i for i in range(len(chunks)) if pending[i]), key=lambda i: (-cost(i), i))
+    return encode + [i for i in range(len(chunks)) if not pending[i]]
+
+
 def render_video(
     tl: Timeline,
     project: Project,
@@ -288,8 +302,13 @@ def render_video(
         job = job_of(kind, f0, f1, seg_i)
         return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
 
+    pending = [
+        c[0] != "gop" and hit is None and key not in made
+        for c, key, hit in zip(chunks, keys, hits, strict=True)
+    ]
     with ThreadPoolExecutor(plan.workers) as workers:
-        jobs = [workers.submit(chunk, i) for i in range(len(chunks))]
+        submitted = {i: workers.submit(chunk, i) for i in encode_order(chunks, pending)}
+        jobs = [submitted[i] for i in range(len(chunks))]  # read back in film order
         try:
             parts = [j.result() for j in jobs]
         except BaseException:

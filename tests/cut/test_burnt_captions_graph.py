@@ -12,6 +12,7 @@ copied stretch's own pixels and frames.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,20 @@ def test_overlapping_captions_show_one_at_a_time(tmp_path: Path) -> None:
     runs = [r for _, _, r in _bands(job, tmp_path)]
     assert runs == [[(0, 4)], [(5, 7)]]  # film frames 5-9 "One.", 10-12 "Two."
     assert encode_chunk(job, str(tmp_path / "both.mp4")) == 8
+
+
+def test_a_window_without_captions_loads_no_caption_drawing() -> None:
+    """Caption drawing loads PIL, numpy and the fonts (0.2-0.3 s); a window none of the film's
+    captions are on, the usual one, returns before it, in a process that has not loaded it."""
+    code = (
+        "import sys\n"
+        "from storyboard.cut.graph import _bands\n"
+        "job = {'fps': 30, 'f0': 0, 'f1': 10, 'size': (64, 64),\n"
+        "       'captions': [(5.0, 6.0, 'Later.')]}\n"
+        "assert _bands(job, None) == []\n"
+        "print('storyboard.cut.captions' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "False"

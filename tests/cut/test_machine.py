@@ -159,3 +159,20 @@ def test_chunks_whose_records_are_gone_are_counted_as_work(
     n, m = int(line.split()[1]), int(line.split()[3])  # chunks, and those encoded (not copied)
     assert f"{n} chunks, {m} to encode, {min(8, m)} chunk(s) at once" in line, line
     assert m > 0 and again.frames_encoded == first.frames_encoded  # all of them encoded again
+
+
+def test_the_longest_encodes_go_to_the_pool_first() -> None:
+    """An edit's three encodes in film order put the longest last, alone on the pool at the
+    end; longest first (a blended frame counts twice), then what is copied or cached."""
+    from storyboard.cut.picture import encode_order
+
+    chunks = [
+        ("gop", 0, 60, 0),  # copied
+        ("copy", 60, 77, 0),  # a 17-frame partial GOP to encode
+        ("composite", 77, 93, -1),  # a 16-frame crossfade: 32
+        ("copy", 93, 138, 1),  # 45 frames to encode
+        ("copy", 138, 300, 1),  # cached
+    ]
+    pending = [False, True, True, True, False]
+    assert encode_order(chunks, pending) == [3, 2, 1, 0, 4]
+    assert encode_order(chunks, [False] * 5) == [0, 1, 2, 3, 4]

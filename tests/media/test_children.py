@@ -18,11 +18,20 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 
 
 @linux_only
-def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arming", ["setpriv", "preexec_fn"])
+def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path, arming: str) -> None:
+    if arming == "setpriv":
+        from storyboard.media.ffmpeg import _launcher
+
+        if _launcher() is None:
+            pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
     script = textwrap.dedent(
         """
         import subprocess, sys
+        import storyboard.media.ffmpeg as ff
         from storyboard.media.ffmpeg import ffmpeg_exe, spawn
+        if sys.argv[1] == "preexec_fn":
+            ff._launcher = lambda: None
         p = spawn(
             [ffmpeg_exe(), "-nostdin", "-re", "-f", "lavfi", "-i", "nullsrc", "-f", "null", "-"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -32,7 +41,10 @@ def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
         """
     )
     parent = subprocess.Popen(
-        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, arming],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert parent.stdout is not None
     pid = int(parent.stdout.readline())
@@ -48,6 +60,25 @@ def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
         os.close(watch)
         if parent.stdin:
             parent.stdin.close()
+
+
+@linux_only
+def test_a_child_whose_parent_died_before_it_armed_its_signal_runs_nothing(
+    tmp_path: Path,
+) -> None:
+    """The parent can die between the fork and ``setpriv``'s prctl; the signal armed then never
+    comes, so the guard checks the parent is still the one that spawned it."""
+    from storyboard.media.ffmpeg import _launcher
+
+    launcher = _launcher()
+    if launcher is None:
+        pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
+    marker = tmp_path / "ran"
+    touch = ["/bin/sh", "-c", f"echo ran > {marker}"]
+    gone = subprocess.run([*launcher, "1", *touch], timeout=10, check=False)  # "spawned by init"
+    assert gone.returncode != 0 and not marker.exists()
+    alive = subprocess.run([*launcher, str(os.getpid()), *touch], timeout=10, check=False)
+    assert alive.returncode == 0 and marker.read_text() == "ran\n"
 
 
 def _limited(code: str, limit: int = 64 * 1024) -> subprocess.CompletedProcess[str]:
