@@ -211,7 +211,11 @@ class Handler(BaseHTTPRequestHandler):
                 fault.status, {"errors": [{"code": "serverError", "message": fault.message}]}
             )
             return
-        data = file.read_bytes()
+        try:
+            data = file.read_bytes()
+        except OSError:  # gone while a fault held it back (the emulator stopping): not found
+            self._send_json(404, {"errors": [{"code": "notFound", "message": file.name}]})
+            return
         emu.faults.note_served(file.name, data)
         ctype = {
             "mp4": "video/mp4",

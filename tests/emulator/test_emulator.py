@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -393,3 +395,25 @@ def test_a_client_gone_mid_answer_prints_no_traceback(capfd: pytest.CaptureFixtu
         except ValueError:
             server.handle_error(None, ("127.0.0.1", 9))
         assert "ValueError: a fault of the emulator's own" in capfd.readouterr().err
+
+
+def test_a_file_gone_while_its_download_waits_is_not_found(emu: Emulator) -> None:
+    """A download delayed by a latency fault whose file went meanwhile (the emulator stopping
+    under a client) is answered 404, not a traceback from the request's thread and a dropped
+    connection."""
+
+    async def fn(c: RunwareClient) -> Any:
+        (res,) = await c.run(task())
+        return res.video_url
+
+    url = go(emu, fn)
+    name = url.rsplit("/", 1)[-1]
+    emu.add_fault(Fault("latency", delay=0.5, task_type="download", times=1))
+    result: dict[str, httpx.Response] = {}
+    getter = threading.Thread(target=lambda: result.update(r=httpx.get(url, timeout=10)))
+    getter.start()
+    time.sleep(0.2)
+    (emu.workdir / "videos" / name).unlink()
+    getter.join(10)
+    assert result["r"].status_code == 404
+    assert result["r"].json()["errors"][0]["code"] == "notFound"
