@@ -6,7 +6,6 @@ ffmpeg comes from the ``imageio-ffmpeg`` wheel.
 from __future__ import annotations
 
 import ctypes
-import errno
 import functools
 import os
 import re
@@ -98,17 +97,38 @@ _children_lock = threading.RLock()  # held only for a moment, never across a for
 _stopping = threading.Event()
 
 
+# Executables once started by Popen itself, by path and what ``stat`` says of them (mode and
+# mtime included: a chmod or a new file is started by Popen again)
+_runnable: set[tuple[str, int, int, int, int, int]] = set()
+
+
+def _identity(exe: str) -> tuple[str, int, int, int, int, int] | None:
+    if not os.path.isabs(exe):
+        return None
+    try:
+        st = os.stat(exe)
+    except OSError:
+        return None
+    return (exe, st.st_dev, st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size)
+
+
 def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     """``subprocess.Popen`` for ffmpeg (and kin): the child dies with this process, and with
-    :func:`interruptible` a Ctrl-C stops it at once."""
+    :func:`interruptible` a Ctrl-C stops it at once.
+
+    An executable's first start is Popen's own (with :func:`_die_with_parent`), so what cannot
+    run fails as Popen says it (missing, no x bit, a folder, another machine's binary, a script
+    without ``#!``: hostile helper-51), not as the launcher's shell would (an exit status of
+    126 or 127, or a text file run as a script); once it has run, the launcher starts it."""
     if _stopping.is_set():
         raise StoryboardError("interrupted: no new ffmpeg is started")
     launcher = _launcher()
-    if launcher is None:
+    ident = _identity(cmd[0]) if launcher is not None else None
+    if launcher is None or ident is None or ident not in _runnable:
         proc = subprocess.Popen(cmd, preexec_fn=_die_with_parent(), **kwargs)
+        if ident is not None:
+            _runnable.add(ident)
     else:  # no preexec_fn: subprocess uses vfork
-        if shutil.which(cmd[0]) is None:  # as Popen says it, not as the shell's exit 127
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), cmd[0])
         proc = subprocess.Popen([*launcher, str(os.getpid()), *cmd], **kwargs)
         proc.args = cmd
     with _children_lock:

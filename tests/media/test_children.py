@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,9 @@ def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path, arming: str) -> N
         from storyboard.media.ffmpeg import ffmpeg_exe, spawn
         if sys.argv[1] == "preexec_fn":
             ff._launcher = lambda: None
+        else:  # an executable's first start is Popen's own; the launcher starts it after
+            ff.run_child([ffmpeg_exe(), "-version"], timeout=60)
+            assert ff._identity(ffmpeg_exe()) in ff._runnable
         p = spawn(
             [ffmpeg_exe(), "-nostdin", "-re", "-f", "lavfi", "-i", "nullsrc", "-f", "null", "-"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -79,6 +83,68 @@ def test_a_child_whose_parent_died_before_it_armed_its_signal_runs_nothing(
     assert gone.returncode != 0 and not marker.exists()
     alive = subprocess.run([*launcher, str(os.getpid()), *touch], timeout=10, check=False)
     assert alive.returncode == 0 and marker.read_text() == "ran\n"
+
+
+@linux_only
+@pytest.mark.parametrize("kind", ["not executable", "a folder", "another machine's", "no #!"])
+def test_an_executable_that_cannot_run_fails_as_popen_says(tmp_path: Path, kind: str) -> None:
+    """hostile helper-51: started through the launcher's ``sh -c 'exec "$@"'``, an ffmpeg that
+    exists but cannot run was "No such file or directory" (no x bit, a folder), or no OSError
+    at all but the shell's exit 126 (another machine's binary), or run as a shell script (a text
+    file without ``#!``). Each fails as Popen says it, every time it is started."""
+    from storyboard.media.ffmpeg import spawn
+
+    exe = tmp_path / "ffmpeg"
+    marker = tmp_path / "ran"
+    if kind == "a folder":
+        exe.mkdir()
+    elif kind == "not executable":
+        exe.write_text("#!/bin/sh\necho hi\n")
+        exe.chmod(0o644)
+    elif kind == "another machine's":
+        elf = bytearray(Path(shutil.which("true") or "/bin/true").read_bytes())
+        elf[18:20] = b"\x02\x00"  # e_machine: SPARC
+        exe.write_bytes(bytes(elf))
+        exe.chmod(0o755)
+    else:
+        exe.write_text(f"touch {marker}\n")
+        exe.chmod(0o755)
+    with pytest.raises(OSError) as plain:
+        subprocess.Popen([str(exe)])
+    for _ in range(2):
+        with pytest.raises(OSError) as ours:
+            spawn([str(exe)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert (type(ours.value), ours.value.errno) == (type(plain.value), plain.value.errno)
+    assert not marker.exists()
+
+
+@linux_only
+def test_an_executable_is_started_by_popen_once_then_by_the_launcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The launcher starts only what Popen has run; a changed file (a chmod) is Popen's again."""
+    import storyboard.media.ffmpeg as ff
+
+    launcher = ff._launcher()
+    if launcher is None:
+        pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
+    exe = tmp_path / "true"
+    shutil.copy(shutil.which("true") or "/bin/true", exe)
+    started: list[str] = []
+    popen = subprocess.Popen
+
+    def recording(args: list[str], **kw: object) -> subprocess.Popen[bytes]:
+        started.append(args[0])
+        return popen(args, **kw)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(ff.subprocess, "Popen", recording)
+    assert ff.run_child([str(exe)], timeout=10).returncode == 0
+    assert ff.run_child([str(exe)], timeout=10).returncode == 0
+    assert started == [str(exe), launcher[0]]
+    exe.chmod(0o644)
+    with pytest.raises(PermissionError):
+        ff.spawn([str(exe)])
+    assert started[-1] == str(exe)
 
 
 def _limited(code: str, limit: int = 64 * 1024) -> subprocess.CompletedProcess[str]:
