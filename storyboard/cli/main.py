@@ -301,6 +301,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import noop
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if not {"-h", "--help", "--version"} & set(args):
+        try:
+            os.getcwd()
+        except FileNotFoundError:  # a shell left in a removed folder (hostile helper-51)
+            _err(
+                "storyboard: the current folder no longer exists (it was removed after this "
+                "shell went into it): cd to a folder that exists and run the command again"
+            )
+            return 1
     root = noop.project_of(args)
     if root is not None:
         try:

@@ -140,3 +140,35 @@ def test_a_model_warning_is_printed_once_per_project(
     monkeypatch.setenv("RUNWARE_API_KEY", "k-test")
     assert main(["plan", "p"]) == 0
     assert capsys.readouterr().err == first
+
+
+def test_a_removed_working_folder_is_one_message(tmp_path: Path) -> None:
+    """hostile helper-51: run from a folder removed since (a shell left in a deleted build
+    tree), any command ended in a traceback from ``Path.cwd()``; now one line says why.
+    ``--version`` needs no folder and still answers."""
+    project = Path(__file__).resolve().parents[2] / "projects" / "lighthouse"
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = (
+        "import os, sys\n"
+        "os.chdir(sys.argv[1]); os.rmdir(sys.argv[1])\n"
+        "from storyboard.cli.main import main\n"
+        "sys.exit(main(sys.argv[2:]))\n"
+    )
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code, str(gone), *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    validate = run("validate", str(project))
+    assert validate.returncode == 1, validate.stderr
+    assert "Traceback" not in validate.stderr
+    assert "current folder no longer exists" in validate.stderr
+    gone.mkdir()
+    version = run("--version")
+    assert version.returncode == 0 and "Traceback" not in version.stderr
