@@ -33,7 +33,7 @@ from storyboard.board.spec import Project
 from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
 from storyboard.files import atomic_write, sweep_stale, write_error
-from storyboard.media.ffmpeg import check_interrupt, interruptible_call, run_ffmpeg
+from storyboard.media.ffmpeg import check_interrupt, concat_file, interruptible_call, run_ffmpeg
 from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
@@ -403,7 +403,7 @@ def concat_copy(
     inpoint = "" if apart else "inpoint 0\n"
     listing.write_text(
         "".join(
-            f"file '{_quoted(f)}'\n{inpoint}duration {s.duration:.6f}\n"
+            f"{concat_file(f, listing)}{inpoint}duration {s.duration:.6f}\n"
             for f, s in zip(files, tl.segments, strict=True)
         )
     )
@@ -424,18 +424,13 @@ def concat_copy(
     return dest
 
 
-def _quoted(p: Path) -> str:
-    """A path for a concat listing's single quotes."""
-    return str(p.resolve()).replace("'", "'\\''")
-
-
 def _sound_joined(files: list[Path], keys: list[str], dest: Path, cache: ChunkCache) -> Path:
     """The takes' sound joined in their order, kept in ``cache``."""
 
     def join(out: Path) -> None:
         listing = dest.with_name(f"{dest.stem}.sound-join.txt")
         sounds = _sounds_apart(files, keys, dest, cache)
-        listing.write_text("".join(f"file '{_quoted(p)}'\ninpoint 0\n" for p in sounds))
+        listing.write_text("".join(f"{concat_file(p, listing)}inpoint 0\n" for p in sounds))
         run_ffmpeg(
             ["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:a:0", "-c", "copy"]
             + ["-f", "ipod", str(out)],

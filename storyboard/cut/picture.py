@@ -32,6 +32,7 @@ from typing import Any
 from storyboard.board.spec import Project
 from storyboard.errors import ComposeError
 from storyboard.media.ffmpeg import (
+    concat_file,
     ffmpeg_exe,
     film_colour_args,
     run_child,
@@ -397,8 +398,7 @@ def join_copy(
     listing = dest.with_name(dest.stem + ".parts.txt")
     lines = []
     for i, p in enumerate(parts):
-        q = str(p.resolve()).replace("'", "'\\''")
-        lines.append(f"file '{q}'\n")
+        lines.append(concat_file(p, listing))
         if durations is not None:
             lines.append(f"duration {durations[i]:.6f}\n")
     listing.write_text("".join(lines))

@@ -215,6 +215,21 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def concat_file(path: Path, listing: Path) -> str:
+    """A ``file '...'`` line of a concat listing for ``path``, relative to the listing's folder
+    (the demuxer reads it from there), so a folder above the project whose name has a newline
+    (which no listing line can hold) is never written: hostile helper-51's project in
+    ``my\\nfilm`` was generated, paid for, then failed at its join."""
+    rel = os.path.relpath(path.resolve(), listing.parent.resolve())
+    if "\n" in rel or "\r" in rel:
+        raise StoryboardError(
+            f"{path!s}: its path from {listing.parent} has a line break, which ffmpeg's "
+            "concat listing cannot hold: rename the folder or file"
+        )
+    quoted = rel.replace("'", "'\\''")
+    return f"file '{quoted}'\n"
+
+
 def run_ffmpeg(
     args: list[str], *, what: str, timeout: float = 600, input: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
