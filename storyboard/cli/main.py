@@ -361,7 +361,10 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return int(args.func(args) or 0)
     except StoryboardError as e:
-        _err(str(e))
+        from storyboard.generate.writer import WriterBusy
+
+        # the library says "not waiting"; here the flag that asked for it is named
+        _err(f"{e} (--no-wait)" if isinstance(e, WriterBusy) else str(e))
         return 1
     except KeyboardInterrupt:
         _err("interrupted: finished takes are kept; run the same command again to resume")

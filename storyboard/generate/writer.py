@@ -156,7 +156,7 @@ def project_writer(
     if not held.thread_lock.acquire(blocking=False):
         msg = _busy_message(root, what)
         if not wait:
-            raise WriterBusy(f"{msg}; not waiting (--no-wait)")
+            raise WriterBusy(f"{msg}; not waiting")
         if on_wait is not None:
             on_wait(f"{msg}; waiting")
         held.thread_lock.acquire()
@@ -169,7 +169,7 @@ def project_writer(
                 except BlockingIOError:
                     msg = _busy_message(root, what)
                     if not wait:
-                        raise WriterBusy(f"{msg}; not waiting (--no-wait)") from None
+                        raise WriterBusy(f"{msg}; not waiting") from None
                     if on_wait is not None:
                         on_wait(f"{msg}; waiting")
                     fcntl.flock(fd, fcntl.LOCK_EX)

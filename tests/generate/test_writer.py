@@ -52,8 +52,8 @@ def test_a_second_writer_fails_clearly_without_waiting(tmp_path: Path) -> None:
         with pytest.raises(WriterBusy) as e, project_writer(tmp_path, "pick", wait=False):
             pass
         assert str(e.value) == (
-            f"another render of this project is running (pid {h.proc.pid}); not waiting (--no-wait)"
-        )
+            f"another render of this project is running (pid {h.proc.pid}); not waiting"
+        )  # the API's words: the CLI names its flag (below), the review page does not
     finally:
         h.release()
     with project_writer(tmp_path, "pick", wait=False):

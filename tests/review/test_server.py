@@ -149,6 +149,7 @@ def test_pick_while_another_writer_holds_the_project_is_refused(
         r = client.post(q("/api/pick"), json={"scene": "a", "take": 2})
     assert r.status_code == 409
     assert "another render of this project is running" in r.json()["error"]
+    assert "--no-wait" not in r.json()["error"]  # a command-line flag the page has no use for
     assert (takes_project / "storyboard.lock").read_bytes() == before
 
 
