@@ -361,7 +361,7 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return int(args.func(args) or 0)
     except StoryboardError as e:
-        from storyboard.generate.writer import WriterBusy
+        from storyboard.api.tools import WriterBusy
 
         # the library says "not waiting"; here the flag that asked for it is named
         _err(f"{e} (--no-wait)" if isinstance(e, WriterBusy) else str(e))
