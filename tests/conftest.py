@@ -13,10 +13,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     variable ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still sets the number, as it does in xdist."""
     import os
 
+    from storyboard.cut.machine import usable_cpus  # affinity, then the cgroup's quota
+
     given = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
     if given and given.isdigit():
         return int(given)
-    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else 3
+    return usable_cpus() + 1
 
 
 @pytest.fixture

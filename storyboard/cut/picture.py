@@ -255,7 +255,9 @@ def render_video(
     keys = [key_of(*c) for c in chunks]
     with ThreadPoolExecutor(min(8, allowed_cpus())) as proving:
         hits = list(proving.map(lambda k: cache.get(k, ext), keys))
-    to_encode = sum(1 for c, hit in zip(chunks, hits, strict=True) if hit is None and c[0] != "gop")
+    # neither copied here nor cached: to encode (here, or by the runner)
+    unmade = [c[0] != "gop" and hit is None for c, hit in zip(chunks, hits, strict=True)]
+    to_encode = sum(unmade)
     plan = pool or machine_pool(tl.width, tl.height, max(1, to_encode))  # copies are light
     if log is not None:
         log(f"picture: {len(chunks)} chunks, {to_encode} to encode, {plan.describe()}")
@@ -268,10 +270,8 @@ def render_video(
     made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
     if runner is not None:
         todo: dict[str, RemoteChunk] = {}
-        for c, key, hit in zip(chunks, keys, hits, strict=True):
-            if c[0] == "gop" or hit is not None:  # copied here, or cached: nothing to encode
-                continue
-            if key not in todo:
+        for c, key, todo_here in zip(chunks, keys, unmade, strict=True):
+            if todo_here and key not in todo:
                 todo[key] = RemoteChunk(job_of(*c), str(cache.folder), key, ext, cache.fresh)
         # each lands in the cache whole (its temporary name renamed), or the runner raises
         made = dict(zip(todo, runner(make_chunk, list(todo.values())), strict=True))
@@ -303,10 +303,7 @@ def render_video(
         job = job_of(kind, f0, f1, seg_i)
         return cache.make(key, ext, lambda p: encode_chunk(job, str(p), tick))
 
-    pending = [
-        c[0] != "gop" and hit is None and key not in made
-        for c, key, hit in zip(chunks, keys, hits, strict=True)
-    ]
+    pending = [u and key not in made for u, key in zip(unmade, keys, strict=True)]
     with ThreadPoolExecutor(plan.workers) as workers:
         submitted = {i: workers.submit(chunk, i) for i in encode_order(chunks, pending)}
         jobs = [submitted[i] for i in range(len(chunks))]  # read back in film order

@@ -18,14 +18,21 @@ from helpers import ctrl_c_as_in_a_terminal
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 
 
+def setpriv_launcher() -> tuple[str, ...]:
+    """The launcher children start through, or the test skipped where there is none."""
+    from storyboard.media.ffmpeg import _launcher
+
+    launcher = _launcher()
+    if launcher is None:
+        pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
+    return launcher
+
+
 @linux_only
 @pytest.mark.parametrize("arming", ["setpriv", "preexec_fn"])
 def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path, arming: str) -> None:
     if arming == "setpriv":
-        from storyboard.media.ffmpeg import _launcher
-
-        if _launcher() is None:
-            pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
+        setpriv_launcher()
     script = textwrap.dedent(
         """
         import subprocess, sys
@@ -72,11 +79,7 @@ def test_a_child_whose_parent_died_before_it_armed_its_signal_runs_nothing(
 ) -> None:
     """The parent can die between the fork and ``setpriv``'s prctl; the signal armed then never
     comes, so the guard checks the parent is still the one that spawned it."""
-    from storyboard.media.ffmpeg import _launcher
-
-    launcher = _launcher()
-    if launcher is None:
-        pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
+    launcher = setpriv_launcher()
     marker = tmp_path / "ran"
     touch = ["/bin/sh", "-c", f"echo ran > {marker}"]
     gone = subprocess.run([*launcher, "1", *touch], timeout=10, check=False)  # "spawned by init"
@@ -125,9 +128,7 @@ def test_an_executable_is_started_by_popen_once_then_by_the_launcher(
     """The launcher starts only what Popen has run; a changed file (a chmod) is Popen's again."""
     import storyboard.media.ffmpeg as ff
 
-    launcher = ff._launcher()
-    if launcher is None:
-        pytest.skip("setpriv (util-linux) is not on this machine: children use preexec_fn")
+    launcher = setpriv_launcher()
     exe = tmp_path / "true"
     shutil.copy(shutil.which("true") or "/bin/true", exe)
     started: list[str] = []
