@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -204,10 +204,17 @@ def compose_film(
         if on_progress is not None:
             on_progress(min(now, total), total)
 
-    # the contact sheet is drawn while the film is made (a few one-frame decodes: light)
+    # the contact sheet is drawn while the film is made (a few one-frame decodes: light), once
+    # the picture's encodes are under way: before, its fonts and images took the interpreter
+    # from the picture's planning, which the first encode waits on (issue 19)
     sheet_pool = ThreadPoolExecutor(1)
     sheet_args = (tl, project.root, project.board.title, contact_sheet_path(project))
-    sheet = sheet_pool.submit(contact_sheet, *sheet_args, _boards(project, state))
+    sheets: list[Future[Path]] = []
+
+    def draw_sheet() -> None:
+        if not sheets:
+            sheets.append(sheet_pool.submit(contact_sheet, *sheet_args, _boards(project, state)))
+
     loudness: Loudness | None = None
     try:
         sweep_stale(".compose-", dest.parent)  # what a killed compose left behind
@@ -215,6 +222,7 @@ def compose_film(
             tmp = Path(d)
             part = tmp / f"film.{fmt.lower()}"
             if route == "copy":
+                draw_sheet()
                 made, hits = cache.made, cache.hits
                 concat_copy(tl, project.root, part, cache=cache)
                 cache.made, cache.hits = made, hits  # the takes' sound copied, nothing encoded
@@ -229,6 +237,7 @@ def compose_film(
                         film_sound, tl, project, infos, cache, log, sounds, kept
                     )
                     if route == "audio-only":
+                        draw_sheet()
                         video = tmp / f"video.{fmt.lower()}"
                         concat_copy(tl, project.root, video, audio=False)
                         on_frames(total)
@@ -237,7 +246,17 @@ def compose_film(
                         lengths = {k: v.picture_seconds for k, v in infos.items()}
                         last = {k: last_frame_start(v) for k, v in infos.items()}
                         parts = render_video(
-                            tl, project, cache, lengths, None, on_frames, stats, log, runner, last
+                            tl,
+                            project,
+                            cache,
+                            lengths,
+                            None,
+                            on_frames,
+                            stats,
+                            log,
+                            runner,
+                            last,
+                            started=draw_sheet,
                         )
                     audio = audio_job.result()
                 loudness = audio.loudness
@@ -252,10 +271,11 @@ def compose_film(
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
         raise ComposeError(str(write_error(dest, e))) from None
+        draw_sheet()  # (drawn already, unless the picture had nothing to start)
     finally:
         sheet_pool.shutdown(wait=True)
         cache.release()
-    sheet.result()
+    sheets[0].result()
     srt_path = dest.with_suffix(".srt")
     if tl.captions and edit.captions != "off":
         atomic_write(srt_path, srt(tl.captions).encode())

@@ -207,6 +207,7 @@ def render_video(
     log: Callable[[str], None] | None = None,
     runner: ChunkRunner | None = None,
     last_frames: dict[str, float] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> list[tuple[Path, int]]:
     """The picture's chunks in order with their frame counts, each from the cache or encoded
     into it (the film joins them with its sound by stream copy: :func:`join_copy`, then
@@ -218,6 +219,9 @@ def render_video(
     default sized to this machine: :func:`~storyboard.cut.machine.machine_pool`). ``runner``:
     where the missing chunks are encoded instead (e.g. as Ray tasks, issue 20; see
     :mod:`storyboard.cut.executors`), each by :func:`make_chunk` into the same cache.
+    ``started``: called once the chunks are handed to the pool or the runner (the caller's own
+    work beside them starts then, and takes nothing from the planning before it; it may be
+    called twice).
     """
     fmt = project.board.output.format
     codec = chunk_codec_args(fmt, project.board.output.quality)
@@ -269,6 +273,8 @@ def render_video(
 
     made: dict[str, Path] = {}  # chunks a runner made elsewhere (issue 20)
     if runner is not None:
+        if started is not None:  # the encodes are elsewhere: this machine's CPUs are free
+            started()
         todo: dict[str, RemoteChunk] = {}
         for c, key, todo_here in zip(chunks, keys, unmade, strict=True):
             if todo_here and key not in todo:
@@ -308,6 +314,8 @@ def render_video(
         submitted = {i: workers.submit(chunk, i) for i in encode_order(chunks, pending)}
         jobs = [submitted[i] for i in range(len(chunks))]  # read back in film order
         try:
+            if started is not None:
+                started()
             parts = [j.result() for j in jobs]
         except BaseException:
             for j in jobs:

@@ -4,8 +4,11 @@ replaced by a link, gone) is drawn again."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from test_film_key import edit_yaml, music_bed, reload, three
 
@@ -59,3 +62,35 @@ def test_what_the_sheet_shows_changing_draws_it_again(tmp_path: Path) -> None:
     with Image.open(sheet) as im:
         im.verify()
     assert sheet.read_bytes() != before  # the rows say "in: fade" now
+
+
+def test_the_sheet_is_drawn_once_the_pictures_encodes_are_under_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: the sheet (fonts, images, a PNG) took the interpreter from the picture's
+    planning, which an edit waits on before its first encode starts; it is drawn beside the
+    encodes instead."""
+    import storyboard.cut.compose as compose
+    import storyboard.cut.picture as picture
+
+    project, state = three(tmp_path)
+    submitted = threading.Event()
+    seen: list[bool] = []
+    order = picture.encode_order
+
+    def submitting(*args: object, **kwargs: object) -> object:
+        time.sleep(0.2)  # a sheet drawn before this would have started by now
+        submitted.set()
+        return order(*args, **kwargs)  # type: ignore[arg-type]
+
+    drawer = compose.contact_sheet
+
+    def sheet(*args: object, **kwargs: object) -> object:
+        seen.append(submitted.is_set())
+        return drawer(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(picture, "encode_order", submitting)
+    monkeypatch.setattr(compose, "contact_sheet", sheet)
+    res = compose_film(project, state, log=lambda s: None)
+    assert seen == [True]
+    assert res.contact_sheet is not None and res.contact_sheet.is_file()
