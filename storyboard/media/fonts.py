@@ -47,8 +47,8 @@ def font_file() -> str:
         pass
     try:
         return str(fontpkg.path(TEXT_FONT))
-    except LookupError as e:  # fontpkg's FamilyNotInstalled is a LookupError
-        raise _missing(e) from None
+    except (ImportError, LookupError) as e:  # FamilyNotInstalled is a LookupError; the
+        raise _missing(e) from None  # registry imports each family's package
 
 
 def _packaged(fontpkg: Any) -> Any:

@@ -39,8 +39,19 @@ def test_without_its_package_the_registry_is_asked(monkeypatch: pytest.MonkeyPat
     """A font package laid out otherwise (or renamed): fontpkg's own lookup still answers."""
     import fontpkg
 
-    monkeypatch.setitem(sys.modules, fonts.FONT_PACKAGE, None)  # its import fails
+    monkeypatch.setattr(fonts, "FONT_PACKAGE", "fontpkg_no_such_family")
     assert fonts.font_file() == str(fontpkg.path(fonts.TEXT_FONT))
+
+
+def test_a_font_package_that_cannot_be_imported_is_one_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """fontpkg's registry imports each family's package: an ImportError there was a traceback
+    (the suite's first run of this round in a fresh clone)."""
+    monkeypatch.setitem(sys.modules, fonts.FONT_PACKAGE, None)  # its import fails
+    monkeypatch.setattr("fontpkg._registry._cache", None)  # the registry imports it again
+    with pytest.raises(fonts.StoryboardError, match="the font Noto Sans is not installed"):
+        fonts.font_file()
 
 
 def test_no_font_at_all_is_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
