@@ -110,9 +110,14 @@ def sha256_nofollow(path: Path) -> tuple[int, str] | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        regular = False
+    if not regular:  # before fdopen, which refuses a folder (hostile helper-52)
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            return None
         h = hashlib.sha256()
         size = 0
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -79,10 +79,11 @@ def output_path(project: Project) -> Path:
     return film_path(project)
 
 
-def check_destinations(dest: Path) -> None:
-    """The film and its captions replace only regular files (or nothing): never a device,
-    FIFO, socket or folder that appeared there after the storyboard was read."""
-    for p in (dest, dest.with_suffix(".srt")):
+def check_destinations(dest: Path, *also: Path) -> None:
+    """The film, its captions (and ``also``: its contact sheet) replace only regular files (or
+    nothing): never a device, FIFO, socket or folder that appeared there after the storyboard
+    was read."""
+    for p in (dest, dest.with_suffix(".srt"), *also):
         kind = not_a_file(p)
         if kind is not None:
             raise ComposeError(f"cannot write {p}: it is {kind}; move it away or set output.file")
@@ -136,7 +137,7 @@ def compose_film(
         cache_dir = admit_cache_folder(cache_dir, project.root)
     lock = cut_takes(project, state.lock)  # issue 18: lip-synced scenes play their sync
     dest = output_path(project)
-    check_destinations(dest)
+    check_destinations(dest, contact_sheet_path(project))  # hostile helper-52: the sheet too
     for scene in project.board.scenes:
         take = lock.get(scene.id)
         if take is not None and not state.file_ok(take):  # confined, and its bytes match
@@ -266,12 +267,12 @@ def compose_film(
                     files = [path for path, _ in parts]
                     join_copy(files, part, audio.path, fmt, part_lengths(parts, tl.fps))
                     check_frames(part, tl, cache, project)
+            draw_sheet()  # (drawn already, unless the picture had nothing to start)
             check_destinations(dest)  # again: the encode took a while
             check_interrupt()  # a Ctrl-C while composing puts no film in place
             shutil.move(str(part), str(dest))  # same folder: an atomic rename
     except OSError as e:
         raise ComposeError(str(write_error(dest, e))) from None
-        draw_sheet()  # (drawn already, unless the picture had nothing to start)
     finally:
         sheet_pool.shutdown(wait=True)
         cache.release()

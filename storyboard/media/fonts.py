@@ -12,6 +12,8 @@ draw it as ``?`` (:func:`drawable`).
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from typing import Any
 
 from PIL import ImageFont
@@ -42,13 +44,26 @@ def font_file() -> str:
     except ImportError as e:
         raise _missing(e) from None
     try:
-        return str(_packaged(fontpkg))
+        return _usable(_packaged(fontpkg))
     except Exception:  # another layout of the package: fontpkg's own lookup decides
         pass
     try:
-        return str(fontpkg.path(TEXT_FONT))
-    except (ImportError, LookupError) as e:  # FamilyNotInstalled is a LookupError; the
-        raise _missing(e) from None  # registry imports each family's package
+        found = fontpkg.path(TEXT_FONT)
+    except Exception as e:  # FamilyNotInstalled (a LookupError), or a package the registry
+        raise _missing(e) from None  # could not import or read (hostile helper-52)
+    return _usable(found)
+
+
+def _usable(path: Any) -> str:
+    """``path`` when it is a regular file (a link to one included), else the one message: a
+    folder or a missing file cannot be read, and a FIFO would hang the reader."""
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, TypeError, ValueError) as e:
+        raise _missing(e) from None
+    if not regular:
+        raise _missing(f"{path} is not a file")
+    return str(path)
 
 
 def _packaged(fontpkg: Any) -> Any:
@@ -64,12 +79,10 @@ def _packaged(fontpkg: Any) -> Any:
     chosen = fontpkg.select_file(
         family, fontpkg.normalize_weight(400), fontpkg.normalize_style("normal"), False
     )
-    if not chosen.path.is_file():
-        raise FileNotFoundError(chosen.path)
     return chosen.path
 
 
-def _missing(e: Exception) -> StoryboardError:
+def _missing(e: Exception | str) -> StoryboardError:
     return StoryboardError(
         f"the font {TEXT_FONT} is not installed ({e}); burnt-in captions and placeholder "
         f"text are drawn in it: {REINSTALL} or `pip install fontpkg-noto-sans`"
@@ -93,7 +106,14 @@ def _charmap() -> frozenset[int]:
 @functools.cache
 def text_font(size: int) -> ImageFont.FreeTypeFont:
     """The font at ``size`` pixels."""
-    return ImageFont.truetype(font_file(), size)
+    path = font_file()
+    try:
+        return ImageFont.truetype(path, size)
+    except (OSError, ValueError) as e:  # not a font (hostile helper-52: a file emptied, or a
+        raise StoryboardError(  # link to another file)
+            f"the font {TEXT_FONT} cannot be read from {path} ({e}); {REINSTALL} or "
+            "`pip install --force-reinstall fontpkg-noto-sans`"
+        ) from None
 
 
 PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))

@@ -4,6 +4,7 @@ replaced by a link, gone) is drawn again."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -93,4 +94,71 @@ def test_the_sheet_is_drawn_once_the_pictures_encodes_are_under_way(
     monkeypatch.setattr(compose, "contact_sheet", sheet)
     res = compose_film(project, state, log=lambda s: None)
     assert seen == [True]
+    assert res.contact_sheet is not None and res.contact_sheet.is_file()
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_sheet_path_that_is_not_a_file_is_refused_before_anything_is_made(
+    tmp_path: Path, kind: str
+) -> None:
+    """Hostile helper-52: a folder where the sheet goes raised IsADirectoryError (a traceback)
+    after the film was in place, with no captions or stamp written. It is refused first, as the
+    film's and the captions' own paths are."""
+    from storyboard.cut.compose import contact_sheet_path, output_path
+    from storyboard.errors import ComposeError
+
+    project, state = three(tmp_path)
+    sheet = contact_sheet_path(project)
+    sheet.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        sheet.mkdir()
+    else:
+        os.mkfifo(sheet)
+    with pytest.raises(ComposeError, match=rf"cannot write {sheet}: it is a"):
+        compose_film(project, state, log=lambda s: None)
+    assert not output_path(project).exists()
+    assert not (project.build / "chunks").exists() or not any(
+        (project.build / "chunks").rglob("*.mp4")
+    )
+
+
+def test_a_folder_put_where_the_sheet_goes_while_composing_is_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storyboard.cut.compose as compose
+    from storyboard.errors import StoryboardError
+
+    project, state = three(tmp_path)
+    drawer = compose.contact_sheet
+
+    def sheet(tl, root, title, dest, *rest):  # type: ignore[no-untyped-def]
+        dest.mkdir(parents=True)  # appears after the check
+        return drawer(tl, root, title, dest, *rest)
+
+    monkeypatch.setattr(compose, "contact_sheet", sheet)
+    with pytest.raises(StoryboardError, match="contact-sheet.png"):
+        compose_film(project, state, log=lambda s: None)
+
+
+def test_sha256_of_a_folder_is_none(tmp_path: Path) -> None:
+    from storyboard.cut.chunks import sha256_nofollow
+
+    assert sha256_nofollow(tmp_path) is None
+
+
+def test_a_picture_that_never_says_it_started_still_gets_its_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile helper-52: the call that draws the sheet when the picture never started any
+    encode sat after a ``raise`` (unreachable); the sheet must come either way."""
+    import storyboard.cut.compose as compose
+
+    project, state = three(tmp_path)
+    render = compose.render_video
+
+    def silent(*args, started=None, **kwargs):  # type: ignore[no-untyped-def]
+        return render(*args, **kwargs)  # never calls started
+
+    monkeypatch.setattr(compose, "render_video", silent)
+    res = compose_film(project, state, log=lambda s: None)
     assert res.contact_sheet is not None and res.contact_sheet.is_file()

@@ -4,6 +4,8 @@ registry reads every package's entry points, a tenth of a second of an edit's co
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -59,3 +61,81 @@ def test_no_font_at_all_is_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "fontpkg", None)
     with pytest.raises(fonts.StoryboardError, match="the font Noto Sans is not installed"):
         fonts.font_file()
+
+
+def _package(root: Path, name: str, metadata: bytes | None, font: str = "") -> None:
+    """A font package ``name`` under ``root`` (on sys.path): its metadata.json and a file."""
+    pkg = root / name
+    (pkg / "files").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    if metadata is not None:
+        (pkg / "metadata.json").write_bytes(metadata)
+    if font == "fifo":
+        os.mkfifo(pkg / "files" / "F.ttf")
+    elif font == "folder":
+        (pkg / "files" / "F.ttf").mkdir()
+    elif font == "empty":
+        (pkg / "files" / "F.ttf").write_bytes(b"")
+
+
+def _meta(path: str = "files/F.ttf") -> bytes:
+    return json.dumps(
+        {
+            "schema": 1,
+            "family": "Noto Sans",
+            "slug": "noto-sans",
+            "version": "1",
+            "license": "OFL-1.1",
+            "files": [{"path": path, "style": "normal", "weight": None, "variable": True}],
+        }
+    ).encode()
+
+
+BROKEN = {
+    "no metadata": (None, ""),
+    "invalid JSON": (b"{", ""),
+    "a list": (b"[]", ""),
+    "not UTF-8": (b"\xff\xfe{", ""),
+    "a bad weight": (_meta().replace(b'"weight": null', b'"weight": "bold"'), ""),
+    "a missing file": (_meta(), ""),
+    "a folder": (_meta(), "folder"),
+    "a FIFO": (_meta(), "fifo"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_font_package_is_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """Hostile helper-52: a package whose metadata or file is damaged gave a traceback (a
+    JSONDecodeError, an AttributeError...) or, with a FIFO for the font, hung. The registry
+    reads the same package, so it answers the same: modelled here by its answer being that
+    file too, or its error."""
+    metadata, font = BROKEN[case]
+    name = f"fontpkg_broken_{abs(hash(case))}"
+    _package(tmp_path, name, metadata, font)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(fonts, "FONT_PACKAGE", name)
+
+    def registry(family: str, *args: object, **kwargs: object) -> Path:
+        if metadata is None or font == "" and case != "a missing file":
+            raise ValueError(f"{case} (as the registry reads it)")
+        return tmp_path / name / "files" / "F.ttf"
+
+    monkeypatch.setattr("fontpkg.path", registry)
+    with pytest.raises(fonts.StoryboardError, match="the font Noto Sans"):
+        fonts.font_file()
+
+
+def test_a_font_file_that_is_not_a_font_is_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "F.ttf"
+    bad.write_bytes(b"not a font")
+    monkeypatch.setattr(fonts, "font_file", lambda: str(bad))
+    fonts.text_font.cache_clear()
+    try:
+        with pytest.raises(fonts.StoryboardError, match="the font Noto Sans"):
+            fonts.text_font(16)
+    finally:
+        fonts.text_font.cache_clear()
