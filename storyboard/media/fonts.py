@@ -67,6 +67,7 @@ def _usable(path: Any) -> str:
 
 
 def _packaged(fontpkg: Any) -> Any:
+    """The regular upright file of the family :data:`FONT_PACKAGE`'s metadata names."""
     import importlib.resources
     import json
 
@@ -99,8 +100,11 @@ def _charmap() -> frozenset[int]:
             f"the font's character map is read with fontTools ({e}): {REINSTALL} or "
             "`pip install fonttools`"
         ) from None
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap() or ())
+    try:
+        with TTFont(path, lazy=True) as font:
+            return frozenset(font.getBestCmap() or ())
+    except Exception as e:  # fontTools raises its own kinds for a damaged file
+        raise _unreadable(path, e) from None
 
 
 @functools.cache
@@ -110,10 +114,14 @@ def text_font(size: int) -> ImageFont.FreeTypeFont:
     try:
         return ImageFont.truetype(path, size)
     except (OSError, ValueError) as e:  # not a font (hostile helper-52: a file emptied, or a
-        raise StoryboardError(  # link to another file)
-            f"the font {TEXT_FONT} cannot be read from {path} ({e}); {REINSTALL} or "
-            "`pip install --force-reinstall fontpkg-noto-sans`"
-        ) from None
+        raise _unreadable(path, e) from None  # link to another file)
+
+
+def _unreadable(path: str, e: Exception) -> StoryboardError:
+    return StoryboardError(
+        f"the font {TEXT_FONT} cannot be read from {path} ({e or type(e).__name__}); "
+        f"{REINSTALL} or `pip install --force-reinstall fontpkg-noto-sans`"
+    )
 
 
 PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))

@@ -139,3 +139,19 @@ def test_a_font_file_that_is_not_a_font_is_one_message(
             fonts.text_font(16)
     finally:
         fonts.text_font.cache_clear()
+
+
+def test_a_character_map_that_cannot_be_read_is_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Burnt-in captions read the font's character map (fontTools): a damaged file is the same
+    one message as in Pillow."""
+    bad = tmp_path / "F.ttf"
+    bad.write_bytes(b"")
+    monkeypatch.setattr(fonts, "font_file", lambda: str(bad))
+    fonts._charmap.cache_clear()
+    try:
+        with pytest.raises(fonts.StoryboardError, match="the font Noto Sans"):
+            fonts.undrawable("caf\u00e9")
+    finally:
+        fonts._charmap.cache_clear()
