@@ -74,11 +74,9 @@ def _package(root: Path, name: str, metadata: bytes | None, font: str = "") -> N
         os.mkfifo(pkg / "files" / "F.ttf")
     elif font == "folder":
         (pkg / "files" / "F.ttf").mkdir()
-    elif font == "empty":
-        (pkg / "files" / "F.ttf").write_bytes(b"")
 
 
-def _meta(path: str = "files/F.ttf") -> bytes:
+def _meta() -> bytes:
     return json.dumps(
         {
             "schema": 1,
@@ -86,7 +84,7 @@ def _meta(path: str = "files/F.ttf") -> bytes:
             "slug": "noto-sans",
             "version": "1",
             "license": "OFL-1.1",
-            "files": [{"path": path, "style": "normal", "weight": None, "variable": True}],
+            "files": [{"path": "files/F.ttf", "style": "normal", "weight": None, "variable": True}],
         }
     ).encode()
 
@@ -118,7 +116,7 @@ def test_a_broken_font_package_is_one_message(
     monkeypatch.setattr(fonts, "FONT_PACKAGE", name)
 
     def registry(family: str, *args: object, **kwargs: object) -> Path:
-        if metadata is None or font == "" and case != "a missing file":
+        if case not in ("a missing file", "a folder", "a FIFO"):  # metadata it cannot read
             raise ValueError(f"{case} (as the registry reads it)")
         return tmp_path / name / "files" / "F.ttf"
 
@@ -127,31 +125,24 @@ def test_a_broken_font_package_is_one_message(
         fonts.font_file()
 
 
+@pytest.mark.parametrize(
+    ("reader", "read"),
+    [
+        ("text_font", lambda: fonts.text_font(16)),  # Pillow: placeholders, the contact sheet
+        ("_charmap", lambda: fonts.undrawable("caf\u00e9")),  # fontTools: burnt-in captions
+    ],
+)
 def test_a_font_file_that_is_not_a_font_is_one_message(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str, read
 ) -> None:
+    """A damaged file is one message, whichever library reads it."""
     bad = tmp_path / "F.ttf"
     bad.write_bytes(b"not a font")
     monkeypatch.setattr(fonts, "font_file", lambda: str(bad))
-    fonts.text_font.cache_clear()
+    cached = getattr(fonts, reader)
+    cached.cache_clear()
     try:
         with pytest.raises(fonts.StoryboardError, match="the font Noto Sans"):
-            fonts.text_font(16)
+            read()
     finally:
-        fonts.text_font.cache_clear()
-
-
-def test_a_character_map_that_cannot_be_read_is_one_message(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Burnt-in captions read the font's character map (fontTools): a damaged file is the same
-    one message as in Pillow."""
-    bad = tmp_path / "F.ttf"
-    bad.write_bytes(b"")
-    monkeypatch.setattr(fonts, "font_file", lambda: str(bad))
-    fonts._charmap.cache_clear()
-    try:
-        with pytest.raises(fonts.StoryboardError, match="the font Noto Sans"):
-            fonts.undrawable("caf\u00e9")
-    finally:
-        fonts._charmap.cache_clear()
+        cached.cache_clear()
