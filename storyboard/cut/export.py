@@ -179,6 +179,7 @@ def to_otio(
     }
     track = otio.schema.Track(name="storyboard", kind=otio.schema.TrackKind.Video)
     ranges = clip_ranges(tl, project.root)
+    sizes = take_sizes(project, tl) if tl.reframe == "crop" else {}
     for i, (seg, rng) in enumerate(zip(tl.segments, ranges, strict=True)):
         if i > 0 and seg.transition != "cut" and seg.overlap > 0:
             # the frames before the cut are the incoming clip's head (its cut_in), those after
@@ -186,12 +187,44 @@ def to_otio(
             # (hostile: swapped, an odd one ran a frame late in OTIO and the EDL)
             track.append(_transition(seg.transition, rng.cut_in, ranges[i - 1].cut_out, fps))
         clip = _clip(i, seg, rng, tl)
+        if seg.file in sizes:
+            clip.metadata["storyboard"]["framing"] = framing(sizes[seg.file], tl)
         _markers(clip, seg, rng, tl)
         track.append(clip)
     timeline.tracks.append(track)
     if lock is not None:  # issue 18: the hand-off carries the sound
         timeline.tracks.extend(audio_tracks(project, tl, lock))
     return timeline
+
+
+def take_sizes(project: Project, tl: Timeline) -> dict[str, tuple[int, int]]:
+    """Each take file's frame size (probed once; cached by content)."""
+    files = {s.file: s.take.media_key for s in tl.segments}
+    probed = probe_cached(
+        [(project.root / f, k) for f, k in files.items()], project.build / "media"
+    )
+    return {f: (probed[project.root / f].width, probed[project.root / f].height) for f in files}
+
+
+def framing(take: tuple[int, int], tl: Timeline) -> dict[str, object]:
+    """How a take fills the film's frame in a crop (the geometry of
+    :func:`~storyboard.cut.chunkjob.reframe_filter`): scaled to cover the frame, then moved so
+    the frame shows the part the focus point keeps. ``position`` is that move from the centred
+    take as Final Cut's ``adjust-transform`` gives it: x right and y up, in percent of the
+    frame's height (Apple's FCPXML reference, Adjustments: "percentages based on the original
+    frame height")."""
+    w, h = take
+    scale = max(tl.width / w, tl.height / h)
+    over_x, over_y = w * scale - tl.width, h * scale - tl.height
+    fx, fy = tl.focus
+    x = over_x * (0.5 - fx) / tl.height * 100
+    y = over_y * (fy - 0.5) / tl.height * 100
+    return {
+        "conform": "fill",
+        "position": [round(x, 4) + 0.0, round(y, 4) + 0.0],  # + 0.0: never -0.0
+        "take_size": [w, h],
+        "focus": list(tl.focus),
+    }
 
 
 def export_cut(
@@ -262,7 +295,8 @@ def export_cut(
     except Exception as e:  # the adapters raise plain exceptions of their own
         raise StoryboardError(f"{fmt} export failed: {e}") from None
     if fmt == "fcpxml":  # the adapter writes no transitions (hostile: it dropped them all)
-        text = fcpxml_size(fcpxml_transitions(text, timeline.tracks[0], tl.fps), tl)
+        text = fcpxml_transitions(text, timeline.tracks[0], tl.fps)
+        text = fcpxml_size(fcpxml_framing(text, timeline.tracks[0]), tl)
     atomic_write(dest, (text + notes).encode("utf-8"))
     return dest
 
@@ -303,6 +337,57 @@ def fcpxml_size(text: str, tl: Timeline) -> str:
     return text[:start] + tag + text[end:]
 
 
+def _spine_stories(doc: minidom.Document, clips: int) -> list[minidom.Element]:
+    """The sequence spine's story elements, one per clip of the video track: never a guess
+    at which element is which clip."""
+    spines = [
+        s
+        for s in doc.getElementsByTagName("spine")
+        if isinstance(s.parentNode, minidom.Element) and s.parentNode.tagName == "sequence"
+    ]
+    stories = [n for n in spines[0].childNodes if isinstance(n, minidom.Element)] if spines else []
+    stories = [n for n in stories if n.tagName != "transition"]
+    if len(stories) != clips:
+        raise StoryboardError(
+            f"fcpxml export failed: the adapter wrote {len(stories)} story elements for "
+            f"{clips} clips; export otio instead"
+        )
+    return stories
+
+
+def _fcp_number(v: float) -> str:
+    return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def fcpxml_framing(text: str, track: otio.schema.Track) -> str:
+    """Each cropped take told to fill the frame as the film does (``adjust-conform``; Final
+    Cut's default is to fit it, letterboxed) and moved to the film's crop
+    (``adjust-transform``), from the clips' ``framing`` (:func:`framing`). The adjustments
+    are the first children of the clip's ``<video>``, as the FCPXML DTD orders them."""
+    clips = [i for i in track if isinstance(i, otio.schema.Clip)]
+    if not any("framing" in c.metadata.get("storyboard", {}) for c in clips):
+        return text
+    doc = minidom.parseString(text)
+    root = doc.documentElement
+    assert root is not None
+    for clip, story in zip(clips, _spine_stories(doc, len(clips)), strict=True):
+        found = clip.metadata.get("storyboard", {}).get("framing")
+        videos = [n for n in story.childNodes if isinstance(n, minidom.Element)]
+        video = next((n for n in videos if n.tagName == "video"), None)
+        if found is None or video is None:
+            continue
+        first = video.firstChild
+        conform = doc.createElement("adjust-conform")
+        conform.setAttribute("type", str(found["conform"]))
+        video.insertBefore(conform, first)
+        x, y = (float(v) for v in found["position"])
+        if (x, y) != (0.0, 0.0):
+            move = doc.createElement("adjust-transform")
+            move.setAttribute("position", f"{_fcp_number(x)} {_fcp_number(y)}")
+            video.insertBefore(move, first)
+    return FCPXML_HEAD + root.toxml()
+
+
 def fcpxml_transitions(text: str, track: otio.schema.Track, fps: int) -> str:
     """Put the video track's transitions into the FCPXML the ``fcpx_xml`` adapter wrote (it
     writes none): in the spine between their two clips, from the film's first frame of the
@@ -315,19 +400,10 @@ def fcpxml_transitions(text: str, track: otio.schema.Track, fps: int) -> str:
     doc = minidom.parseString(text)
     root = doc.documentElement
     assert root is not None
-    spines = [
-        s
-        for s in doc.getElementsByTagName("spine")
-        if isinstance(s.parentNode, minidom.Element) and s.parentNode.tagName == "sequence"
-    ]
     clips = [i for i in items if not isinstance(i, otio.schema.Transition)]
-    stories = [n for n in spines[0].childNodes if isinstance(n, minidom.Element)] if spines else []
-    if len(stories) != len(clips):  # never guess which element is which clip
-        raise StoryboardError(
-            f"fcpxml export failed: the adapter wrote {len(stories)} story elements for "
-            f"{len(clips)} clips; export otio instead"
-        )
-    spine = spines[0]
+    stories = _spine_stories(doc, len(clips))
+    spine = stories[0].parentNode
+    assert isinstance(spine, minidom.Element)
     ids = {e.getAttribute("id") for e in doc.getElementsByTagName("*") if e.hasAttribute("id")}
     free = len(ids) + 1  # the adapter numbers its resources r1, r2, ...
     while f"r{free}" in ids:

@@ -182,3 +182,90 @@ def test_the_films_size_and_framing_travel_with_the_timeline(project: Path) -> N
     for asset in doc.getElementsByTagName("asset") + doc.getElementsByTagName("asset-clip"):
         if asset.hasAttribute("format"):
             assert asset.getAttribute("format") != sequence.getAttribute("format")
+
+
+def _videos(path: Path) -> list[object]:
+    """The ``<video>`` element of each clip in the sequence's spine, in order."""
+    from xml.dom import minidom
+
+    doc = minidom.parse(str(path))
+    spine = doc.getElementsByTagName("sequence")[0].getElementsByTagName("spine")[0]
+    clips = [n for n in spine.childNodes if getattr(n, "tagName", "") == "clip"]
+    return [next(n for n in c.childNodes if getattr(n, "tagName", "") == "video") for c in clips]
+
+
+def _adjustments(video: object) -> dict[str, dict[str, str]]:
+    return {
+        n.tagName: dict(n.attributes.items())  # type: ignore[attr-defined]
+        for n in video.childNodes  # type: ignore[attr-defined]
+        if getattr(n, "tagName", "").startswith("adjust-")
+    }
+
+
+@pytest.mark.parametrize(
+    ("framing", "position"),
+    [
+        # 64x36 takes filling 36x64: scaled to 113.78x64, so 77.78 px overflow; the crop keeps
+        # from 0.2 of it (15.56 px in), moving the take 0.3 x 77.78 = 23.33 px right of centre,
+        # 36.46 % of the 64 px frame height (Final Cut's unit)
+        ("{size: 36x64, reframe: crop, focus: [0.2, 0.5]}", "36.4583 0"),
+        ("{size: 36x64, reframe: crop}", None),  # centred: filling is all it takes
+        # 64x36 takes filling 64x64: 113.78x64 again, 49.78 px over; from 0.9 of it, 0.4 of it
+        # left of centre; no vertical overflow, so the vertical focus moves nothing
+        ("{size: 64x64, reframe: crop, focus: [0.9, 0.1]}", "-31.1111 0"),
+        # filling 128x36: 128x72, 36 px over in height; kept from 0.1 of it: the take moves
+        # 0.4 x 36 = 14.4 px down (Final Cut's y is up), 40 % of the 36 px frame height
+        ("{size: 128x36, reframe: crop, focus: [0.5, 0.1]}", "0 -40"),
+    ],
+)
+def test_a_cropped_variant_tells_final_cut_to_fill_the_frame_where_the_film_does(
+    project: Path, framing: str, position: str | None
+) -> None:
+    """Left alone since hostile helper-45: a crop variant's FCPXML let Final Cut fit each 16:9
+    take into the 9:16 frame (its default: letterboxed), so the editor saw another picture
+    than the film. Each take now fills the frame (``adjust-conform``) and is moved to the
+    film's crop (``adjust-transform``); the OTIO clip says the same in its metadata."""
+    board = project / "storyboard.yaml"
+    board.write_text(board.read_text() + f"variants:\n  vertical: {framing}\n", encoding="utf-8")
+    (project / "storyboard.vertical.lock").write_bytes((project / "storyboard.lock").read_bytes())
+    out = project / "cut.fcpxml"
+    assert main(["export", str(project), "--variant", "vertical", "--format", "fcpxml",
+                 "-o", str(out)]) == 0  # fmt: skip
+    videos = _videos(out)
+    assert len(videos) == 3
+    for video in videos:
+        adjust = _adjustments(video)
+        assert adjust["adjust-conform"] == {"type": "fill"}
+        if position is None:
+            assert "adjust-transform" not in adjust
+        else:
+            assert adjust["adjust-transform"] == {"position": position}
+        # the DTD's order: the adjustments come first in a <video>
+        kids = [n for n in video.childNodes if getattr(n, "tagName", "")]  # type: ignore[attr-defined]
+        assert [k.tagName for k in kids[: len(adjust)]] == sorted(adjust)
+    assert main(["export", str(project), "--variant", "vertical", "-o",
+                 str(project / "cut.otio")]) == 0  # fmt: skip
+    clips = list(otio.adapters.read_from_file(str(project / "cut.otio")).find_clips())
+    x, y = (float(v) for v in (position or "0 0").split())
+    for c in clips:
+        framing_md = dict(c.metadata["storyboard"]["framing"])
+        assert framing_md["conform"] == "fill"
+        assert [round(v, 4) for v in framing_md["position"]] == [x, y]
+        assert list(framing_md["take_size"]) == [64, 36]
+
+
+def test_the_main_film_and_a_letterboxed_variant_leave_final_cut_its_default(
+    project: Path,
+) -> None:
+    """Takes at the film's own shape, or letterboxed (``pad``: Final Cut's default, fit), get
+    no adjustment."""
+    board = project / "storyboard.yaml"
+    board.write_text(
+        board.read_text() + "variants:\n  square: {size: 64x64, reframe: pad}\n", encoding="utf-8"
+    )
+    (project / "storyboard.square.lock").write_bytes((project / "storyboard.lock").read_bytes())
+    for variant in ("main", "square"):
+        out = project / f"{variant}.fcpxml"
+        assert main(["export", str(project), "--variant", variant, "--format", "fcpxml",
+                     "-o", str(out)]) == 0  # fmt: skip
+        assert all(_adjustments(v) == {} for v in _videos(out))
