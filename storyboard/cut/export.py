@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeAlias
 from xml.dom import minidom
 
 import opentimelineio as otio
@@ -359,6 +360,28 @@ def _fcp_number(v: float) -> str:
     return f"{v:.4f}".rstrip("0").rstrip(".")
 
 
+_Child: TypeAlias = (
+    "minidom.Element | minidom.ProcessingInstruction | minidom.Comment | minidom.Text"
+    " | minidom.CDATASection"
+)
+
+
+def _framed(story: minidom.Element, name: str) -> tuple[minidom.Element, _Child | None]:
+    """The element a clip's video adjustments go in, and the child they go before: the
+    adapter's ``<clip><video/></clip>``, or an ``<asset-clip>`` after its note and timing."""
+    kids = [n for n in story.childNodes if isinstance(n, minidom.Element)]
+    if story.tagName == "asset-clip":
+        rest = [k for k in kids if k.tagName not in ("note", "conform-rate", "timeMap")]
+        return story, rest[0] if rest else None
+    video = next((n for n in kids if n.tagName == "video"), None)
+    if video is None:
+        raise StoryboardError(
+            f"fcpxml export failed: clip {name!r} has no video element to frame; "
+            "export otio instead"
+        )
+    return video, video.firstChild
+
+
 def fcpxml_framing(text: str, track: otio.schema.Track) -> str:
     """Each cropped take told to fill the frame as the film does (``adjust-conform``; Final
     Cut's default is to fit it, letterboxed) and moved to the film's crop
@@ -372,11 +395,9 @@ def fcpxml_framing(text: str, track: otio.schema.Track) -> str:
     assert root is not None
     for clip, story in zip(clips, _spine_stories(doc, len(clips)), strict=True):
         found = clip.metadata.get("storyboard", {}).get("framing")
-        videos = [n for n in story.childNodes if isinstance(n, minidom.Element)]
-        video = next((n for n in videos if n.tagName == "video"), None)
-        if found is None or video is None:
+        if found is None:
             continue
-        first = video.firstChild
+        video, first = _framed(story, clip.name)
         conform = doc.createElement("adjust-conform")
         conform.setAttribute("type", str(found["conform"]))
         video.insertBefore(conform, first)

@@ -12,6 +12,7 @@ from helpers import write_project
 from storyboard.board.spec import load_project
 from storyboard.cli.main import main
 from storyboard.cut.compose import compose_project
+from storyboard.errors import StoryboardError
 from storyboard.generate.integrity import sha256_file
 from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import ffmpeg_exe
@@ -269,3 +270,29 @@ def test_the_main_film_and_a_letterboxed_variant_leave_final_cut_its_default(
         assert main(["export", str(project), "--variant", variant, "--format", "fcpxml",
                      "-o", str(out)]) == 0  # fmt: skip
         assert all(_adjustments(v) == {} for v in _videos(out))
+
+
+def test_an_asset_clip_in_the_spine_gets_its_framing_after_its_timing() -> None:
+    """Another adapter version may write ``<asset-clip>`` in the spine: its adjustments go
+    after its timing elements, as the DTD orders them; a ``<clip>`` with no ``<video>`` to
+    frame is refused in words, never left letterboxed."""
+    from xml.dom import minidom
+
+    from storyboard.cut.export import fcpxml_framing
+
+    track = otio.schema.Track()
+    framed = {"storyboard": {"framing": {"conform": "fill", "position": [12.5, 0.0]}}}
+    track.append(otio.schema.Clip(name="a", metadata=framed))
+    text = (
+        '<fcpxml version="1.8"><resources/><project><sequence format="r1"><spine>'
+        '<asset-clip ref="r2" duration="1s"><timeMap/><marker start="0s" value="x"/>'
+        "</asset-clip></spine></sequence></project></fcpxml>"
+    )
+    clip = minidom.parseString(fcpxml_framing(text, track)).getElementsByTagName("asset-clip")[0]
+    assert [n.tagName for n in clip.childNodes] == [
+        "timeMap", "adjust-conform", "adjust-transform", "marker"
+    ]  # fmt: skip
+    assert clip.getElementsByTagName("adjust-transform")[0].getAttribute("position") == "12.5 0"
+    bare = text.replace("asset-clip", "clip").replace("<timeMap/>", "")
+    with pytest.raises(StoryboardError, match="clip 'a' has no video element"):
+        fcpxml_framing(bare, track)
