@@ -204,7 +204,8 @@ class Takes:
 
         The pick sticks while the scene keeps its content; when the scene changes, the next
         render makes a new take (changing it back brings this pick back). ``stale`` lists the
-        scenes continuing from it that the next render generates. Raises
+        scenes continuing from it that the next render generates; those that have a take made
+        from this one are put in the cut with it. Raises
         :class:`~storyboard.StoryboardError` when there is no such take, or (with
         ``wait=False``) when another command is writing the project; otherwise waits for
         it, saying so through ``progress``.

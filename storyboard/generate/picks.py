@@ -203,6 +203,7 @@ def pick_take(
             + (" and a --draft render keeps it" if take.maker == DRAFT else "")
         )
     wanted = plan.wanted()
+    moved = False
     for d in plan.downstream(scene):
         if d not in wanted and state.lock.get(d) is None:
             continue  # a board no clip uses and nobody made (issue 17): nothing to redo
@@ -211,6 +212,16 @@ def pick_take(
             res.stale.append(d)
         elif da.use is not None and da.action.startswith("reuse"):
             res.reused.append((d, da.use.n))
+            # in the cut with the pick, as a render would put it: `compose` then builds the
+            # film `status` describes (hostile helper-53: the lock kept the take made from
+            # the other take of this scene, and the film continued from a take not in it)
+            old = state.lock.get(d)
+            if old is None or old.video_uuid != da.use.video_uuid:
+                state.lock[d] = da.use
+                remember(state, d, da.key, da.use.source_take, da.use)
+                moved = True
+    if moved:
+        state.write_lock([t.scene for t in plan.nodes])
     return res
 
 

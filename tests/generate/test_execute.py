@@ -171,12 +171,15 @@ def test_retake_and_keep_downstream_and_pick(emu: Emulator, tmp_path: Path, caps
     capsys.readouterr()
     main(["status", str(p)])
     rows = {r[0]: r for r in table_rows(capsys.readouterr().out)}
-    # s4's take 1 was made from s3's take 1: the cache finds it again
-    assert rows["s4"][2] == "reuse take 1" and rows["s5"][2] == "reuse take 1"
+    # s4's take 1 was made from s3's take 1: the cache finds it again, and the pick put it in
+    # the cut with s3's (and s5's, made from it)
+    assert rows["s4"][2] == "up to date" and rows["s5"][2] == "up to date"
+    assert lock(p)["s4"]["take"] == 1 and lock(p)["s5"]["take"] == 1
     (p / "build" / "takes" / "s4" / "take-1.mp4").unlink()
     main(["status", str(p)])
     rows = {r[0]: r for r in table_rows(capsys.readouterr().out)}
-    assert rows["s4"][2:4] == ["stale", "source take changed"]
+    # the take in the cut lost its file: fetched again from the service, not bought again
+    assert rows["s4"][2:4] == ["re-download", "1"]
     assert main(["pick", str(p), "s3", "9"]) == 1
     assert main(["render", str(p), "--retake", "s33", "--dry-run"]) == 1
     assert "did you mean 's3'" in capsys.readouterr().err

@@ -140,8 +140,12 @@ def test_pick_and_status_agree_about_the_scenes_continuing_from_it(
     # mast's take 1 continued from deck's take 1: it fits again, nothing is stale
     assert "now stale" not in err
     assert "scenes continuing from it keep takes made from this one: mast" in err
-    assert status_rows(p, capsys)["mast"][2] == "reuse take 1"
+    # and they are in the cut with it (hostile helper-53: the lock kept mast's take 2, made
+    # from deck's take 2, so `compose` built a film that status called stale)
+    assert taken(p) == {"deck": 1, "mast": 1, "sea": 1}
+    assert status_rows(p, capsys)["mast"][2] == "up to date"
     assert main(["pick", str(p), "deck", "2"]) == 0
+    assert taken(p) == {"deck": 2, "mast": 2, "sea": 1}
     assert status_rows(p, capsys)["mast"][2] == "up to date"
     (p / "build/takes/mast/take-1.mp4").unlink()
     capsys.readouterr()
@@ -159,7 +163,28 @@ def test_keep_downstream_take_comes_back_with_its_source(
     assert render(p, "--retake", "deck", "--keep-downstream") == 0  # mast 1 kept for deck 2
     assert render(p, "--retake", "deck") == 0  # deck 3, mast 2
     assert main(["pick", str(p), "deck", "2"]) == 0
-    assert status_rows(p, capsys)["mast"][2] == "reuse take 1"
+    assert status_rows(p, capsys)["mast"][2] == "up to date"
+    assert taken(p)["mast"] == 1
+
+
+def test_a_pick_then_compose_makes_the_film_status_describes(
+    emu: Emulator, tmp_path: Path, capsys
+) -> None:
+    """hostile helper-53: `pick` then `compose` (the README's loop) built a film whose
+    continuing scene played the take made from the other take of its source, `compose` said
+    `film up to date` and `status` said `film: stale (take of 'mast' changed)`."""
+    p = write_project(tmp_path / "p", THREE)
+    assert main(["render", str(p), *FAST, "--quiet"]) == 0
+    assert main(["render", str(p), *FAST, "--quiet", "--retake", "deck"]) == 0
+    assert main(["pick", str(p), "deck", "1"]) == 0
+    assert main(["compose", str(p)]) == 0
+    capsys.readouterr()
+    assert main(["status", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "film: up to date" in out, out
+    assert taken(p) == {"deck": 1, "mast": 1, "sea": 1}
+    assert main(["compose", str(p)]) == 0
+    assert "film up to date" in capsys.readouterr().err
 
 
 def test_takes_show_what_each_take_was_made_from(emu: Emulator, tmp_path: Path, capsys) -> None:
