@@ -172,6 +172,7 @@ def without_unchecked(problems: list[Problem], unchecked: list[Path_]) -> list[P
 
 
 def _named(problem: Problem) -> Problem:
-    """A scene whose id was missing is named by its place (``scenes[2]``), not its stand-in."""
-    message = STAND_IN_ID.sub(r"scenes[\1] (no id)", problem.message)
+    """A scene whose id was missing or refused is named by its place (``scenes[2] (no usable
+    id)``), not its stand-in (hostile helper-53: a refused id read "(no id)")."""
+    message = STAND_IN_ID.sub(r"scenes[\1] (no usable id)", problem.message)
     return dataclasses.replace(problem, message=message) if message != problem.message else problem

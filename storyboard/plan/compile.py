@@ -316,8 +316,8 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems.extend(image_problems)
     sounds, sound_problems = sound_tasks(project, new_uuid, tasks)  # issue 18
     problems.extend(sound_problems)
-    if problems or profile is None:
-        raise PlanError(unique(problems))
+    if problems or profile is None:  # in the file's order, whichever check found them
+        raise PlanError(unique(sorted(problems, key=lambda p: p.line or 0)))
     return Plan(
         project,
         profile,

@@ -66,11 +66,19 @@ def build_request(
     """The request and its planned cost (None: no price known); None when a rule was broken."""
     board = project.board
     ok = True
+    reported: set[str] = set()
 
     def fail(field: str, message: str) -> None:
         nonlocal ok
         ok = False
+        reported.add(field)
         bad(field, message)
+
+    def fail_new(field: str, message: str) -> None:
+        """The wire rules again: a field already reported is not reported twice (hostile
+        helper-53: an end_frame refused by the model was refused again as a first_frame)."""
+        if field not in reported:
+            fail(field, message)
 
     extending = mode == "extend" and source is not None and profile.extend is not None
     size = effective_size(project, i) if extending else (scene.size or board.size)
@@ -136,7 +144,7 @@ def build_request(
             "deliveryMethod": "async",
         }
     )
-    check_request(request, profile, fail)
+    check_request(request, profile, fail_new)
     for r in sorted(profile.required - set(request)) if ok else ():
         what = "inputs: give the scene a first_frame, continuity: last_frame or references"
         fail(
@@ -270,7 +278,8 @@ def check_request(request: dict[str, Any], profile: ModelProfile, bad: Bad) -> N
     for f in frames:
         where = f.get("frame") if isinstance(f, dict) else None
         if where not in ("first", 0, None) and not (profile.frames.last and where in ("last", -1)):
-            bad("first_frame", f"{profile.name} supports only the first frame")
+            field = "end_frame" if where in ("last", -1) else "first_frame"
+            bad(field, f"{profile.name} supports only the first frame")
     if request.get("outputFormat") not in profile.formats:
         bad("output", f"outputFormat must be one of {', '.join(profile.formats)}")
     ttl = request.get("ttl")

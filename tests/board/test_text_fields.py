@@ -152,3 +152,25 @@ def test_a_refused_cast_member_is_one_problem_not_three(
     ), err
     assert "unknown cast member 'nobody'" in err[1], err  # a name not in the cast still is
     assert len(err) == 2, err
+
+
+def test_a_variable_an_imported_template_cannot_see_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hostile helper-53: a template importing the shared shot.j2 got "undefined variable
+    'subject' ...; did you mean 'subject'?". An import does not pass the scene's variables
+    unless it says ``with context``; the message now says so, and that import validates."""
+    from storyboard.cli.main import main
+
+    root = write_project(
+        tmp_path / "p",
+        "title: M\nmodel: google:3@3\nsize: 1280x720\n"
+        "scenes:\n  - {id: a, duration: 4, template: mine.j2, subject: a kite}\n",
+        {"templates/mine.j2": "{% import 'shot.j2' as s %}{{ s }}\n"},
+    )
+    assert main(["validate", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "undefined variable 'subject'" in err and "did you mean" not in err, err
+    assert "imported with context" in err, err
+    (root / "templates/mine.j2").write_text("{% import 'shot.j2' as s with context %}{{ s }}\n")
+    assert main(["validate", str(root)]) == 0

@@ -117,7 +117,7 @@ def test_broken_scenes_leave_the_others_checked(tmp_path: Path, monkeypatch, cap
     err = capsys.readouterr().err
     assert "Traceback" not in err and "unchecked" not in err, err
     assert "proj/storyboard.yaml:3: scenes[0].id: required key 'id' is missing" in err
-    assert "scenes[0].duration: scenes[0] (no id): OpenAI Sora 2 accepts durations" in err
+    assert "scenes[0].duration: scenes[0] (no usable id): OpenAI Sora 2 accepts durations" in err
     assert "proj/storyboard.yaml:4: scenes[1]: expected a mapping" in err
     assert "scenes[2].model: unknown model 'nope:1@1'" in err
     assert "scenes[3].duration: scene 'd': OpenAI Sora 2 accepts durations" in err
