@@ -162,7 +162,8 @@ def test_render_status_takes_pick_compose(tmp_path: Path, emu: Emulator) -> None
     takes = project.takes("harbour")
     assert [(t.n, t.chosen, t.missing) for t in takes] == [(1, False, False), (2, True, False)]
     picked = project.pick("harbour", 1)
-    assert picked == storyboard.PickResult("harbour", 1, ["boat"])
+    # boat's take continued from harbour's take 1 (kept downstream): in the cut with it
+    assert picked == storyboard.PickResult("harbour", 1, ["boat"], kept=["boat"])
     assert [t.chosen for t in project.takes("harbour")] == [True, False]
     status = project.status()
     # boat's take continued from harbour's take 1: with take 1 back, it fits again

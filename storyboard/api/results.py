@@ -251,6 +251,9 @@ class PickResult:
     """Of those, the ones the next render generates (what ``status`` says)."""
     warnings: list[str] = field(default_factory=list)
     """E.g. the take was made from another version of the scene."""
+    kept: list[str] = field(default_factory=list)
+    """Of those, the ones whose takes made from this one are in the cut with it (the pick put
+    them in ``storyboard.lock``). The rest keep the takes they had."""
 
 
 @dataclass(frozen=True)

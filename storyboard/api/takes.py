@@ -218,7 +218,7 @@ class Takes:
         scene = node_name(scene)
         with self._state("pick", wait, CallbackProgress(progress)) as state:
             done = pick_take(plan, state, scene, take, self._backend(draft).maker)
-        return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings)
+        return PickResult(scene, take, plan.downstream(scene), done.stale, done.warnings, done.kept)
 
 
 def _take_info(root: Path, t: Take, state: BuildState, chosen: Take | None) -> TakeInfo:

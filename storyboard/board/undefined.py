@@ -109,9 +109,10 @@ def explain(undefined: jinja2.StrictUndefined, ctx: dict[str, Any]) -> tuple[str
         hint = f"; did you mean '{guess}'?" if guess else "; set it in vars: or on the scene"
         if guess == name:  # helper-53: "undefined variable 'subject'; did you mean 'subject'?"
             hint = (
-                f"; the scene has '{name}', but an imported template does not see the scene's "
-                "variables unless it is imported with context "
-                "({% import 'x.j2' as x with context %}, {% from 'x.j2' import m with context %})"
+                f"; the scene has '{name}', but the template that uses it does not see the "
+                "scene's variables: import it with context ({% import 'x.j2' as x with "
+                "context %}, {% from 'x.j2' import m with context %}), or include it without "
+                "'without context'"
             )
         return f"undefined variable '{name}'", hint, None
     label = name_of(obj, ctx) or type(obj).__name__

@@ -309,9 +309,8 @@ def cmd_pick(args: argparse.Namespace) -> int:
             f"scenes continuing from it are now stale: {', '.join(picked.stale)} "
             "(see `storyboard status`)"
         )
-    fits = [d for d in picked.downstream if d not in picked.stale]
-    if fits:
-        _err(f"scenes continuing from it keep takes made from this one: {', '.join(fits)}")
+    if picked.kept:  # hostile helper-54: it named every scene not stale, a draft pick's too
+        _err(f"scenes continuing from it keep takes made from this one: {', '.join(picked.kept)}")
     return 0
 
 

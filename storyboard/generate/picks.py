@@ -100,7 +100,11 @@ def chosen(state: BuildState, scene: str, keys: list[str], source_take: str | No
         if r is None:
             continue
         take = state.take_by_video(r[0])  # of this scene: checked with the table (_db)
-        if take is not None and take.scene == scene and state.file_ok(take):
+        if (
+            take is not None
+            and take.scene == scene
+            and (state.file_ok(take) or state.fetchable(take))
+        ):
             return take
     return None
 
@@ -138,6 +142,7 @@ class PickResult:
     warnings: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # dependents a render would generate
     reused: list[tuple[str, int]] = field(default_factory=list)  # dependents with a fitting take
+    kept: list[str] = field(default_factory=list)  # dependents in the cut with takes made from it
 
 
 def pick_take(
@@ -204,21 +209,33 @@ def pick_take(
         )
     wanted = plan.wanted()
     moved = False
+
+    def in_cut(name: str) -> bool:
+        """The take a render would use for ``name`` is the one in the lock (the chain the
+        continuing scenes are judged on is the cut's own)."""
+        use, locked = after[name].use, state.lock.get(name)
+        return use is not None and locked is not None and use.video_uuid == locked.video_uuid
+
     for d in plan.downstream(scene):
         if d not in wanted and state.lock.get(d) is None:
             continue  # a board no clip uses and nobody made (issue 17): nothing to redo
         da = after[d]
         if da.stale:
             res.stale.append(d)
-        elif da.use is not None and da.action.startswith("reuse"):
-            res.reused.append((d, da.use.n))
+        elif da.use is not None and da.action.startswith(("reuse", "up to date", "re-download")):
+            if not all(in_cut(s) for s in plan.node(d).depends_on):
+                # judged on another chain than the cut's (hostile helper-54: a --draft take
+                # picked, which a render replaces, so b and c were judged on take 1)
+                continue
+            if da.action.startswith("reuse"):
+                res.reused.append((d, da.use.n))
+            res.kept.append(d)
             # in the cut with the pick, as a render would put it: `compose` then builds the
             # film `status` describes (hostile helper-53: the lock kept the take made from
             # the other take of this scene, and the film continued from a take not in it)
             old = state.lock.get(d)
             if old is None or old.video_uuid != da.use.video_uuid:
                 state.lock[d] = da.use
-                remember(state, d, da.key, da.use.source_take, da.use)
                 moved = True
     if moved:
         state.write_lock([t.scene for t in plan.nodes])

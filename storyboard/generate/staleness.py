@@ -210,6 +210,8 @@ def assess(
                         a.reasons.append("file missing")
             elif picked is not None:
                 a.use = picked
+                if state.fetchable(picked):
+                    a.redownload = picked
             else:
                 cached = _cached(state, t.scene, keys_by_maker, expected_src)
                 if cached is None and t.scene.startswith("line:") and t.scene not in retake:
@@ -221,6 +223,8 @@ def assess(
                             break
                 if cached is not None:
                     a.use = cached
+                    if state.fetchable(cached):  # its file is gone: fetched, not bought again
+                        a.redownload = cached
                 elif lock is None:
                     a.reasons.append("no take yet")
                 elif lock.key != lock_key:

@@ -430,8 +430,19 @@ class BuildState:
     def cached_take(
         self, scene: str, key: str, source_take: str | None, maker: str | None = None
     ) -> Take | None:
-        """The newest usable take made from exactly this content (and source take, and maker)."""
-        return self._newest(scene, key, source_take, maker, nsfw=False)
+        """The newest usable take made from exactly this content (and source take, and maker);
+        failing that, the newest such paid take whose file is missing or damaged but can be
+        fetched again from its URL (:meth:`fetchable`): it is downloaded, never bought again."""
+        found = self._newest(scene, key, source_take, maker, nsfw=False)
+        if found is None:
+            found = self._newest(scene, key, source_take, maker, nsfw=False, fetch=True)
+        return found
+
+    def fetchable(self, take: Take) -> bool:
+        """A paid take whose file is not usable, with a URL to fetch it from again (hostile
+        helper-54: such a take, not in the cut, was bought again). A placeholder is not: made
+        again for nothing, where its emulator, and so its URL, is usually gone."""
+        return take.maker == RUNWARE and bool(take.url) and not self.file_ok(take)
 
     def take_of_other_node(
         self, prefix: str, scene: str, key: str, source_take: str | None
@@ -458,7 +469,13 @@ class BuildState:
         return self._newest(scene, key, source_take, maker, nsfw=True)
 
     def _newest(
-        self, scene: str, key: str, source_take: str | None, maker: str | None, nsfw: bool
+        self,
+        scene: str,
+        key: str,
+        source_take: str | None,
+        maker: str | None,
+        nsfw: bool,
+        fetch: bool = False,
     ) -> Take | None:
         for t in reversed(self.takes(scene)):
             if (
@@ -466,7 +483,7 @@ class BuildState:
                 and t.source_take == source_take
                 and (maker is None or t.maker == maker)
                 and t.nsfw == nsfw
-                and self.file_ok(t)
+                and (self.fetchable(t) if fetch else self.file_ok(t))
             ):
                 return t
         return None

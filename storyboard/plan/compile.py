@@ -316,8 +316,10 @@ def compile_project(project: Project, *, task_uuid: Any = None) -> Plan:
     problems.extend(image_problems)
     sounds, sound_problems = sound_tasks(project, new_uuid, tasks)  # issue 18
     problems.extend(sound_problems)
-    if problems or profile is None:  # in the file's order, whichever check found them
-        raise PlanError(unique(sorted(problems, key=lambda p: p.line or 0)))
+    if problems or profile is None:  # in the files' order, whichever check found them
+        shown = project.display()  # the storyboard's own first, then each template's
+        problems.sort(key=lambda p: (p.file != shown, p.file, p.line or 0))
+        raise PlanError(unique(problems))
     return Plan(
         project,
         profile,

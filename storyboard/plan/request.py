@@ -274,7 +274,9 @@ def check_request(request: dict[str, Any], profile: ModelProfile, bad: Bad) -> N
         bad(FIELD_OF.get(v.path, "settings"), f"{v.message} [{v.rule}]")
     frames = inputs.get("frameImages", [])
     if len(frames) > profile.frames.max:
-        bad("first_frame", f"{profile.name} takes at most {profile.frames.max} frame image(s)")
+        last = any(isinstance(f, dict) and f.get("frame") in ("last", -1) for f in frames)
+        field = "end_frame" if last else "first_frame"  # the frame one too many (helper-54)
+        bad(field, f"{profile.name} takes at most {profile.frames.max} frame image(s)")
     for f in frames:
         where = f.get("frame") if isinstance(f, dict) else None
         if where not in ("first", 0, None) and not (profile.frames.last and where in ("last", -1)):

@@ -82,11 +82,12 @@ class ReviewProject:
         project = self.load()
         return list(dict.fromkeys([*project.scenes, *project.nodes(), *project.nodes(True)]))
 
-    def pick(self, scene: str, n: int) -> tuple[list[str], list[str]]:
-        """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes and
-        the warnings (a take whose file does not match its sha256, NSFW, ...)."""
+    def pick(self, scene: str, n: int) -> tuple[list[str], list[str], list[str]]:
+        """Put take ``n`` of ``scene`` in the cut; returns the scenes the next render makes,
+        the warnings (a take whose file does not match its sha256, NSFW, ...) and the scenes
+        whose takes made from this one it put in the cut with it."""
         done = self.load().pick(scene, n, wait=False, draft=self.draft)  # hostile F6
-        return list(done.stale), list(done.warnings)
+        return list(done.stale), list(done.warnings), list(done.kept)
 
     def offer(self, retake: Sequence[str] = ()) -> Offer:
         """What a render with these retakes would do, from one load of the project: nothing is

@@ -155,14 +155,16 @@ def build_app(project: ReviewProject, token: str, port: int) -> Starlette:
             data = await read_json(request)
             scenes = await asyncio.to_thread(film(request).scene_ids)
             scene, take = pick_request(data, scenes)
-            down, warnings = await asyncio.to_thread(film(request).pick, scene, take)
+            down, warnings, kept = await asyncio.to_thread(film(request).pick, scene, take)
         except BadRequest as e:
             return JSONResponse({"error": str(e)}, e.status)
         except WriterBusy as e:
             return JSONResponse({"error": str(e)}, 409)
         except StoryboardError as e:
             return JSONResponse({"error": str(e)}, 400)
-        return JSONResponse({"scene": scene, "take": take, "stale": down, "warnings": warnings})
+        return JSONResponse(
+            {"scene": scene, "take": take, "stale": down, "warnings": warnings, "kept": kept}
+        )
 
     async def render(request: Request) -> Response:
         try:

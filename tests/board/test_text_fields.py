@@ -171,6 +171,6 @@ def test_a_variable_an_imported_template_cannot_see_says_why(
     assert main(["validate", str(root)]) == 1
     err = capsys.readouterr().err
     assert "undefined variable 'subject'" in err and "did you mean" not in err, err
-    assert "imported with context" in err, err
+    assert "import it with context" in err, err
     (root / "templates/mine.j2").write_text("{% import 'shot.j2' as s with context %}{{ s }}\n")
     assert main(["validate", str(root)]) == 0

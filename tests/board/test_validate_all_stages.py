@@ -260,3 +260,24 @@ def test_an_unknown_cast_member_is_reported_once(
         "c/storyboard.yaml:7: scenes[0].cast[1]: scene 'a': unknown cast member 'nobody' "
         "(cast: wren)" in err
     ), err
+
+
+def test_the_storyboards_problems_come_before_a_templates_in_line_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """hostile helper-54: problems were sorted by line number whatever their file, so a
+    template's line 3 came before the storyboard's line 6."""
+    monkeypatch.chdir(tmp_path)
+    write_project(
+        tmp_path / "proj",
+        "title: T\nmodel: google:3@3\nsize: 1280x720\nscenes:\n"
+        "  - {id: a, template: bad.j2, duration: 4}\n"
+        "  - {id: b, prompt: A kite., duration: 5}\n",
+        {"templates/bad.j2": "line one\nline two\n{{ nope( }}\n"},
+    )
+    assert main(["validate", "proj"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0:2] for line in err] == [
+        ["proj/storyboard.yaml", "6"],
+        ["proj/templates/bad.j2", "3"],
+    ], err

@@ -260,19 +260,31 @@ def test_every_file_field_says_when_it_is_given_a_fifo_or_socket(
     assert "not found" not in err, err
 
 
-def test_an_end_frame_the_model_cannot_take_is_one_problem(in_tmp: Path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [
+        ("alibaba:wan@2.6", ""),
+        # with a first frame too: two frame images where Kling takes one (hostile helper-54:
+        # "first_frame: takes at most 1 frame image(s)" as well)
+        ("klingai:kling-video@3-pro", ", continuity: last_frame"),
+    ],
+)
+def test_an_end_frame_the_model_cannot_take_is_one_problem(
+    in_tmp: Path, capsys, model: str, extra: str
+) -> None:
     """hostile helper-53: a Wan2.6 scene with an end_frame was refused at end_frame, then
     again at first_frame (a field the scene does not set) by the wire rules' second look."""
+    size = "1920x1080" if "kling" in model else "1280x720"
     write_project(
         in_tmp / "proj",
-        "title: T\nmodel: alibaba:wan@2.6\nscenes:\n"
-        "  - {id: a, prompt: A red kite over a grey sea., duration: 5, end_frame: last.png}\n",
+        f"title: T\nmodel: {model}\nsize: {size}\nscenes:\n"
+        "  - {id: s, prompt: A grey sea., duration: 5}\n"
+        "  - {id: a, prompt: A red kite over a grey sea., duration: 5, "
+        f"end_frame: last.png{extra}}}\n",
         {"last.png": png_bytes()},
     )
     assert main(["validate", "proj"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith(
-        "proj/storyboard.yaml:4: scenes[0].end_frame: scene 'a': Wan2.6 (alibaba:wan@2.6) does "
-        "not support end_frame"
-    )
+    assert err[0].startswith("proj/storyboard.yaml:6: scenes[1].end_frame: scene 'a': "), err
+    assert "does not support end_frame" in err[0], err

@@ -187,6 +187,52 @@ def test_a_pick_then_compose_makes_the_film_status_describes(
     assert "film up to date" in capsys.readouterr().err
 
 
+def test_a_draft_pick_leaves_the_continuing_scenes_on_its_own_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """hostile helper-54: picking a --draft take (which a render without --draft replaces by
+    take 1) put mast's take 1, made from deck's take 1, beside deck's draft take 2 in the
+    lock, and said mast kept a take made from the pick."""
+    monkeypatch.delenv("RUNWARE_API_KEY", raising=False)  # the embedded emulator
+    p = write_project(tmp_path / "p", THREE)
+    assert render(p) == 0
+    assert render(p, "--draft", "--retake", "deck") == 0  # deck 2 and mast 2, drafts
+    assert taken(p) == {"deck": 2, "mast": 2, "sea": 1}
+    assert main(["pick", str(p), "deck", "1"]) == 0
+    assert taken(p) == {"deck": 1, "mast": 1, "sea": 1}
+    capsys.readouterr()
+    assert main(["pick", str(p), "deck", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "a render without --draft puts take 1 back" in err, err
+    assert "keep takes made from this one" not in err, err
+    # mast keeps its take: the lock is not put on a chain the pick left
+    assert taken(p) == {"deck": 2, "mast": 1, "sea": 1}
+
+
+def test_a_paid_take_whose_file_is_gone_is_fetched_again_not_bought(
+    emu: Emulator, tmp_path: Path, capsys
+) -> None:
+    """hostile helper-54: after `pick deck 1`, mast's take 1 (made from deck's take 1, paid)
+    had lost its file: status called mast stale and the next render bought mast and sea's
+    neighbour again. A paid take with a URL is fetched again, as the lock's own take is."""
+    import sqlite3
+
+    p = write_project(tmp_path / "p", THREE)
+    assert render(p) == 0
+    assert render(p, "--retake", "deck") == 0  # deck 2, and mast 2 made from it
+    with sqlite3.connect(p / "build" / "journal.sqlite") as db:  # as if Runware made them
+        db.execute("UPDATE takes SET made_by = 'runware https://api.runware.ai/v1'")
+    (p / "build/takes/mast/take-1.mp4").unlink()
+    assert main(["pick", str(p), "deck", "1"]) == 0
+    assert taken(p)["mast"] == 1
+    assert status_rows(p, capsys)["mast"][2] == "re-download"
+    charged = len(emu.ledger)
+    assert render(p) == 0
+    assert len(emu.ledger) == charged  # nothing bought again
+    assert taken(p) == {"deck": 1, "mast": 1, "sea": 1}
+    assert (p / "build/takes/mast/take-1.mp4").is_file()
+
+
 def test_takes_show_what_each_take_was_made_from(emu: Emulator, tmp_path: Path, capsys) -> None:
     p = write_project(tmp_path / "p", THREE)
     assert render(p) == 0

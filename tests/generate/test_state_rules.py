@@ -653,7 +653,11 @@ def test_the_take_used_is_the_newest_usable_one_of_this_content(st: BuildState) 
     (root / t2.file).write_bytes(b"changed!!!")
     assert st.cached_take("a", "key-a", None, maker=RUNWARE) == t1
     (root / t1.file).unlink()
-    assert st.cached_take("a", "key-a", None, maker=RUNWARE) is None
+    # none usable: the newest paid one, to be fetched again from its URL (never bought again)
+    assert st.cached_take("a", "key-a", None, maker=RUNWARE) == t7 and st.fetchable(t7)
+    assert st.cached_take("a", "key-a", None, maker=EMULATOR) == t6  # usable
+    (root / t6.file).unlink()
+    assert st.cached_take("a", "key-a", None, maker=EMULATOR) is None  # made again, free
 
 
 # -- the lock ----------------------------------------------------------------------------------

@@ -116,21 +116,18 @@ def test_the_page_shows_the_cast_and_each_board_beside_its_clip(
         screenshot_if_asked(pg, "BOARD_SCREENSHOT")
 
         # pick the first sheet: the lock changes and the page follows; the board made from
-        # that sheet is the one the next render puts in (no cost), and the page says so
+        # that sheet, and the clip made from that board, are in the cut with it (no cost)
         pick(pg, f'{wren} .take[data-take="1"]')
         assert lock_take(rendered, "cast:wren") == 1
+        assert lock_take(rendered, "board:a") == 1 and lock_take(rendered, "a") == 1
         assert "cast:wren: take 1 is chosen" in pg.inner_text("#activity")  # type: ignore[attr-defined]
         pg.wait_for_function(  # type: ignore[attr-defined]
-            f"(document.querySelector('{a} .board-col .why') || {{}}).textContent"
-            "?.includes('the next render puts take 1 back')"
+            f"document.querySelector('{a} .board-col .take[data-take=\"1\"].chosen') !== null"
+            f" && document.querySelector('{a} .clip-col .take[data-take=\"1\"].chosen') !== null"
         )
-        # pick the first board by hand: it is in the cut now, and the clip made from it is next
-        pick(pg, f'{a} .board-col .take[data-take="1"]')
-        assert lock_take(rendered, "board:a") == 1
-        pg.wait_for_function(  # type: ignore[attr-defined]
-            f"document.querySelector('{a} > .why')?.textContent"
-            "?.includes('the next render puts take 1 back')"
-        )
+        # pick the second board by hand: it is in the cut, and the clip made from it with it
+        pick(pg, f'{a} .board-col .take[data-take="2"]')
+        assert lock_take(rendered, "board:a") == 2 and lock_take(rendered, "a") == 2
 
         # a retake of the sheet shows what it makes and costs first; declining spends nothing
         asked: list[str] = []

@@ -39,7 +39,7 @@ def test_the_page_picks_the_draft_take_in_the_cut_without_a_false_warning(drafte
                         base_url=f"http://127.0.0.1:{PORT}")  # fmt: skip
     r = client.post(f"/api/pick?token={TOKEN}", json={"scene": "a", "take": 1})
     assert r.status_code == 200, r.text
-    assert r.json() == {"scene": "a", "take": 1, "stale": [], "warnings": []}
+    assert r.json() == {"scene": "a", "take": 1, "stale": [], "warnings": [], "kept": ["b"]}
 
 
 def test_the_api_pick_takes_draft(drafted: Path) -> None:

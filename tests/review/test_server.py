@@ -131,6 +131,7 @@ def test_pick_rewrites_the_lock_under_the_writer_lock(
             "take 2 was made from another version of 'a' than the storyboard's now; it stays in "
             "the cut until the scene changes again"
         ],
+        "kept": [],
     }
     lock = yaml.safe_load((takes_project / "storyboard.lock").read_text())
     assert lock["scenes"]["a"]["take"] == 2
