@@ -17,6 +17,7 @@ from .films import (
     cmd_plan_variants,
     compose_films,
     film_names,
+    one_film,
     print_variant_films,
 )
 from .report import continuity_text, plan_table, table
@@ -247,7 +248,8 @@ def _print_film(status: sb.Status) -> None:
 
 
 def cmd_takes(args: argparse.Namespace) -> int:
-    takes = sb.load(args.project).variant(args.variant or "main").takes(args.scene, args.draft)
+    film = one_film(args.variant, "takes")
+    takes = sb.load(args.project).variant(film).takes(args.scene, args.draft)
     if not takes:
         print(f"{args.scene}: no takes yet (storyboard render {args.project})")
         return 0
@@ -292,7 +294,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
 def cmd_pick(args: argparse.Namespace) -> int:
     picked = (
         sb.load(args.project)
-        .variant(args.variant or "main")
+        .variant(one_film(args.variant, "pick"))
         .pick(
             args.scene,
             args.take,
@@ -380,7 +382,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--draft", action="store_true", help="judge takes as `render --draft` does (emulator)"
     )
-    add_variant(p)
+    add_variant(p, one=True)
     p.set_defaults(func=cmd_takes)
 
     p = sub.add_parser("pick", help="choose which take of a scene makes the cut")
@@ -391,5 +393,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--draft", action="store_true", help="judge the take as `render --draft` does (emulator)"
     )
-    add_variant(p)
+    add_variant(p, one=True)
     p.set_defaults(func=cmd_pick)

@@ -30,9 +30,11 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def add_variant(p: argparse.ArgumentParser, batch: bool = False) -> None:
-    """``--variant`` (and, for batch commands, ``--on`` and ``--cache``)."""
-    p.add_argument("--variant", "-V", default=None, metavar="NAME", help=VARIANT_HELP)
+def add_variant(p: argparse.ArgumentParser, batch: bool = False, one: bool = False) -> None:
+    """``--variant`` (and, for batch commands, ``--on`` and ``--cache``); ``one``: a command
+    of one film (`takes`, `pick`), where ``all`` is refused in words (:func:`one_film`)."""
+    help_ = "which film: main (the storyboard's own) or a variant's name" if one else VARIANT_HELP
+    p.add_argument("--variant", "-V", default=None, metavar="NAME", help=help_)
     if batch:
         p.add_argument("--on", default=None, metavar="ray|ray://HOST:PORT", help=ON_HELP)
         p.add_argument(
@@ -161,3 +163,16 @@ def validate_variants(project: sb.Project, main: ProblemsError | None = None) ->
             )
     if kind is not None:
         raise kind(problems) from None
+
+
+def one_film(variant: str | None, command: str) -> str:
+    """The film a one-film command works on (hostile helper-54: `pick --variant all` was
+    "no variant 'all'" at the storyboard's variants line, and its help offered `all`)."""
+    if variant == "all":
+        from storyboard.errors import StoryboardError
+
+        raise StoryboardError(
+            f"`storyboard {command}` works on one film: --variant main or a variant's name "
+            "(`all` is for plan, render, status, compose and export)"
+        )
+    return variant or "main"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from storyboard.cli.main import main
@@ -95,3 +97,27 @@ def test_export_never_overwrites_the_project(target: str, what: str, in_tmp, cap
         f"--output: 'p/{target}' would overwrite {what}; name a new file such as cut.edl"
     )
     assert {f: f.read_bytes() for f in before} == before
+
+
+@pytest.mark.parametrize("command", [["pick", "a", "1"], ["takes", "a"]])
+def test_a_one_film_command_refuses_all_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """hostile helper-54: `pick --variant all` answered "variants: no variant 'all'" at the
+    storyboard's line, and `pick --help` offered `all`."""
+    from helpers import write_project
+
+    from storyboard.cli.main import main
+
+    p = write_project(
+        tmp_path / "p",
+        "title: T\nmodel: google:3@3\nsize: 1280x720\nscenes:\n  - {id: a, prompt: a kite, "
+        "duration: 4}\nvariants:\n  v: {size: 720x1280, reframe: crop}\n",
+    )
+    name = command[0]
+    assert main([name, str(p), *command[1:], "--variant", "all"]) == 1
+    err = capsys.readouterr().err
+    assert f"`storyboard {name}` works on one film: --variant main or a variant's name" in err
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    assert "or all" not in capsys.readouterr().out
