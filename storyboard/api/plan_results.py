@@ -57,6 +57,9 @@ class PlannedScene:
     later: bool = False
     """True when its take is not up to date but this render does not make it (a plan of
     ``render --boards``, which makes no clip); ``generate`` is then False."""
+    fetch: bool = False
+    """True when its take's file is missing or damaged and the render fetches it again from
+    the service (paid once, never again); ``generate`` is then False."""
 
 
 @dataclass(frozen=True)

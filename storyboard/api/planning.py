@@ -8,8 +8,11 @@ from .results import PlannedImage, PlannedScene, PlanResult
 from .sounds import planned_sounds
 
 
-def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> PlanResult:
-    """``later``: the images not made by this render that ``render --boards`` would make."""
+def _plan_result(
+    plan: Plan, stale: set[str], later: set[str] | None = None, fetch: set[str] | None = None
+) -> PlanResult:
+    """``later``: the images not made by this render that ``render --boards`` would make;
+    ``fetch``: the nodes whose take's file the render fetches again (not paid)."""
     p = plan.profile
     scenes = [
         PlannedScene(
@@ -25,6 +28,7 @@ def _plan_result(plan: Plan, stale: set[str], later: set[str] | None = None) -> 
             model=t.model,
             price_known=t.price_known,
             later=t.scene in (later or ()),
+            fetch=t.scene in (fetch or ()),
         )
         for t in plan.tasks
     ]

@@ -15,7 +15,7 @@ from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
 from storyboard.errors import SpecError, StoryboardError
 from storyboard.generate.backend import BackendOptions
-from storyboard.generate.staleness import require_real_takes, stale_scenes
+from storyboard.generate.staleness import render_sets, require_real_takes
 from storyboard.generate.state import RUNWARE, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
@@ -194,10 +194,10 @@ class Project(Takes, Films):
         plan.require_scenes(list(retake), "--retake")
         maker = self._backend(draft).maker
         only = plan.wanted(boards) | {node_name(r) for r in retake}
-        every = stale_scenes(plan, list(retake), keep_downstream, maker)
+        every, fetch = render_sets(plan, list(retake), keep_downstream, maker)
         stale = every & only
         hold_budget(plan, stale, budget)
-        return _plan_result(plan, stale, later=every - only)
+        return _plan_result(plan, stale, later=every - only, fetch=fetch & only)
 
     # -- spending and making -----------------------------------------------------------------
 

@@ -41,7 +41,7 @@ def plan_table(plan: PlanResult) -> str:
     for s in plan.scenes:
         takes = f" x{s.takes}" if s.takes > 1 else ""
         cost = (f"${s.cost:.2f}" if s.price_known else "unknown") if s.generate else "cached"
-        action = "generate" if s.generate else "up to date"
+        action = "generate" if s.generate else "re-download" if s.fetch else "up to date"
         if s.later:  # a plan of `render --boards`: the clip is made by a later render
             cost, action = "-", "later (no clips with --boards)"
         row = [s.scene, continuity_text(s.mode, s.source), f"{s.duration:g} s{takes}", cost]

@@ -149,7 +149,7 @@ def pick_take(
     plan: Plan, state: BuildState, scene: str, n: int, maker: str | None = None
 ) -> PickResult:
     """Put take ``n`` of ``scene`` in the cut and remember it for the scene as it is now."""
-    from .staleness import accepted_makers, assess, current_maker
+    from .staleness import accepted_makers, assess, current_maker, scene_keys
     from .state import DRAFT, MAKER_REASONS
 
     plan.require_scenes([scene])
@@ -172,7 +172,10 @@ def pick_take(
     expected_src = made_from(task, use_of)
     res = PickResult(take)
     unusable = take.maker not in accepted_makers(maker)  # a --draft or placeholder take
-    if take.key != a.key and not unusable:
+    # the take's key as its own maker hashed it: a paid take picked in a keyless or --draft
+    # session has no maker in its key (hostile helper-55: "made from another version")
+    own_key = a.key if take.maker == maker else scene_keys(plan, take.maker).get(scene)
+    if take.key != own_key and not unusable:
         res.warnings.append(
             f"take {n} was made from another version of '{scene}' than the storyboard's now; "
             "it stays in the cut until the scene changes again"

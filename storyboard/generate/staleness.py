@@ -13,6 +13,7 @@ full one, and a real take is never thrown away by a later offline render.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -204,9 +205,15 @@ def assess(
                 if state.file_ok(lock):
                     a.use = lock
                 else:
-                    a.use = lock
-                    a.redownload = lock if lock.url else None
-                    if a.redownload is None:
+                    known = lock
+                    if not lock.url:  # the journal's URL for it (hostile helper-55: a lock
+                        # entry without one had a paid take bought again)
+                        kept = state.take_by_video(lock.video_uuid)
+                        if kept is not None and kept.scene == t.scene and kept.url:
+                            known = dataclasses.replace(lock, url=kept.url)
+                    if state.fetchable(known):
+                        a.use = a.redownload = known
+                    else:  # a placeholder whose emulator is gone: made again, for nothing
                         a.reasons.append("file missing")
             elif picked is not None:
                 a.use = picked
@@ -296,14 +303,26 @@ def stale_scenes(
     maker: str | None = None,
 ) -> set[str]:
     """Scenes a render would generate (for ``plan``); everything when nothing was built yet."""
+    return render_sets(plan, retake, keep_downstream, maker)[0]
+
+
+def render_sets(
+    plan: Plan,
+    retake: list[str] | None = None,
+    keep_downstream: bool = False,
+    maker: str | None = None,
+) -> tuple[set[str], set[str]]:
+    """The scenes a render would generate, and those whose take's file it would fetch again
+    (hostile helper-55: `plan` called those up to date where `status` said re-download)."""
     build = plan.project.root / "build" / "journal.sqlite"
     variant = plan.project.variant
     if not build.exists() and not (plan.project.root / lock_name(variant)).exists():
-        return {t.scene for t in plan.nodes}
+        return {t.scene for t in plan.nodes}, set()
     state = BuildState(plan.project.root, variant=variant)
     try:
         found = assess(plan, state, retake, keep_downstream, maker)
-        return {s for s, a in found.items() if a.stale and a.flagged is None}  # H18
+        stale = {s for s, a in found.items() if a.stale and a.flagged is None}  # H18
+        return stale, {s for s, a in found.items() if not a.stale and a.redownload is not None}
     finally:
         state.close()
 

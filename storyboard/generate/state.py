@@ -431,7 +431,7 @@ class BuildState:
         self, scene: str, key: str, source_take: str | None, maker: str | None = None
     ) -> Take | None:
         """The newest usable take made from exactly this content (and source take, and maker);
-        failing that, the newest such paid take whose file is missing or damaged but can be
+        failing that, the newest such take whose file is missing or damaged but can be
         fetched again from its URL (:meth:`fetchable`): it is downloaded, never bought again."""
         found = self._newest(scene, key, source_take, maker, nsfw=False)
         if found is None:
@@ -439,10 +439,14 @@ class BuildState:
         return found
 
     def fetchable(self, take: Take) -> bool:
-        """A paid take whose file is not usable, with a URL to fetch it from again (hostile
-        helper-54: such a take, not in the cut, was bought again). A placeholder is not: made
-        again for nothing, where its emulator, and so its URL, is usually gone."""
-        return take.maker == RUNWARE and bool(take.url) and not self.file_ok(take)
+        """A take whose file is not usable and which can be fetched again from its URL: a
+        paid one (hostile helper-54: one not in the cut was bought again), or a placeholder of
+        the emulator this render talks to (the service's stand-in in tests). Any other
+        placeholder's emulator is gone with its files (a keyless render starts its own, on a
+        new port: hostile helper-55): it is made again, for nothing."""
+        if not take.url or self.file_ok(take):
+            return False
+        return take.maker == RUNWARE or _served_here(take.url)
 
     def take_of_other_node(
         self, prefix: str, scene: str, key: str, source_take: str | None
@@ -523,3 +527,16 @@ def lock_name(variant: str | None = None) -> str:
     """``storyboard.lock``; a variant's film has its own (``storyboard.VARIANT.lock``), while
     the journal and the takes are shared by every film of the project."""
     return f"storyboard.{variant}.lock" if variant else LOCK_NAME
+
+
+def _served_here(url: str) -> bool:
+    """``url`` is on the service this process talks to (``RUNWARE_BASE_URL``, with a key)."""
+    from urllib.parse import urlsplit
+
+    from .backend import DEFAULT_BASE_URL, BackendOptions
+
+    opts = BackendOptions.from_env()
+    if not opts.api_key:
+        return False
+    here, there = urlsplit(opts.base_url or DEFAULT_BASE_URL), urlsplit(url)
+    return (here.scheme, here.netloc) == (there.scheme, there.netloc)

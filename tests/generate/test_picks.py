@@ -151,8 +151,10 @@ def test_pick_and_status_agree_about_the_scenes_continuing_from_it(
     capsys.readouterr()
     assert main(["pick", str(p), "deck", "1"]) == 0
     err = capsys.readouterr().err
-    assert "scenes continuing from it are now stale: mast (see `storyboard status`)" in err
-    assert status_rows(p, capsys)["mast"][2:4] == ["stale", "source take changed"]
+    # its file is gone, but the service this render talks to still has it: fetched again by
+    # the next render, never bought again (hostile helper-54)
+    assert "scenes continuing from it keep takes made from this one: mast" in err
+    assert status_rows(p, capsys)["mast"][2] == "re-download"
 
 
 def test_keep_downstream_take_comes_back_with_its_source(
@@ -231,6 +233,37 @@ def test_a_paid_take_whose_file_is_gone_is_fetched_again_not_bought(
     assert len(emu.ledger) == charged  # nothing bought again
     assert taken(p) == {"deck": 1, "mast": 1, "sea": 1}
     assert (p / "build/takes/mast/take-1.mp4").is_file()
+
+
+def test_a_paid_take_picked_without_a_key_is_not_from_another_version(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """hostile helper-55: a paid take picked in a keyless (or --draft) session was "made from
+    another version of the scene": its key was compared with the emulator's, which hashes the
+    maker in."""
+    import sqlite3
+
+    from storyboard.board.spec import load_project
+    from storyboard.generate.staleness import scene_keys
+    from storyboard.plan.compile import compile_project
+
+    p = write_project(tmp_path / "p", THREE)
+    assert render(p) == 0
+    real = scene_keys(compile_project(load_project(p)))  # the keys Runware's takes have
+    with sqlite3.connect(p / "build" / "journal.sqlite") as db:  # as if Runware made them
+        for scene, key in real.items():
+            db.execute(
+                "UPDATE takes SET made_by = 'runware https://api.runware.ai/v1', key = ? "
+                "WHERE scene = ?",
+                (key, scene),
+            )
+    monkeypatch.delenv("RUNWARE_API_KEY")
+    capsys.readouterr()
+    assert main(["pick", str(p), "sea", "1"]) == 0
+    assert "another version" not in capsys.readouterr().err
+    edit(p, "The open sea.", "The open sea at noon.")
+    assert main(["pick", str(p), "sea", "1"]) == 0
+    assert "take 1 was made from another version of 'sea'" in capsys.readouterr().err
 
 
 def test_takes_show_what_each_take_was_made_from(emu: Emulator, tmp_path: Path, capsys) -> None:

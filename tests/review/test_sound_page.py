@@ -165,7 +165,7 @@ def test_the_page_plays_picks_and_retakes_the_sounds(rendered: Path, page: objec
         pg.goto("about:blank")  # type: ignore[attr-defined]  # close the event stream first
 
 
-def test_stale_sounds_count_and_a_missing_take_is_fetched(
+def test_stale_sounds_count_and_a_missing_take_is_offered(
     rendered: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Hostile B1: with only a line stale, the page said "0 scenes stale" and its render button
@@ -187,8 +187,12 @@ def test_stale_sounds_count_and_a_missing_take_is_fetched(
     a = snap["scenes"][0]
     line, door = a["sounds"]
     assert line["status"] == door["status"] == "stale"
-    assert "fetches it again" in door["reasons"][-1]
-    assert review.offer().fetch == ["line:a/1", "sfx:a/1"]
+    # keyless placeholders: their emulator is gone with its files, so they are made again, for
+    # nothing (hostile helper-55: fetched from a dead URL, the render failed)
+    assert door["reasons"][-1] == "file missing"
+    offer = review.offer()
+    assert offer.fetch == [] and {"line:a/1", "sfx:a/1"} <= set(offer.generate)
+    assert not offer.real  # the emulator: nothing spent
     assert snap["film"] is not None and snap["film"]["url"]  # the film is still shown
     (rendered / lock["a"]["file"]).unlink()  # a clip it plays is gone: still shown, and why
     film = snapshot(review)["film"]
