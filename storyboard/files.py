@@ -77,6 +77,49 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def host_tag() -> str:
+    """A short tag of this machine's name: a temporary file names its writer's pid *and*
+    machine, so a folder shared by several machines never judges another's process."""
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def part_prefix_for(name: str) -> str:
+    """``.NAME.PID-HOST-``: the prefix of this process's temporary file for ``NAME``."""
+    return f".{name}.{os.getpid()}-{host_tag()}-"
+
+
+def sweep_dead_parts(folder: Path, name: str) -> list[Path]:
+    """Remove ``folder/.NAME.PID-HOST-*.part`` files of this machine whose writer is gone (a
+    download killed half-way: hostile helper-55 found them kept for ever). Only regular files;
+    a live writer's, another machine's and this process's own are kept."""
+    removed: list[Path] = []
+    head, host = f".{name}.", host_tag()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        n = entry.name
+        if not (n.startswith(head) and n.endswith(".part")):
+            continue
+        pid, _, rest = n[len(head) :].partition("-")
+        if not pid.isdigit() or not rest.startswith(host + "-"):
+            continue
+        if int(pid) in (0, os.getpid()) or _alive(int(pid)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
 def sweep_stale(prefix: str, folder: Path) -> list[Path]:
     """Remove ``folder/<prefix><pid>-*`` folders whose owner process is gone.
 

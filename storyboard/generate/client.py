@@ -35,7 +35,7 @@ from storyboard.errors import (
     TaskNotFound,
     TransientError,
 )
-from storyboard.files import write_error
+from storyboard.files import part_prefix_for, sweep_dead_parts, write_error
 
 from .policy import PollPolicy, RetryPolicy, _is_loopback, _retry_after, base_url_problem
 from .protocol import (
@@ -406,13 +406,14 @@ class RunwareClient(Uploads):
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoryboardError(f"cannot write {dest}: {e.strerror or e}") from None
+        sweep_dead_parts(dest.parent, dest.name)  # what a killed download left
         attempt = 0
         while True:
             self.stats.downloads += 1
             tmp: Path | None = None
             try:
                 fd, name = tempfile.mkstemp(
-                    prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
+                    prefix=part_prefix_for(dest.name), suffix=".part", dir=dest.parent
                 )
                 tmp = Path(name)
                 d = await self._download_once(url, fd, tmp)

@@ -63,3 +63,39 @@ def test_a_lock_entry_without_its_url_is_fetched_from_the_journals(
     after = yaml.safe_load(lock_file.read_text())["scenes"]
     assert after["boat"]["take"] == 1 and after["sea"]["take"] == 1
     assert (p / after["boat"]["file"]).is_file()
+
+
+def test_a_killed_downloads_part_file_is_swept_by_the_next_download(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """hostile helper-55: a render SIGKILLed while fetching a take left its
+    `.take-1.mp4.*.part` for ever. The next download into that folder removes what a dead
+    writer of this machine left; a live writer's and another machine's stay."""
+    import os
+
+    from storyboard.files import host_tag
+
+    p = write_project(tmp_path / "p", TWO)
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
+    lock = yaml.safe_load((p / "storyboard.lock").read_text())
+    take = p / lock["scenes"]["boat"]["file"]
+    dead = _dead_pid()
+    host = host_tag()
+    left = take.parent / f".{take.name}.{dead}-{host}-abc123.part"
+    live = take.parent / f".{take.name}.{os.getppid()}-{host}-def456.part"
+    other = take.parent / f".{take.name}.{dead}-0000beef-ghi789.part"
+    for f in (left, live, other):
+        f.write_bytes(b"half a take")
+    take.unlink()
+    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
+    assert take.is_file() and not left.exists()
+    assert live.exists() and other.exists()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
