@@ -61,6 +61,12 @@ class Fetcher:
                     f"files lived only while it ran): `storyboard render --retake {take.scene}` "
                     "makes a new one, at no cost"
                 )
+            elif e.code == "checksumMismatch":  # the same URL gives the same bytes (helper-55)
+                e.message += (
+                    f"; take {take.n} was not bought again, but its URL no longer serves the "
+                    f"file that was paid for: `storyboard render --retake {take.scene}` buys a "
+                    "new take"
+                )
             else:
                 e.message += (
                     f"; take {take.n} was not bought again: render again to retry, or "

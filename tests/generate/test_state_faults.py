@@ -149,4 +149,6 @@ def test_a_wrong_hash_in_the_lock_is_never_written_over_the_take(
     err = capsys.readouterr().err
     assert "a: scene 'a', checksumMismatch: the bytes downloaded from" in err
     assert "render --retake a" in err
+    assert "render again to retry, or" not in err  # the same URL gives the same bytes (h-55)
+    assert "its URL no longer serves the file that was paid for" in err
     assert len(emu.ledger) == n and f.read_bytes() == good
