@@ -112,7 +112,9 @@ def _generate(project: sb.Project, args: argparse.Namespace) -> int:
     for s in result.scenes:
         take = s.take if s.take is not None else ""
         cost = money_words(s.cost) if result.maker == "runware" else placeholder_words(s.cost)
-        cost = "-" if s.status == "cached" and not s.cost else cost  # nothing bought (H13e)
+        # nothing bought (H13e), or a paid take's file fetched again (helper-55: it read
+        # "$0 (would cost $0.00)")
+        cost = "-" if s.status in ("cached", "re-downloaded") and not s.cost else cost
         rows.append([s.scene, s.status, str(take), cost, (s.error or "")[:90]])
     if not reporter.live_mode:  # a live table already stands as the final one
         print(table(["scene", "result", "take", "cost", "note"], rows, right={3}))

@@ -58,8 +58,11 @@ def test_a_lock_entry_without_its_url_is_fetched_from_the_journals(
     assert planned["boat"].fetch and not planned["boat"].generate
     assert not planned["sea"].fetch
     charged = len(emu.ledger)
-    assert main(["render", str(p), *FAST, "--no-compose", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["render", str(p), *FAST, "--no-compose"]) == 0
     assert len(emu.ledger) == charged
+    row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("boat "))
+    assert row.split()[1:4] == ["re-downloaded", "1", "-"], row  # not "$0 (would cost $0.00)"
     after = yaml.safe_load(lock_file.read_text())["scenes"]
     assert after["boat"]["take"] == 1 and after["sea"]["take"] == 1
     assert (p / after["boat"]["file"]).is_file()
