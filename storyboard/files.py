@@ -91,24 +91,29 @@ def part_prefix_for(name: str) -> str:
     return f".{name}.{os.getpid()}-{host_tag()}-"
 
 
+def writer_gone(tag: str) -> bool:
+    """Whether the writer a temporary file's ``PID-HOST-...`` tag names, a process of this
+    machine, is dead. Another machine's, this process's own, or a tag of another form: not
+    judged (False)."""
+    pid, _, rest = tag.partition("-")
+    if not pid.isdigit() or not rest.startswith(host_tag() + "-"):
+        return False
+    return int(pid) not in (0, os.getpid()) and not _alive(int(pid))
+
+
 def sweep_dead_parts(folder: Path, name: str) -> list[Path]:
     """Remove ``folder/.NAME.PID-HOST-*.part`` files of this machine whose writer is gone (a
     download killed half-way: hostile helper-55 found them kept for ever). Only regular files;
     a live writer's, another machine's and this process's own are kept."""
     removed: list[Path] = []
-    head, host = f".{name}.", host_tag()
+    head = f".{name}."
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
         n = entry.name
-        if not (n.startswith(head) and n.endswith(".part")):
-            continue
-        pid, _, rest = n[len(head) :].partition("-")
-        if not pid.isdigit() or not rest.startswith(host + "-"):
-            continue
-        if int(pid) in (0, os.getpid()) or _alive(int(pid)):
+        if not (n.startswith(head) and n.endswith(".part")) or not writer_gone(n[len(head) :]):
             continue
         try:
             if not entry.is_file(follow_symlinks=False):

@@ -34,7 +34,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import stat
 import tempfile
 import threading
@@ -43,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.files import alive
+from storyboard.files import host_tag, writer_gone
 
 DEFAULT_LIMIT_MB = 2048
 LIMIT_ENV = "STORYBOARD_CACHE_MB"
@@ -440,19 +439,13 @@ def part_prefix() -> str:
     """``.part-PID-HOST-``: a temporary file names its writer, so a killed compose's are swept
     by the next one at once, not an hour later (hostile F9). The host is named too: a cache
     shared by several machines never judges another machine's process."""
-    return f"{PART_PREFIX}{os.getpid()}-{_host()}-"
-
-
-def _host() -> str:
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    return f"{PART_PREFIX}{os.getpid()}-{host_tag()}-"
 
 
 def _writer_gone(name: str) -> bool:
-    """Whether the process that wrote the temporary file ``name`` (on this machine) is dead."""
-    pid, _, rest = name[len(PART_PREFIX) :].partition("-")
-    if not pid.isdigit() or not rest.startswith(_host() + "-"):
-        return False  # another machine's, or a name from before: swept when old
-    return int(pid) not in (0, os.getpid()) and not alive(int(pid))
+    """Whether the process that wrote the temporary file ``name`` (on this machine) is dead;
+    another machine's, or a name from before, is not judged: swept when old."""
+    return writer_gone(name[len(PART_PREFIX) :])
 
 
 def _ours(name: str, shard: str) -> bool:

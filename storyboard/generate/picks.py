@@ -141,7 +141,6 @@ class PickResult:
     take: Take
     warnings: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # dependents a render would generate
-    reused: list[tuple[str, int]] = field(default_factory=list)  # dependents with a fitting take
     kept: list[str] = field(default_factory=list)  # dependents in the cut with takes made from it
 
 
@@ -225,13 +224,11 @@ def pick_take(
         da = after[d]
         if da.stale:
             res.stale.append(d)
-        elif da.use is not None and da.action.startswith(("reuse", "up to date", "re-download")):
+        elif da.use is not None:  # a take made from the pick: kept, reused or fetched again
             if not all(in_cut(s) for s in plan.node(d).depends_on):
                 # judged on another chain than the cut's (hostile helper-54: a --draft take
                 # picked, which a render replaces, so b and c were judged on take 1)
                 continue
-            if da.action.startswith("reuse"):
-                res.reused.append((d, da.use.n))
             res.kept.append(d)
             # in the cut with the pick, as a render would put it: `compose` then builds the
             # film `status` describes (hostile helper-53: the lock kept the take made from
