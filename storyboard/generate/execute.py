@@ -148,6 +148,11 @@ class Executor(Fetcher, Resolver):
         take = self.chosen.get(name)
         return take.video_uuid if take else None
 
+    def _chosen_output(self, name: str) -> str | None:
+        """The chosen take's output UUID as the service knows it (what a request sends)."""
+        take = self.chosen.get(name)
+        return take.service_uuid if take else None
+
     async def _scene(self, task: Task) -> None:
         scene = task.scene
         a = self.assessments[scene]

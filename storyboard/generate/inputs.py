@@ -78,6 +78,7 @@ def image_mime(data: bytes) -> str:
 
 
 OUTPUT_RE = re.compile(r"\A\$\{(?:video|audio):([^}]+)\}\Z")
+OUTPUT_ANY = re.compile(r"\$\{(video|audio):([^}]+)\}")  # inside a request as JSON text
 
 
 def fill_outputs(

@@ -39,6 +39,7 @@ class Resolver:
     chosen: dict[str, Take]
     _uploads: dict[str, str]
     _chosen_uuid: Callable[[str], str | None]
+    _chosen_output: Callable[[str], str | None]
 
     if TYPE_CHECKING:
 
@@ -83,10 +84,10 @@ class Resolver:
                 )
             assert inputs["videoId"] == VIDEO_ID % task.source
             inputs["videoId"] = src_take.video_id
-        fill_outputs(inputs, task.waits, self._chosen_uuid)  # lip sync (issue 18)
+        fill_outputs(inputs, task.waits, self._chosen_output)  # lip sync (issue 18)
         if "video" in inputs and task.continues:  # extending by inputs.video: the source's UUID
             assert src_take is not None and inputs["video"] == VIDEO % task.source
-            inputs["video"] = src_take.video_uuid
+            inputs["video"] = src_take.service_uuid
         for frame in inputs.get("frameImages", []):
             image = frame["image"]
             if image == LAST_FRAME % task.source and src_take is not None:

@@ -33,7 +33,7 @@ from storyboard.generate.state import (
 )
 from storyboard.plan.compile import Plan, Task, node_name
 
-from .inputs import made_from
+from .inputs import OUTPUT_ANY, made_from
 from .picks import chosen, picked_reasons, was_chosen
 
 FIELD_REASONS = {
@@ -112,31 +112,82 @@ def scene_keys(plan: Plan, maker: str = RUNWARE) -> dict[str, str]:
     """
     keys: dict[str, str] = {}
     for t in plan.nodes:
-        req = {k: v for k, v in t.request.items() if k != "taskUUID"}
-        payload: dict[str, object] = {
-            "request": req,
-            "first_frame": first_frame_hash(plan, t),
-            "source": keys.get(t.continues) if t.continues else None,
-        }
-        if maker != RUNWARE:
-            payload["maker"] = maker
-        if t.mode == "last_frame" and t.source is not None:  # trim-aware last frame (issue 15)
-            src = next((s for s in plan.project.board.scenes if s.id == t.source), None)
-            if src is not None and src.trim is not None and src.trim.out is not None:
-                payload["source_out"] = src.trim.out
-        if t.end_frame and not t.end_frame.startswith("https://"):
-            p = resolve_inside(plan.project.root, t.end_frame)
-            payload["end_frame"] = sha256_file(p) if p and p.is_file() else None
-        if t.waits:  # the nodes whose takes it sends (a board, the cast's sheets)
-            payload["inputs"] = {w: keys.get(w) for w in t.waits}
-        if t.files:  # project pictures it sends (the cast's own images)
-            found = {f: resolve_inside(plan.project.root, f) for f in t.files}
-            payload["files"] = {
-                f: sha256_file(p) if p and p.is_file() else None for f, p in found.items()
-            }
-        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-        keys[t.scene] = hashlib.sha256(blob).hexdigest()[:32]
+        keys[t.scene] = node_key(plan, t, keys, maker)
     return keys
+
+
+def node_key(
+    plan: Plan, t: Task, keys: dict[str, str], maker: str, rename: dict[str, str] | None = None
+) -> str:
+    """The content key of node ``t`` (``keys``: those of the nodes before it). ``rename``:
+    the key it had when the nodes it waits for had other names (lines renumbered)."""
+    req = {k: v for k, v in t.request.items() if k != "taskUUID"}
+    if rename:
+        req = json.loads(
+            OUTPUT_ANY.sub(lambda m: f"${{{m[1]}:{rename.get(m[2], m[2])}}}", json.dumps(req))
+        )
+    payload: dict[str, object] = {
+        "request": req,
+        "first_frame": first_frame_hash(plan, t),
+        "source": keys.get(t.continues) if t.continues else None,
+    }
+    if maker != RUNWARE:
+        payload["maker"] = maker
+    if t.mode == "last_frame" and t.source is not None:  # trim-aware last frame (issue 15)
+        src = next((s for s in plan.project.board.scenes if s.id == t.source), None)
+        if src is not None and src.trim is not None and src.trim.out is not None:
+            payload["source_out"] = src.trim.out
+    if t.end_frame and not t.end_frame.startswith("https://"):
+        p = resolve_inside(plan.project.root, t.end_frame)
+        payload["end_frame"] = sha256_file(p) if p and p.is_file() else None
+    if t.waits:  # the nodes whose takes it sends (a board, the cast's sheets)
+        payload["inputs"] = {(rename or {}).get(w, w): keys.get(w) for w in t.waits}
+    if t.files:  # project pictures it sends (the cast's own images)
+        found = {f: resolve_inside(plan.project.root, f) for f in t.files}
+        payload["files"] = {
+            f: sha256_file(p) if p and p.is_file() else None for f, p in found.items()
+        }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _renumbered(
+    plan: Plan,
+    state: BuildState,
+    t: Task,
+    keys_by_maker: dict[str, dict[str, str]],
+    expected_src: str | None,
+) -> Take | None:
+    """A take of lip sync ``t`` made from the same clip and the same audio, in the same order,
+    when the lines it sends had other numbers (a line it does not send, a voice not in the
+    picture, inserted before them or taken out): the same request to the service, so it is
+    kept, not bought again (it records its lines by their numbers)."""
+    if expected_src is None or "=" not in expected_src:
+        return None
+    now = [part.partition("=")[::2] for part in expected_src.split(";")]
+    for take in reversed(state.takes(t.scene)):
+        if take.nsfw or not take.source_take or take.maker not in keys_by_maker:
+            continue
+        old = [part.partition("=")[::2] for part in take.source_take.split(";")]
+        if len(old) != len(now):
+            continue
+        rename: dict[str, str] = {}
+        for (was, was_uid), (name, uid) in zip(old, now, strict=True):
+            if was.startswith("line:") != name.startswith("line:") or (
+                was_uid.partition("@")[0] != uid.partition("@")[0]  # the copy of a line's take
+            ):
+                break
+            if was != name:
+                rename[name] = was
+        else:
+            keys = keys_by_maker[take.maker]
+            if (
+                rename
+                and take.key == node_key(plan, t, keys, take.maker, rename)
+                and (state.file_ok(take) or state.fetchable(take))
+            ):
+                return take
+    return None
 
 
 def assess(
@@ -228,6 +279,8 @@ def assess(
                         cached = state.take_of_other_node("line:", t.scene, k, expected_src)
                         if cached is not None:
                             break
+                if cached is None and t.scene.startswith("lipsync:") and t.scene not in retake:
+                    cached = _renumbered(plan, state, t, keys_by_maker, expected_src)
                 if cached is not None:
                     a.use = cached
                     if state.fetchable(cached):  # its file is gone: fetched, not bought again

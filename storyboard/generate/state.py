@@ -122,6 +122,14 @@ class Take:
         return maker_class(self.made_by, self.url)
 
     @property
+    def service_uuid(self) -> str:
+        """The UUID the service knows this take's output by. A take copied from another
+        node's (a spoken line renumbered: ``executor._adopt``) has ``UUID@NODE`` as its own
+        identity; the service only knows the UUID (hostile: a lip sync sent the copy's
+        identity, HTTP 400 on every render)."""
+        return self.video_uuid.partition("@")[0]
+
+    @property
     def media_key(self) -> str:
         """Cache key of the take's file (build/media, build/thumbs): its content hash and size."""
         return media_key(self.sha256, self.size)

@@ -66,3 +66,67 @@ def test_inserting_a_line_voices_only_the_new_line(no_key: None, tmp_path: Path)
     # and it stays: the next render does nothing
     idle = storyboard.load(p).render(emulator_latency=0.05)
     assert all(s.status != "generated" for s in idle.scenes), idle.scenes
+
+
+LIPSYNCED = """
+title: V
+model: google:3@3
+cast:
+  wren: {description: an old woman, voice: {model: "xai:tts@0", voice: Eve}}
+  coast: {voice: {model: "xai:tts@0", voice: Rex}}
+defaults: {duration: 8}
+scenes:
+  - id: a
+    prompt: "an old woman stands"
+    lipsync: true
+    dialogue:
+      - {who: wren, line: "First line, spoken first."}
+      - {who: wren, line: "Second line, spoken second."}
+"""
+
+
+def _insert_first(p: Path, who: str, words: str) -> None:
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(
+        yaml.read_text().replace(
+            '      - {who: wren, line: "First line',
+            f'      - {{who: {who}, line: "{words}"}}\n      - {{who: wren, line: "First line',
+        )
+    )
+
+
+def test_a_lip_sync_over_renumbered_lines_sends_their_audio(no_key: None, tmp_path: Path) -> None:
+    """A line the picture speaks inserted first: the lip sync is made again (it has a new
+    line), and the two copied lines go to the service as the audio it made (their copies'
+    own identities, ``UUID@line:a/2``, are no audio of the account: HTTP 400 for ever)."""
+    p = write_project(tmp_path / "p", LIPSYNCED)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    _insert_first(p, "wren", "A new opening line.")
+    again = storyboard.load(p).render(emulator_latency=0.05)
+    assert again.ok, [(s.scene, s.status, s.error) for s in again.scenes]
+    made = {s.scene: s.status for s in again.scenes}
+    assert made["lipsync:a"] == "generated" and made["line:a/1"] == "generated", made
+
+
+def test_a_voice_only_line_inserted_keeps_the_lip_sync(no_key: None, tmp_path: Path) -> None:
+    """A line of a voice that is not in the picture inserted first renumbers the lines the lip
+    sync was made from, but not what it sends: it is kept, not bought again."""
+    p = write_project(tmp_path / "p", LIPSYNCED)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    first = storyboard.load(p).takes("lipsync:a")
+    _insert_first(p, "coast", "Radio check.")
+    project = storyboard.load(p)
+    plan = {s.node: s for s in project.plan().sounds}
+    assert [n for n, s in plan.items() if s.generate] == ["line:a/1"], plan
+    again = project.render(emulator_latency=0.05)
+    assert again.ok, [(s.scene, s.status, s.error) for s in again.scenes]
+    made = {s.scene: s.status for s in again.scenes}
+    assert made["lipsync:a"] != "generated", made
+    assert [t.n for t in storyboard.load(p).takes("lipsync:a")] == [t.n for t in first]
+    idle = storyboard.load(p).render(emulator_latency=0.05)
+    assert all(s.status != "generated" for s in idle.scenes), idle.scenes
+    # and back: the line taken out again, nothing is bought
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace('      - {who: coast, line: "Radio check."}\n', ""))
+    back = storyboard.load(p).render(emulator_latency=0.05)
+    assert all(s.status != "generated" for s in back.scenes), back.scenes
