@@ -148,7 +148,7 @@ def pick_take(
     plan: Plan, state: BuildState, scene: str, n: int, maker: str | None = None
 ) -> PickResult:
     """Put take ``n`` of ``scene`` in the cut and remember it for the scene as it is now."""
-    from .staleness import accepted_makers, assess, current_maker, scene_keys
+    from .staleness import accepted_makers, assess, current_maker, renumbered_same, scene_keys
     from .state import DRAFT, MAKER_REASONS
 
     plan.require_scenes([scene])
@@ -174,12 +174,15 @@ def pick_take(
     # the take's key as its own maker hashed it: a paid take picked in a keyless or --draft
     # session has no maker in its key (hostile helper-55: "made from another version")
     own_key = a.key if take.maker == maker else scene_keys(plan, take.maker).get(scene)
-    if take.key != own_key and not unusable:
+    keys_by_maker = {m: scene_keys(plan, m) for m in accepted_makers(maker)}
+    # a lip sync whose lines were only renumbered sends what it sent: the same version
+    same = renumbered_same(plan, task, take, keys_by_maker, expected_src)
+    if take.key != own_key and not unusable and not same:
         res.warnings.append(
             f"take {n} was made from another version of '{scene}' than the storyboard's now; "
             "it stays in the cut until the scene changes again"
         )
-    if task.depends_on and take.source_take != expected_src:
+    if task.depends_on and take.source_take != expected_src and not same:
         what = (
             f"continue from the take of '{src}'"
             if src and not task.waits
@@ -273,13 +276,21 @@ def _clip_size(state: BuildState, take: Take) -> str:
 
 def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = None) -> list[TakeRow]:
     """Every take of ``scene`` with what it was made from and whether that is still current."""
-    from .staleness import accepted_makers, current_maker, scene_keys
+    from .staleness import accepted_makers, current_maker, renumbered_same, scene_keys
 
     plan.require_scenes([scene])
     scene = node_name(scene)
     maker = maker or current_maker()
-    current_keys = {scene_keys(plan, m)[scene] for m in accepted_makers(maker)}
+    keys_by_maker = {m: scene_keys(plan, m) for m in accepted_makers(maker)}
+    current_keys = {keys[scene] for keys in keys_by_maker.values()}
     in_cut = state.lock.get(scene)
+    task = plan.node(scene)
+
+    def locked(name: str) -> str | None:
+        found = state.lock.get(name)
+        return found.video_uuid if found else None
+
+    made = made_from(task, locked) if scene.startswith("lipsync:") else None
     rows = []
     for t in state.takes(scene):
         jt = state.task(t.task_uuid)
@@ -300,7 +311,7 @@ def take_rows(plan: Plan, state: BuildState, scene: str, maker: str | None = Non
                 str(req.get("model", "-")),
                 size,
                 f"{digest} {start}".strip(),
-                t.key in current_keys,
+                t.key in current_keys or renumbered_same(plan, task, t, keys_by_maker, made),
                 flags,
             )
         )

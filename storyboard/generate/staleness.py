@@ -158,36 +158,50 @@ def _renumbered(
     keys_by_maker: dict[str, dict[str, str]],
     expected_src: str | None,
 ) -> Take | None:
-    """A take of lip sync ``t`` made from the same clip and the same audio, in the same order,
-    when the lines it sends had other numbers (a line it does not send, a voice not in the
-    picture, inserted before them or taken out): the same request to the service, so it is
-    kept, not bought again (it records its lines by their numbers)."""
-    if expected_src is None or "=" not in expected_src:
-        return None
-    now = [part.partition("=")[::2] for part in expected_src.split(";")]
+    """The newest usable take of lip sync ``t`` that is :func:`renumbered_same` as it is now."""
     for take in reversed(state.takes(t.scene)):
-        if take.nsfw or not take.source_take or take.maker not in keys_by_maker:
-            continue
-        old = [part.partition("=")[::2] for part in take.source_take.split(";")]
-        if len(old) != len(now):
-            continue
-        rename: dict[str, str] = {}
-        for (was, was_uid), (name, uid) in zip(old, now, strict=True):
-            if was.startswith("line:") != name.startswith("line:") or (
-                was_uid.partition("@")[0] != uid.partition("@")[0]  # the copy of a line's take
-            ):
-                break
-            if was != name:
-                rename[name] = was
-        else:
-            keys = keys_by_maker[take.maker]
-            if (
-                rename
-                and take.key == node_key(plan, t, keys, take.maker, rename)
-                and (state.file_ok(take) or state.fetchable(take))
-            ):
-                return take
+        if (
+            not take.nsfw
+            and renumbered_same(plan, t, take, keys_by_maker, expected_src)
+            and (state.file_ok(take) or state.fetchable(take))
+        ):
+            return take
     return None
+
+
+def renumbered_same(
+    plan: Plan,
+    t: Task,
+    take: Take,
+    keys_by_maker: dict[str, dict[str, str]],
+    expected_src: str | None,
+) -> bool:
+    """Whether ``take`` of lip sync ``t`` was made from the same clip and the same audio, in
+    the same order, when the lines it sends had other numbers (a line it does not send, a
+    voice not in the picture, inserted before them or taken out): the same request to the
+    service, so it is kept, not bought again (it records its lines by their numbers)."""
+    if (
+        not t.scene.startswith("lipsync:")
+        or expected_src is None
+        or "=" not in expected_src
+        or not take.source_take
+        or take.maker not in keys_by_maker
+    ):
+        return False
+    now = [part.partition("=")[::2] for part in expected_src.split(";")]
+    old = [part.partition("=")[::2] for part in take.source_take.split(";")]
+    if len(old) != len(now):
+        return False
+    rename: dict[str, str] = {}
+    for (was, was_uid), (name, uid) in zip(old, now, strict=True):
+        if was.startswith("line:") != name.startswith("line:") or (
+            was_uid.partition("@")[0] != uid.partition("@")[0]  # a line's take, or its copy
+        ):
+            return False
+        if was != name:
+            rename[name] = was
+    keys = keys_by_maker[take.maker]
+    return bool(rename) and take.key == node_key(plan, t, keys, take.maker, rename)
 
 
 def assess(

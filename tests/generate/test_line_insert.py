@@ -122,7 +122,9 @@ def test_a_voice_only_line_inserted_keeps_the_lip_sync(no_key: None, tmp_path: P
     assert again.ok, [(s.scene, s.status, s.error) for s in again.scenes]
     made = {s.scene: s.status for s in again.scenes}
     assert made["lipsync:a"] != "generated", made
-    assert [t.n for t in storyboard.load(p).takes("lipsync:a")] == [t.n for t in first]
+    kept = storyboard.load(p).takes("lipsync:a")
+    assert [t.n for t in kept] == [t.n for t in first] and kept[0].current, kept
+    assert storyboard.load(p).pick("lipsync:a", 1).warnings == []  # not "another version"
     idle = storyboard.load(p).render(emulator_latency=0.05)
     assert all(s.status != "generated" for s in idle.scenes), idle.scenes
     # and back: the line taken out again, nothing is bought
