@@ -83,15 +83,25 @@ def local_emulator(
 
 
 def known_media(plan: Plan, state: BuildState) -> list[Known]:
-    """Every intact take of the plan's nodes: (its UUID, file, videoId, size asked for)."""
+    """Every intact take of the plan's nodes: (its UUID, file, videoId, size asked for); and
+    of the spoken lines no longer in it, whose takes a render may copy into a line that says
+    the same (a line renumbered, a scene renamed) and send to a lip sync."""
     known: list[Known] = []
+    names = {task.scene for task in plan.nodes}
+    for take in state.all_takes():
+        if take.scene not in names and take.scene.startswith("line:") and state.file_ok(take):
+            path = state.path_of(take)
+            if path is not None and take.video_uuid:
+                known.append((take.service_uuid, path, None, None))
     for task in plan.nodes:
         w, h = task.request.get("width"), task.request.get("height")
         asked = (w, h) if isinstance(w, int) and isinstance(h, int) else None
         for take in state.takes(task.scene):
             path = state.path_of(take)
             if path is not None and take.video_uuid and state.file_ok(take):
-                known.append((take.video_uuid, path, take.video_id, asked))
+                # as the service knows it: a line's copy under a new number is UUID@NODE
+                # (hostile helper-56: a renamed lip-synced scene's lip sync refused for ever)
+                known.append((take.service_uuid, path, take.video_id, asked))
     return known
 
 

@@ -459,18 +459,29 @@ class BuildState:
     def take_of_other_node(
         self, prefix: str, scene: str, key: str, source_take: str | None
     ) -> Take | None:
-        """The newest usable take of exactly this content (``key``) of another node whose name
-        starts with ``prefix`` (a spoken line renumbered by a line inserted before it:
-        hostile helper-47)."""
+        """A usable take of exactly this content (``key``) of another node whose name starts
+        with ``prefix`` (a spoken line renumbered by a line inserted before it: hostile
+        helper-47): the one in the cut, else one picked, else the newest (hostile helper-56:
+        a retake the user had turned down came back under the line's new number)."""
         rows = self.db.execute(
             "SELECT * FROM takes WHERE key=? AND scene<>? AND substr(scene, 1, ?)=? "
             "ORDER BY created_at DESC",
             (key, scene, len(prefix), prefix),
         ).fetchall()
-        for r in rows:
-            t = self._take(r)
-            if not t.nsfw and t.source_take == source_take and self.file_ok(t):
-                return t
+        usable = [
+            t
+            for t in map(self._take, rows)
+            if not t.nsfw and t.source_take == source_take and self.file_ok(t)
+        ]
+        in_cut = {t.video_uuid for t in self.lock.values()}
+        try:
+            picked = {r[0] for r in self.db.execute("SELECT video_uuid FROM picks WHERE by_pick=1")}
+        except sqlite3.Error:  # no picks table yet: nothing picked
+            picked = set()
+        for chosen in (in_cut, picked, None):
+            for t in usable:
+                if chosen is None or t.video_uuid in chosen:
+                    return t
         return None
 
     def flagged_take(

@@ -132,3 +132,35 @@ def test_a_voice_only_line_inserted_keeps_the_lip_sync(no_key: None, tmp_path: P
     yaml.write_text(yaml.read_text().replace('      - {who: coast, line: "Radio check."}\n', ""))
     back = storyboard.load(p).render(emulator_latency=0.05)
     assert all(s.status != "generated" for s in back.scenes), back.scenes
+
+
+def test_a_renamed_lip_synced_scene_keyless(no_key: None, tmp_path: Path) -> None:
+    """The scene renamed: its lines are copied under the new name, and the lip sync sends
+    them; the keyless emulator knows them by the service's UUID (hostile helper-56: it was
+    told the copies' own identities, and refused the lip sync on every render)."""
+    p = write_project(tmp_path / "p", LIPSYNCED)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace("  - id: a\n", "  - id: z\n"))
+    again = storyboard.load(p).render(emulator_latency=0.05)
+    assert again.ok, [(s.scene, s.status, s.error) for s in again.scenes]
+    made = {s.scene: s.status for s in again.scenes}
+    assert made["line:z/1"] != "generated" and made["line:z/2"] != "generated", made
+
+
+def test_a_picked_line_keeps_its_pick_under_its_new_number(no_key: None, tmp_path: Path) -> None:
+    """Take 1 of a line picked over its retake, then a line inserted before it: the line under
+    its new number says take 1's sound, not the retake's (hostile helper-56: the newest take of
+    those words was copied, the turned-down retake)."""
+    p = write_project(tmp_path / "p", VOICED)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    project = storyboard.load(p)
+    assert project.render(emulator_latency=0.05, retake=["line:a/2"]).ok
+    takes = {t.n: t for t in project.takes("line:a/2")}
+    assert set(takes) == {1, 2}
+    project.pick("line:a/2", 1)
+    _insert_first(p, "wren", "A new opening line.")
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    moved = [t for t in storyboard.load(p).takes("line:a/3") if t.chosen]
+    assert len(moved) == 1, moved
+    assert moved[0].video_uuid == f"{takes[1].video_uuid}@line:a/3", moved  # take 1's copy
