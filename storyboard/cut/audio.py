@@ -53,7 +53,13 @@ def segment_track(tl: Timeline, i: int, root: Path, info: ClipInfo, dest: Path) 
     seg = tl.segments[i]
     if info.has_audio:
         args = ["-i", str(root / seg.file)]
-        src = f"[0:a]atrim=start={seg.src_start:.6f}:duration={seg.duration:.6f},"
+        # the sound from the file's start, where the picture's time starts: one that starts
+        # later is padded with silence, not moved to the first frame (hostile helper-57: it
+        # played early by its offset); encoder delay before zero is dropped
+        src = (
+            f"[0:a]aresample={RATE}:async=1:first_pts=0,"
+            f"atrim=start={seg.src_start:.6f}:duration={seg.duration:.6f},"
+        )
     else:
         args = ["-f", "lavfi", "-t", f"{seg.duration:.6f}", "-i", f"anullsrc=r={RATE}:cl=stereo"]
         src = "[0:a]"

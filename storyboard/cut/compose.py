@@ -396,8 +396,11 @@ def choose_path(
     elif len({(infos[s.file].audio_fps, infos[s.file].audio_layout) for s in tl.segments}) > 1:
         audio_changes.append("sample rates or channels differ")  # hostile6 R3
     drift = sum(infos[s.file].drift for s in tl.segments)
+    late = max((infos[s.file].audio_start or 0.0 for s in tl.segments), default=0.0)
     if abs(drift) > 0.5 / tl.fps:
         audio_changes.append(f"sync (copied audio would drift {drift * 1000:+.0f} ms)")
+    elif late > 0.5 / tl.fps:  # copied, its gap and its overrun would be kept (helper-57)
+        audio_changes.append(f"sync (a take's sound starts {late * 1000:.0f} ms after its picture)")
     if audio_changes:
         return "audio-only", "plain cuts: video copied, audio re-made for " + ", ".join(
             audio_changes

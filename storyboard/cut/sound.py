@@ -102,6 +102,7 @@ def film_sound(
                 "duration": _r(seg.duration),
                 "fades": [_r(fin), _r(fout)],
                 "rate": RATE,
+                "from": "file start",  # a late sound padded (hostile helper-57)
             },
         )
         seg_keys.append(key)

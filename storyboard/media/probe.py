@@ -34,6 +34,7 @@ class ClipInfo:
     picture_end: float | None = None  # when the last frame ends (probe_many), in seconds
     audio_layout: str | None = None  # the sound's channels as ffmpeg names them (mono, stereo)
     last_frame: float | None = None  # when the last frame starts (probe_many), in seconds
+    audio_start: float | None = None  # when the sound's first sample plays (probe_many), s
 
     @property
     def picture_seconds(self) -> float:
@@ -172,6 +173,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
     longest: dict[int, int] = {}
     ends: dict[int, int] = {}
     lasts: dict[int, int] = {}  # the latest presentation time: the last frame's start
+    firsts: dict[int, int] = {}  # the earliest: where a stream starts
     for line in out.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -183,6 +185,7 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         longest[stream] = max(longest.get(stream, 0), dur)
         ends[stream] = max(ends.get(stream, 0), pts + dur)
         lasts[stream] = max(lasts.get(stream, 0), pts)
+        firsts[stream] = min(firsts.get(stream, pts), pts)
     for outp, (inp, kind) in kinds.items():
         info = infos[inp]
         if kind == "v":
@@ -196,7 +199,8 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
                 info, video_seconds=value, picture_end=last or None, last_frame=start
             )
         else:
-            infos[inp] = replace(info, audio_seconds=value)
+            first = round(firsts[outp] * tbs.get(outp, 0.0), 6) if outp in firsts else None
+            infos[inp] = replace(info, audio_seconds=value, audio_start=first)
     return {uniq[i]: infos[i] for i in range(len(uniq))}
 
 
@@ -243,6 +247,8 @@ def write_record(f: Path, key: str, fields: dict[str, Any]) -> None:
 
 def _read_info(f: Path, key: str) -> ClipInfo | None:
     known = read_record(f, key)
+    if known is not None and known.get("has_audio") and "audio_start" not in known:
+        return None  # kept before a sound's start was read (hostile helper-57): probed again
     try:
         return ClipInfo(**known) if known is not None else None
     except TypeError:  # fields of another version
