@@ -130,13 +130,17 @@ def _clip(i: int, seg: Segment, rng: ClipRange, tl: Timeline) -> otio.schema.Cli
 
 
 def _markers(clip: otio.schema.Clip, seg: Segment, rng: ClipRange, tl: Timeline) -> None:
+    """Each line that starts while this clip is the one shown (between its cut points) as a
+    marker on it: one marker a line, at the captions' time, also when the line starts inside
+    a transition (hostile helper-57: it was on both clips, one clamped to a wrong time)."""
     fps = tl.fps
+    shown = round(seg.start * fps) + rng.cut_in  # the film frame at this clip's cut point
     for cap in tl.captions:
-        if not (seg.start <= cap.start < seg.end):
+        at = round(cap.start * fps)
+        if not (shown <= at < shown + rng.frames):
             continue
         # a marker lives in the clip's media time: the file frame the line starts on
-        frame = round((seg.src_start + cap.start - seg.start) * fps)
-        frame = min(max(frame, rng.start), rng.start + rng.frames - 1)
+        frame = rng.start + at - shown
         length = max(1, round((cap.end - cap.start) * fps))
         clip.markers.append(
             otio.schema.Marker(

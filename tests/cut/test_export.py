@@ -296,3 +296,33 @@ def test_an_asset_clip_in_the_spine_gets_its_framing_after_its_timing() -> None:
     bare = text.replace("asset-clip", "clip").replace("<timeMap/>", "")
     with pytest.raises(StoryboardError, match="clip 'a' has no video element"):
         fcpxml_framing(bare, track)
+
+
+@pytest.mark.parametrize("at", ["0.1", "0.5"])
+def test_a_line_in_a_transition_has_one_marker_at_its_time(tmp_path: Path, at: str) -> None:
+    """A line that starts inside the fade into its scene: one marker, where the captions put
+    it (hostile helper-57: one on each clip, the incoming one's clamped to its first frame)."""
+    p = three_scenes(tmp_path)
+    board = p / "storyboard.yaml"
+    board.write_text(
+        board.read_text().replace(
+            '{who: Ann, line: "There she goes."}',
+            f'{{who: Ann, line: "There she goes.", at: {at}}}',
+        )
+    )
+    from storyboard.cut.export import lock_timeline
+
+    spec = load_project(p)
+    state = BuildState(p)
+    (caption,) = lock_timeline(spec, state.lock).captions
+    state.close()
+    out = p / "cut.otio"
+    assert main(["export", str(p), "--format", "otio", "-o", str(out)]) == 0
+    tl = otio.adapters.read_from_file(str(out))
+    marked = [(c, m) for c in tl.find_clips() for m in c.markers]
+    assert len(marked) == 1, [(c.name, m.marked_range) for c, m in marked]
+    clip, marker = marked[0]
+    shown = clip.range_in_parent().start_time.value + (
+        marker.marked_range.start_time.value - clip.source_range.start_time.value
+    )
+    assert shown == round(caption.start * 25), (shown, caption.start * 25)
