@@ -293,8 +293,11 @@ class ChunkCache:
         try:
             now = self.clock()
             os.utime(p, (now, now), follow_symlinks=False)
-        except OSError:
+        except FileNotFoundError:  # evicted by another compose since it was checked
             return None
+        except OSError:  # a cache it may read but not mark (read-only): still a hit, only
+            pass  # its place in the eviction order is older (hostile helper-57: every hit
+            # became a miss, and the compose failed writing what it already had)
         with self._lock:
             self.hits += 1
             self.used.add(p)

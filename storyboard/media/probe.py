@@ -154,6 +154,11 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         raise StoryboardError(f"ffmpeg could not run: {e}") from None
     err = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
+        heads = list(_INPUT.finditer(err))
+        for k, m in enumerate(heads):
+            block = err[m.start() : heads[k + 1].start() if k + 1 < len(heads) else len(err)]
+            if "Stream #" in block and "Video:" not in block:  # hostile helper-57: unnamed
+                raise StoryboardError(f"{uniq[int(m.group(1))]}: no picture (no video stream)")
         tail = " | ".join(err.strip().splitlines()[-2:])
         raise StoryboardError(f"cannot read the clips: {tail}")
     # split the report into one block per input

@@ -145,3 +145,29 @@ def test_an_entry_without_its_record_is_not_trusted(tmp_path: Path) -> None:
         if sidecar != again:
             sidecar.unlink()
     assert cache.get("abkey", "bin") is None
+
+
+def test_a_cache_it_may_not_mark_still_hits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only cache (a mount, a shared folder): a chunk it has is used, though it cannot
+    be marked as recently used (hostile helper-57: every hit became a miss, and the compose
+    failed writing what it already had); one evicted meanwhile is a miss."""
+    import errno
+    import os
+
+    from storyboard.cut import chunks
+
+    cache = ChunkCache(tmp_path / "chunks", log=lambda s: None)
+    p = cache.make("abkey", "bin", lambda t: t.write_bytes(b"whole"))
+
+    def utime(error: int):  # type: ignore[no-untyped-def]
+        def fail(*a, **k):  # type: ignore[no-untyped-def]
+            raise OSError(error, os.strerror(error))
+
+        return fail
+
+    monkeypatch.setattr(chunks.os, "utime", utime(errno.EROFS))
+    assert cache.get("abkey", "bin") == p
+    monkeypatch.setattr(chunks.os, "utime", utime(errno.ENOENT))
+    assert cache.get("abkey", "bin") is None

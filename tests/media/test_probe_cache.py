@@ -180,3 +180,18 @@ def test_a_gop_layout_record_changed_after_it_was_written_is_read_again(
     assert reads == [mp4]
     assert gop.layouts_cached([(mp4, key)], cache, fresh=True)[mp4] == truth
     assert reads == [mp4, mp4]
+
+
+def test_a_clip_without_a_picture_is_named(tmp_path: Path) -> None:
+    """A sound-only MP4 where a take goes (swapped by hand): the message names the file
+    (hostile helper-57: "cannot read the clips: Error parsing options for output file -.")."""
+    good = clip(tmp_path / "good.mp4")
+    sound = tmp_path / "sound.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac"]
+        + [str(sound)],
+        check=True,
+    )
+    with pytest.raises(storyboard.StoryboardError, match=r"sound\.mp4: no picture"):
+        probe.probe_many([good, sound])
+    assert probe.probe_many([good])[good].has_audio
