@@ -45,9 +45,12 @@ def place_lines(
     clear_start: float,
     end: float,
     lengths: Mapping[str, float],
+    last: bool = False,
 ) -> tuple[list[Placed], list[str]]:
     """One scene's lines on the film timeline (the scene plays ``start``-``end`` and is clear
-    of transitions from ``clear_start``), and a warning for each line that overflows it."""
+    of transitions from ``clear_start``), and a warning for each line that overflows it
+    (``last``: the film's last scene, where the film ends with it: such a line is cut, or not
+    heard at all; hostile helper-56: it said only "runs past", and the line was dropped)."""
     placed: list[Placed] = []
     warnings: list[str] = []
     t = clear_start + LEAD
@@ -57,10 +60,23 @@ def place_lines(
         placed.append(Placed(ln, round(begin, 4), round(finish, 4)))
         t = finish + GAP
         over = finish - end
-        if over > 0.005:
+        long = f"({end - start:.2f} s long)"
+        if begin >= end - 0.005:
             message = (
-                f"warning: the line runs {over:.2f} s past the end of scene {ln.scene!r} "
-                f"({end - start:.2f} s long)"
+                f"warning: the line starts {begin - end:.2f} s after scene {ln.scene!r} ends "
+                f"{long}: "
+                + (
+                    "the film ends first: it is not heard"
+                    if last
+                    else "it plays under what follows"
+                )
             )
+            warnings.append(str(project.problem(ln.where, message)))
+        elif over > 0.005:
+            message = (
+                f"warning: the line runs {over:.2f} s past the end of scene {ln.scene!r} {long}"
+            )
+            if last:
+                message += ": the film ends first, and cuts it"
             warnings.append(str(project.problem(ln.where, message)))
     return placed, warnings

@@ -160,6 +160,7 @@ def build_timeline(
             seg.start + seg.overlap,
             seg.end - next_overlap,
             line_lengths or {},
+            last=i == len(segments) - 1,
         )
         tl.lines.extend(placed)
         warnings.extend(late)

@@ -243,7 +243,7 @@ def test_a_line_past_its_scene_end_is_a_warning_with_the_seconds(
     res = compose_film(project, lock, log=logs.append)
     first = estimated_speech_seconds(LINES["line:a/1"])
     over = 3.5 + first - 4.0
-    warn = [m for m in logs if "past the end" in m]
+    warn = [m for m in logs if "warning: the line" in m]
     assert warn[0] == (
         f"p/storyboard.yaml:8: scenes[0].narration[0]: warning: the line runs {over:.2f} s past "
         "the end of scene 'a' (4.00 s long)"
@@ -326,6 +326,30 @@ def test_a_sound_past_its_scene_end_is_a_warning_with_the_seconds(
     warn = [m for m in logs if "the sound runs" in m]
     assert warn == [
         "p/storyboard.yaml:18: scenes[1].sounds[0]: warning: the sound runs 0.50 s past the end "
-        "of scene 'b' (4.00 s long): it plays under what follows"
-    ]
+        "of scene 'b' (4.00 s long): the film ends first, and cuts it"
+    ]  # b is the last scene (hostile helper-56: "it plays under what follows", and nothing did)
     assert warn[0] in res.warnings
+
+
+def test_lines_past_the_films_end_say_they_are_cut_or_not_heard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile helper-56: in the last scene, a line that runs past its end is cut with the
+    film, and one that starts after it is not heard and has no caption; both were called only
+    "runs past the end"."""
+    monkeypatch.chdir(tmp_path)
+    story = STORY.replace(
+        '{who: Wren, line: "Quadratics?", at: 0.3}', '{who: Wren, line: "Quadratics?", at: 3.9}'
+    )
+    project, lock = build(tmp_path, story)
+    logs: list[str] = []
+    res = compose_film(project, lock, log=logs.append)
+    warn = [m for m in logs if "scenes[1]" in m and "warning: the line" in m]
+    assert len(warn) == 2, logs
+    assert warn[0].startswith("p/storyboard.yaml:15: scenes[1].dialogue[0]: warning: the line runs")
+    assert warn[0].endswith("(4.00 s long): the film ends first, and cuts it")
+    assert "scenes[1].narration[0]: warning: the line starts" in warn[1]
+    assert warn[1].endswith(
+        "after scene 'b' ends (4.00 s long): the film ends first: it is not heard"
+    )
+    assert all(w in res.warnings for w in warn)
