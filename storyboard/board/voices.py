@@ -284,6 +284,7 @@ def sound_warnings(project: Project) -> list[str]:
             )
     out.extend(_ignored_prices(project))
     speakers = voices(project)
+    out.extend(_unknown_speakers(project, speakers))
     for i, scene in enumerate(project.board.scenes):
         seen = [
             slug
@@ -302,4 +303,33 @@ def sound_warnings(project: Project) -> list[str]:
                     )
                 )
             )
+    return out
+
+
+def _unknown_speakers(project: Project, speakers: dict[str, Speaker]) -> list[str]:
+    """A ``who`` that names nobody in the cast but is close to a name that has a voice: a
+    typo, most likely, which makes the line silent and puts it in the prompt (hostile
+    helper-56: validate said OK, and a render bought a new clip). Other names stay quiet: a
+    speaker outside the cast is allowed (a caption, and the line in the prompt)."""
+    import difflib
+
+    names = {name.casefold(): name for name in speakers if name != "narrator"}
+    out: list[str] = []
+    for i, scene in enumerate(project.board.scenes):
+        for k, d in enumerate(scene.dialogue):
+            if speaker_of(project, d.who) is not None:
+                continue
+            key = d.who.strip().casefold().replace(" ", "-")
+            close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
+            if close:
+                out.append(
+                    str(
+                        project.problem(
+                            ("scenes", i, "dialogue", k, "who"),
+                            f"warning: {d.who!r} is not in the cast (did you mean "
+                            f"{names[close[0]]!r}?): nobody voices the line, and it is written "
+                            "into the scene's prompt as speech",
+                        )
+                    )
+                )
     return out

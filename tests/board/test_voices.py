@@ -162,3 +162,29 @@ def test_lipsync_without_a_lipsync_model_in_the_catalogue_is_an_error(
         "p/storyboard.yaml:16: scenes[0].lipsync: lip sync needs a lip-sync model: the model "
         "catalogue has no lipsync model"
     ]
+
+
+TYPO = """
+title: Typo
+cast:
+  wren: {description: an old woman, voice: {model: xai:tts@0, voice: Eve}}
+scenes:
+  - id: a
+    prompt: "A keeper climbs the stairs."
+    duration: 4
+    dialogue:
+      - {who: Wrne, line: "Forty-one years."}
+      - {who: A Stranger, line: "Who goes there?"}
+      - {who: WREN, line: "Only me."}
+"""
+
+
+def test_a_who_close_to_a_voiced_name_is_a_warning(tmp_path: Path, monkeypatch) -> None:
+    """Hostile helper-56: `who: Wrne` for the voiced `wren` left the line silent and in the
+    prompt with no word; a speaker outside the cast on purpose stays quiet."""
+    monkeypatch.chdir(tmp_path)
+    assert sound_warnings(load(tmp_path, TYPO)) == [
+        "p/storyboard.yaml:9: scenes[0].dialogue[0].who: warning: 'Wrne' is not in the cast "
+        "(did you mean 'wren'?): nobody voices the line, and it is written into the scene's "
+        "prompt as speech"
+    ]
