@@ -121,6 +121,16 @@ def sound_problems(project: Project) -> list[Problem]:
                     f"{p.air} takes no language (it detects it); remove `language`",
                 )
             )
+        elif p.voices_complete and not p.voice_listed(v.voice, v.language):
+            # the catalogue's source lists every voice (hostile helper-56: it was a warning
+            # that "voice lists are only partly published", and the service refuses it)
+            problems.append(
+                project.problem(
+                    (*path, "voice"),
+                    f"voice {v.voice!r} is not one of {p.air}'s voices "
+                    f"({', '.join(p.known_voices(v.language))})",
+                )
+            )
     for i, scene in enumerate(board.scenes):
         for k, name in enumerate(scene.cast or []):  # a voice only has no picture to hold
             member = board.cast.get(name)
@@ -269,7 +279,7 @@ def sound_warnings(project: Project) -> list[str]:
                     )
                 )
             )
-        if not p.voice_listed(v.voice, v.language):
+        if not p.voice_listed(v.voice, v.language) and not p.voices_complete:  # else an error
             known = p.known_voices(v.language)
             hint = f" (listed: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})"
             out.append(

@@ -65,10 +65,16 @@ def test_every_sound_field_loads(tmp_path: Path, monkeypatch) -> None:
 
 def test_an_unlisted_voice_is_a_warning_at_its_line(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    p = load(tmp_path, BASE.replace("voice: Eve", "voice: Evelyn"))
-    w = sound_warnings(p)[0]
-    assert w.startswith("p/storyboard.yaml:2: narrator.voice: warning: voice 'Evelyn' is not in")
-    assert "Eve, Ara, Leo, Rex, Sal" in w
+    partly = BASE.replace("{model: xai:tts@0, voice: Eve}", "{model: inworld:tts@2, voice: Zed}")
+    w = sound_warnings(load(tmp_path, partly))[0]
+    assert w.startswith("p/storyboard.yaml:2: narrator.voice: warning: voice 'Zed' is not in")
+    assert "Loretta, Darlene" in w and "only partly published" in w
+    # a model whose source lists every voice: an error (hostile helper-56: the warning said
+    # the lists are partly published, and the service refuses the voice)
+    assert errors(tmp_path, BASE.replace("voice: Eve", "voice: Evelyn")) == [
+        "p/storyboard.yaml:2: narrator.voice: voice 'Evelyn' is not one of xai:tts@0's voices "
+        "(Eve, Ara, Leo, Rex, Sal)"
+    ]
     lower = load(tmp_path, BASE.replace("voice: Eve", "voice: eve"))
     assert voices(lower)["narrator"].voice == "Eve"  # the catalogue's spelling is sent
 
