@@ -159,8 +159,9 @@ def sound_problems(project: Project) -> list[Problem]:
                 problems.extend(_check_file(project, where, sound.file))
             else:
                 err = _kind_error("effect", sound.model)
-                if err is not None:
-                    problems.append(project.problem((*where, "prompt"), err))
+                if err is not None:  # at the model given (hostile helper-56: at `prompt`)
+                    field = "model" if sound.model is not None else "prompt"
+                    problems.append(project.problem((*where, field), err))
         if scene.lipsync is not None:
             err = _kind_error("lipsync", scene.lipsync.model)
             if err is not None:

@@ -96,7 +96,7 @@ def test_an_unlisted_voice_is_a_warning_at_its_line(tmp_path: Path, monkeypatch)
         ),
         (
             ('{prompt: "a door slams", at: 0.5}', '{prompt: "x", model: xai:tts@0}'),
-            "p/storyboard.yaml:15: scenes[0].sounds[1].prompt: xai:tts@0 is a speech model",
+            "p/storyboard.yaml:15: scenes[0].sounds[1].model: xai:tts@0 is a speech model",
         ),
         (
             ("assets/door.wav", "../door.wav"),
