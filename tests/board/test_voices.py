@@ -194,3 +194,13 @@ def test_a_who_close_to_a_voiced_name_is_a_warning(tmp_path: Path, monkeypatch) 
         "(did you mean 'wren'?): nobody voices the line, and it is written into the scene's "
         "prompt as speech"
     ]
+
+
+def test_a_bound_inside_the_cast_is_named(tmp_path: Path, monkeypatch) -> None:
+    """Hostile helper-56: `price: -1` on a cast member's voice read "expected a number, got
+    -1" (the bound of a field under a mapping of names was not found)."""
+    monkeypatch.chdir(tmp_path)
+    text = TYPO.replace("voice: Eve}", "voice: Eve, price: -1}")
+    assert errors(tmp_path, text) == [
+        "p/storyboard.yaml:3: cast.wren.voice.price: expected a number above 0, got -1"
+    ]
