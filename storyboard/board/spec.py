@@ -153,7 +153,8 @@ def load_project(path: str | Path) -> Project:
     except OSError as e:
         raise SpecError([Problem(shown, None, "", f"cannot read file: {e}")]) from None
     except YAMLLimitError as e:
-        raise SpecError([Problem(shown, e.line, format_path(e.where), e.message)]) from None
+        every = [(e.line, e.where, e.message), *e.more]
+        raise SpecError([Problem(shown, ln, format_path(w), m) for ln, w, m in every]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -26,12 +26,20 @@ MAX_DIGITS = 4300  # Python's own limit for int(str)
 
 
 class YAMLLimitError(yaml.YAMLError):
-    """The file breaks a size, alias-expansion or nesting limit (``line``, ``where``)."""
+    """The file breaks a size, alias-expansion or nesting limit (``line``, ``where``);
+    ``more``: the same kind of problem at other places (every number that is not finite)."""
 
-    def __init__(self, line: int | None, where: Path_, message: str):
+    def __init__(
+        self,
+        line: int | None,
+        where: Path_,
+        message: str,
+        more: list[tuple[int | None, Path_, str]] | None = None,
+    ):
         self.line = line
         self.where = where
         self.message = message
+        self.more = more or []
         super().__init__(message)
 
 
@@ -63,6 +71,7 @@ class _Limits(Composer):
         self._depth: dict[int, int] = {}  # id(node) -> levels in its expanded subtree
         self._stack: list[tuple[str | int | None, int]] = []  # (key or index, line)
         self._composed = 0
+        self._not_finite: list[YAMLLimitError] = []  # reported together, after the file
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         key: str | int | None = None
@@ -98,8 +107,11 @@ class _Limits(Composer):
             self._fail(key, line, f"a number with more than {MAX_DIGITS} digits", True)
         elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
             number = self.construct_yaml_float(node)
-            if not math.isfinite(number):
-                self._fail(key, line, f"expected a finite number, got {number!r}", True)
+            if not math.isfinite(number):  # every one is named (hostile helper-56: one a run)
+                try:
+                    self._fail(key, line, f"expected a finite number, got {number!r}", True)
+                except YAMLLimitError as e:
+                    self._not_finite.append(e)
         size = 1 + sum(self._size[id(c)] for c in children)
         self._size[id(node)] = size
         self._depth[id(node)] = 1 + max((self._depth[id(c)] for c in children), default=0)
@@ -202,6 +214,12 @@ def load_located(text: str) -> Located:
 def _load(loader: Any) -> tuple[yaml.Node | None, Any]:
     try:
         node = loader.get_single_node()
+        found: list[YAMLLimitError] = loader._not_finite
+        if found:
+            first, *rest = found
+            raise YAMLLimitError(
+                first.line, first.where, first.message, [(e.line, e.where, e.message) for e in rest]
+            )
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()

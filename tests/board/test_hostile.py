@@ -154,6 +154,18 @@ MORE: list[tuple[str, str, dict[str, str | bytes], str]] = [
         "proj/storyboard.yaml:2: vars.speed: expected a finite number, got inf",
     ),
     (
+        "every-non-finite-number",  # all at once, not one a run (hostile helper-56)
+        board(
+            "edit: {fade_in: .inf, loudness: -.inf}",
+            scene="  - {id: a, prompt: A red kite, duration: .nan, trim: [.nan, 2]}\n",
+        ),
+        {},
+        "proj/storyboard.yaml:2: edit.fade_in: expected a finite number, got inf\n"
+        "proj/storyboard.yaml:2: edit.loudness: expected a finite number, got -inf\n"
+        "proj/storyboard.yaml:4: scenes[0].duration: expected a finite number, got nan\n"
+        "proj/storyboard.yaml:4: scenes[0].trim[0]: expected a finite number, got nan",
+    ),
+    (
         "id-trailing-newline",
         board(scene='  - {id: "a\\n", prompt: A red kite over a grey sea., duration: 8}\n'),
         {},
