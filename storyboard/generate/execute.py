@@ -172,6 +172,13 @@ class Executor(Fetcher, Resolver):
             if not a.stale and a.use is not None:
                 if a.redownload is not None and not self.state.file_ok(a.redownload):
                     await self._redownload(a.redownload)  # never falls back to buying
+                    if a.use.scene != scene:  # another line's take of these words: fetched
+                        # again, then copied in (hostile helper-58: it was voiced again)
+                        own = await self._adopt(scene, a.use)
+                        self.chosen[scene] = own
+                        self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [own])
+                        self.rep.update(scene, "done", "re-downloaded (not paid again)")
+                        return
                     self.chosen[scene] = a.redownload
                     self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [a.redownload])
                     self.rep.update(scene, "done", "re-downloaded (not paid again)")

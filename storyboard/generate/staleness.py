@@ -178,8 +178,9 @@ def renumbered_same(
 ) -> bool:
     """Whether ``take`` of lip sync ``t`` was made from the same clip and the same audio, in
     the same order, when the lines it sends had other numbers (a line it does not send, a
-    voice not in the picture, inserted before them or taken out): the same request to the
-    service, so it is kept, not bought again (it records its lines by their numbers)."""
+    voice not in the picture, inserted before them or taken out) or are copies of the same
+    sound: the same request to the service, so it is kept, not bought again (it records its
+    lines by their numbers and their takes' own identities)."""
     if (
         not t.scene.startswith("lipsync:")
         or expected_src is None
@@ -201,7 +202,7 @@ def renumbered_same(
         if was != name:
             rename[name] = was
     keys = keys_by_maker[take.maker]
-    return bool(rename) and take.key == node_key(plan, t, keys, take.maker, rename)
+    return take.key == node_key(plan, t, keys, take.maker, rename)
 
 
 def assess(
@@ -228,6 +229,7 @@ def assess(
         found = out.get(name)
         return found.use.video_uuid if found and found.use else None
 
+    moved = _moved_lines(plan, state, keys_by_maker, maker)
     for t in plan.nodes:
         key = keys[t.scene]
         a = Assessment(t.scene, key, False, cost=t.cost)
@@ -255,7 +257,12 @@ def assess(
             ):
                 what = "source" if src == t.continues else "input"
                 a.reasons.append(f"{what} '{src}' will be re-generated")
-        if not a.reasons:
+        if not a.reasons and t.scene in moved and t.scene not in retake:
+            # a line renumbered: the take its words had in the cut, under their old number
+            a.use = moved[t.scene]
+            if not state.file_ok(a.use):
+                a.redownload = a.use  # fetched again, then copied in: never bought again
+        elif not a.reasons:
             # the take chosen (picked, or put in the cut by a render) for the scene as it is now
             picked = chosen(state, t.scene, _keys_best_first(keys_by_maker, t.scene), expected_src)
             if picked is not None and picked.maker not in accepted:
@@ -315,6 +322,67 @@ def assess(
             if t.scene not in retake and not regenerated:
                 a.flagged = state.flagged_take(t.scene, key, expected_src, maker)
         out[t.scene] = a
+    return out
+
+
+def _moved_lines(
+    plan: Plan, state: BuildState, keys_by_maker: dict[str, dict[str, str]], maker: str
+) -> dict[str, Take]:
+    """Each spoken line that the cut had under another number (a line inserted before it,
+    or taken out, in its scene): its new node -> the take its words had in the cut. The lock's
+    lines and the plan's, scene by scene, are aligned by their words' keys, so two lines with
+    the same words keep their own takes in order, and a retake in the cut follows its line
+    (hostile helper-58: identical lines swapped their sound and the lip sync was bought again;
+    undoing an insertion brought back the take the retake had replaced)."""
+    import difflib
+
+    new: dict[str, list[str]] = {}
+    for t in plan.nodes:
+        if t.scene.startswith("line:"):
+            new.setdefault(t.scene.rpartition("/")[0], []).append(t.scene)
+    out: dict[str, Take] = {}
+    for prefix, names in new.items():
+        olds = sorted(
+            (
+                (int(n.rpartition("/")[2]), take)
+                for n, take in state.lock.items()
+                if n.rpartition("/")[0] == prefix and n.rpartition("/")[2].isdigit()
+            ),
+            key=lambda e: e[0],
+        )
+        if not olds:
+            continue
+
+        def token(take: Take, names: list[str] = names) -> str:
+            """The old take's words as the current maker's key (their maker's key found)."""
+            keys = keys_by_maker.get(take.maker)
+            for n in names:
+                if keys is not None and keys.get(n) == take.key:
+                    return keys_by_maker[maker][n]
+            return f"old:{take.key}"
+
+        a = [token(take) for _, take in olds]
+        b = [keys_by_maker[maker][n] for n in names]
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for k in range(block.size):
+                number, take = olds[block.a + k]
+                name = names[block.b + k]
+                if (
+                    name != f"{prefix}/{number}"
+                    and not take.nsfw
+                    and take.maker in keys_by_maker
+                    and take.scene != name
+                    and (state.file_ok(take) or state.fetchable(take))
+                ):
+                    # the line's own take of that very sound, where it had one (a line taken
+                    # out again): no second copy, and what was made from it still matches
+                    own = [
+                        t
+                        for t in state.takes(name)
+                        if t.service_uuid == take.service_uuid and not t.nsfw and state.file_ok(t)
+                    ]
+                    out[name] = own[-1] if own else take
     return out
 
 

@@ -131,7 +131,9 @@ def test_a_voice_only_line_inserted_keeps_the_lip_sync(no_key: None, tmp_path: P
     yaml = p / "storyboard.yaml"
     yaml.write_text(yaml.read_text().replace('      - {who: coast, line: "Radio check."}\n', ""))
     back = storyboard.load(p).render(emulator_latency=0.05)
-    assert all(s.status != "generated" for s in back.scenes), back.scenes
+    assert all(s.status != "generated" for s in back.scenes), [
+        (s.scene, s.status) for s in back.scenes
+    ]
 
 
 def test_a_renamed_lip_synced_scene_keyless(no_key: None, tmp_path: Path) -> None:
@@ -164,3 +166,100 @@ def test_a_picked_line_keeps_its_pick_under_its_new_number(no_key: None, tmp_pat
     moved = [t for t in storyboard.load(p).takes("line:a/3") if t.chosen]
     assert len(moved) == 1, moved
     assert moved[0].video_uuid == f"{takes[1].video_uuid}@line:a/3", moved  # take 1's copy
+
+
+SAME_WORDS = """
+title: V
+model: google:3@3
+cast:
+  wren: {description: an old woman, voice: {model: "xai:tts@0", voice: Eve}}
+  radio: {voice: {model: "xai:tts@0", voice: Rex}}
+defaults: {duration: 4}
+scenes:
+  - id: a
+    prompt: "an old woman stands"
+    lipsync: true
+    dialogue:
+      - {who: wren, line: "Same again."}
+      - {who: wren, line: "Same again."}
+"""
+
+
+def _service(project: storyboard.Project, node: str) -> str:
+    (take,) = [t for t in project.takes(node) if t.chosen]
+    return take.video_uuid.partition("@")[0]
+
+
+def test_two_lines_with_the_same_words_keep_their_own_sound(no_key: None, tmp_path: Path) -> None:
+    """Hostile helper-58: a line inserted before two lines that say the same words swapped
+    their takes (each node's own take of those words was used), so the lip sync was bought
+    again; the lines now follow their places."""
+    p = write_project(tmp_path / "p", SAME_WORDS)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    before = storyboard.load(p)
+    first, second = _service(before, "line:a/1"), _service(before, "line:a/2")
+    assert first != second
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(
+        yaml.read_text().replace(
+            '      - {who: wren, line: "Same again."}\n',
+            '      - {who: radio, line: "Zulu."}\n      - {who: wren, line: "Same again."}\n',
+            1,
+        )
+    )
+    again = storyboard.load(p).render(emulator_latency=0.05)
+    made = {s.scene: s.status for s in again.scenes}
+    assert made["lipsync:a"] != "generated" and made["line:a/1"] == "generated", made
+    after = storyboard.load(p)
+    assert (_service(after, "line:a/2"), _service(after, "line:a/3")) == (first, second)
+
+
+def test_a_retake_in_the_cut_follows_its_line_back(no_key: None, tmp_path: Path) -> None:
+    """Hostile helper-58: a line retaken under its new number (a line inserted before it),
+    then the insertion undone: the line went back to its old take, not the retake the cut
+    had; toggling the line above flipped the words between two recordings."""
+    p = write_project(tmp_path / "p", VOICED)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    _insert_first(p, "wren", "A new opening line.")
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    project = storyboard.load(p)
+    assert project.render(emulator_latency=0.05, retake=["line:a/2"]).ok
+    retaken = _service(storyboard.load(p), "line:a/2")
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(
+        yaml.read_text().replace('      - {who: wren, line: "A new opening line."}\n', "")
+    )
+    back = storyboard.load(p).render(emulator_latency=0.05)
+    assert all(s.status != "generated" for s in back.scenes), back.scenes
+    assert _service(storyboard.load(p), "line:a/1") == retaken
+    _insert_first(p, "wren", "A new opening line.")
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    assert _service(storyboard.load(p), "line:a/2") == retaken
+
+
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from storyboard.emulator import Emulator, EmulatorConfig
+
+    with Emulator(EmulatorConfig(latency=0.05)) as e:
+        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
+        monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
+        yield e
+
+
+def test_a_renumbered_line_whose_file_is_gone_is_fetched_again(keyed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Hostile helper-58: the take of a line's words gone from disk and the line renumbered:
+    it was voiced again, and the lip sync over it bought again; it is fetched again and
+    copied in, at no cost."""
+    p = write_project(tmp_path / "p", LIPSYNCED)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    (take,) = [t for t in storyboard.load(p).takes("line:a/1") if t.chosen]
+    (p / take.file).unlink()
+    charged = len(keyed.ledger)
+    _insert_first(p, "coast", "Radio check.")
+    again = storyboard.load(p).render(emulator_latency=0.05)
+    assert again.ok, [(s.scene, s.status, s.error) for s in again.scenes]
+    made = {s.scene: s.status for s in again.scenes}
+    assert made["line:a/2"] == "re-downloaded" and made["lipsync:a"] != "generated", made
+    assert len(keyed.ledger) == charged + 1  # the new line only
+    assert _service(storyboard.load(p), "line:a/2") == take.video_uuid
