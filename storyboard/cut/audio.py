@@ -96,8 +96,13 @@ def segment_track(tl: Timeline, i: int, root: Path, info: ClipInfo, dest: Path) 
 PLACE_BLOCK = 1 << 20  # samples placed at a time (about 22 s: 8 MB of float32 stereo)
 
 
-def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
-    """The native track: every segment's sound placed at its start, sample-exactly.
+def place_segments(
+    tl: Timeline, tracks: list[Path], dest: Path, gains: list[float] | None = None
+) -> Path:
+    """The native track: every segment's sound placed at its start, sample-exactly, each at
+    its scene's ``native_audio`` gain (``gains``, one a segment: applied to that segment's
+    sound alone, so a muted scene does not silence the next one's sound inside a crossfade,
+    nor leak its own past a cut: hostile helper-58).
 
     Each segment is positioned absolutely, so nothing drifts however many segments there are.
     The segments' WAVs (float, stereo) are summed where they overlap and written as 16-bit, a
@@ -108,19 +113,22 @@ def place_segments(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
 
     wavs = [read_wav(t) for t in tracks]
     ok = [w for w in wavs if w is not None and w.codec == "f32le" and w.channels == 2]
+    gains = gains or [1.0] * len(tracks)
     if len(ok) != len(tracks):
-        return _place_with_ffmpeg(tl, tracks, dest)
+        return _place_with_ffmpeg(tl, tracks, dest, gains)
 
     total = round(tl.duration * RATE)
     starts = [round(seg.start * RATE) for seg in tl.segments]
     try:
-        _place(ok, starts, total, dest)
+        _place(ok, starts, total, dest, gains)
     except OSError as e:
         raise StoryboardError(f"placing the clips' sound: {write_error(dest, e)}") from None
     return dest
 
 
-def _place(wavs: list[WavInfo], starts: list[int], total: int, dest: Path) -> None:
+def _place(
+    wavs: list[WavInfo], starts: list[int], total: int, dest: Path, gains: list[float]
+) -> None:
     import wave
 
     import numpy as np
@@ -132,24 +140,28 @@ def _place(wavs: list[WavInfo], starts: list[int], total: int, dest: Path) -> No
         for b0 in range(0, total, PLACE_BLOCK):
             b1 = min(total, b0 + PLACE_BLOCK)
             acc = np.zeros((b1 - b0, 2), np.float32)
-            for w, start in zip(wavs, starts, strict=True):
+            for w, start, gain in zip(wavs, starts, gains, strict=True):
                 a, z = max(b0, start), min(b1, start + w.samples)
-                if a >= z:
+                if a >= z or gain == 0.0:
                     continue
                 with open(w.path, "rb") as src:
                     src.seek(w.offset + (a - start) * w.block)
                     got = np.frombuffer(src.read((z - a) * w.block), "<f4").reshape(-1, 2)
-                acc[a - b0 : a - b0 + len(got)] += got
+                acc[a - b0 : a - b0 + len(got)] += got if gain == 1.0 else got * np.float32(gain)
             pcm = np.clip(np.rint(acc * 32768.0), -32768, 32767).astype("<i2")
             out.writeframes(pcm.tobytes())
 
 
-def _place_with_ffmpeg(tl: Timeline, tracks: list[Path], dest: Path) -> Path:
+def _place_with_ffmpeg(
+    tl: Timeline, tracks: list[Path], dest: Path, gains: list[float] | None = None
+) -> Path:
     args: list[str] = []
     parts: list[str] = []
-    for i, (seg, track) in enumerate(zip(tl.segments, tracks, strict=True)):
+    gains = gains or [1.0] * len(tracks)
+    for i, (seg, track, gain) in enumerate(zip(tl.segments, tracks, gains, strict=True)):
         args += ["-i", str(track)]
-        parts.append(f"[{i}:a]adelay={round(seg.start * RATE)}S:all=1[a{i}]")
+        volume = f"volume={gain:.6f}," if gain != 1.0 else ""
+        parts.append(f"[{i}:a]{volume}adelay={round(seg.start * RATE)}S:all=1[a{i}]")
     n = len(tracks)
     mix = "".join(f"[a{i}]" for i in range(n))
     graph = (

@@ -107,17 +107,18 @@ def film_sound(
         )
         seg_keys.append(key)
         tracks.append(cache.make(key, "wav", partial(segment_track, tl, i, root, info)))
-    native_key = chunk_key(
-        "sound-native",
-        {
-            "segments": seg_keys,
-            "starts": [_r(s.start) for s in tl.segments],
-            "duration": _r(tl.duration),
-        },
-    )
+    gains = [sounds.scene_gain.get(s.scene, 1.0) for s in tl.segments]
+    placing: dict[str, object] = {
+        "segments": seg_keys,
+        "starts": [_r(s.start) for s in tl.segments],
+        "duration": _r(tl.duration),
+    }
+    if any(g != 1.0 for g in gains):  # native_audio, each on its own scene's sound
+        placing["gains"] = [round(g, 6) for g in gains]
+    native_key = chunk_key("sound-native", placing)
     mixed_key = native_key
-    mixed = cache.make(native_key, "wav", lambda p: place_segments(tl, tracks, p))
-    expr = native_gain_expr(tl, sounds.scene_gain)
+    mixed = cache.make(native_key, "wav", lambda p: place_segments(tl, tracks, p, gains))
+    expr = native_gain_expr(tl)
     if expr is not None:  # issue 18: native_audio, and the clips' sound lowered under speech
         placed = mixed
         mixed_key = chunk_key("sound-shaped", {"native": native_key, "expr": expr})

@@ -50,13 +50,11 @@ def _any(spans: list[tuple[float, float]]) -> str:
     return "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in spans) or "0"
 
 
-def native_gain_expr(tl: Timeline, scene_gain: dict[str, float]) -> str | None:
-    """The volume expression for the clips' sound, or None when it stays as it is."""
-    parts = [
-        f"(1-{1 - g:.3f}*between(t,{s.start:.3f},{s.end:.3f}))"
-        for s in tl.segments
-        if (g := scene_gain.get(s.scene, 1.0)) != 1.0
-    ]
+def native_gain_expr(tl: Timeline) -> str | None:
+    """The volume expression for the clips' sound under speech, or None when it stays as it
+    is (each scene's ``native_audio`` gain is applied to its own sound as it is placed:
+    ``audio.place_segments``)."""
+    parts: list[str] = []
     speech = speech_spans(tl)
     if speech:
         parts.append(f"if(gt({_any(speech)},0),{UNDER_SPEECH},1)")

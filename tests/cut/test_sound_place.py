@@ -17,9 +17,9 @@ from storyboard.cut.compose import compose_film
 def placed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sc: list[dict]) -> tuple:
     calls: list[tuple] = []
 
-    def spy(tl, tracks, dest):  # type: ignore[no-untyped-def]
+    def spy(tl, tracks, dest, gains=None):  # type: ignore[no-untyped-def]
         calls.append((tl, tracks))
-        return audio.place_segments(tl, tracks, dest)
+        return audio.place_segments(tl, tracks, dest, gains)
 
     monkeypatch.setattr(sound, "place_segments", spy)
     project, state = setup(tmp_path, sc, edit="{loudness: 'off'}")
@@ -41,6 +41,11 @@ def test_the_placed_track_is_what_amix_makes(
     assert len(ours) == len(theirs) == round(tl.duration * 48000)
     assert np.array_equal(ours, theirs)
     assert np.abs(ours).max() > 0.1  # the sound is there, not silence compared with silence
+    # each scene's native_audio gain on its own sound (hostile helper-58), both ways alike
+    gains = [1.0, 0.0, 0.316228, 1.0, 0.5]
+    ours = decode(audio.place_segments(tl, tracks, tmp_path / "g.wav", gains))
+    theirs = decode(audio._place_with_ffmpeg(tl, tracks, tmp_path / "ga.wav", gains))
+    assert np.abs(ours - theirs).max() < 2e-4
 
 
 def test_many_blocks_and_a_track_in_another_form(

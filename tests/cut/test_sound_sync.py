@@ -54,3 +54,22 @@ def test_a_sound_that_starts_late_plays_at_its_time(tmp_path: Path, edit: str) -
     loud = sound[round((s1 + 0.6) * RATE) : round((s1 + 1.2) * RATE)]
     assert np.abs(quiet).max() < 0.003, "s1's sound plays before its time"
     assert np.abs(loud).max() > 0.015, "s1's sound is missing"
+
+
+def test_a_muted_scene_does_not_silence_the_next_ones_sound_in_a_crossfade(
+    tmp_path: Path,
+) -> None:
+    """Hostile helper-58: `native_audio: mute` on a scene was applied to the film's clip
+    sound over the scene's whole stretch, the crossfade into the next scene included, so
+    the next take's sound was silent there (and a muted scene leaked ~70 ms past a cut)."""
+    sc = scenes(2, 3.0)
+    sc[0]["native_audio"] = "mute"
+    sc[1]["transition"] = "{type: crossfade, duration: 1.0}"
+    project, state = setup(tmp_path, sc, edit="{loudness: 'off'}")
+    sound = decode(compose_film(project, state, log=lambda s: None).path)
+    muted = sound[round(0.2 * RATE) : round(1.8 * RATE)]
+    incoming = sound[round(2.5 * RATE) : round(2.95 * RATE)]  # b fading in, a muted
+    after = sound[round(3.2 * RATE) : round(4.5 * RATE)]
+    assert np.abs(muted).max() < 0.001
+    assert np.abs(incoming).max() > 0.01, "the next scene's sound is silenced in the crossfade"
+    assert np.abs(after).max() > 0.015
