@@ -45,12 +45,12 @@ def place_lines(
     clear_start: float,
     end: float,
     lengths: Mapping[str, float],
-    last: bool = False,
+    film_end: float | None = None,
 ) -> tuple[list[Placed], list[str]]:
     """One scene's lines on the film timeline (the scene plays ``start``-``end`` and is clear
     of transitions from ``clear_start``), and a warning for each line that overflows it
-    (``last``: the film's last scene, where the film ends with it: such a line is cut, or not
-    heard at all; hostile helper-56: it said only "runs past", and the line was dropped)."""
+    (``film_end``: where the film ends; a line past it is cut there, or not heard at all:
+    hostile helpers 56 and 58: it said only "runs past", and the line was dropped)."""
     placed: list[Placed] = []
     warnings: list[str] = []
     t = clear_start + LEAD
@@ -61,22 +61,26 @@ def place_lines(
         t = finish + GAP
         over = finish - end
         long = f"({end - start:.2f} s long)"
+        unheard = film_end is not None and begin >= film_end - 0.005
+        cut = film_end is not None and finish > film_end + 0.005
         if begin >= end - 0.005:
+            fate = (
+                "the film ends first: it is not heard"
+                if unheard
+                else "the film ends first, and cuts it"
+                if cut
+                else "it plays under what follows"
+            )
             message = (
                 f"warning: the line starts {begin - end:.2f} s after scene {ln.scene!r} ends "
-                f"{long}: "
-                + (
-                    "the film ends first: it is not heard"
-                    if last
-                    else "it plays under what follows"
-                )
+                f"{long}: {fate}"
             )
             warnings.append(str(project.problem(ln.where, message)))
         elif over > 0.005:
             message = (
                 f"warning: the line runs {over:.2f} s past the end of scene {ln.scene!r} {long}"
             )
-            if last:
+            if cut:
                 message += ": the film ends first, and cuts it"
             warnings.append(str(project.problem(ln.where, message)))
     return placed, warnings

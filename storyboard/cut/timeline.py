@@ -160,7 +160,7 @@ def build_timeline(
             seg.start + seg.overlap,
             seg.end - next_overlap,
             line_lengths or {},
-            last=i == len(segments) - 1,
+            film_end=tl.duration,
         )
         tl.lines.extend(placed)
         warnings.extend(late)

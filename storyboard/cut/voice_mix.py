@@ -156,13 +156,13 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
             over = at + length - ends[scene.id]
             if over > 0.005:  # as a line that overruns its scene (hostile helper-30)
                 where = ("scenes", index, "sounds", k - 1)
-                last = scene.id == tl.segments[-1].scene  # the film ends with it
+                cut = at + length > tl.duration + 0.005  # the film ends first
                 message = (
                     f"warning: the sound runs {over:.2f} s past the end of scene {scene.id!r} "
                     f"({ends[scene.id] - starts[scene.id]:.2f} s long): "
                     + (
                         "the film ends first, and cuts it"
-                        if last
+                        if cut
                         else "it plays under what follows"
                     )
                 )

@@ -353,3 +353,29 @@ def test_lines_past_the_films_end_say_they_are_cut_or_not_heard(
         "after scene 'b' ends (4.00 s long): the film ends first: it is not heard"
     )
     assert all(w in res.warnings for w in warn)
+
+
+def test_a_line_past_the_films_end_in_an_earlier_scene(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile helper-58: the warning asked whether the line's own scene was the last; the
+    film can end first after an earlier scene too (the last one trimmed short)."""
+    monkeypatch.chdir(tmp_path)
+    story = (
+        STORY.replace(
+            '{line: "The lamp was lit at dusk.", at: 0.5}',
+            '{line: "The lamp was lit at dusk.", at: 3.5}',
+        )
+        .replace("    native_audio: duck\n", "    native_audio: duck\n    trim: {out: 0.4}\n")
+        .replace(
+            '{who: Wren, line: "Quadratics?", at: 0.3}', '{who: Wren, line: "Quadratics?", at: 0.1}'
+        )
+        .replace('{prompt: "a door slams", at: 2.5', '{prompt: "a door slams", at: 0.2')
+    )
+    project, lock = build(tmp_path, story)
+    logs: list[str] = []
+    compose_film(project, lock, log=logs.append)
+    warn = [m for m in logs if "scenes[0]" in m and "warning: the line" in m]
+    assert len(warn) == 2, logs
+    assert warn[0].endswith("(4.00 s long): the film ends first, and cuts it"), warn[0]
+    assert warn[1].endswith("ends (4.00 s long): the film ends first: it is not heard"), warn[1]
