@@ -160,11 +160,7 @@ def film_sounds(project: Project, tl: Timeline, lock: Mapping[str, ChosenTake]) 
                 message = (
                     f"warning: the sound runs {over:.2f} s past the end of scene {scene.id!r} "
                     f"({ends[scene.id] - starts[scene.id]:.2f} s long): "
-                    + (
-                        "the film ends first, and cuts it"
-                        if cut
-                        else "it plays under what follows"
-                    )
+                    + ("the film ends first, and cuts it" if cut else "it plays under what follows")
                 )
                 out.warnings.append(str(project.problem(where, message)))
     music = project.board.edit.music
