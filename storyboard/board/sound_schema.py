@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 # Control characters other than tab and newlines: the service refuses a NUL in JSON text, and no
 # prompt, line or name means one (hostile finding H6)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-SPOKEN_OR_SEEN = frozenset({"line", "description"})  # text that must say something
+SPOKEN_OR_SEEN = frozenset({"line", "description", "who"})  # text that must say something
 
 
 class Strict(BaseModel):

@@ -318,29 +318,41 @@ def sound_warnings(project: Project) -> list[str]:
 
 
 def _unknown_speakers(project: Project, speakers: dict[str, Speaker]) -> list[str]:
-    """A ``who`` that names nobody in the cast but is close to a name that has a voice: a
-    typo, most likely, which makes the line silent and puts it in the prompt (hostile
-    helper-56: validate said OK, and a render bought a new clip). Other names stay quiet: a
-    speaker outside the cast is allowed (a caption, and the line in the prompt)."""
+    """A ``who`` that names nobody in the cast but is close to a name that has a voice (a
+    typo, an accent, most likely), or names the narrator: the line is not voiced (hostile
+    helpers 56 and 58: validate said OK, and a template put the line in the prompt, which
+    bought a new clip). Other names stay quiet: a speaker outside the cast is allowed."""
     import difflib
+    import unicodedata
 
-    names = {name.casefold(): name for name in speakers if name != "narrator"}
+    def plain(name: str) -> str:
+        folded = unicodedata.normalize("NFKD", name.strip().casefold().replace(" ", "-"))
+        return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+    names = {plain(name): name for name in speakers if name != "narrator"}
+    unvoiced = (
+        "nobody voices the line: it is a caption only (and speech in the prompt where a "
+        "template writes the dialogue)"
+    )
     out: list[str] = []
     for i, scene in enumerate(project.board.scenes):
         for k, d in enumerate(scene.dialogue):
             if speaker_of(project, d.who) is not None:
                 continue
-            key = d.who.strip().casefold().replace(" ", "-")
+            key = plain(d.who)
+            where = ("scenes", i, "dialogue", k, "who")
+            if key == "narrator" and "narrator" in speakers:
+                message = (
+                    "warning: the narrator reads the scene's `narration:` lines; as a "
+                    f"dialogue line's `who`, {unvoiced}"
+                )
+                out.append(str(project.problem(where, message)))
+                continue
             close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
             if close:
-                out.append(
-                    str(
-                        project.problem(
-                            ("scenes", i, "dialogue", k, "who"),
-                            f"warning: {d.who!r} is not in the cast (did you mean "
-                            f"{names[close[0]]!r}?): nobody voices the line, and it is written "
-                            "into the scene's prompt as speech",
-                        )
-                    )
+                message = (
+                    f"warning: {d.who!r} is not in the cast (did you mean "
+                    f"{names[close[0]]!r}?): {unvoiced}"
                 )
+                out.append(str(project.problem(where, message)))
     return out

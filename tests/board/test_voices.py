@@ -189,10 +189,25 @@ def test_a_who_close_to_a_voiced_name_is_a_warning(tmp_path: Path, monkeypatch) 
     """Hostile helper-56: `who: Wrne` for the voiced `wren` left the line silent and in the
     prompt with no word; a speaker outside the cast on purpose stays quiet."""
     monkeypatch.chdir(tmp_path)
+    unvoiced = (
+        "nobody voices the line: it is a caption only (and speech in the prompt where a "
+        "template writes the dialogue)"
+    )
     assert sound_warnings(load(tmp_path, TYPO)) == [
         "p/storyboard.yaml:9: scenes[0].dialogue[0].who: warning: 'Wrne' is not in the cast "
-        "(did you mean 'wren'?): nobody voices the line, and it is written into the scene's "
-        "prompt as speech"
+        f"(did you mean 'wren'?): {unvoiced}"
+    ]
+    # an accent, and the narrator named as a speaker (hostile helper-58)
+    more = TYPO.replace("who: Wrne", "who: WRÉN").replace("who: A Stranger", "who: Narrator")
+    more = more.replace("title: Typo\n", "title: Typo\nnarrator: {model: xai:tts@0, voice: Sal}\n")
+    got = sound_warnings(load(tmp_path, more))
+    assert got[0].endswith(f"'WRÉN' is not in the cast (did you mean 'wren'?): {unvoiced}")
+    assert "dialogue[1].who: warning: the narrator reads the scene's `narration:`" in got[1]
+    assert len(got) == 2
+    # and an empty speaker is refused
+    assert errors(tmp_path, TYPO.replace("who: A Stranger", 'who: " "')) == [
+        "p/storyboard.yaml:10: scenes[0].dialogue[1].who: must not be blank (only spaces or "
+        "invisible characters)"
     ]
 
 
