@@ -173,9 +173,11 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         kinds[outp] = (inp, "v" if (inp, "v") not in kinds.values() else "a")
     out = proc.stdout.decode(errors="replace")
     tbs = {int(m.group(1)): int(m.group(2)) / int(m.group(3)) for m in _TB.finditer(out)}
-    # a stream-copy join keeps whole packets: count them at their full length
+    # a stream-copy join keeps whole packets: count them at their full length (the length
+    # most of them have: one packet that spans a gap in the timestamps is not the stream's
+    # packet length; hostile helper-58: "copied audio would drift +81520 ms")
     count: dict[int, int] = {}
-    longest: dict[int, int] = {}
+    lengths: dict[int, dict[int, int]] = {}
     ends: dict[int, int] = {}
     lasts: dict[int, int] = {}  # the latest presentation time: the last frame's start
     firsts: dict[int, int] = {}  # the earliest: where a stream starts
@@ -187,7 +189,8 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         if pts < 0:  # encoder priming, dropped by the decoder (and by `inpoint 0`)
             continue
         count[stream] = count.get(stream, 0) + 1
-        longest[stream] = max(longest.get(stream, 0), dur)
+        seen = lengths.setdefault(stream, {})
+        seen[dur] = seen.get(dur, 0) + 1
         ends[stream] = max(ends.get(stream, 0), pts + dur)
         lasts[stream] = max(lasts.get(stream, 0), pts)
         firsts[stream] = min(firsts.get(stream, pts), pts)
@@ -196,7 +199,9 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         if kind == "v":
             value = round(count.get(outp, 0) / info.fps, 6) if info.fps else 0.0
         else:
-            value = round(count.get(outp, 0) * longest.get(outp, 0) * tbs.get(outp, 0.0), 6)
+            seen = lengths.get(outp, {})
+            usual = max(seen, key=lambda d: (seen[d], d)) if seen else 0  # the commonest, longest
+            value = round(count.get(outp, 0) * usual * tbs.get(outp, 0.0), 6)
         if kind == "v":
             last = round(ends.get(outp, 0) * tbs.get(outp, 0.0), 6)
             start = round(lasts[outp] * tbs.get(outp, 0.0), 6) if outp in lasts else None

@@ -195,3 +195,24 @@ def test_a_clip_without_a_picture_is_named(tmp_path: Path) -> None:
     with pytest.raises(storyboard.StoryboardError, match=r"sound\.mp4: no picture"):
         probe.probe_many([good, sound])
     assert probe.probe_many([good])[good].has_audio
+
+
+def test_a_gap_in_the_sounds_timestamps_is_not_its_length(tmp_path: Path) -> None:
+    """Hostile helper-58: the sound's length was its packets times the longest one, and the
+    packet before a gap in the timestamps lasts the gap: "copied audio would drift +81520
+    ms" for a 2 s take."""
+    sound = tmp_path / "gap.m4a"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=2:r=48000"]
+        + ["-c:a", "aac", "-bsf:a", "setts=ts=if(gte(N\\,40)\\,TS+24000\\,TS)", str(sound)],
+        check=True,
+    )
+    take = tmp_path / "take.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x36:rate=24:d=2"]
+        + ["-i", str(sound), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset"]
+        + ["ultrafast", "-c:a", "copy", str(take)],
+        check=True,
+    )
+    info = probe.probe_many([take])[take]
+    assert info.audio_seconds is not None and abs(info.audio_seconds - 2.0) < 0.1, info
