@@ -175,7 +175,8 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
     tbs = {int(m.group(1)): int(m.group(2)) / int(m.group(3)) for m in _TB.finditer(out)}
     # a stream-copy join keeps whole packets: count them at their full length (the length
     # most of them have: one packet that spans a gap in the timestamps is not the stream's
-    # packet length; hostile helper-58: "copied audio would drift +81520 ms")
+    # packet length; hostile helper-58: "copied audio would drift +81520 ms"), and the gap is
+    # counted as the time it is
     count: dict[int, int] = {}
     lengths: dict[int, dict[int, int]] = {}
     ends: dict[int, int] = {}
@@ -201,7 +202,9 @@ def probe_many(paths: list[Path]) -> dict[Path, ClipInfo]:
         else:
             seen = lengths.get(outp, {})
             usual = max(seen, key=lambda d: (seen[d], d)) if seen else 0  # the commonest, longest
-            value = round(count.get(outp, 0) * usual * tbs.get(outp, 0.0), 6)
+            # and at least the span its timestamps cover (a gap in them is time it takes)
+            span = ends.get(outp, 0) - firsts.get(outp, 0)
+            value = round(max(count.get(outp, 0) * usual, span) * tbs.get(outp, 0.0), 6)
         if kind == "v":
             last = round(ends.get(outp, 0) * tbs.get(outp, 0.0), 6)
             start = round(lasts[outp] * tbs.get(outp, 0.0), 6) if outp in lasts else None
