@@ -168,21 +168,12 @@ def test_a_picked_line_keeps_its_pick_under_its_new_number(no_key: None, tmp_pat
     assert moved[0].video_uuid == f"{takes[1].video_uuid}@line:a/3", moved  # take 1's copy
 
 
-SAME_WORDS = """
-title: V
-model: google:3@3
-cast:
-  wren: {description: an old woman, voice: {model: "xai:tts@0", voice: Eve}}
-  radio: {voice: {model: "xai:tts@0", voice: Rex}}
-defaults: {duration: 4}
-scenes:
-  - id: a
-    prompt: "an old woman stands"
-    lipsync: true
-    dialogue:
-      - {who: wren, line: "Same again."}
-      - {who: wren, line: "Same again."}
-"""
+SAME_WORDS = (  # two lines that say the same words, and a voice that is not in the picture
+    LIPSYNCED.replace("coast:", "radio:")
+    .replace("duration: 8", "duration: 4")
+    .replace("First line, spoken first.", "Same again.")
+    .replace("Second line, spoken second.", "Same again.")
+)
 
 
 def _service(project: storyboard.Project, node: str) -> str:
