@@ -21,14 +21,13 @@ from storyboard.errors import (
     StoryboardError,
     TaskNotFound,
 )
-from storyboard.files import atomic_write
 from storyboard.generate.state import BuildState, JournalTask, Take
 from storyboard.plan.compile import Plan, Task
 
 from .events import Progress
-from .fetch import GONE, Fetcher
+from .fetch import GONE, Fetcher, copy_take
 from .inputs import made_from
-from .kinds import adapter, adapter_for, take_folder
+from .kinds import adapter, adapter_for
 from .picks import remember
 from .protocol import VideoResult
 from .resolve import Resolver
@@ -322,35 +321,8 @@ class Executor(Fetcher, Resolver):
         return takes, cost
 
     async def _adopt(self, scene: str, donor: Take) -> Take:
-        """``donor`` (a take of another node, of exactly this node's content: a spoken line
-        renumbered) copied into ``scene``'s own folder as a take of its own, at no cost; its
-        bytes checked against the donor's hash (hostile helper-47: it was voiced again)."""
-        import dataclasses
-        import hashlib
-
-        src = self.state.path_of(donor)
-        if src is None:
-            raise StoryboardError(f"{scene}: {donor.scene}'s take {donor.n} is not in the project")
-        data = await asyncio.to_thread(src.read_bytes)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != donor.sha256:
-            raise StoryboardError(f"{scene}: {donor.scene}'s take {donor.n} changed while copied")
-        n = self.state.next_take_number(scene)
-        rel = f"build/takes/{take_folder(scene)}/take-{n}.{donor.file.rsplit('.', 1)[-1]}"
-        dest = self._dest(rel)
-        await asyncio.to_thread(atomic_write, dest, data)
-        self.state.hashes.remember(dest, digest)
-        take = dataclasses.replace(
-            donor,
-            scene=scene,
-            n=n,
-            file=rel,
-            video_uuid=f"{donor.video_uuid}@{scene}",  # one row per take: its own identity
-            cost=0.0,
-            created_at=time.time(),
-        )
-        self.state.add_take(take)
-        return take
+        """``donor`` (another line's take of these very words) copied in: ``copy_take``."""
+        return copy_take(self.state, self.root, scene, donor)
 
     def _lost_placeholders(self, jt: JournalTask) -> bool:
         """Whether a done task's results are placeholders of an emulator that has stopped

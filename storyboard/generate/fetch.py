@@ -172,26 +172,7 @@ class Fetcher:
         return takes
 
     def _dest(self, rel: str) -> Path:
-        """Where a take is written: inside the project, whatever symlinks lie on the way."""
-        path = self.root / rel
-        if take_path(self.root, rel) is None:
-            raise StoryboardError(
-                f"{path}: leads outside the project's build/takes folder "
-                f"({path.resolve()}); remove the symlink and render again"
-            )
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
-        if take_path(self.root, rel) is None:  # a symlink planted meanwhile
-            raise StoryboardError(f"{path}: leads outside the project's build/takes folder")
-        if not written_where_named(self.root, rel):
-            raise StoryboardError(
-                f"{path}: a link on the way leads to {path.resolve()}; takes are written only "
-                "into their own folders (another node's take would be overwritten): remove "
-                "the link and render again"
-            )
-        return path
+        return take_dest(self.root, rel)
 
     def _extend_offset(self, got: float, requested: float, src: Take) -> float:
         """0 when the service returned only the new footage; the source's length when whole."""
@@ -211,3 +192,60 @@ def ready_for_cut(root: Path, take: Take) -> None:
     prefill(root, take)
     if Path(take.file).suffix.lower() in (".mp4", ".mov", ".webm", ".mkv"):
         layouts_cached([(root / take.file, take.media_key)], root / "build" / "media")
+
+
+def take_dest(root: Path, rel: str) -> Path:
+    """Where a take is written: inside the project, whatever symlinks lie on the way."""
+    path = root / rel
+    if take_path(root, rel) is None:
+        raise StoryboardError(
+            f"{path}: leads outside the project's build/takes folder "
+            f"({path.resolve()}); remove the symlink and render again"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoryboardError(f"cannot write {path}: {e.strerror or e}") from None
+    if take_path(root, rel) is None:  # a symlink planted meanwhile
+        raise StoryboardError(f"{path}: leads outside the project's build/takes folder")
+    if not written_where_named(root, rel):
+        raise StoryboardError(
+            f"{path}: a link on the way leads to {path.resolve()}; takes are written only "
+            "into their own folders (another node's take would be overwritten): remove "
+            "the link and render again"
+        )
+    return path
+
+
+def copy_take(state: BuildState, root: Path, scene: str, donor: Take) -> Take:
+    """``donor`` (a take of another node, of exactly this node's content: a spoken line
+    renumbered) copied into ``scene``'s own folder as a take of its own, at no cost; its
+    bytes checked against the donor's hash (hostile helper-47: it was voiced again)."""
+    import dataclasses
+    import hashlib
+
+    from storyboard.files import atomic_write
+
+    src = state.path_of(donor)
+    if src is None:
+        raise StoryboardError(f"{scene}: {donor.scene}'s take {donor.n} is not in the project")
+    data = src.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != donor.sha256:
+        raise StoryboardError(f"{scene}: {donor.scene}'s take {donor.n} changed while copied")
+    n = state.next_take_number(scene)
+    rel = f"build/takes/{take_folder(scene)}/take-{n}.{donor.file.rsplit('.', 1)[-1]}"
+    dest = take_dest(root, rel)
+    atomic_write(dest, data)
+    state.hashes.remember(dest, digest)
+    take = dataclasses.replace(
+        donor,
+        scene=scene,
+        n=n,
+        file=rel,
+        video_uuid=f"{donor.video_uuid}@{scene}",  # one row per take: its own identity
+        cost=0.0,
+        created_at=time.time(),
+    )
+    state.add_take(take)
+    return take

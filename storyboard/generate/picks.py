@@ -196,6 +196,13 @@ def pick_take(
             f"take {n}'s file {take.file} is missing or does not match its sha256; "
             "render to fetch it again"
         )
+    if scene.startswith("line:") and any(
+        a_.use is not None
+        and a_.use.scene != n
+        and n.rpartition("/")[0] == scene.rpartition("/")[0]
+        for n, a_ in before.items()
+    ):  # the scene's lines were renumbered since the last render
+        _lines_renumbered(plan, state, scene, before)
     remember(state, scene, a.key, expected_src, take, by_pick=True)
     state.lock[scene] = take
     state.write_lock([t.scene for t in plan.nodes])
@@ -243,6 +250,27 @@ def pick_take(
     if moved:
         state.write_lock([t.scene for t in plan.nodes])
     return res
+
+
+def _lines_renumbered(plan: Plan, state: BuildState, scene: str, before: dict[str, Any]) -> None:
+    """The lines of ``scene``'s scene put under their numbers as they are now, as a render
+    would (another line's take of their words copied in, free), before a pick of one of them:
+    the lock then reads with the new numbers, and a render does not take the pick for the old
+    line of that number and replace it (hostile helper-59: a pick made after a line was
+    inserted, before any render, was silently replaced)."""
+    from .fetch import copy_take
+
+    prefix = scene.rpartition("/")[0] + "/"
+    for name, a in before.items():
+        if not name.startswith(prefix) or name == scene:
+            continue
+        if a.stale or a.use is None:  # new words (the line inserted): no take of them yet,
+            state.lock.pop(name, None)  # and the one under this number said other words
+        elif a.use.scene != name:
+            if state.file_ok(a.use):  # else the next render fetches it again
+                state.lock[name] = copy_take(state, plan.project.root, name, a.use)
+        elif (locked := state.lock.get(name)) is None or locked.video_uuid != a.use.video_uuid:
+            state.lock[name] = a.use
 
 
 @dataclass

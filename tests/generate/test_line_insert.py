@@ -254,3 +254,25 @@ def test_a_renumbered_line_whose_file_is_gone_is_fetched_again(keyed, tmp_path: 
     assert made["line:a/2"] == "re-downloaded" and made["lipsync:a"] != "generated", made
     assert len(keyed.ledger) == charged + 1  # the new line only
     assert _service(storyboard.load(p), "line:a/2") == take.video_uuid
+
+
+def test_a_pick_after_a_line_is_inserted_sticks(no_key: None, tmp_path: Path) -> None:
+    """Hostile helper-59: a line inserted, then (before any render) another take of a line
+    picked under its new number: the render read the lock with the old numbers, took the
+    pick for the old line of that number, and replaced it without a word."""
+    p = write_project(tmp_path / "p", SAME_WORDS)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    assert storyboard.load(p).render(emulator_latency=0.05, retake=["line:a/2"]).ok
+    yaml = p / "storyboard.yaml"
+    yaml.write_text(
+        yaml.read_text().replace(
+            '      - {who: wren, line: "Same again."}\n',
+            '      - {who: radio, line: "Zulu."}\n      - {who: wren, line: "Same again."}\n',
+            1,
+        )
+    )
+    project = storyboard.load(p)
+    first = {t.n: t for t in project.takes("line:a/2")}[1]  # "Same again.", turned down
+    project.pick("line:a/2", 1)
+    assert storyboard.load(p).render(emulator_latency=0.05).ok
+    assert _service(storyboard.load(p), "line:a/2") == first.video_uuid
