@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from storyboard.errors import BudgetError, ComposeError
+from storyboard.errors import BudgetError, ComposeError, StoryboardError
 from storyboard.files import resolve_inside
 from storyboard.generate.integrity import sha256_file
 from storyboard.generate.state import (
@@ -30,6 +30,7 @@ from storyboard.generate.state import (
     JournalTask,
     Take,
     lock_name,
+    read_lock,
 )
 from storyboard.plan.compile import Plan, Task, node_name
 
@@ -341,15 +342,30 @@ def _moved_lines(
         if t.scene.startswith("line:"):
             new.setdefault(t.scene.rpartition("/")[0], []).append(t.scene)
     out: dict[str, Take] = {}
-    for prefix, names in new.items():
-        olds = sorted(
+    main: dict[str, Take] | None = None
+
+    def lines_of(lock: dict[str, Take], prefix: str) -> list[tuple[int, Take]]:
+        return sorted(
             (
                 (int(n.rpartition("/")[2]), take)
-                for n, take in state.lock.items()
+                for n, take in lock.items()
                 if n.rpartition("/")[0] == prefix and n.rpartition("/")[2].isdigit()
             ),
             key=lambda e: e[0],
         )
+
+    for prefix, names in new.items():
+        olds = lines_of(state.lock, prefix)
+        if not olds and state.lock_path.name != lock_name():
+            # a variant's film that has no lines of this scene in its cut yet: the main
+            # film's are where they come from (hostile helper-59: two lines with the same
+            # words got one take, and the lip sync the main film has was bought again)
+            if main is None:
+                try:
+                    main = read_lock(state.root, state.root / lock_name())
+                except StoryboardError:
+                    main = {}
+            olds = lines_of(main, prefix)
         if not olds:
             continue
 

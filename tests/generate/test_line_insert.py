@@ -276,3 +276,27 @@ def test_a_pick_after_a_line_is_inserted_sticks(no_key: None, tmp_path: Path) ->
     project.pick("line:a/2", 1)
     assert storyboard.load(p).render(emulator_latency=0.05).ok
     assert _service(storyboard.load(p), "line:a/2") == first.video_uuid
+
+
+def test_a_variant_with_a_line_more_takes_the_main_films_lines(
+    no_key: None, tmp_path: Path
+) -> None:
+    """Hostile helper-59: a variant whose scene has one line more before the main film's had
+    no lines in its own cut, so nothing aligned them: two lines with the same words got one
+    take, and the lip sync the main film has was bought again."""
+    variant = (
+        "variants:\n  v:\n    scenes:\n      a:\n        dialogue:\n"
+        '          - {who: radio, line: "Zulu."}\n'
+        '          - {who: wren, line: "Same again."}\n'
+        '          - {who: wren, line: "Same again."}\n'
+    )
+    p = write_project(tmp_path / "p", SAME_WORDS + variant)
+    main = storyboard.load(p)
+    assert main.render(emulator_latency=0.05).ok
+    first, second = _service(main, "line:a/1"), _service(main, "line:a/2")
+    film = storyboard.load(p).variant("v")
+    done = film.render(emulator_latency=0.05)
+    made = {s.scene: s.status for s in done.scenes}
+    assert made["line:a/1"] == "generated" and made["lipsync:a"] != "generated", made
+    again = storyboard.load(p).variant("v")
+    assert (_service(again, "line:a/2"), _service(again, "line:a/3")) == (first, second)
