@@ -46,8 +46,15 @@ def placeholder_words(would_cost: float) -> str:
 
 
 def usd(dollars: float) -> str:
-    """``$X.XX``; under half a cent (a spoken line), ``$0.0003``: never a price shown as $0.00."""
-    return f"${dollars:.4f}" if 0 < dollars < 0.005 else f"${dollars:.2f}"
+    """``$X.XX``; under half a cent (a spoken line), ``$0.0003``, and to its first digit below
+    that (``$0.00004``, a ten-character line): never a price shown as $0.00 or $0.0000
+    (hostile helper-58)."""
+    if 0 < dollars < 0.005:
+        import math
+
+        places = max(4, -math.floor(math.log10(dollars)))
+        return f"${dollars:.{places}f}"
+    return f"${dollars:.2f}"
 
 
 @dataclass(frozen=True)

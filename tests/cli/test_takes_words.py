@@ -28,6 +28,8 @@ edit:
 
 def test_a_price_under_a_cent_is_not_zero() -> None:
     assert money_words(0.0003) == "$0.0003"
+    assert money_words(0.000042) == "$0.00004"  # not $0.0000 (hostile helper-58)
+    assert money_words(0.0049) == "$0.0049" and money_words(0.005) == "$0.01"
     assert placeholder_words(0.0003) == "$0 (would cost $0.0003)"
     assert money_words(1.2) == "$1.20" and placeholder_words(0.6) == "$0 (would cost $0.60)"
 
