@@ -99,9 +99,11 @@ class TakeInfo:
 
     @property
     def money(self) -> str:
-        """Its cost in words: ``$0.40``, or ``$0 (would cost $0.40)`` for a placeholder."""
+        """Its cost in words: ``$0.40``, or ``$0 (would cost $0.40)`` for a placeholder; a
+        take that cost nothing anywhere (a line's copy under its new number) ``$0.00``, not
+        ``$0 (would cost $0.00)`` (hostile helper-58)."""
         cost = self.cost or 0.0
-        return placeholder_words(cost) if self.placeholder else money_words(cost)
+        return placeholder_words(cost) if self.placeholder and cost > 0 else money_words(cost)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def test_inserting_a_line_voices_only_the_new_line(no_key: None, tmp_path: Path)
     assert made["line:a/2"] != "generated" and made["line:a/3"] != "generated", made
     # line 2 now says what line 1 said: a take of its own, the same sound, nothing paid
     *_, moved = project.takes("line:a/2")  # its own take 1 said "Second line"
-    assert moved.n == 2 and moved.cost == 0.0
+    assert moved.n == 2 and moved.cost == 0.0 and moved.money == "$0.00"  # free, not "would"
     assert moved.file.startswith("build/takes/") and moved.file != first[1].file
     assert (p / moved.file).read_bytes() == (p / first[1].file).read_bytes()
     assert [t.n for t in project.takes("line:a/3")] == [1]  # "Second line"'s take, copied
