@@ -247,13 +247,12 @@ def message(path: Path_, err: dict[str, Any]) -> str:
         ("greater_than", "less_than")
     ):
         expected = _range_text(path, "a number")
-        bound = next((ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx), None)
-        if expected in ("a number", "a whole number") and bound is not None:
+        key = next((k for k in ("ge", "gt", "le", "lt") if k in ctx), None)
+        if expected in ("a number", "a whole number") and key is not None:
             # a field the schema walk does not reach (in a mapping of names): pydantic's bound
             # (hostile helper-56: `price: -1` read "expected a number, got -1")
             word = {"ge": "of at least", "gt": "above", "le": "of at most", "lt": "below"}
-            key = next(k for k in ("ge", "gt", "le", "lt") if k in ctx)
-            expected = f"{expected} {word[key]} {float(bound):g}"
+            expected = f"{expected} {word[key]} {float(ctx[key]):g}"
         if kind == "finite_number":
             expected = "a finite number"
         return f"expected {expected}, got {got}"

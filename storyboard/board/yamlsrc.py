@@ -108,10 +108,8 @@ class _Limits(Composer):
         elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
             number = self.construct_yaml_float(node)
             if not math.isfinite(number):  # every one is named (hostile helper-56: one a run)
-                try:
-                    self._fail(key, line, f"expected a finite number, got {number!r}", True)
-                except YAMLLimitError as e:
-                    self._not_finite.append(e)
+                error = self._error(key, line, f"expected a finite number, got {number!r}", True)
+                self._not_finite.append(error)
         size = 1 + sum(self._size[id(c)] for c in children)
         self._size[id(node)] = size
         self._depth[id(node)] = 1 + max((self._depth[id(c)] for c in children), default=0)
@@ -126,8 +124,14 @@ class _Limits(Composer):
         return node
 
     def _fail(self, key: str | int | None, line: int, message: str, exact: bool = False) -> None:
-        """Raise for the value being composed, named by its first few keys (not 50 levels)
-        unless ``exact``."""
+        """Raise for the value being composed: :meth:`_error`."""
+        raise self._error(key, line, message, exact)
+
+    def _error(
+        self, key: str | int | None, line: int, message: str, exact: bool = False
+    ) -> YAMLLimitError:
+        """The error for the value being composed, named by its first few keys (not 50
+        levels) unless ``exact``."""
         frames = [*self._stack, (key, line)] if key is not None else list(self._stack)
         frames = [f for f in frames if f[0] is not None]
         if not exact:
@@ -135,7 +139,7 @@ class _Limits(Composer):
             while len(frames) > 1 and isinstance(frames[-1][0], int):
                 frames.pop()
         where = tuple(k for k, _ in frames if k is not None)
-        raise YAMLLimitError(frames[-1][1] if frames else line, where, message)
+        return YAMLLimitError(frames[-1][1] if frames else line, where, message)
 
 
 @dataclass

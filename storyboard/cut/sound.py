@@ -119,7 +119,7 @@ def film_sound(
     mixed_key = native_key
     mixed = cache.make(native_key, "wav", lambda p: place_segments(tl, tracks, p, gains))
     expr = native_gain_expr(tl)
-    if expr is not None:  # issue 18: native_audio, and the clips' sound lowered under speech
+    if expr is not None:  # issue 18: the clips' sound lowered under speech
         placed = mixed
         mixed_key = chunk_key("sound-shaped", {"native": native_key, "expr": expr})
         mixed = cache.make(mixed_key, "wav", lambda p: shape_native(placed, expr, tl, p))

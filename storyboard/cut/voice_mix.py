@@ -54,11 +54,8 @@ def native_gain_expr(tl: Timeline) -> str | None:
     """The volume expression for the clips' sound under speech, or None when it stays as it
     is (each scene's ``native_audio`` gain is applied to its own sound as it is placed:
     ``audio.place_segments``)."""
-    parts: list[str] = []
     speech = speech_spans(tl)
-    if speech:
-        parts.append(f"if(gt({_any(speech)},0),{UNDER_SPEECH},1)")
-    return "*".join(parts) if parts else None
+    return f"if(gt({_any(speech)},0),{UNDER_SPEECH},1)" if speech else None
 
 
 def shape_native(native: Path, expr: str, tl: Timeline, dest: Path) -> Path:

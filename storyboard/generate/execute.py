@@ -171,19 +171,16 @@ class Executor(Fetcher, Resolver):
             if not a.stale and a.use is not None:
                 if a.redownload is not None and not self.state.file_ok(a.redownload):
                     await self._redownload(a.redownload)  # never falls back to buying
+                    got = a.redownload
                     if a.use.scene != scene:  # another line's take of these words: fetched
                         # again, then copied in (hostile helper-58: it was voiced again)
-                        own = await self._adopt(scene, a.use)
-                        self.chosen[scene] = own
-                        self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [own])
-                        self.rep.update(scene, "done", "re-downloaded (not paid again)")
-                        return
-                    self.chosen[scene] = a.redownload
-                    self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [a.redownload])
+                        got = copy_take(self.state, self.root, scene, a.use)
+                    self.chosen[scene] = got
+                    self.outcomes[scene] = SceneOutcome(scene, "re-downloaded", [got])
                     self.rep.update(scene, "done", "re-downloaded (not paid again)")
                     return
                 elif a.use.scene != scene:  # another line's take of these very words
-                    own = await self._adopt(scene, a.use)
+                    own = copy_take(self.state, self.root, scene, a.use)
                     self.chosen[scene] = own
                     self.outcomes[scene] = SceneOutcome(scene, "cached", [own])
                     self.rep.update(
@@ -319,10 +316,6 @@ class Executor(Fetcher, Resolver):
             )
             return await self._generate(task, a)
         return takes, cost
-
-    async def _adopt(self, scene: str, donor: Take) -> Take:
-        """``donor`` (another line's take of these very words) copied in: ``copy_take``."""
-        return copy_take(self.state, self.root, scene, donor)
 
     def _lost_placeholders(self, jt: JournalTask) -> bool:
         """Whether a done task's results are placeholders of an emulator that has stopped

@@ -173,8 +173,8 @@ def pick_take(
     unusable = take.maker not in accepted_makers(maker)  # a --draft or placeholder take
     # the take's key as its own maker hashed it: a paid take picked in a keyless or --draft
     # session has no maker in its key (hostile helper-55: "made from another version")
-    own_key = a.key if take.maker == maker else scene_keys(plan, take.maker).get(scene)
     keys_by_maker = {m: scene_keys(plan, m) for m in accepted_makers(maker)}
+    own_key = (keys_by_maker.get(take.maker) or scene_keys(plan, take.maker)).get(scene)
     # a lip sync whose lines were only renumbered sends what it sent: the same version
     same = renumbered_same(plan, task, take, keys_by_maker, expected_src)
     if take.key != own_key and not unusable and not same:
@@ -196,12 +196,7 @@ def pick_take(
             f"take {n}'s file {take.file} is missing or does not match its sha256; "
             "render to fetch it again"
         )
-    if scene.startswith("line:") and any(
-        a_.use is not None
-        and a_.use.scene != n
-        and n.rpartition("/")[0] == scene.rpartition("/")[0]
-        for n, a_ in before.items()
-    ):  # the scene's lines were renumbered since the last render
+    if scene.startswith("line:"):
         _lines_renumbered(plan, state, scene, before)
     remember(state, scene, a.key, expected_src, take, by_pick=True)
     state.lock[scene] = take
@@ -261,9 +256,12 @@ def _lines_renumbered(plan: Plan, state: BuildState, scene: str, before: dict[st
     from .fetch import copy_take
 
     prefix = scene.rpartition("/")[0] + "/"
-    for name, a in before.items():
-        if not name.startswith(prefix) or name == scene:
-            continue
+    lines = {n: a for n, a in before.items() if n.startswith(prefix)}
+    if not any(a.use is not None and a.use.scene != n for n, a in lines.items()):
+        return  # not renumbered since the last render: the lock reads as it is
+    for name, a in lines.items():
+        if name == scene:
+            continue  # the pick's own line: the caller puts the pick there
         if a.stale or a.use is None:  # new words (the line inserted): no take of them yet,
             state.lock.pop(name, None)  # and the one under this number said other words
         elif a.use.scene != name:

@@ -124,7 +124,7 @@ class Take:
     @property
     def service_uuid(self) -> str:
         """The UUID the service knows this take's output by. A take copied from another
-        node's (a spoken line renumbered: ``executor._adopt``) has ``UUID@NODE`` as its own
+        node's (a spoken line renumbered: ``fetch.copy_take``) has ``UUID@NODE`` as its own
         identity; the service only knows the UUID (hostile: a lip sync sent the copy's
         identity, HTTP 400 on every render)."""
         return self.video_uuid.partition("@")[0]
@@ -473,16 +473,14 @@ class BuildState:
             for t in map(self._take, rows)
             if not t.nsfw and t.source_take == source_take and self.file_ok(t)
         ]
+        from .picks import was_chosen
+
         in_cut = {t.video_uuid for t in self.lock.values()}
-        try:
-            picked = {r[0] for r in self.db.execute("SELECT video_uuid FROM picks WHERE by_pick=1")}
-        except sqlite3.Error:  # no picks table yet: nothing picked
-            picked = set()
-        for chosen in (in_cut, picked, None):
-            for t in usable:
-                if chosen is None or t.video_uuid in chosen:
-                    return t
-        return None
+        return (
+            next((t for t in usable if t.video_uuid in in_cut), None)
+            or next((t for t in usable if was_chosen(self, t)), None)
+            or next(iter(usable), None)
+        )
 
     def flagged_take(
         self, scene: str, key: str, source_take: str | None, maker: str | None = None
