@@ -106,6 +106,21 @@ def ctrl_c_as_in_a_terminal() -> Iterator[None]:
         signal.signal(signal.SIGINT, before)
 
 
+@contextmanager
+def stand_in(
+    monkeypatch: Any, latency: float = 0.05, key: str = "test-key", **config: Any
+) -> Iterator[Any]:
+    """The emulator standing in for the real service: it does not say what it is, so its
+    takes count as paid ones, and RUNWARE_API_KEY and RUNWARE_BASE_URL point at it."""
+    from storyboard.emulator import Emulator, EmulatorConfig
+
+    cfg = EmulatorConfig(latency=latency, draft=True, identify=False, **config)
+    with Emulator(cfg) as emu:
+        monkeypatch.setenv("RUNWARE_API_KEY", key)
+        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+        yield emu
+
+
 # -- the review page in a real browser: Debian's Chromium driven by Playwright --------------
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import REPO, png_bytes, write_project
+from helpers import REPO, png_bytes, stand_in, write_project
 
 from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig, Fault
@@ -33,9 +33,7 @@ scenes:
 
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with Emulator(EmulatorConfig(latency=0.15, draft=True, identify=False)) as e:
-        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-        monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
+    with stand_in(monkeypatch, 0.15) as e:
         yield e
 
 

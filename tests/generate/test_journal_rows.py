@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write_project
+from helpers import stand_in, write_project
 
 from storyboard.cli.main import main
-from storyboard.emulator import Emulator, EmulatorConfig
+from storyboard.emulator import Emulator
 
 # --emulator-latency: as quick as the emulator here, so the client polls a task when it can
 # be done (at the default 1 s it waits 0.5 s first); only for speed
@@ -73,9 +73,7 @@ CASES = [
 
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as e:
-        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-        monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
+    with stand_in(monkeypatch) as e:
         yield e
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from helpers import write_project
+from helpers import stand_in, write_project
 from PIL import Image
 
 from storyboard.cli.main import main
-from storyboard.emulator import Emulator, EmulatorConfig
+from storyboard.emulator import Emulator
 from storyboard.media.frames import conform_image, frame_at, last_frame_png
 from storyboard.media.probe import probe
 
@@ -39,9 +39,7 @@ output: {fps: 25, size: 64x36}
 
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as e:
-        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-        monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
+    with stand_in(monkeypatch) as e:
         yield e
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import write_project
+from helpers import stand_in, write_project
 
 from storyboard.cli.main import main
 from storyboard.emulator import Emulator, EmulatorConfig
@@ -68,9 +68,7 @@ def test_switching_from_the_emulator_to_a_key_makes_every_placeholder_stale(
     assert main(["status", str(p)]) == 0  # still offline: up to date
     assert "0 of 1 scenes stale" in capsys.readouterr().out
     # an emulator that does not say what it is stands in for the real service here
-    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as emu:
-        monkeypatch.setenv("RUNWARE_API_KEY", "real-key")
-        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+    with stand_in(monkeypatch, key="real-key") as emu:
         assert main(["status", str(p)]) == 0
         out = capsys.readouterr().out
         assert status_rows(out)["a"][2:4] == ["stale", "made by the emulator"]

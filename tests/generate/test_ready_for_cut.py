@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import write_project
+from helpers import stand_in, write_project
 
 from storyboard.cli.main import main
-from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.media import gop
 from storyboard.media.probe import media_key
 
@@ -28,9 +27,7 @@ BOARD = (
 def test_layouts_are_read_when_the_clips_arrive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as emu:
-        monkeypatch.setenv("RUNWARE_API_KEY", "k")
-        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+    with stand_in(monkeypatch, key="k"):
         p = write_project(tmp_path / "p", BOARD)
         assert main(["render", str(p), *FAST, "-q", "--no-compose"]) == 0
     lock = yaml.safe_load((p / "storyboard.lock").read_text())["scenes"]

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import png_bytes, write_project
+from helpers import png_bytes, stand_in, write_project
 
 from storyboard.board.spec import load_project
 from storyboard.cli.main import main
-from storyboard.emulator import Emulator, EmulatorConfig
 from storyboard.errors import BudgetError, PlanError
 from storyboard.plan.compile import compile_project
 
@@ -74,9 +73,7 @@ def test_each_scene_has_its_model_seed_and_negative_prompt(tmp_path: Path, capsy
 def test_the_three_model_film_renders_on_the_emulator(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as emu:
-        monkeypatch.setenv("RUNWARE_API_KEY", "k")
-        monkeypatch.setenv("RUNWARE_BASE_URL", emu.base_url)
+    with stand_in(monkeypatch, key="k") as emu:
         # the film at the --draft clips' size (only for speed: it is composed all the same)
         p = project(tmp_path, MIXED + "output: {size: 320x180, fps: 10}\n")
         assert main(["render", str(p), "-q"]) == 0

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write_project
+from helpers import stand_in, write_project
 from watchfiles import Change
 
 from storyboard.cli.main import main
-from storyboard.emulator import Emulator, EmulatorConfig
+from storyboard.emulator import Emulator
 from storyboard.errors import StoryboardError
 from storyboard.review.watch import Watcher, is_source
 
@@ -30,9 +30,7 @@ scenes:
 @pytest.fixture
 def paid(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """The emulator standing in for the real service (it does not identify itself)."""
-    with Emulator(EmulatorConfig(latency=0.05, draft=True, identify=False)) as e:
-        monkeypatch.setenv("RUNWARE_API_KEY", "test-key")
-        monkeypatch.setenv("RUNWARE_BASE_URL", e.base_url)
+    with stand_in(monkeypatch) as e:
         yield e
 
 
