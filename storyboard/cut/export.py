@@ -299,11 +299,33 @@ def export_cut(
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
     except Exception as e:  # the adapters raise plain exceptions of their own
         raise StoryboardError(f"{fmt} export failed: {e}") from None
+    if fmt == "edl":
+        text = edl_markers_once(text)
     if fmt == "fcpxml":  # the adapter writes no transitions (hostile: it dropped them all)
         text = fcpxml_transitions(text, timeline.tracks[0], tl.fps)
         text = fcpxml_size(fcpxml_framing(text, timeline.tracks[0]), tl)
     atomic_write(dest, (text + notes).encode("utf-8"))
     return dest
+
+
+_EDL_EVENT = re.compile(r"^\d{3,}\s")
+_EDL_DISSOLVE = re.compile(r"^\d{3,}\s+\S+\s+\S+\s+D\b")
+
+
+def edl_markers_once(text: str) -> str:
+    """Each clip's markers once: a dissolve's event repeats its outgoing clip's comments
+    before the incoming clip's, and the adapter wrote that clip's ``* LOC:`` lines there
+    again, which a reader (OTIO's own) puts on the incoming clip."""
+    out, outgoing = [], False
+    for line in text.splitlines(keepends=True):
+        if _EDL_EVENT.match(line):
+            outgoing = bool(_EDL_DISSOLVE.match(line))
+        elif line.startswith("* TO CLIP"):
+            outgoing = False
+        elif outgoing and line.startswith("* LOC:"):
+            continue
+        out.append(line)
+    return "".join(out)
 
 
 # Final Cut's Cross Dissolve, as Final Cut Pro itself names it in an FCPXML 1.13 export

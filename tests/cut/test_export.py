@@ -326,3 +326,22 @@ def test_a_line_in_a_transition_has_one_marker_at_its_time(tmp_path: Path, at: s
         marker.marked_range.start_time.value - clip.source_range.start_time.value
     )
     assert shown == round(caption.start * 25), (shown, caption.start * 25)
+
+
+def test_an_edl_names_each_marker_once_on_its_own_clip(tmp_path: Path) -> None:
+    """A dissolve's event repeats its outgoing clip's comments: the adapter wrote that clip's
+    LOC lines there again, and a reader (OTIO's own) put them on the incoming clip too."""
+    p = three_scenes(tmp_path)
+    board = p / "storyboard.yaml"
+    board.write_text(
+        board.read_text().replace(
+            '{id: a, prompt: "Scene a, the harbour."}',
+            '{id: a, prompt: "Scene a, the harbour.", dialogue: [{who: Bo, line: "Ahoy."}]}',
+        )
+    )
+    out = p / "cut.edl"
+    assert main(["export", str(p), "--format", "edl", "-o", str(out)]) == 0
+    back = otio.adapters.read_from_file(str(out), adapter_name="cmx_3600", rate=25)
+    marked = {c.name: [m.name for m in c.markers] for c in back.find_clips()}
+    assert marked == {"a": ["BO: AHOY."], "b": [], "c": ["ANN: THERE SHE GOES."]}, marked
+    assert out.read_text().count("* LOC:") == 2
