@@ -249,3 +249,13 @@ def shared_templates() -> Path:
 
 SOUND_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".flac")
 """The file names of sound takes (lines, music, effects): they have a length, not a size."""
+
+
+def shell_arg(path: str | Path) -> str:
+    """A path in a command a message tells the user to run: quoted for a POSIX shell where it
+    needs it, and never read as an option (``./-dash``), so it can be pasted (hostile
+    helper-62: ``storyboard plan /tmp/my film`` ran on ``/tmp/my``)."""
+    import shlex
+
+    text = str(path)
+    return shlex.quote("./" + text if text.startswith("-") else text)

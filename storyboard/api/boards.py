@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import ComposeError
+from storyboard.files import shell_arg
 
 from .events import CallbackProgress, ProgressCallback
 from .results import ComposeResult
@@ -71,7 +72,7 @@ def cut_animatic(
             if not state.file_ok(take):
                 raise ComposeError(
                     f"board:{scene.id}: take {take.n} file {take.file} is missing or damaged; "
-                    f"run `storyboard render {project.root} --boards` to fetch it again"
+                    f"run `storyboard render {shell_arg(project.root)} --boards` to fetch it again"
                 )
             boards[scene.id] = take
         # the film's sounds play in the animatic too (lines, music, effects; not a lip sync,

@@ -14,8 +14,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 # Control characters other than tab and newlines: the service refuses a NUL in JSON text, and no
-# prompt, line or name means one (hostile finding H6)
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# prompt, line or name means one (hostile finding H6); the C1 ones too (U+0085 is a line break
+# to an EDL reader, U+009B a terminal's escape), and a lone surrogate, which is no character
+# and cannot be written as UTF-8 (hostile helper-62: export and the review page failed on it)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 SPOKEN_OR_SEEN = frozenset({"line", "description", "who"})  # text that must say something
 
 
@@ -43,6 +45,10 @@ class Strict(BaseModel):
         """No control character in any text (nested in lists and ``vars`` too); a line or a
         description is not blank."""
         bad = _control(value)
+        if bad is not None and "\ud800" <= bad <= "\udfff":
+            raise ValueError(
+                f"contains a lone surrogate (U+{ord(bad):04X}), not a character; remove it"
+            )
         if bad is not None:
             raise ValueError(f"contains a control character (U+{ord(bad):04X}); remove it")
         if info.field_name in SPOKEN_OR_SEEN and isinstance(value, str) and _blank(value):

@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from storyboard.errors import Problem, SpecError, unique
-from storyboard.files import https_url_problem, resolve_inside
+from storyboard.files import https_url_problem, resolve_inside, shell_arg
 
 from .messages import clean_loc, did_you_mean, field_names, model_at, schema_problems
 from .partial import readable_part, without_flagged, without_unchecked
@@ -51,7 +51,7 @@ class Project:
         """``storyboard render ROOT``, with ``--variant NAME`` for a variant's film: what a
         message tells the user to run (hostile helper-31: a variant's named the main film)."""
         tail = f" --variant {self.variant}" if self.variant else ""
-        return f"storyboard render {self.root}{tail}"
+        return f"storyboard render {shell_arg(self.root)}{tail}"
 
     def __init__(self, root: Path, file: Path, board: Storyboard, src: Located, raw: dict):
         self.root = root

@@ -38,7 +38,7 @@ def caption_warnings(tl: Timeline) -> list[str]:
     one per caption longer than :data:`MAX_LINES` lines at the film's size, which is cut
     (hostile helper-37: it lost its end silently)."""
     out: list[str] = []
-    font = text_font(_size(tl.height))
+    font = text_font(_size(tl.width, tl.height))
     for cap in tl.captions:
         scene = next((s.scene for s in tl.segments if s.start <= cap.start < s.end), None)
         where = f"scene {scene!r}" if scene is not None else f"at {cap.start:.2f} s"
@@ -61,13 +61,16 @@ def caption_warnings(tl: Timeline) -> list[str]:
     return out
 
 
-def _size(height: int) -> int:
-    """The caption font's size for a film ``height`` pixels tall."""
-    return max(12, height // 22)
+def _size(width: int, height: int) -> int:
+    """The caption font's size for a film of ``width`` x ``height``: from its short side, so
+    a vertical film's captions are a landscape one's (hostile helper-62: from the height, a
+    720x1280 film's were 58 px, and a long word ran off both sides of the frame)."""
+    return max(12, min(width, height) // 22)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, room: float) -> list[str]:
-    """Words on lines no wider than ``room`` pixels (a word wider than that has a line)."""
+    """Words on lines no wider than ``room`` pixels; a word wider than that is broken where
+    the line is full (a name of 300 letters ran off both sides of the frame)."""
     lines: list[str] = []
     line = ""
     for word in text.split(" "):
@@ -77,6 +80,12 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, room: float) -> list[str]:
             line = word
         else:
             line = trial
+        while font.getlength(line) > room and len(line) > 1:
+            cut = next(
+                (k for k in range(len(line) - 1, 0, -1) if font.getlength(line[:k]) <= room), 1
+            )
+            lines.append(line[:cut])
+            line = line[cut:]
     return [*lines, line]
 
 
@@ -84,7 +93,7 @@ def caption_band(text: str, width: int, height: int) -> tuple[Image.Image, int]:
     """A caption drawn as an RGBA band the film's width (transparent but for the text and its
     box), and the row of the frame its top goes on: laid over the frames it is on by the
     chunk's filter graph (:mod:`~storyboard.cut.graph`), or blended frame by frame."""
-    font = text_font(_size(height))
+    font = text_font(_size(width, height))
     ascent, descent = font.getmetrics()  # room for accents above and descenders below
     lines = _wrap(text, font, width - 48)[:MAX_LINES]
     line_h = ascent + descent + 2

@@ -420,6 +420,7 @@ def concat_copy(
     take's sound came 21 ms late. So each take's sound is copied into a file of its own first
     (kept in ``cache`` by the take's content: made once), and those are joined."""
     files = [root / s.file for s in tl.segments]
+    dest = Path(os.path.abspath(dest))  # ffmpeg runs in the listing's folder
     apart = audio and dest.suffix in (".mp4", ".mov")
     # inpoint 0 drops each take's priming packet: the joins stay sample-exact. Each take lasts
     # its picture (hostile6 R2: a take whose sound ran on held its last frame that long)
@@ -437,13 +438,17 @@ def concat_copy(
         if cache is None:
             raise ValueError("internal: the takes' sound is joined through the chunk cache")
         keys = [chunk_key("take-sound", {"take": s.take.media_key}) for s in tl.segments]
-        inputs += ["-i", str(_sound_joined(files, keys, dest, cache))]
+        inputs += ["-i", os.path.abspath(_sound_joined(files, keys, dest, cache))]
         maps += ["-map", "1:a:0"]
     extra = ["-movflags", "+faststart"] if dest.suffix == ".mp4" else []
     # -copyts: each stream keeps its own timestamps; else the picture was shifted by the first
     # take's sound priming (its listing's start), 21 ms late against the sound (hostile6 R1)
     extra += ["-copyts"] if apart else []
-    run_ffmpeg([*inputs, *maps, "-c", "copy", *extra, str(dest)], what="stream-copy join")
+    run_ffmpeg(
+        [*inputs, *maps, "-c", "copy", *extra, str(dest)],
+        what="stream-copy join",
+        cwd=listing.parent,
+    )
     listing.unlink(missing_ok=True)
     return dest
 
@@ -457,8 +462,9 @@ def _sound_joined(files: list[Path], keys: list[str], dest: Path, cache: ChunkCa
         listing.write_text("".join(f"{concat_file(p, listing)}inpoint 0\n" for p in sounds))
         run_ffmpeg(
             ["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:a:0", "-c", "copy"]
-            + ["-f", "ipod", str(out)],
+            + ["-f", "ipod", os.path.abspath(out)],
             what="joining the takes' sound",
+            cwd=listing.parent,
         )
         listing.unlink(missing_ok=True)
 

@@ -281,6 +281,9 @@ def export_cut(
     timeline = to_otio(project, tl, lock)
     notes = ""
     if fmt == "edl":  # the CMX 3600 adapter writes one track: the sound is named in comments
+        # an EDL is lines: a title's line breaks (any a reader splits on) made lines of their
+        # own, which a reader refused or read as events (hostile helper-62)
+        timeline.name = " ".join(timeline.name.split())
         notes = edl_sound_notes(timeline)
         for t in list(timeline.tracks):
             if t.kind == otio.schema.TrackKind.Audio:

@@ -21,6 +21,7 @@ stream copy.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from collections.abc import Callable
@@ -50,8 +51,9 @@ from .timeline import Timeline
 
 OnFrames = Callable[[int], None]
 
-CAPTION_STYLE = "3"  # bump when burnt-in captions are drawn differently (2: Noto Sans; 3: laid
-# over the picture by ffmpeg, which keeps its colour and frames: hostile helper-48)
+CAPTION_STYLE = "4"  # bump when burnt-in captions are drawn differently (2: Noto Sans; 3: laid
+# over the picture by ffmpeg, which keeps its colour and frames: hostile helper-48; 4: sized from
+# the frame's short side, a word wider than the frame broken: hostile helper-62)
 
 
 def chunk_codec_args(fmt: str, quality: int) -> list[str]:
@@ -400,6 +402,7 @@ def join_copy(
     """The film: its picture's chunks (identical stream settings) joined by the concat demuxer
     and its encoded sound muxed in, streams copied, in one pass. ``durations``: each part's own
     length, so the next starts exactly there (``compose.part_lengths``)."""
+    dest, sound = Path(os.path.abspath(dest)), Path(os.path.abspath(sound))  # run in cwd=
     listing = dest.with_name(dest.stem + ".parts.txt")
     lines = []
     for i, p in enumerate(parts):
@@ -408,6 +411,8 @@ def join_copy(
             lines.append(f"duration {durations[i]:.6f}\n")
     listing.write_text("".join(lines))
     concat = ["-f", "concat", "-safe", "0", "-i", str(listing)]
-    run_ffmpeg([*concat, *mux_args(sound, fmt), str(dest)], what="joining the film")
+    run_ffmpeg(
+        [*concat, *mux_args(sound, fmt), str(dest)], what="joining the film", cwd=listing.parent
+    )
     listing.unlink(missing_ok=True)
     return dest

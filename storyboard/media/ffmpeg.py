@@ -139,12 +139,12 @@ def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
 
 
 def run_child(
-    cmd: list[str], *, timeout: float, input: bytes | None = None
+    cmd: list[str], *, timeout: float, input: bytes | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    """``subprocess.run`` with output captured (and ``input`` fed to its stdin); the child dies
-    with this process."""
+    """``subprocess.run`` with output captured (and ``input`` fed to its stdin; ``cwd``: the
+    folder it runs in); the child dies with this process."""
     stdin = subprocess.PIPE if input is not None else None
-    proc = spawn(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = spawn(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except BaseException:
@@ -216,10 +216,15 @@ def ffmpeg_exe() -> str:
 
 
 def concat_file(path: Path, listing: Path) -> str:
-    """A ``file '...'`` line of a concat listing for ``path``, relative to the listing's folder
-    (the demuxer reads it from there), so a folder above the project whose name has a newline
-    (which no listing line can hold) is never written: hostile helper-51's project in
-    ``my\\nfilm`` was generated, paid for, then failed at its join."""
+    """A ``file 'file:...'`` line of a concat listing for ``path``, relative to the listing's
+    folder, where the ffmpeg that reads it runs (``run_ffmpeg(cwd=listing.parent)``).
+
+    Relative, so a folder above the project whose name has a newline (which no listing line
+    can hold) is never written: hostile helper-51's project in ``my\\nfilm`` was generated,
+    paid for, then failed at its join. A ``file:`` URL read from the working folder, not a
+    path the demuxer resolves against the listing's own: that resolution is a URL's, which
+    ends the listing's path at a ``#`` or ``?`` (hostile helper-62: a project in ``film #2``
+    was generated, paid for, and never joined)."""
     rel = os.path.relpath(path.resolve(), listing.parent.resolve())
     if "\n" in rel or "\r" in rel:
         raise StoryboardError(
@@ -227,19 +232,26 @@ def concat_file(path: Path, listing: Path) -> str:
             "concat listing cannot hold: rename the folder or file"
         )
     quoted = rel.replace("'", "'\\''")
-    return f"file '{quoted}'\n"
+    return f"file 'file:{quoted}'\n"
 
 
 def run_ffmpeg(
-    args: list[str], *, what: str, timeout: float = 600, input: bytes | None = None
+    args: list[str],
+    *,
+    what: str,
+    timeout: float = 600,
+    input: bytes | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ffmpeg quietly; a failure becomes one readable :class:`StoryboardError`.
 
-    ``input``: bytes for ffmpeg's stdin (an input ``pipe:0``); its stdout is captured."""
+    ``input``: bytes for ffmpeg's stdin (an input ``pipe:0``); its stdout is captured.
+    ``cwd``: the folder it runs in (a concat listing's: :func:`concat_file`); every path in
+    ``args`` is then absolute."""
     stdin = [] if input is not None else ["-nostdin"]
     cmd = [ffmpeg_exe(), "-hide_banner", *stdin, "-loglevel", "error", "-y", *args]
     try:
-        proc = run_child(cmd, timeout=timeout, input=input)
+        proc = run_child(cmd, timeout=timeout, input=input, cwd=cwd)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StoryboardError(f"{what}: ffmpeg could not run: {e}") from None
     if proc.returncode == -signal.SIGXFSZ or b"File too large" in proc.stderr:

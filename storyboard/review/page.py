@@ -6,6 +6,7 @@ any process is doing to the project, not only the review server's own renders.
 
 from __future__ import annotations
 
+import html
 import os
 import time
 from pathlib import Path
@@ -180,7 +181,15 @@ def vtt(cues: list[tuple[float, float, str]]) -> str:
         s, ms = divmod(ms, 1000)
         return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
-    blocks = [f"{i}\n{ts(a)} --> {ts(b)}\n{text}\n" for i, (a, b, text) in enumerate(cues, 1)]
+    def payload(text: str) -> str:
+        """Cue text is markup: ``<`` opens a tag, ``&`` an entity, a blank line ends the cue
+        (hostile helper-62: a line's ``<b>`` and ``&amp;`` were not shown as written)."""
+        lines = html.escape(text, quote=False).splitlines()
+        return "\n".join(line for line in lines if line.strip()) or " "
+
+    blocks = [
+        f"{i}\n{ts(a)} --> {ts(b)}\n{payload(text)}\n" for i, (a, b, text) in enumerate(cues, 1)
+    ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
