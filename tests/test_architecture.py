@@ -14,7 +14,7 @@ from pathlib import Path
 from helpers import REPO
 
 PKG = REPO / "storyboard"
-SHARED = {"errors", "files"}  # one-file modules under everything
+SHARED = {"errors", "files", "money"}  # one-file modules under everything
 PIPELINE = {"media", "board", "plan", "generate", "cut", "emulator"}
 ALLOWED: dict[str, set[str]] = {
     "media": {"media"},
@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "review": {"review", "api"},
     "errors": set(),
     "files": set(),
+    "money": set(),
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from storyboard.money import usd
+
 
 @dataclass(frozen=True)
 class SceneUpdate:
@@ -34,8 +36,8 @@ class Spent:
 
     def __str__(self) -> str:
         if self.placeholder:
-            return f"spent $0 (would cost ${self.usd:.2f})"
-        return f"spent ${self.usd:.2f}"
+            return f"spent $0 (would cost {usd(self.usd)})"
+        return f"spent {usd(self.usd)}"
 
 
 @dataclass(frozen=True)

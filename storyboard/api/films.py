@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import BudgetError, StoryboardError
+from storyboard.money import usd
 
 from .events import CallbackProgress, ProgressCallback
 from .results import ComposeResult, FilmPlan, PlanResult, VariantsPlan
@@ -110,8 +111,8 @@ class Films:
             return batch
         if batch.cost > budget + 1e-9:
             raise BudgetError(
-                f"these films would cost ${batch.cost:.2f}, over the --budget of "
-                f"${budget:.2f}; nothing was spent"
+                f"these films would cost {usd(batch.cost)}, over the --budget of "
+                f"{usd(budget)}; nothing was spent"
             )
         for film, planned in zip(films, batch.films, strict=True):
             try:  # a task no source prices (the total holds every priced one)

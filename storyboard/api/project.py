@@ -306,6 +306,8 @@ class Project(Takes, Films):
         written. ``wait`` and ``progress``: as for :meth:`render`.
         """
         from storyboard.cut.compose import compose_film
+        from storyboard.cut.takes import LockView
+        from storyboard.generate.staleness import cut_lock
 
         progress = callback(progress)
         if cache is not None:
@@ -325,7 +327,7 @@ class Project(Takes, Films):
                 require_real_takes(state, self.scenes)
             done = compose_film(
                 self._spec,
-                state,
+                LockView(state, cut_lock(self._compiled(), state)),
                 log=events.log,
                 on_progress=events.frames,
                 force=force,
@@ -355,8 +357,10 @@ class Project(Takes, Films):
         take, or an EDL at a frame rate timecode cannot express.
         """
         from storyboard.cut.export import export_cut
+        from storyboard.generate.staleness import cut_lock
 
         if variant is not None:
             return self._film_of(variant).export(format, dest)
         with self._state() as state:
-            return export_cut(self._spec, state.lock, format, Path(dest) if dest else None)
+            lock = cut_lock(self._compiled(), state)
+            return export_cut(self._spec, lock, format, Path(dest) if dest else None)

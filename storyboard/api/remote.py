@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import ComposeError
+from storyboard.files import shell_arg
 from storyboard.generate.staleness import require_real_takes
 from storyboard.generate.state import BuildState
 
@@ -37,6 +38,7 @@ def compose_remote(
     from storyboard.cut.chunks import ChunkCache, cache_limit_bytes
     from storyboard.cut.machine import jobs_cap
     from storyboard.cut.remote import ComposeJob, compose_job
+    from storyboard.generate.staleness import cut_lock
 
     limit = cache_limit_bytes()  # a bad setting is reported before anything runs
     jobs_cap()
@@ -57,9 +59,10 @@ def compose_remote(
                         raise ComposeError(
                             f"{film.variant_name}: scene {scene!r}: take {take.n} file "
                             f"{take.file} is missing or does not match its sha256; run "
-                            f"`storyboard render {film.root} --variant {film.variant_name}`"
+                            f"`storyboard render {shell_arg(film.root)} --variant "
+                            f"{film.variant_name}`"
                         )
-                lock = dict(state.lock)
+                lock = cut_lock(film._compiled(), state)
             finally:
                 state.close()
             jobs.append(ComposeJob(film._spec, lock, folder, force, executor.chunk_runner()))

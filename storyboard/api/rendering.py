@@ -22,6 +22,7 @@ from storyboard.generate.staleness import (
     unsent,
 )
 from storyboard.generate.state import DRAFT, BuildState
+from storyboard.money import usd
 from storyboard.plan.compile import node_name
 
 from .events import CallbackProgress
@@ -152,7 +153,7 @@ async def render_async(
             clips_only = all(plan.node(s).kind == "video" for s in only)
             progress.log(
                 f"rendering {len(stale)} of {len(only)} {'scenes' if clips_only else 'tasks'} "
-                f"(${planned:.2f} planned), {req.jobs} at a time"
+                f"({usd(planned)} planned), {req.jobs} at a time"
             )
         if not needs_service(state, found, only):
             # nothing to generate, fetch or collect: no service is started at all

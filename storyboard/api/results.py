@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from storyboard.errors import GenerationError
+from storyboard.money import usd
 
 # re-exported: the plan's records are imported from here too
 from .plan_results import FilmPlan as FilmPlan
@@ -43,18 +44,6 @@ def money_words(spent: float, would_cost: float = 0.0) -> str:
 def placeholder_words(would_cost: float) -> str:
     """What placeholder (emulator) work cost: ``$0 (would cost $X.XX)``."""
     return f"$0 (would cost {usd(would_cost)})"
-
-
-def usd(dollars: float) -> str:
-    """``$X.XX``; under half a cent (a spoken line), ``$0.0003``, and to its first digit below
-    that (``$0.00004``, a ten-character line): never a price shown as $0.00 or $0.0000
-    (hostile helper-58)."""
-    if 0 < dollars < 0.005:
-        import math
-
-        places = max(4, -math.floor(math.log10(dollars)))
-        return f"${dollars:.{places}f}"
-    return f"${dollars:.2f}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import storyboard.api as sb
 from storyboard.api import Frames, Log, Note, SceneUpdate, Spent
 from storyboard.api.results import money_words, placeholder_words
 from storyboard.errors import NSFW_WORDS, StoryboardError
+from storyboard.files import shell_arg
+from storyboard.money import usd
 
 from . import noop
 from .films import (
@@ -219,7 +221,7 @@ def _print_scenes(status: sb.Status, tail: str = "") -> None:
             "stale" if s.stale else s.action,
             ", ".join(s.reasons),
             str(s.take) if s.take is not None else "-",
-            ("unknown" if s.scene in unknown else f"${s.next_cost:.2f}") if s.stale else "-",
+            ("unknown" if s.scene in unknown else usd(s.next_cost)) if s.stale else "-",
         ]
         for s in status.scenes
     ]
@@ -228,7 +230,7 @@ def _print_scenes(status: sb.Status, tail: str = "") -> None:
     print(
         f"\n{len(status.stale)} of {len(status.scenes)} "
         f"{'scenes' if all(':' not in s.scene for s in status.scenes) else 'tasks'} stale; "
-        f"next render: ${status.next_cost:.2f}"
+        f"next render: {usd(status.next_cost)}"
         + (f" and {', '.join(left_out)}, whose price no source gives" if left_out else "")
         + tail
     )
@@ -239,7 +241,7 @@ def _print_uncollected(status: sb.Status) -> None:
     if status.uncollected:
         print("\npaid but not collected yet (render again to collect them, not paid again):")
         for u in status.uncollected:
-            print(f"  {u.scene}  task {u.task_uuid[:8]}  {u.state}  ${u.cost:.2f}")
+            print(f"  {u.scene}  task {u.task_uuid[:8]}  {u.state}  {usd(u.cost)}")
 
 
 def _print_film(status: sb.Status) -> None:
@@ -253,7 +255,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
     film = one_film(args.variant, "takes")
     takes = sb.load(args.project).variant(film).takes(args.scene, args.draft)
     if not takes:
-        print(f"{args.scene}: no takes yet (storyboard render {args.project})")
+        print(f"{args.scene}: no takes yet (storyboard render {shell_arg(args.project)})")
         return 0
     rows = []
     for t in takes:

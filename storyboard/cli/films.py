@@ -11,6 +11,7 @@ from typing import Any
 import storyboard.api as sb
 from storyboard.api.results import FilmPlan, VariantsPlan
 from storyboard.errors import Problem, ProblemsError, StoryboardError
+from storyboard.money import usd
 
 from .report import plan_table, table
 
@@ -86,13 +87,13 @@ def cmd_plan_variants(project: sb.Project, args: argparse.Namespace) -> int:
                 film.plan.film_size or film.plan.size,
                 str(len(film.plan.scenes)),
                 str(len(film.shared)),
-                f"${film.cost:.2f}",
+                usd(film.cost),
             ]
         )
     print(table(["film", "size", "scenes", "shared", "adds"], rows, right={2, 3, 4}))
     n = len(batch.films)
     films = f"all {n} films" if n > 1 else "the 1 film"
-    print(f"\n{films}: ${batch.cost:.2f} (each shared scene counted once)")
+    print(f"\n{films}: {usd(batch.cost)} (each shared scene counted once)")
     return 0
 
 

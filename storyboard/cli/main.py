@@ -14,6 +14,7 @@ from pathlib import Path
 import storyboard.api as sb
 from storyboard import __version__
 from storyboard.errors import ProblemsError, StoryboardError
+from storyboard.money import usd
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -58,7 +59,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _err(ok.warning)
     validate_variants(project)
     size = f"{ok.scenes} scenes, {ok.seconds:g} s{_kinds(ok.tasks)}"
-    print(f"{project.display()}: OK ({size}${ok.cost:.2f} to generate everything)")
+    print(f"{project.display()}: OK ({size}{usd(ok.cost)} to generate everything)")
     return 0
 
 
@@ -99,7 +100,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     path = sb.init(args.name, title=args.title)
     print(path)
-    _err(f"created {path}; next: storyboard plan {path.parent}")
+    from storyboard.files import shell_arg
+
+    _err(f"created {path}; next: storyboard plan {shell_arg(path.parent)}")
     return 0
 
 

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from storyboard.money import usd
+
 DONE_STATES = ("cached", "done", "failed", "skipped")
 
 
@@ -84,14 +86,14 @@ class Reporter:
         elif not self.quiet:
             extra = f": {detail}" if detail else ""
             if state == "done":
-                extra += f" ({self._money('${} spent')} so far)"
+                extra += f" ({self._money('{} spent')} so far)"
             print(f"[{now - self.t0:6.1f}s] {scene}: {state}{extra}", file=self.stream, flush=True)
 
     def _money(self, paid: str) -> str:
         """The money so far: ``paid`` filled with the amount, or the placeholder's words."""
         if self.placeholder:
-            return f"$0 (would cost ${self.spent:.2f})"
-        return paid.format(f"{self.spent:.2f}")
+            return f"$0 (would cost {usd(self.spent)})"
+        return paid.format(usd(self.spent))
 
     def add_cost(self, usd: float) -> None:
         """Money spent on a task."""
@@ -122,7 +124,7 @@ class Reporter:
         from rich.table import Table
 
         colours = {"done": "green", "cached": "cyan", "failed": "red", "skipped": "yellow"}
-        title = f"{_clock(self.total())} elapsed, {self._money('spent ${}')}"
+        title = f"{_clock(self.total())} elapsed, {self._money('spent {}')}"
         table = Table(title=title, title_justify="right", expand=False)
         for col in ("scene", "state", "detail", "time"):
             table.add_column(col)

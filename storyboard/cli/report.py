@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storyboard.api import CatalogueModel, ModelInfo, PlanResult
+from storyboard.money import usd
 
 
 def table(
@@ -40,7 +41,7 @@ def plan_table(plan: PlanResult) -> str:
     mixed = len(models) > 1
     for s in plan.scenes:
         takes = f" x{s.takes}" if s.takes > 1 else ""
-        cost = (f"${s.cost:.2f}" if s.price_known else "unknown") if s.generate else "cached"
+        cost = (usd(s.cost) if s.price_known else "unknown") if s.generate else "cached"
         action = "generate" if s.generate else "re-download" if s.fetch else "up to date"
         if s.later:  # a plan of `render --boards`: the clip is made by a later render
             cost, action = "-", "later (no clips with --boards)"
@@ -55,7 +56,7 @@ def plan_table(plan: PlanResult) -> str:
     who = f"models {', '.join(models)}" if mixed else f"{plan.model_name} ({plan.model})"
     if not mixed and models and models[0] != plan.model:
         who = models[0]
-    out += f"\n\n{who} at {plan.size}: {plan.seconds:g} s to generate, ${plan.cost:.2f}"
+    out += f"\n\n{who} at {plan.size}: {plan.seconds:g} s to generate, {usd(plan.cost)}"
     if plan.note:
         out += f"\nnote: {plan.note}"
     return out
@@ -68,7 +69,7 @@ def images_table(plan: PlanResult) -> str:
             i.node,
             i.size,
             ", ".join([*i.waits_for, *i.files]) or "-",
-            f"${i.cost:.2f}" if i.generate or i.boards_only else "cached",
+            usd(i.cost) if i.generate or i.boards_only else "cached",
             "generate" if i.generate else "--boards" if i.boards_only else "-",
         ]
         for i in plan.images
@@ -79,9 +80,9 @@ def images_table(plan: PlanResult) -> str:
     secs = sorted({s.duration for s in clips})
     each = f"{secs[0]:g} s" if len(secs) == 1 else "mixed lengths"
     out += (
-        f"\nboards: {n} image{'s' if n != 1 else ''} ${plan.boards_price:.2f} "
+        f"\nboards: {n} image{'s' if n != 1 else ''} {usd(plan.boards_price)} "
         f"({plan.image_model}; `render --boards` and the animatic); "
-        f"clips: {len(clips)} x {each} ${plan.clips_price:.2f}"
+        f"clips: {len(clips)} x {each} {usd(plan.clips_price)}"
     )
     return out
 
@@ -90,7 +91,7 @@ def sounds_table(plan: PlanResult) -> str:
     """Voices, music, effects and lip sync with their cost (issue 18)."""
     rows = []
     for s in plan.sounds:
-        cost = f"${s.cost:.4f}" if s.cost < 0.01 and s.cost else f"${s.cost:.2f}"
+        cost = usd(s.cost)
         cost = (cost if s.priced else "not published") if s.generate else "cached"
         action = "generate" if s.generate else "-"
         if s.later:  # a plan of `render --boards`: made by a later plain render

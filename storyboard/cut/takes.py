@@ -39,3 +39,18 @@ class LockSource(Protocol):
     def file_ok(self, take: Any) -> bool:
         """The take's file is inside the project, on disk, and its bytes match its hash."""
         ...
+
+
+class LockView:
+    """A build state read through another lock (the lock as the cut reads it before a render:
+    ``generate.staleness.cut_lock``); its files are checked by the state."""
+
+    def __init__(self, source: LockSource, lock: Mapping[str, ChosenTake]) -> None:
+        self._source, self._lock = source, lock
+
+    @property
+    def lock(self) -> Mapping[str, ChosenTake]:
+        return self._lock
+
+    def file_ok(self, take: Any) -> bool:
+        return self._source.file_ok(take)

@@ -21,7 +21,9 @@ from storyboard.errors import (
     StoryboardError,
     TaskNotFound,
 )
+from storyboard.files import shell_arg
 from storyboard.generate.state import BuildState, JournalTask, Take
+from storyboard.money import usd
 from storyboard.plan.compile import Plan, Task
 
 from .events import Progress
@@ -193,7 +195,7 @@ class Executor(Fetcher, Resolver):
                     self.rep.update(scene, "cached", f"take {a.use.n}")
                     return
             if a.flagged is not None:  # hostile H18: the same content is not bought again
-                where = display_path(self.root)
+                where = shell_arg(display_path(self.root))
                 raise SafetyError(
                     f"{NSFW_WORDS} in an earlier render; it is kept as take {a.flagged.n}: "
                     f"`storyboard pick {where} {scene} {a.flagged.n}` to use it anyway, change "
@@ -223,8 +225,8 @@ class Executor(Fetcher, Resolver):
             if flagged and not usable:
                 raise SafetyError(
                     f"{NSFW_WORDS}; it is kept as take "
-                    f"{flagged[0].n}: `storyboard pick {display_path(self.root)} {scene} "
-                    f"{flagged[0].n}` to use "
+                    f"{flagged[0].n}: `storyboard pick {shell_arg(display_path(self.root))} "
+                    f"{scene} {flagged[0].n}` to use "
                     "it anyway, or change the prompt",
                     scene=scene,
                     code="NSFWContent",
@@ -262,7 +264,7 @@ class Executor(Fetcher, Resolver):
                 uid = request["taskUUID"]
                 self._tried.add(uid)  # this render's own: never "paid in an earlier render"
                 self.state.record_task(uid, scene, a.key, source_id, request, estimate=task.cost)
-                self.rep.update(scene, "submitted", f"task {uid[:8]}, ${task.cost:.2f}")
+                self.rep.update(scene, "submitted", f"task {uid[:8]}, {usd(task.cost)}")
                 results = await self._submit(uid, request, task.number_results, scene)
             else:
                 uid = jt.task_uuid
@@ -472,7 +474,7 @@ class Executor(Fetcher, Resolver):
         for t in takes:
             self.rep.note(
                 f"{scene}: collected take {t.n} from task {uid[:8]}, {when}; "
-                f"`storyboard pick {display_path(self.root)} {scene} {t.n}` to use it"
+                f"`storyboard pick {shell_arg(display_path(self.root))} {scene} {t.n}` to use it"
             )
 
 

@@ -32,6 +32,7 @@ from storyboard.generate.state import (
     lock_name,
     read_lock,
 )
+from storyboard.money import usd
 from storyboard.plan.compile import Plan, Task, node_name
 
 from .inputs import OUTPUT_ANY, made_from
@@ -176,12 +177,14 @@ def renumbered_same(
     take: Take,
     keys_by_maker: dict[str, dict[str, str]],
     expected_src: str | None,
+    same_takes: bool = True,
 ) -> bool:
     """Whether ``take`` of lip sync ``t`` was made from the same clip and the same audio, in
     the same order, when the lines it sends had other numbers (a line it does not send, a
     voice not in the picture, inserted before them or taken out) or are copies of the same
     sound: the same request to the service, so it is kept, not bought again (it records its
-    lines by their numbers and their takes' own identities)."""
+    lines by their numbers and their takes' own identities). ``same_takes=False``: whatever
+    takes it was made from (``--keep-downstream`` keeps it over a retaken line)."""
     if (
         not t.scene.startswith("lipsync:")
         or expected_src is None
@@ -197,7 +200,7 @@ def renumbered_same(
     rename: dict[str, str] = {}
     for (was, was_uid), (name, uid) in zip(old, now, strict=True):
         if was.startswith("line:") != name.startswith("line:") or (
-            was_uid.partition("@")[0] != uid.partition("@")[0]  # a line's take, or its copy
+            same_takes and was_uid.partition("@")[0] != uid.partition("@")[0]  # or its copy
         ):
             return False
         if was != name:
@@ -239,6 +242,16 @@ def assess(
         lock = state.lock.get(t.scene)
         a.locked = lock
         lock_key = keys_by_maker[lock.maker][t.scene] if lock and lock.maker in accepted else None
+        # --keep-downstream keeps what was made from a source made again: the same content
+        # apart from its sources (a lip sync whose lines were renumbered too: hostile helper-61)
+        kept_downstream = (
+            keep_downstream
+            and lock is not None
+            and (
+                lock.key == lock_key
+                or renumbered_same(plan, t, lock, keys_by_maker, expected_src, same_takes=False)
+            )
+        )
         if t.scene in retake:
             a.reasons.append("retake requested")
         if lock is not None and lock.maker not in accepted:
@@ -251,11 +264,7 @@ def assess(
                 lock = None
         for src in deps:
             src_a = out.get(src)
-            if (
-                src_a is not None
-                and src_a.stale
-                and not (keep_downstream and lock is not None and lock.key == lock_key)
-            ):
+            if src_a is not None and src_a.stale and not kept_downstream:
                 what = "source" if src == t.continues else "input"
                 a.reasons.append(f"{what} '{src}' will be re-generated")
         if not a.reasons and t.scene in moved and t.scene not in retake:
@@ -269,10 +278,8 @@ def assess(
             if picked is not None and picked.maker not in accepted:
                 picked = None  # a --draft or placeholder take picked: not for this render
             if lock is not None and (
-                (
-                    lock.key == lock_key
-                    and (not deps or lock.source_take == expected_src or keep_downstream)
-                )
+                kept_downstream
+                or (lock.key == lock_key and (not deps or lock.source_take == expected_src))
                 or (picked is not None and picked.video_uuid == lock.video_uuid)
             ):
                 if state.file_ok(lock):
@@ -344,17 +351,35 @@ def _moved_lines(
     out: dict[str, Take] = {}
     main: dict[str, Take] | None = None
 
-    def lines_of(lock: dict[str, Take], prefix: str) -> list[tuple[int, Take]]:
+    def lines_of(lock: dict[str, Take], prefix: str) -> list[tuple[str, Take]]:
         return sorted(
             (
-                (int(n.rpartition("/")[2]), take)
+                (n, take)
                 for n, take in lock.items()
                 if n.rpartition("/")[0] == prefix and n.rpartition("/")[2].isdigit()
             ),
-            key=lambda e: e[0],
+            key=lambda e: int(e[0].rpartition("/")[2]),
         )
 
+    # the lines of scenes no longer in the storyboard: a renamed scene's, under its old name
+    orphans = sorted(
+        {
+            n.rpartition("/")[0]
+            for n in state.lock
+            if n.startswith("line:") and n.rpartition("/")[0] not in new
+        }
+    )
     for prefix, names in new.items():
+
+        def token(take: Take, names: list[str] = names) -> str:
+            """The old take's words as the current maker's key (their maker's key found)."""
+            keys = keys_by_maker.get(take.maker)
+            for n in names:
+                if keys is not None and keys.get(n) == take.key:
+                    return keys_by_maker[maker][n]
+            return f"old:{take.key}"
+
+        b = [keys_by_maker[maker][n] for n in names]
         olds = lines_of(state.lock, prefix)
         if not olds and state.lock_path.name != lock_name():
             # a variant's film that has no lines of this scene in its cut yet: the main
@@ -366,26 +391,27 @@ def _moved_lines(
                 except StoryboardError:
                     main = {}
             olds = lines_of(main, prefix)
+        if not olds and orphans:
+            # the scene renamed: the old name whose lines say most of these words (hostile
+            # helper-61: both lines with the same words got the newest take of them, and a
+            # line whose file was gone was bought again, not fetched)
+            def shared(old: str, b: list[str] = b) -> int:
+                words = [token(take) for _, take in lines_of(state.lock, old)]
+                return sum(1 for w in words if w in b)
+
+            best = max(orphans, key=shared)
+            if shared(best):
+                olds = lines_of(state.lock, best)
         if not olds:
             continue
-
-        def token(take: Take, names: list[str] = names) -> str:
-            """The old take's words as the current maker's key (their maker's key found)."""
-            keys = keys_by_maker.get(take.maker)
-            for n in names:
-                if keys is not None and keys.get(n) == take.key:
-                    return keys_by_maker[maker][n]
-            return f"old:{take.key}"
-
         a = [token(take) for _, take in olds]
-        b = [keys_by_maker[maker][n] for n in names]
         matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
         for block in matcher.get_matching_blocks():
             for k in range(block.size):
-                number, take = olds[block.a + k]
+                was, take = olds[block.a + k]
                 name = names[block.b + k]
                 if (
-                    name != f"{prefix}/{number}"
+                    name != was
                     and not take.nsfw
                     and take.maker in keys_by_maker
                     and take.scene != name
@@ -400,6 +426,31 @@ def _moved_lines(
                     ]
                     out[name] = own[-1] if own else take
     return out
+
+
+def cut_lock(plan: Plan, state: BuildState) -> dict[str, Take]:
+    """The lock as the cut reads it now, before a render: each spoken line renumbered since
+    the last render (a line inserted or taken out before it in its scene, the scene renamed)
+    is played from the take its words had in the cut, and a number whose words are new plays
+    nothing, not the take of the line that had that number (hostile helper-61: a compose after
+    an insert played one speaker's take under another's caption, and left a line silent)."""
+    lock = dict(state.lock)
+    if not any(n.startswith("line:") for n in lock):
+        return lock
+    keys = {m: scene_keys(plan, m) for m in MAKER_RANK}  # lines of any maker, by their words
+    moved = _moved_lines(plan, state, keys, DRAFT)
+    gone = {t.service_uuid for t in moved.values()}
+    for t in plan.nodes:
+        name = t.scene
+        if name in moved:
+            take = moved[name]
+            if state.file_ok(take):
+                lock[name] = take
+            else:  # to fetch again: the next render does (a compose never downloads)
+                lock.pop(name, None)
+        elif (old := lock.get(name)) is not None and old.service_uuid in gone:
+            lock.pop(name)  # its number's take went with its words to another number
+    return lock
 
 
 def _keys_best_first(keys_by_maker: dict[str, dict[str, str]], scene: str) -> list[str]:
@@ -586,13 +637,11 @@ def check_budget(
 
 
 def _usd(x: float, other: float | None = None) -> str:
-    """Dollars to the cent, or to the hundredth of a cent where cents would hide the difference
-    from ``other`` (or the amount itself: a sound costs a fraction of a cent)."""
-    if (other is not None and f"{x:.2f}" == f"{other:.2f}" and abs(x - other) > 1e-9) or (
-        0 < x < 0.01
-    ):
-        return f"${x:.4f}"
-    return f"${x:.2f}"
+    """Dollars as ``usd`` writes them, or to the hundredth of a cent where cents would hide the
+    difference from ``other``."""
+    if other is not None and f"{x:.2f}" == f"{other:.2f}" and abs(x - other) > 1e-9:
+        return f"${x:.4f}" if x >= 0.0001 else usd(x)
+    return usd(x)
 
 
 def unpriced_message(plan: Plan, nodes: list[str], why: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 import storyboard.api as sb
 from storyboard.errors import StoryboardError
+from storyboard.money import usd
 
 Log = Callable[[str], None]
 Batch = set[tuple[Any, str]]  # what watchfiles yields: {(Change, path), ...}
@@ -227,9 +228,9 @@ class Watcher:
             if not r.to_generate:
                 self.log("plan: nothing to generate")
             else:
-                cap = f" (cap ${self.budget:.2f})" if self.budget is not None else ""
+                cap = f" (cap {usd(self.budget)})" if self.budget is not None else ""
                 self.log(
-                    f"plan: {', '.join(r.to_generate)}: {plan.seconds:g} s, ${plan.cost:.2f}{cap}"
+                    f"plan: {', '.join(r.to_generate)}: {plan.seconds:g} s, {usd(plan.cost)}{cap}"
                 )
             # rendered even when nothing is to be generated: the render puts a take already
             # made back in the cut (an edit undone), and collects paid tasks (hostile H30)
