@@ -248,11 +248,17 @@ def _timeline(job: dict[str, Any]) -> Timeline:
 
 def reframe_filter(w: int, h: int, mode: str, focus: tuple[float, float]) -> str:
     """ffmpeg filters fitting a clip to the film's size: letterboxed (pad) or filling the
-    frame, cut around the focus point (crop; variants, issue 20)."""
+    frame, cut around the focus point (crop; variants, issue 20). Its pixels are made square
+    first (``scale`` passes a square-pixel clip through as it is): a take of 2:1 pixels was
+    fitted as if they were square, squeezed to half its width (hostile helper-60)."""
+    square = "scale=iw*sar:ih,"
     if mode == "crop":
         fx, fy = focus
         return (
-            f"scale={w}:{h}:force_original_aspect_ratio=increase,"
+            f"{square}scale={w}:{h}:force_original_aspect_ratio=increase,"
             f"crop={w}:{h}:(iw-{w})*{fx:g}:(ih-{h})*{fy:g}"
         )
-    return f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
+    return (
+        f"{square}scale={w}:{h}:force_original_aspect_ratio=decrease,"
+        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
+    )

@@ -34,6 +34,7 @@ from storyboard.cut.contact import contact_sheet
 from storyboard.errors import ComposeError
 from storyboard.files import atomic_write, sweep_stale, write_error
 from storyboard.media.ffmpeg import check_interrupt, concat_file, interruptible_call, run_ffmpeg
+from storyboard.media.gop import StreamLayout
 from storyboard.media.probe import ClipInfo, probe_cached
 
 from .audio import mux
@@ -189,7 +190,16 @@ def compose_film(
         raise ComposeError(f"cannot write {dest}: {e.strerror or e}") from None
     edit = project.board.edit
     fmt = project.board.output.format
-    route, why = choose_path(tl, infos, project, sounds)
+
+    def layouts() -> dict[str, StreamLayout | None]:
+        """The takes' stream layouts (kept under build/media by their content)."""
+        from storyboard.media.gop import layouts_cached
+
+        files = {s.file: (project.root / s.file, s.take.media_key) for s in tl.segments}
+        read = layouts_cached(list(set(files.values())), project.build / "media", force)
+        return {f: read[path] for f, (path, _) in files.items()}
+
+    route, why = choose_path(tl, infos, project, sounds, layouts)
     log(f"compose: {route} path ({why}); {len(tl.segments)} scenes, {tl.duration:.2f} s")
     cache = ChunkCache(cache_dir or project.build / "chunks", log=log, fresh=force)
     cache.hold()  # no other compose trims the cache under this one (hostile5 Q2)
@@ -354,9 +364,14 @@ def _rel(project: Project, p: Path) -> str:
 
 
 def choose_path(
-    tl: Timeline, infos: dict[str, ClipInfo], project: Project, sounds: FilmSounds | None = None
+    tl: Timeline,
+    infos: dict[str, ClipInfo],
+    project: Project,
+    sounds: FilmSounds | None = None,
+    layouts: Callable[[], dict[str, StreamLayout | None]] | None = None,
 ) -> tuple[str, str]:
-    """The cheapest path that gives the right film, and why."""
+    """The cheapest path that gives the right film, and why. ``layouts``: the takes' stream
+    layouts by file, read only when their streams might be joined as they are."""
     fmt = project.board.output.format
     edit = project.board.edit
     reasons = []
@@ -378,6 +393,8 @@ def choose_path(
         reasons.append("clips need re-timing to the film's frame rate")
     if {infos[s.file].video_codec for s in tl.segments} != {VIDEO_CODECS[fmt]}:
         reasons.append(f"clips are not {VIDEO_CODECS[fmt]}")
+    if not reasons and layouts is not None:
+        reasons += _whole_join_refused(tl, layouts())
     if reasons:
         return "full", "re-encoding for " + ", ".join(reasons)
     audio_changes = []
@@ -406,6 +423,20 @@ def choose_path(
             audio_changes
         )
     return "copy", "plain cuts of compatible clips: streams copied, nothing re-encoded"
+
+
+def _whole_join_refused(tl: Timeline, layouts: dict[str, StreamLayout | None]) -> list[str]:
+    """Why the takes' pictures cannot be joined as they are (the copy and audio-only routes),
+    one reason: a take shown otherwise than it is stored, or takes whose parameter sets differ
+    (the film would switch profile or bit depth part-way: hostile helper-60)."""
+    for s in tl.segments:
+        layout = layouts.get(s.file)
+        why = "its video packets cannot be read" if layout is None else layout.joins_whole()
+        if why:
+            return [f"scene {s.scene!r} ({why})"]
+    if len({layout.signature for layout in layouts.values() if layout is not None}) > 1:
+        return ["takes whose streams differ (profile, bit depth or parameter sets)"]
+    return []
 
 
 def concat_copy(

@@ -42,7 +42,7 @@ from storyboard.media.ffmpeg import (
 )
 from storyboard.media.gop import copy_packets
 
-from .audio import mux_args
+from .audio import FORMAT_NAMES, mux_args
 from .chunkjob import composite_job, copy_job, encode_chunk
 from .chunks import ChunkCache, chunk_key
 from .machine import PoolPlan, allowed_cpus, machine_pool
@@ -121,10 +121,11 @@ def _r(x: float) -> float:
     return round(x, 6)
 
 
-READ = "held"
+READ = "held-square"
 """How chunks read their takes (:func:`~storyboard.cut.chunkjob.read_from`): in every encoded
-chunk's key, so those read the old way (a take frame that still showed at a stretch's start
-dropped, the stretch early by a frame or two) are not reused."""
+chunk's key, so those read the old way are not reused ("held": a take frame that still showed
+at a stretch's start dropped, the stretch early by a frame or two; "square": a take's pixels
+made square before it is fitted, :func:`~storyboard.cut.chunkjob.reframe_filter`)."""
 
 BLEND = "overlay"
 """How a crossfade's frames are blended (:mod:`storyboard.cut.graph`): in crossfade chunks'
@@ -329,8 +330,20 @@ def render_video(
 def check_frames(film: Path, tl: Timeline, cache: ChunkCache, project: Project) -> None:
     """The joined picture has the cut's frames, one packet each (hostile5 Q8: a chunk that is
     not what its key says made a film seconds off its sound), evenly timed (round 7: a chunk
-    whose container said a frame more put every frame after it a frame late)."""
-    found, gap = video_packets(film)
+    whose container said a frame more put every frame after it a frame late), and evenly
+    decoded: where its parts waited for their frames differently (a one-frame chunk waits for
+    none, a chunk of B-frames two), the joins' decode times were squeezed (frames lasting one
+    tick, then three), and ffmpeg's own constant-rate outputs dropped and repeated frames
+    there (hostile helper-60): its decode times are then made again, packets copied."""
+    rows, base = _packet_rows(film)
+    found, gap = _timing(rows, base)
+    delay = _uneven_decode(rows)
+    if found == tl.frames() and gap is None and delay is not None:
+        _retime_decode(film, delay, project.board.output.format)
+        rows, base = _packet_rows(film)
+        found, gap = _timing(rows, base)
+        if gap is None and _uneven_decode(rows) is not None:
+            gap = "its decode times are not evenly spaced"
     if found != tl.frames():
         raise ComposeError(
             f"the joined picture has {found} frames where the cut has {tl.frames()}: a chunk "
@@ -349,6 +362,12 @@ def video_packets(path: Path) -> tuple[int, str | None]:
     """The video packets of ``path`` (one per frame in our chunks), read without decoding,
     and where their timestamps are not evenly spaced (a step over 1.5 frames or under half
     a frame, in presentation order), or None."""
+    return _timing(*_packet_rows(path))
+
+
+def _packet_rows(path: Path) -> tuple[list[list[str]], str]:
+    """The ``framecrc`` rows of the first video stream of ``path`` (decode order: stream,
+    dts, pts, duration, size, crc) and its time base."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path)]
     cmd += ["-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
     try:
@@ -359,7 +378,10 @@ def video_packets(path: Path) -> tuple[int, str | None]:
         raise ComposeError(f"{path}: cannot be read back: {proc.stderr.decode(errors='replace')}")
     lines = proc.stdout.decode(errors="replace").splitlines()
     base = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("#tb 0")), "")
-    rows = [line.split(",") for line in lines if line and not line.startswith("#")]
+    return [line.split(",") for line in lines if line and not line.startswith("#")], base
+
+
+def _timing(rows: list[list[str]], base: str) -> tuple[int, str | None]:
     try:
         pts = sorted(int(r[2]) for r in rows)
     except (IndexError, ValueError):
@@ -372,6 +394,42 @@ def video_packets(path: Path) -> tuple[int, str | None]:
         if step * 2 > usual * 3 or step * 2 < usual:
             return len(rows), f"after frame {i + 1}, {step} ticks of {base} where {usual} is usual"
     return len(rows), None
+
+
+def _uneven_decode(rows: list[list[str]]) -> int | None:
+    """How many frames the decoder must wait for (packets shown after later ones, at most),
+    when the decode times are not one frame apart; None when they are (or cannot be read)."""
+    try:
+        dts = [int(r[1]) for r in rows]
+        pts = [int(r[2]) for r in rows]
+    except (IndexError, ValueError):
+        return None
+    steps = {b - a for a, b in zip(dts, dts[1:])}  # noqa: B905
+    if len(steps) <= 1:
+        return None
+    order = sorted(range(len(pts)), key=lambda i: pts[i])
+    rank = [0] * len(pts)
+    for r, i in enumerate(order):
+        rank[i] = r
+    return max(0, *(i - rank[i] for i in range(len(rank))))
+
+
+def _retime_decode(film: Path, delay: int, fmt: str) -> None:
+    """The film with each video packet decoded one frame after the one before, ``delay``
+    frames before the first is shown (every picture's own time kept), streams copied."""
+    rows, _ = _packet_rows(film)
+    pts = sorted(int(r[2]) for r in rows)
+    steps = sorted(b - a for a, b in zip(pts, pts[1:]))  # noqa: B905
+    step = steps[len(steps) // 2]
+    out = film.with_name(f"retimed-{film.name}")
+    faststart = ["-movflags", "+faststart"] if fmt == "MP4" else []
+    run_ffmpeg(
+        ["-i", str(film), "-map", "0", "-c", "copy"]
+        + ["-bsf:v", f"setts=pts=PTS:dts={pts[0]}+(N-{delay})*{step}"]
+        + [*faststart, "-f", FORMAT_NAMES[fmt], str(out)],
+        what="timing the film's decode",
+    )
+    out.replace(film)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,27 @@ class StreamLayout:
     ranks: tuple[int, ...]  # presentation-order frame number of each packet (decode order)
     constant_rate: bool  # every frame one frame long, no gaps
     unsafe: str = ""  # why no GOP of it may be copied (see stream_layout); "" when none
+    rotation: float = 0.0  # degrees its display matrix turns it by (a phone's video)
+
+    def joins_whole(self) -> str:
+        """Why the stream cannot be joined whole, as it is, to others of its signature (the
+        cuts-only film's stream copy), or "": its frames must be shown as they are stored
+        (square pixels, not turned), evenly timed from the file's start, in 8-bit 4:2:0
+        (hostile helper-60: a phone's rotation, a 2:1 pixel, a late or uneven picture and a
+        10-bit take were copied as they were, and the film played them otherwise)."""
+        if self.rotation:
+            return f"it is shown turned by {self.rotation:g} degrees"
+        if re.search(r"#sar 0: (\d+)/(\d+)", self.signature) and not re.search(
+            r"#sar 0: (1/1|0/1)\b", self.signature
+        ):
+            return "its pixels are not square"
+        if not re.search(r"\byuvj?420p\b(?!10)", self.signature):
+            return "it is not 8-bit 4:2:0"
+        if not self.constant_rate:
+            return "its frames are not evenly timed"
+        if self.unsafe and not self.unsafe.startswith("its keyframes"):
+            return self.unsafe  # open GOPs join whole: only their ends would be cut
+        return ""
 
     def gops(self, a: int, b: int) -> tuple[int, int, int, int] | None:
         """The longest run of GOPs inside frames ``a..b`` that can be copied:
@@ -147,6 +168,11 @@ def stream_layout(path: Path) -> StreamLayout:
     constant = (
         bool(pts) and step > 0 and sorted(pts) == [min(pts) + i * step for i in range(len(pts))]
     )
+    turned = _ROTATION.search(err.split("Stream mapping:")[0])
+    rotation = float(turned.group(1)) % 360 if turned else 0.0
+    unsafe = _unsafe(err, tb, pts, hidden, key_sizes, key_data)
+    if rotation and not unsafe:  # its GOPs copied as stored would be shown sideways
+        unsafe = f"it is shown turned by {rotation:g} degrees (its display matrix)"
     return StreamLayout(
         signature=" | ".join([*head, desc]),
         frames=len(pts),
@@ -154,8 +180,12 @@ def stream_layout(path: Path) -> StreamLayout:
         key_packets=tuple(keys),
         ranks=tuple(ranks),
         constant_rate=constant,
-        unsafe=_unsafe(err, tb, pts, hidden, key_sizes, key_data),
+        unsafe=unsafe,
+        rotation=rotation,
     )
+
+
+_ROTATION = re.compile(r"[Dd]isplay ?[Mm]atrix: rotation of (-?[\d.]+) degrees")
 
 
 _FILE_START = re.compile(r"Duration: [^\n]*?, start: (-?[\d.]+)")
@@ -227,7 +257,7 @@ def layouts_cached(
     out: dict[Path, StreamLayout | None] = {}
     missing: list[tuple[Path, str]] = []
     for path, key in items:
-        f = cache_dir / f"{key}.layout-2.json" if cache_dir is not None and key else None
+        f = cache_dir / f"{key}.layout-3.json" if cache_dir is not None and key else None
         try:
             d = read_record(f, key) if f is not None and not fresh else None
             if d is not None:
@@ -239,6 +269,7 @@ def layouts_cached(
                     tuple(d["ranks"]),
                     bool(d["constant_rate"]),
                     str(d["unsafe"]),  # an entry from before it was read: read again
+                    float(d["rotation"]),
                 )
                 continue
         except (ValueError, TypeError, KeyError, OSError):
@@ -256,7 +287,7 @@ def layouts_cached(
     for (path, key), layout in zip(missing, found, strict=True):
         out[path] = layout
         if layout is not None and cache_dir is not None and key:
-            write_record(cache_dir / f"{key}.layout-2.json", key, asdict(layout))
+            write_record(cache_dir / f"{key}.layout-3.json", key, asdict(layout))
     return out
 
 

@@ -256,7 +256,7 @@ def test_stream_layouts_are_kept_by_content_key(tmp_path: Path) -> None:
     cache = tmp_path / "media"
     first = layouts_cached([(clip, "key-a")], cache)[clip]
     assert first == stream_layout(clip) and first is not None
-    kept = cache / "key-a.layout-2.json"
+    kept = cache / "key-a.layout-3.json"
     assert kept.is_file()
     clip.write_bytes(b"")  # the cache answers without reading the file again
     assert layouts_cached([(clip, "key-a")], cache)[clip] == first

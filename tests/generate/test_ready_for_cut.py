@@ -34,7 +34,7 @@ def test_layouts_are_read_when_the_clips_arrive(
     for scene in ("a", "b"):
         e = lock[scene]
         key = media_key(e["sha256"], e["size"])
-        assert (p / "build" / "media" / f"{key}.layout-2.json").is_file(), scene
+        assert (p / "build" / "media" / f"{key}.layout-3.json").is_file(), scene
     read: list[Path] = []
     real = gop.stream_layout
     monkeypatch.setattr(gop, "stream_layout", lambda path: read.append(path) or real(path))

@@ -151,7 +151,7 @@ def test_a_lying_record_does_not_cut_the_film(tmp_path: Path, forged: bool) -> N
 def test_a_gop_layout_record_changed_after_it_was_written_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: str
 ) -> None:
-    """helper-33's note on H30: the GOP layout records (KEY.layout-2.json: keyframes, packets)
+    """helper-33's note on H30: the GOP layout records (KEY.layout-3.json: keyframes, packets)
     were trusted as they were; a keyframe that is not one would have a copy cut a GOP there."""
     from storyboard.media import gop
 
@@ -159,7 +159,7 @@ def test_a_gop_layout_record_changed_after_it_was_written_is_read_again(
     key = "k" * 32 + "-1"
     truth = gop.layouts_cached([(mp4, key)], cache)[mp4]
     assert truth is not None
-    f = cache / f"{key}.layout-2.json"
+    f = cache / f"{key}.layout-3.json"
     data = json.loads(f.read_text())
     if tamper == "keyframes":
         data["keyframes"] = [0, 5]
@@ -169,7 +169,7 @@ def test_a_gop_layout_record_changed_after_it_was_written_is_read_again(
     f.write_text(json.dumps(data))
     if tamper == "moved":
         other = "o" * 32 + "-1"
-        f.rename(cache / f"{other}.layout-2.json")
+        f.rename(cache / f"{other}.layout-3.json")
         key = other
     reads: list[Path] = []
     real = gop.stream_layout
