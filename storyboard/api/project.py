@@ -327,7 +327,7 @@ class Project(Takes, Films):
                 require_real_takes(state, self.scenes)
             done = compose_film(
                 self._spec,
-                LockView(state, cut_lock(self._compiled(), state)),
+                LockView(state, *cut_lock(self._compiled(), state)),
                 log=events.log,
                 on_progress=events.frames,
                 force=force,
@@ -362,5 +362,5 @@ class Project(Takes, Films):
         if variant is not None:
             return self._film_of(variant).export(format, dest)
         with self._state() as state:
-            lock = cut_lock(self._compiled(), state)
+            lock, _ = cut_lock(self._compiled(), state)
             return export_cut(self._spec, lock, format, Path(dest) if dest else None)

@@ -62,7 +62,7 @@ def compose_remote(
                             f"`storyboard render {shell_arg(film.root)} --variant "
                             f"{film.variant_name}`"
                         )
-                lock = cut_lock(film._compiled(), state)
+                lock, _ = cut_lock(film._compiled(), state)
             finally:
                 state.close()
             jobs.append(ComposeJob(film._spec, lock, folder, force, executor.chunk_runner()))

@@ -180,8 +180,12 @@ def compose_film(
         for warning in caption_warnings(tl):
             log(warning)
     sounds = film_sounds(project, tl, lock)  # issue 18: lines, placed sounds, generated music
+    left_out = getattr(state, "left_out", {})  # a LockView's lines left out, and why
     for node in sounds.missing:
-        log(f"warning: {node} has no take yet; the film is made without it")
+        if node in left_out:
+            log(f"warning: {node} ({left_out[node]}) is not played; render to make its take")
+        else:
+            log(f"warning: {node} has no take yet; the film is made without it")
     for warning in sounds.warnings:
         log(warning)
     try:

@@ -43,10 +43,17 @@ class LockSource(Protocol):
 
 class LockView:
     """A build state read through another lock (the lock as the cut reads it before a render:
-    ``generate.staleness.cut_lock``); its files are checked by the state."""
+    ``generate.staleness.cut_lock``); its files are checked by the state. ``left_out``: the
+    nodes that lock leaves out on purpose, each with why (the compose says so)."""
 
-    def __init__(self, source: LockSource, lock: Mapping[str, ChosenTake]) -> None:
+    def __init__(
+        self,
+        source: LockSource,
+        lock: Mapping[str, ChosenTake],
+        left_out: Mapping[str, str] | None = None,
+    ) -> None:
         self._source, self._lock = source, lock
+        self.left_out = dict(left_out or {})
 
     @property
     def lock(self) -> Mapping[str, ChosenTake]:

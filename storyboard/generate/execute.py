@@ -33,7 +33,7 @@ from .kinds import adapter, adapter_for
 from .picks import remember
 from .protocol import VideoResult
 from .resolve import Resolver
-from .staleness import Assessment
+from .staleness import Assessment, renumbered_same, scene_keys
 
 if TYPE_CHECKING:  # the client (and httpx) is imported only when a service is reached
     from .client import RunwareClient
@@ -138,7 +138,16 @@ class Executor(Fetcher, Resolver):
                     and all(d in self.chosen for d in deps)
                     and t.scene not in made
                 ):
-                    kept.source_take = made_from(t, self._chosen_uuid)
+                    now = made_from(t, self._chosen_uuid)
+                    if t.scene.startswith("lipsync:"):
+                        # kept over lines that were renumbered: its key as they are numbered
+                        # now, or the same keep next time buys it again (hostile helper-64)
+                        own = scene_keys(self.plan, kept.maker)
+                        if kept.key != own[t.scene] and renumbered_same(
+                            self.plan, t, kept, {kept.maker: own}, now, same_takes=False
+                        ):
+                            kept.key = own[t.scene]
+                    kept.source_take = now
                     # picking the source's new take again later brings this take back
                     key = self.assessments[t.scene].key
                     remember(self.state, t.scene, key, kept.source_take, kept)

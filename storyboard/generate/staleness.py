@@ -428,29 +428,33 @@ def _moved_lines(
     return out
 
 
-def cut_lock(plan: Plan, state: BuildState) -> dict[str, Take]:
-    """The lock as the cut reads it now, before a render: each spoken line renumbered since
-    the last render (a line inserted or taken out before it in its scene, the scene renamed)
-    is played from the take its words had in the cut, and a number whose words are new plays
-    nothing, not the take of the line that had that number (hostile helper-61: a compose after
-    an insert played one speaker's take under another's caption, and left a line silent)."""
+def cut_lock(plan: Plan, state: BuildState) -> tuple[dict[str, Take], dict[str, str]]:
+    """The lock as the cut reads it now, before a render, and the spoken lines it leaves
+    out, each with why: every line plays the take a render would put in the cut for it as it
+    is now (``status`` names it), its words' take wherever they were (a line inserted, taken
+    out, swapped or moved to another scene, the scene renamed, a take picked since), and a
+    line whose words or voice changed plays nothing, said, not the take of other words or of
+    another voice; a line no longer in the storyboard is not in the film's key (hostile
+    helpers 61 and 64: another speaker's take played under a caption, a line went silent with
+    "no take yet", and the film ``status`` described was composed again by the next render).
+    Takes of every maker count (a --draft render's, the emulator's)."""
     lock = dict(state.lock)
-    if not any(n.startswith("line:") for n in lock):
-        return lock
-    keys = {m: scene_keys(plan, m) for m in MAKER_RANK}  # lines of any maker, by their words
-    moved = _moved_lines(plan, state, keys, DRAFT)
-    gone = {t.service_uuid for t in moved.values()}
-    for t in plan.nodes:
-        name = t.scene
-        if name in moved:
-            take = moved[name]
-            if state.file_ok(take):
-                lock[name] = take
-            else:  # to fetch again: the next render does (a compose never downloads)
-                lock.pop(name, None)
-        elif (old := lock.get(name)) is not None and old.service_uuid in gone:
-            lock.pop(name)  # its number's take went with its words to another number
-    return lock
+    lines = [t.scene for t in plan.nodes if t.scene.startswith("line:")]
+    if not lines and not any(n.startswith("line:") for n in lock):
+        return lock, {}
+    for name in [n for n in lock if n.startswith("line:")]:
+        lock.pop(name)
+    found = assess(plan, state, maker=DRAFT)
+    left_out: dict[str, str] = {}
+    for name in lines:
+        a = found[name]
+        if not a.stale and a.use is not None and state.file_ok(a.use):
+            lock[name] = a.use
+        elif a.stale and state.lock.get(name) is not None:
+            left_out[name] = ", ".join(a.reasons)
+        elif a.use is not None:
+            left_out[name] = "its take is to be fetched again"
+    return lock, left_out
 
 
 def _keys_best_first(keys_by_maker: dict[str, dict[str, str]], scene: str) -> list[str]:
@@ -613,7 +617,8 @@ def check_budget(
         if a.stale and (only is None or s in only) and s not in paid
     ]
     resend = resend or []
-    planned = round(sum(a.cost for a in todo) + sum(t.price for t in resend), 4)
+    # to the ten-billionth: float noise off, a short line's $0.00001 kept (hostile helper-64)
+    planned = round(sum(a.cost for a in todo) + sum(t.price for t in resend), 10)
     unpriced = [  # one already accepted is collected for nothing (hostile N13 F3)
         s
         for s in plan.unpriced

@@ -1,4 +1,4 @@
-"""Hostile helper-61: what `plan` and `status` say a short spoken line costs."""
+"""What `plan` and `status` say a short spoken line costs (hostile helper-61)."""
 
 from __future__ import annotations
 

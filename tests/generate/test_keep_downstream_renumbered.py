@@ -1,4 +1,4 @@
-"""Hostile helper-61: `render --retake LINE --keep-downstream` over renumbered lines."""
+"""`render --retake LINE --keep-downstream` over renumbered lines (hostile helper-61)."""
 
 from __future__ import annotations
 
