@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 # description for the whole film, whatever its takes' tags; 7: crossfades the exact blend, by
 # overlay, not xfade; 8: a stretch starting inside a take's frame shows that frame, not the
 # next one early: chunkjob.read_from; burnt-in captions in Noto Sans, not boxes for accents;
-# 9: burnt-in captions sized from the frame's short side, a word wider than the frame broken)
-COMPOSE_VERSION = "9"
+# 9: burnt-in captions sized from the frame's short side, a word wider than the frame broken;
+# 10: takes turned, flipped, of other pixels or depths never joined as stored; even decode times)
+COMPOSE_VERSION = "10"
 STAMP_NAME = "film.json"
 MAX_STAMP_BYTES = 16 * 1024 * 1024  # a film of thousands of scenes is a few hundred KB
 

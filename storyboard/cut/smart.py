@@ -18,6 +18,7 @@ or decode them from pictures of another scene; they are encoded whole and the lo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,6 +128,8 @@ def own_settings(
     common, n = counts.most_common(1)[0]
     if common == film or counts.get(film, 0) >= n:
         return None
+    if not re.search(r"\byuv420p\b", common):  # the film is yuv420p, video range, always
+        return None  # (hostile helper-63: full-range takes' own settings made a yuvj420p film)
     path = next(p for p, lay in usable.items() if lay.signature == common)
     args = matching_args(path, common, tl.width, tl.height, tl.fps)
     return (common, args) if args is not None else None

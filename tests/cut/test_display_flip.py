@@ -1,0 +1,104 @@
+"""A take whose display matrix flips it vertically (a mirrored front-camera video turned 180
+degrees; `ffmpeg -display_vflip`) is still copied as stored.
+
+ffmpeg reports that matrix as "Display Matrix: rotation of -0.00 degrees"; stream_layout reads
+the rotation as -0.0 % 360 == 0, so the take counts as unturned: plain cuts join it by stream
+copy (the film shows it upside down against the take as a player shows it, ~6 dB), and on the
+smart path its GOPs are copied unflipped between encoded (flipped) edges: frames 42-69 of the
+110-frame crossfaded film differ from the same cut re-encoded in full. A horizontal flip
+(reported as -180 degrees) is handled (hostile helper-63)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from helpers import write_project
+
+import storyboard.cut.picture as picture
+from storyboard.board.spec import load_project
+from storyboard.cut.compose import compose_film
+from storyboard.cut.picture import chunk_codec_args
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+FF = ffmpeg_exe()
+W, H, FPS = 128, 72, 10
+CUT = "{transition: cut, loudness: 'off', captions: srt}"
+CROSSFADE = "{transition: {type: crossfade, duration: 0.5}, loudness: 'off', captions: srt}"
+
+
+def ff(*args: str) -> None:
+    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
+
+
+def take(path: Path, i: int) -> None:
+    ff("-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r={FPS}:d=4",
+       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
+       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(path))  # fmt: skip
+
+
+def flipped(path: Path, i: int) -> None:
+    take(path, i)
+    tmp = path.with_name("flipped.mp4")
+    ff("-display_vflip:v:0", "-i", str(path), "-map", "0", "-c", "copy", str(tmp))
+    tmp.replace(path)
+
+
+def compose(root: Path, makers: list, edit: str, smart: bool = True):  # type: ignore[no-untyped-def]
+    scenes = "".join(f"  - {{id: s{i}, prompt: 'S {i}.', duration: 4}}\n" for i in range(3))
+    p = write_project(
+        root, f"title: Odd\nscenes:\n{scenes}edit: {edit}\noutput: {{fps: {FPS}, size: {W}x{H}}}\n"
+    )
+    state = BuildState(p)
+    for i, make in enumerate(makers):
+        rel = f"build/takes/s{i}/take-1.mp4"
+        (p / rel).parent.mkdir(parents=True, exist_ok=True)
+        make(p / rel, i)
+        state.lock[f"s{i}"] = Take(
+            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
+            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
+        )  # fmt: skip
+    state.write_lock([f"s{i}" for i in range(3)])
+    saved = picture.split_for_copy
+    if not smart:
+        picture.split_for_copy = lambda tl, chunks, root, fmt, codec, *a, **k: (chunks, {}, codec)
+    try:
+        return compose_film(load_project(p), state, log=lambda s: None)
+    finally:
+        picture.split_for_copy = saved
+
+
+def frames(film: Path, t: float | None = None) -> np.ndarray:
+    """Frames as a player shows them (ffmpeg's autorotate applies the display matrix)."""
+    seek = ["-ss", f"{t:.3f}"] if t is not None else []
+    out = subprocess.run(
+        [FF, "-v", "error", *seek, "-i", str(film), *(["-frames:v", "1"] if seek else []),
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(out, np.uint8).reshape(-1, H, W, 3).astype(np.float64)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a - b) ** 2).mean())
+    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def test_a_vertically_flipped_take_is_not_stream_copied_as_stored(tmp_path: Path) -> None:
+    film = compose(tmp_path / "cut", [take, flipped, take], CUT)
+    src = tmp_path / "cut" / "build" / "takes" / "s1" / "take-1.mp4"
+    shown, played = frames(film.path, 5.0)[0], frames(src, 1.0)[0]
+    assert psnr(shown, played) > 30, f"scene s1 shown unflipped ({psnr(shown, played):.1f} dB)"
+
+
+def test_a_vertically_flipped_take_is_shown_the_same_smart_or_full(tmp_path: Path) -> None:
+    smart = compose(tmp_path / "smart", [take, flipped, take], CROSSFADE)
+    full = compose(tmp_path / "full", [take, flipped, take], CROSSFADE, smart=False)
+    a, b = frames(smart.path), frames(full.path)
+    assert len(a) == len(b) == 110
+    bad = [k for k in range(110) if psnr(a[k], b[k]) < 30]
+    assert bad == [], f"frames {bad} shown otherwise than the full re-encode"

@@ -1,0 +1,64 @@
+"""Plain cuts of constant-rate takes whose MP4 keeps time in milliseconds (`timescale 1000`, as
+many muxers and services write it) are now encoded in full.
+
+At 24 fps such a take's frames last 41 or 42 ms by rounding; StreamLayout.constant_rate asks for
+one duration exactly, so joins_whole says "its frames are not evenly timed" and the cut takes the
+full path (288 of 288 frames encoded; the smart path copies none of them either). The commit
+before joined the same takes on the audio-only path, nothing encoded: 288 frames, each within 0.4
+ms of its k/24 s, a PNG export of 288 pictures, a clean decode. The check was meant for a frame
+50 ms off the grid (test_odd_takes' variable frame rate take), not for a clock's rounding
+(hostile helper-63)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from helpers import write_project
+
+from storyboard.board.spec import load_project
+from storyboard.cut.compose import compose_film
+from storyboard.cut.picture import chunk_codec_args
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+FF = ffmpeg_exe()
+FPS = 24
+
+
+def ff(*args: str) -> None:
+    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
+
+
+def ms_take(path: Path, i: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = path.with_name("raw.mp4")
+    ff("-f", "lavfi", "-i", f"testsrc2=s=128x72:r={FPS}:d=4",
+       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
+       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(raw))  # fmt: skip
+    ff("-i", str(raw), "-map", "0", "-c", "copy", "-video_track_timescale", "1000", str(path))
+    raw.unlink()
+
+
+def test_plain_cuts_of_millisecond_timed_takes_are_not_encoded(tmp_path: Path) -> None:
+    scenes = "".join(f"  - {{id: s{i}, prompt: 'S {i}.', duration: 4}}\n" for i in range(3))
+    p = write_project(
+        tmp_path / "p",
+        f"title: Odd\nscenes:\n{scenes}edit: {{transition: cut, loudness: 'off', captions: srt}}\n"
+        f"output: {{fps: {FPS}, size: 128x72}}\n",
+    )
+    state = BuildState(p)
+    for i in range(3):
+        rel = f"build/takes/s{i}/take-1.mp4"
+        ms_take(p / rel, i)
+        state.lock[f"s{i}"] = Take(
+            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
+            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
+        )  # fmt: skip
+    state.write_lock([f"s{i}" for i in range(3)])
+    film = compose_film(load_project(p), state, log=lambda s: None)
+    assert film.frames == 288
+    assert film.route in ("copy", "audio-only"), f"{film.route}: {film.why}"
+    assert film.frames_encoded == 0

@@ -1,0 +1,94 @@
+"""A film composed before "odd takes in the cut" is still "up to date".
+
+filmkey.COMPOSE_VERSION is to be bumped "whenever compose would write a different film from the
+same inputs"; this commit changes the film of the same inputs (a phone video's rotation, non-
+square pixels, 10-bit takes no longer joined as they are; decode times made again) but left it at
+"9". A project whose cuts-only film joined a 180-degree phone take as stored (the scene upside
+down) keeps that film: `storyboard compose` says "film up to date" and the upside-down film
+stays. Here the old copy route is stood in for by choose_path without the new check
+(compose._whole_join_refused returning nothing), exactly what the previous commit did (hostile
+helper-63)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import write_project
+
+import storyboard.cut.compose as compose_mod
+from storyboard.board.spec import load_project
+from storyboard.cut.compose import compose_film
+from storyboard.cut.picture import chunk_codec_args
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+FF = ffmpeg_exe()
+W, H, FPS = 128, 72, 10
+
+
+def ff(*args: str) -> None:
+    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
+
+
+def take(path: Path, i: int, turn: int = 0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ff("-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r={FPS}:d=4",
+       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
+       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(path))  # fmt: skip
+    if turn:
+        tmp = path.with_name("turned.mp4")
+        ff("-display_rotation:v:0", str(turn), "-i", str(path), "-map", "0", "-c", "copy", str(tmp))
+        tmp.replace(path)
+
+
+def frame(film: Path, t: float) -> np.ndarray:
+    out = subprocess.run(
+        [FF, "-v", "error", "-ss", f"{t:.3f}", "-i", str(film), "-frames:v", "1",
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(out, np.uint8).reshape(H, W, 3).astype(np.float64)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a - b) ** 2).mean())
+    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def test_a_film_the_previous_compose_joined_wrongly_is_composed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenes = "".join(f"  - {{id: s{i}, prompt: 'S {i}.', duration: 4}}\n" for i in range(3))
+    p = write_project(
+        tmp_path / "p",
+        f"title: Odd\nscenes:\n{scenes}edit: {{transition: cut, loudness: 'off', captions: srt}}\n"
+        f"output: {{fps: {FPS}, size: {W}x{H}}}\n",
+    )
+    state = BuildState(p)
+    for i in range(3):
+        rel = f"build/takes/s{i}/take-1.mp4"
+        take(p / rel, i, 180 if i == 1 else 0)
+        state.lock[f"s{i}"] = Take(
+            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
+            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
+        )  # fmt: skip
+    state.write_lock([f"s{i}" for i in range(3)])
+    src = p / "build" / "takes" / "s1" / "take-1.mp4"
+
+    import storyboard.cut.filmkey as filmkey
+
+    with monkeypatch.context() as m:  # the compose before this version: joined as stored
+        m.setattr(compose_mod, "_whole_join_refused", lambda tl, layouts: [])
+        m.setattr(filmkey, "COMPOSE_VERSION", str(int(filmkey.COMPOSE_VERSION) - 1))
+        old = compose_film(load_project(p), state, log=lambda s: None)
+    assert old.route == "copy"
+    assert psnr(frame(old.path, 5.0), frame(src, 1.0)) < 20  # scene s1 upside down
+
+    again = compose_film(load_project(p), state, log=lambda s: None)
+    assert not again.up_to_date, "the film the previous compose made wrongly is kept"
+    assert psnr(frame(again.path, 5.0), frame(src, 1.0)) > 30
