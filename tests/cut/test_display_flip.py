@@ -10,29 +10,21 @@ smart path its GOPs are copied unflipped between encoded (flipped) edges: frames
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
 import numpy as np
 from helpers import write_project
+from oddtakes import FF, ff, lock_takes, psnr
 
 import storyboard.cut.picture as picture
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
 from storyboard.cut.picture import chunk_codec_args
-from storyboard.generate.state import BuildState, Take
-from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
 
-FF = ffmpeg_exe()
 W, H, FPS = 128, 72, 10
 CUT = "{transition: cut, loudness: 'off', captions: srt}"
 CROSSFADE = "{transition: {type: crossfade, duration: 0.5}, loudness: 'off', captions: srt}"
-
-
-def ff(*args: str) -> None:
-    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
 
 
 def take(path: Path, i: int) -> None:
@@ -53,16 +45,7 @@ def compose(root: Path, makers: list, edit: str, smart: bool = True):  # type: i
     p = write_project(
         root, f"title: Odd\nscenes:\n{scenes}edit: {edit}\noutput: {{fps: {FPS}, size: {W}x{H}}}\n"
     )
-    state = BuildState(p)
-    for i, make in enumerate(makers):
-        rel = f"build/takes/s{i}/take-1.mp4"
-        (p / rel).parent.mkdir(parents=True, exist_ok=True)
-        make(p / rel, i)
-        state.lock[f"s{i}"] = Take(
-            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
-            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
-        )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(3)])
+    state = lock_takes(p, makers)
     saved = picture.split_for_copy
     if not smart:
         picture.split_for_copy = lambda tl, chunks, root, fmt, codec, *a, **k: (chunks, {}, codec)
@@ -81,11 +64,6 @@ def frames(film: Path, t: float | None = None) -> np.ndarray:
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     return np.frombuffer(out, np.uint8).reshape(-1, H, W, 3).astype(np.float64)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(((a - b) ** 2).mean())
-    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def test_a_vertically_flipped_take_is_not_stream_copied_as_stored(tmp_path: Path) -> None:

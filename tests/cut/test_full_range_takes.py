@@ -6,22 +6,17 @@ film; with crossfades the smart path replays the takes' own x264 settings and th
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from helpers import write_project
+from oddtakes import FF, lock_takes
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
 from storyboard.cut.picture import chunk_codec_args
-from storyboard.generate.state import BuildState, Take
-from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
-
-FF = ffmpeg_exe()
 
 
 def take(path: Path, i: int) -> None:
@@ -49,15 +44,7 @@ def test_full_range_takes_make_a_yuv420p_film(tmp_path: Path, edit: str) -> None
         tmp_path / "p",
         f"title: Odd\nscenes:\n{scenes}edit: {edit}\noutput: {{fps: 10, size: 128x72}}\n",
     )
-    state = BuildState(p)
-    for i in range(3):
-        rel = f"build/takes/s{i}/take-1.mp4"
-        take(p / rel, i)
-        state.lock[f"s{i}"] = Take(
-            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
-            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
-        )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(3)])
+    state = lock_takes(p, [lambda path, i: take(path, i)] * 3)
     film = compose_film(load_project(p), state, log=lambda s: None)
     report = subprocess.run([FF, "-hide_banner", "-i", str(film.path)],
                             capture_output=True, text=True).stderr  # fmt: skip

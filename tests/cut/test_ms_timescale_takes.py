@@ -11,25 +11,16 @@ ms of its k/24 s, a PNG export of 288 pictures, a clean decode. The check was me
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
 from pathlib import Path
 
 from helpers import write_project
+from oddtakes import ff, lock_takes
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
 from storyboard.cut.picture import chunk_codec_args
-from storyboard.generate.state import BuildState, Take
-from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
 
-FF = ffmpeg_exe()
 FPS = 24
-
-
-def ff(*args: str) -> None:
-    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
 
 
 def ms_take(path: Path, i: int) -> None:
@@ -49,15 +40,7 @@ def test_plain_cuts_of_millisecond_timed_takes_are_not_encoded(tmp_path: Path) -
         f"title: Odd\nscenes:\n{scenes}edit: {{transition: cut, loudness: 'off', captions: srt}}\n"
         f"output: {{fps: {FPS}, size: 128x72}}\n",
     )
-    state = BuildState(p)
-    for i in range(3):
-        rel = f"build/takes/s{i}/take-1.mp4"
-        ms_take(p / rel, i)
-        state.lock[f"s{i}"] = Take(
-            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
-            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
-        )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(3)])
+    state = lock_takes(p, [lambda path, i: ms_take(path, i)] * 3)
     film = compose_film(load_project(p), state, log=lambda s: None)
     assert film.frames == 288
     assert film.route in ("copy", "audio-only"), f"{film.route}: {film.why}"

@@ -8,7 +8,6 @@ and a smart-rendered film's decode times were squeezed at its joins."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 from collections.abc import Callable
@@ -18,25 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import write_project
+from oddtakes import FF, ff, lock_takes, psnr
 
 import storyboard.cut.picture as picture
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import ComposeResult, compose_film
 from storyboard.cut.picture import chunk_codec_args
-from storyboard.generate.state import BuildState, Take
-from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
 
-FF = ffmpeg_exe()
 FPS = 10
 W, H = 128, 72
 CUT = "{transition: cut, loudness: 'off', captions: srt}"
 CROSSFADE = "{transition: {type: crossfade, duration: 0.5}, loudness: 'off', captions: srt}"
 Maker = Callable[[Path, int], None]
-
-
-def ff(*args: str) -> None:
-    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
 
 
 def take(path: Path, i: int, extra: tuple[str, ...] = (), vf: str = "") -> None:
@@ -84,16 +76,7 @@ def compose(
     p = write_project(
         root, f"title: Odd\nscenes:\n{scenes}edit: {edit}\noutput: {{fps: {FPS}, size: {W}x{H}}}\n"
     )
-    state = BuildState(p)
-    for i, make in enumerate(makers):
-        rel = f"build/takes/s{i}/take-1.mp4"
-        (p / rel).parent.mkdir(parents=True, exist_ok=True)
-        make(p / rel, i)
-        state.lock[f"s{i}"] = Take(
-            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
-            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
-        )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(len(makers))])
+    state = lock_takes(p, makers)
     spec = load_project(p)
     saved = picture.split_for_copy
     if not smart:  # the same cut re-encoded in full: nothing copied
@@ -141,11 +124,6 @@ def all_frames(film: Path) -> np.ndarray:
         check=True,
     ).stdout
     return np.frombuffer(out, np.uint8).reshape(-1, H, W, 3).astype(np.float64)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(((a - b) ** 2).mean())
-    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def times(film: Path) -> list[Fraction]:

@@ -11,28 +11,20 @@ helper-63)."""
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import write_project
+from oddtakes import FF, ff, lock_takes, psnr
 
 import storyboard.cut.compose as compose_mod
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
 from storyboard.cut.picture import chunk_codec_args
-from storyboard.generate.state import BuildState, Take
-from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
 
-FF = ffmpeg_exe()
 W, H, FPS = 128, 72, 10
-
-
-def ff(*args: str) -> None:
-    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
 
 
 def take(path: Path, i: int, turn: int = 0) -> None:
@@ -55,11 +47,6 @@ def frame(film: Path, t: float) -> np.ndarray:
     return np.frombuffer(out, np.uint8).reshape(H, W, 3).astype(np.float64)
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(((a - b) ** 2).mean())
-    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
-
-
 def test_a_film_the_previous_compose_joined_wrongly_is_composed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,15 +56,7 @@ def test_a_film_the_previous_compose_joined_wrongly_is_composed_again(
         f"title: Odd\nscenes:\n{scenes}edit: {{transition: cut, loudness: 'off', captions: srt}}\n"
         f"output: {{fps: {FPS}, size: {W}x{H}}}\n",
     )
-    state = BuildState(p)
-    for i in range(3):
-        rel = f"build/takes/s{i}/take-1.mp4"
-        take(p / rel, i, 180 if i == 1 else 0)
-        state.lock[f"s{i}"] = Take(
-            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
-            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
-        )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(3)])
+    state = lock_takes(p, [lambda path, i: take(path, i, 180 if i == 1 else 0)] * 3)
     src = p / "build" / "takes" / "s1" / "take-1.mp4"
 
     import storyboard.cut.filmkey as filmkey

@@ -10,21 +10,16 @@ commit before composed the same film (264 frames, clean decode) (hostile helper-
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
 import pytest
 from helpers import write_project
+from oddtakes import FF, lock_takes
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
 from storyboard.cut.picture import chunk_codec_args
-from storyboard.generate.state import BuildState, Take
-from storyboard.media.ffmpeg import ffmpeg_exe
-from storyboard.media.probe import probe
-
-FF = ffmpeg_exe()
 
 
 def take(path: Path, i: int, fps: int) -> None:
@@ -44,15 +39,7 @@ def compose(root: Path, fps: int, fmt: str, edit: str):  # type: ignore[no-untyp
         f"title: Odd\nscenes:\n{scenes}edit: {edit}\n"
         f"output: {{fps: {fps}, size: 128x72, format: {fmt}}}\n",
     )
-    state = BuildState(p)
-    for i in range(3):
-        rel = f"build/takes/s{i}/take-1.mp4"
-        take(p / rel, i, fps)
-        state.lock[f"s{i}"] = Take(
-            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
-            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
-        )  # fmt: skip
-    state.write_lock([f"s{i}" for i in range(3)])
+    state = lock_takes(p, [lambda path, i: take(path, i, fps)] * 3)
     return compose_film(load_project(p), state, log=lambda s: None)
 
 

@@ -1,4 +1,5 @@
-"""`render --retake LINE --keep-downstream` over renumbered lines (hostile helper-61)."""
+"""`render --retake LINE --keep-downstream` over renumbered lines (hostile helpers 61 and 64:
+once, and the same command a second time)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,30 @@ def test_keep_downstream_keeps_a_lip_sync_whose_lines_were_only_renumbered(
         )
     )
     assert "lipsync:a" not in _generated(p)  # holds: kept across the renumbering
+    plan = storyboard.load(p).plan(draft=True, retake=["line:a/3"], keep_downstream=True)
+    assert {s.node for s in plan.sounds if s.generate} == {"line:a/3"}, plan.sounds
+    assert _generated(p, retake=["line:a/3"], keep_downstream=True) == {"line:a/3"}
+
+
+def test_second_keep_downstream_retake_keeps_the_renumbered_lip_sync(
+    no_key: None, tmp_path: Path
+) -> None:
+    """A radio line inserted above two lip-synced lines and rendered (lip sync kept), then
+    `render --retake line:a/3 --keep-downstream` twice. The first keeps the lip sync; the
+    second buys it again ($0.09 would-cost): the first keep rewrote the lock's lip sync
+    `source_take` to the lines' new numbers but kept its key (hashed with the old numbers), so
+    neither `lock.key == lock_key` nor `renumbered_same` (no rename left) holds any more.
+    The same command twice must keep it twice, as it does without renumbering."""
+    p = write_project(tmp_path / "p", LIPSYNCED)
+    _generated(p)
+    y = p / "storyboard.yaml"
+    y.write_text(
+        y.read_text().replace(
+            "    dialogue:\n", '    dialogue:\n      - {who: coast, line: "Radio."}\n'
+        )
+    )
+    assert "lipsync:a" not in _generated(p)
+    assert _generated(p, retake=["line:a/3"], keep_downstream=True) == {"line:a/3"}
     plan = storyboard.load(p).plan(draft=True, retake=["line:a/3"], keep_downstream=True)
     assert {s.node for s in plan.sounds if s.generate} == {"line:a/3"}, plan.sounds
     assert _generated(p, retake=["line:a/3"], keep_downstream=True) == {"line:a/3"}

@@ -1,0 +1,41 @@
+"""Takes made by hand with ffmpeg and put in a project's lock without the service: the cut's
+tests of the takes a real service could return (tests/cut/test_odd_takes.py and its kin)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from storyboard.generate.state import BuildState, Take
+from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.probe import probe
+
+FF = ffmpeg_exe()
+
+
+def ff(*args: str) -> None:
+    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
+
+
+def lock_takes(p: Path, makers: list[Callable[[Path, int], None]]) -> BuildState:
+    """Scene ``s{i}``'s take 1 made by ``makers[i](path, i)`` and put in the lock."""
+    state = BuildState(p)
+    for i, make in enumerate(makers):
+        rel = f"build/takes/s{i}/take-1.mp4"
+        (p / rel).parent.mkdir(parents=True, exist_ok=True)
+        make(p / rel, i)
+        state.lock[f"s{i}"] = Take(
+            f"s{i}", 1, "k", None, f"t{i}", f"v{i}", None, None, rel, (p / rel).stat().st_size,
+            hashlib.sha256((p / rel).read_bytes()).hexdigest(), 0.4, probe(p / rel).duration,
+        )  # fmt: skip
+    state.write_lock([f"s{i}" for i in range(len(makers))])
+    return state
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a - b) ** 2).mean())
+    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
