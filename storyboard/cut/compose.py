@@ -439,7 +439,7 @@ def _whole_join_refused(tl: Timeline, layouts: dict[str, StreamLayout | None]) -
         if why:
             return [f"scene {s.scene!r} ({why})"]
     if len({layout.signature for layout in layouts.values() if layout is not None}) > 1:
-        return ["takes whose streams differ (profile, bit depth or parameter sets)"]
+        return ["takes whose streams differ (time base, profile, bit depth or parameter sets)"]
     return []
 
 
