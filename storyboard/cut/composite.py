@@ -42,12 +42,13 @@ class _Frames:
         self.path, self.width, self.height = path, width, height
         self.reframe, self.focus = reframe, focus  # variants (issue 20): pad or crop
         self.clip: Any = None  # a moviepy VideoFileClip once opened
+        self._proxy: Any = None  # a TemporaryDirectory holding the take fitted (_conformed)
 
     def get(self, t: float) -> np.ndarray:
         from moviepy import VideoFileClip
 
         if self.clip is None:
-            self.clip = VideoFileClip(str(self.path), audio=False)
+            self.clip = VideoFileClip(str(self._conformed()), audio=False)
         clip = self.clip
         t = min(max(0.0, t), max(0.0, clip.duration - 1.0 / (clip.fps or 30)))
         frame = clip.get_frame(t)
@@ -62,6 +63,40 @@ class _Frames:
         if self.clip is not None:
             self.clip.close()
             self.clip = None
+        if self._proxy is not None:
+            self._proxy.cleanup()
+            self._proxy = None
+
+    def _conformed(self) -> Path:
+        """The take as it is shown: a take of non-square pixels or with a display matrix (a
+        phone's) is first fitted to the film by ffmpeg, as the other paths fit it, into a
+        lossless copy that moviepy reads (moviepy reads stored pixels: hostile helper-63, such
+        takes were squeezed or stretched in the windows made frame by frame)."""
+        import re
+        import tempfile
+
+        from storyboard.media.ffmpeg import run_child, run_ffmpeg
+
+        from .chunkjob import reframe_filter
+
+        head = run_child([ffmpeg_exe(), "-hide_banner", "-i", str(self.path)], timeout=60)
+        report = head.stderr.decode(errors="replace")
+        sar = re.search(r"Video: .*?\[SAR (\d+):(\d+)", report)
+        matrix = re.search(r"[Dd]isplay ?[Mm]atrix: ([^\n]*)", report)
+        odd = (sar is not None and sar.group(1) != sar.group(2)) or (
+            matrix is not None and matrix.group(1).strip() != "rotation of 0.00 degrees"
+        )
+        if not odd:
+            return self.path
+        self._proxy = tempfile.TemporaryDirectory(prefix="sb-conformed-")
+        out = Path(self._proxy.name) / "take.mp4"
+        fit = reframe_filter(self.width, self.height, self.reframe, self.focus)
+        run_ffmpeg(
+            ["-i", str(self.path), "-map", "0:v:0", "-vf", f"{fit},setsar=1", "-an"]
+            + ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", str(out)],
+            what=f"fitting {self.path.name} to the film",
+        )
+        return out
 
 
 def _letterbox(frame: np.ndarray, width: int, height: int) -> np.ndarray:
