@@ -76,17 +76,14 @@ class _Frames:
         import tempfile
 
         from storyboard.media.ffmpeg import run_child, run_ffmpeg
+        from storyboard.media.gop import display_matrix
 
         from .chunkjob import reframe_filter
 
         head = run_child([ffmpeg_exe(), "-hide_banner", "-i", str(self.path)], timeout=60)
         report = head.stderr.decode(errors="replace")
         sar = re.search(r"Video: .*?\[SAR (\d+):(\d+)", report)
-        matrix = re.search(r"[Dd]isplay ?[Mm]atrix: ([^\n]*)", report)
-        odd = (sar is not None and sar.group(1) != sar.group(2)) or (
-            matrix is not None and matrix.group(1).strip() != "rotation of 0.00 degrees"
-        )
-        if not odd:
+        if (sar is None or sar.group(1) == sar.group(2)) and not display_matrix(report):
             return self.path
         self._proxy = tempfile.TemporaryDirectory(prefix="sb-conformed-")
         out = Path(self._proxy.name) / "take.mp4"

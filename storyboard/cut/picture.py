@@ -341,7 +341,7 @@ def check_frames(film: Path, tl: Timeline, cache: ChunkCache, project: Project) 
     # milliseconds step 41 or 42 at 24 fps: nothing to make even (hostile helper-63)
     delay = _uneven_decode(rows) if project.board.output.format != "WEBM" else None
     if found == tl.frames() and gap is None and delay is not None:
-        _retime_decode(film, delay, project.board.output.format)
+        _retime_decode(film, rows, delay, project.board.output.format)
         rows, base = _packet_rows(film)
         found, gap = _timing(rows, base)
         if gap is None and _uneven_decode(rows) is not None:
@@ -416,10 +416,10 @@ def _uneven_decode(rows: list[list[str]]) -> int | None:
     return max(0, *(i - rank[i] for i in range(len(rank))))
 
 
-def _retime_decode(film: Path, delay: int, fmt: str) -> None:
-    """The film with each video packet decoded one frame after the one before, ``delay``
-    frames before the first is shown (every picture's own time kept), streams copied."""
-    rows, _ = _packet_rows(film)
+def _retime_decode(film: Path, rows: list[list[str]], delay: int, fmt: str) -> None:
+    """The film (its packets ``rows``, :func:`_packet_rows`) with each video packet decoded
+    one frame after the one before, ``delay`` frames before the first is shown (every
+    picture's own time kept), streams copied."""
     pts = sorted(int(r[2]) for r in rows)
     span, n = pts[-1] - pts[0], max(1, len(pts) - 1)  # a frame: span / n ticks, rounded down
     out = film.with_name(f"retimed-{film.name}")

@@ -129,6 +129,7 @@ class Executor(Fetcher, Resolver):
         if self.opts.keep_downstream:
             # kept takes now count as made from their sources' new takes
             made = {s for s, o in self.outcomes.items() if o.status == "generated"}
+            keys: dict[str, dict[str, str]] = {}  # each maker's keys, computed once
             for t in self.nodes:
                 kept = self.state.lock.get(t.scene)
                 deps = t.depends_on
@@ -142,7 +143,9 @@ class Executor(Fetcher, Resolver):
                     if t.scene.startswith("lipsync:"):
                         # kept over lines that were renumbered: its key as they are numbered
                         # now, or the same keep next time buys it again (hostile helper-64)
-                        own = scene_keys(self.plan, kept.maker)
+                        if kept.maker not in keys:
+                            keys[kept.maker] = scene_keys(self.plan, kept.maker)
+                        own = keys[kept.maker]
                         if kept.key != own[t.scene] and renumbered_same(
                             self.plan, t, kept, {kept.maker: own}, now, same_takes=False
                         ):

@@ -44,7 +44,7 @@ class StreamLayout:
     def joins_whole(self) -> str:
         """Why the stream cannot be joined whole, as it is, to others of its signature (the
         cuts-only film's stream copy), or "": its frames must be shown as they are stored
-        (square pixels, not turned), evenly timed from the file's start, in 8-bit 4:2:0
+        (square pixels, not turned), evenly timed from the file's start, in yuv420p
         (hostile helper-60: a phone's rotation, a 2:1 pixel, a late or uneven picture and a
         10-bit take were copied as they were, and the film played them otherwise)."""
         if self.display:
@@ -176,12 +176,7 @@ def stream_layout(path: Path) -> StreamLayout:
             abs(t - order_pts[0] - i * span / (len(pts) - 1)) <= 1 for i, t in enumerate(order_pts)
         )
     ) or (len(pts) == 1 and bool(durs) and min(durs) > 0)
-    matrix = _DISPLAY.search(err.split("Stream mapping:")[0])
-    # any matrix but the identity: ffmpeg writes a vertical flip as "rotation of -0.00
-    # degrees" (hostile helper-63: read as 0, the flipped take was copied as stored)
-    display = matrix.group(1).strip() if matrix else ""
-    if display == "rotation of 0.00 degrees":
-        display = ""
+    display = display_matrix(err.split("Stream mapping:")[0])
     unsafe = _unsafe(err, tb, pts, hidden, key_sizes, key_data)
     if display and not unsafe:  # its GOPs copied as stored would be shown otherwise
         unsafe = f"it is shown turned or flipped by its display matrix ({display})"
@@ -198,6 +193,16 @@ def stream_layout(path: Path) -> StreamLayout:
 
 
 _DISPLAY = re.compile(r"[Dd]isplay ?[Mm]atrix: ([^\n]*)")
+
+
+def display_matrix(report: str) -> str:
+    """The display matrix ffmpeg's report of an input gives its video, when it is not the
+    identity ("rotation of 90.00 degrees"), or "". Any matrix but the identity: ffmpeg writes
+    a vertical flip as "rotation of -0.00 degrees" (hostile helper-63: read as 0, a flipped
+    take was copied as stored)."""
+    m = _DISPLAY.search(report)
+    shown = m.group(1).strip() if m else ""
+    return "" if shown == "rotation of 0.00 degrees" else shown
 
 
 _FILE_START = re.compile(r"Duration: [^\n]*?, start: (-?[\d.]+)")
