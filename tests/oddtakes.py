@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from storyboard.cut.picture import chunk_codec_args
 from storyboard.generate.state import BuildState, Take
 from storyboard.media.ffmpeg import ffmpeg_exe
 from storyboard.media.probe import probe
@@ -19,6 +20,35 @@ FF = ffmpeg_exe()
 
 def ff(*args: str) -> None:
     subprocess.run([FF, "-v", "error", "-y", *args], check=True)
+
+
+def take(
+    path: Path,
+    i: int,
+    *,
+    fps: int = 10,
+    seconds: int = 4,
+    vf: str = "",
+    extra: tuple[str, ...] = (),
+    before: tuple[str, ...] = (),
+    after: tuple[str, ...] = (),
+) -> None:
+    """A 128x72 test-pattern take with sound (its pitch by ``i``), in the film's own stream
+    settings (so it can be copied), a keyframe every 7 frames: ``vf`` filters its picture,
+    ``extra`` adds encoder options, and ``before`` or ``after`` copy it again in place with
+    those input or output options (``-display_rotation:v:0 90``: a phone's display matrix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ff(
+        "-f", "lavfi", "-i", f"testsrc2=s=128x72:r={fps}:d={seconds}",
+        "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d={seconds}",
+        *(["-vf", vf] if vf else []),
+        *chunk_codec_args("MP4", 95), "-g", "7", *extra,
+        "-c:a", "aac", "-shortest", str(path),
+    )  # fmt: skip
+    if before or after:
+        tmp = path.with_name(f"remuxed-{path.name}")
+        ff(*before, "-i", str(path), "-map", "0", *after, "-c", "copy", str(tmp))
+        tmp.replace(path)
 
 
 def lock_takes(p: Path, makers: list[Callable[[Path, int], None]]) -> BuildState:

@@ -35,20 +35,7 @@ SWAPPED = (
 )
 
 
-WREN_TWICE = """
-title: V
-model: google:3@3
-cast:
-  wren: {description: an old woman, voice: {model: "xai:tts@0", voice: Eve}}
-  coast: {voice: {model: "xai:tts@0", voice: Rex}}
-defaults: {duration: 4}
-scenes:
-  - id: a
-    prompt: "an old woman stands"
-    dialogue:
-      - {who: wren, line: "First line.", at: 0.5}
-      - {who: wren, line: "Second line.", at: 2.2}
-"""
+WREN_TWICE = SB.replace(COAST, COAST.replace("coast", "wren"))  # both lines wren's
 
 
 @pytest.fixture

@@ -15,29 +15,19 @@ from pathlib import Path
 
 import numpy as np
 from helpers import write_project
-from oddtakes import FF, ff, lock_takes, psnr
+from oddtakes import FF, lock_takes, psnr, take
 
 import storyboard.cut.picture as picture
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
-from storyboard.cut.picture import chunk_codec_args
 
 W, H, FPS = 128, 72, 10
 CUT = "{transition: cut, loudness: 'off', captions: srt}"
 CROSSFADE = "{transition: {type: crossfade, duration: 0.5}, loudness: 'off', captions: srt}"
 
 
-def take(path: Path, i: int) -> None:
-    ff("-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r={FPS}:d=4",
-       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
-       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(path))  # fmt: skip
-
-
 def flipped(path: Path, i: int) -> None:
-    take(path, i)
-    tmp = path.with_name("flipped.mp4")
-    ff("-display_vflip:v:0", "-i", str(path), "-map", "0", "-c", "copy", str(tmp))
-    tmp.replace(path)
+    take(path, i, before=("-display_vflip:v:0",))
 
 
 def compose(root: Path, makers: list, edit: str, smart: bool = True):  # type: ignore[no-untyped-def]

@@ -19,25 +19,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import write_project
-from oddtakes import FF, ff, lock_takes
+from oddtakes import FF, lock_takes, take
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
-from storyboard.cut.picture import chunk_codec_args
 
 W, H, FPS = 128, 72, 10
 
 
-def take(path: Path, i: int, seconds: int = 4, vf: str = "", turn: int = 0) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ff("-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r={FPS}:d={seconds}",
-       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d={seconds}",
-       *(["-vf", vf] if vf else []),
-       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(path))  # fmt: skip
-    if turn:
-        tmp = path.with_name("turned.mp4")
-        ff("-display_rotation:v:0", str(turn), "-i", str(path), "-map", "0", "-c", "copy", str(tmp))
-        tmp.replace(path)
+def turned(path: Path, i: int, seconds: int = 4, vf: str = "", turn: int = 0) -> None:
+    before = ("-display_rotation:v:0", str(turn)) if turn else ()
+    take(path, i, seconds=seconds, vf=vf, before=before)
 
 
 def compose(root: Path, second: dict, fade_in: float):  # type: ignore[no-untyped-def]
@@ -48,7 +40,7 @@ def compose(root: Path, second: dict, fade_in: float):  # type: ignore[no-untype
         f"edit: {{transition: cut, loudness: 'off', captions: srt, fade_in: {fade_in}}}\n"
         f"output: {{fps: {FPS}, size: {W}x{H}}}\n",
     )
-    makers = [lambda path, i: take(path, i, seconds=1), lambda path, i: take(path, i, **second)]
+    makers = [lambda path, i: turned(path, i, seconds=1), lambda path, i: turned(path, i, **second)]
     state = lock_takes(p, makers)
     return compose_film(load_project(p), state, log=lambda s: None)
 

@@ -12,22 +12,10 @@ from pathlib import Path
 
 import pytest
 from helpers import write_project
-from oddtakes import FF, lock_takes
+from oddtakes import FF, lock_takes, take
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
-from storyboard.cut.picture import chunk_codec_args
-
-
-def take(path: Path, i: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [FF, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=128x72:r=10:d=4",
-         "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
-         *chunk_codec_args("MP4", 95), "-g", "7", "-pix_fmt", "yuvj420p",
-         "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -44,7 +32,7 @@ def test_full_range_takes_make_a_yuv420p_film(tmp_path: Path, edit: str) -> None
         tmp_path / "p",
         f"title: Odd\nscenes:\n{scenes}edit: {edit}\noutput: {{fps: 10, size: 128x72}}\n",
     )
-    state = lock_takes(p, [lambda path, i: take(path, i)] * 3)
+    state = lock_takes(p, [lambda path, i: take(path, i, extra=("-pix_fmt", "yuvj420p"))] * 3)
     film = compose_film(load_project(p), state, log=lambda s: None)
     report = subprocess.run([FF, "-hide_banner", "-i", str(film.path)],
                             capture_output=True, text=True).stderr  # fmt: skip

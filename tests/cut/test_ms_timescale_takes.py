@@ -14,23 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import write_project
-from oddtakes import ff, lock_takes
+from oddtakes import lock_takes, take
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
-from storyboard.cut.picture import chunk_codec_args
 
 FPS = 24
 
 
 def ms_take(path: Path, i: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = path.with_name("raw.mp4")
-    ff("-f", "lavfi", "-i", f"testsrc2=s=128x72:r={FPS}:d=4",
-       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
-       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(raw))  # fmt: skip
-    ff("-i", str(raw), "-map", "0", "-c", "copy", "-video_track_timescale", "1000", str(path))
-    raw.unlink()
+    take(path, i, fps=FPS, after=("-video_track_timescale", "1000"))
 
 
 def test_plain_cuts_of_millisecond_timed_takes_are_not_encoded(tmp_path: Path) -> None:

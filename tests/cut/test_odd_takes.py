@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import write_project
-from oddtakes import FF, ff, lock_takes, psnr
+from oddtakes import FF, ff, lock_takes, psnr, take
 
 import storyboard.cut.picture as picture
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import ComposeResult, compose_film
-from storyboard.cut.picture import chunk_codec_args
 
 FPS = 10
 W, H = 128, 72
@@ -31,40 +30,13 @@ CROSSFADE = "{transition: {type: crossfade, duration: 0.5}, loudness: 'off', cap
 Maker = Callable[[Path, int], None]
 
 
-def take(path: Path, i: int, extra: tuple[str, ...] = (), vf: str = "") -> None:
-    """A 4 s test-pattern take with sound, in the film's own stream settings (so it can be
-    copied), a keyframe every 7 frames, plus ``extra``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ff(
-        "-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r={FPS}:d=4",
-        "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
-        *(["-vf", vf] if vf else []),
-        *chunk_codec_args("MP4", 95), "-g", "7", *extra,
-        "-c:a", "aac", "-shortest", str(path),
-    )  # fmt: skip
-
-
 def plain(path: Path, i: int) -> None:
     take(path, i)
 
 
-def remuxed(
-    before: list[str], after: list[str] | None = None, extra: tuple[str, ...] = ()
-) -> Maker:
-    """A take, then ``ffmpeg [before] -i take [after] -c copy`` in place."""
-
-    def make(path: Path, i: int) -> None:
-        take(path, i, extra)
-        tmp = path.with_name("remuxed.mp4")
-        ff(*before, "-i", str(path), *(after or ["-map", "0"]), "-c", "copy", str(tmp))
-        tmp.replace(path)
-
-    return make
-
-
 def rotated(degrees: int) -> Maker:
     """A phone video: the picture stored as it was shot, with a display matrix."""
-    return remuxed(["-display_rotation:v:0", str(degrees)])
+    return lambda path, i: take(path, i, before=("-display_rotation:v:0", str(degrees)))
 
 
 def compose(
@@ -224,7 +196,7 @@ def test_ten_bit_takes_make_a_yuv420p_film(tmp_path: Path) -> None:
     """README: every output format is one pixel format, yuv420p (H.264 ... plays in a browser).
     Plain cuts of 10-bit H.264 takes (High 10, as some services deliver) were stream-copied
     into a High 10 yuv420p10le film, which browsers do not play."""
-    ten = lambda p, i: take(p, i, TEN_BIT)  # noqa: E731
+    ten = lambda p, i: take(p, i, extra=TEN_BIT)  # noqa: E731
     film = compose(tmp_path / "cut", [ten, ten, ten], CUT)
     video = re.search(r"Video: [^\n]*", report(film.path)).group(0)  # type: ignore[union-attr]
     assert "yuv420p(" in video and "High 10" not in video, video
@@ -234,7 +206,7 @@ def test_one_ten_bit_take_does_not_switch_the_film_to_ten_bits_midway(tmp_path: 
     """Plain cuts, the middle take 10-bit: the joined film's track says High, 8-bit, and its
     middle scene's packets carry a High 10 SPS of their own (the decoder reconfigures to
     yuv420p10le there)."""
-    ten = lambda p, i: take(p, i, TEN_BIT)  # noqa: E731
+    ten = lambda p, i: take(p, i, extra=TEN_BIT)  # noqa: E731
     film = compose(tmp_path / "cut", [plain, ten, plain], CUT)
     out = subprocess.run(
         [FF, "-hide_banner", "-i", str(film.path), "-vf", "showinfo", "-f", "null", "-"],
@@ -254,9 +226,8 @@ def test_a_variable_frame_rate_take_does_not_make_an_uneven_stream_copied_film(
     10 fps, as a phone's are): the copy path checks the average rate only, and the film's
     frame at 5.05 s sits off the 10 fps grid; `ffmpeg -v error -i film -f null -` reports
     non-monotonic timestamps."""
-    vfr = remuxed(
-        [], ["-map", "0", "-bsf:v", r"setts=ts=if(eq(PTS\,10240)\,PTS+512\,PTS)"], ("-bf", "0")
-    )
+    shift = r"setts=ts=if(eq(PTS\,10240)\,PTS+512\,PTS)"
+    vfr = lambda p, i: take(p, i, extra=("-bf", "0"), after=("-bsf:v", shift))  # noqa: E731
     film = compose(tmp_path / "cut", [plain, vfr, plain], CUT)
     got = times(film.path)
     assert got == [Fraction(k, FPS) for k in range(film.frames)], [

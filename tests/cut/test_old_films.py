@@ -17,25 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import write_project
-from oddtakes import FF, ff, lock_takes, psnr
+from oddtakes import FF, lock_takes, psnr, take
 
 import storyboard.cut.compose as compose_mod
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
-from storyboard.cut.picture import chunk_codec_args
 
 W, H, FPS = 128, 72, 10
-
-
-def take(path: Path, i: int, turn: int = 0) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ff("-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r={FPS}:d=4",
-       "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
-       *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(path))  # fmt: skip
-    if turn:
-        tmp = path.with_name("turned.mp4")
-        ff("-display_rotation:v:0", str(turn), "-i", str(path), "-map", "0", "-c", "copy", str(tmp))
-        tmp.replace(path)
 
 
 def frame(film: Path, t: float) -> np.ndarray:
@@ -56,7 +44,8 @@ def test_a_film_the_previous_compose_joined_wrongly_is_composed_again(
         f"title: Odd\nscenes:\n{scenes}edit: {{transition: cut, loudness: 'off', captions: srt}}\n"
         f"output: {{fps: {FPS}, size: {W}x{H}}}\n",
     )
-    state = lock_takes(p, [lambda path, i: take(path, i, 180 if i == 1 else 0)] * 3)
+    turned = ("-display_rotation:v:0", "180")
+    state = lock_takes(p, [take, lambda path, i: take(path, i, before=turned), take])
     src = p / "build" / "takes" / "s1" / "take-1.mp4"
 
     import storyboard.cut.filmkey as filmkey

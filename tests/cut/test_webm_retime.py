@@ -15,21 +15,10 @@ from pathlib import Path
 
 import pytest
 from helpers import write_project
-from oddtakes import FF, lock_takes
+from oddtakes import FF, lock_takes, take
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
-from storyboard.cut.picture import chunk_codec_args
-
-
-def take(path: Path, i: int, fps: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [FF, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s=128x72:r={fps}:d=4",
-         "-f", "lavfi", "-i", f"sine=f={300 + 50 * i}:r=48000:d=4",
-         *chunk_codec_args("MP4", 95), "-g", "7", "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-    )  # fmt: skip
 
 
 def compose(root: Path, fps: int, fmt: str, edit: str):  # type: ignore[no-untyped-def]
@@ -39,7 +28,7 @@ def compose(root: Path, fps: int, fmt: str, edit: str):  # type: ignore[no-untyp
         f"title: Odd\nscenes:\n{scenes}edit: {edit}\n"
         f"output: {{fps: {fps}, size: 128x72, format: {fmt}}}\n",
     )
-    state = lock_takes(p, [lambda path, i: take(path, i, fps)] * 3)
+    state = lock_takes(p, [lambda path, i: take(path, i, fps=fps)] * 3)
     return compose_film(load_project(p), state, log=lambda s: None)
 
 
