@@ -15,7 +15,7 @@ from storyboard.board.spec import Project as _Spec
 from storyboard.board.spec import load_project
 from storyboard.errors import SpecError, StoryboardError
 from storyboard.generate.backend import BackendOptions
-from storyboard.generate.staleness import render_sets, require_real_takes
+from storyboard.generate.staleness import film_nodes, render_sets, require_real_takes
 from storyboard.generate.state import RUNWARE, lock_name
 from storyboard.plan.compile import Plan, compile_project, node_name
 
@@ -323,11 +323,13 @@ class Project(Takes, Films):
             )
         events = CallbackProgress(progress)
         with self._state("compose", wait, events) as state:
+            plan = self._compiled()
+            lock, left_out = cut_lock(plan, state)
             if self.real:
-                require_real_takes(state, self.scenes)
+                require_real_takes(state, lock, film_nodes(plan))
             done = compose_film(
                 self._spec,
-                LockView(state, *cut_lock(self._compiled(), state)),
+                LockView(state, lock, left_out),
                 log=events.log,
                 on_progress=events.frames,
                 force=force,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from storyboard.errors import ComposeError
 from storyboard.files import shell_arg
-from storyboard.generate.staleness import require_real_takes
+from storyboard.generate.staleness import film_nodes, require_real_takes
 from storyboard.generate.state import BuildState
 
 from .events import CallbackProgress
@@ -51,8 +51,6 @@ def compose_remote(
         for film in films:
             state = BuildState(film.root, variant=film._spec.variant)
             try:
-                if film.real:
-                    require_real_takes(state, film.scenes)
                 for scene in film.scenes:
                     take = state.lock.get(scene)
                     if take is not None and not state.file_ok(take):
@@ -62,7 +60,10 @@ def compose_remote(
                             f"`storyboard render {shell_arg(film.root)} --variant "
                             f"{film.variant_name}`"
                         )
-                lock, _ = cut_lock(film._compiled(), state)
+                plan = film._compiled()
+                lock, _ = cut_lock(plan, state)
+                if film.real:
+                    require_real_takes(state, lock, film_nodes(plan))
             finally:
                 state.close()
             jobs.append(ComposeJob(film._spec, lock, folder, force, executor.chunk_runner()))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from storyboard.errors import BudgetError, ComposeError, StoryboardError
@@ -680,21 +681,30 @@ def where_priced(plan: Plan, nodes: list[str]) -> str:
     return ", ".join(dict.fromkeys(where))
 
 
-def require_real_takes(state: BuildState, order: list[str]) -> None:
-    """With a real key, refuse to compose a cut holding a placeholder (emulator or draft) take.
+def film_nodes(plan: Plan) -> list[str]:
+    """The nodes whose takes play in the film: the clips, lines, lip syncs, effects and
+    music (not the cast's sheets nor the boards, which only feed other tasks)."""
+    return [t.scene for t in plan.nodes if not t.scene.startswith(("cast:", "board:"))]
+
+
+def require_real_takes(state: BuildState, lock: Mapping[str, Take], nodes: list[str]) -> None:
+    """With a real key, refuse to compose a cut holding a placeholder (emulator or draft) take:
+    ``lock`` is the cut's (:func:`cut_lock`), ``nodes`` the film's (:func:`film_nodes`), so a
+    line, an effect or the music made by the emulator is refused as a clip is (hostile
+    helper-66: they went into a real film without a word).
 
     A take's provenance is the lock's and the journal's: a lock entry edited to say
     ``runware`` for a take the journal recorded from the emulator is still a placeholder
     (hostile helper-30)."""
     journal = {t.video_uuid: t.maker for t in state.all_takes()}
     bad = []
-    for scene in order:
-        take = state.lock.get(scene)
+    for node in nodes:
+        take = lock.get(node)
         if take is None:
             continue
         maker = take.maker if take.maker != RUNWARE else journal.get(take.video_uuid, RUNWARE)
         if maker != RUNWARE:
-            bad.append(f"{scene} (take {take.n}, {MAKER_REASONS[maker]})")
+            bad.append(f"{node} (take {take.n}, {MAKER_REASONS[maker]})")
     if bad:
         raise ComposeError(
             "RUNWARE_API_KEY is set but the cut holds placeholder takes: "

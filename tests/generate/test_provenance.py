@@ -259,3 +259,44 @@ def test_a_render_stopped_while_downloading_placeholders_recovers(
     again = storyboard.load(p).render(draft=True, emulator_latency=0.05)
     assert again.ok, [s.error for s in again.scenes]
     assert storyboard.load(p).status().uncollected == []
+
+
+SOUNDED = """
+title: Sounded
+defaults: {duration: 4}
+narrator: {model: xai:tts@0, voice: Eve}
+scenes:
+  - id: a
+    prompt: "A harbour at dawn."
+    narration: ["The boats go out."]
+    sounds: [{prompt: "a gull cries", at: 1, duration: 1}]
+edit: {music: {prompt: "a slow accordion"}}
+"""
+
+
+def test_a_key_refuses_placeholder_lines_sounds_and_music_under_real_clips(
+    no_key: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """Hostile helper-66: with a key, compose refused placeholder clips only; the emulator's
+    speech, effects and music went into the real film without a word."""
+    p = write_project(tmp_path / "sounded", TWO.split("  - {id: b")[0])
+    with stand_in(monkeypatch, key="real-key"):
+        assert main(["render", str(p), "--no-compose", "-q"]) == 0
+    assert lock(p)["a"]["made_by"].startswith("runware")
+    (p / "storyboard.yaml").write_text(SOUNDED)  # same scene: its real clip is kept
+    monkeypatch.delenv("RUNWARE_API_KEY")
+    monkeypatch.delenv("RUNWARE_BASE_URL")
+    assert main(["render", str(p), "--no-compose", "-q", "--emulator-latency", "0.05"]) == 0
+    assert lock(p)["a"]["made_by"].startswith("runware")
+    assert lock(p)["music"]["made_by"] == "emulator"
+    capsys.readouterr()
+    with stand_in(monkeypatch, key="real-key") as emu:
+        for force in ([], ["--force"]):
+            assert main(["compose", str(p), *force]) == 1
+            err = capsys.readouterr().err
+            assert "the cut holds placeholder takes: " in err
+            for node in ("line:a/1", "sfx:a/1", "music"):
+                assert f"{node} (take 1, made by the emulator)" in err
+            assert "a (take" not in err  # the real clip is not named
+        assert not emu.ledger
+    assert not list((p / "build").glob("*.mp4"))
