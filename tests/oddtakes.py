@@ -66,6 +66,16 @@ def lock_takes(p: Path, makers: list[Callable[[Path, int], None]]) -> BuildState
     return state
 
 
+def frame_at(film: Path, t: float, width: int, height: int) -> np.ndarray:
+    """The film's picture at ``t`` seconds, as RGB floats."""
+    out = subprocess.run(
+        [FF, "-v", "error", "-ss", f"{t:.3f}", "-i", str(film), "-frames:v", "1",
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(out, np.uint8).reshape(height, width, 3).astype(np.float64)
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(((a - b) ** 2).mean())
     return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)

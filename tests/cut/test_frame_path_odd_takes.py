@@ -13,13 +13,12 @@ frame inside the fade, and pillarboxed after it."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import write_project
-from oddtakes import FF, lock_takes, take
+from oddtakes import frame_at, lock_takes, take
 
 from storyboard.board.spec import load_project
 from storyboard.cut.compose import compose_film
@@ -46,12 +45,7 @@ def compose(root: Path, second: dict, fade_in: float):  # type: ignore[no-untype
 
 
 def frame(film: Path, t: float) -> np.ndarray:
-    out = subprocess.run(
-        [FF, "-v", "error", "-ss", f"{t:.3f}", "-i", str(film), "-frames:v", "1",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return np.frombuffer(out, np.uint8).reshape(H, W, 3).astype(np.float64)
+    return frame_at(film, t, W, H)
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,12 @@ helper-63)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import write_project
-from oddtakes import FF, lock_takes, psnr, take
+from oddtakes import frame_at, lock_takes, psnr, take
 
 import storyboard.cut.compose as compose_mod
 from storyboard.board.spec import load_project
@@ -27,12 +26,7 @@ W, H, FPS = 128, 72, 10
 
 
 def frame(film: Path, t: float) -> np.ndarray:
-    out = subprocess.run(
-        [FF, "-v", "error", "-ss", f"{t:.3f}", "-i", str(film), "-frames:v", "1",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return np.frombuffer(out, np.uint8).reshape(H, W, 3).astype(np.float64)
+    return frame_at(film, t, W, H)
 
 
 def test_a_film_the_previous_compose_joined_wrongly_is_composed_again(
